@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "virtsync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "virtsync", targets: ["virtsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The libvirt C API, found with pkg-config (Debian: libvirt-dev).
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        // Pure core: spec/desired/observed model, diff, planner, plan, renderers. No C, no I/O.
+        .target(name: "VirtsyncCore"),
+        // YAML files to validated desired state, with file:line:column diagnostics.
+        .target(
+            name: "VirtsyncSpec",
+            dependencies: ["VirtsyncCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // Ports (hypervisor reader/writer, inventory), executor and one reconcile pass.
+        .target(
+            name: "VirtsyncEngine",
+            dependencies: ["VirtsyncCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The hypervisor ports over the libvirt C API; domain/network/pool XML in and out.
+        .target(
+            name: "VirtsyncLibvirt",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "CLibvirt"]
+        ),
+        // In-memory hypervisor and helpers for tests of the core and engine.
+        .target(
+            name: "VirtsyncTesting",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore"]
+        ),
+        // Thin CLI: parse options, call the engine, map the outcome to an exit code.
+        .executableTarget(
+            name: "virtsync",
+            dependencies: [
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Benchmark program: prints validate/plan/libvirt-listing figures for generated specs.
+        .executableTarget(
+            name: "virtsync-bench",
+            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt"]
+        ),
+        .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "VirtsyncEngineTests",
+                    dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting"]),
+        .testTarget(name: "VirtsyncLibvirtTests",
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncCore"],
+                    resources: [.copy("Golden")]),
+        // Against a real libvirtd started by scripts/test.sh (VIRTSYNC_SYSTEM_URI).
+        .testTarget(name: "VirtsyncSystemTests",
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

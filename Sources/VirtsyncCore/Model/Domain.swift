@@ -1,0 +1,158 @@
+/// Boot firmware.
+public enum Firmware: String, Codable, Sendable, CaseIterable {
+    case bios, uefi
+}
+
+/// How the guest CPU is presented.
+public enum CPUMode: String, Codable, Sendable, CaseIterable {
+    case hostPassthrough = "host-passthrough"
+    case hostModel = "host-model"
+    case maximum
+}
+
+/// Desired power state of a VM; reconciled on every pass, not a create-time option.
+public enum PowerState: String, Codable, Sendable {
+    case running, stopped
+}
+
+/// Disk bus types.
+public enum DiskBus: String, Codable, Sendable, CaseIterable {
+    case virtio, sata, scsi, ide
+}
+
+/// What a disk's data is.
+public enum DiskSource: Hashable, Codable, Sendable {
+    /// A volume in a libvirt storage pool.
+    case volume(pool: String, volume: String)
+    /// A path on the host (for pre-existing images outside any pool).
+    case file(path: String)
+}
+
+/// A disk or CD-ROM of a VM.
+public struct DiskModel: Hashable, Codable, Sendable {
+    /// Guest device name, e.g. `vda`, `sda`.
+    public var target: String
+    public var bus: DiskBus
+    /// `true` for a CD-ROM.
+    public var cdrom: Bool
+    public var source: DiskSource
+    public var readonly: Bool
+
+    public init(target: String, bus: DiskBus = .virtio, cdrom: Bool = false, source: DiskSource, readonly: Bool = false) {
+        self.target = target
+        self.bus = bus
+        self.cdrom = cdrom
+        self.source = source
+        self.readonly = readonly
+    }
+}
+
+/// Where a network interface is plugged in.
+public enum InterfaceSource: Hashable, Codable, Sendable {
+    /// A libvirt network by name.
+    case network(String)
+    /// An existing host bridge by name.
+    case bridge(String)
+}
+
+/// A VM's network interface.
+public struct InterfaceModel: Hashable, Codable, Sendable {
+    public var source: InterfaceSource
+    /// Lower-case MAC; `nil` lets libvirt generate one, which is then kept and not compared.
+    public var mac: String?
+    /// Device model, e.g. `virtio`, `e1000`.
+    public var model: String
+    /// Link state; changed live.
+    public var linkUp: Bool
+
+    public init(source: InterfaceSource, mac: String? = nil, model: String = "virtio", linkUp: Bool = true) {
+        self.source = source
+        self.mac = mac?.lowercased()
+        self.model = model
+        self.linkUp = linkUp
+    }
+}
+
+/// Remote display.
+public enum GraphicsType: String, Codable, Sendable, CaseIterable {
+    case none, vnc, spice
+}
+
+/// Raw libvirt XML for what the model does not cover (the escape hatch). Fragments are inserted
+/// verbatim; they are compared by digest, recorded in the ownership marker.
+public struct ExtraXML: Hashable, Codable, Sendable {
+    /// Elements appended inside `<devices>`.
+    public var devices: String?
+    /// Elements appended inside `<domain>`.
+    public var domain: String?
+
+    public init(devices: String? = nil, domain: String? = nil) {
+        self.devices = devices
+        self.domain = domain
+    }
+
+    /// `true` when there is nothing to insert.
+    public var isEmpty: Bool { (devices ?? "").isEmpty && (domain ?? "").isEmpty }
+
+    /// A digest of the fragments, stable across runs.
+    public var digest: String {
+        isEmpty ? "" : SHA256.hex(Array("devices:\(devices ?? "")\u{0}domain:\(domain ?? "")".utf8)).prefix(16).description
+    }
+}
+
+/// A virtual machine, as desired (normalized from the spec) or as observed (parsed from libvirt's
+/// persistent XML). Fields that the spec leaves open are `nil` and not compared.
+public struct DomainModel: Hashable, Codable, Sendable {
+    public var name: String
+    /// Fixed UUID, when the spec gives one.
+    public var uuid: String?
+    public var vcpus: Int
+    /// Maximum vCPUs (hot-plug ceiling); `nil` in a spec means "at least `vcpus`, keep what exists".
+    public var maxVcpus: Int?
+    /// Current memory (balloon target).
+    public var memory: ByteSize
+    /// Maximum memory; `nil` in a spec means "at least `memory`, keep what exists".
+    public var maxMemory: ByteSize?
+    /// Machine type, e.g. `q35` or `pc`; `nil` lets libvirt choose.
+    public var machine: String?
+    public var firmware: Firmware
+    /// Firmware image path (e.g. qboot for tiny test guests); `nil` uses the default.
+    public var loader: String?
+    public var cpuMode: CPUMode?
+    public var disks: [DiskModel]
+    public var interfaces: [InterfaceModel]
+    public var graphics: GraphicsType
+    /// A serial console (`virsh console`).
+    public var serialConsole: Bool
+    public var autostart: Bool
+    public var power: PowerState
+    /// When an update needs a restart, may virtsync restart the VM (otherwise it is left pending)?
+    public var restartForUpdates: Bool
+    public var extraXML: ExtraXML
+
+    public init(name: String, uuid: String? = nil, vcpus: Int = 1, maxVcpus: Int? = nil,
+                memory: ByteSize, maxMemory: ByteSize? = nil, machine: String? = nil,
+                firmware: Firmware = .bios, loader: String? = nil, cpuMode: CPUMode? = nil,
+                disks: [DiskModel] = [], interfaces: [InterfaceModel] = [],
+                graphics: GraphicsType = .none, serialConsole: Bool = true, autostart: Bool = false,
+                power: PowerState = .running, restartForUpdates: Bool = false, extraXML: ExtraXML = ExtraXML()) {
+        self.name = name
+        self.uuid = uuid
+        self.vcpus = vcpus
+        self.maxVcpus = maxVcpus
+        self.memory = memory
+        self.maxMemory = maxMemory
+        self.machine = machine
+        self.firmware = firmware
+        self.loader = loader
+        self.cpuMode = cpuMode
+        self.disks = disks
+        self.interfaces = interfaces
+        self.graphics = graphics
+        self.serialConsole = serialConsole
+        self.autostart = autostart
+        self.power = power
+        self.restartForUpdates = restartForUpdates
+        self.extraXML = extraXML
+    }
+}

@@ -1,0 +1,126 @@
+/// libvirt's view of a domain's run state.
+public enum RunState: String, Codable, Sendable {
+    case running, paused, shutoff, crashed, other
+
+    /// `true` when the VM holds resources (running or paused).
+    public var isActive: Bool { self == .running || self == .paused }
+}
+
+/// Values of a running domain that can differ from its persistent definition.
+public struct LiveDomainValues: Hashable, Codable, Sendable {
+    public var memory: ByteSize
+    public var maxMemory: ByteSize
+    public var vcpus: Int
+    public var maxVcpus: Int
+    /// Link state per interface MAC (lower-case).
+    public var linkUp: [String: Bool]
+
+    public init(memory: ByteSize, maxMemory: ByteSize, vcpus: Int, maxVcpus: Int, linkUp: [String: Bool] = [:]) {
+        self.memory = memory
+        self.maxMemory = maxMemory
+        self.vcpus = vcpus
+        self.maxVcpus = maxVcpus
+        self.linkUp = linkUp
+    }
+}
+
+/// A domain as libvirt reports it.
+public struct ObservedDomain: Hashable, Codable, Sendable {
+    /// The persistent definition parsed into the model (`power` and `restartForUpdates` are not
+    /// observable and are left at their defaults; `autostart` is read from libvirt).
+    public var model: DomainModel
+    public var uuid: String
+    public var state: RunState
+    /// `nil` when the domain is not running.
+    public var live: LiveDomainValues?
+    /// `nil` when virtsync did not create the domain: such a domain is never touched.
+    public var marker: OwnershipMarker?
+    /// A transient domain (no persistent definition).
+    public var persistent: Bool
+
+    public init(model: DomainModel, uuid: String, state: RunState, live: LiveDomainValues? = nil,
+                marker: OwnershipMarker? = nil, persistent: Bool = true) {
+        self.model = model
+        self.uuid = uuid
+        self.state = state
+        self.live = live
+        self.marker = marker
+        self.persistent = persistent
+    }
+}
+
+/// A network as libvirt reports it.
+public struct ObservedNetwork: Hashable, Codable, Sendable {
+    public var model: NetworkModel
+    public var uuid: String
+    public var active: Bool
+    /// Filled in from the inventory by the engine: virtsync created it.
+    public var managed: Bool
+
+    public init(model: NetworkModel, uuid: String, active: Bool, managed: Bool = false) {
+        self.model = model
+        self.uuid = uuid
+        self.active = active
+        self.managed = managed
+    }
+}
+
+/// A storage pool as libvirt reports it.
+public struct ObservedPool: Hashable, Codable, Sendable {
+    public var model: PoolModel
+    public var uuid: String
+    public var active: Bool
+    public var managed: Bool
+
+    public init(model: PoolModel, uuid: String, active: Bool, managed: Bool = false) {
+        self.model = model
+        self.uuid = uuid
+        self.active = active
+        self.managed = managed
+    }
+}
+
+/// A volume as libvirt reports it.
+public struct ObservedVolume: Hashable, Codable, Sendable {
+    public var model: VolumeModel
+    /// The volume's path on the host.
+    public var path: String
+    public var managed: Bool
+
+    public init(model: VolumeModel, path: String, managed: Bool = false) {
+        self.model = model
+        self.path = path
+        self.managed = managed
+    }
+}
+
+/// Everything observed on one host. Volumes are listed only for active pools.
+public struct ObservedHost: Hashable, Codable, Sendable {
+    public var name: String
+    public var networks: [String: ObservedNetwork]
+    public var pools: [String: ObservedPool]
+    /// Keyed by `pool/volume`.
+    public var volumes: [String: ObservedVolume]
+    public var domains: [String: ObservedDomain]
+
+    public init(name: String, networks: [String: ObservedNetwork] = [:], pools: [String: ObservedPool] = [:],
+                volumes: [String: ObservedVolume] = [:], domains: [String: ObservedDomain] = [:]) {
+        self.name = name
+        self.networks = networks
+        self.pools = pools
+        self.volumes = volumes
+        self.domains = domains
+    }
+}
+
+/// The live state of every host, or why a host could not be read.
+public struct ObservedState: Hashable, Codable, Sendable {
+    public var hosts: [String: ObservedHost]
+    /// Hosts that could not be read, with the reason. Their state is unknown, never "empty".
+    public var unreachable: [String: String]
+
+    public init(hosts: [String: ObservedHost] = [:], unreachable: [String: String] = [:]) {
+        self.hosts = hosts
+        self.unreachable = unreachable
+    }
+}

@@ -1,0 +1,184 @@
+/// The kinds of libvirt resource virtsync manages.
+public enum ResourceKind: String, Codable, Sendable, CaseIterable, Comparable {
+    case pool, volume, network, domain
+
+    /// Order used for stable sorting and for rendering (dependencies first).
+    var rank: Int {
+        switch self {
+        case .pool: return 0
+        case .volume: return 1
+        case .network: return 2
+        case .domain: return 3
+        }
+    }
+
+    public static func < (a: ResourceKind, b: ResourceKind) -> Bool { a.rank < b.rank }
+}
+
+/// Names a resource on a host. Volumes are named `pool/volume`.
+public struct ResourceRef: Hashable, Codable, Sendable, Comparable, CustomStringConvertible {
+    /// What kind of resource.
+    public var kind: ResourceKind
+    /// The name of the host (as in the spec) the resource lives on.
+    public var host: String
+    /// The resource's name; `pool/volume` for volumes.
+    public var name: String
+
+    /// Creates a reference.
+    public init(kind: ResourceKind, host: String, name: String) {
+        self.kind = kind
+        self.host = host
+        self.name = name
+    }
+
+    public static func < (a: ResourceRef, b: ResourceRef) -> Bool {
+        (a.host, a.kind.rank, a.name) < (b.host, b.kind.rank, b.name)
+    }
+
+    /// `domain web-1`, `volume default/web-1-root`.
+    public var description: String { "\(kind.rawValue) \(name)" }
+}
+
+/// How a libvirt network connects its guests.
+public enum NetworkMode: String, Codable, Sendable, CaseIterable {
+    /// NAT to the host's uplink (libvirt `forward mode='nat'`).
+    case nat
+    /// Routed without NAT (`forward mode='route'`).
+    case routed
+    /// No forwarding: guests reach each other and the host only.
+    case isolated
+    /// Attach to a bridge that already exists on the host (`forward mode='bridge'`).
+    case bridge
+}
+
+/// A static DHCP entry.
+public struct DHCPHost: Hashable, Codable, Sendable {
+    public var mac: String
+    public var ip: String
+    public var name: String?
+    public init(mac: String, ip: String, name: String? = nil) {
+        self.mac = mac
+        self.ip = ip
+        self.name = name
+    }
+}
+
+/// An IPv4 subnet served by a libvirt network.
+public struct IPv4Config: Hashable, Codable, Sendable {
+    /// The host's address on the network, e.g. `192.168.122.1`.
+    public var address: String
+    /// Prefix length, e.g. 24.
+    public var prefix: Int
+    /// First and last address of the DHCP range, when DHCP is on.
+    public var dhcpStart: String?
+    public var dhcpEnd: String?
+    /// Static DHCP leases, sorted by MAC.
+    public var hosts: [DHCPHost]
+
+    public init(address: String, prefix: Int, dhcpStart: String? = nil, dhcpEnd: String? = nil, hosts: [DHCPHost] = []) {
+        self.address = address
+        self.prefix = prefix
+        self.dhcpStart = dhcpStart
+        self.dhcpEnd = dhcpEnd
+        self.hosts = hosts.sorted { $0.mac < $1.mac }
+    }
+}
+
+/// A libvirt virtual network, as desired or as observed.
+public struct NetworkModel: Hashable, Codable, Sendable {
+    public var name: String
+    public var mode: NetworkMode
+    /// The bridge device: the existing bridge for `bridge` mode; optional name for the others
+    /// (`nil` lets libvirt choose and is then not compared).
+    public var bridge: String?
+    public var ipv4: IPv4Config?
+    /// Start the network when the host boots.
+    public var autostart: Bool
+
+    public init(name: String, mode: NetworkMode, bridge: String? = nil, ipv4: IPv4Config? = nil, autostart: Bool = true) {
+        self.name = name
+        self.mode = mode
+        self.bridge = bridge
+        self.ipv4 = ipv4
+        self.autostart = autostart
+    }
+}
+
+/// Storage pool types.
+public enum PoolType: String, Codable, Sendable, CaseIterable {
+    /// A directory on the host.
+    case dir
+    /// An LVM volume group.
+    case logical
+    /// An NFS export mounted by libvirt.
+    case netfs
+}
+
+/// A libvirt storage pool, as desired or as observed.
+public struct PoolModel: Hashable, Codable, Sendable {
+    public var name: String
+    public var type: PoolType
+    /// Target path: the directory (`dir`, mount point for `netfs`) or `/dev/<vg>` (`logical`).
+    public var path: String
+    /// `logical`: the volume group name (defaults to the pool name) and the physical devices.
+    public var volumeGroup: String?
+    public var devices: [String]
+    /// `netfs`: the server and the exported directory.
+    public var sourceHost: String?
+    public var sourceDir: String?
+    public var autostart: Bool
+
+    public init(name: String, type: PoolType, path: String, volumeGroup: String? = nil, devices: [String] = [],
+                sourceHost: String? = nil, sourceDir: String? = nil, autostart: Bool = true) {
+        self.name = name
+        self.type = type
+        self.path = path
+        self.volumeGroup = volumeGroup
+        self.devices = devices
+        self.sourceHost = sourceHost
+        self.sourceDir = sourceDir
+        self.autostart = autostart
+    }
+}
+
+/// Disk image formats.
+public enum VolumeFormat: String, Codable, Sendable, CaseIterable {
+    case qcow2, raw, iso
+}
+
+/// Where a new volume's initial content comes from.
+public enum VolumeSource: Hashable, Codable, Sendable {
+    /// Empty (sparse) volume.
+    case blank
+    /// A qcow2 overlay whose backing file is another volume (`pool/volume`); the base is never written.
+    case backing(pool: String, volume: String)
+    /// A full copy of another volume, made once at creation.
+    case clone(pool: String, volume: String)
+    /// Content generated by virtsync (the cloud-init seed image); the digest names the content.
+    case generated(digest: String)
+}
+
+/// A storage volume, as desired or as observed.
+public struct VolumeModel: Hashable, Codable, Sendable {
+    public var pool: String
+    public var name: String
+    public var capacity: ByteSize
+    public var format: VolumeFormat
+    /// Creation-time source; observed volumes report `.backing` when they have a backing store
+    /// inside a known pool and `.blank` otherwise.
+    public var source: VolumeSource
+    /// The payload of a generated volume (cloud-init seed ISO); not compared, not observed.
+    public var content: [UInt8]?
+
+    public init(pool: String, name: String, capacity: ByteSize, format: VolumeFormat, source: VolumeSource = .blank, content: [UInt8]? = nil) {
+        self.pool = pool
+        self.name = name
+        self.capacity = capacity
+        self.format = format
+        self.source = source
+        self.content = content
+    }
+
+    /// `pool/name`, the volume's resource name.
+    public var key: String { "\(pool)/\(name)" }
+}

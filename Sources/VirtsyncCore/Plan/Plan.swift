@@ -1,0 +1,166 @@
+/// What a plan step does.
+public enum StepAction: String, Codable, Sendable, CaseIterable {
+    case create, update, replace, start, stop, restart, migrate, delete
+
+    /// The one-character marker used by the text renderer.
+    public var symbol: String {
+        switch self {
+        case .create: return "+"
+        case .update: return "~"
+        case .replace: return "-/+"
+        case .start: return ">"
+        case .stop: return "."
+        case .restart: return "@"
+        case .migrate: return "->"
+        case .delete: return "-"
+        }
+    }
+}
+
+/// How disruptive a change is, least to most.
+public enum Disruption: String, Codable, Sendable, CaseIterable, Comparable {
+    /// No effect on running guests (creating something new, autostart flags).
+    case none
+    /// Applied to the running guest without a restart.
+    case live
+    /// Written to the persistent definition; takes effect at the next boot (restart pending).
+    case nextBoot = "next-boot"
+    /// The guest is restarted (stop + start) by virtsync.
+    case restart
+    /// The resource is destroyed and created again.
+    case replace
+    /// Data would be lost (a volume deleted or shrunk).
+    case dataLoss = "data-loss"
+
+    var rank: Int { Disruption.allCases.firstIndex(of: self) ?? 0 }
+    public static func < (a: Disruption, b: Disruption) -> Bool { a.rank < b.rank }
+}
+
+/// One changed field, for humans and review bots.
+public struct FieldChange: Hashable, Codable, Sendable {
+    /// A key path in spec terms, e.g. `memory`, `interfaces[0].link`.
+    public var field: String
+    public var before: String?
+    public var after: String?
+    public var disruption: Disruption
+
+    public init(field: String, before: String?, after: String?, disruption: Disruption) {
+        self.field = field
+        self.before = before
+        self.after = after
+        self.disruption = disruption
+    }
+}
+
+/// Live operations an `update` of a running domain performs after (re)defining it.
+public enum LiveOperation: Hashable, Codable, Sendable {
+    case setMemory(ByteSize)
+    case setVcpus(Int)
+    case setLink(mac: String, up: Bool)
+}
+
+/// What the executor needs to carry out a step: the desired value, never a flag.
+public enum StepPayload: Hashable, Codable, Sendable {
+    case network(NetworkModel)
+    case pool(PoolModel)
+    case volume(VolumeModel)
+    /// Define (create or update) a domain; `live` operations follow on a running domain;
+    /// `restart` stops and starts it afterwards.
+    case domain(DomainModel, live: [LiveOperation], marker: OwnershipMarker)
+    /// Start, stop, restart or delete need only the reference.
+    case none
+}
+
+/// One step of a plan.
+public struct PlanStep: Hashable, Codable, Sendable, Identifiable {
+    /// Stable identifier within the plan: `action:kind:host/name`.
+    public var id: String
+    public var action: StepAction
+    public var resource: ResourceRef
+    public var changes: [FieldChange]
+    public var disruption: Disruption
+    /// Why this step exists, for humans only; never branched on.
+    public var reason: String
+    /// Steps that must succeed first.
+    public var dependsOn: [String]
+    public var payload: StepPayload
+
+    public init(action: StepAction, resource: ResourceRef, changes: [FieldChange] = [], disruption: Disruption,
+                reason: String, dependsOn: [String] = [], payload: StepPayload = .none) {
+        self.id = "\(action.rawValue):\(resource.kind.rawValue):\(resource.host)/\(resource.name)"
+        self.action = action
+        self.resource = resource
+        self.changes = changes
+        self.disruption = disruption
+        self.reason = reason
+        self.dependsOn = dependsOn
+        self.payload = payload
+    }
+}
+
+/// Something the plan reports that is not a step: a pending restart, an unmanaged resource in
+/// the way, an unreachable host, a kept volume.
+public struct PlanNote: Hashable, Codable, Sendable {
+    public enum Severity: String, Codable, Sendable { case info, warning, error }
+    public var severity: Severity
+    public var resource: ResourceRef?
+    public var message: String
+
+    public init(severity: Severity, resource: ResourceRef? = nil, message: String) {
+        self.severity = severity
+        self.resource = resource
+        self.message = message
+    }
+}
+
+/// What a plan was computed from; applying a saved plan refuses when either moved.
+public struct PlanBasis: Hashable, Codable, Sendable {
+    public var specDigest: String
+    public var commit: String?
+    /// Digest of the observed state (canonical JSON of the model), per host.
+    public var observedFingerprint: String
+    /// Where the spec was read from (a directory), so `apply --plan` can re-check it.
+    public var source: String?
+    /// Options that shaped the plan (`prune`, `allowMassDelete`, connect URI).
+    public var options: [String: String]
+
+    public init(specDigest: String, commit: String? = nil, observedFingerprint: String, source: String? = nil, options: [String: String] = [:]) {
+        self.specDigest = specDigest
+        self.commit = commit
+        self.observedFingerprint = observedFingerprint
+        self.source = source
+        self.options = options
+    }
+}
+
+/// A plan: ordered steps with their dependencies, notes and basis. A value, rendered or executed.
+public struct Plan: Hashable, Codable, Sendable {
+    /// Version of the JSON format; bumped on incompatible changes.
+    public static let formatVersion = 1
+
+    public var formatVersion: Int
+    public var basis: PlanBasis
+    /// Steps in a valid execution order (dependencies first).
+    public var steps: [PlanStep]
+    public var notes: [PlanNote]
+
+    public init(basis: PlanBasis, steps: [PlanStep], notes: [PlanNote] = []) {
+        self.formatVersion = Plan.formatVersion
+        self.basis = basis
+        self.steps = steps
+        self.notes = notes
+    }
+
+    /// `true` when there is nothing to do.
+    public var isEmpty: Bool { steps.isEmpty }
+
+    /// Number of steps per action.
+    public var countsByAction: [StepAction: Int] {
+        steps.reduce(into: [:]) { $0[$1.action, default: 0] += 1 }
+    }
+
+    /// Number of steps per disruption class.
+    public var countsByDisruption: [Disruption: Int] {
+        steps.reduce(into: [:]) { $0[$1.disruption, default: 0] += 1 }
+    }
+}

@@ -1,0 +1,67 @@
+import VirtsyncCore
+
+/// A failure talking to a hypervisor, with libvirt's error code when there is one.
+public struct HypervisorError: Error, Sendable, CustomStringConvertible {
+    /// Broad classes callers switch on.
+    public enum Code: String, Sendable {
+        /// The host could not be reached or the connection broke.
+        case unreachable
+        /// The object does not exist.
+        case notFound
+        /// libvirt rejected the request (bad XML, unsupported operation, busy resource).
+        case rejected
+        /// The call did not finish within its deadline.
+        case timeout
+        /// Anything else.
+        case other
+    }
+
+    public var code: Code
+    /// libvirt's numeric error code (`virErrorNumber`), 0 when not from libvirt.
+    public var libvirtCode: Int32
+    public var message: String
+    /// What was being done, e.g. `define domain web-1`.
+    public var operation: String
+
+    public init(code: Code, libvirtCode: Int32 = 0, message: String, operation: String) {
+        self.code = code
+        self.libvirtCode = libvirtCode
+        self.message = message
+        self.operation = operation
+    }
+
+    public var description: String { "\(operation): \(message)" }
+}
+
+/// Reads a host's live state. Implementations never change anything: `plan` gets only a reader,
+/// so a dry run cannot touch a host by construction.
+public protocol HypervisorReader: Sendable {
+    /// Lists every domain, network, pool and volume (of active pools) and parses each into the
+    /// model. Domains carry their ownership marker; networks, pools and volumes come back with
+    /// `managed == false` (the engine fills it from the inventory).
+    /// - Throws: `HypervisorError` (`.unreachable`, `.timeout`) when the host cannot be read.
+    func observe(host: String) async throws -> ObservedHost
+}
+
+/// Changes a host. Each requirement is one libvirt-level operation, idempotent where libvirt
+/// allows it; the executor decides order and what to skip.
+public protocol HypervisorWriter: Sendable {
+    /// Defines (creates or replaces the persistent definition of) a network, pool, volume or
+    /// domain from the step's payload, starts networks and pools that should be active, sets
+    /// autostart, and performs a domain update's live operations. For a volume: creates it
+    /// (blank, overlay or clone, uploads generated content) or resizes it.
+    func apply(_ step: PlanStep) async throws
+}
+
+/// A connection to one host: a reader and, for `apply`, a writer.
+public protocol HypervisorSession: HypervisorReader, HypervisorWriter {
+    /// The URI this session is connected to (without credentials).
+    var uri: String { get }
+}
+
+/// Opens sessions per host. The CLI picks the libvirt implementation; tests the in-memory one.
+public protocol HypervisorConnector: Sendable {
+    /// Connects to a host's libvirt.
+    /// - Throws: `HypervisorError.unreachable` or `.timeout`.
+    func connect(host: String, uri: String) async throws -> any HypervisorSession
+}
