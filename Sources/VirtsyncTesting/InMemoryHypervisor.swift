@@ -1,1 +1,180 @@
+import Foundation
+import VirtsyncCore
 import VirtsyncEngine
+
+/// An honest in-memory hypervisor: it applies what it is told to an `ObservedHost`, the way
+/// libvirt would (generated MACs and UUIDs, refusal to touch unmarked domains), so a second
+/// plan after an apply must be empty. For unit tests of the core and the engine.
+public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
+    public let uri: String
+    private let lock = NSLock()
+    private var state: ObservedHost
+    private var nextID = 1
+    /// Resource names (`kind name`) whose next `apply` fails, for failure tests.
+    private var failing: Set<String> = []
+    /// Every applied step id, in order.
+    public private(set) var log: [String] = []
+
+    public init(uri: String = "memory:///", host: String = "local", state: ObservedHost? = nil) {
+        self.uri = uri
+        self.state = state ?? ObservedHost(name: host)
+    }
+
+    /// The current state.
+    public var snapshot: ObservedHost { lock.withLock { state } }
+
+    /// Changes the state directly (drift, unmanaged resources made by "someone else").
+    public func mutate(_ change: (inout ObservedHost) -> Void) { lock.withLock { change(&state) } }
+
+    /// Makes the next apply to this resource fail.
+    public func failNext(_ ref: ResourceRef) { lock.withLock { _ = failing.insert(ref.description) } }
+
+    public func observe(host: String) async throws -> ObservedHost {
+        lock.withLock {
+            var s = state
+            s.name = host
+            for (k, v) in s.volumes { s.volumes[k]?.managed = false; if case .generated = v.model.source { s.volumes[k]?.model.source = .blank } }
+            for k in s.networks.keys { s.networks[k]?.managed = false }
+            for k in s.pools.keys { s.pools[k]?.managed = false }
+            return s
+        }
+    }
+
+    public func apply(_ step: PlanStep) async throws {
+        try lock.withLock {
+            if failing.remove(step.resource.description) != nil {
+                throw HypervisorError(code: .rejected, message: "injected failure", operation: "\(step.action.rawValue) \(step.resource)")
+            }
+            log.append(step.id)
+            try applyLocked(step)
+        }
+    }
+
+    private func fail(_ step: PlanStep, _ message: String, _ code: HypervisorError.Code = .rejected) -> HypervisorError {
+        HypervisorError(code: code, message: message, operation: "\(step.action.rawValue) \(step.resource)")
+    }
+
+    private func applyLocked(_ step: PlanStep) throws {
+        let name = step.resource.name
+        switch (step.resource.kind, step.action, step.payload) {
+        case (.pool, .create, .pool(let p)), (.pool, .replace, .pool(let p)), (.pool, .update, .pool(let p)):
+            state.pools[name] = ObservedPool(model: p, uuid: state.pools[name]?.uuid ?? uuid(), active: true)
+        case (.pool, .start, _):
+            state.pools[name]?.active = true
+        case (.pool, .delete, _):
+            state.pools[name] = nil
+            for key in state.volumes.keys where key.hasPrefix(name + "/") { state.volumes[key] = nil }
+        case (.network, .create, .network(let n)), (.network, .replace, .network(let n)), (.network, .update, .network(let n)):
+            state.networks[name] = ObservedNetwork(model: n, uuid: state.networks[name]?.uuid ?? uuid(), active: true)
+        case (.network, .start, _):
+            state.networks[name]?.active = true
+        case (.network, .delete, _):
+            state.networks[name] = nil
+        case (.volume, .create, .volume(let v)):
+            guard state.pools[v.pool]?.active == true else { throw fail(step, "pool \(v.pool) is not active", .notFound) }
+            var model = v
+            model.content = nil
+            if case .generated = v.source { model.source = .blank }
+            state.volumes[name] = ObservedVolume(model: model, path: "/pools/\(v.pool)/\(v.name)")
+        case (.volume, .update, .volume(let v)):
+            guard state.volumes[name] != nil else { throw fail(step, "no such volume", .notFound) }
+            state.volumes[name]?.model.capacity = v.capacity
+        case (.volume, .delete, _):
+            state.volumes[name] = nil
+        case (.domain, .create, .domain(let d, _, let marker)):
+            guard state.domains[name] == nil else { throw fail(step, "domain already exists") }
+            state.domains[name] = ObservedDomain(model: observable(d, old: nil), uuid: d.uuid ?? uuid(), state: .shutoff, marker: marker)
+        case (.domain, .update, .domain(let d, let liveOps, let marker)):
+            guard let old = state.domains[name] else { throw fail(step, "no such domain", .notFound) }
+            guard old.marker != nil else { throw fail(step, "not managed by virtsync") }
+            var new = old
+            new.model = observable(d, old: old.model)
+            new.marker = marker
+            if var live = new.live {
+                for op in liveOps {
+                    switch op {
+                    case .setMemory(let m): live.memory = m
+                    case .setVcpus(let n): live.vcpus = n
+                    case .setLink(let mac, let up): live.linkUp[mac] = up
+                    }
+                }
+                new.live = live
+            }
+            state.domains[name] = new
+        case (.domain, .start, _):
+            guard let d = state.domains[name] else { throw fail(step, "no such domain", .notFound) }
+            guard d.marker != nil else { throw fail(step, "not managed by virtsync") }
+            if !d.state.isActive {
+                state.domains[name]?.state = .running
+                state.domains[name]?.live = liveValues(d.model)
+            }
+        case (.domain, .stop, _):
+            guard state.domains[name]?.marker != nil else { throw fail(step, "not managed by virtsync") }
+            state.domains[name]?.state = .shutoff
+            state.domains[name]?.live = nil
+        case (.domain, .restart, _):
+            guard let d = state.domains[name], d.marker != nil else { throw fail(step, "not managed by virtsync") }
+            state.domains[name]?.state = .running
+            state.domains[name]?.live = liveValues(d.model)
+        case (.domain, .delete, _):
+            guard state.domains[name]?.marker != nil else { throw fail(step, "not managed by virtsync") }
+            state.domains[name] = nil
+        default:
+            throw fail(step, "unsupported step")
+        }
+    }
+
+    /// What libvirt would report back for a definition: generated MACs, power and
+    /// restart policy not observable.
+    private func observable(_ d: DomainModel, old: DomainModel?) -> DomainModel {
+        var m = d
+        m.power = .running
+        m.restartForUpdates = false
+        m.extraXML = ExtraXML()
+        m.maxMemory = d.maxMemory ?? d.memory
+        m.maxVcpus = d.maxVcpus ?? d.vcpus
+        m.machine = d.machine ?? "pc-q35-7.2"
+        for i in m.interfaces.indices where m.interfaces[i].mac == nil {
+            m.interfaces[i].mac = String(format: "52:54:00:00:%02x:%02x", nextID / 256 % 256, nextID % 256)
+            nextID += 1
+        }
+        return m
+    }
+
+    private func liveValues(_ d: DomainModel) -> LiveDomainValues {
+        LiveDomainValues(memory: d.memory, maxMemory: d.maxMemory ?? d.memory, vcpus: d.vcpus, maxVcpus: d.maxVcpus ?? d.vcpus,
+                         linkUp: Dictionary(d.interfaces.compactMap { n in n.mac.map { ($0, n.linkUp) } }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    private func uuid() -> String {
+        nextID += 1
+        return String(format: "00000000-0000-4000-8000-%012x", nextID)
+    }
+}
+
+/// Hands out in-memory hypervisors by URI (one per host).
+public final class InMemoryConnector: HypervisorConnector, @unchecked Sendable {
+    private let lock = NSLock()
+    private var hosts: [String: InMemoryHypervisor] = [:]
+    /// URIs that refuse connections (an unreachable host).
+    public var unreachable: Set<String> = []
+
+    public init() {}
+
+    /// The hypervisor behind `uri`, created on first use.
+    public func hypervisor(_ uri: String) -> InMemoryHypervisor {
+        lock.withLock {
+            if let h = hosts[uri] { return h }
+            let h = InMemoryHypervisor(uri: uri)
+            hosts[uri] = h
+            return h
+        }
+    }
+
+    public func connect(host: String, uri: String) async throws -> any HypervisorSession {
+        if lock.withLock({ unreachable.contains(uri) }) {
+            throw HypervisorError(code: .unreachable, message: "connection refused", operation: "connect \(uri)")
+        }
+        return hypervisor(uri)
+    }
+}

@@ -1,0 +1,153 @@
+/// Field-by-field comparison of a desired domain with an observed one, classifying each change
+/// by disruption and listing the live operations that apply it to a running guest.
+enum DomainDiff {
+    struct Result {
+        var changes: [FieldChange] = []
+        var live: [LiveOperation] = []
+    }
+
+    /// Maximum memory to write: the spec's, else at least `memory` while keeping a higher one.
+    static func effectiveMaxMemory(_ vm: DomainModel, _ seen: DomainModel?) -> ByteSize {
+        if let m = vm.maxMemory { return m }
+        return max(vm.memory, seen?.maxMemory ?? seen?.memory ?? vm.memory)
+    }
+
+    /// Maximum vCPUs to write: the spec's, else at least `vcpus` while keeping a higher one.
+    static func effectiveMaxVcpus(_ vm: DomainModel, _ seen: DomainModel?) -> Int {
+        if let m = vm.maxVcpus { return m }
+        return max(vm.vcpus, seen?.maxVcpus ?? seen?.vcpus ?? vm.vcpus)
+    }
+
+    /// Interfaces of the spec; where the spec gives no MAC, the one libvirt generated for the
+    /// interface at the same position and source is kept.
+    static func interfacesKeepingMACs(_ wanted: [InterfaceModel], _ seen: [InterfaceModel]) -> [InterfaceModel] {
+        wanted.enumerated().map { i, nic in
+            var out = nic
+            if out.mac == nil, i < seen.count, seen[i].source == nic.source { out.mac = seen[i].mac }
+            return out
+        }
+    }
+
+    /// Everything a new domain gets, for the plan's field list.
+    static func creationFields(_ vm: DomainModel) -> [FieldChange] {
+        var out = [
+            FieldChange(field: "vcpus", before: nil, after: String(vm.vcpus), disruption: .none),
+            FieldChange(field: "memory", before: nil, after: vm.memory.description, disruption: .none),
+        ]
+        for (i, d) in vm.disks.enumerated() {
+            out.append(FieldChange(field: "disks[\(i)]", before: nil, after: describe(d), disruption: .none))
+        }
+        for (i, n) in vm.interfaces.enumerated() {
+            out.append(FieldChange(field: "interfaces[\(i)]", before: nil, after: describe(n), disruption: .none))
+        }
+        out.append(FieldChange(field: "power", before: nil, after: vm.power.rawValue, disruption: .none))
+        return out
+    }
+
+    static func compare(desired vm: DomainModel, observed seen: ObservedDomain, observedExtraDigest: String) -> Result {
+        let old = seen.model
+        let running = seen.state.isActive
+        var r = Result()
+        // On a VM that is not running, every change simply lands in the definition.
+        let boot: Disruption = running ? .nextBoot : .none
+        func add(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
+            if a != b { r.changes.append(FieldChange(field: field, before: a, after: b, disruption: running ? d : .none)) }
+        }
+
+        let wantMaxMem = effectiveMaxMemory(vm, old)
+        let oldMaxMem = old.maxMemory ?? old.memory
+        add("maxMemory", oldMaxMem.description, wantMaxMem.description, boot)
+        if vm.memory != old.memory {
+            let ceiling = seen.live?.maxMemory ?? oldMaxMem
+            if running && vm.memory <= ceiling {
+                add("memory", old.memory.description, vm.memory.description, .live)
+                r.live.append(.setMemory(vm.memory))
+            } else {
+                add("memory", old.memory.description, vm.memory.description, boot)
+            }
+        }
+        // The running guest's balloon is not compared: without a guest driver the balloon never
+        // reaches its target, and comparing it would plan the same change forever.
+
+        let wantMaxCPU = effectiveMaxVcpus(vm, old)
+        let oldMaxCPU = old.maxVcpus ?? old.vcpus
+        add("maxVcpus", String(oldMaxCPU), String(wantMaxCPU), boot)
+        if vm.vcpus != old.vcpus {
+            let ceiling = seen.live?.maxVcpus ?? oldMaxCPU
+            // Hot-plug up to the maximum; hot-unplug needs guest cooperation, so decreases wait for a boot.
+            if running && vm.vcpus <= ceiling && vm.vcpus > (seen.live?.vcpus ?? old.vcpus) {
+                add("vcpus", String(old.vcpus), String(vm.vcpus), .live)
+                r.live.append(.setVcpus(vm.vcpus))
+            } else {
+                add("vcpus", String(old.vcpus), String(vm.vcpus), boot)
+            }
+        }
+
+        if let m = vm.machine { add("machine", old.machine, m, boot) }
+        add("firmware", old.firmware.rawValue, vm.firmware.rawValue, boot)
+        add("loader", old.loader, vm.loader, boot)
+        add("cpu", old.cpuMode?.rawValue, vm.cpuMode?.rawValue, boot)
+        add("graphics", old.graphics.rawValue, vm.graphics.rawValue, boot)
+        add("console", String(old.serialConsole), String(vm.serialConsole), boot)
+        add("autostart", String(old.autostart), String(vm.autostart), .none)
+
+        let diskCount = max(vm.disks.count, old.disks.count)
+        for i in 0..<diskCount {
+            let a = i < old.disks.count ? old.disks[i] : nil
+            let b = i < vm.disks.count ? vm.disks[i] : nil
+            if a != b { add("disks[\(i)]", a.map(describe), b.map(describe), boot) }
+        }
+
+        let nicCount = max(vm.interfaces.count, old.interfaces.count)
+        for i in 0..<nicCount {
+            let a = i < old.interfaces.count ? old.interfaces[i] : nil
+            guard var b = i < vm.interfaces.count ? vm.interfaces[i] : nil else {
+                add("interfaces[\(i)]", a.map(describe), nil, boot)
+                continue
+            }
+            if b.mac == nil { b.mac = a?.mac }   // a MAC the spec leaves open keeps the generated one
+            guard let a else {
+                add("interfaces[\(i)]", nil, describe(b), boot)
+                continue
+            }
+            var aNoLink = a, bNoLink = b
+            aNoLink.linkUp = true
+            bNoLink.linkUp = true
+            if aNoLink != bNoLink {
+                add("interfaces[\(i)]", describe(a), describe(b), boot)
+            } else if a.linkUp != b.linkUp {
+                add("interfaces[\(i)].link", a.linkUp ? "up" : "down", b.linkUp ? "up" : "down", .live)
+                if running, let mac = a.mac { r.live.append(.setLink(mac: mac, up: b.linkUp)) }
+            } else if running, let mac = a.mac, let liveUp = seen.live?.linkUp[mac], liveUp != b.linkUp {
+                r.changes.append(FieldChange(field: "interfaces[\(i)].link (live)", before: liveUp ? "up" : "down", after: b.linkUp ? "up" : "down", disruption: .live))
+                r.live.append(.setLink(mac: mac, up: b.linkUp))
+            }
+        }
+
+        if vm.extraXML.digest != observedExtraDigest {
+            add("xml", observedExtraDigest.isEmpty ? nil : "digest \(observedExtraDigest)",
+                vm.extraXML.isEmpty ? nil : "digest \(vm.extraXML.digest)", boot)
+        }
+        return r
+    }
+}
+
+/// One line per disk for plans.
+func describe(_ d: DiskModel) -> String {
+    let src: String
+    switch d.source {
+    case .volume(let p, let v): src = "volume \(p)/\(v)"
+    case .file(let path): src = "file \(path)"
+    }
+    return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)"
+}
+
+/// One line per interface for plans.
+func describe(_ n: InterfaceModel) -> String {
+    let src: String
+    switch n.source {
+    case .network(let name): src = "network \(name)"
+    case .bridge(let name): src = "bridge \(name)"
+    }
+    return "\(src) \(n.model)\(n.mac.map { " \($0)" } ?? "")\(n.linkUp ? "" : " link down")"
+}

@@ -1,0 +1,196 @@
+/// Orders plan steps as a dependency graph built from small named rules, then a stable
+/// topological sort. Pools before volumes before domains; networks before domains; a domain's
+/// definition before its start; removals in reverse.
+enum Ordering {
+    /// The steps with `dependsOn` filled in, dependencies first.
+    static func order(_ input: [PlanStep], desired: DesiredState, observed: ObservedState) -> [PlanStep] {
+        var steps = input
+        let index = StepIndex(steps, desired: desired)
+        for i in steps.indices {
+            var deps = Set<String>()
+            for rule in rules {
+                deps.formUnion(rule(steps[i], index, desired, observed))
+            }
+            deps.remove(steps[i].id)
+            steps[i].dependsOn = deps.sorted()
+        }
+        return topologicalSort(steps)
+    }
+
+    typealias Rule = @Sendable (PlanStep, StepIndex, DesiredState, ObservedState) -> [String]
+
+    /// Each rule names the steps a step waits for.
+    static let rules: [Rule] = [
+        volumeNeedsPoolAndBase,
+        domainNeedsStorageAndNetworks,
+        startNeedsDefinition,
+        volumeDeleteWaitsForDomains,
+        poolDeleteWaitsForVolumesAndDomains,
+        networkDeleteWaitsForDomains,
+    ]
+
+    /// A volume is created or grown after its pool exists and is active, and after its base.
+    static let volumeNeedsPoolAndBase: Rule = { step, idx, _, _ in
+        guard step.resource.kind == .volume, step.action != .delete, case .volume(let v)? = step.payloadVolume else { return [] }
+        var out = idx.ids(kind: .pool, host: step.resource.host, name: v.pool, actions: [.create, .replace, .update, .start])
+        switch v.source {
+        case .backing(let p, let n), .clone(let p, let n):
+            out += idx.ids(kind: .volume, host: step.resource.host, name: "\(p)/\(n)", actions: [.create, .update])
+            out += idx.ids(kind: .pool, host: step.resource.host, name: p, actions: [.create, .replace, .start])
+        case .blank, .generated: break
+        }
+        return out
+    }
+
+    /// A domain is defined after the volumes, pools and networks it uses.
+    static let domainNeedsStorageAndNetworks: Rule = { step, idx, _, _ in
+        guard step.resource.kind == .domain, [.create, .update, .replace, .start, .restart].contains(step.action),
+              let vm = idx.domainModel(host: step.resource.host, name: step.resource.name) else { return [] }
+        let host = step.resource.host
+        var out: [String] = []
+        for disk in vm.disks {
+            guard case .volume(let p, let v) = disk.source else { continue }
+            out += idx.ids(kind: .volume, host: host, name: "\(p)/\(v)", actions: [.create, .update])
+            out += idx.ids(kind: .pool, host: host, name: p, actions: [.create, .replace, .start])
+        }
+        for nic in vm.interfaces {
+            guard case .network(let n) = nic.source else { continue }
+            out += idx.ids(kind: .network, host: host, name: n, actions: [.create, .replace, .update, .start])
+        }
+        return out
+    }
+
+    /// Start, restart and stop follow the definition of the same resource.
+    static let startNeedsDefinition: Rule = { step, idx, _, _ in
+        guard [.start, .restart, .stop].contains(step.action) else { return [] }
+        return idx.ids(kind: step.resource.kind, host: step.resource.host, name: step.resource.name,
+                       actions: [.create, .update, .replace])
+    }
+
+    /// A volume is deleted only after every domain that used it was removed or redefined.
+    static let volumeDeleteWaitsForDomains: Rule = { step, idx, _, observed in
+        guard step.resource.kind == .volume, step.action == .delete,
+              let live = observed.hosts[step.resource.host] else { return [] }
+        var out: [String] = []
+        for (name, dom) in live.domains where dom.model.disks.contains(where: { disk in
+            if case .volume(let p, let v) = disk.source { return "\(p)/\(v)" == step.resource.name }
+            return false
+        }) {
+            out += idx.ids(kind: .domain, host: step.resource.host, name: name, actions: [.delete, .update, .replace])
+        }
+        return out
+    }
+
+    /// A pool is removed after its volumes and the domains using it.
+    static let poolDeleteWaitsForVolumesAndDomains: Rule = { step, idx, _, observed in
+        guard step.resource.kind == .pool, step.action == .delete else { return [] }
+        let prefix = step.resource.name + "/"
+        var out = idx.steps.filter { $0.resource.kind == .volume && $0.action == .delete && $0.resource.host == step.resource.host
+            && $0.resource.name.hasPrefix(prefix) }.map(\.id)   // pool deletions are rare: a scan is fine
+        if let live = observed.hosts[step.resource.host] {
+            for (name, dom) in live.domains where dom.model.disks.contains(where: { disk in
+                if case .volume(let p, _) = disk.source { return p == step.resource.name }
+                return false
+            }) {
+                out += idx.ids(kind: .domain, host: step.resource.host, name: name, actions: [.delete, .update, .replace])
+            }
+        }
+        return out
+    }
+
+    /// A network is removed after the domains plugged into it were removed or redefined.
+    static let networkDeleteWaitsForDomains: Rule = { step, idx, _, observed in
+        guard step.resource.kind == .network, step.action == .delete,
+              let live = observed.hosts[step.resource.host] else { return [] }
+        var out: [String] = []
+        for (name, dom) in live.domains where dom.model.interfaces.contains(where: { $0.source == .network(step.resource.name) }) {
+            out += idx.ids(kind: .domain, host: step.resource.host, name: name, actions: [.delete, .update, .replace])
+        }
+        return out
+    }
+
+    /// Kahn's algorithm; among ready steps the one with the lowest priority key goes first, so
+    /// the order is deterministic and reads naturally.
+    static func topologicalSort(_ steps: [PlanStep]) -> [PlanStep] {
+        var remaining = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
+        var indegree: [String: Int] = [:]
+        var dependents: [String: [String]] = [:]
+        for s in steps {
+            let deps = s.dependsOn.filter { remaining[$0] != nil }
+            indegree[s.id] = deps.count
+            for d in deps { dependents[d, default: []].append(s.id) }
+        }
+        var ready = Heap<PlanStep>(by: priority)
+        for s in steps where indegree[s.id] == 0 { ready.push(s) }
+        var out: [PlanStep] = []
+        out.reserveCapacity(steps.count)
+        while let next = ready.pop() {
+            out.append(next)
+            remaining[next.id] = nil
+            for d in dependents[next.id] ?? [] {
+                indegree[d, default: 0] -= 1
+                if indegree[d] == 0, let s = remaining[d] { ready.push(s) }
+            }
+        }
+        // A cycle cannot come out of the rules above; if one ever does, keep every step anyway.
+        out += remaining.values.sorted(by: priority)
+        return out
+    }
+
+    static func priority(_ a: PlanStep, _ b: PlanStep) -> Bool { key(a) < key(b) }
+
+    private static func key(_ s: PlanStep) -> (Int, Int, String, String, Int) {
+        let deleting = s.action == .delete
+        let kindRank = deleting ? 10 - s.resource.kind.rank : s.resource.kind.rank
+        let actionRank: Int
+        switch s.action {
+        case .create: actionRank = 0
+        case .replace: actionRank = 1
+        case .update: actionRank = 2
+        case .migrate: actionRank = 3
+        case .stop: actionRank = 4
+        case .start: actionRank = 5
+        case .restart: actionRank = 6
+        case .delete: actionRank = 7
+        }
+        return (deleting ? 1 : 0, kindRank * 10 + (s.action == .start || s.action == .restart ? 5 : 0), s.resource.host, s.resource.name, actionRank)
+    }
+}
+
+/// Looks steps up by resource.
+struct StepIndex {
+    let steps: [PlanStep]
+    private let byResource: [String: [PlanStep]]
+    private let desiredDomains: [String: DomainModel]
+
+    init(_ steps: [PlanStep], desired: DesiredState) {
+        self.steps = steps
+        var map: [String: [PlanStep]] = [:]
+        for s in steps { map["\(s.resource.kind.rawValue)|\(s.resource.host)|\(s.resource.name)", default: []].append(s) }
+        byResource = map
+        var domains: [String: DomainModel] = [:]
+        for host in desired.hosts {
+            for d in host.domains { domains["\(host.name)|\(d.name)"] = d }
+        }
+        desiredDomains = domains
+    }
+
+    func ids(kind: ResourceKind, host: String, name: String, actions: Set<StepAction>) -> [String] {
+        (byResource["\(kind.rawValue)|\(host)|\(name)"] ?? []).filter { actions.contains($0.action) }.map(\.id)
+    }
+
+    /// The desired model of a domain, from its create/update step.
+    func domainModel(host: String, name: String) -> DomainModel? {
+        for s in byResource["domain|\(host)|\(name)"] ?? [] {
+            if case .domain(let m, _, _) = s.payload { return m }
+        }
+        return desiredDomains["\(host)|\(name)"]
+    }
+}
+
+extension PlanStep {
+    var payloadVolume: StepPayload? {
+        if case .volume = payload { return payload }
+        return nil
+    }
+}

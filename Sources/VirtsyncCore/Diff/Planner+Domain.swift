@@ -1,0 +1,88 @@
+extension PlanBuilder {
+    /// Domains of one host: define, update (live, next-boot or with a restart), power state, removal.
+    mutating func planDomains(host: DesiredHost, live: ObservedHost) {
+        for vm in host.domains {
+            let ref = ResourceRef(kind: .domain, host: host.name, name: vm.name)
+            let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest)
+            guard let seen = live.domains[vm.name] else {
+                add(PlanStep(action: .create, resource: ref, changes: DomainDiff.creationFields(vm), disruption: .none,
+                             reason: "in the spec, not on the host", payload: .domain(vm, live: [], marker: marker)))
+                if vm.power == .running {
+                    add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "power: running"))
+                }
+                continue
+            }
+            guard let seenMarker = seen.marker else {
+                note(.warning, ref, "domain \(vm.name) exists and is not managed by virtsync; it is never changed, started or stopped")
+                continue
+            }
+            if let uuid = vm.uuid, uuid.lowercased() != seen.uuid.lowercased() {
+                note(.error, ref, "domain \(vm.name) has UUID \(seen.uuid), the spec says \(uuid); a UUID cannot change in place (delete the domain or drop the uuid field)")
+                continue
+            }
+            planUpdate(vm: vm, seen: seen, seenMarker: seenMarker, ref: ref, marker: marker)
+        }
+        for name in live.domains.keys.sorted() where !host.domains.contains(where: { $0.name == name }) {
+            guard let seen = live.domains[name], seen.marker != nil else { continue }
+            removed(ResourceRef(kind: .domain, host: host.name, name: name),
+                    disruption: seen.state.isActive ? .replace : .none,
+                    detail: (seen.state.isActive ? "the running VM is stopped and undefined" : "the VM is undefined")
+                        + (settings.deleteVolumesWithVM ? "" : "; its volumes are kept"))
+        }
+    }
+
+    private mutating func planUpdate(vm: DomainModel, seen: ObservedDomain, seenMarker: OwnershipMarker, ref: ResourceRef, marker: OwnershipMarker) {
+        let running = seen.state.isActive
+        let diff = DomainDiff.compare(desired: vm, observed: seen, observedExtraDigest: seenMarker.extraDigest)
+        var startAfter = false
+        if !diff.changes.isEmpty {
+            let needsBoot = diff.changes.contains { $0.disruption == .nextBoot }
+            let restart = running && needsBoot && vm.restartForUpdates && vm.power == .running
+            let worst = diff.changes.map(\.disruption).max() ?? .none
+            let reason: String
+            if !running {
+                reason = "definition changed; the VM is not running, so it takes effect at its next start"
+            } else if restart {
+                reason = "definition changed; some changes need a restart and restartForUpdates allows it"
+            } else if needsBoot {
+                reason = "definition changed; some changes take effect at the next boot (restart pending)"
+            } else {
+                reason = "changed live on the running VM and in its definition"
+            }
+            add(PlanStep(action: .update, resource: ref, changes: diff.changes, disruption: worst, reason: reason,
+                         payload: .domain(mergedModel(vm, seen), live: diff.live, marker: marker)))
+            if restart {
+                add(PlanStep(action: .restart, resource: ref, disruption: .restart, reason: "apply changes that need a restart"))
+            } else if running && needsBoot {
+                note(.info, ref, "domain \(vm.name): changes to \(diff.changes.filter { $0.disruption == .nextBoot }.map(\.field).joined(separator: ", ")) take effect at its next boot")
+            }
+        }
+        switch (vm.power, seen.state) {
+        case (.running, .shutoff), (.running, .crashed), (.running, .other):
+            startAfter = true
+        case (.running, .paused):
+            note(.warning, ref, "domain \(vm.name) is paused; virtsync does not resume paused VMs")
+        case (.stopped, .running), (.stopped, .paused):
+            add(PlanStep(action: .stop, resource: ref, changes: [FieldChange(field: "power", before: "running", after: "stopped", disruption: .restart)],
+                         disruption: .restart, reason: "power: stopped"))
+        default:
+            break
+        }
+        if startAfter {
+            add(PlanStep(action: .start, resource: ref, changes: [FieldChange(field: "power", before: seen.state.rawValue, after: "running", disruption: .none)],
+                         disruption: .none, reason: "power: running, but the VM is \(seen.state.rawValue)"))
+        }
+    }
+
+    /// The definition to write: the spec's fields, with the values the spec leaves open taken
+    /// from what exists (generated MACs, the machine type, maximum memory and vCPUs).
+    private func mergedModel(_ vm: DomainModel, _ seen: ObservedDomain) -> DomainModel {
+        var out = vm
+        out.uuid = vm.uuid ?? seen.uuid
+        out.maxMemory = DomainDiff.effectiveMaxMemory(vm, seen.model)
+        out.maxVcpus = DomainDiff.effectiveMaxVcpus(vm, seen.model)
+        out.machine = vm.machine ?? seen.model.machine
+        out.interfaces = DomainDiff.interfacesKeepingMACs(vm.interfaces, seen.model.interfaces)
+        return out
+    }
+}

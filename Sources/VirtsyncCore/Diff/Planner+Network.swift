@@ -1,0 +1,62 @@
+extension PlanBuilder {
+    /// Networks of one host.
+    mutating func planNetworks(host: DesiredHost, live: ObservedHost) {
+        for net in host.networks {
+            let ref = ResourceRef(kind: .network, host: host.name, name: net.name)
+            guard let seen = live.networks[net.name] else {
+                add(PlanStep(action: .create, resource: ref, changes: networkFields(nil, net), disruption: .none,
+                             reason: "in the spec, not on the host", payload: .network(net)))
+                continue
+            }
+            let changes = networkFields(seen.model, net)
+            guard seen.managed else {
+                let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
+                note(.warning, ref, "network \(net.name) exists and is not managed by virtsync; used as it is, never changed\(drift)")
+                continue
+            }
+            let worst = changes.map(\.disruption).max() ?? .none
+            if worst == .replace {
+                add(PlanStep(action: .replace, resource: ref, changes: changes, disruption: .replace,
+                             reason: "forwarding, bridge or addressing changed: the network is restarted and guests on it lose connectivity until re-plugged",
+                             payload: .network(net)))
+            } else if !changes.isEmpty {
+                add(PlanStep(action: .update, resource: ref, changes: changes, disruption: worst,
+                             reason: "settings changed", payload: .network(net)))
+            }
+            if !seen.active && worst != .replace {
+                add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "network is inactive"))
+            }
+        }
+        for name in live.networks.keys.sorted() where !host.networks.contains(where: { $0.name == name }) {
+            guard let seen = live.networks[name], seen.managed else { continue }
+            removed(ResourceRef(kind: .network, host: host.name, name: name), disruption: .replace, detail: "")
+        }
+    }
+
+    /// Field changes of a network; DHCP static hosts change live, the rest needs a restart of the network.
+    private func networkFields(_ before: NetworkModel?, _ after: NetworkModel) -> [FieldChange] {
+        var out: [FieldChange] = []
+        func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
+            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: d)) }
+        }
+        cmp("mode", before?.mode.rawValue, after.mode.rawValue, .replace)
+        if after.bridge != nil || after.mode == .bridge { cmp("bridge", before?.bridge, after.bridge, .replace) }
+        let a = before?.ipv4, b = after.ipv4
+        cmp("ipv4.address", a.map { "\($0.address)/\($0.prefix)" }, b.map { "\($0.address)/\($0.prefix)" }, .replace)
+        cmp("ipv4.dhcp", a.flatMap(dhcpRange), b.flatMap(dhcpRange), .replace)
+        let hostsBefore = Set(a?.hosts ?? []), hostsAfter = Set(b?.hosts ?? [])
+        for h in hostsAfter.subtracting(hostsBefore).sorted(by: { $0.mac < $1.mac }) {
+            out.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: nil, after: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", disruption: before == nil ? .none : .live))
+        }
+        for h in hostsBefore.subtracting(hostsAfter).sorted(by: { $0.mac < $1.mac }) {
+            out.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", after: nil, disruption: .live))
+        }
+        cmp("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
+        return out
+    }
+
+    private func dhcpRange(_ ip: IPv4Config) -> String? {
+        guard let s = ip.dhcpStart, let e = ip.dhcpEnd else { return nil }
+        return "\(s)-\(e)"
+    }
+}

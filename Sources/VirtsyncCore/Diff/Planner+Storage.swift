@@ -1,0 +1,117 @@
+extension PlanBuilder {
+    /// Pools and volumes of one host.
+    mutating func planStorage(host: DesiredHost, live: ObservedHost) {
+        for pool in host.pools {
+            let ref = ResourceRef(kind: .pool, host: host.name, name: pool.name)
+            guard let seen = live.pools[pool.name] else {
+                add(PlanStep(action: .create, resource: ref, changes: poolFields(nil, pool), disruption: .none,
+                             reason: "in the spec, not on the host", payload: .pool(pool)))
+                continue
+            }
+            let changes = poolFields(seen.model, pool)
+            guard seen.managed else {
+                let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
+                note(.warning, ref, "pool \(pool.name) exists and is not managed by virtsync; used as it is, never changed\(drift)")
+                continue
+            }
+            if changes.contains(where: { $0.disruption == .replace }) {
+                add(PlanStep(action: .replace, resource: ref, changes: changes, disruption: .replace,
+                             reason: "type, path or source changed: the pool is redefined (its data is kept)", payload: .pool(pool)))
+            } else if !changes.isEmpty {
+                add(PlanStep(action: .update, resource: ref, changes: changes, disruption: .none,
+                             reason: "settings changed", payload: .pool(pool)))
+            }
+            if !seen.active, !changes.contains(where: { $0.disruption == .replace }) {
+                add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "pool is inactive"))
+            }
+        }
+        for name in live.pools.keys.sorted() where host.pools.first(where: { $0.name == name }) == nil {
+            guard let seen = live.pools[name], seen.managed else { continue }
+            removed(ResourceRef(kind: .pool, host: host.name, name: name), disruption: .replace,
+                    detail: "the pool is undefined, its directory and data are left in place")
+        }
+        planVolumes(host: host, live: live)
+    }
+
+    private func poolFields(_ before: PoolModel?, _ after: PoolModel) -> [FieldChange] {
+        var out: [FieldChange] = []
+        func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
+            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: d)) }
+        }
+        cmp("type", before?.type.rawValue, after.type.rawValue, .replace)
+        cmp("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)
+        if after.type == .logical {
+            cmp("volumeGroup", before?.volumeGroup ?? before?.name, after.volumeGroup ?? after.name, .replace)
+            cmp("devices", before?.devices.joined(separator: ","), after.devices.joined(separator: ","), .replace)
+        }
+        if after.type == .netfs {
+            cmp("source.host", before?.sourceHost, after.sourceHost, .replace)
+            cmp("source.dir", before?.sourceDir, after.sourceDir, .replace)
+        }
+        cmp("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
+        return out
+    }
+
+    private mutating func planVolumes(host: DesiredHost, live: ObservedHost) {
+        let wanted = Dictionary(host.volumes.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for volume in host.volumes {
+            let ref = ResourceRef(kind: .volume, host: host.name, name: volume.key)
+            if let pool = live.pools[volume.pool], !pool.active, pool.managed == false {
+                note(.warning, ref, "pool \(volume.pool) is not active and not managed by virtsync; volume \(volume.name) cannot be checked")
+                continue
+            }
+            guard let seen = live.volumes[volume.key] else {
+                var fields = [FieldChange(field: "size", before: nil, after: volume.capacity.description, disruption: .none),
+                              FieldChange(field: "format", before: nil, after: volume.format.rawValue, disruption: .none)]
+                switch volume.source {
+                case .backing(let p, let v): fields.append(FieldChange(field: "backing", before: nil, after: "\(p)/\(v)", disruption: .none))
+                case .clone(let p, let v): fields.append(FieldChange(field: "clone", before: nil, after: "\(p)/\(v)", disruption: .none))
+                case .generated: fields = [FieldChange(field: "content", before: nil, after: "cloud-init seed (\(volume.capacity))", disruption: .none)]
+                case .blank: break
+                }
+                add(PlanStep(action: .create, resource: ref, changes: fields, disruption: .none,
+                             reason: "in the spec, not on the host", payload: .volume(volume)))
+                continue
+            }
+            if case .generated = volume.source { continue } // named by content digest: present means equal
+            guard seen.managed else {
+                if seen.model.capacity < volume.capacity || seen.model.format != volume.format {
+                    note(.warning, ref, "volume \(volume.key) exists and is not managed by virtsync (\(seen.model.capacity) \(seen.model.format.rawValue)); used as it is")
+                }
+                continue
+            }
+            if seen.model.format != volume.format {
+                note(.error, ref, "volume \(volume.key) is \(seen.model.format.rawValue), the spec says \(volume.format.rawValue); a format cannot change in place and virtsync never replaces a disk (give the volume a new name)")
+            }
+            if volume.capacity > seen.model.capacity {
+                add(PlanStep(action: .update, resource: ref,
+                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .live)],
+                             disruption: .live, reason: "grown in the spec", payload: .volume(volume)))
+            } else if volume.capacity < seen.model.capacity {
+                note(.error, ref, "volume \(volume.key) would shrink from \(seen.model.capacity) to \(volume.capacity): refused, shrinking loses data (the volume is kept at its size)")
+            }
+        }
+        // Managed volumes that left the spec.
+        for key in live.volumes.keys.sorted() where wanted[key] == nil {
+            guard let seen = live.volumes[key], seen.managed else { continue }
+            let ref = ResourceRef(kind: .volume, host: host.name, name: key)
+            if case .generated = seen.model.source {
+                // A superseded cloud-init seed: virtsync made it, nothing of the user's is in it.
+                add(PlanStep(action: .delete, resource: ref, disruption: .none, reason: "superseded cloud-init seed"))
+            } else if prune && settings.deleteVolumesWithVM {
+                add(PlanStep(action: .delete, resource: ref,
+                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: nil, disruption: .dataLoss)],
+                             disruption: .dataLoss, reason: "no longer in the spec (pruning on, deleteVolumesWithVM on)"))
+            } else {
+                note(.info, ref, "volume \(key) is no longer in the spec; kept (volumes are deleted only with pruning and deleteVolumesWithVM)")
+            }
+        }
+    }
+}
+
+/// `/a/b/` and `/a/b` are the same directory.
+func normalizePath(_ path: String) -> String {
+    var p = path
+    while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+    return p
+}

@@ -1,0 +1,81 @@
+/// Options that shape a plan besides the spec itself.
+public struct PlanOptions: Hashable, Sendable {
+    /// Remove managed resources that are no longer in the spec (also enabled by the spec's
+    /// `Settings.prune`).
+    public var prune: Bool
+    /// Where the spec came from, recorded in the basis.
+    public var source: String?
+    /// Extra options to record in the basis (e.g. the connect URI).
+    public var recorded: [String: String]
+
+    public init(prune: Bool = false, source: String? = nil, recorded: [String: String] = [:]) {
+        self.prune = prune
+        self.source = source
+        self.recorded = recorded
+    }
+}
+
+/// Computes a plan from desired and observed state. Pure: values in, a value out.
+///
+/// Comparison follows "compare what the user asked for": only fields the spec controls are
+/// compared, and fields the spec leaves open (`nil`) keep whatever libvirt has.
+public enum Planner {
+    /// The plan that makes `observed` equal to `desired` on every reachable host.
+    public static func plan(desired: DesiredState, observed: ObservedState, options: PlanOptions = PlanOptions()) -> Plan {
+        var builder = PlanBuilder(prune: options.prune || desired.settings.prune, settings: desired.settings,
+                                  specDigest: desired.specDigest, commit: desired.commit)
+        for host in desired.hosts {
+            guard let live = observed.hosts[host.name] else {
+                let reason = observed.unreachable[host.name] ?? "not observed"
+                builder.notes.append(PlanNote(severity: .error, message:
+                    "host \(host.name) is unreachable (\(reason)); its state is unknown and nothing is planned for it"))
+                continue
+            }
+            builder.planStorage(host: host, live: live)
+            builder.planNetworks(host: host, live: live)
+            builder.planDomains(host: host, live: live)
+        }
+        var recorded = options.recorded
+        recorded["prune"] = String(builder.prune)
+        let basis = PlanBasis(specDigest: desired.specDigest, commit: desired.commit,
+                              observedFingerprint: Fingerprint.of(observed), source: options.source, options: recorded)
+        let ordered = Ordering.order(builder.steps, desired: desired, observed: observed)
+        return Plan(basis: basis, steps: ordered, notes: builder.notes)
+    }
+}
+
+/// Accumulates the steps and notes of one plan.
+struct PlanBuilder {
+    let prune: Bool
+    let settings: SpecSettings
+    let specDigest: String
+    let commit: String?
+    var steps: [PlanStep] = []
+    var notes: [PlanNote] = []
+
+    init(prune: Bool, settings: SpecSettings, specDigest: String, commit: String?) {
+        self.prune = prune
+        self.settings = settings
+        self.specDigest = specDigest
+        self.commit = commit
+    }
+
+    mutating func add(_ step: PlanStep) { steps.append(step) }
+
+    mutating func note(_ severity: PlanNote.Severity, _ ref: ResourceRef?, _ message: String) {
+        notes.append(PlanNote(severity: severity, resource: ref, message: message))
+    }
+
+    /// Reports a managed resource that left the spec: a delete step with pruning, a note without.
+    mutating func removed(_ ref: ResourceRef, disruption: Disruption, detail: String) {
+        if prune {
+            add(PlanStep(action: .delete, resource: ref, disruption: disruption,
+                         reason: "no longer in the spec (pruning on)\(detail.isEmpty ? "" : "; \(detail)")"))
+        } else {
+            note(.info, ref, "\(ref) is managed by virtsync but no longer in the spec; kept because pruning is off")
+        }
+    }
+}
+
+/// Renders optional values for field changes.
+func show<T: CustomStringConvertible>(_ value: T?) -> String? { value.map { $0.description } }

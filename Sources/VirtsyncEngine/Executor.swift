@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import VirtsyncCore
+
+/// The outcome of one step.
+public enum StepOutcome: Hashable, Codable, Sendable {
+    case succeeded
+    case failed(String)
+    /// Not run because a step it depends on failed or was skipped.
+    case skipped(String)
+}
+
+/// One step's result.
+public struct StepResult: Hashable, Codable, Sendable {
+    public var step: PlanStep
+    public var outcome: StepOutcome
+    public var seconds: Double
+}
+
+/// What an apply did, step by step, in completion order.
+public struct ApplyReport: Hashable, Codable, Sendable {
+    public var results: [StepResult]
+    public var succeeded: Int { results.filter { $0.outcome == .succeeded }.count }
+    public var failed: Int { results.filter { if case .failed = $0.outcome { return true } else { return false } }.count }
+    public var skipped: Int { results.filter { if case .skipped = $0.outcome { return true } else { return false } }.count }
+    public var ok: Bool { failed == 0 && skipped == 0 }
+}
+
+/// Runs a plan's steps in dependency order with bounded parallelism. A failed step skips its
+/// dependents (transitively) and nothing else.
+public struct Executor: Sendable {
+    /// Steps in flight at once, across all hosts.
+    public var maxParallel: Int
+    /// Steps in flight at once on one host.
+    public var maxParallelPerHost: Int
+    let logger = Logger(label: "virtsync.engine")
+
+    public init(maxParallel: Int = 8, maxParallelPerHost: Int = 4) {
+        self.maxParallel = max(1, maxParallel)
+        self.maxParallelPerHost = max(1, maxParallelPerHost)
+    }
+
+    /// Runs `plan` against `sessions` (by host name), recording created and deleted networks,
+    /// pools and volumes in `inventory` (keyed by each session's URI). `progress` is called
+    /// after each step.
+    public func run(_ plan: Plan, sessions: [String: any HypervisorSession], inventory: InventoryStore,
+                    progress: @Sendable (StepResult) -> Void = { _ in }) async -> ApplyReport {
+        var pending = plan.steps
+        var done: [String: StepOutcome] = [:]
+        var results: [StepResult] = []
+        var inFlightPerHost: [String: Int] = [:]
+        var inFlight = 0
+        let ids = Set(plan.steps.map(\.id))
+        var somethingFailed = false
+
+        await withTaskGroup(of: StepResult.self) { group in
+            while !pending.isEmpty || inFlight > 0 {
+                // Settle what can be settled: skip steps whose dependencies did not succeed.
+                var progressMade = somethingFailed
+                somethingFailed = false
+                while progressMade {
+                    progressMade = false
+                    for (i, step) in pending.enumerated().reversed() {
+                        if let bad = step.dependsOn.first(where: { dep in
+                            if let o = done[dep] { return o != .succeeded }
+                            return false
+                        }) {
+                            let r = StepResult(step: step, outcome: .skipped("depends on \(bad), which did not succeed"), seconds: 0)
+                            done[step.id] = r.outcome
+                            results.append(r)
+                            progress(r)
+                            pending.remove(at: i)
+                            progressMade = true
+                        }
+                    }
+                }
+                // Start every ready step within the bounds.
+                var started = false
+                var i = 0
+                while i < pending.count && inFlight < maxParallel {
+                    let step = pending[i]
+                    let host = step.resource.host
+                    let ready = step.dependsOn.allSatisfy { done[$0] == .succeeded || !ids.contains($0) }
+                    guard ready, inFlightPerHost[host, default: 0] < maxParallelPerHost else { i += 1; continue }
+                    pending.remove(at: i)
+                    inFlight += 1
+                    inFlightPerHost[host, default: 0] += 1
+                    started = true
+                    let session = sessions[host]
+                    group.addTask {
+                        await self.execute(step, session: session, inventory: inventory)
+                    }
+                }
+                if inFlight == 0 && !started {
+                    // Nothing runs and nothing can start: dependencies outside the plan never finish.
+                    for step in pending {
+                        let r = StepResult(step: step, outcome: .skipped("dependencies cannot be met"), seconds: 0)
+                        results.append(r)
+                        progress(r)
+                    }
+                    pending.removeAll()
+                    break
+                }
+                if let r = await group.next() {
+                    inFlight -= 1
+                    inFlightPerHost[r.step.resource.host, default: 1] -= 1
+                    done[r.step.id] = r.outcome
+                    if r.outcome != .succeeded { somethingFailed = true }
+                    results.append(r)
+                    progress(r)
+                }
+            }
+        }
+        return ApplyReport(results: results)
+    }
+
+    private func execute(_ step: PlanStep, session: (any HypervisorSession)?, inventory: InventoryStore) async -> StepResult {
+        let start = ContinuousClock.now
+        func elapsed() -> Double {
+            let d = ContinuousClock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        guard let session else {
+            return StepResult(step: step, outcome: .failed("no connection to host \(step.resource.host)"), seconds: 0)
+        }
+        let kind = step.resource.kind
+        let tracked = kind != .domain
+        do {
+            if tracked, step.action == .create || step.action == .replace {
+                var digest: String?
+                if case .volume(let v) = step.payload, case .generated(let d) = v.source { digest = d }
+                try await inventory.recordPending(uri: session.uri, kind: kind, name: step.resource.name, generatedDigest: digest)
+            }
+            try await session.apply(step)
+            if tracked {
+                if step.action == .create || step.action == .replace {
+                    try await inventory.recordPresent(uri: session.uri, kind: kind, name: step.resource.name)
+                } else if step.action == .delete {
+                    try await inventory.remove(uri: session.uri, kind: kind, name: step.resource.name)
+                }
+            }
+            logger.info("step done", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)", "host": "\(step.resource.host)"])
+            return StepResult(step: step, outcome: .succeeded, seconds: elapsed())
+        } catch {
+            logger.error("step failed", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)",
+                                                    "host": "\(step.resource.host)", "error": "\(error)"])
+            return StepResult(step: step, outcome: .failed("\(error)"), seconds: elapsed())
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncTesting
+
+/// A small lab (mirrors the core tests' fixture).
+func lab(memory: ByteSize = .mib(64), vcpus: Int = 1, restartForUpdates: Bool = false, linkUp: Bool = true) -> DesiredState {
+    let pool = PoolModel(name: "lab", type: .dir, path: "/var/lib/virtsync/pools/lab")
+    let base = VolumeModel(pool: "lab", name: "base.qcow2", capacity: .gib(1), format: .qcow2)
+    let root = VolumeModel(pool: "lab", name: "web-1-root.qcow2", capacity: .gib(2), format: .qcow2, source: .backing(pool: "lab", volume: "base.qcow2"))
+    let net = NetworkModel(name: "labnet", mode: .nat, ipv4: IPv4Config(address: "10.213.0.1", prefix: 24))
+    let web1 = DomainModel(name: "web-1", vcpus: vcpus, maxVcpus: 4, memory: memory, maxMemory: .mib(128),
+                           disks: [DiskModel(target: "vda", source: .volume(pool: "lab", volume: "web-1-root.qcow2"))],
+                           interfaces: [InterfaceModel(source: .network("labnet"), linkUp: linkUp)], power: .running, restartForUpdates: restartForUpdates)
+    let web2 = DomainModel(name: "web-2", memory: .mib(32), power: .stopped)
+    return DesiredState(hosts: [DesiredHost(name: "local", networks: [net], pools: [pool], volumes: [base, root], domains: [web1, web2])],
+                        specDigest: "digest-1")
+}
+
+struct Harness {
+    let connector = InMemoryConnector()
+    let stateDir: String
+    let reconciler: Reconciler
+
+    init() throws {
+        stateDir = NSTemporaryDirectory() + "virtsync-test-\(UUID().uuidString)"
+        reconciler = Reconciler(connector: connector, inventory: try InventoryStore(stateDirectory: stateDir), defaultURI: "memory:///local")
+    }
+
+    var hypervisor: InMemoryHypervisor { connector.hypervisor("memory:///local") }
+
+    func plan(_ desired: DesiredState, prune: Bool = false) async -> Plan {
+        let (sessions, failed) = await reconciler.connect(desired)
+        return await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions(prune: prune)).0
+    }
+
+    @discardableResult
+    func apply(_ desired: DesiredState, prune: Bool = false) async -> (Plan, ApplyReport) {
+        let (sessions, failed) = await reconciler.connect(desired)
+        let (plan, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions(prune: prune))
+        let report = await Executor().run(plan, sessions: sessions, inventory: reconciler.inventory)
+        return (plan, report)
+    }
+}
+
+@Suite("Reconcile against an honest in-memory hypervisor")
+struct ReconcileTests {
+    @Test("apply converges and a second plan is empty")
+    func idempotent() async throws {
+        let h = try Harness()
+        let (plan, report) = await h.apply(lab())
+        #expect(plan.steps.count == 7)
+        #expect(report.ok)
+        #expect(h.hypervisor.snapshot.domains["web-1"]?.state == .running)
+        #expect(h.hypervisor.snapshot.domains["web-2"]?.state == .shutoff)
+        let again = await h.plan(lab())
+        #expect(again.steps.isEmpty, "second plan: \(again.steps.map(\.id))")
+    }
+
+    @Test("a memory change on a running VM is applied live and the next plan is empty")
+    func memoryLive() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        let plan = await h.plan(lab(memory: .mib(96)))
+        #expect(plan.steps.map(\.id) == ["update:domain:local/web-1"])
+        #expect(plan.steps.first?.disruption == .live)
+        guard case .domain(_, let live, _)? = plan.steps.first?.payload else { Issue.record("no payload"); return }
+        #expect(live == [.setMemory(.mib(96))])
+        let (_, report) = await h.apply(lab(memory: .mib(96)))
+        #expect(report.ok)
+        #expect(h.hypervisor.snapshot.domains["web-1"]?.live?.memory == .mib(96))
+        #expect(h.hypervisor.snapshot.domains["web-1"]?.state == .running)
+        #expect(await h.plan(lab(memory: .mib(96))).steps.isEmpty)
+    }
+
+    @Test("memory above the maximum waits for the next boot, or restarts when the VM allows it")
+    func memoryNextBoot() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        let pending = await h.plan(lab(memory: .mib(256)))
+        #expect(pending.steps.map(\.id) == ["update:domain:local/web-1"])
+        #expect(pending.steps.first?.disruption == .nextBoot)
+        #expect(pending.notes.contains { $0.message.contains("next boot") })
+        let allowed = await h.plan(lab(memory: .mib(256), restartForUpdates: true))
+        #expect(allowed.steps.map(\.id) == ["update:domain:local/web-1", "restart:domain:local/web-1"])
+        #expect(allowed.steps.last?.disruption == .restart)
+    }
+
+    @Test("a link state change is live")
+    func linkLive() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        let plan = await h.plan(lab(linkUp: false))
+        #expect(plan.steps.first?.changes.map(\.field) == ["interfaces[0].link"])
+        #expect(plan.steps.first?.disruption == .live)
+        await h.apply(lab(linkUp: false))
+        #expect(await h.plan(lab(linkUp: false)).steps.isEmpty)
+    }
+
+    @Test("a VM stopped behind virtsync's back is started again")
+    func drift() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        h.hypervisor.mutate { $0.domains["web-1"]?.state = .shutoff; $0.domains["web-1"]?.live = nil }
+        let plan = await h.plan(lab())
+        #expect(plan.steps.map(\.id) == ["start:domain:local/web-1"])
+    }
+
+    @Test("a failed step skips its dependents and nothing else; the next pass converges")
+    func failureSkipsDependents() async throws {
+        let h = try Harness()
+        h.hypervisor.failNext(ResourceRef(kind: .volume, host: "local", name: "lab/base.qcow2"))
+        let (_, report) = await h.apply(lab())
+        let outcome = Dictionary(uniqueKeysWithValues: report.results.map { ($0.step.id, $0.outcome) })
+        #expect(report.failed == 1)
+        if case .failed = outcome["create:volume:local/lab/base.qcow2"] {} else { Issue.record("base should fail") }
+        if case .skipped = outcome["create:volume:local/lab/web-1-root.qcow2"] {} else { Issue.record("overlay should be skipped") }
+        if case .skipped = outcome["start:domain:local/web-1"] {} else { Issue.record("start should be skipped") }
+        #expect(outcome["create:domain:local/web-2"] == .succeeded)
+        #expect(outcome["create:network:local/labnet"] == .succeeded)
+        let (_, second) = await h.apply(lab())
+        #expect(second.ok)
+        #expect(await h.plan(lab()).steps.isEmpty)
+    }
+
+    @Test("a resource created just before a crash is adopted from the pending inventory entry, not duplicated")
+    func crashAdoption() async throws {
+        let h = try Harness()
+        // The create call went through but the process died before recording success.
+        try await h.reconciler.inventory.recordPending(uri: "memory:///local", kind: .network, name: "labnet")
+        h.hypervisor.mutate {
+            $0.networks["labnet"] = ObservedNetwork(model: NetworkModel(name: "labnet", mode: .nat, ipv4: IPv4Config(address: "10.213.0.1", prefix: 24)), uuid: "n1", active: true)
+        }
+        let plan = await h.plan(lab())
+        #expect(!plan.steps.contains { $0.resource.kind == .network })
+        #expect(!plan.notes.contains { $0.message.contains("not managed") })
+    }
+
+    @Test("the inventory survives a reload and a damaged one is refused, not emptied")
+    func inventoryFile() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        let reloaded = try InventoryStore(stateDirectory: h.stateDir)
+        let inv = await reloaded.snapshot()
+        #expect(inv.hosts["memory:///local"]?.networks["labnet"]?.state == .present)
+        #expect(inv.hosts["memory:///local"]?.volumes.count == 2)
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: h.stateDir + "/inventory.json"))
+        #expect(throws: EngineError.self) { try InventoryStore(stateDirectory: h.stateDir) }
+    }
+
+    @Test("pruning removes managed resources and keeps volumes unless asked")
+    func pruneKeepsVolumes() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        var smaller = lab()
+        smaller.hosts[0].domains.removeAll { $0.name == "web-2" }
+        let plan = await h.plan(smaller, prune: true)
+        #expect(plan.steps.map(\.id) == ["delete:domain:local/web-2"])
+        var noVM = lab()
+        noVM.hosts[0].domains.removeAll { $0.name == "web-1" }
+        noVM.hosts[0].volumes.removeAll { $0.name == "web-1-root.qcow2" }
+        let p2 = await h.plan(noVM, prune: true)
+        #expect(p2.steps.map(\.id) == ["delete:domain:local/web-1"])
+        #expect(p2.notes.contains { $0.message.contains("web-1-root.qcow2") && $0.message.contains("kept") })
+    }
+}
