@@ -2,19 +2,31 @@ import VirtsyncCore
 
 /// One spec file: its path relative to the spec directory and its bytes.
 public struct SpecFile: Sendable, Hashable {
+    /// Path relative to the spec directory, with `/` separators (e.g. `vms/web.yaml`).
     public var path: String
+    /// The file's content.
     public var bytes: [UInt8]
+
+    /// Wraps a file's path and content.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
         self.bytes = bytes
     }
+
+    /// Whether the loader parses this file as spec documents (`.yaml` or `.yml`); other files
+    /// are only available to `userDataFile`, `metaDataFile` and `networkConfigFile`.
+    public var isSpecDocument: Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
 }
 
 /// The result of loading a spec: the desired state when there are no errors, and every
 /// diagnostic found (errors and warnings), in one run.
 public struct SpecLoadResult: Sendable {
+    /// The normalized desired state; `nil` when any error was found.
     public var desired: DesiredState?
+    /// Every error and warning, with file, line, column and key path.
     public var diagnostics: Diagnostics
+
+    /// Wraps a result.
     public init(desired: DesiredState?, diagnostics: Diagnostics) {
         self.desired = desired
         self.diagnostics = diagnostics
@@ -24,7 +36,74 @@ public struct SpecLoadResult: Sendable {
 /// Turns spec files into a validated `DesiredState`.
 public enum SpecLoader {
     /// Parses, validates and normalizes `files`. Never throws: every problem is a diagnostic.
+    ///
+    /// Files are read in path order; `.yaml`/`.yml` files hold the documents, except those whose
+    /// first line is `#cloud-config` (cloud-init user data kept next to the spec). The digest of
+    /// the result covers every file, whatever its extension.
     public static func load(files: [SpecFile], commit: String? = nil) -> SpecLoadResult {
-        SpecLoadResult(desired: nil, diagnostics: Diagnostics([Diagnostic(at: SourceLocation(file: "."), "not implemented")]))
+        let reporter = Reporter()
+        let sorted = files.sorted { $0.path < $1.path }
+        var byPath: [String: SpecFile] = [:]
+        byPath.reserveCapacity(sorted.count)
+        for file in sorted {
+            if byPath[file.path] != nil {
+                reporter.error(SourceLocation(file: file.path), "", "the file is given twice")
+            }
+            byPath[file.path] = file
+        }
+        let paths = Set(byPath.keys)
+
+        var spec = ClusterSpec()
+        var specFiles = 0
+        for file in sorted where file.isSpecDocument {
+            specFiles += 1
+            guard let text = YAMLDocuments.text(of: file, reporter: reporter) else {
+                spec.incomplete = true
+                continue
+            }
+            if isCloudConfig(text) { continue }
+            let decoder = DocumentDecoder(file: file.path, reporter: reporter, filePaths: paths)
+            let parsed = YAMLDocuments.forEach(in: text, file: file.path, reporter: reporter) { root, _ in
+                decoder.decode(root, into: &spec)
+            }
+            if !parsed { spec.incomplete = true }
+        }
+        if spec.documentCount == 0 && !reporter.hasErrors {
+            let what = specFiles == 0 ? "no .yaml or .yml files" : "the files hold no documents"
+            reporter.error(SourceLocation(file: "."), "", "empty spec: \(what)")
+        }
+
+        let index = SpecValidator.validate(spec, reporter: reporter)
+        guard !reporter.hasErrors else {
+            return SpecLoadResult(desired: nil, diagnostics: Diagnostics(reporter.items))
+        }
+        let normalizer = Normalizer(spec: spec, index: index, files: byPath)
+        let desired = normalizer.desiredState(specDigest: digest(of: sorted), commit: commit)
+        return SpecLoadResult(desired: desired, diagnostics: Diagnostics(reporter.items))
+    }
+
+    /// SHA-256 over every file in path order, each path and content prefixed by its length so
+    /// that no two different file sets hash the same bytes.
+    static func digest(of sortedFiles: [SpecFile]) -> String {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(sortedFiles.reduce(0) { $0 + $1.bytes.count + $1.path.utf8.count + 16 })
+        func appendLength(_ count: Int) {
+            let value = UInt64(count)
+            for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+        for file in sortedFiles {
+            appendLength(file.path.utf8.count)
+            buffer.append(contentsOf: file.path.utf8)
+            appendLength(file.bytes.count)
+            buffer.append(contentsOf: file.bytes)
+        }
+        return SHA256.hex(buffer)
+    }
+
+    /// Cloud-init user data (`#cloud-config` on the first line) is not a spec document.
+    private static func isCloudConfig(_ text: String) -> Bool {
+        guard text.hasPrefix("#cloud-config") else { return false }
+        let rest = text.dropFirst("#cloud-config".count)
+        return rest.first.map { $0 == "\n" || $0 == "\r\n" || $0 == " " || $0 == "\t" } ?? true
     }
 }

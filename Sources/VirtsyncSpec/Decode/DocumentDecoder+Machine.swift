@@ -1,0 +1,202 @@
+import VirtsyncCore
+import Yams
+
+extension DocumentDecoder {
+    static let machineKeys = KeySet([
+        "apiVersion", "kind", "name", "host", "uuid", "vcpus", "maxVcpus", "memory", "maxMemory", "machine",
+        "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "graphics", "console",
+        "disks", "interfaces", "cloudInit", "xml",
+    ])
+    static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
+                                  "cdrom", "readonly"])
+    static let interfaceKeys = KeySet(["network", "bridge", "mac", "model", "link"])
+    static let xmlKeys = KeySet(["devices", "domain"])
+    /// Most vCPUs a VM may have (libvirt/QEMU's own limits are lower on most machines).
+    static let maxVcpuCount = 4096
+
+    func decodeMachine(_ map: MapReader, header: DocumentHeader) -> MachineSpec {
+        var header = header
+        header.name = readName(map)
+        var vm = MachineSpec(header: header, disks: [], interfaces: [])
+        vm.host = readNameRef(map, "host")
+        vm.hostWritten = map.has("host")
+        if let uuid = map.string("uuid") {
+            if let normalized = Formats.normalizedUUID(uuid.value) {
+                vm.uuid = Located(normalized, uuid.location)
+            } else {
+                reporter.error(uuid.location, map.keyPath("uuid"),
+                               "\(uuid.value.quotedForMessage) is not a UUID such as 4f6b0c56-2a1e-4e1a-9f51-2d7c3b1e8a90")
+            }
+        }
+        vm.vcpus = map.int("vcpus", range: 1...Self.maxVcpuCount)
+        vm.maxVcpus = map.int("maxVcpus", range: 1...Self.maxVcpuCount)
+        if let vcpus = vm.vcpus, let maxVcpus = vm.maxVcpus, maxVcpus.value < vcpus.value {
+            reporter.error(maxVcpus.location, map.keyPath("maxVcpus"), "maxVcpus \(maxVcpus.value) is below vcpus \(vcpus.value)")
+        }
+        vm.memory = readMemory(map, "memory", required: true)
+        vm.maxMemory = readMemory(map, "maxMemory")
+        if let memory = vm.memory, let maxMemory = vm.maxMemory, maxMemory.value < memory.value {
+            reporter.error(maxMemory.location, map.keyPath("maxMemory"), "maxMemory \(maxMemory.value) is below memory \(memory.value)")
+        }
+        if let machine = map.string("machine") {
+            if let problem = Formats.tokenProblem(machine.value) {
+                reporter.error(machine.location, map.keyPath("machine"), "machine type \(problem)")
+            } else {
+                vm.machine = machine
+            }
+        }
+        vm.firmware = map.choice("firmware", Firmware.allCases)?.value
+        vm.loader = readAbsolutePath(map, "loader")
+        vm.cpu = map.choice("cpu", CPUMode.allCases)?.value
+        vm.power = map.choice("power", [PowerState.running, .stopped])?.value
+        vm.autostart = map.bool("autostart")
+        vm.restartForUpdates = map.bool("restartForUpdates")
+        vm.graphics = map.choice("graphics", GraphicsType.allCases)?.value
+        vm.console = map.bool("console")
+        decodeDisks(map, into: &vm)
+        for (index, node) in (map.list("interfaces") ?? []).enumerated() {
+            let path = "\(map.keyPath("interfaces"))[\(index)]"
+            if let nic = MapReader(node, file: file, path: path, keys: Self.interfaceKeys, reporter: reporter) {
+                vm.interfaces.append(decodeInterface(nic))
+            }
+        }
+        if let cloudInit = map.map("cloudInit", keys: Self.cloudInitKeys) {
+            vm.cloudInit = decodeCloudInit(cloudInit)
+        }
+        if let xml = map.map("xml", keys: Self.xmlKeys) {
+            vm.xmlDevices = xml.string("devices")?.value
+            vm.xmlDomain = xml.string("domain")?.value
+        }
+        return vm
+    }
+
+    /// A memory size: at least 1 MiB, a whole number of KiB (libvirt's unit).
+    private func readMemory(_ map: MapReader, _ key: String, required: Bool = false) -> Located<ByteSize>? {
+        guard let size = map.size(key, required: required) else { return nil }
+        if size.value.bytes % 1024 != 0 {
+            reporter.error(size.location, map.keyPath(key), "\(key) must be a whole number of KiB")
+            return nil
+        }
+        if size.value < .mib(1) {
+            reporter.error(size.location, map.keyPath(key), "\(key) \(size.value) is below 1MiB")
+            return nil
+        }
+        return size
+    }
+
+    private func decodeDisks(_ map: MapReader, into vm: inout MachineSpec) {
+        var targets: [String: SourceLocation] = [:]
+        var sources: [String: SourceLocation] = [:]
+        for (index, node) in (map.list("disks") ?? []).enumerated() {
+            let path = "\(map.keyPath("disks"))[\(index)]"
+            guard let diskMap = MapReader(node, file: file, path: path, keys: Self.diskKeys, reporter: reporter) else { continue }
+            let disk = decodeDisk(diskMap)
+            if let target = disk.target {
+                if let first = targets[target.value] {
+                    reporter.error(target.location, diskMap.keyPath("target"), "target \(target.value) is also used by the disk at \(first)")
+                } else {
+                    targets[target.value] = target.location
+                }
+            }
+            let source = disk.volume.map { ("volume \($0.value)", $0.location) } ?? disk.file.map { ("file \($0.value)", $0.location) }
+            if let (key, location) = source {
+                if let first = sources[key] {
+                    reporter.error(location, path, "\(key) is attached twice to this VM (first at \(first))")
+                } else {
+                    sources[key] = location
+                }
+            }
+            vm.disks.append(disk)
+        }
+    }
+
+    private func decodeDisk(_ map: MapReader) -> DiskSpec {
+        var disk = DiskSpec(path: map.path, location: map.location, createsVolume: map.has("size"), cdrom: map.bool("cdrom") ?? false,
+                            readonly: map.bool("readonly"), existing: map.bool("existing") ?? false)
+        disk.volume = readVolumeRef(map, "volume")
+        disk.file = readAbsolutePath(map, "file")
+        disk.size = map.size("size")
+        disk.format = map.choice("format", Self.volumeFormats)
+        disk.backing = readVolumeRef(map, "backing")
+        disk.clone = readVolumeRef(map, "clone")
+        disk.bus = map.choice("bus", DiskBus.allCases)?.value
+        if let target = map.string("target") {
+            if let problem = Formats.targetProblem(target.value) {
+                reporter.error(target.location, map.keyPath("target"), problem)
+            } else {
+                disk.target = target
+            }
+        }
+        switch (map.has("volume"), map.has("file")) {
+        case (true, true):
+            reporter.error(map.keyLocation("file"), map.path, "a disk has either 'volume' or 'file', not both")
+        case (false, false):
+            reporter.error(map.location, map.path, "a disk needs 'volume' (pool/volume) or 'file' (a host path)")
+        default:
+            break
+        }
+        if map.has("file") {
+            for key in ["size", "format", "backing", "clone", "existing"] where map.has(key) {
+                reporter.error(map.keyLocation(key), map.keyPath(key), "'\(key)' applies to volume disks, not to 'file' disks")
+            }
+        } else if disk.existing {
+            for key in ["size", "format", "backing", "clone"] where map.has(key) {
+                reporter.error(map.keyLocation(key), map.keyPath(key),
+                               "'\(key)' creates a volume; an 'existing: true' disk uses one that virtsync does not manage")
+            }
+        } else if !map.has("size") {
+            for key in ["format", "backing", "clone"] where map.has(key) {
+                reporter.error(map.keyLocation(key), map.keyPath(key),
+                               "'\(key)' applies only when the disk creates its volume (give it a 'size')")
+            }
+        }
+        checkVolumeSource(map, format: disk.format, backing: disk.backing, clone: disk.clone, logical: false)
+        if disk.cdrom, disk.bus == .virtio {
+            reporter.error(map.keyLocation("bus"), map.keyPath("bus"), "a CD-ROM cannot use the virtio bus; use sata, scsi or ide")
+        }
+        return disk
+    }
+
+    private func decodeInterface(_ map: MapReader) -> InterfaceSpec {
+        var nic = InterfaceSpec(path: map.path, location: map.location, linkUp: true)
+        nic.network = readNameRef(map, "network")
+        if let bridge = map.string("bridge") {
+            if let problem = Formats.bridgeProblem(bridge.value) {
+                reporter.error(bridge.location, map.keyPath("bridge"), problem)
+            } else {
+                nic.bridge = bridge
+            }
+        }
+        switch (map.has("network"), map.has("bridge")) {
+        case (true, true):
+            reporter.error(map.keyLocation("bridge"), map.path, "an interface has either 'network' or 'bridge', not both")
+        case (false, false):
+            reporter.error(map.location, map.path, "an interface needs 'network' (a Network of the spec) or 'bridge' (a host bridge)")
+        default:
+            break
+        }
+        if let mac = map.string("mac") {
+            if let normalized = Formats.normalizedMAC(mac.value) {
+                nic.mac = Located(normalized, mac.location)
+            } else {
+                reporter.error(mac.location, map.keyPath("mac"), Self.macMessage(mac.value))
+            }
+        }
+        if let model = map.string("model") {
+            if let problem = Formats.tokenProblem(model.value) {
+                reporter.error(model.location, map.keyPath("model"), "model \(problem)")
+            } else {
+                nic.model = model
+            }
+        }
+        if let link = map.choice("link", LinkState.allCases) {
+            nic.linkUp = link.value == .up
+        }
+        return nic
+    }
+}
+
+/// `link:` of an interface.
+enum LinkState: String, CaseIterable, Sendable {
+    case up, down
+}

@@ -1,0 +1,119 @@
+import VirtsyncCore
+
+extension DocumentDecoder {
+    static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices",
+                                  "source", "autostart", "volumes"])
+    static let poolSourceKeys = KeySet(["host", "dir"])
+    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone"])
+    /// The formats a spec may ask for (`iso` is only for generated seed images).
+    static let volumeFormats: [VolumeFormat] = [.qcow2, .raw]
+
+    func decodePool(_ map: MapReader, header: DocumentHeader) -> PoolSpec {
+        var header = header
+        header.name = readName(map)
+        let type = map.choice("type", PoolType.allCases)?.value
+        let effectiveType = type ?? .dir
+        var pool = PoolSpec(header: header, hosts: readHostList(map), hostsLocation: map.valueLocation("hosts"),
+                            type: type, devices: [], volumes: [])
+        pool.autostart = map.bool("autostart")
+        pool.path = readAbsolutePath(map, "path", required: effectiveType != .logical)
+
+        if let group = map.string("volumeGroup") {
+            if effectiveType != .logical {
+                onlyFor(map, "volumeGroup", type: "logical")
+            } else if let problem = Formats.nameProblem(group.value) {
+                reporter.error(group.location, map.keyPath("volumeGroup"), problem)
+            } else {
+                pool.volumeGroup = group
+            }
+        }
+        if let devices = map.stringList("devices") {
+            if effectiveType != .logical {
+                onlyFor(map, "devices", type: "logical")
+            } else {
+                for (index, device) in devices.enumerated() {
+                    if let problem = Formats.absolutePathProblem(device.value) {
+                        reporter.error(device.location, "\(map.keyPath("devices"))[\(index)]", problem)
+                    } else {
+                        pool.devices.append(device)
+                    }
+                }
+            }
+        }
+        if effectiveType == .netfs {
+            if let source = map.map("source", keys: Self.poolSourceKeys, required: true) {
+                if let host = source.string("host", required: true) {
+                    if let problem = Formats.hostnameProblem(host.value) {
+                        reporter.error(host.location, source.keyPath("host"), problem)
+                    } else {
+                        pool.sourceHost = host
+                    }
+                }
+                pool.sourceDir = readAbsolutePath(source, "dir", required: true)
+            }
+        } else if map.has("source") {
+            onlyFor(map, "source", type: "netfs")
+        }
+
+        var names: [String: SourceLocation] = [:]
+        for (index, node) in (map.list("volumes") ?? []).enumerated() {
+            let path = "\(map.keyPath("volumes"))[\(index)]"
+            guard let volumeMap = MapReader(node, file: file, path: path, keys: Self.poolVolumeKeys, reporter: reporter) else {
+                continue
+            }
+            let volume = decodePoolVolume(volumeMap, logical: effectiveType == .logical)
+            if let name = volume.name {
+                if let first = names[name.value] {
+                    reporter.error(name.location, volumeMap.keyPath("name"),
+                                   "volume '\(name.value)' is declared twice in this pool (first at \(first))")
+                    continue
+                }
+                names[name.value] = name.location
+            }
+            pool.volumes.append(volume)
+        }
+        return pool
+    }
+
+    private func onlyFor(_ map: MapReader, _ key: String, type: String) {
+        reporter.error(map.keyLocation(key), map.keyPath(key), "'\(key)' is only allowed in pools of type \(type)")
+    }
+
+    private func decodePoolVolume(_ map: MapReader, logical: Bool) -> PoolVolumeSpec {
+        var volume = PoolVolumeSpec(path: map.path, location: map.location)
+        if let name = map.string("name", required: true) {
+            if let problem = Formats.nameProblem(name.value) {
+                reporter.error(name.location, map.keyPath("name"), problem)
+            }
+            volume.name = name
+        }
+        volume.size = map.size("size", required: true)
+        volume.format = map.choice("format", Self.volumeFormats)
+        volume.backing = readVolumeRef(map, "backing")
+        volume.clone = readVolumeRef(map, "clone")
+        checkVolumeSource(map, format: volume.format, backing: volume.backing, clone: volume.clone, logical: logical)
+        return volume
+    }
+
+    /// Rules shared by pool volumes and disks that create a volume: one source at most, an
+    /// overlay is qcow2, a logical volume is raw.
+    func checkVolumeSource(_ map: MapReader, format: Located<VolumeFormat>?, backing: Located<VolumeRef>?,
+                           clone: Located<VolumeRef>?, logical: Bool) {
+        if backing != nil, clone != nil {
+            reporter.error(map.keyLocation("clone"), map.keyPath("clone"), "'backing' and 'clone' are mutually exclusive")
+        }
+        if let backing, let format, format.value != .qcow2 {
+            reporter.error(format.location, map.keyPath("format"),
+                           "a volume with a backing volume (\(backing.value)) must be qcow2")
+        }
+        if logical {
+            if let format, format.value != .raw {
+                reporter.error(format.location, map.keyPath("format"), "volumes of a logical pool are raw")
+            }
+            if backing != nil {
+                reporter.error(map.keyLocation("backing"), map.keyPath("backing"),
+                               "volumes of a logical pool cannot have a backing volume")
+            }
+        }
+    }
+}

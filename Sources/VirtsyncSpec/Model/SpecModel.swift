@@ -1,0 +1,191 @@
+import VirtsyncCore
+
+// The spec as written: one value per document, every field optional where the user may have
+// left it out or written it wrong (the problem is reported, the rest is still checked), each
+// with the position needed by later, cross-document diagnostics.
+
+/// The kinds of spec document.
+enum DocumentKind: String, CaseIterable, Sendable {
+    case host = "Host"
+    case network = "Network"
+    case storagePool = "StoragePool"
+    case virtualMachine = "VirtualMachine"
+    case settings = "Settings"
+}
+
+/// What every document has: its kind, name and place.
+struct DocumentHeader: Sendable {
+    var kind: DocumentKind
+    var name: Located<String>?
+    /// Where the document's root mapping starts.
+    var location: SourceLocation
+    /// `Kind[name]`, the prefix of every key path in the document.
+    var path: String
+}
+
+/// A `pool/volume` reference.
+struct VolumeRef: Hashable, Sendable, CustomStringConvertible {
+    var pool: String
+    var volume: String
+    var description: String { "\(pool)/\(volume)" }
+}
+
+/// kind: Host.
+struct HostSpec: Sendable {
+    var header: DocumentHeader
+    var uri: Located<String>?
+    var memoryCapacity: Located<ByteSize>?
+    var cpuCapacity: Located<Int>?
+}
+
+/// `ipv4.dhcp.hosts[]` of a network.
+struct DHCPHostSpec: Sendable {
+    var path: String
+    var mac: Located<String>?
+    var ip: Located<String>?
+    var name: Located<String>?
+}
+
+/// `ipv4` of a network, with the address already split.
+struct IPv4Spec: Sendable {
+    var path: String
+    var location: SourceLocation
+    var address: Located<String>?
+    /// Parsed host address and prefix, when `address` is valid.
+    var hostAddress: UInt32?
+    var prefix: Int?
+    var dhcpStart: Located<String>?
+    var dhcpEnd: Located<String>?
+    var dhcpHosts: [DHCPHostSpec]
+}
+
+/// kind: Network.
+struct NetworkSpec: Sendable {
+    var header: DocumentHeader
+    var hosts: [Located<String>]?
+    var hostsLocation: SourceLocation
+    var mode: NetworkMode?
+    var bridge: Located<String>?
+    var autostart: Bool?
+    var ipv4: IPv4Spec?
+}
+
+/// A volume declared in a pool.
+struct PoolVolumeSpec: Sendable {
+    var path: String
+    var location: SourceLocation
+    var name: Located<String>?
+    var size: Located<ByteSize>?
+    var format: Located<VolumeFormat>?
+    var backing: Located<VolumeRef>?
+    var clone: Located<VolumeRef>?
+}
+
+/// kind: StoragePool.
+struct PoolSpec: Sendable {
+    var header: DocumentHeader
+    var hosts: [Located<String>]?
+    var hostsLocation: SourceLocation
+    var type: PoolType?
+    var path: Located<String>?
+    var volumeGroup: Located<String>?
+    var devices: [Located<String>]
+    var sourceHost: Located<String>?
+    var sourceDir: Located<String>?
+    var autostart: Bool?
+    var volumes: [PoolVolumeSpec]
+}
+
+/// A disk of a VM.
+struct DiskSpec: Sendable {
+    var path: String
+    var location: SourceLocation
+    var volume: Located<VolumeRef>?
+    var file: Located<String>?
+    var size: Located<ByteSize>?
+    /// `size` is written (even if invalid): the disk creates its volume.
+    var createsVolume: Bool
+    var format: Located<VolumeFormat>?
+    var backing: Located<VolumeRef>?
+    var clone: Located<VolumeRef>?
+    var bus: DiskBus?
+    var target: Located<String>?
+    var cdrom: Bool
+    var readonly: Bool?
+    var existing: Bool
+}
+
+/// An interface of a VM.
+struct InterfaceSpec: Sendable {
+    var path: String
+    var location: SourceLocation
+    var network: Located<String>?
+    var bridge: Located<String>?
+    var mac: Located<String>?
+    var model: Located<String>?
+    var linkUp: Bool
+}
+
+/// Inline content or a file of the spec directory, for one cloud-init file.
+enum CloudInitContent: Sendable {
+    case inline(String)
+    case file(Located<String>)
+}
+
+/// `cloudInit` of a VM.
+struct CloudInitSpec: Sendable {
+    var path: String
+    var location: SourceLocation
+    var userData: CloudInitContent?
+    var metaData: CloudInitContent?
+    var networkConfig: CloudInitContent?
+    var pool: Located<String>?
+}
+
+/// kind: VirtualMachine.
+struct MachineSpec: Sendable {
+    var header: DocumentHeader
+    var host: Located<String>?
+    /// `host` is written, even if invalid (then it is not "missing").
+    var hostWritten = false
+    var uuid: Located<String>?
+    var vcpus: Located<Int>?
+    var maxVcpus: Located<Int>?
+    var memory: Located<ByteSize>?
+    var maxMemory: Located<ByteSize>?
+    var machine: Located<String>?
+    var firmware: Firmware?
+    var loader: Located<String>?
+    var cpu: CPUMode?
+    var power: PowerState?
+    var autostart: Bool?
+    var restartForUpdates: Bool?
+    var graphics: GraphicsType?
+    var console: Bool?
+    var disks: [DiskSpec]
+    var interfaces: [InterfaceSpec]
+    var cloudInit: CloudInitSpec?
+    var xmlDevices: String?
+    var xmlDomain: String?
+}
+
+/// kind: Settings.
+struct SettingsSpec: Sendable {
+    var header: DocumentHeader
+    var prune: Bool?
+    var maxDeletePercent: Int?
+    var deleteVolumesWithVM: Bool?
+}
+
+/// Every document of a spec, in file order.
+struct ClusterSpec: Sendable {
+    var hosts: [HostSpec] = []
+    var networks: [NetworkSpec] = []
+    var pools: [PoolSpec] = []
+    var machines: [MachineSpec] = []
+    var settings: [SettingsSpec] = []
+    /// Number of non-empty documents read, whatever their kind.
+    var documentCount = 0
+    /// A file could not be parsed: some documents are missing, so references are not checked.
+    var incomplete = false
+}

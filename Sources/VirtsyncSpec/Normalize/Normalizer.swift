@@ -1,0 +1,179 @@
+import VirtsyncCore
+
+/// Turns a validated spec into the `DesiredState`: defaults filled in, networks and pools
+/// placed on their hosts, volumes collected per host, cloud-init seeds built, everything sorted.
+struct Normalizer {
+    let spec: ClusterSpec
+    let index: SpecIndex
+    /// Every file of the spec by path, for cloud-init files.
+    let files: [String: SpecFile]
+
+    func desiredState(specDigest: String, commit: String?) -> DesiredState {
+        var hosts: [String: DesiredHost] = [:]
+        for name in index.hostNames {
+            let host = index.hostsByName[name]
+            hosts[name] = DesiredHost(name: name, uri: host?.uri?.value, memoryCapacity: host?.memoryCapacity?.value,
+                                      cpuCapacity: host?.cpuCapacity?.value)
+        }
+        for (position, network) in spec.networks.enumerated() {
+            guard let model = networkModel(network) else { continue }
+            for host in index.networkHosts[position] { hosts[host]?.networks.append(model) }
+        }
+        for (position, pool) in spec.pools.enumerated() {
+            guard let model = poolModel(pool) else { continue }
+            for host in index.poolHosts[position] { hosts[host]?.pools.append(model) }
+        }
+        for (key, entry) in index.volumes {
+            hosts[key.host]?.volumes.append(entry.model)
+        }
+        for (position, vm) in spec.machines.enumerated() {
+            guard let host = index.machineHosts[position], let (domain, seed) = domainModel(vm) else { continue }
+            hosts[host]?.domains.append(domain)
+            if let seed { hosts[host]?.volumes.append(seed) }
+        }
+        let sorted = index.hostNames.compactMap { hosts[$0] }.map { host -> DesiredHost in
+            var host = host
+            host.networks.sort { $0.name < $1.name }
+            host.pools.sort { $0.name < $1.name }
+            host.volumes.sort { ($0.pool, $0.name) < ($1.pool, $1.name) }
+            host.domains.sort { $0.name < $1.name }
+            return host
+        }
+        return DesiredState(hosts: sorted, settings: settings(), specDigest: specDigest, commit: commit)
+    }
+
+    private func settings() -> SpecSettings {
+        let defaults = SpecSettings()
+        guard let spec = spec.settings.first else { return defaults }
+        return SpecSettings(prune: spec.prune ?? defaults.prune,
+                            maxDeleteFraction: spec.maxDeletePercent.map { Double($0) / 100 } ?? defaults.maxDeleteFraction,
+                            deleteVolumesWithVM: spec.deleteVolumesWithVM ?? defaults.deleteVolumesWithVM)
+    }
+
+    private func networkModel(_ network: NetworkSpec) -> NetworkModel? {
+        guard let name = network.header.name?.value else { return nil }
+        var ipv4: IPv4Config?
+        if let spec = network.ipv4, let host = spec.hostAddress, let prefix = spec.prefix {
+            let leases = spec.dhcpHosts.compactMap { lease -> DHCPHost? in
+                guard let mac = lease.mac?.value, let ip = lease.ip?.value else { return nil }
+                return DHCPHost(mac: mac, ip: ip, name: lease.name?.value)
+            }
+            ipv4 = IPv4Config(address: Formats.formatIPv4(host), prefix: prefix, dhcpStart: spec.dhcpStart?.value,
+                              dhcpEnd: spec.dhcpEnd?.value, hosts: leases)
+        }
+        return NetworkModel(name: name, mode: network.mode ?? .nat, bridge: network.bridge?.value, ipv4: ipv4,
+                            autostart: network.autostart ?? true)
+    }
+
+    private func poolModel(_ pool: PoolSpec) -> PoolModel? {
+        guard let name = pool.header.name?.value else { return nil }
+        let type = pool.type ?? .dir
+        switch type {
+        case .logical:
+            let group = pool.volumeGroup?.value ?? name
+            return PoolModel(name: name, type: type, path: pool.path?.value ?? "/dev/\(group)", volumeGroup: group,
+                             devices: pool.devices.map(\.value), autostart: pool.autostart ?? true)
+        case .netfs:
+            guard let path = pool.path?.value else { return nil }
+            return PoolModel(name: name, type: type, path: path, sourceHost: pool.sourceHost?.value,
+                             sourceDir: pool.sourceDir?.value, autostart: pool.autostart ?? true)
+        case .dir:
+            guard let path = pool.path?.value else { return nil }
+            return PoolModel(name: name, type: type, path: path, autostart: pool.autostart ?? true)
+        }
+    }
+
+    /// The domain, and its cloud-init seed volume when it has one.
+    private func domainModel(_ vm: MachineSpec) -> (DomainModel, VolumeModel?)? {
+        guard let name = vm.header.name?.value, let memory = vm.memory?.value else { return nil }
+        var disks = DiskTargets.assign(vm.disks)
+        var seed: VolumeModel?
+        if let cloudInit = vm.cloudInit,
+           let pool = cloudInit.pool?.value ?? vm.disks.lazy.compactMap({ $0.volume?.value.pool }).first {
+            let volume = CloudInitSeed.volume(machine: name, spec: cloudInit, pool: pool, files: files)
+            disks.append(DiskModel(target: DiskTargets.next(prefix: "sd", after: disks), bus: .sata, cdrom: true,
+                                   source: .volume(pool: pool, volume: volume.name), readonly: true))
+            seed = volume
+        }
+        let interfaces = vm.interfaces.compactMap { nic -> InterfaceModel? in
+            let source: InterfaceSource
+            if let network = nic.network?.value {
+                source = .network(network)
+            } else if let bridge = nic.bridge?.value {
+                source = .bridge(bridge)
+            } else {
+                return nil
+            }
+            return InterfaceModel(source: source, mac: nic.mac?.value, model: nic.model?.value ?? "virtio", linkUp: nic.linkUp)
+        }
+        let domain = DomainModel(
+            name: name, uuid: vm.uuid?.value, vcpus: vm.vcpus?.value ?? 1, maxVcpus: vm.maxVcpus?.value,
+            memory: memory, maxMemory: vm.maxMemory?.value, machine: vm.machine?.value,
+            firmware: vm.firmware ?? .bios, loader: vm.loader?.value, cpuMode: vm.cpu,
+            disks: disks, interfaces: interfaces, graphics: vm.graphics ?? GraphicsType.none,
+            serialConsole: vm.console ?? true, autostart: vm.autostart ?? false, power: vm.power ?? .running,
+            restartForUpdates: vm.restartForUpdates ?? false,
+            extraXML: ExtraXML(devices: vm.xmlDevices, domain: vm.xmlDomain))
+        return (domain, seed)
+    }
+}
+
+/// Guest device names for disks: explicit targets are kept; the others get the first free name
+/// of their bus's prefix, in the order written (`vd` virtio, `sd` sata and scsi, `hd` ide).
+enum DiskTargets {
+    static func prefix(of bus: DiskBus) -> String {
+        switch bus {
+        case .virtio: return "vd"
+        case .sata, .scsi: return "sd"
+        case .ide: return "hd"
+        }
+    }
+
+    /// `a`...`z`, `aa`, `ab`, ... as libvirt counts.
+    static func letters(_ number: Int) -> String {
+        var number = number
+        var out: [Character] = []
+        repeat {
+            out.insert(Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(number % 26))), at: 0)
+            number = number / 26 - 1
+        } while number >= 0
+        return String(out)
+    }
+
+    static func assign(_ disks: [DiskSpec]) -> [DiskModel] {
+        var used = Set(disks.compactMap { $0.target?.value })
+        var nextIndex: [String: Int] = [:]
+        return disks.compactMap { disk in
+            let bus = disk.bus ?? (disk.cdrom ? .sata : .virtio)
+            let source: DiskSource
+            if let volume = disk.volume?.value {
+                source = .volume(pool: volume.pool, volume: volume.volume)
+            } else if let file = disk.file?.value {
+                source = .file(path: file)
+            } else {
+                return nil
+            }
+            let target: String
+            if let explicit = disk.target?.value {
+                target = explicit
+            } else {
+                let prefix = prefix(of: bus)
+                var number = nextIndex[prefix, default: 0]
+                while used.contains(prefix + letters(number)) { number += 1 }
+                target = prefix + letters(number)
+                nextIndex[prefix] = number + 1
+                used.insert(target)
+            }
+            return DiskModel(target: target, bus: bus, cdrom: disk.cdrom, source: source,
+                             readonly: disk.readonly ?? disk.cdrom)
+        }
+    }
+
+    /// The first name with `prefix` that none of `disks` uses.
+    static func next(prefix: String, after disks: [DiskModel]) -> String {
+        let used = Set(disks.map(\.target))
+        var number = 0
+        while used.contains(prefix + letters(number)) { number += 1 }
+        return prefix + letters(number)
+    }
+}

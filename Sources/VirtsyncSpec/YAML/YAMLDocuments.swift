@@ -1,0 +1,83 @@
+import VirtsyncCore
+import Yams
+
+/// Splits one spec file into YAML document trees, with libyaml's position for syntax errors.
+enum YAMLDocuments {
+    /// The file's text, or nil (with an error reported) when it is not UTF-8 text.
+    static func text(of file: SpecFile, reporter: Reporter) -> String? {
+        let location = SourceLocation(file: file.path)
+        if file.bytes.contains(0) {
+            reporter.error(location, "", "binary file: contains NUL bytes; spec files must be UTF-8 text")
+            return nil
+        }
+        var bytes = file.bytes[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.elementsEqual(bytes) else {
+            reporter.error(location, "", "binary file: not valid UTF-8 text")
+            return nil
+        }
+        return text
+    }
+
+    /// Calls `body` with the root node and 0-based index of each document of `text`, in order.
+    /// Empty documents are skipped. Returns false when the YAML is malformed; the error is
+    /// reported and documents before it have already been handed to `body`.
+    static func forEach(in text: String, file: String, reporter: Reporter,
+                        _ body: (_ root: Node, _ index: Int) -> Void) -> Bool {
+        do {
+            // `Resolver.basic`: scalars are typed by `NodeValue`, not by Yams' regular expressions,
+            // which would otherwise dominate the cost of loading a large spec. The explicit
+            // encoding spares Yams a read of the process environment per parser.
+            let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
+            var index = 0
+            while let root = try parser.nextRoot() {
+                if case .null = NodeValue(root) {} else { body(root, index) }
+                index += 1
+            }
+            return true
+        } catch let error as YamlError {
+            report(error, text: text, file: file, reporter: reporter)
+            return false
+        } catch {
+            reporter.error(SourceLocation(file: file), "", "malformed YAML: \(error)")
+            return false
+        }
+    }
+
+    private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        func context(_ context: YamlError.Context?) -> String {
+            guard let context else { return "" }
+            return " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+        }
+        switch error {
+        case let .scanner(ctx, problem, mark, _), let .parser(ctx, problem, mark, _), let .composer(ctx, problem, mark, _):
+            reporter.error(at(mark), "", "malformed YAML: \(problem)\(context(ctx))")
+        case let .reader(problem, offset, _, _):
+            let (line, column) = position(ofCharacter: offset ?? 0, in: text)
+            reporter.error(SourceLocation(file: file, line: line, column: column), "", "malformed YAML: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map(\.quotedForMessage).joined(separator: ", ")
+            reporter.error(at(context.mark), "", "malformed YAML: duplicate key \(keys) in a mapping")
+        default:
+            reporter.error(SourceLocation(file: file), "", "malformed YAML: \(error)")
+        }
+    }
+
+    /// 1-based line and column of the character at `offset`.
+    private static func position(ofCharacter offset: Int, in text: String) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        for (index, character) in text.enumerated() {
+            if index >= offset { break }
+            if character == "\n" || character == "\r\n" {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import VirtsyncCore
+import VirtsyncSpec
+
+/// `specs/spec-v1.md` is the contract: its `yaml` examples, together, must be a valid spec.
+@Suite("spec documentation")
+struct SpecDocumentationTests {
+    static let document = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("specs/spec-v1.md")
+
+    /// The contents of every fenced block opened with ```` ```yaml ````.
+    static func yamlBlocks(in text: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil {
+                if line == "```yaml" { current = [] }
+            } else if line == "```" {
+                blocks.append((current ?? []).joined(separator: "\n") + "\n")
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return blocks
+    }
+
+    @Test("the examples of spec-v1.md load together without any diagnostic")
+    func examplesLoad() throws {
+        let text = try String(contentsOf: Self.document, encoding: .utf8)
+        let blocks = Self.yamlBlocks(in: text)
+        #expect(blocks.count >= 8)
+        let files = blocks.enumerated().map { index, block in
+            SpecFile(path: "example-\(index < 9 ? "0" : "")\(index + 1).yaml", bytes: Array(block.utf8))
+        }
+        let result = SpecLoader.load(files: files)
+        #expect(result.diagnostics.items.isEmpty, "\(result.diagnostics)")
+        let desired = try #require(result.desired)
+        #expect(desired.hosts.map(\.name) == ["host-a", "host-b"])
+        #expect(desired.host(named: "host-a")?.domains.map(\.name) == ["web-1"])
+    }
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Checks specs/virtsync-v1.schema.json: a valid draft 2020-12 schema that accepts every `yaml`
+example of specs/spec-v1.md and the good test spec, and refuses typical mistakes.
+
+Usage: python3 specs/tools/check_schema.py   (needs the jsonschema and PyYAML packages)
+"""
+import json
+import pathlib
+import sys
+
+import jsonschema
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "specs/virtsync-v1.schema.json").read_text())
+GOOD_SPEC = ROOT / "Tests/VirtsyncSpecTests/Fixtures/good/spec"
+
+
+class Loader(yaml.SafeLoader):
+    """YAML 1.2-like booleans (what editors use): yes/no/on/off stay strings."""
+
+
+Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+def yaml_blocks(markdown):
+    blocks, current = [], None
+    for line in markdown.splitlines():
+        if current is None:
+            if line == "```yaml":
+                current = []
+        elif line == "```":
+            blocks.append("\n".join(current) + "\n")
+            current = None
+        else:
+            current.append(line)
+    return blocks
+
+
+def documents(text):
+    return [doc for doc in yaml.load_all(text, Loader=Loader) if doc is not None]
+
+
+BAD = {
+    "unknown key": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nmemroy: 1GiB\n",
+    "bare number": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 2048\n",
+    "bad unit": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 2Gb\n",
+    "missing memory": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\n",
+    "unsafe name": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: ../etc\nmemory: 1GiB\n",
+    "long name": "apiVersion: virtsync/v1\nkind: Host\nname: " + "a" * 65 + "\n",
+    "bad enum": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: natt\n",
+    "ipv4 in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nipv4: {address: 10.0.0.1/24}\n",
+    "bridge mode without bridge": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\n",
+    "relative pool path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: var/lib\n",
+    "dir pool without path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\n",
+    "disk with volume and file": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, file: /x}]\n",
+    "multicast mac": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ninterfaces: [{bridge: br0, mac: '01:00:5e:00:00:01'}]\n",
+    "wrong apiVersion": "apiVersion: virtsync/v2\nkind: Settings\n",
+    "unknown kind": "apiVersion: virtsync/v1\nkind: VirtualMachin\nname: a\n",
+    "percent out of range": "apiVersion: virtsync/v1\nkind: Settings\nmaxDeletePercent: 150\n",
+    "quoted boolean": "apiVersion: virtsync/v1\nkind: Settings\nprune: 'true'\n",
+}
+
+
+def main():
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    import generate_schema
+    if generate_schema.render() != (ROOT / "specs/virtsync-v1.schema.json").read_text():
+        print("FAIL virtsync-v1.schema.json is not what generate_schema.py produces; run it")
+        return 1
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    failures = 0
+    good = [("spec-v1.md example %d" % (i + 1), block)
+            for i, block in enumerate(yaml_blocks((ROOT / "specs/spec-v1.md").read_text()))]
+    good += [(str(path.relative_to(ROOT)), path.read_text())
+             for path in sorted(GOOD_SPEC.rglob("*.y*ml")) if not path.read_text().startswith("#cloud-config")]
+    count = 0
+    for name, text in good:
+        for doc in documents(text):
+            count += 1
+            for error in validator.iter_errors(doc):
+                failures += 1
+                print(f"FAIL {name}: {error.json_path}: {error.message}")
+    for name, text in BAD.items():
+        (doc,) = documents(text)
+        if validator.is_valid(doc):
+            failures += 1
+            print(f"FAIL bad document accepted: {name}")
+    print(f"{count} good documents, {len(BAD)} bad documents, {failures} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Generates specs/virtsync-v1.schema.json, the JSON Schema (draft 2020-12) of one virtsync/v1
+document. Edit this file, not the JSON, then run:
+
+    python3 specs/tools/generate_schema.py && python3 specs/tools/check_schema.py
+
+Keep it in step with specs/spec-v1.md and with the loader (Sources/VirtsyncSpec).
+"""
+import json
+import pathlib
+
+def s(desc, **kw):
+    d = {"description": desc}
+    d.update(kw)
+    return d
+
+def ref(name, desc=None, **kw):
+    d = {"$ref": f"#/$defs/{name}"}
+    if desc: d["description"] = desc
+    d.update(kw)
+    return d
+
+def envelope(kind):
+    return {
+        "apiVersion": ref("apiVersion"),
+        "kind": {"const": kind, "description": "The kind of document."},
+    }
+
+def obj(props, required=(), desc=None, **kw):
+    d = {"type": "object", "additionalProperties": False, "properties": props}
+    if required: d["required"] = list(required)
+    if desc: d["description"] = desc
+    d.update(kw)
+    return d
+
+size_pattern = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+) ?(B|K|KiB|M|MiB|G|GiB|T|TiB|KB|MB|GB|TB)$"
+name_pattern = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+name_body = r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+octet = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+ipv4 = rf"{octet}\.{octet}\.{octet}\.{octet}"
+
+defs = {
+    "apiVersion": {"const": "virtsync/v1", "description": "The format version: virtsync/v1."},
+    "name": {"type": "string", "pattern": name_pattern, "minLength": 1, "maxLength": 64,
+             "description": "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit, never containing '..'."},
+    "bridgeName": {"type": "string", "pattern": r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,14}$", "maxLength": 15,
+                   "description": "A Linux bridge name: a name of at most 15 characters."},
+    "size": {"type": "string", "pattern": size_pattern,
+             "description": "A size with a unit: B; K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024); KB, MB, GB, TB (powers of 1000). A bare number is an error.",
+             "examples": ["4GiB", "512MiB", "20G"]},
+    "absolutePath": {"type": "string", "pattern": r"^/(?!.*(^|/)\.\.?(/|$))[^\u0000-\u001f]*$",
+                     "description": "An absolute path on the host, without '.' or '..' components."},
+    "relativePath": {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\u0000-\u001f]+$",
+                     "description": "A path relative to the spec directory, without '..'."},
+    "volumeRef": {"type": "string", "pattern": rf"^{name_body}/{name_body}$",
+                  "description": "A volume of the spec: pool/volume.", "examples": ["vms/base.qcow2"]},
+    "hostList": {"type": "array", "items": ref("name"), "minItems": 1, "uniqueItems": True,
+                 "description": "Host names of the spec; default: every host."},
+    "mac": {"type": "string", "pattern": r"^[0-9A-Fa-f][02468ACEace](:[0-9A-Fa-f]{2}){5}$",
+            "description": "A unicast MAC address, six hex octets with colons (quote it).", "examples": ["52:54:00:10:00:01"]},
+    "uuid": {"type": "string", "pattern": r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+             "description": "A UUID, 8-4-4-4-12 hex digits."},
+    "ipv4Address": {"type": "string", "pattern": rf"^{ipv4}$", "description": "An IPv4 address."},
+    "cloudInitContent": {"type": ["string", "object"],
+                         "description": "Inline text, or a mapping written out as YAML."},
+}
+
+defs["Host"] = obj({
+    **envelope("Host"),
+    "name": ref("name", "The host's name in the spec."),
+    "uri": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s]*$",
+            "description": "libvirt connection URI, e.g. qemu+ssh://root@host-a/system. Required on every host when the spec has more than one host.",
+            "examples": ["qemu:///system", "qemu+ssh://root@host-a/system"]},
+    "capacity": obj({
+        "memory": ref("size", "Memory the running VMs placed on this host may use."),
+        "cpus": {"type": "integer", "minimum": 1, "description": "vCPUs the running VMs placed on this host may use."},
+    }, desc="Optional; a spec whose running VMs exceed it on this host is refused."),
+}, required=["apiVersion", "kind", "name"], desc="A KVM host and how to reach its libvirt.")
+
+lease = obj({
+    "mac": ref("mac", "The guest's MAC."),
+    "ip": ref("ipv4Address", "The address leased to it, inside the subnet."),
+    "name": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "Host name for the lease."},
+}, required=["mac", "ip"], desc="A static DHCP lease.")
+
+defs["Network"] = obj({
+    **envelope("Network"),
+    "name": ref("name", "The libvirt network name."),
+    "hosts": ref("hostList", "Hosts to create the network on; default: every host."),
+    "mode": {"enum": ["nat", "routed", "isolated", "bridge"], "default": "nat",
+             "description": "nat: NAT to the uplink; routed: no NAT; isolated: guests and host only; bridge: an existing host bridge."},
+    "bridge": ref("bridgeName", "bridge mode: the existing host bridge (required). Other modes: the bridge device name libvirt creates."),
+    "autostart": {"type": "boolean", "default": True, "description": "Start the network when the host boots."},
+    "ipv4": obj({
+        "address": {"type": "string", "pattern": rf"^{ipv4}/([1-9]|[12][0-9]|30)$",
+                    "description": "The host's address and the prefix length (1-30), e.g. 192.168.100.1/24."},
+        "dhcp": obj({
+            "start": ref("ipv4Address", "First address of the DHCP range."),
+            "end": ref("ipv4Address", "Last address of the DHCP range."),
+            "hosts": {"type": "array", "items": lease, "description": "Static leases."},
+        }, desc="Serve DHCP on the network.", dependentRequired={"start": ["end"], "end": ["start"]}),
+    }, required=["address"], desc="The IPv4 subnet served by the network; not allowed in bridge mode."),
+}, required=["apiVersion", "kind", "name"], desc="A libvirt virtual network.",
+    allOf=[
+        {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
+         "then": {"required": ["bridge"], "not": {"required": ["ipv4"]}}},
+    ])
+
+volume_common = {
+    "size": ref("size", "Capacity of the new volume."),
+    "format": {"enum": ["qcow2", "raw"], "description": "Image format; default qcow2 (raw in logical pools)."},
+    "backing": ref("volumeRef", "Create a qcow2 overlay on this volume (pool/volume)."),
+    "clone": ref("volumeRef", "Create the volume as a full copy of this one (pool/volume), once."),
+}
+not_both = {"not": {"required": ["backing", "clone"]}}
+backing_qcow2 = {"if": {"required": ["backing", "format"]}, "then": {"properties": {"format": {"const": "qcow2"}}}}
+
+defs["PoolVolume"] = obj({
+    "name": ref("name", "The volume's name in the pool."),
+    **volume_common,
+}, required=["name", "size"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2])
+
+defs["StoragePool"] = obj({
+    **envelope("StoragePool"),
+    "name": ref("name", "The libvirt pool name."),
+    "hosts": ref("hostList", "Hosts to define the pool on; default: every host."),
+    "type": {"enum": ["dir", "logical", "netfs"], "default": "dir",
+             "description": "dir: a directory; logical: an LVM volume group; netfs: an NFS export."},
+    "path": ref("absolutePath", "dir: the directory (required); netfs: the mount point (required); logical: default /dev/<volumeGroup>."),
+    "volumeGroup": ref("name", "logical only: the volume group; default: the pool name."),
+    "devices": {"type": "array", "items": ref("absolutePath"), "description": "logical only: physical volumes."},
+    "source": obj({
+        "host": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "The NFS server."},
+        "dir": ref("absolutePath", "The exported directory."),
+    }, required=["host", "dir"], desc="netfs only: the NFS export."),
+    "autostart": {"type": "boolean", "default": True, "description": "Start the pool when the host boots."},
+    "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool."},
+}, required=["apiVersion", "kind", "name"], desc="A libvirt storage pool and its managed volumes.",
+    allOf=[
+        {"if": {"properties": {"type": {"const": "logical"}}, "required": ["type"]},
+         "then": {"not": {"required": ["source"]},
+                  "properties": {"volumes": {"items": {"properties": {"format": {"const": "raw"}},
+                                                       "not": {"required": ["backing"]}}}}},
+         "else": {"required": ["path"], "allOf": [{"not": {"required": ["volumeGroup"]}}, {"not": {"required": ["devices"]}}]}},
+        {"if": {"properties": {"type": {"const": "netfs"}}, "required": ["type"]},
+         "then": {"required": ["source"]},
+         "else": {"not": {"required": ["source"]}}},
+    ])
+
+disk = obj({
+    "volume": ref("volumeRef", "A volume of a pool of the spec (pool/volume)."),
+    "file": ref("absolutePath", "An image on the host, outside any pool."),
+    **volume_common,
+    "existing": {"type": "boolean", "default": False,
+                 "description": "The volume exists already and is not managed by virtsync (never created or deleted)."},
+    "bus": {"enum": ["virtio", "sata", "scsi", "ide"], "description": "Disk bus; default virtio (sata for a CD-ROM)."},
+    "target": {"type": "string", "pattern": r"^(vd|sd|hd)[a-z]{1,6}$",
+               "description": "Guest device name; default: the next free vd*/sd*/hd* name of the bus."},
+    "cdrom": {"type": "boolean", "default": False, "description": "A CD-ROM drive."},
+    "readonly": {"type": "boolean", "description": "Attach read-only; default true for a CD-ROM, else false."},
+}, desc="A disk: exactly one of volume or file.",
+    oneOf=[{"required": ["volume"]}, {"required": ["file"]}],
+    allOf=[
+        not_both, backing_qcow2,
+        {"if": {"required": ["file"]},
+         "then": {"allOf": [{"not": {"required": [k]}} for k in ["size", "format", "backing", "clone", "existing"]]}},
+        {"if": {"properties": {"existing": {"const": True}}, "required": ["existing"]},
+         "then": {"allOf": [{"not": {"required": [k]}} for k in ["size", "format", "backing", "clone"]]}},
+        {"if": {"not": {"required": ["size"]}},
+         "then": {"allOf": [{"not": {"required": [k]}} for k in ["format", "backing", "clone"]]}},
+        {"if": {"properties": {"cdrom": {"const": True}}, "required": ["cdrom"]},
+         "then": {"not": {"properties": {"bus": {"const": "virtio"}}, "required": ["bus"]}}},
+    ])
+
+nic = obj({
+    "network": ref("name", "A Network of the spec."),
+    "bridge": ref("bridgeName", "An existing host bridge."),
+    "mac": ref("mac", "MAC address; default: generated by libvirt, then kept."),
+    "model": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$", "default": "virtio", "description": "NIC model."},
+    "link": {"enum": ["up", "down"], "default": "up", "description": "Link state; changed live."},
+}, desc="A network interface: exactly one of network or bridge.",
+    oneOf=[{"required": ["network"]}, {"required": ["bridge"]}])
+
+cloud = obj({
+    "userData": ref("cloudInitContent", "User data; a mapping is written after a #cloud-config line. Default: an empty #cloud-config."),
+    "userDataFile": ref("relativePath", "User data from a file of the spec directory."),
+    "metaData": ref("cloudInitContent", "Meta data; default: instance-id and local-hostname = the VM's name."),
+    "metaDataFile": ref("relativePath", "Meta data from a file of the spec directory."),
+    "networkConfig": ref("cloudInitContent", "Network configuration (cloud-init v1 or v2)."),
+    "networkConfigFile": ref("relativePath", "Network configuration from a file of the spec directory."),
+    "pool": ref("name", "Pool for the seed volume; default: the pool of the first volume disk."),
+}, desc="A cloud-init NoCloud seed ISO, built by virtsync and attached as a CD-ROM.",
+    allOf=[{"not": {"required": [a, b]}} for a, b in
+           [("userData", "userDataFile"), ("metaData", "metaDataFile"), ("networkConfig", "networkConfigFile")]])
+
+defs["VirtualMachine"] = obj({
+    **envelope("VirtualMachine"),
+    "name": ref("name", "The libvirt domain name."),
+    "host": ref("name", "The host the VM runs on; required when the spec has more than one host."),
+    "uuid": ref("uuid", "A fixed UUID; default: chosen by libvirt."),
+    "vcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 1, "description": "vCPUs."},
+    "maxVcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "description": "Hot-plug ceiling, at least vcpus."},
+    "memory": ref("size", "Memory (balloon target), at least 1MiB, whole KiB."),
+    "maxMemory": ref("size", "Balloon ceiling, at least memory."),
+    "machine": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$", "description": "Machine type, e.g. q35; default: libvirt's."},
+    "firmware": {"enum": ["bios", "uefi"], "default": "bios", "description": "Boot firmware."},
+    "loader": ref("absolutePath", "Firmware image, e.g. /usr/share/qemu/qboot.rom."),
+    "cpu": {"enum": ["host-passthrough", "host-model", "maximum"], "description": "Guest CPU mode; default: libvirt's."},
+    "power": {"enum": ["running", "stopped"], "default": "running", "description": "Desired power state, reconciled on every pass."},
+    "autostart": {"type": "boolean", "default": False, "description": "libvirt starts the VM when the host boots."},
+    "restartForUpdates": {"type": "boolean", "default": False,
+                          "description": "May virtsync restart the VM for changes that need a restart?"},
+    "graphics": {"enum": ["none", "vnc", "spice"], "default": "none", "description": "Remote display on 127.0.0.1."},
+    "console": {"type": "boolean", "default": True, "description": "A serial console."},
+    "disks": {"type": "array", "items": disk, "description": "Disks and CD-ROMs, in order."},
+    "interfaces": {"type": "array", "items": nic, "description": "Network interfaces, in order."},
+    "cloudInit": cloud,
+    "xml": obj({
+        "devices": {"type": "string", "description": "Raw XML inserted verbatim inside <devices>."},
+        "domain": {"type": "string", "description": "Raw XML inserted verbatim inside <domain>."},
+    }, desc="Escape hatch: raw libvirt XML fragments."),
+}, required=["apiVersion", "kind", "name", "memory"], desc="A virtual machine.")
+
+defs["Settings"] = obj({
+    **envelope("Settings"),
+    "prune": {"type": "boolean", "default": False, "description": "Delete managed resources removed from the spec."},
+    "maxDeletePercent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 50,
+                         "description": "Refuse plans deleting more than this share of managed resources."},
+    "deleteVolumesWithVM": {"type": "boolean", "default": False, "description": "Delete a pruned VM's volumes too."},
+}, required=["apiVersion", "kind"], desc="Settings of the spec (at most one).")
+
+kinds = ["Host", "Network", "StoragePool", "VirtualMachine", "Settings"]
+schema = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://virtsync.dev/schemas/virtsync-v1.schema.json",
+    "title": "virtsync spec document (apiVersion virtsync/v1)",
+    "description": "One document of a virtsync spec; see specs/spec-v1.md. Checks across documents (references, uniqueness, capacity) are done by virtsync validate.",
+    "type": "object",
+    "required": ["apiVersion", "kind"],
+    "properties": {
+        "apiVersion": ref("apiVersion"),
+        "kind": {"enum": kinds, "description": "The kind of document."},
+    },
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]}, "then": ref(k)} for k in kinds
+    ],
+    "$defs": defs,
+}
+OUTPUT = pathlib.Path(__file__).resolve().parents[1] / "virtsync-v1.schema.json"
+
+
+def render():
+    """The schema as written to the file."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    OUTPUT.write_text(render())
+    print(f"wrote {OUTPUT}")
