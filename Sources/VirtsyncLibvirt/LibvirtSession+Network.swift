@@ -1,0 +1,73 @@
+import CLibvirt
+import VirtsyncCore
+import VirtsyncEngine
+
+extension LibvirtSession {
+    /// Network steps.
+    ///
+    /// - `create`, `update`, `replace`: a new network is defined, set to autostart as the model
+    ///   says and started. An existing one whose definition differs from the model (autostart
+    ///   aside; a bridge name the model leaves open is libvirt's) is destroyed when active,
+    ///   redefined under its UUID and started again: libvirt applies a network's definition only
+    ///   at start, so any change restarts it. When only autostart differs, only autostart is set.
+    /// - `start`, `stop`, `restart`: start, destroy, both.
+    /// - `delete`: destroy when active, undefine; a missing network is a success.
+    func applyNetwork(_ step: PlanStep) async throws {
+        let name = step.resource.name
+        let operation = "\(step.action.rawValue) network \(name)"
+        switch step.action {
+        case .create, .update, .replace:
+            guard case .network(let model) = step.payload else { throw missingPayload(step) }
+            try await run(operation) { call in try LibvirtSession.define(model, operation, call) }
+        case .delete:
+            try await run(operation) { call in
+                guard let network = try call.network(name) else { return }
+                if try call.isActive(network: network, operation) {
+                    try call.check(virNetworkDestroy(network.pointer), operation)
+                }
+                try call.check(virNetworkUndefine(network.pointer), operation)
+            }
+        case .start, .stop, .restart:
+            try await run(operation) { call in
+                guard let network = try call.network(name) else {
+                    throw HypervisorError(code: .notFound, message: "no network \(name)", operation: operation)
+                }
+                let active = try call.isActive(network: network, operation)
+                if active && step.action != .start { try call.check(virNetworkDestroy(network.pointer), operation) }
+                if step.action != .stop && (!active || step.action == .restart) {
+                    try call.check(virNetworkCreate(network.pointer), operation)
+                }
+            }
+        case .migrate:
+            throw unsupported(step)
+        }
+    }
+
+    private static func define(_ model: NetworkModel, _ operation: String, _ call: LibvirtCall) throws {
+        var network = try call.network(model.name)
+        if let existing = network {
+            let xml = try call.networkXML(existing, operation)
+            let current = try parsing("network \(model.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseNetwork(xml) }
+            var wanted = model
+            wanted.autostart = current.model.autostart
+            if wanted.bridge == nil { wanted.bridge = current.model.bridge }
+            if wanted != current.model {
+                if try call.isActive(network: existing, operation) {
+                    try call.check(virNetworkDestroy(existing.pointer), operation)
+                }
+                guard let pointer = virNetworkDefineXML(call.conn, LibvirtXML.network(model, uuid: current.uuid)) else {
+                    throw call.error(operation)
+                }
+                network = LibvirtObject(pointer, .network)
+            }
+        } else {
+            guard let pointer = virNetworkDefineXML(call.conn, LibvirtXML.network(model)) else { throw call.error(operation) }
+            network = LibvirtObject(pointer, .network)
+        }
+        guard let network else { return }
+        try call.check(virNetworkSetAutostart(network.pointer, model.autostart ? 1 : 0), "set autostart of network \(model.name)")
+        if try !call.isActive(network: network, operation) {
+            try call.check(virNetworkCreate(network.pointer), "start network \(model.name)")
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import CLibvirt
+import VirtsyncCore
+import VirtsyncEngine
+
+/// What one libvirt round gives about a domain, before parsing.
+struct RawDomain: Sendable {
+    var name: String
+    var uuid: String
+    var state: RunState
+    var persistent: Bool
+    var autostart: Bool
+    var xml: String
+    var liveXML: String?
+}
+
+/// What one libvirt round gives about a network or a pool, before parsing.
+struct RawResource: Sendable {
+    var name: String
+    var active: Bool
+    var autostart: Bool
+    var xml: String
+    /// Volume XML of an active pool.
+    var volumes: [String] = []
+}
+
+extension LibvirtSession {
+    /// Lists every domain, network and pool, and the volumes of active pools.
+    ///
+    /// One inactive XML per domain, plus the live XML of active ones. Domains are read in
+    /// batches (`options.observeBatchSize` per call, each with the ordinary deadline); the
+    /// parsing runs off the connection's queue. Pools are not refreshed first: a refresh rescans
+    /// every pool's storage and is slow, and libvirt already knows every volume it created
+    /// itself; files copied into a pool directory by hand appear after the next refresh (pool
+    /// start, or `virsh pool-refresh`). Pools of types the model lacks are skipped, with their
+    /// volumes. Objects that vanish while being read are left out.
+    /// - Throws: `HypervisorError` (`.unreachable`, `.timeout`, or `.other` for XML that cannot
+    ///   be parsed).
+    public func observe(host: String) async throws -> ObservedHost {
+        var observed = ObservedHost(name: host)
+
+        let domains = try await run("list domains") { call in
+            var list: UnsafeMutablePointer<OpaquePointer?>?
+            let count = virConnectListAllDomains(call.conn, &list, 0)
+            try call.check(count, "list domains")
+            return takeList(list, count: count, kind: .domain)
+        }
+        let batchSize = max(1, options.observeBatchSize)
+        var start = 0
+        while start < domains.count {
+            let batch = Array(domains[start..<min(start + batchSize, domains.count)])
+            start += batchSize
+            let raws = try await run("read domains") { call in
+                try batch.compactMap { try LibvirtSession.readDomain($0, call) }
+            }
+            for raw in raws {
+                observed.domains[raw.name] = try LibvirtSession.parse(raw)
+            }
+        }
+
+        let networks = try await run("read networks") { call in try LibvirtSession.readNetworks(call) }
+        for raw in networks {
+            var parsed = try parsing("network \(raw.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseNetwork(raw.xml) }
+            parsed.model.autostart = raw.autostart
+            observed.networks[parsed.model.name] = ObservedNetwork(model: parsed.model, uuid: parsed.uuid, active: raw.active)
+        }
+
+        let pools = try await run("read pools") { call in try LibvirtSession.readPools(call) }
+        var volumes: [(ParsedVolume, String)] = []
+        for raw in pools {
+            // Pools of a type the model lacks cannot be represented; skip them and their volumes.
+            guard var parsed = try? LibvirtXML.parsePool(raw.xml) else { continue }
+            parsed.model.autostart = raw.autostart
+            observed.pools[parsed.model.name] = ObservedPool(model: parsed.model, uuid: parsed.uuid, active: raw.active)
+            for xml in raw.volumes {
+                let volume = try parsing("a volume of pool \(raw.name)") { () throws(LibvirtXMLError) in
+                    try LibvirtXML.parseVolume(xml, pool: parsed.model.name)
+                }
+                volumes.append((volume, parsed.model.name))
+            }
+        }
+        let keysByPath = Dictionary(volumes.map { ($0.0.path, $0.0.model.key) }, uniquingKeysWith: { first, _ in first })
+        for (parsed, _) in volumes {
+            var model = parsed.model
+            if let backing = parsed.backingPath, let key = keysByPath[backing], let slash = key.firstIndex(of: "/") {
+                model.source = .backing(pool: String(key[..<slash]), volume: String(key[key.index(after: slash)...]))
+            }
+            observed.volumes[model.key] = ObservedVolume(model: model, path: parsed.path)
+        }
+        return observed
+    }
+
+    /// Parses a raw domain into its observed value.
+    static func parse(_ raw: RawDomain) throws -> ObservedDomain {
+        let parsed = try parsing("domain \(raw.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseDomain(raw.xml) }
+        var model = parsed.model
+        model.autostart = raw.autostart
+        let live = try raw.liveXML.map { xml in
+            try parsing("live domain \(raw.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseLiveValues(xml) }
+        }
+        return ObservedDomain(model: model, uuid: raw.uuid.isEmpty ? parsed.uuid : raw.uuid, state: raw.state,
+                              live: live, marker: parsed.marker, persistent: raw.persistent)
+    }
+
+    /// Reads one domain; `nil` when it disappeared meanwhile.
+    static func readDomain(_ domain: LibvirtObject, _ call: LibvirtCall) throws -> RawDomain? {
+        do {
+            guard let namePointer = virDomainGetName(domain.pointer) else { throw call.error("read a domain's name") }
+            let name = String(cString: namePointer)
+            let operation = "read domain \(name)"
+            let uuid = try call.uuid(operation) { virDomainGetUUIDString(domain.pointer, $0) }
+            var state: Int32 = 0
+            var reason: Int32 = 0
+            try call.check(virDomainGetState(domain.pointer, &state, &reason, 0), operation)
+            let persistent = virDomainIsPersistent(domain.pointer)
+            try call.check(persistent, operation)
+            let autostart = try call.autostart(operation) { virDomainGetAutostart(domain.pointer, $0) }
+            let runState = runState(state)
+            let xml = try call.domainXML(domain, inactive: true, operation)
+            let liveXML = runState.isActive ? try call.domainXML(domain, inactive: false, operation) : nil
+            return RawDomain(name: name, uuid: uuid, state: runState, persistent: persistent == 1,
+                             autostart: autostart, xml: xml, liveXML: liveXML)
+        } catch let error as HypervisorError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// libvirt's `virDomainState` in model terms. Blocked and shutting-down guests still run;
+    /// a guest suspended to RAM by its own power management counts as paused.
+    static func runState(_ state: Int32) -> RunState {
+        switch UInt32(bitPattern: state) {
+        case VIR_DOMAIN_RUNNING.rawValue, VIR_DOMAIN_BLOCKED.rawValue, VIR_DOMAIN_SHUTDOWN.rawValue: return .running
+        case VIR_DOMAIN_PAUSED.rawValue, VIR_DOMAIN_PMSUSPENDED.rawValue: return .paused
+        case VIR_DOMAIN_SHUTOFF.rawValue: return .shutoff
+        case VIR_DOMAIN_CRASHED.rawValue: return .crashed
+        default: return .other
+        }
+    }
+
+    static func readNetworks(_ call: LibvirtCall) throws -> [RawResource] {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let count = virConnectListAllNetworks(call.conn, &list, 0)
+        try call.check(count, "list networks")
+        return try takeList(list, count: count, kind: .network).compactMap { network in
+            do {
+                guard let namePointer = virNetworkGetName(network.pointer) else { throw call.error("read a network's name") }
+                let name = String(cString: namePointer)
+                let operation = "read network \(name)"
+                return RawResource(name: name, active: try call.isActive(network: network, operation),
+                                   autostart: try call.autostart(operation) { virNetworkGetAutostart(network.pointer, $0) },
+                                   xml: try call.networkXML(network, operation))
+            } catch let error as HypervisorError where error.code == .notFound {
+                return nil
+            }
+        }
+    }
+
+    static func readPools(_ call: LibvirtCall) throws -> [RawResource] {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let count = virConnectListAllStoragePools(call.conn, &list, 0)
+        try call.check(count, "list pools")
+        return try takeList(list, count: count, kind: .pool).compactMap { pool in
+            do {
+                guard let namePointer = virStoragePoolGetName(pool.pointer) else { throw call.error("read a pool's name") }
+                let name = String(cString: namePointer)
+                let operation = "read pool \(name)"
+                let active = try call.isActive(pool: pool, operation)
+                var raw = RawResource(name: name, active: active,
+                                      autostart: try call.autostart(operation) { virStoragePoolGetAutostart(pool.pointer, $0) },
+                                      xml: try call.poolXML(pool, operation))
+                if active {
+                    var volumes: UnsafeMutablePointer<OpaquePointer?>?
+                    let volumeCount = virStoragePoolListAllVolumes(pool.pointer, &volumes, 0)
+                    try call.check(volumeCount, "list volumes of pool \(name)")
+                    raw.volumes = try takeList(volumes, count: volumeCount, kind: .volume).compactMap { volume in
+                        do {
+                            return try call.volumeXML(volume, "read a volume of pool \(name)")
+                        } catch let error as HypervisorError where error.code == .notFound {
+                            return nil
+                        }
+                    }
+                }
+                return raw
+            } catch let error as HypervisorError where error.code == .notFound {
+                return nil
+            }
+        }
+    }
+}
+
+/// Runs a parser and turns its error into a `HypervisorError`.
+func parsing<T>(_ what: String, _ parse: () throws(LibvirtXMLError) -> T) throws(HypervisorError) -> T {
+    do {
+        return try parse()
+    } catch {
+        throw HypervisorError(code: .other, message: error.description, operation: "parse \(what)")
+    }
+}

@@ -1,0 +1,221 @@
+import VirtsyncCore
+
+/// libvirt XML out of the model and back: builders, parsers and the update merge.
+///
+/// Everything from the model is escaped; only the user's `ExtraXML` fragments are written
+/// verbatim (that is their purpose).
+public enum LibvirtXML {}
+
+extension LibvirtXML {
+    /// Attribute of the ownership marker listing the top-level element names of the domain
+    /// fragment, so an update can remove what an earlier fragment inserted.
+    static let extraDomainElementsAttribute = "extra-domain-elements"
+    /// Same for the devices fragment.
+    static let extraDeviceElementsAttribute = "extra-device-elements"
+    /// Attribute of the ownership marker holding the machine type as the spec wrote it.
+    static let requestedMachineAttribute = "requested-machine"
+    /// Where graphics listen: never on a public address by default.
+    static let graphicsListen = "127.0.0.1"
+
+    /// The persistent definition of a new domain.
+    /// - Parameters:
+    ///   - model: the desired domain.
+    ///   - marker: the ownership marker written into `<metadata>`.
+    ///   - domainType: libvirt's domain type: `kvm`, `qemu` (TCG) or `test`; see
+    ///     `LibvirtSession.domainType(capabilitiesXML:uri:)`.
+    ///   - volumeFormats: formats of the volumes the disks use, keyed by `pool/volume`; a disk
+    ///     whose volume is missing here gets no `<driver type>` and libvirt decides.
+    public static func domain(_ model: DomainModel, marker: OwnershipMarker, domainType: String,
+                              volumeFormats: [String: VolumeFormat] = [:]) -> String {
+        domainElement(model, marker: marker, domainType: domainType, volumeFormats: volumeFormats).serialized()
+    }
+
+    static func domainElement(_ model: DomainModel, marker: OwnershipMarker, domainType: String,
+                              volumeFormats: [String: VolumeFormat]) -> XElement {
+        var domain = XElement("domain", [("type", domainType)])
+        domain.append(XElement("name", text: model.name))
+        if let uuid = model.uuid { domain.append(XElement("uuid", text: uuid)) }
+        domain.append(XElement("metadata", children: [.element(markerElement(marker, model: model))]))
+        for element in sizingElements(model) { domain.append(element) }
+        domain.append(osElement(model, existing: nil))
+        if let cpu = cpuElement(model) { domain.append(cpu) }
+        if !fragmentElementNames(model.extraXML.domain).contains("features") { domain.append(defaultFeatures()) }
+        var devices = XElement("devices")
+        for element in deviceElements(model, volumeFormats: volumeFormats) { devices.append(element) }
+        if let fragment = model.extraXML.devices, !fragment.isEmpty { devices.children.append(.raw(fragment)) }
+        domain.append(devices)
+        if let fragment = model.extraXML.domain, !fragment.isEmpty { domain.children.append(.raw(fragment)) }
+        return domain
+    }
+
+    /// `<virtsync:managed .../>` for `<metadata>`.
+    ///
+    /// Besides the `OwnershipMarker` fields it records what the parser and the next update need
+    /// and libvirt does not keep: the machine type as the spec wrote it (the QEMU driver stores
+    /// `q35` as `pc-q35-7.2`) and the top-level element names of the extra fragments.
+    static func markerElement(_ marker: OwnershipMarker, model: DomainModel) -> XElement {
+        let extra = model.extraXML
+        let tag = "\(OwnershipMarker.prefix):\(OwnershipMarker.element)"
+        var attributes: [(String, String)] = [
+            ("xmlns:\(OwnershipMarker.prefix)", OwnershipMarker.namespace),
+            ("spec-digest", marker.specDigest),
+        ]
+        if let commit = marker.commit { attributes.append(("commit", commit)) }
+        attributes.append(("extra-digest", marker.extraDigest))
+        if let machine = model.machine { attributes.append((requestedMachineAttribute, machine)) }
+        let domainNames = fragmentElementNames(extra.domain)
+        let deviceNames = fragmentElementNames(extra.devices)
+        if !domainNames.isEmpty { attributes.append((extraDomainElementsAttribute, domainNames.joined(separator: " "))) }
+        if !deviceNames.isEmpty { attributes.append((extraDeviceElementsAttribute, deviceNames.joined(separator: " "))) }
+        return XElement(tag, attributes)
+    }
+
+    /// Distinct top-level element names of a fragment, in order; empty when there is none or
+    /// it is not well-formed (libvirt then refuses the definition anyway).
+    static func fragmentElementNames(_ fragment: String?) -> [String] {
+        guard let fragment, !fragment.isEmpty, let elements = try? XMLParser.parseFragment(fragment) else { return [] }
+        var names: [String] = []
+        for element in elements where !names.contains(element.name) { names.append(element.name) }
+        return names
+    }
+
+    /// `<memory>`, `<currentMemory>` and `<vcpu>`.
+    static func sizingElements(_ model: DomainModel) -> [XElement] {
+        let maxMemory = max(model.maxMemory ?? model.memory, model.memory)
+        let maxVcpus = max(model.maxVcpus ?? model.vcpus, model.vcpus)
+        return [
+            XElement("memory", [("unit", "KiB")], text: String(kib(maxMemory))),
+            XElement("currentMemory", [("unit", "KiB")], text: String(kib(model.memory))),
+            XElement("vcpu", [("current", String(model.vcpus))], text: String(maxVcpus)),
+        ]
+    }
+
+    /// Kibibytes, rounded up (libvirt's unit for domain memory).
+    static func kib(_ size: ByteSize) -> UInt64 { size.bytes / 1024 + (size.bytes % 1024 == 0 ? 0 : 1) }
+
+    /// `<os>`: the owned parts (firmware, machine, loader) over what an existing `<os>` holds
+    /// (boot order, arch, nvram and whatever else libvirt keeps there).
+    static func osElement(_ model: DomainModel, existing: XElement?) -> XElement {
+        var os = existing ?? XElement("os")
+        let autoEFI = model.firmware == .uefi && model.loader == nil
+        os[attribute: "firmware"] = autoEFI ? "efi" : nil
+        os.modifyChild("type") { type in
+            type.children = [.text("hvm")]
+            let current = type[attribute: "machine"]
+            if let wanted = model.machine {
+                // Keep the versioned machine an alias already resolved to: rewriting the alias
+                // would move the guest to a newer machine version after a QEMU upgrade.
+                if let current, machine(current, satisfies: wanted) { return }
+                type[attribute: "machine"] = wanted
+            }
+        }
+        // Keep the type first: libvirt does not care, readers do.
+        if let index = os.children.firstIndex(where: { if case .element(let e) = $0 { return e.name == "type" } else { return false } }),
+           index != 0 {
+            let type = os.children.remove(at: index)
+            os.children.insert(type, at: 0)
+        }
+        if let loader = model.loader {
+            let kind = model.firmware == .uefi ? "pflash" : "rom"
+            os.setChild("loader", XElement("loader", [("readonly", "yes"), ("type", kind)], text: loader))
+        } else if existing?.child("loader") != nil {
+            os.setChild("loader", nil)
+        }
+        if !autoEFI {
+            // Autoselection features only go with `firmware='efi'`.
+            os.setChild("firmware", nil)
+        }
+        if model.firmware == .bios {
+            // UEFI variables make no sense for a BIOS guest.
+            os.setChild("nvram", nil)
+        }
+        return os
+    }
+
+    /// Whether libvirt's (canonical) machine type is what the spec asked for: the same, or the
+    /// versioned machine of an alias (`q35` → `pc-q35-7.2`, `pc` → `pc-i440fx-7.2`,
+    /// `virt` → `virt-7.2`).
+    public static func machine(_ canonical: String, satisfies requested: String) -> Bool {
+        if canonical == requested { return true }
+        switch requested {
+        case "pc": return canonical.hasPrefix("pc-i440fx-")
+        case "q35": return canonical.hasPrefix("pc-q35-")
+        default: return canonical.hasPrefix(requested + "-") && !requested.isEmpty
+        }
+    }
+
+    /// `<features>` every guest gets unless the domain fragment brings its own: ACPI (graceful
+    /// shutdown; UEFI requires it on x86) and the APIC.
+    static func defaultFeatures() -> XElement {
+        XElement("features", children: [.element(XElement("acpi")), .element(XElement("apic"))])
+    }
+
+    /// `<cpu mode=...>`, or `nil` to leave the CPU to libvirt.
+    static func cpuElement(_ model: DomainModel) -> XElement? {
+        model.cpuMode.map { XElement("cpu", [("mode", $0.rawValue)]) }
+    }
+
+    /// The devices the model owns: disks, interfaces, serial console, graphics.
+    static func deviceElements(_ model: DomainModel, volumeFormats: [String: VolumeFormat]) -> [XElement] {
+        var result = model.disks.map { diskElement($0, volumeFormats: volumeFormats) }
+        result += model.interfaces.map { interfaceElement($0) }
+        if model.serialConsole { result += serialConsoleElements() }
+        if let graphics = graphicsElement(model.graphics) { result.append(graphics) }
+        return result
+    }
+
+    static func diskElement(_ disk: DiskModel, volumeFormats: [String: VolumeFormat]) -> XElement {
+        var element: XElement
+        let device = disk.cdrom ? "cdrom" : "disk"
+        var format: VolumeFormat?
+        let source: XElement
+        switch disk.source {
+        case .volume(let pool, let volume):
+            element = XElement("disk", [("type", "volume"), ("device", device)])
+            format = volumeFormats["\(pool)/\(volume)"]
+            source = XElement("source", [("pool", pool), ("volume", volume)])
+        case .file(let path):
+            element = XElement("disk", [("type", "file"), ("device", device)])
+            source = XElement("source", [("file", path)])
+        }
+        if let format {
+            // An ISO image is raw data to QEMU.
+            element.append(XElement("driver", [("name", "qemu"), ("type", format == .qcow2 ? "qcow2" : "raw")]))
+        }
+        element.append(source)
+        element.append(XElement("target", [("dev", disk.target), ("bus", disk.bus.rawValue)]))
+        if disk.readonly || disk.cdrom { element.append(XElement("readonly")) }
+        return element
+    }
+
+    static func interfaceElement(_ interface: InterfaceModel) -> XElement {
+        var element: XElement
+        let source: XElement
+        switch interface.source {
+        case .network(let name):
+            element = XElement("interface", [("type", "network")])
+            source = XElement("source", [("network", name)])
+        case .bridge(let name):
+            element = XElement("interface", [("type", "bridge")])
+            source = XElement("source", [("bridge", name)])
+        }
+        if let mac = interface.mac { element.append(XElement("mac", [("address", mac)])) }
+        element.append(source)
+        element.append(XElement("model", [("type", interface.model)]))
+        if !interface.linkUp { element.append(XElement("link", [("state", "down")])) }
+        return element
+    }
+
+    static func serialConsoleElements() -> [XElement] {
+        [
+            XElement("serial", [("type", "pty")], children: [.element(XElement("target", [("port", "0")]))]),
+            XElement("console", [("type", "pty")], children: [.element(XElement("target", [("type", "serial"), ("port", "0")]))]),
+        ]
+    }
+
+    static func graphicsElement(_ type: GraphicsType) -> XElement? {
+        guard type != .none else { return nil }
+        return XElement("graphics", [("type", type.rawValue), ("autoport", "yes"), ("listen", graphicsListen)],
+                        children: [.element(XElement("listen", [("type", "address"), ("address", graphicsListen)]))])
+    }
+}

@@ -1,0 +1,175 @@
+import VirtsyncCore
+
+extension LibvirtXML {
+    /// Top-level domain elements an extra fragment may never remove.
+    private static let protectedDomainElements: Set<String> = [
+        "name", "uuid", "metadata", "memory", "currentMemory", "vcpu", "os", "devices",
+    ]
+
+    /// The new persistent definition of an existing domain: its current definition with only
+    /// the owned elements replaced.
+    ///
+    /// Owned: `<memory>`, `<currentMemory>`, `<vcpu>` (other attributes such as `placement`
+    /// survive), firmware/machine/loader in `<os>` (boot order, arch and nvram survive), `<cpu>`
+    /// when the model sets a mode, the ownership marker, the disks of type `volume`/`file`, the
+    /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, and the
+    /// elements named at the top level of the old (recorded in the marker) and new extra
+    /// fragments. Everything else is kept: controllers, other metadata, libvirt's defaults, and
+    /// `<features>` (added with ACPI and APIC when missing and no fragment brings it).
+    /// A device that corresponds to one of the model (a disk by target, an interface by MAC, or
+    /// by source when the spec leaves the MAC open) keeps its `<address>` and `<boot>`, and an
+    /// interface without a MAC in the spec keeps libvirt's generated MAC. The name and UUID are
+    /// the existing ones. `maxVcpus`/`maxMemory` left `nil` keep the existing ceiling (raised
+    /// to the current value when needed). A change of chipset (`pc` ↔ `q35`) drops the
+    /// controllers and device addresses, which libvirt then lays out for the new machine.
+    /// - Throws: `LibvirtXMLError` when `current` is not a domain definition.
+    public static func updatedDomain(current: String, model: DomainModel, marker: OwnershipMarker,
+                                     volumeFormats: [String: VolumeFormat] = [:]) throws(LibvirtXMLError) -> String {
+        var root = try XMLParser.parse(current)
+        guard root.name == "domain" else { throw LibvirtXMLError(message: "expected <domain>, found <\(root.name)>") }
+        let oldMarker = markerElement(in: root)
+        let oldDomainNames = oldMarker?[attribute: extraDomainElementsAttribute]?.split(separator: " ").map(String.init) ?? []
+        let oldDeviceNames = oldMarker?[attribute: extraDeviceElementsAttribute]?.split(separator: " ").map(String.init) ?? []
+        let domainNames = Set(oldDomainNames + fragmentElementNames(model.extraXML.domain))
+            .subtracting(protectedDomainElements)
+        let deviceNames = Set(oldDeviceNames + fragmentElementNames(model.extraXML.devices))
+
+        // Metadata: replace our marker, keep other applications' elements.
+        let newMarker = markerElement(marker, model: model)
+        root.modifyChild("metadata") { metadata in
+            if let old = oldMarker { metadata.removeElements { $0 == old } }
+            metadata.append(newMarker)
+        }
+
+        // Sizing, with the ceilings kept when the spec leaves them open.
+        let existingMaxMemory = size(root.child("memory"))
+        let existingMaxVcpus = root.child("vcpu").flatMap { Int($0.text.trimmed) }
+        let maxMemory = model.maxMemory ?? max(existingMaxMemory ?? model.memory, model.memory)
+        let maxVcpus = model.maxVcpus ?? max(existingMaxVcpus ?? model.vcpus, model.vcpus)
+        root.modifyChild("memory") { $0.attributes = [(name: "unit", value: "KiB")]; $0.children = [.text(String(kib(maxMemory)))] }
+        root.modifyChild("currentMemory") { $0.attributes = [(name: "unit", value: "KiB")]; $0.children = [.text(String(kib(model.memory)))] }
+        root.modifyChild("vcpu") {
+            $0[attribute: "current"] = String(model.vcpus)
+            $0.children = [.text(String(max(maxVcpus, model.vcpus)))]
+        }
+
+        let existingMachine = root.path("os/type")?[attribute: "machine"]
+        root.setChild("os", osElement(model, existing: root.child("os")))
+        if let cpu = cpuElement(model), root.child("cpu")?[attribute: "mode"] != cpu[attribute: "mode"] {
+            root.setChild("cpu", cpu)
+        }
+
+        let devices = root.child("devices") ?? XElement("devices")
+        var merged = mergedDevices(devices, model: model, volumeFormats: volumeFormats, extraNames: deviceNames)
+        if let wanted = model.machine, let existingMachine, machineFamily(wanted) != machineFamily(existingMachine) {
+            // Another chipset (i440fx ↔ q35) has other controllers and buses: let libvirt lay
+            // the devices out again instead of keeping addresses that cannot exist there.
+            merged.removeElements { $0.name == "controller" }
+            merged.children = merged.children.map { node in
+                guard case .element(var device) = node else { return node }
+                device.removeElements { $0.name == "address" }
+                return .element(device)
+            }
+        }
+        root.setChild("devices", merged)
+
+        // The domain-level extra fragment: drop what the old and new fragments name, add the new.
+        root.removeElements { domainNames.contains($0.name) }
+        if root.child("features") == nil && !fragmentElementNames(model.extraXML.domain).contains("features") {
+            root.append(defaultFeatures())
+        }
+        if let fragment = model.extraXML.domain, !fragment.isEmpty { root.children.append(.raw(fragment)) }
+        return root.serialized()
+    }
+
+    private static func mergedDevices(_ devices: XElement, model: DomainModel, volumeFormats: [String: VolumeFormat],
+                                      extraNames: Set<String>) -> XElement {
+        let existingDisks = devices.children(named: "disk").compactMap { e in parseDisk(e).map { (element: e, model: $0) } }
+        let existingInterfaces = devices.children(named: "interface").compactMap { e in
+            parseInterface(e).map { (element: e, model: $0) }
+        }
+        let existingSerial = devices.elements.filter { ($0.name == "serial" || $0.name == "console") && $0[attribute: "type"] == "pty" }
+        let existingGraphics = devices.children(named: "graphics").filter { e in
+            e[attribute: "type"].flatMap(GraphicsType.init(rawValue:)).map { $0 != .none } ?? false
+        }
+
+        var owned: [XElement] = []
+        for disk in model.disks {
+            var element = diskElement(disk, volumeFormats: volumeFormats)
+            if let match = existingDisks.first(where: { $0.model.target == disk.target }) {
+                carry(["boot"], from: match.element, to: &element)
+                if match.model.bus == disk.bus { carry(["address"], from: match.element, to: &element) }
+            }
+            owned.append(element)
+        }
+
+        let explicitMACs = Set(model.interfaces.compactMap(\.mac))
+        var claimed = Set<Int>()
+        for interface in model.interfaces {
+            let match: Int?
+            if let mac = interface.mac {
+                match = existingInterfaces.indices.first { !claimed.contains($0) && existingInterfaces[$0].model.mac == mac }
+            } else {
+                match = existingInterfaces.indices.first {
+                    !claimed.contains($0) && existingInterfaces[$0].model.source == interface.source
+                        && !explicitMACs.contains(existingInterfaces[$0].model.mac ?? "")
+                }
+            }
+            var wanted = interface
+            if let match {
+                claimed.insert(match)
+                if wanted.mac == nil { wanted.mac = existingInterfaces[match].model.mac }
+            }
+            var element = interfaceElement(wanted)
+            if let match { carry(["address", "boot"], from: existingInterfaces[match].element, to: &element) }
+            owned.append(element)
+        }
+
+        let keepSerial = model.serialConsole && existingSerial.contains { $0.name == "serial" }
+        if keepSerial {
+            owned += existingSerial
+        } else if model.serialConsole {
+            owned += serialConsoleElements()
+        }
+        if let graphics = graphicsElement(model.graphics) {
+            if let first = existingGraphics.first, first[attribute: "type"] == model.graphics.rawValue {
+                owned += existingGraphics
+            } else {
+                owned.append(graphics)
+            }
+        }
+
+        // Everything that is neither owned by the model nor named by an extra fragment stays.
+        let ownedExisting: [XElement] = existingDisks.map(\.element) + existingInterfaces.map(\.element)
+            + existingSerial + existingGraphics
+        var result = devices
+        result.children = devices.children.filter { node in
+            guard case .element(let e) = node else { return false }
+            return !extraNames.contains(e.name) && !ownedExisting.contains(e)
+        }
+        for element in owned { result.append(element) }
+        if let fragment = model.extraXML.devices, !fragment.isEmpty { result.children.append(.raw(fragment)) }
+        return result
+    }
+
+    /// The chipset family of a machine type: `i440fx` for `pc` and `pc-i440fx-*`, `q35` for
+    /// `q35` and `pc-q35-*`, else the name without its version suffix (`virt-7.2` → `virt`).
+    static func machineFamily(_ machine: String) -> String {
+        if machine == "pc" || machine.hasPrefix("pc-i440fx") { return "i440fx" }
+        if machine == "q35" || machine.hasPrefix("pc-q35") { return "q35" }
+        let parts = machine.split(separator: "-")
+        if parts.count > 1, let last = parts.last, last.first?.isNumber == true {
+            return parts.dropLast().joined(separator: "-")
+        }
+        return machine
+    }
+
+    /// Copies the named child elements (libvirt's details) from an existing device.
+    private static func carry(_ names: [String], from existing: XElement, to element: inout XElement) {
+        for name in names {
+            for child in existing.children(named: name) where element.child(name) == nil {
+                element.append(child)
+            }
+        }
+    }
+}

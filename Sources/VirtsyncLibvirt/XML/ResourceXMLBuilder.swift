@@ -1,0 +1,102 @@
+import VirtsyncCore
+
+extension LibvirtXML {
+    /// The definition of a libvirt network.
+    /// - Parameter uuid: the existing network's UUID when redefining it (libvirt refuses a new
+    ///   definition with the same name and another UUID).
+    public static func network(_ model: NetworkModel, uuid: String? = nil) -> String {
+        var network = XElement("network")
+        network.append(XElement("name", text: model.name))
+        if let uuid { network.append(XElement("uuid", text: uuid)) }
+        switch model.mode {
+        case .nat: network.append(XElement("forward", [("mode", "nat")]))
+        case .routed: network.append(XElement("forward", [("mode", "route")]))
+        case .bridge: network.append(XElement("forward", [("mode", "bridge")]))
+        case .isolated: break
+        }
+        if let bridge = model.bridge { network.append(XElement("bridge", [("name", bridge)])) }
+        if let ip = model.ipv4 {
+            var element = XElement("ip", [("address", ip.address), ("prefix", String(ip.prefix))])
+            if ip.dhcpStart != nil || ip.dhcpEnd != nil || !ip.hosts.isEmpty {
+                var dhcp = XElement("dhcp")
+                if let start = ip.dhcpStart, let end = ip.dhcpEnd {
+                    dhcp.append(XElement("range", [("start", start), ("end", end)]))
+                }
+                for host in ip.hosts {
+                    var attributes = [("mac", host.mac)]
+                    if let name = host.name { attributes.append(("name", name)) }
+                    attributes.append(("ip", host.ip))
+                    dhcp.append(XElement("host", attributes))
+                }
+                element.append(dhcp)
+            }
+            network.append(element)
+        }
+        return network.serialized()
+    }
+
+    /// The definition of a storage pool.
+    /// - Parameter uuid: the existing pool's UUID when redefining it.
+    public static func pool(_ model: PoolModel, uuid: String? = nil) -> String {
+        var pool = XElement("pool", [("type", model.type.rawValue)])
+        pool.append(XElement("name", text: model.name))
+        if let uuid { pool.append(XElement("uuid", text: uuid)) }
+        switch model.type {
+        case .dir:
+            break
+        case .logical:
+            var source = XElement("source")
+            for device in model.devices { source.append(XElement("device", [("path", device)])) }
+            source.append(XElement("name", text: model.volumeGroup ?? model.name))
+            pool.append(source)
+        case .netfs:
+            var source = XElement("source")
+            if let host = model.sourceHost { source.append(XElement("host", [("name", host)])) }
+            if let dir = model.sourceDir { source.append(XElement("dir", [("path", dir)])) }
+            source.append(XElement("format", [("type", "auto")]))
+            pool.append(source)
+        }
+        pool.append(XElement("target", children: [.element(XElement("path", text: model.path))]))
+        return pool.serialized()
+    }
+
+    /// The backing store of a new overlay volume.
+    public struct BackingStore: Hashable, Sendable {
+        /// Path of the base volume on the host.
+        public var path: String
+        /// Format of the base volume.
+        public var format: VolumeFormat
+
+        /// Creates a backing store reference.
+        public init(path: String, format: VolumeFormat) {
+            self.path = path
+            self.format = format
+        }
+    }
+
+    /// The definition of a new volume.
+    ///
+    /// An `iso` volume is created as `raw`: QEMU cannot create an "iso" image, and libvirt
+    /// reports the format as `iso` again once the uploaded content is probed. Volumes in a
+    /// logical pool get no format (a logical volume is raw).
+    /// - Parameters:
+    ///   - poolType: the type of the pool the volume is created in.
+    ///   - backing: the base volume of a `.backing` overlay, resolved to its path.
+    public static func volume(_ model: VolumeModel, poolType: PoolType = .dir, backing: BackingStore? = nil) -> String {
+        var volume = XElement("volume")
+        volume.append(XElement("name", text: model.name))
+        volume.append(XElement("capacity", [("unit", "bytes")], text: String(model.capacity.bytes)))
+        if poolType != .logical {
+            let format = model.format == .iso ? VolumeFormat.raw : model.format
+            volume.append(XElement("target", children: [.element(XElement("format", [("type", format.rawValue)]))]))
+            if let backing {
+                let format = backing.format == .iso ? VolumeFormat.raw : backing.format
+                volume.append(XElement("backingStore", children: [
+                    .element(XElement("path", text: backing.path)),
+                    .element(XElement("format", [("type", format.rawValue)])),
+                ]))
+            }
+        }
+        return volume.serialized()
+    }
+}

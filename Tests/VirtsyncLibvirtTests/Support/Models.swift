@@ -1,0 +1,95 @@
+import VirtsyncCore
+
+/// Model values the golden and round-trip tests share: one per interesting case.
+enum Models {
+    static let minimalDomain = DomainModel(name: "tiny", memory: .mib(64), serialConsole: false)
+
+    static let fullDomain = DomainModel(
+        name: "web-1", uuid: "6c3b1d52-1f0e-4c2a-9e1a-0d2f4b6a8c10", vcpus: 2, maxVcpus: 4,
+        memory: .mib(512), maxMemory: .gib(1), machine: "q35", firmware: .bios,
+        loader: "/usr/share/qemu/qboot.rom", cpuMode: .hostPassthrough,
+        disks: [
+            DiskModel(target: "vda", bus: .virtio, source: .volume(pool: "images", volume: "web-1-root.qcow2")),
+            DiskModel(target: "sda", bus: .sata, cdrom: true, source: .file(path: "/srv/iso/install.iso"), readonly: true),
+            DiskModel(target: "sdb", bus: .scsi, source: .file(path: "/srv/data/web-1.raw"), readonly: true),
+        ],
+        interfaces: [
+            InterfaceModel(source: .network("default"), mac: "52:54:00:12:34:56", model: "virtio"),
+            InterfaceModel(source: .bridge("br0"), model: "e1000", linkUp: false),
+        ],
+        graphics: .vnc, serialConsole: true, autostart: true)
+
+    static let uefiAutoDomain = DomainModel(
+        name: "efi-auto", vcpus: 1, memory: .mib(256), firmware: .uefi, cpuMode: .hostModel,
+        interfaces: [InterfaceModel(source: .network("lan"))], graphics: .spice, serialConsole: true)
+
+    static let uefiLoaderDomain = DomainModel(
+        name: "efi-loader", vcpus: 3, maxVcpus: 3, memory: .mib(128), maxMemory: .mib(128),
+        firmware: .uefi, loader: "/usr/share/OVMF/OVMF_CODE.fd", cpuMode: .maximum,
+        disks: [DiskModel(target: "hda", bus: .ide, source: .file(path: "/images/a.qcow2"))])
+
+    /// Every string field a user controls, with characters XML must escape.
+    static let hostileDomain = DomainModel(
+        name: "o'brien&<co>\"x\"", memory: .mib(64), machine: "pc",
+        loader: "/fw/a&b<'c'>.rom",
+        disks: [
+            DiskModel(target: "vda", source: .volume(pool: "p&<'\">", volume: "v&<'\">.qcow2")),
+            DiskModel(target: "vdb", source: .file(path: "/srv/\"quoted\" & <angled> 'single'.img")),
+        ],
+        interfaces: [
+            InterfaceModel(source: .network("net&<'\">"), model: "virtio"),
+            InterfaceModel(source: .bridge("br&<'\">"), model: "virtio"),
+        ])
+
+    static let extraXMLDomain = DomainModel(
+        name: "extra", memory: .mib(64), serialConsole: false,
+        extraXML: ExtraXML(
+            devices: "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>",
+            domain: "  <features>\n    <acpi/>\n    <apic/>\n  </features>"))
+
+    static let domains: [(String, DomainModel)] = [
+        ("domain-minimal", minimalDomain), ("domain-full", fullDomain), ("domain-uefi-auto", uefiAutoDomain),
+        ("domain-uefi-loader", uefiLoaderDomain), ("domain-hostile", hostileDomain), ("domain-extra-xml", extraXMLDomain),
+    ]
+
+    static let natNetwork = NetworkModel(
+        name: "default", mode: .nat,
+        ipv4: IPv4Config(address: "192.168.122.1", prefix: 24, dhcpStart: "192.168.122.100", dhcpEnd: "192.168.122.199",
+                         hosts: [DHCPHost(mac: "52:54:00:12:34:56", ip: "192.168.122.10", name: "web-1"),
+                                 DHCPHost(mac: "52:54:00:00:00:02", ip: "192.168.122.11")]))
+    static let routedNetwork = NetworkModel(
+        name: "routed", mode: .routed, bridge: "virbr7", ipv4: IPv4Config(address: "10.7.0.1", prefix: 16))
+    static let isolatedNetwork = NetworkModel(name: "isolated", mode: .isolated, ipv4: IPv4Config(address: "10.9.0.1", prefix: 24),
+                                              autostart: false)
+    static let bridgeNetwork = NetworkModel(name: "lan", mode: .bridge, bridge: "br0")
+    static let hostileNetwork = NetworkModel(
+        name: "net&<'\">", mode: .nat,
+        ipv4: IPv4Config(address: "192.168.5.1", prefix: 24,
+                         hosts: [DHCPHost(mac: "52:54:00:00:00:09", ip: "192.168.5.9", name: "a&b")]))
+
+    static let networks: [(String, NetworkModel)] = [
+        ("network-nat", natNetwork), ("network-routed", routedNetwork), ("network-isolated", isolatedNetwork),
+        ("network-bridge", bridgeNetwork), ("network-hostile", hostileNetwork),
+    ]
+
+    static let dirPool = PoolModel(name: "images", type: .dir, path: "/var/lib/virtsync/images")
+    static let logicalPool = PoolModel(name: "fast", type: .logical, path: "/dev/vg_fast", volumeGroup: "vg_fast",
+                                       devices: ["/dev/sdb", "/dev/sdc"], autostart: false)
+    static let netfsPool = PoolModel(name: "shared", type: .netfs, path: "/mnt/shared", sourceHost: "nas.example",
+                                     sourceDir: "/export/vms")
+    static let hostilePool = PoolModel(name: "p&<'\">", type: .dir, path: "/srv/a&b <c> 'd' \"e\"")
+
+    static let pools: [(String, PoolModel)] = [
+        ("pool-dir", dirPool), ("pool-logical", logicalPool), ("pool-netfs", netfsPool), ("pool-hostile", hostilePool),
+    ]
+
+    static let baseVolume = VolumeModel(pool: "images", name: "debian-12.qcow2", capacity: .gib(2), format: .qcow2)
+    static let rawVolume = VolumeModel(pool: "images", name: "data.raw", capacity: .mib(100), format: .raw)
+    static let overlayVolume = VolumeModel(pool: "images", name: "web-1-root.qcow2", capacity: .gib(10), format: .qcow2,
+                                           source: .backing(pool: "images", volume: "debian-12.qcow2"))
+    static let cloneVolume = VolumeModel(pool: "images", name: "web-2-root.qcow2", capacity: .gib(2), format: .qcow2,
+                                         source: .clone(pool: "images", volume: "debian-12.qcow2"))
+    static let seedVolume = VolumeModel(pool: "images", name: "web-1-seed.iso", capacity: .kib(368), format: .iso,
+                                        source: .generated(digest: "abc"), content: Array(repeating: 0x20, count: 368 * 1024))
+    static let hostileVolume = VolumeModel(pool: "images", name: "v&<'\">.qcow2", capacity: .mib(1), format: .qcow2)
+}
