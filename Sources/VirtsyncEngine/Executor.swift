@@ -53,7 +53,11 @@ public struct Executor: Sendable {
         let ids = Set(plan.steps.map(\.id))
         var somethingFailed = false
 
-        await withTaskGroup(of: StepResult.self) { group in
+        // Completions arrive on a stream from unstructured tasks rather than through a task group:
+        // Swift 6.3.1 release builds lose task-group child results of large value types.
+        let (completions, continuation) = AsyncStream.makeStream(of: StepResult.self)
+        var iterator = completions.makeAsyncIterator()
+        do {
             while !pending.isEmpty || inFlight > 0 {
                 // Settle what can be settled: skip steps whose dependencies did not succeed.
                 var progressMade = somethingFailed
@@ -87,8 +91,8 @@ public struct Executor: Sendable {
                     inFlightPerHost[host, default: 0] += 1
                     started = true
                     let session = sessions[host]
-                    group.addTask {
-                        await self.execute(step, session: session, inventory: inventory)
+                    Task {
+                        continuation.yield(await self.execute(step, session: session, inventory: inventory))
                     }
                 }
                 if inFlight == 0 && !started {
@@ -101,7 +105,7 @@ public struct Executor: Sendable {
                     pending.removeAll()
                     break
                 }
-                if let r = await group.next() {
+                if let r = await iterator.next() {
                     inFlight -= 1
                     inFlightPerHost[r.step.resource.host, default: 1] -= 1
                     done[r.step.id] = r.outcome
@@ -111,6 +115,7 @@ public struct Executor: Sendable {
                 }
             }
         }
+        continuation.finish()
         return ApplyReport(results: results)
     }
 
@@ -142,7 +147,7 @@ public struct Executor: Sendable {
             logger.info("step done", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)", "host": "\(step.resource.host)"])
             return StepResult(step: step, outcome: .succeeded, seconds: elapsed())
         } catch {
-            logger.error("step failed", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)",
+            logger.notice("step failed", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)",
                                                     "host": "\(step.resource.host)", "error": "\(error)"])
             return StepResult(step: step, outcome: .failed("\(error)"), seconds: elapsed())
         }

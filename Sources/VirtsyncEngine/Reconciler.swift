@@ -26,46 +26,35 @@ public struct Reconciler: Sendable {
 
     /// Connects to every host in parallel. Hosts that fail are reported by name with the reason.
     public func connect(_ desired: DesiredState) async -> (sessions: [String: any HypervisorSession], failed: [String: String]) {
-        await withTaskGroup(of: (String, Result<any HypervisorSession, any Error>).self) { group in
-            for host in desired.hosts {
-                let uri = uri(for: host)
-                group.addTask {
-                    do { return (host.name, .success(try await connector.connect(host: host.name, uri: uri))) }
-                    catch { return (host.name, .failure(error)) }
-                }
-            }
-            var sessions: [String: any HypervisorSession] = [:]
-            var failed: [String: String] = [:]
-            for await (name, result) in group {
-                switch result {
-                case .success(let s): sessions[name] = s
-                case .failure(let e): failed[name] = "\(e)"
-                }
-            }
-            return (sessions, failed)
+        // Unstructured tasks, not a task group: Swift 6.3.1 release builds lose child results of
+        // task groups returning large values (seen here as hosts reported "not observed").
+        let tasks = desired.hosts.map { host in
+            let uri = uri(for: host)
+            return (host.name, Task { try await connector.connect(host: host.name, uri: uri) })
         }
+        var sessions: [String: any HypervisorSession] = [:]
+        var failed: [String: String] = [:]
+        for (name, task) in tasks {
+            do { sessions[name] = try await task.value } catch { failed[name] = "\(error)" }
+        }
+        return (sessions, failed)
     }
 
     /// Reads every connected host in parallel, marking what the inventory says virtsync owns.
     public func observe(_ desired: DesiredState, sessions: [String: any HypervisorSession], failed: [String: String]) async -> ObservedState {
         let inv = await inventory.snapshot()
         var state = ObservedState(unreachable: failed)
-        await withTaskGroup(of: (String, Result<ObservedHost, any Error>).self) { group in
-            for host in desired.hosts {
-                guard let session = sessions[host.name] else { continue }
-                group.addTask {
-                    do { return (host.name, .success(try await session.observe(host: host.name))) }
-                    catch { return (host.name, .failure(error)) }
-                }
-            }
-            for await (name, result) in group {
-                switch result {
-                case .success(var h):
-                    if let s = sessions[name] { inv.annotate(&h, uri: s.uri) }
-                    state.hosts[name] = h
-                case .failure(let e):
-                    state.unreachable[name] = "\(e)"
-                }
+        let tasks = desired.hosts.compactMap { host -> (String, any HypervisorSession, Task<ObservedHost, any Error>)? in
+            guard let session = sessions[host.name] else { return nil }
+            return (host.name, session, Task { try await session.observe(host: host.name) })
+        }
+        for (name, session, task) in tasks {
+            do {
+                var h = try await task.value
+                inv.annotate(&h, uri: session.uri)
+                state.hosts[name] = h
+            } catch {
+                state.unreachable[name] = "\(error)"
             }
         }
         return state

@@ -91,10 +91,12 @@ enum DomainDiff {
         add("console", String(old.serialConsole), String(vm.serialConsole), boot)
         add("autostart", String(old.autostart), String(vm.autostart), .none)
 
+        // libvirt forces CD-ROMs read-only, whatever the spec says.
+        func norm(_ d: DiskModel) -> DiskModel { var d = d; if d.cdrom { d.readonly = true }; return d }
         let diskCount = max(vm.disks.count, old.disks.count)
         for i in 0..<diskCount {
-            let a = i < old.disks.count ? old.disks[i] : nil
-            let b = i < vm.disks.count ? vm.disks[i] : nil
+            let a = i < old.disks.count ? norm(old.disks[i]) : nil
+            let b = i < vm.disks.count ? norm(vm.disks[i]) : nil
             if a != b { add("disks[\(i)]", a.map(describe), b.map(describe), boot) }
         }
 

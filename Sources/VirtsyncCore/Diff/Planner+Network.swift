@@ -37,7 +37,7 @@ extension PlanBuilder {
     private func networkFields(_ before: NetworkModel?, _ after: NetworkModel) -> [FieldChange] {
         var out: [FieldChange] = []
         func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
-            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: d)) }
+            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: before == nil ? .none : d)) }
         }
         cmp("mode", before?.mode.rawValue, after.mode.rawValue, .replace)
         if after.bridge != nil || after.mode == .bridge { cmp("bridge", before?.bridge, after.bridge, .replace) }

@@ -36,7 +36,7 @@ extension PlanBuilder {
     private func poolFields(_ before: PoolModel?, _ after: PoolModel) -> [FieldChange] {
         var out: [FieldChange] = []
         func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
-            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: d)) }
+            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: before == nil ? .none : d)) }
         }
         cmp("type", before?.type.rawValue, after.type.rawValue, .replace)
         cmp("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)
