@@ -53,7 +53,7 @@ let package = Package(
         // Benchmark program: prints validate/plan/libvirt-listing figures for generated specs.
         .executableTarget(
             name: "virtsync-bench",
-            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt"]
+            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "CLibvirt"]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
                     resources: [.copy("Golden")]),

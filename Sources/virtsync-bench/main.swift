@@ -1,1 +1,181 @@
-print("bench")
+import CLibvirt
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncLibvirt
+import VirtsyncSpec
+
+// virtsync-bench: prints validate and plan figures (time, peak memory) for generated specs,
+// next to the time libvirt itself takes to list the same domains and return their XML.
+//
+//   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt]
+//
+// Each measurement runs in a child process of its own so that peak memory (ru_maxrss) is the
+// measurement's, not the whole run's.
+
+let args = CommandLine.arguments
+func option(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+let prefix = "bench-"
+let poolPath = "/var/lib/virtsync/bench-pool"
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+func peakMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+func emit(_ values: [String: Double]) {
+    let text = values.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
+    print(text)
+    fflush(nil)
+}
+
+func load(_ n: Int) -> DesiredState? {
+    let files = SpecGenerator.files(vms: n, prefix: prefix, poolPath: poolPath, withVolumes: false)
+    return SpecLoader.load(files: files).desired
+}
+
+/// Child: validate N VMs.
+func childValidate(_ n: Int) {
+    let files = SpecGenerator.files(vms: n, prefix: prefix, poolPath: poolPath, withVolumes: false)
+    let clock = ContinuousClock()
+    var result: SpecLoadResult?
+    let t = clock.measure { result = SpecLoader.load(files: files) }
+    guard result?.desired != nil else {
+        print("error=1 # generated spec did not validate: \(result?.diagnostics.description.prefix(500) ?? "")")
+        exit(1)
+    }
+    emit(["validate_s": seconds(t), "peak_mib": peakMiB()])
+}
+
+/// Child: make libvirt match the generated spec (not timed as part of plan).
+func childSetup(_ n: Int, uri: String, state: String) async throws {
+    guard let desired = load(n) else { exit(1) }
+    let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
+    let (sessions, failed) = await reconciler.connect(desired)
+    let (plan, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
+    let report = await Executor(maxParallel: 4).run(plan, sessions: sessions, inventory: reconciler.inventory)
+    emit(["setup_steps": Double(plan.steps.count), "setup_failed": Double(report.failed)])
+}
+
+/// Child: libvirt's own listing (list all domains, fetch each persistent XML), no virtsync code.
+func childListing(uri: String) {
+    let clock = ContinuousClock()
+    var count = 0
+    let t = clock.measure {
+        guard let conn = virConnectOpen(uri) else { return }
+        defer { virConnectClose(conn) }
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let n = virConnectListAllDomains(conn, &list, 0)
+        guard n >= 0, let list else { return }
+        for i in 0..<Int(n) {
+            guard let dom = list[i] else { continue }
+            if let xml = virDomainGetXMLDesc(dom, UInt32(VIR_DOMAIN_XML_INACTIVE.rawValue)) {
+                count += strlen(xml) > 0 ? 1 : 0
+                free(xml)
+            }
+            virDomainFree(dom)
+        }
+        free(list)
+    }
+    emit(["listing_s": seconds(t), "domains": Double(count), "peak_mib": peakMiB()])
+}
+
+/// Child: a whole plan (load + validate, connect, observe, diff), then its parts.
+func childPlan(_ n: Int, uri: String, state: String) async throws {
+    let clock = ContinuousClock()
+    let start = clock.now
+    guard let desired = load(n) else { exit(1) }
+    let loaded = clock.now
+    let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
+    let (sessions, failed) = await reconciler.connect(desired)
+    let observed = await reconciler.observe(desired, sessions: sessions, failed: failed)
+    let observedAt = clock.now
+    let plan = Planner.plan(desired: desired, observed: observed)
+    let end = clock.now
+    emit(["plan_total_s": seconds(end - start), "validate_s": seconds(loaded - start), "observe_s": seconds(observedAt - loaded),
+          "diff_s": seconds(end - observedAt), "plan_steps": Double(plan.steps.count), "peak_mib": peakMiB()])
+}
+
+/// Child: remove what setup made.
+func childTeardown(_ n: Int, uri: String, state: String) async throws {
+    guard var desired = load(1) else { exit(1) }
+    desired.hosts[0].domains = []
+    desired.settings = SpecSettings(prune: true, maxDeleteFraction: 1, deleteVolumesWithVM: true)
+    desired.hosts[0].networks = []
+    desired.hosts[0].pools = []
+    let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
+    let (sessions, failed) = await reconciler.connect(desired)
+    let (plan, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions(prune: true))
+    let report = await Executor(maxParallel: 4).run(plan, sessions: sessions, inventory: reconciler.inventory)
+    emit(["teardown_steps": Double(plan.steps.count), "teardown_failed": Double(report.failed)])
+}
+
+/// Runs this program as a child with `arguments` and parses its `key=value` line.
+func child(_ arguments: [String]) throws -> [String: Double] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    p.arguments = arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    var out: [String: Double] = [:]
+    for pair in String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+        let kv = pair.split(separator: "=", maxSplits: 1)
+        if kv.count == 2, let v = Double(kv[1]) { out[String(kv[0])] = v }
+    }
+    if p.terminationStatus != 0 { out["error"] = 1 }
+    return out
+}
+
+let uri = option("--uri") ?? ProcessInfo.processInfo.environment["VIRTSYNC_BENCH_URI"] ?? "qemu:///system"
+let state = option("--state") ?? NSTemporaryDirectory() + "virtsync-bench-state"
+
+if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
+    switch phase {
+    case "validate": childValidate(n)
+    case "setup": try await childSetup(n, uri: uri, state: state)
+    case "listing": childListing(uri: uri)
+    case "plan": try await childPlan(n, uri: uri, state: state)
+    case "teardown": try await childTeardown(n, uri: uri, state: state)
+    default: exit(2)
+    }
+    exit(0)
+}
+
+let sizes = (option("--sizes") ?? "100,1000,5000").split(separator: ",").compactMap { Int($0) }
+let withLibvirt = !args.contains("--no-libvirt")
+print("virtsync-bench: \(sizes.map(String.init).joined(separator: ", ")) VMs; libvirt: \(withLibvirt ? uri : "skipped")")
+print("")
+print("   VMs | validate s | validate MiB | libvirt list s | plan total s | plan - libvirt s | plan/libvirt | plan MiB")
+print("-------+------------+--------------+----------------+--------------+------------------+--------------+---------")
+for n in sizes {
+    let v = try child(["--child", "validate", "--n", String(n)])
+    var row = String(format: "%6d | %10.3f | %12.1f", n, v["validate_s"] ?? -1, v["peak_mib"] ?? -1)
+    if withLibvirt {
+        let runState = state + "-\(n)"
+        try? FileManager.default.removeItem(atPath: runState)
+        let s = try child(["--child", "setup", "--n", String(n), "--uri", uri, "--state", runState])
+        if s["setup_failed"] ?? 1 > 0 { print("setup failed for \(n) VMs: \(s)") }
+        // Warm up libvirt once, then take the best of three for both sides.
+        _ = try child(["--child", "listing", "--uri", uri])
+        let lists = try (0..<3).map { _ in try child(["--child", "listing", "--uri", uri]) }
+        let plans = try (0..<3).map { _ in try child(["--child", "plan", "--n", String(n), "--uri", uri, "--state", runState]) }
+        let list = lists.map { $0["listing_s"] ?? .infinity }.min() ?? -1
+        let best = plans.min { ($0["plan_total_s"] ?? .infinity) < ($1["plan_total_s"] ?? .infinity) } ?? [:]
+        let total = best["plan_total_s"] ?? -1
+        row += String(format: " | %14.3f | %12.3f | %16.3f | %11.2fx | %7.1f", list, total, total - list, total / list, best["peak_mib"] ?? -1)
+        if (best["plan_steps"] ?? 1) != 0 { row += "  (plan not empty: \(Int(best["plan_steps"] ?? -1)) steps)" }
+        _ = try child(["--child", "teardown", "--n", String(n), "--uri", uri, "--state", runState])
+    }
+    print(row)
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncLibvirt
+import VirtsyncSpec
+
+/// The work behind the commands: load a spec, connect, plan, apply. The commands only parse
+/// options and turn outcomes into exit codes.
+enum Frontend {
+    /// Reads and validates a spec directory.
+    static func load(_ path: String) -> (DesiredState?, Diagnostics) {
+        let (files, readDiagnostics) = DirectorySource(root: path).files()
+        if readDiagnostics.hasErrors { return (nil, readDiagnostics) }
+        let result = SpecLoader.load(files: files)
+        var all = readDiagnostics
+        all.items += result.diagnostics.items
+        return (all.hasErrors ? nil : result.desired, all)
+    }
+
+    /// Sets up logging on stderr at the given level.
+    static func bootstrapLogging(_ level: String) {
+        let parsed = Logger.Level(rawValue: level.lowercased()) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
+    }
+
+    /// A reconciler over libvirt with the inventory in the state directory.
+    static func reconciler(_ host: HostOptions) throws -> Reconciler {
+        let inventory = try InventoryStore(stateDirectory: host.resolvedStateDir)
+        return Reconciler(connector: LibvirtConnector(), inventory: inventory,
+                          defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
+    }
+
+    /// Applies `--connect` to the implicit host and refuses it for multi-host specs.
+    static func checkConnect(_ desired: DesiredState, _ host: HostOptions) throws {
+        if host.connect != nil, desired.hosts.count > 1 || desired.hosts.first?.uri != nil {
+            throw EngineError("--connect applies to a spec without Host documents; this spec names its hosts and their URIs")
+        }
+    }
+
+    static func planOptions(_ spec: String, _ host: HostOptions, uri: String) -> PlanOptions {
+        PlanOptions(prune: host.prune, source: absolute(spec),
+                    recorded: ["connect": uri, "allow_mass_delete": String(host.allowMassDelete)])
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// Renders in the requested format.
+    static func render(_ plan: Plan, format: PlanFormat, color: Bool) throws -> String {
+        switch format {
+        case .text: return TextRenderer(color: color).render(plan)
+        case .markdown: return MarkdownRenderer().render(plan)
+        case .json: return try JSONRenderer().render(plan)
+        }
+    }
+}
+
+/// Output formats of a plan.
+enum PlanFormat: String, CaseIterable {
+    case text, markdown, json
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+
+/// The `virtsync` command: declarative reconciliation of KVM/libvirt hosts from YAML specs.
+@main
+struct Virtsync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "virtsync",
+        abstract: "Keep KVM/libvirt hosts equal to YAML specs: validate, plan, apply.",
+        version: "0.1.0",
+        subcommands: [Validate.self, PlanCommand.self, Apply.self]
+    )
+}
+
+/// Options shared by every command that reads a spec.
+struct SpecOptions: ParsableArguments {
+    @Argument(help: "The spec directory (or a single .yaml file).")
+    var path: String
+}
+
+/// Options for commands that talk to libvirt.
+struct HostOptions: ParsableArguments {
+    @Option(name: .long, help: "libvirt URI of the host of a single-host spec (default: qemu:///system).")
+    var connect: String?
+
+    @Option(name: .long, help: "State directory (inventory of created networks, pools, volumes; lock).")
+    var stateDir: String?
+
+    @Flag(name: .long, help: "Remove managed resources that are no longer in the spec.")
+    var prune = false
+
+    @Flag(name: .long, help: "Allow a plan that deletes more than the spec's maxDeletePercent of managed resources.")
+    var allowMassDelete = false
+
+    @Option(name: .long, help: "Log level for diagnostics on stderr (trace, debug, info, notice, warning, error).")
+    var logLevel: String = "warning"
+
+    var resolvedStateDir: String {
+        stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync"
+    }
+}
+
+/// Exit codes, following the usual convention for plan tools.
+enum Exit {
+    static let ok: Int32 = 0
+    static let error: Int32 = 1
+    static let changes: Int32 = 2
+}
