@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+@Suite("System: a real libvirtd", .serialized, .enabled(if: System.enabled, "set VIRTSYNC_SYSTEM_URI (scripts/test.sh does)"))
+struct SystemTests {
+    let uri = System.uri ?? "qemu:///system"
+
+    @Test("the lab example applies, everything exists as specified, and a second plan is empty")
+    func examplesApply() throws {
+        let state = try System.tempDir("state")
+        let lab = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/lab").path
+        defer { try? System.cleanup(stateDir: state, tag: "lab") }
+        let plan = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let apply = try System.virtsync(["apply", lab, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        // What the plan said it would create now exists, checked with virsh.
+        let planJSON = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+        let steps = planJSON?["steps"] as? [[String: Any]] ?? []
+        #expect(!steps.isEmpty)
+        let domains = try System.names(["list", "--all", "--name"])
+        let running = try System.names(["list", "--name"])
+        let nets = try System.names(["net-list", "--name"])
+        let pools = try System.names(["pool-list", "--name"])
+        for step in steps {
+            guard let res = step["resource"] as? [String: Any], let kind = res["kind"] as? String, let name = res["name"] as? String,
+                  let action = step["action"] as? String else { continue }
+            switch (kind, action) {
+            case ("domain", "create"): #expect(domains.contains(name), "domain \(name)")
+            case ("domain", "start"): #expect(running.contains(name), "running \(name)")
+            case ("network", "create"): #expect(nets.contains(name), "active network \(name)")
+            case ("pool", "create"): #expect(pools.contains(name), "active pool \(name)")
+            case ("volume", "create"):
+                let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+                let vols = try System.virsh(["vol-list", parts[0]]).stdout
+                #expect(vols.contains(parts[1]), "volume \(name)")
+            default: break
+            }
+        }
+        let again = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
+        #expect(again.status == 0, "second plan is not empty:\n\(again.stdout)\(again.stderr)")
+    }
+
+    @Test("a memory change on a running VM is applied live (no restart) and the next plan is empty")
+    func memoryLive() throws {
+        let tag = "vstmem"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 31, poolPath: pool, vms: 1, memory: "64MiB"))
+        let first = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let idBefore = try System.virsh(["domid", "\(tag)-vm0"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 31, poolPath: pool, vms: 1, memory: "96MiB"))
+        let plan = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state])
+        #expect(plan.stdout.contains("update domain \(tag)-vm0  [live]"), "\(plan.stdout)")
+        let second = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let idAfter = try System.virsh(["domid", "\(tag)-vm0"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!idBefore.isEmpty && idBefore == idAfter, "the VM was restarted (id \(idBefore) -> \(idAfter))")
+        let inactive = try System.virsh(["dumpxml", "--inactive", "\(tag)-vm0"]).stdout
+        #expect(inactive.contains("<currentMemory unit='KiB'>98304</currentMemory>"))
+        let again = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
+        #expect(again.status == 0, "\(again.stdout)")
+    }
+
+    @Test("an unmanaged domain, network and pool are never touched, with or without pruning")
+    func unmanagedUntouched() throws {
+        let tag = "vstown"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool"), theirs = try System.tempDir("theirs")
+        defer {
+            try? System.cleanup(stateDir: state, tag: tag)
+            for args in [["destroy", "\(tag)-theirs"], ["undefine", "\(tag)-theirs"], ["net-destroy", "\(tag)-theirnet"], ["net-undefine", "\(tag)-theirnet"],
+                         ["pool-destroy", "\(tag)-theirpool"], ["pool-undefine", "\(tag)-theirpool"]] { _ = try? System.virsh(args) }
+        }
+        try System.write(theirs, "dom.xml", """
+        <domain type='qemu'><name>\(tag)-theirs</name><memory unit='MiB'>32</memory>
+        <os><type arch='x86_64'>hvm</type><loader readonly='yes' type='rom'>/usr/share/qemu/qboot.rom</loader></os></domain>
+        """)
+        try System.write(theirs, "net.xml", "<network><name>\(tag)-theirnet</name><ip address='10.219.33.1' prefix='24'/></network>")
+        try System.write(theirs, "pool.xml", "<pool type='dir'><name>\(tag)-theirpool</name><target><path>\(theirs)</path></target></pool>")
+        #expect(try System.virsh(["define", theirs + "/dom.xml"]).status == 0)
+        #expect(try System.virsh(["net-define", theirs + "/net.xml"]).status == 0)
+        #expect(try System.virsh(["net-start", "\(tag)-theirnet"]).status == 0)
+        #expect(try System.virsh(["pool-define", theirs + "/pool.xml"]).status == 0)
+        #expect(try System.virsh(["pool-start", "\(tag)-theirpool"]).status == 0)
+        func snapshot() throws -> [String] {
+            [try System.virsh(["dumpxml", "--inactive", "\(tag)-theirs"]).stdout, try System.virsh(["domstate", "\(tag)-theirs"]).stdout,
+             try System.virsh(["net-dumpxml", "\(tag)-theirnet"]).stdout, try System.virsh(["pool-dumpxml", "\(tag)-theirpool"]).stdout]
+        }
+        let before = try snapshot()
+        // The spec names the unmanaged domain too: it must be reported, not adopted.
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 34, poolPath: pool, vms: 1, extra: """
+
+        ---
+        apiVersion: virtsync/v1
+        kind: VirtualMachine
+        name: \(tag)-theirs
+        memory: 64MiB
+        power: running
+        """))
+        for prune in [false, true] {
+            var args = ["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"]
+            if prune { args += ["--prune", "--allow-mass-delete"] }
+            let out = try System.virtsync(args)
+            #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+            #expect(out.stdout.contains("\(tag)-theirs exists and is not managed by virtsync"))
+            #expect(try snapshot() == before)
+        }
+        try System.cleanup(stateDir: state, tag: tag)
+        #expect(try snapshot() == before)
+    }
+
+    @Test("SIGKILL in the middle of apply, then apply again, converges with nothing lost or duplicated")
+    func killMidApply() throws {
+        let tag = "vstkill"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        let count = 8
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 35, poolPath: pool, vms: count))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: System.virtsyncPath)
+        p.arguments = ["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve", "--parallel", "1"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Kill it once a few steps are done: the pool, some volumes, maybe a domain.
+        var seen = ""
+        while p.isRunning {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if seen.components(separatedBy: "  ok ").count > 6 { kill(p.processIdentifier, SIGKILL); break }
+        }
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal, "apply finished before it could be killed:\n\(seen)")
+        let again = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        let domains = try System.names(["list", "--all", "--name"]).filter { $0.hasPrefix("\(tag)-") }
+        #expect(domains.count == count)
+        let running = try System.names(["list", "--name"]).filter { $0.hasPrefix("\(tag)-") }
+        #expect(running.count == count)
+        let vols = try System.virsh(["vol-list", "\(tag)-pool"]).stdout.split(separator: "\n").filter { $0.contains("-root.qcow2") }
+        #expect(vols.count == count)
+        let files = try FileManager.default.contentsOfDirectory(atPath: pool)
+        #expect(files.count == count, "stray files in the pool: \(files.sorted())")
+        let plan = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
+        #expect(plan.status == 0, "\(plan.stdout)")
+        #expect(!plan.stdout.contains("not managed"), "something created before the kill was orphaned:\n\(plan.stdout)")
+    }
+
+    @Test("every kind of bad input is refused before any change")
+    func badInputChangesNothing() throws {
+        let tag = "vstbad"
+        let state = try System.tempDir("state"), pool = try System.tempDir("pool")
+        let good = System.tinySpec(tag: tag, subnet: 36, poolPath: pool, vms: 1)
+        let cases: [(String, [String: String])] = [
+            ("unknown key", ["a.yaml": good + "---\napiVersion: virtsync/v1\nkind: VirtualMachine\nname: \(tag)-x\nmemroy: 64MiB\n"]),
+            ("bad unit", ["a.yaml": good.replacingOccurrences(of: "memory: 64MiB", with: "memory: 64")]),
+            ("dangling network", ["a.yaml": good.replacingOccurrences(of: "network: \(tag)-net", with: "network: nowhere")]),
+            ("malformed yaml", ["a.yaml": good, "b.yaml": "kind: [unclosed\n"]),
+            ("duplicate name", ["a.yaml": good, "b.yaml": "apiVersion: virtsync/v1\nkind: Network\nname: \(tag)-net\nmode: isolated\n"]),
+            ("unsafe name", ["a.yaml": good.replacingOccurrences(of: "name: \(tag)-vm0", with: "name: ../\(tag)")]),
+            ("binary file", ["a.yaml": good, "b.yaml": "\u{0}\u{1}\u{2}binary"]),
+        ]
+        let before = try System.inventory()
+        for (label, files) in cases {
+            let dir = try System.tempDir("bad")
+            for (name, text) in files { try System.write(dir, name, text) }
+            let out = try System.virtsync(["apply", dir, "--connect", uri, "--state-dir", state, "--auto-approve"])
+            #expect(out.status == 1, "\(label): \(out.stdout)")
+            #expect(out.stderr.contains(".yaml"), "\(label): the error names no file: \(out.stderr)")
+            #expect(try System.inventory() == before, "\(label) changed libvirt")
+        }
+        // A symlink leading outside the spec directory.
+        let dir = try System.tempDir("bad")
+        try System.write(dir, "a.yaml", good)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/b.yaml", withDestinationPath: "/etc/hostname")
+        let out = try System.virtsync(["apply", dir, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(out.status == 1)
+        #expect(try System.inventory() == before)
+    }
+}
