@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import VirtsyncCore
+import VirtsyncSpec
 
 @Suite("System: a real libvirtd", .serialized, .enabled(if: System.enabled, "set VIRTSYNC_SYSTEM_URI (scripts/test.sh does)"))
 struct SystemTests {
@@ -10,33 +12,40 @@ struct SystemTests {
         let state = try System.tempDir("state")
         let lab = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("examples/lab").path
+        let (files, readProblems) = DirectorySource(root: lab).files()
+        #expect(!readProblems.hasErrors)
+        let loaded = SpecLoader.load(files: files)
+        guard let host = loaded.desired?.hosts.first else { Issue.record("examples/lab does not load: \(loaded.diagnostics)"); return }
+        // scripts/setup.sh applies the same example with the default state directory: remove
+        // that copy first (through virtsync, so only what it owns goes), or nothing would be created.
+        let existing = try System.names(["list", "--all", "--name"])
+        if host.domains.contains(where: { existing.contains($0.name) }) {
+            try System.cleanup(stateDir: "/var/lib/virtsync", tag: "lab")
+        }
         defer { try? System.cleanup(stateDir: state, tag: "lab") }
-        let plan = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--format", "json"])
-        #expect(plan.status == 0, "\(plan.stderr)")
+        let plan = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
+        #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
         let apply = try System.virtsync(["apply", lab, "--connect", uri, "--state-dir", state, "--auto-approve"])
         #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
-        // What the plan said it would create now exists, checked with virsh.
-        let planJSON = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
-        let steps = planJSON?["steps"] as? [[String: Any]] ?? []
-        #expect(!steps.isEmpty)
+        // Everything in the spec exists as specified, checked with virsh.
         let domains = try System.names(["list", "--all", "--name"])
         let running = try System.names(["list", "--name"])
         let nets = try System.names(["net-list", "--name"])
         let pools = try System.names(["pool-list", "--name"])
-        for step in steps {
-            guard let res = step["resource"] as? [String: Any], let kind = res["kind"] as? String, let name = res["name"] as? String,
-                  let action = step["action"] as? String else { continue }
-            switch (kind, action) {
-            case ("domain", "create"): #expect(domains.contains(name), "domain \(name)")
-            case ("domain", "start"): #expect(running.contains(name), "running \(name)")
-            case ("network", "create"): #expect(nets.contains(name), "active network \(name)")
-            case ("pool", "create"): #expect(pools.contains(name), "active pool \(name)")
-            case ("volume", "create"):
-                let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
-                let vols = try System.virsh(["vol-list", parts[0]]).stdout
-                #expect(vols.contains(parts[1]), "volume \(name)")
-            default: break
-            }
+        for vm in host.domains {
+            #expect(domains.contains(vm.name), "domain \(vm.name)")
+            #expect(running.contains(vm.name) == (vm.power == .running), "power of \(vm.name)")
+            let xml = try System.virsh(["dumpxml", "--inactive", vm.name]).stdout
+            #expect(xml.contains("<currentMemory unit='KiB'>\(vm.memory.bytes / 1024)</currentMemory>"), "memory of \(vm.name)")
+            #expect(xml.contains(OwnershipMarker.namespace), "ownership marker on \(vm.name)")
+            for nic in vm.interfaces { if let mac = nic.mac { #expect(xml.contains(mac), "MAC \(mac) on \(vm.name)") } }
+        }
+        for net in host.networks { #expect(nets.contains(net.name), "active network \(net.name)") }
+        for pool in host.pools { #expect(pools.contains(pool.name), "active pool \(pool.name)") }
+        for vol in host.volumes {
+            let info = try System.virsh(["vol-info", "--bytes", "--pool", vol.pool, vol.name])
+            #expect(info.status == 0, "volume \(vol.key)")
+            if vol.format != .iso { #expect(info.stdout.contains("\(vol.capacity.bytes) bytes"), "size of \(vol.key): \(info.stdout)") }
         }
         let again = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
         #expect(again.status == 0, "second plan is not empty:\n\(again.stdout)\(again.stderr)")
