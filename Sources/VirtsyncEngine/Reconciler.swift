@@ -64,6 +64,11 @@ public struct Reconciler: Sendable {
     public func plan(_ desired: DesiredState, sessions: [String: any HypervisorSession], failed: [String: String],
                      options: PlanOptions) async -> (Plan, ObservedState) {
         let observed = await observe(desired, sessions: sessions, failed: failed)
-        return (Planner.plan(desired: desired, observed: observed, options: options), observed)
+        // The fingerprint (canonical JSON + SHA-256 of everything observed) costs about as much
+        // as the diff itself: compute the two side by side.
+        let fingerprint = Task.detached { Fingerprint.of(observed) }
+        var plan = Planner.plan(desired: desired, observed: observed, options: options, fingerprint: "")
+        plan.basis.observedFingerprint = await fingerprint.value
+        return (plan, observed)
     }
 }

@@ -38,21 +38,21 @@ extension LibvirtSession {
     public func observe(host: String) async throws -> ObservedHost {
         var observed = ObservedHost(name: host)
 
-        let domains = try await run("list domains") { call in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let count = virConnectListAllDomains(call.conn, &list, 0)
-            try call.check(count, "list domains")
-            return takeList(list, count: count, kind: .domain)
-        }
-        let batchSize = max(1, options.observeBatchSize)
-        var start = 0
-        while start < domains.count {
-            let batch = Array(domains[start..<min(start + batchSize, domains.count)])
-            start += batchSize
-            let raws = try await run("read domains") { call in
-                try batch.compactMap { try LibvirtSession.readDomain($0, call) }
+        // Run state, persistence and autostart come from a few filtered listings rather than
+        // three calls per domain: per domain, only its XML crosses the wire.
+        let listing = try await run("list domains") { call in try LibvirtSession.listDomains(call) }
+        let workers = max(1, min(options.observeReaders, listing.count / max(1, options.observeBatchSize) + 1))
+        let chunk = (listing.count + workers - 1) / max(1, workers)
+        let reads = stride(from: 0, to: listing.count, by: max(1, chunk)).map { start in
+            let slice = Array(listing[start..<min(start + chunk, listing.count)])
+            return Task {
+                try await self.connection.runConcurrently("read domains", timeout: self.options.callTimeout * max(1, slice.count / 64 + 1)) { call in
+                    try slice.compactMap { try LibvirtSession.readDomain($0, call) }
+                }
             }
-            for raw in raws {
+        }
+        for read in reads {
+            for raw in try await read.value {
                 observed.domains[raw.name] = try LibvirtSession.parse(raw)
             }
         }
@@ -101,24 +101,54 @@ extension LibvirtSession {
                               live: live, marker: parsed.marker, persistent: raw.persistent)
     }
 
-    /// Reads one domain; `nil` when it disappeared meanwhile.
-    static func readDomain(_ domain: LibvirtObject, _ call: LibvirtCall) throws -> RawDomain? {
+    /// A domain with what the filtered listings said about it.
+    struct ListedDomain: @unchecked Sendable {
+        let object: LibvirtObject
+        let name: String
+        let uuid: String
+        let state: RunState
+        let persistent: Bool
+        let autostart: Bool
+    }
+
+    /// Every domain, with its run state, persistence and autostart from filtered listings
+    /// (a handful of calls however many domains there are).
+    static func listDomains(_ call: LibvirtCall) throws -> [ListedDomain] {
+        func uuids(_ flags: virConnectListAllDomainsFlags) throws -> Set<String> {
+            var list: UnsafeMutablePointer<OpaquePointer?>?
+            let count = virConnectListAllDomains(call.conn, &list, flags.rawValue)
+            try call.check(count, "list domains")
+            return Set(takeList(list, count: count, kind: .domain).compactMap { domain in
+                try? call.uuid("read a domain's UUID") { virDomainGetUUIDString(domain.pointer, $0) }
+            })
+        }
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let count = virConnectListAllDomains(call.conn, &list, 0)
+        try call.check(count, "list domains")
+        let all = takeList(list, count: count, kind: .domain)
+        let running = try uuids(VIR_CONNECT_LIST_DOMAINS_RUNNING)
+        let paused = try uuids(VIR_CONNECT_LIST_DOMAINS_PAUSED)
+        let shutoff = try uuids(VIR_CONNECT_LIST_DOMAINS_SHUTOFF)
+        let transient = try uuids(VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
+        let autostart = try uuids(VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        return all.compactMap { domain in
+            guard let namePointer = virDomainGetName(domain.pointer),
+                  let uuid = try? call.uuid("read a domain's UUID", { virDomainGetUUIDString(domain.pointer, $0) }) else { return nil }
+            let state: RunState = running.contains(uuid) ? .running : paused.contains(uuid) ? .paused
+                : shutoff.contains(uuid) ? .shutoff : .crashed
+            return ListedDomain(object: domain, name: String(cString: namePointer), uuid: uuid, state: state,
+                                persistent: !transient.contains(uuid), autostart: autostart.contains(uuid))
+        }
+    }
+
+    /// Reads one listed domain's XML; `nil` when it disappeared meanwhile.
+    static func readDomain(_ listed: ListedDomain, _ call: LibvirtCall) throws -> RawDomain? {
         do {
-            guard let namePointer = virDomainGetName(domain.pointer) else { throw call.error("read a domain's name") }
-            let name = String(cString: namePointer)
-            let operation = "read domain \(name)"
-            let uuid = try call.uuid(operation) { virDomainGetUUIDString(domain.pointer, $0) }
-            var state: Int32 = 0
-            var reason: Int32 = 0
-            try call.check(virDomainGetState(domain.pointer, &state, &reason, 0), operation)
-            let persistent = virDomainIsPersistent(domain.pointer)
-            try call.check(persistent, operation)
-            let autostart = try call.autostart(operation) { virDomainGetAutostart(domain.pointer, $0) }
-            let runState = runState(state)
-            let xml = try call.domainXML(domain, inactive: true, operation)
-            let liveXML = runState.isActive ? try call.domainXML(domain, inactive: false, operation) : nil
-            return RawDomain(name: name, uuid: uuid, state: runState, persistent: persistent == 1,
-                             autostart: autostart, xml: xml, liveXML: liveXML)
+            let operation = "read domain \(listed.name)"
+            let xml = try call.domainXML(listed.object, inactive: true, operation)
+            let liveXML = listed.state.isActive ? try call.domainXML(listed.object, inactive: false, operation) : nil
+            return RawDomain(name: listed.name, uuid: listed.uuid, state: listed.state, persistent: listed.persistent,
+                             autostart: listed.autostart, xml: xml, liveXML: liveXML)
         } catch let error as HypervisorError where error.code == .notFound {
             return nil
         }

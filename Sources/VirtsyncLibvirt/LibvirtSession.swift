@@ -15,16 +15,19 @@ public struct LibvirtSessionOptions: Hashable, Sendable {
     public var shutdownTimeout: Duration
     /// Domains read per call while observing (one call per batch keeps each call short).
     public var observeBatchSize: Int
+    /// Domain XML reads in flight at once while observing.
+    public var observeReaders: Int
 
     /// Creates options; the defaults suit a local or LAN host.
     public init(connectTimeout: Duration = .seconds(10), callTimeout: Duration = .seconds(30),
                 storageTimeout: Duration = .seconds(3600), shutdownTimeout: Duration = .zero,
-                observeBatchSize: Int = 64) {
+                observeBatchSize: Int = 64, observeReaders: Int = 4) {
         self.connectTimeout = connectTimeout
         self.callTimeout = callTimeout
         self.storageTimeout = storageTimeout
         self.shutdownTimeout = shutdownTimeout
         self.observeBatchSize = observeBatchSize
+        self.observeReaders = observeReaders
     }
 }
 

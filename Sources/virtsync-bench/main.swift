@@ -96,12 +96,12 @@ func childPlan(_ n: Int, uri: String, state: String) async throws {
     let loaded = clock.now
     let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
     let (sessions, failed) = await reconciler.connect(desired)
-    let observed = await reconciler.observe(desired, sessions: sessions, failed: failed)
     let observedAt = clock.now
-    let plan = Planner.plan(desired: desired, observed: observed)
+    let (plan, observed) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
     let end = clock.now
-    emit(["plan_total_s": seconds(end - start), "validate_s": seconds(loaded - start), "observe_s": seconds(observedAt - loaded),
-          "diff_s": seconds(end - observedAt), "plan_steps": Double(plan.steps.count), "peak_mib": peakMiB()])
+    let fingerprint = clock.measure { _ = Fingerprint.of(observed) }
+    emit(["plan_total_s": seconds(end - start), "validate_s": seconds(loaded - start), "connect_s": seconds(observedAt - loaded),
+          "observe_and_diff_s": seconds(end - observedAt), "plan_steps": Double(plan.steps.count), "fingerprint_s": seconds(fingerprint), "peak_mib": peakMiB()])
 }
 
 /// Child: remove what setup made.

@@ -21,7 +21,10 @@ public struct PlanOptions: Hashable, Sendable {
 /// compared, and fields the spec leaves open (`nil`) keep whatever libvirt has.
 public enum Planner {
     /// The plan that makes `observed` equal to `desired` on every reachable host.
-    public static func plan(desired: DesiredState, observed: ObservedState, options: PlanOptions = PlanOptions()) -> Plan {
+    /// - Parameter fingerprint: the observed state's fingerprint when the caller computed it
+    ///   already (e.g. concurrently); computed here otherwise.
+    public static func plan(desired: DesiredState, observed: ObservedState, options: PlanOptions = PlanOptions(),
+                            fingerprint: String? = nil) -> Plan {
         var builder = PlanBuilder(prune: options.prune || desired.settings.prune, settings: desired.settings,
                                   specDigest: desired.specDigest, commit: desired.commit)
         for host in desired.hosts {
@@ -38,7 +41,7 @@ public enum Planner {
         var recorded = options.recorded
         recorded["prune"] = String(builder.prune)
         let basis = PlanBasis(specDigest: desired.specDigest, commit: desired.commit,
-                              observedFingerprint: Fingerprint.of(observed), source: options.source, options: recorded)
+                              observedFingerprint: fingerprint ?? Fingerprint.of(observed), source: options.source, options: recorded)
         let ordered = Ordering.order(builder.steps, desired: desired, observed: observed)
         return Plan(basis: basis, steps: ordered, notes: builder.notes)
     }

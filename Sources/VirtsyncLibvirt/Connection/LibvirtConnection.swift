@@ -20,6 +20,9 @@ public final class LibvirtConnection: @unchecked Sendable {
     public let uri: String
     private let pointer: OpaquePointer
     private let queue: DispatchQueue
+    /// For read-only calls issued side by side (libvirt connections are thread-safe; the remote
+    /// driver keeps several calls in flight on one socket).
+    private let readers: DispatchQueue
     private let secret: String?
 
     private init(pointer: OpaquePointer, uri: String, secret: String?) {
@@ -27,6 +30,7 @@ public final class LibvirtConnection: @unchecked Sendable {
         self.uri = uri
         self.secret = secret
         self.queue = DispatchQueue(label: "virtsync.libvirt.connection")
+        self.readers = DispatchQueue(label: "virtsync.libvirt.readers", attributes: .concurrent)
     }
 
     deinit {
@@ -68,6 +72,16 @@ public final class LibvirtConnection: @unchecked Sendable {
     func run<T: Sendable>(_ operation: String, timeout: Duration,
                           _ body: @escaping @Sendable (LibvirtCall) throws -> T) async throws -> T {
         try await LibvirtConnection.withDeadline(timeout, operation: operation, on: queue) {
+            try body(LibvirtCall(conn: self.pointer, secret: self.secret))
+        }
+    }
+
+    /// Like `run`, for read-only bodies that may run at the same time as others (observation).
+    /// Each body still runs to its end on one thread, so libvirt's per-thread error is read
+    /// on the thread of the failed call.
+    func runConcurrently<T: Sendable>(_ operation: String, timeout: Duration,
+                                      _ body: @escaping @Sendable (LibvirtCall) throws -> T) async throws -> T {
+        try await LibvirtConnection.withDeadline(timeout, operation: operation, on: readers) {
             try body(LibvirtCall(conn: self.pointer, secret: self.secret))
         }
     }
