@@ -63,6 +63,8 @@ public enum ISO9660 {
             next += (entry.bytes.count + blockSize - 1) / blockSize
         }
         let totalBlocks = next
+        // ... but never past the end of the volume (an empty file sorted last).
+        for index in extents.indices where extents[index] >= totalBlocks { extents[index] = totalBlocks - 1 }
 
         var image = [UInt8](repeating: 0, count: totalBlocks * blockSize)
 
@@ -117,10 +119,10 @@ public enum ISO9660 {
 
     /// The Joliet identifier: the name as written, minus what Joliet forbids, at most 64 units.
     static func jolietName(_ name: String) -> [UInt16] {
+        let forbidden: Set<UInt32> = [0x2A, 0x2F, 0x3A, 0x3B, 0x3F, 0x5C]  // * / : ; ? \
         var units: [UInt16] = []
         for scalar in name.unicodeScalars {
             let value = scalar.value
-            let forbidden: Set<UInt32> = [0x2A, 0x2F, 0x3A, 0x3B, 0x3F, 0x5C]  // * / : ; ? \
             if value < 0x20 || value == 0x7F || value > 0xFFFF || forbidden.contains(value)
                 || (0xD800...0xDFFF).contains(value) {
                 units.append(0x5F)

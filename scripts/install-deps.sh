@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Install what virtsync needs to build and test on Debian 12 (bookworm), as root. Idempotent:
+# when every package is installed and the users exist, it touches nothing (no apt at all).
+#
+#   build:        libvirt-dev libgit2-dev pkgconf        (Swift itself is expected in PATH)
+#   libvirtd:     libvirt-daemon (its storage and network drivers included in Debian 12)
+#                 libvirt-daemon-driver-qemu libvirt-clients (virsh)
+#   guests:       qemu-system-x86 (with qemu-system-data: the qboot firmware of tiny guests)
+#                 qemu-utils (qemu-img, for qcow2 volumes)
+#   networks:     iptables dnsmasq-base iproute2         (NAT/isolated libvirt networks)
+#   tests:        genisoimage (isoinfo) xorriso          (read back the cloud-init seed ISO)
+#   scripts:      python3 (the subreaper of scripts/libvirtd-up.sh)
+#
+# It also creates what Debian's libvirt-daemon-system package would (that package is not
+# installed: it wants systemd, polkit, a default network): the groups kvm, libvirt and
+# libvirt-qemu and the system user libvirt-qemu (groups libvirt-qemu, kvm), under which the QEMU
+# driver of Debian's libvirt runs guests; libvirtd refuses to start its QEMU driver without them.
+set -euo pipefail
+
+readonly PACKAGES=(
+    libvirt-dev libgit2-dev pkgconf
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+    qemu-system-x86 qemu-utils
+    iptables dnsmasq-base iproute2
+    genisoimage xorriso
+)
+
+say() { printf 'install-deps: %s\n' "$*" >&2; }
+
+[[ $(id -u) -eq 0 ]] || { say "must run as root"; exit 1; }
+
+installed() {
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+}
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    installed "$package" || missing+=("$package")
+done
+if ! command -v python3 >/dev/null; then
+    missing+=(python3)
+fi
+
+if ((${#missing[@]} > 0)); then
+    say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt=(apt-get -q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
+    "${apt[@]}" update
+    "${apt[@]}" install "${missing[@]}"
+else
+    say "all packages installed"
+fi
+
+# Users and groups of the QEMU driver (the same names and options as libvirt-daemon-system's
+# postinst). Each step runs only when needed.
+for group in kvm libvirt libvirt-qemu; do
+    if ! getent group "$group" >/dev/null; then
+        groupadd --system "$group"
+        say "created group $group"
+    fi
+done
+if ! getent passwd libvirt-qemu >/dev/null; then
+    useradd --system --gid libvirt-qemu --groups kvm --home-dir /var/lib/libvirt --no-create-home \
+        --shell /usr/sbin/nologin --comment "Libvirt Qemu" libvirt-qemu
+    say "created user libvirt-qemu"
+elif ! id -nG libvirt-qemu | tr ' ' '\n' | grep -qx kvm; then
+    usermod -a -G kvm libvirt-qemu
+    say "added user libvirt-qemu to group kvm"
+fi
+
+command -v swift >/dev/null || say "warning: swift is not in PATH (needed to build virtsync)"
