@@ -165,3 +165,51 @@ struct ReconcileTests {
         #expect(p2.notes.contains { $0.message.contains("web-1-root.qcow2") && $0.message.contains("kept") })
     }
 }
+
+@Suite("Volumes still in use are never deleted")
+struct VolumeInUseTests {
+    func seedState(seed: String) -> DesiredState {
+        let pool = PoolModel(name: "lab", type: .dir, path: "/p")
+        let seedVolume = VolumeModel(pool: "lab", name: seed, capacity: .kib(56), format: .iso, source: .generated(digest: seed), content: [1, 2, 3])
+        let vm = DomainModel(name: "ci", memory: .mib(32), disks: [DiskModel(target: "sda", bus: .sata, cdrom: true, source: .volume(pool: "lab", volume: seed), readonly: true)],
+                             power: .stopped)
+        return DesiredState(hosts: [DesiredHost(name: "local", pools: [pool], volumes: [seedVolume], domains: [vm])],
+                            settings: SpecSettings(prune: false), specDigest: seed)
+    }
+
+    @Test("a replaced cloud-init seed is deleted after the VM is redefined with the new one")
+    func seedReplaced() async throws {
+        let h = try Harness()
+        await h.apply(seedState(seed: "ci-cidata-aaaa.iso"))
+        let plan = await h.plan(seedState(seed: "ci-cidata-bbbb.iso"))
+        let ids = plan.steps.map(\.id)
+        #expect(ids.contains("delete:volume:local/lab/ci-cidata-aaaa.iso"))
+        let delete = plan.steps.first { $0.id == "delete:volume:local/lab/ci-cidata-aaaa.iso" }
+        #expect(delete?.dependsOn.contains("update:domain:local/ci") == true)
+        let (_, report) = await h.apply(seedState(seed: "ci-cidata-bbbb.iso"))
+        #expect(report.ok)
+        #expect(await h.plan(seedState(seed: "ci-cidata-bbbb.iso")).steps.isEmpty)
+    }
+
+    @Test("a VM left out of the spec without pruning keeps its seed; a volume used by an unmanaged domain is kept even with pruning")
+    func seedKept() async throws {
+        let h = try Harness()
+        await h.apply(seedState(seed: "ci-cidata-aaaa.iso"))
+        var without = seedState(seed: "x")
+        without.hosts[0].domains = []
+        without.hosts[0].volumes = []
+        let keep = await h.plan(without)
+        #expect(!keep.steps.contains { $0.action == .delete })
+        #expect(keep.notes.contains { $0.message.contains("still uses it") })
+        // Someone else's domain attaches the volume: pruning with volume deletion must not take it.
+        h.hypervisor.mutate {
+            $0.domains["theirs"] = ObservedDomain(model: DomainModel(name: "theirs", memory: .mib(32),
+                disks: [DiskModel(target: "sda", bus: .sata, cdrom: true, source: .volume(pool: "lab", volume: "ci-cidata-aaaa.iso"), readonly: true)]),
+                uuid: "t", state: .shutoff)
+        }
+        without.settings = SpecSettings(prune: true, maxDeleteFraction: 1, deleteVolumesWithVM: true)
+        let pruned = await h.plan(without, prune: true)
+        #expect(pruned.steps.map(\.id) == ["delete:domain:local/ci"])
+        #expect(pruned.notes.contains { $0.message.contains("theirs still uses it") })
+    }
+}

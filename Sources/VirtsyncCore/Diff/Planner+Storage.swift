@@ -95,9 +95,25 @@ extension PlanBuilder {
         for key in live.volumes.keys.sorted() where wanted[key] == nil {
             guard let seen = live.volumes[key], seen.managed else { continue }
             let ref = ResourceRef(kind: .volume, host: host.name, name: key)
-            if case .generated = seen.model.source {
-                // A superseded cloud-init seed: virtsync made it, nothing of the user's is in it.
-                add(PlanStep(action: .delete, resource: ref, disruption: .none, reason: "superseded cloud-init seed"))
+            let users = live.domains.values.filter { dom in
+                dom.model.disks.contains { if case .volume(let p, let v) = $0.source { return "\(p)/\(v)" == key } else { return false } }
+            }
+            // A volume goes only when no domain will still use it afterwards: a managed domain in
+            // the spec is redefined without it first, one outside the spec only goes with
+            // pruning, and an unmanaged domain always keeps it.
+            let blockers = users.filter { dom in
+                guard dom.marker != nil else { return true }
+                if let wantedDomain = host.domains.first(where: { $0.name == dom.model.name }) {
+                    return wantedDomain.disks.contains { if case .volume(let p, let v) = $0.source { return "\(p)/\(v)" == key } else { return false } }
+                }
+                return !prune
+            }
+            if !blockers.isEmpty {
+                note(.info, ref, "volume \(key) is no longer in the spec; kept because domain \(blockers.map(\.model.name).sorted().joined(separator: ", ")) still uses it")
+            } else if case .generated = seen.model.source {
+                // A superseded cloud-init seed: virtsync made it and nothing of the user's is in it.
+                add(PlanStep(action: .delete, resource: ref, disruption: .none,
+                             reason: users.isEmpty ? "cloud-init seed no longer used" : "cloud-init seed replaced by a new one"))
             } else if prune && settings.deleteVolumesWithVM {
                 add(PlanStep(action: .delete, resource: ref,
                              changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: nil, disruption: .dataLoss)],
