@@ -53,7 +53,8 @@ let package = Package(
         // Benchmark program: prints validate/plan/libvirt-listing figures for generated specs.
         .executableTarget(
             name: "virtsync-bench",
-            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "CLibvirt"]
+            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "CLibvirt",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
                     resources: [.copy("Golden")]),

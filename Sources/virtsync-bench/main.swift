@@ -3,6 +3,7 @@ import CLibvirt
 import Glibc
 #endif
 import Foundation
+import Logging
 import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncLibvirt
@@ -17,6 +18,11 @@ import VirtsyncSpec
 // measurement's, not the whole run's.
 
 let args = CommandLine.arguments
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
 func option(_ name: String) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
     return args[i + 1]
