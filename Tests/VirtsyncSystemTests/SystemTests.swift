@@ -190,4 +190,35 @@ struct SystemTests {
         #expect(out.status == 1)
         #expect(try System.inventory() == before)
     }
+
+    @Test("apply --plan carries out the saved plan, and refuses it once the spec or the host moved")
+    func savedPlan() throws {
+        let tag = "vstsaved"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        let planFile = state + "/plan.json"
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 37, poolPath: pool, vms: 2, running: false))
+        let first = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--out", planFile])
+        #expect(first.status == 0, "\(first.stderr)")
+        // The spec moves: refused, nothing applied.
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 37, poolPath: pool, vms: 3, running: false))
+        let moved = try System.virtsync(["apply", "--plan", planFile, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(moved.status == 1)
+        #expect(moved.stderr.contains("spec changed"), "\(moved.stderr)")
+        #expect(try System.names(["list", "--all", "--name"]).filter { $0.hasPrefix(tag) }.isEmpty)
+        // A fresh plan, then the host moves (a network appears): refused.
+        #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--out", planFile]).status == 0)
+        try System.write(state, "net.xml", "<network><name>\(tag)-intruder</name></network>")
+        #expect(try System.virsh(["net-define", state + "/net.xml"]).status == 0)
+        let hostMoved = try System.virtsync(["apply", "--plan", planFile, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        try System.virsh(["net-undefine", "\(tag)-intruder"])
+        #expect(hostMoved.status == 1)
+        #expect(hostMoved.stderr.contains("hosts changed"), "\(hostMoved.stderr)")
+        // Nothing moved since the plan: it is carried out as reviewed.
+        #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--out", planFile]).status == 0)
+        let ok = try System.virtsync(["apply", "--plan", planFile, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(try System.names(["list", "--all", "--name"]).filter { $0.hasPrefix(tag) }.count == 3)
+        #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
+    }
 }

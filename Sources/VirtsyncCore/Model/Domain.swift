@@ -130,6 +130,14 @@ public struct DomainModel: Hashable, Codable, Sendable {
     public var restartForUpdates: Bool
     public var extraXML: ExtraXML
 
+    // `extraXml` so that JSON's snake_case conversion round-trips (`extra_xml` decodes to
+    // `extraXml`, never to `extraXML`).
+    private enum CodingKeys: String, CodingKey {
+        case name, uuid, vcpus, maxVcpus, memory, maxMemory, machine, firmware, loader, cpuMode, disks, interfaces
+        case graphics, serialConsole, autostart, power, restartForUpdates
+        case extraXML = "extraXml"
+    }
+
     public init(name: String, uuid: String? = nil, vcpus: Int = 1, maxVcpus: Int? = nil,
                 memory: ByteSize, maxMemory: ByteSize? = nil, machine: String? = nil,
                 firmware: Firmware = .bios, loader: String? = nil, cpuMode: CPUMode? = nil,
