@@ -30,10 +30,17 @@ enum DomainDiff {
 
     /// Everything a new domain gets, for the plan's field list.
     static func creationFields(_ vm: DomainModel) -> [FieldChange] {
-        var out = [
-            FieldChange(field: "vcpus", before: nil, after: String(vm.vcpus), disruption: .none),
-            FieldChange(field: "memory", before: nil, after: vm.memory.description, disruption: .none),
-        ]
+        var out = [FieldChange(field: "vcpus", before: nil, after: String(vm.vcpus), disruption: .none)]
+        if let m = vm.maxVcpus { out.append(FieldChange(field: "maxVcpus", before: nil, after: String(m), disruption: .none)) }
+        out.append(FieldChange(field: "memory", before: nil, after: vm.memory.description, disruption: .none))
+        if let m = vm.maxMemory { out.append(FieldChange(field: "maxMemory", before: nil, after: m.description, disruption: .none)) }
+        if let m = vm.machine { out.append(FieldChange(field: "machine", before: nil, after: m, disruption: .none)) }
+        out.append(FieldChange(field: "firmware", before: nil, after: vm.firmware.rawValue, disruption: .none))
+        if let l = vm.loader { out.append(FieldChange(field: "loader", before: nil, after: l, disruption: .none)) }
+        if let c = vm.cpuMode { out.append(FieldChange(field: "cpu", before: nil, after: c.rawValue, disruption: .none)) }
+        if vm.graphics != .none { out.append(FieldChange(field: "graphics", before: nil, after: vm.graphics.rawValue, disruption: .none)) }
+        if vm.autostart { out.append(FieldChange(field: "autostart", before: nil, after: "true", disruption: .none)) }
+        if !vm.extraXML.isEmpty { out.append(FieldChange(field: "xml", before: nil, after: "digest \(vm.extraXML.digest)", disruption: .none)) }
         for (i, d) in vm.disks.enumerated() {
             out.append(FieldChange(field: "disks[\(i)]", before: nil, after: describe(d), disruption: .none))
         }
@@ -121,7 +128,7 @@ enum DomainDiff {
                 add("interfaces[\(i)].link", a.linkUp ? "up" : "down", b.linkUp ? "up" : "down", .live)
                 if running, let mac = a.mac { r.live.append(.setLink(mac: mac, up: b.linkUp)) }
             } else if running, let mac = a.mac, let liveUp = seen.live?.linkUp[mac], liveUp != b.linkUp {
-                r.changes.append(FieldChange(field: "interfaces[\(i)].link (live)", before: liveUp ? "up" : "down", after: b.linkUp ? "up" : "down", disruption: .live))
+                r.changes.append(FieldChange(field: "interfaces[\(i)].link.live", before: liveUp ? "up" : "down", after: b.linkUp ? "up" : "down", disruption: .live))
                 r.live.append(.setLink(mac: mac, up: b.linkUp))
             }
         }

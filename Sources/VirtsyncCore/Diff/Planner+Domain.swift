@@ -25,7 +25,7 @@ extension PlanBuilder {
         for name in live.domains.keys.sorted() where !host.domains.contains(where: { $0.name == name }) {
             guard let seen = live.domains[name], seen.marker != nil else { continue }
             removed(ResourceRef(kind: .domain, host: host.name, name: name),
-                    disruption: seen.state.isActive ? .replace : .none,
+                    disruption: seen.state.isActive ? .stop : .none,
                     detail: (seen.state.isActive ? "the running VM is stopped and undefined" : "the VM is undefined")
                         + (settings.deleteVolumesWithVM ? "" : "; its volumes are kept"))
         }
@@ -63,8 +63,8 @@ extension PlanBuilder {
         case (.running, .paused):
             note(.warning, ref, "domain \(vm.name) is paused; virtsync does not resume paused VMs")
         case (.stopped, .running), (.stopped, .paused):
-            add(PlanStep(action: .stop, resource: ref, changes: [FieldChange(field: "power", before: "running", after: "stopped", disruption: .restart)],
-                         disruption: .restart, reason: "power: stopped"))
+            add(PlanStep(action: .stop, resource: ref, changes: [FieldChange(field: "power", before: seen.state.rawValue, after: "stopped", disruption: .stop)],
+                         disruption: .stop, reason: "power: stopped"))
         default:
             break
         }

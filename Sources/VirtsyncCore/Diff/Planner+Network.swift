@@ -29,7 +29,8 @@ extension PlanBuilder {
         }
         for name in live.networks.keys.sorted() where !host.networks.contains(where: { $0.name == name }) {
             guard let seen = live.networks[name], seen.managed else { continue }
-            removed(ResourceRef(kind: .network, host: host.name, name: name), disruption: .replace, detail: "")
+            removed(ResourceRef(kind: .network, host: host.name, name: name), disruption: seen.active ? .stop : .none,
+                    detail: seen.active ? "the network is stopped and undefined" : "the network is undefined")
         }
     }
 
@@ -37,7 +38,11 @@ extension PlanBuilder {
     private func networkFields(_ before: NetworkModel?, _ after: NetworkModel) -> [FieldChange] {
         var out: [FieldChange] = []
         func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
-            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: before == nil ? .none : d)) }
+            if before == nil {
+                if let b { out.append(FieldChange(field: field, before: nil, after: b, disruption: .none)) }
+            } else if a != b {
+                out.append(FieldChange(field: field, before: a, after: b, disruption: d))
+            }
         }
         cmp("mode", before?.mode.rawValue, after.mode.rawValue, .replace)
         if after.bridge != nil || after.mode == .bridge { cmp("bridge", before?.bridge, after.bridge, .replace) }

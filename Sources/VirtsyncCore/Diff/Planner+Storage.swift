@@ -27,7 +27,7 @@ extension PlanBuilder {
         }
         for name in live.pools.keys.sorted() where host.pools.first(where: { $0.name == name }) == nil {
             guard let seen = live.pools[name], seen.managed else { continue }
-            removed(ResourceRef(kind: .pool, host: host.name, name: name), disruption: .replace,
+            removed(ResourceRef(kind: .pool, host: host.name, name: name), disruption: seen.active ? .stop : .none,
                     detail: "the pool is undefined, its directory and data are left in place")
         }
         planVolumes(host: host, live: live)
@@ -36,7 +36,11 @@ extension PlanBuilder {
     private func poolFields(_ before: PoolModel?, _ after: PoolModel) -> [FieldChange] {
         var out: [FieldChange] = []
         func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
-            if before == nil || a != b { out.append(FieldChange(field: field, before: before == nil ? nil : a, after: b, disruption: before == nil ? .none : d)) }
+            if before == nil {
+                if let b { out.append(FieldChange(field: field, before: nil, after: b, disruption: .none)) }
+            } else if a != b {
+                out.append(FieldChange(field: field, before: a, after: b, disruption: d))
+            }
         }
         cmp("type", before?.type.rawValue, after.type.rawValue, .replace)
         cmp("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)

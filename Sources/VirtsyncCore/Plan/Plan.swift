@@ -27,6 +27,9 @@ public enum Disruption: String, Codable, Sendable, CaseIterable, Comparable {
     case nextBoot = "next-boot"
     /// The guest is restarted (stop + start) by virtsync.
     case restart
+    /// Something running stops: a guest (`power: stopped`, or removed from the spec with
+    /// pruning) or an active network or pool that is removed.
+    case stop
     /// The resource is destroyed and created again.
     case replace
     /// Data would be lost (a volume deleted or shrunk).

@@ -17,10 +17,12 @@ public struct JSONRenderer: Sendable {
     public static func decode(_ bytes: [UInt8]) throws -> Plan {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let plan = try decoder.decode(Plan.self, from: Data(bytes))
-        guard plan.formatVersion == Plan.formatVersion else {
-            throw PlanRefusal("plan file has format_version \(plan.formatVersion); this virtsync reads \(Plan.formatVersion)")
+        // The version first, on its own: a plan of another version may have another shape.
+        struct Version: Decodable { var formatVersion: Int? }
+        let version = try decoder.decode(Version.self, from: Data(bytes)).formatVersion
+        guard version == Plan.formatVersion else {
+            throw PlanRefusal("plan file has format_version \(version.map(String.init) ?? "(none)"); this virtsync reads \(Plan.formatVersion)")
         }
-        return plan
+        return try decoder.decode(Plan.self, from: Data(bytes))
     }
 }

@@ -6,8 +6,14 @@ public struct MarkdownRenderer: Sendable {
     public func render(_ plan: Plan) -> String {
         var out = "### virtsync plan\n\n"
         out += "Spec `\(plan.basis.specDigest.prefix(12))`"
-        if let commit = plan.basis.commit { out += ", commit `\(commit.prefix(12))`" }
+        if let commit = plan.basis.commit { out += ", commit \(DisplayText.codeSpan(String(commit.prefix(12))))" }
         out += "\n\n"
+        let errors = plan.notes.filter { $0.severity == .error }
+        if !errors.isEmpty {
+            out += "> [!CAUTION]\n> \(errors.count) error\(errors.count == 1 ? "" : "s"):\n"
+            for n in errors { out += "> - \(DisplayText.markdown(n.message))\n" }
+            out += "\n"
+        }
         if plan.steps.isEmpty {
             out += "**No changes.** The hosts match the spec.\n"
         } else {
@@ -15,7 +21,7 @@ public struct MarkdownRenderer: Sendable {
             if !destructive.isEmpty {
                 out += "> [!WARNING]\n> \(destructive.count) disruptive step\(destructive.count == 1 ? "" : "s"):\n"
                 for s in destructive {
-                    out += "> - **\(s.action.rawValue)** \(s.resource.kind.rawValue) `\(s.resource.name)` on `\(s.resource.host)` (\(s.disruption.rawValue))\n"
+                    out += "> - **\(s.action.rawValue)** \(s.resource.kind.rawValue) \(DisplayText.codeSpan(s.resource.name)) on \(DisplayText.codeSpan(s.resource.host)) (\(s.disruption.rawValue))\n"
                 }
                 out += "\n"
             }
@@ -25,9 +31,8 @@ public struct MarkdownRenderer: Sendable {
             out += "\n| disruption | count |\n|---|---:|\n"
             let byD = plan.countsByDisruption
             for d in Disruption.allCases { if let n = byD[d] { out += "| \(d.rawValue) | \(n) |\n" } }
-            let hosts = plan.steps.map(\.resource.host).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            for host in hosts {
-                out += "\n#### host `\(host)`\n\n```diff\n"
+            for host in plan.hostsInOrder {
+                out += "\n#### host \(DisplayText.codeSpan(host))\n\n```diff\n"
                 for step in plan.steps where step.resource.host == host {
                     let marker: String
                     switch step.action {
@@ -35,31 +40,28 @@ public struct MarkdownRenderer: Sendable {
                     case .delete, .replace, .stop: marker = "-"
                     default: marker = "!"
                     }
-                    out += "\(marker) \(step.action.rawValue) \(step.resource.kind.rawValue) \(step.resource.name) [\(step.disruption.rawValue)]\n"
+                    out += "\(marker) \(step.action.rawValue) \(step.resource.kind.rawValue) \(DisplayText.line(step.resource.name)) [\(step.disruption.rawValue)]\n"
                     for c in step.changes {
-                        out += "    \(c.field): \(c.before ?? "(none)") -> \(c.after ?? "(none)")\n"
+                        let value: String
+                        switch (c.before, c.after) {
+                        case (nil, let after?) where step.action == .create: value = DisplayText.line(after)
+                        case (nil, let after?): value = "(none) -> \(DisplayText.line(after))"
+                        case (let before?, nil): value = "\(DisplayText.line(before)) -> (removed)"
+                        case (let before?, let after?): value = "\(DisplayText.line(before)) -> \(DisplayText.line(after))"
+                        case (nil, nil): value = "(none)"
+                        }
+                        let differs = c.disruption != step.disruption && c.disruption != .none
+                        out += "    \(DisplayText.line(c.field)): \(value)\(differs ? "  (\(c.disruption.rawValue))" : "")\n"
                     }
-                    out += "    # \(step.reason)\n"
+                    out += "    # \(DisplayText.line(step.reason))\n"
                 }
                 out += "```\n"
             }
         }
         if !plan.notes.isEmpty {
             out += "\n#### Notes\n\n"
-            for n in plan.notes { out += "- **\(n.severity.rawValue)**: \(escape(n.message))\n" }
+            for n in plan.notes { out += "- **\(n.severity.rawValue)**: \(DisplayText.markdown(n.message))\n" }
         }
         return out
-    }
-
-    private func escape(_ s: String) -> String {
-        s.replacingAll("|", with: "\\|").replacingAll("<", with: "&lt;")
-    }
-}
-
-extension String {
-    /// Replaces every occurrence of `target` (no Foundation needed).
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -1,22 +1,20 @@
 /// Renders a plan for a terminal: `+ ~ - >` markers, field changes, reasons, notes; with ANSI
-/// colour when asked (on a TTY).
+/// colour when asked (on a TTY). Every value is shown on one line with control characters made
+/// visible, so nothing from a spec or a host can rewrite the terminal.
 public struct TextRenderer: Sendable {
     public var color: Bool
     public init(color: Bool = false) { self.color = color }
 
     public func render(_ plan: Plan) -> String {
-        var out = ""
-        out += "virtsync plan (spec \(plan.basis.specDigest.prefix(12))\(plan.basis.commit.map { ", commit \($0.prefix(12))" } ?? ""))\n"
+        var out = "virtsync plan (spec \(plan.basis.specDigest.prefix(12))\(plan.basis.commit.map { ", commit \(DisplayText.line(String($0.prefix(12))))" } ?? ""))\n"
         if plan.steps.isEmpty {
             out += "\nNo changes. The hosts match the spec.\n"
         } else {
             // Grouped by host, each host's steps in execution order.
-            let hosts = plan.steps.map(\.resource.host).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            for host in hosts {
-                out += "\nhost \(host)\n"
+            for host in plan.hostsInOrder {
+                out += "\nhost \(DisplayText.line(host))\n"
                 for step in plan.steps where step.resource.host == host { out += renderStep(step) }
             }
-            out += "\n" + PlanSummary(plan).line + "\n"
         }
         if !plan.notes.isEmpty {
             out += "\nNotes:\n"
@@ -27,33 +25,46 @@ public struct TextRenderer: Sendable {
                 case .warning: tag = paint("warning", .yellow)
                 case .error: tag = paint("error", .red)
                 }
-                out += "  \(tag): \(note.message)\n"
+                out += "  \(tag): \(DisplayText.line(note.message))\n"
             }
         }
+        out += "\n" + PlanSummary(plan).line + "\n"
         return out
     }
 
     private func renderStep(_ step: PlanStep) -> String {
-        let colorOf: ANSI
+        let actionColor: ANSI
         switch step.action {
-        case .create, .start: colorOf = .green
-        case .update, .restart, .migrate, .stop: colorOf = .yellow
-        case .replace, .delete: colorOf = .red
+        case .create, .start: actionColor = .green
+        case .update, .restart, .migrate, .stop: actionColor = .yellow
+        case .replace, .delete: actionColor = .red
         }
-        var out = "  " + paint("\(step.action.symbol) \(step.action.rawValue) \(step.resource.kind.rawValue) \(step.resource.name)", colorOf)
-        out += "  [\(step.disruption.rawValue)]\n"
+        let symbol = step.action.symbol.padding(3)
+        var out = "  " + paint("\(symbol) \(step.action.rawValue) \(step.resource.kind.rawValue) \(DisplayText.line(step.resource.name))", actionColor)
+        out += "  [" + paint(step.disruption.rawValue, colorOf(step.disruption)) + "]\n"
         for change in step.changes {
-            let before = change.before ?? "(none)"
-            let after = change.after ?? "(none)"
-            let arrow: String
-            if change.before == nil { arrow = after }
-            else if change.after == nil { arrow = "\(before) → (removed)" }
-            else { arrow = "\(before) → \(after)" }
-            let cls = change.disruption == step.disruption || change.disruption == .none ? "" : "  (\(change.disruption.rawValue))"
-            out += "      \(change.field): \(arrow)\(cls)\n"
+            let value: String
+            switch (change.before, change.after) {
+            case (nil, let after?) where step.action == .create: value = DisplayText.line(after)
+            case (nil, let after?): value = "(none) → \(DisplayText.line(after))"
+            case (let before?, nil): value = "\(DisplayText.line(before)) → (removed)"
+            case (let before?, let after?): value = "\(DisplayText.line(before)) → \(DisplayText.line(after))"
+            case (nil, nil): value = "(none)"
+            }
+            let differs = change.disruption != step.disruption && change.disruption != .none
+            out += "      \(DisplayText.line(change.field)): \(value)\(differs ? "  (\(change.disruption.rawValue))" : "")\n"
         }
-        out += paint("      # \(step.reason)", .dim) + "\n"
+        out += paint("      # \(DisplayText.line(step.reason))", .dim) + "\n"
         return out
+    }
+
+    private func colorOf(_ d: Disruption) -> ANSI {
+        switch d {
+        case .none: return .dim
+        case .live: return .green
+        case .nextBoot, .restart: return .yellow
+        case .stop, .replace, .dataLoss: return .red
+        }
     }
 
     enum ANSI: String {
@@ -70,13 +81,32 @@ public struct PlanSummary: Sendable {
     public let plan: Plan
     public init(_ plan: Plan) { self.plan = plan }
 
-    /// `Plan: 2 to create, 1 to update, 1 to start. Disruption: 1 live, 1 next-boot.`
+    /// `Plan: 2 to create, 1 to update. Disruption: 1 live, 1 next-boot. 1 error (see Notes).`
     public var line: String {
         let counts = plan.countsByAction
         let actions = StepAction.allCases.compactMap { a in counts[a].map { "\($0) to \(a.rawValue)" } }
         var s = "Plan: " + (actions.isEmpty ? "no changes" : actions.joined(separator: ", ")) + "."
         let disruptive = Disruption.allCases.filter { $0 != .none }.compactMap { d in plan.countsByDisruption[d].map { "\($0) \(d.rawValue)" } }
         if !disruptive.isEmpty { s += " Disruption: " + disruptive.joined(separator: ", ") + "." }
+        let errors = plan.notes.filter { $0.severity == .error }.count
+        let warnings = plan.notes.filter { $0.severity == .warning }.count
+        var flagged: [String] = []
+        if errors > 0 { flagged.append("\(errors) error\(errors == 1 ? "" : "s")") }
+        if warnings > 0 { flagged.append("\(warnings) warning\(warnings == 1 ? "" : "s")") }
+        if !flagged.isEmpty { s += " " + flagged.joined(separator: ", ") + " (see Notes)." }
         return s
     }
+}
+
+extension Plan {
+    /// Hosts in the order their first step appears.
+    var hostsInOrder: [String] {
+        var seen = Set<String>()
+        return steps.map(\.resource.host).filter { seen.insert($0).inserted }
+    }
+}
+
+extension String {
+    /// Pads with spaces on the right to `width` characters.
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
