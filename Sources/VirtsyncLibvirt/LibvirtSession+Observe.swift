@@ -47,13 +47,14 @@ extension LibvirtSession {
             let slice = Array(listing[start..<min(start + chunk, listing.count)])
             return Task {
                 try await self.connection.runConcurrently("read domains", timeout: self.options.callTimeout * max(1, slice.count / 64 + 1)) { call in
-                    try slice.compactMap { try LibvirtSession.readDomain($0, call) }
+                    // Parsed right here, on the reader's thread, so parsing runs side by side too.
+                    try slice.compactMap { listed in try LibvirtSession.readDomain(listed, call).map(LibvirtSession.parse) }
                 }
             }
         }
         for read in reads {
-            for raw in try await read.value {
-                observed.domains[raw.name] = try LibvirtSession.parse(raw)
+            for domain in try await read.value {
+                observed.domains[domain.model.name] = domain
             }
         }
 

@@ -1,3 +1,4 @@
+import Foundation
 import VirtsyncCore
 
 /// One spec file: its path relative to the spec directory and its bytes.
@@ -53,20 +54,31 @@ public enum SpecLoader {
         }
         let paths = Set(byPath.keys)
 
+        // Files are parsed and decoded side by side (YAML parsing is most of a load), each
+        // worker into its own spec and reporter, merged back in path order so that the result
+        // and the diagnostics do not depend on the number of workers.
+        let specSources = sorted.filter(\.isSpecDocument)
+        let specFiles = specSources.count
+        let workers = specSources.count >= 8 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+        let perWorker = (specSources.count + workers - 1) / workers
+        let parts = (0..<workers).map { _ in DecodedPart() }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let part = parts[w]
+            let start = min(specSources.count, w * perWorker), end = min(specSources.count, start + perWorker)
+            for file in specSources[start..<end] {
+                decode(file, paths: paths, into: part)
+            }
+        }
         var spec = ClusterSpec()
-        var specFiles = 0
-        for file in sorted where file.isSpecDocument {
-            specFiles += 1
-            guard let text = YAMLDocuments.text(of: file, reporter: reporter) else {
-                spec.incomplete = true
-                continue
-            }
-            if isCloudConfig(text) { continue }
-            let decoder = DocumentDecoder(file: file.path, reporter: reporter, filePaths: paths)
-            let parsed = YAMLDocuments.forEach(in: text, file: file.path, reporter: reporter) { root, _ in
-                decoder.decode(root, into: &spec)
-            }
-            if !parsed { spec.incomplete = true }
+        for part in parts {
+            spec.hosts += part.spec.hosts
+            spec.networks += part.spec.networks
+            spec.pools += part.spec.pools
+            spec.machines += part.spec.machines
+            spec.settings += part.spec.settings
+            spec.documentCount += part.spec.documentCount
+            spec.incomplete = spec.incomplete || part.spec.incomplete
+            reporter.absorb(part.reporter)
         }
         if spec.documentCount == 0 && !reporter.hasErrors {
             let what = specFiles == 0 ? "no .yaml or .yml files" : "the files hold no documents"
@@ -84,6 +96,26 @@ public enum SpecLoader {
 
     /// SHA-256 over every file in path order, each path and content prefixed by its length so
     /// that no two different file sets hash the same bytes.
+    /// One worker's share of a load.
+    final class DecodedPart: @unchecked Sendable {
+        // Used by one worker at a time: filled inside `concurrentPerform`, read after it.
+        var spec = ClusterSpec()
+        let reporter = Reporter()
+    }
+
+    private static func decode(_ file: SpecFile, paths: Set<String>, into part: DecodedPart) {
+        guard let text = YAMLDocuments.text(of: file, reporter: part.reporter) else {
+            part.spec.incomplete = true
+            return
+        }
+        if isCloudConfig(text) { return }
+        let decoder = DocumentDecoder(file: file.path, reporter: part.reporter, filePaths: paths)
+        let parsed = YAMLDocuments.forEach(in: text, file: file.path, reporter: part.reporter) { root, _ in
+            decoder.decode(root, into: &part.spec)
+        }
+        if !parsed { part.spec.incomplete = true }
+    }
+
     static func digest(of sortedFiles: [SpecFile]) -> String {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(sortedFiles.reduce(0) { $0 + $1.bytes.count + $1.path.utf8.count + 16 })

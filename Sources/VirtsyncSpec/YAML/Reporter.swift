@@ -5,6 +5,12 @@ final class Reporter {
     private(set) var items: [Diagnostic] = []
     private(set) var errorCount = 0
 
+    /// Takes over another reporter's diagnostics, after its own.
+    func absorb(_ other: Reporter) {
+        items += other.items
+        errorCount += other.errorCount
+    }
+
     /// Records an error.
     func error(_ location: SourceLocation, _ path: String, _ message: String) {
         items.append(Diagnostic(.error, at: location, path: path, message))
