@@ -36,28 +36,21 @@ extension PlanBuilder {
 
     /// Field changes of a network; DHCP static hosts change live, the rest needs a restart of the network.
     private func networkFields(_ before: NetworkModel?, _ after: NetworkModel) -> [FieldChange] {
-        var out: [FieldChange] = []
-        func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
-            if before == nil {
-                if let b { out.append(FieldChange(field: field, before: nil, after: b, disruption: .none)) }
-            } else if a != b {
-                out.append(FieldChange(field: field, before: a, after: b, disruption: d))
-            }
-        }
-        cmp("mode", before?.mode.rawValue, after.mode.rawValue, .replace)
-        if after.bridge != nil || after.mode == .bridge { cmp("bridge", before?.bridge, after.bridge, .replace) }
+        var fields = FieldList(creating: before == nil)
+        fields.compare("mode", before?.mode.rawValue, after.mode.rawValue, .replace)
+        if after.bridge != nil || after.mode == .bridge { fields.compare("bridge", before?.bridge, after.bridge, .replace) }
         let a = before?.ipv4, b = after.ipv4
-        cmp("ipv4.address", a.map { "\($0.address)/\($0.prefix)" }, b.map { "\($0.address)/\($0.prefix)" }, .replace)
-        cmp("ipv4.dhcp", a.flatMap(dhcpRange), b.flatMap(dhcpRange), .replace)
+        fields.compare("ipv4.address", a.map { "\($0.address)/\($0.prefix)" }, b.map { "\($0.address)/\($0.prefix)" }, .replace)
+        fields.compare("ipv4.dhcp", a.flatMap(dhcpRange), b.flatMap(dhcpRange), .replace)
         let hostsBefore = Set(a?.hosts ?? []), hostsAfter = Set(b?.hosts ?? [])
         for h in hostsAfter.subtracting(hostsBefore).sorted(by: { $0.mac < $1.mac }) {
-            out.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: nil, after: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", disruption: before == nil ? .none : .live))
+            fields.changes.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: nil, after: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", disruption: before == nil ? .none : .live))
         }
         for h in hostsBefore.subtracting(hostsAfter).sorted(by: { $0.mac < $1.mac }) {
-            out.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", after: nil, disruption: .live))
+            fields.changes.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", after: nil, disruption: .live))
         }
-        cmp("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
-        return out
+        fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
+        return fields.changes
     }
 
     private func dhcpRange(_ ip: IPv4Config) -> String? {

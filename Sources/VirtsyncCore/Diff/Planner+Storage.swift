@@ -34,26 +34,19 @@ extension PlanBuilder {
     }
 
     private func poolFields(_ before: PoolModel?, _ after: PoolModel) -> [FieldChange] {
-        var out: [FieldChange] = []
-        func cmp(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
-            if before == nil {
-                if let b { out.append(FieldChange(field: field, before: nil, after: b, disruption: .none)) }
-            } else if a != b {
-                out.append(FieldChange(field: field, before: a, after: b, disruption: d))
-            }
-        }
-        cmp("type", before?.type.rawValue, after.type.rawValue, .replace)
-        cmp("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)
+        var fields = FieldList(creating: before == nil)
+        fields.compare("type", before?.type.rawValue, after.type.rawValue, .replace)
+        fields.compare("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)
         if after.type == .logical {
-            cmp("volumeGroup", before?.volumeGroup ?? before?.name, after.volumeGroup ?? after.name, .replace)
-            cmp("devices", before?.devices.joined(separator: ","), after.devices.joined(separator: ","), .replace)
+            fields.compare("volumeGroup", before?.volumeGroup ?? before?.name, after.volumeGroup ?? after.name, .replace)
+            fields.compare("devices", before?.devices.joined(separator: ","), after.devices.joined(separator: ","), .replace)
         }
         if after.type == .netfs {
-            cmp("source.host", before?.sourceHost, after.sourceHost, .replace)
-            cmp("source.dir", before?.sourceDir, after.sourceDir, .replace)
+            fields.compare("source.host", before?.sourceHost, after.sourceHost, .replace)
+            fields.compare("source.dir", before?.sourceDir, after.sourceDir, .replace)
         }
-        cmp("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
-        return out
+        fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
+        return fields.changes
     }
 
     private mutating func planVolumes(host: DesiredHost, live: ObservedHost) {

@@ -82,3 +82,20 @@ struct PlanBuilder {
 
 /// Renders optional values for field changes.
 func show<T: CustomStringConvertible>(_ value: T?) -> String? { value.map { $0.description } }
+
+/// Field changes of a network or pool, collected one field at a time. On a create every field
+/// that has a value is listed (with no disruption); on an update only the fields that differ.
+struct FieldList {
+    let creating: Bool
+    var changes: [FieldChange] = []
+
+    init(creating: Bool) { self.creating = creating }
+
+    mutating func compare(_ field: String, _ before: String?, _ after: String?, _ disruption: Disruption) {
+        if creating {
+            if let after { changes.append(FieldChange(field: field, before: nil, after: after, disruption: .none)) }
+        } else if before != after {
+            changes.append(FieldChange(field: field, before: before, after: after, disruption: disruption))
+        }
+    }
+}
