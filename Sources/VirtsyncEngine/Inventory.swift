@@ -75,8 +75,9 @@ public actor InventoryStore {
     /// Loads `<stateDir>/inventory.json` (an absent file is an empty inventory).
     /// - Throws: when the file exists but cannot be read or parsed; never silently starts empty
     ///   over a damaged inventory, since that would forget what virtsync owns.
+    /// Reading needs no write access: `plan` works on a state directory it may not change, and
+    /// the directory is created on the first write.
     public init(stateDirectory: String) throws {
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         path = (stateDirectory as NSString).appendingPathComponent("inventory.json")
         if let data = FileManager.default.contents(atPath: path) {
             do {
@@ -115,6 +116,7 @@ public actor InventoryStore {
         var entries = inventory.hosts[uri] ?? Inventory.HostEntries()
         change(&entries)
         inventory.hosts[uri] = entries
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicFile.write(path: path, data: try JSONEncoder.sorted.encode(inventory))
     }
 }
