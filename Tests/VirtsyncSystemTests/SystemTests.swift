@@ -221,4 +221,46 @@ struct SystemTests {
         #expect(try System.names(["list", "--all", "--name"]).filter { $0.hasPrefix(tag) }.count == 3)
         #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
     }
+
+    @Test("a link-state change and a vCPU hot-plug on a running VM are applied live and the next plan is empty")
+    func linkAndVcpusLive() throws {
+        let tag = "vstlink"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        func write(link: String, vcpus: Int) throws {
+            try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 38, poolPath: pool, vms: 0) + """
+            ---
+            apiVersion: virtsync/v1
+            kind: VirtualMachine
+            name: \(tag)-vm
+            memory: 64MiB
+            vcpus: \(vcpus)
+            maxVcpus: 2
+            loader: /usr/share/qemu/qboot.rom
+            power: running
+            interfaces:
+              - network: \(tag)-net
+                mac: "52:54:00:5e:00:38"
+                link: \(link)
+
+            """)
+        }
+        try write(link: "up", vcpus: 1)
+        let first = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let idBefore = try System.virsh(["domid", "\(tag)-vm"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try write(link: "down", vcpus: 2)
+        let plan = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state])
+        #expect(plan.stdout.contains("update domain \(tag)-vm  [live]"), "\(plan.stdout)")
+        let second = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let idAfter = try System.virsh(["domid", "\(tag)-vm"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!idBefore.isEmpty && idBefore == idAfter, "the VM was restarted")
+        let link = try System.virsh(["domif-getlink", "\(tag)-vm", "52:54:00:5e:00:38"]).stdout
+        #expect(link.contains("down"), "live link state: \(link)")
+        let vcpus = try System.virsh(["vcpucount", "\(tag)-vm", "--live", "--active"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(vcpus == "2", "live vCPUs: \(vcpus)")
+        let again = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
+        #expect(again.status == 0, "\(again.stdout)")
+    }
 }
