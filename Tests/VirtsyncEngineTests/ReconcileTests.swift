@@ -213,3 +213,25 @@ struct VolumeInUseTests {
         #expect(pruned.notes.contains { $0.message.contains("theirs still uses it") })
     }
 }
+
+@Suite("Pending restarts")
+struct PendingRestartTests {
+    @Test("a next-boot change stays reported on later passes until the VM restarts, and is restarted when allowed")
+    func pendingIsLevelTriggered() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        // maxMemory goes up: written to the definition only.
+        var bigger = lab()
+        bigger.hosts[0].domains[0].maxMemory = .mib(256)
+        await h.apply(bigger)
+        let later = await h.plan(bigger)
+        #expect(later.steps.isEmpty)
+        #expect(later.notes.contains { $0.message.contains("restart pending") })
+        bigger.hosts[0].domains[0].restartForUpdates = true
+        let allowed = await h.plan(bigger)
+        #expect(allowed.steps.map(\.id) == ["restart:domain:local/web-1"])
+        await h.apply(bigger)
+        let done = await h.plan(bigger)
+        #expect(done.steps.isEmpty && !done.notes.contains { $0.message.contains("restart pending") })
+    }
+}

@@ -263,4 +263,48 @@ struct SystemTests {
         let again = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
         #expect(again.status == 0, "\(again.stdout)")
     }
+
+    @Test("a change that needs a boot waits for one, or restarts the VM when restartForUpdates allows it")
+    func nextBootAndRestart() throws {
+        let tag = "vstboot"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        func write(maxMemory: String, restart: Bool) throws {
+            try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 39, poolPath: pool, vms: 0) + """
+            ---
+            apiVersion: virtsync/v1
+            kind: VirtualMachine
+            name: \(tag)-vm
+            memory: 64MiB
+            maxMemory: \(maxMemory)
+            loader: /usr/share/qemu/qboot.rom
+            power: running
+            restartForUpdates: \(restart)
+
+            """)
+        }
+        func domid() throws -> String { try System.virsh(["domid", "\(tag)-vm"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        try write(maxMemory: "128MiB", restart: false)
+        #expect(try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"]).status == 0)
+        let id1 = try domid()
+        // Without permission: the definition changes, the running VM does not, and the plan says so.
+        try write(maxMemory: "192MiB", restart: false)
+        let pending = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(pending.status == 0, "\(pending.stdout)\(pending.stderr)")
+        #expect(pending.stdout.contains("[next-boot]") && pending.stdout.contains("take effect at its next boot"), "\(pending.stdout)")
+        #expect(try domid() == id1)
+        #expect(try System.virsh(["dumpxml", "--inactive", "\(tag)-vm"]).stdout.contains("<memory unit='KiB'>196608</memory>"))
+        let later = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
+        #expect(later.status == 0)
+        #expect(later.stdout.contains("restart pending"), "a later plan no longer mentions the pending restart:\n\(later.stdout)")
+        // With permission: a restart step, the VM comes back with the new definition.
+        try write(maxMemory: "256MiB", restart: true)
+        let restarted = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(restarted.status == 0, "\(restarted.stdout)\(restarted.stderr)")
+        #expect(restarted.stdout.contains("restart domain \(tag)-vm"), "\(restarted.stdout)")
+        let id2 = try domid()
+        #expect(!id2.isEmpty && id2 != "-" && id2 != id1, "the VM was not restarted (\(id1) -> \(id2))")
+        #expect(try System.virsh(["dumpxml", "\(tag)-vm"]).stdout.contains("<memory unit='KiB'>262144</memory>"))
+        #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
+    }
 }

@@ -57,6 +57,24 @@ extension PlanBuilder {
                 note(.info, ref, "domain \(vm.name): changes to \(diff.changes.filter { $0.disruption == .nextBoot }.map(\.field).joined(separator: ", ")) take effect at its next boot")
             }
         }
+        if diff.changes.isEmpty, running, let live = seen.live {
+            // The definition matches the spec but the running guest still has the old one (an
+            // earlier next-boot change): report it on every pass, and restart when allowed.
+            var stale: [String] = []
+            let definedMax = seen.model.maxMemory ?? seen.model.memory
+            if live.maxMemory != definedMax { stale.append("maxMemory \(live.maxMemory) → \(definedMax)") }
+            let definedCPUs = seen.model.maxVcpus ?? seen.model.vcpus
+            if live.maxVcpus != definedCPUs { stale.append("maxVcpus \(live.maxVcpus) → \(definedCPUs)") }
+            if !stale.isEmpty {
+                if vm.restartForUpdates && vm.power == .running {
+                    add(PlanStep(action: .restart, resource: ref,
+                                 changes: stale.map { FieldChange(field: "running definition", before: nil, after: $0, disruption: .restart) },
+                                 disruption: .restart, reason: "the running VM still has an older definition and restartForUpdates allows a restart"))
+                } else {
+                    note(.info, ref, "domain \(vm.name): restart pending (the running VM still has \(stale.joined(separator: ", ")))")
+                }
+            }
+        }
         switch (vm.power, seen.state) {
         case (.running, .shutoff), (.running, .crashed), (.running, .other):
             startAfter = true
