@@ -5,7 +5,7 @@ enum Ordering {
     /// The steps with `dependsOn` filled in, dependencies first.
     static func order(_ input: [PlanStep], desired: DesiredState, observed: ObservedState) -> [PlanStep] {
         var steps = input
-        let index = StepIndex(steps, desired: desired)
+        let index = StepIndex(steps, desired: desired, observed: observed)
         for i in steps.indices {
             var deps = Set<String>()
             for rule in rules {
@@ -51,7 +51,7 @@ enum Ordering {
         for disk in vm.disks {
             guard case .volume(let p, let v) = disk.source else { continue }
             out += idx.ids(kind: .volume, host: host, name: "\(p)/\(v)", actions: [.create, .update])
-            out += idx.ids(kind: .pool, host: host, name: p, actions: [.create, .replace, .start])
+            out += idx.ids(kind: .pool, host: host, name: p, actions: [.create, .replace, .update, .start])
         }
         for nic in vm.interfaces {
             guard case .network(let n) = nic.source else { continue }
@@ -67,18 +67,17 @@ enum Ordering {
                        actions: [.create, .update, .replace])
     }
 
-    /// A volume is deleted only after every domain that used it was removed or redefined.
+    /// What a domain that stops using something may do first: be removed, redefined, restarted
+    /// or stopped.
+    static let releasing: Set<StepAction> = [.delete, .update, .replace, .restart, .stop]
+
+    /// A volume is deleted only after every domain that used it let go of it.
     static let volumeDeleteWaitsForDomains: Rule = { step, idx, _, observed in
         guard step.resource.kind == .volume, step.action == .delete,
               let live = observed.hosts[step.resource.host] else { return [] }
-        var out: [String] = []
-        for (name, dom) in live.domains where dom.model.disks.contains(where: { disk in
-            if case .volume(let p, let v) = disk.source { return "\(p)/\(v)" == step.resource.name }
-            return false
-        }) {
-            out += idx.ids(kind: .domain, host: step.resource.host, name: name, actions: [.delete, .update, .replace])
+        return idx.usage(step.resource.host, live).users(ofVolume: step.resource.name).flatMap {
+            idx.ids(kind: .domain, host: step.resource.host, name: $0.model.name, actions: releasing)
         }
-        return out
     }
 
     /// A pool is removed after its volumes and the domains using it.
@@ -88,25 +87,20 @@ enum Ordering {
         var out = idx.steps.filter { $0.resource.kind == .volume && $0.action == .delete && $0.resource.host == step.resource.host
             && $0.resource.name.hasPrefix(prefix) }.map(\.id)   // pool deletions are rare: a scan is fine
         if let live = observed.hosts[step.resource.host] {
-            for (name, dom) in live.domains where dom.model.disks.contains(where: { disk in
-                if case .volume(let p, _) = disk.source { return p == step.resource.name }
-                return false
-            }) {
-                out += idx.ids(kind: .domain, host: step.resource.host, name: name, actions: [.delete, .update, .replace])
+            for dom in idx.usage(step.resource.host, live).users(ofPool: step.resource.name) {
+                out += idx.ids(kind: .domain, host: step.resource.host, name: dom.model.name, actions: releasing)
             }
         }
         return out
     }
 
-    /// A network is removed after the domains plugged into it were removed or redefined.
+    /// A network is removed after the domains plugged into it let go of it.
     static let networkDeleteWaitsForDomains: Rule = { step, idx, _, observed in
         guard step.resource.kind == .network, step.action == .delete,
               let live = observed.hosts[step.resource.host] else { return [] }
-        var out: [String] = []
-        for (name, dom) in live.domains where dom.model.interfaces.contains(where: { $0.source == .network(step.resource.name) }) {
-            out += idx.ids(kind: .domain, host: step.resource.host, name: name, actions: [.delete, .update, .replace])
+        return idx.usage(step.resource.host, live).users(ofNetwork: step.resource.name).flatMap {
+            idx.ids(kind: .domain, host: step.resource.host, name: $0.model.name, actions: releasing)
         }
-        return out
     }
 
     /// Kahn's algorithm; among ready steps the one with the lowest priority key goes first, so
@@ -162,8 +156,9 @@ struct StepIndex {
     let steps: [PlanStep]
     private let byResource: [String: [PlanStep]]
     private let desiredDomains: [String: DomainModel]
+    private let usages: [String: HostUsage]
 
-    init(_ steps: [PlanStep], desired: DesiredState) {
+    init(_ steps: [PlanStep], desired: DesiredState, observed: ObservedState) {
         self.steps = steps
         var map: [String: [PlanStep]] = [:]
         for s in steps { map["\(s.resource.kind.rawValue)|\(s.resource.host)|\(s.resource.name)", default: []].append(s) }
@@ -173,7 +168,16 @@ struct StepIndex {
             for d in host.domains { domains["\(host.name)|\(d.name)"] = d }
         }
         desiredDomains = domains
+        // Built only for hosts with deletions, the only steps whose rules ask who uses what.
+        var usages: [String: HostUsage] = [:]
+        for host in Set(steps.filter { $0.action == .delete }.map(\.resource.host)) {
+            if let live = observed.hosts[host] { usages[host] = HostUsage(live) }
+        }
+        self.usages = usages
     }
+
+    /// Who uses what on a host (precomputed for hosts with deletions).
+    func usage(_ host: String, _ live: ObservedHost) -> HostUsage { usages[host] ?? HostUsage(live) }
 
     func ids(kind: ResourceKind, host: String, name: String, actions: Set<StepAction>) -> [String] {
         (byResource["\(kind.rawValue)|\(host)|\(name)"] ?? []).filter { actions.contains($0.action) }.map(\.id)

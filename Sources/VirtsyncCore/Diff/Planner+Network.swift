@@ -27,8 +27,17 @@ extension PlanBuilder {
                 add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "network is inactive"))
             }
         }
+        let usage = HostUsage(live)
         for name in live.networks.keys.sorted() where !host.networks.contains(where: { $0.name == name }) {
             guard let seen = live.networks[name], seen.managed else { continue }
+            let blockers = usage.users(ofNetwork: name).filter { dom in
+                stillUses(dom, in: host) { $0.interfaces.contains { $0.source == .network(name) } }
+            }
+            if !blockers.isEmpty {
+                note(.info, ResourceRef(kind: .network, host: host.name, name: name),
+                     "network \(name) is no longer in the spec; kept while domain \(blockers.map(\.model.name).sorted().joined(separator: ", ")) uses it")
+                continue
+            }
             removed(ResourceRef(kind: .network, host: host.name, name: name), disruption: seen.active ? .stop : .none,
                     detail: seen.active ? "the network is stopped and undefined" : "the network is undefined")
         }

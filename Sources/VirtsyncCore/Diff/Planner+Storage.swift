@@ -25,8 +25,17 @@ extension PlanBuilder {
                 add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "pool is inactive"))
             }
         }
+        let usage = HostUsage(live)
         for name in live.pools.keys.sorted() where host.pools.first(where: { $0.name == name }) == nil {
             guard let seen = live.pools[name], seen.managed else { continue }
+            let blockers = usage.users(ofPool: name).filter { dom in
+                stillUses(dom, in: host) { usage.volumes(of: $0).contains { $0.hasPrefix(name + "/") } }
+            }
+            if !blockers.isEmpty {
+                note(.info, ResourceRef(kind: .pool, host: host.name, name: name),
+                     "pool \(name) is no longer in the spec; kept while domain \(blockers.map(\.model.name).sorted().joined(separator: ", ")) uses it")
+                continue
+            }
             removed(ResourceRef(kind: .pool, host: host.name, name: name), disruption: seen.active ? .stop : .none,
                     detail: "the pool is undefined, its directory and data are left in place")
         }
@@ -89,24 +98,17 @@ extension PlanBuilder {
             }
         }
         // Managed volumes that left the spec.
+        let usage = HostUsage(live)
         for key in live.volumes.keys.sorted() where wanted[key] == nil {
             guard let seen = live.volumes[key], seen.managed else { continue }
             let ref = ResourceRef(kind: .volume, host: host.name, name: key)
-            let users = live.domains.values.filter { dom in
-                dom.model.disks.contains { if case .volume(let p, let v) = $0.source { return "\(p)/\(v)" == key } else { return false } }
-            }
-            // A volume goes only when no domain will still use it afterwards: a managed domain in
-            // the spec is redefined without it first, one outside the spec only goes with
-            // pruning, and an unmanaged domain always keeps it.
-            let blockers = users.filter { dom in
-                guard dom.marker != nil else { return true }
-                if let wantedDomain = host.domains.first(where: { $0.name == dom.model.name }) {
-                    return wantedDomain.disks.contains { if case .volume(let p, let v) = $0.source { return "\(p)/\(v)" == key } else { return false } }
-                }
-                return !prune
-            }
+            let users = usage.users(ofVolume: key)
+            // A volume goes only when nothing uses it afterwards: no domain (see `stillUses`) and
+            // no overlay built on it.
+            let blockers = users.filter { dom in stillUses(dom, in: host) { usage.volumes(of: $0).contains(key) } }.map(\.model.name)
+                + usage.overlays(of: key).map { "overlay \($0)" }
             if !blockers.isEmpty {
-                note(.info, ref, "volume \(key) is no longer in the spec; kept because domain \(blockers.map(\.model.name).sorted().joined(separator: ", ")) still uses it")
+                note(.info, ref, "volume \(key) is no longer in the spec; kept while \(blockers.sorted().joined(separator: ", ")) still uses it")
             } else if case .generated = seen.model.source {
                 // A superseded cloud-init seed: virtsync made it and nothing of the user's is in it.
                 add(PlanStep(action: .delete, resource: ref, disruption: .none,
