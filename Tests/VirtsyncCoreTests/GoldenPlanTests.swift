@@ -120,11 +120,11 @@ struct GoldenPlanTests {
         #expect(plan.notes.first?.message.contains("beta") == true)
     }
 
-    @Test("a grown volume is resized live; a shrink and a format change are refused with errors")
+    @Test("a grown volume no running domain uses is resized; a shrink and a format change are refused with errors")
     func volumeSizes() {
         let plan = PlanCase.volumeSizes.plan
         #expect(plan.steps.map(\.id) == ["update:volume:local/lab/db-1-data.qcow2"])
-        #expect(plan.steps.first?.disruption == .live)
+        #expect(plan.steps.first?.disruption == Disruption.none)
         #expect(plan.notes.filter { $0.severity == .error }.count == 2)
         #expect(plan.notes.contains { $0.message.contains("shrink") && $0.resource?.name == "lab/db-1-root.qcow2" })
     }

@@ -88,12 +88,17 @@ enum DomainDiff {
             } else {
                 add("vcpus", String(old.vcpus), String(vm.vcpus), boot)
             }
+        } else if running, let live = seen.live, live.vcpus < vm.vcpus, vm.vcpus <= live.maxVcpus {
+            // The definition is right but the running guest has fewer vCPUs (a hot-plug that did
+            // not happen, e.g. apply was stopped between the define and the live call).
+            r.changes.append(FieldChange(field: "vcpus.live", before: String(live.vcpus), after: String(vm.vcpus), disruption: .live))
+            r.live.append(.setVcpus(vm.vcpus))
         }
 
         if let m = vm.machine { add("machine", old.machine, m, boot) }
         add("firmware", old.firmware.rawValue, vm.firmware.rawValue, boot)
         add("loader", old.loader, vm.loader, boot)
-        add("cpu", old.cpuMode?.rawValue, vm.cpuMode?.rawValue, boot)
+        if let c = vm.cpuMode { add("cpu", old.cpuMode?.rawValue, c.rawValue, boot) }   // open when not given
         add("graphics", old.graphics.rawValue, vm.graphics.rawValue, boot)
         add("console", String(old.serialConsole), String(vm.serialConsole), boot)
         add("autostart", String(old.autostart), String(vm.autostart), .none)

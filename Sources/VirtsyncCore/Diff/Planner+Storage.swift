@@ -59,6 +59,7 @@ extension PlanBuilder {
     }
 
     private mutating func planVolumes(host: DesiredHost, live: ObservedHost) {
+        let usage = HostUsage(live)
         let wanted = Dictionary(host.volumes.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for volume in host.volumes {
             let ref = ResourceRef(kind: .volume, host: host.name, name: volume.key)
@@ -89,16 +90,21 @@ extension PlanBuilder {
             if seen.model.format != volume.format {
                 note(.error, ref, "volume \(volume.key) is \(seen.model.format.rawValue), the spec says \(volume.format.rawValue); a format cannot change in place and virtsync never replaces a disk (give the volume a new name)")
             }
-            if volume.capacity > seen.model.capacity {
+            // libvirt rounds sizes up (qcow2 to 512 bytes, LVM to whole extents, clones to the
+            // source's size): a volume up to `sizeSlack` larger than asked is as asked.
+            let slack = ByteSize.mib(4)
+            let runningUsers = usage.users(ofVolume: volume.key).filter { $0.state.isActive }.map(\.model.name).sorted()
+            if volume.capacity > seen.model.capacity, !runningUsers.isEmpty {
+                note(.info, ref, "volume \(volume.key) grows from \(seen.model.capacity) to \(volume.capacity) once domain \(runningUsers.joined(separator: ", ")) is stopped (an attached image cannot be resized from outside the guest)")
+            } else if volume.capacity > seen.model.capacity {
                 add(PlanStep(action: .update, resource: ref,
-                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .live)],
-                             disruption: .live, reason: "grown in the spec", payload: .volume(volume)))
-            } else if volume.capacity < seen.model.capacity {
+                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .none)],
+                             disruption: .none, reason: "grown in the spec (no running domain uses it)", payload: .volume(volume)))
+            } else if seen.model.capacity.bytes > volume.capacity.bytes + slack.bytes {
                 note(.error, ref, "volume \(volume.key) would shrink from \(seen.model.capacity) to \(volume.capacity): refused, shrinking loses data (the volume is kept at its size)")
             }
         }
         // Managed volumes that left the spec.
-        let usage = HostUsage(live)
         for key in live.volumes.keys.sorted() where wanted[key] == nil {
             guard let seen = live.volumes[key], seen.managed else { continue }
             let ref = ResourceRef(kind: .volume, host: host.name, name: key)
