@@ -52,13 +52,20 @@ extension LibvirtSession {
             wanted.autostart = current.model.autostart
             if wanted.bridge == nil { wanted.bridge = current.model.bridge }
             if wanted != current.model {
-                if try call.isActive(network: existing, operation) {
-                    try call.check(virNetworkDestroy(existing.pointer), operation)
+                if try updateStaticHosts(existing, from: current.model, to: wanted, operation, call) {
+                    // Only static DHCP entries changed: applied in place, guests stay plugged in.
+                } else {
+                    if try call.isActive(network: existing, operation) {
+                        try call.check(virNetworkDestroy(existing.pointer), operation)
+                    }
+                    // The bridge libvirt chose is kept, so guests come back on the same device.
+                    var definition = wanted
+                    definition.autostart = model.autostart
+                    guard let pointer = virNetworkDefineXML(call.conn, LibvirtXML.network(definition, uuid: current.uuid)) else {
+                        throw call.error(operation)
+                    }
+                    network = LibvirtObject(pointer, .network)
                 }
-                guard let pointer = virNetworkDefineXML(call.conn, LibvirtXML.network(model, uuid: current.uuid)) else {
-                    throw call.error(operation)
-                }
-                network = LibvirtObject(pointer, .network)
             }
         } else {
             guard let pointer = virNetworkDefineXML(call.conn, LibvirtXML.network(model)) else { throw call.error(operation) }
@@ -69,5 +76,33 @@ extension LibvirtSession {
         if try !call.isActive(network: network, operation) {
             try call.check(virNetworkCreate(network.pointer), "start network \(model.name)")
         }
+    }
+
+    /// When `before` and `after` differ only in static DHCP entries, adds and removes those
+    /// entries with `virNetworkUpdate` (live and persistent) and returns `true`; otherwise
+    /// changes nothing and returns `false`.
+    private static func updateStaticHosts(_ network: LibvirtObject, from before: NetworkModel, to after: NetworkModel,
+                                          _ operation: String, _ call: LibvirtCall) throws -> Bool {
+        guard let old = before.ipv4, let new = after.ipv4 else { return false }
+        var a = before, b = after
+        a.ipv4?.hosts = []
+        b.ipv4?.hosts = []
+        guard a == b else { return false }
+        let active = try call.isActive(network: network, operation)
+        let flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG.rawValue | (active ? VIR_NETWORK_UPDATE_AFFECT_LIVE.rawValue : 0)
+        func xml(_ h: DHCPHost) -> String {
+            "<host mac='\(XMLEscape.escape(h.mac))'\(h.name.map { " name='\(XMLEscape.escape($0))'" } ?? "") ip='\(XMLEscape.escape(h.ip))'/>"
+        }
+        let removed = Set(old.hosts).subtracting(new.hosts).sorted { $0.mac < $1.mac }
+        let added = Set(new.hosts).subtracting(old.hosts).sorted { $0.mac < $1.mac }
+        for h in removed {
+            try call.check(virNetworkUpdate(network.pointer, VIR_NETWORK_UPDATE_COMMAND_DELETE.rawValue,
+                                            VIR_NETWORK_SECTION_IP_DHCP_HOST.rawValue, -1, xml(h), flags), "remove DHCP host \(h.mac) of network \(before.name)")
+        }
+        for h in added {
+            try call.check(virNetworkUpdate(network.pointer, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST.rawValue,
+                                            VIR_NETWORK_SECTION_IP_DHCP_HOST.rawValue, -1, xml(h), flags), "add DHCP host \(h.mac) to network \(before.name)")
+        }
+        return true
     }
 }

@@ -307,4 +307,55 @@ struct SystemTests {
         #expect(try System.virsh(["dumpxml", "\(tag)-vm"]).stdout.contains("<memory unit='KiB'>262144</memory>"))
         #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
     }
+
+    @Test("a static DHCP entry is added in place: the network is not restarted and running guests stay plugged in")
+    func dhcpHostLive() throws {
+        let tag = "vstdhcp"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        func write(hosts: [String]) throws {
+            try System.write(spec, "spec.yaml", """
+            apiVersion: virtsync/v1
+            kind: Network
+            name: \(tag)-net
+            mode: isolated
+            bridge: vs-\(tag)
+            ipv4:
+              address: 10.219.40.1/24
+              dhcp:
+                start: 10.219.40.100
+                end: 10.219.40.199
+                hosts:
+            \(hosts.joined(separator: "\n"))
+            ---
+            apiVersion: virtsync/v1
+            kind: VirtualMachine
+            name: \(tag)-vm
+            memory: 64MiB
+            loader: /usr/share/qemu/qboot.rom
+            power: running
+            interfaces:
+              - network: \(tag)-net
+                mac: "52:54:00:5e:00:40"
+
+            """)
+        }
+        let first = "      - {mac: \"52:54:00:5e:00:40\", ip: 10.219.40.10, name: one}"
+        let second = "      - {mac: \"52:54:00:5e:00:41\", ip: 10.219.40.11, name: two}"
+        try write(hosts: [first])
+        let applied = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        func plugged() throws -> String { try System.run("/usr/sbin/ip", ["-o", "link", "show", "master", "vs-\(tag)"]).stdout }
+        let before = try plugged()
+        #expect(before.contains("vnet"), "the guest is not on the bridge: \(before)")
+        try write(hosts: [first, second])
+        let plan = try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state])
+        #expect(plan.stdout.contains("update network \(tag)-net  [live]"), "\(plan.stdout)")
+        let update = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"])
+        #expect(update.status == 0, "\(update.stdout)\(update.stderr)")
+        #expect(try System.virsh(["net-dumpxml", "\(tag)-net"]).stdout.contains("52:54:00:5e:00:41"))
+        #expect(try System.virsh(["net-dumpxml", "--inactive", "\(tag)-net"]).stdout.contains("52:54:00:5e:00:41"))
+        #expect(try plugged() == before, "the guest's interface left the bridge: the network was restarted")
+        #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
+    }
 }
