@@ -311,7 +311,7 @@ struct SystemTests {
     @Test("a static DHCP entry is added in place: the network is not restarted and running guests stay plugged in")
     func dhcpHostLive() throws {
         let tag = "vstdhcp"
-        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec")
         defer { try? System.cleanup(stateDir: state, tag: tag) }
         func write(hosts: [String]) throws {
             try System.write(spec, "spec.yaml", """
