@@ -147,6 +147,12 @@ public struct Executor: Sendable {
             logger.info("step done", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)", "host": "\(step.resource.host)"])
             return StepResult(step: step, outcome: .succeeded, seconds: elapsed())
         } catch {
+            // libvirt refused the create (e.g. the name is taken by something else): the pending
+            // entry must not make that thing virtsync's. Timeouts leave it: the create may have
+            // happened, and the next pass adopts or re-creates it.
+            if tracked, step.action == .create, let e = error as? HypervisorError, e.code == .rejected {
+                try? await inventory.remove(uri: session.uri, kind: kind, name: step.resource.name)
+            }
             logger.notice("step failed", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)",
                                                     "host": "\(step.resource.host)", "error": "\(error)"])
             return StepResult(step: step, outcome: .failed("\(error)"), seconds: elapsed())

@@ -61,6 +61,7 @@ public struct Inventory: Codable, Sendable, Equatable {
         for key in host.volumes.keys {
             guard let e = entries.volumes[key] else { continue }
             host.volumes[key]?.managed = true
+            host.volumes[key]?.unconfirmed = e.state == .pending
             if e.generated { host.volumes[key]?.model.source = .generated(digest: e.generatedDigest ?? "") }
         }
     }
@@ -105,6 +106,23 @@ public actor InventoryStore {
             e.state = .present
             entries[kind][name] = e
         }
+    }
+
+    /// Forgets entries whose resource is not on the host any more (deleted by hand, or a create
+    /// that never happened), so a later object of the same name is not taken for virtsync's.
+    /// Volumes are checked only in pools that were read (active ones).
+    public func forgetAbsent(uri: String, observed: ObservedHost) throws {
+        guard let entries = inventory.hosts[uri] else { return }
+        var kept = entries
+        kept.networks = entries.networks.filter { observed.networks[$0.key] != nil }
+        kept.pools = entries.pools.filter { observed.pools[$0.key] != nil }
+        kept.volumes = entries.volumes.filter { key, _ in
+            guard let pool = key.split(separator: "/", maxSplits: 1).first.map(String.init),
+                  observed.pools[pool]?.active == true else { return true }
+            return observed.volumes[key] != nil
+        }
+        guard kept != entries else { return }
+        try mutate(uri) { $0 = kept }
     }
 
     /// Forgets a deleted resource.

@@ -71,4 +71,13 @@ public struct Reconciler: Sendable {
         plan.basis.observedFingerprint = await fingerprint.value
         return (plan, observed)
     }
+
+    /// Before an apply: drops inventory entries of resources that are gone from the hosts that
+    /// were read, so a later object of the same name is never taken for virtsync's.
+    public func forgetAbsent(_ observed: ObservedState, sessions: [String: any HypervisorSession]) async throws {
+        for (name, host) in observed.hosts {
+            guard let session = sessions[name] else { continue }
+            try await inventory.forgetAbsent(uri: session.uri, observed: host)
+        }
+    }
 }

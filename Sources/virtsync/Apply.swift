@@ -95,6 +95,7 @@ struct Apply: AsyncParsableCommand {
             }
         }
         print("")
+        try await reconciler.forgetAbsent(observed, sessions: sessions)
         let report = await Executor(maxParallel: parallel).run(toRun, sessions: sessions, inventory: reconciler.inventory) { r in
             let label = "\(r.step.action.rawValue) \(r.step.resource.kind.rawValue) \(r.step.resource.name) on \(r.step.resource.host)"
             switch r.outcome {

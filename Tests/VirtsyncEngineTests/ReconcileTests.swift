@@ -235,3 +235,38 @@ struct PendingRestartTests {
         #expect(done.steps.isEmpty && !done.notes.contains { $0.message.contains("restart pending") })
     }
 }
+
+@Suite("Interrupted creates")
+struct InterruptedCreateTests {
+    @Test("a seed volume whose create was never confirmed is made again before the VM uses it")
+    func unconfirmedSeedIsRemade() async throws {
+        let h = try Harness()
+        let seed = VolumeModel(pool: "lab", name: "web-1-cidata-aaaa.iso", capacity: .kib(56), format: .iso, source: .generated(digest: "aaaa"), content: [1])
+        var desired = lab()
+        desired.hosts[0].volumes.append(seed)
+        desired.hosts[0].domains[0].disks.append(DiskModel(target: "sda", bus: .sata, cdrom: true, source: .volume(pool: "lab", volume: seed.name), readonly: true))
+        await h.apply(desired)
+        // The create call went through, the upload did not: the inventory still says pending.
+        try await h.reconciler.inventory.recordPending(uri: "memory:///local", kind: .volume, name: seed.key, generatedDigest: "aaaa")
+        let plan = await h.plan(desired)
+        #expect(plan.steps.map(\.id) == ["create:volume:local/lab/web-1-cidata-aaaa.iso", "delete:volume:local/lab/web-1-cidata-aaaa.iso"].reversed())
+        let (_, report) = await h.apply(desired)
+        #expect(report.ok)
+        #expect(await h.plan(desired).steps.isEmpty)
+    }
+
+    @Test("an inventory entry whose resource is gone is forgotten at apply, so a namesake is not adopted")
+    func absentEntriesForgotten() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        h.hypervisor.mutate { $0.networks["labnet"] = nil }   // deleted by hand
+        let (sessions, failed) = await h.reconciler.connect(lab())
+        let observed = await h.reconciler.observe(lab(), sessions: sessions, failed: failed)
+        try await h.reconciler.forgetAbsent(observed, sessions: sessions)
+        // Someone else creates a network of that name: it is not virtsync's.
+        h.hypervisor.mutate { $0.networks["labnet"] = ObservedNetwork(model: NetworkModel(name: "labnet", mode: .isolated), uuid: "x", active: true) }
+        let plan = await h.plan(lab())
+        #expect(!plan.steps.contains { $0.resource.kind == .network })
+        #expect(plan.notes.contains { $0.message.contains("network labnet exists and is not managed") })
+    }
+}

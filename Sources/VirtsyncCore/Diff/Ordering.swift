@@ -27,7 +27,14 @@ enum Ordering {
         volumeDeleteWaitsForDomains,
         poolDeleteWaitsForVolumesAndDomains,
         networkDeleteWaitsForDomains,
+        recreateAfterDelete,
     ]
+
+    /// Something deleted and created again in one plan is created after the delete.
+    static let recreateAfterDelete: Rule = { step, idx, _, _ in
+        guard step.action == .create else { return [] }
+        return idx.ids(kind: step.resource.kind, host: step.resource.host, name: step.resource.name, actions: [.delete])
+    }
 
     /// A volume is created or grown after its pool exists and is active, and after its base.
     static let volumeNeedsPoolAndBase: Rule = { step, idx, _, _ in

@@ -80,6 +80,19 @@ extension PlanBuilder {
                              reason: "in the spec, not on the host", payload: .volume(volume)))
                 continue
             }
+            if seen.managed && seen.unconfirmed {
+                switch volume.source {
+                case .generated, .clone:
+                    // An interrupted apply may have left the upload or the copy half done.
+                    add(PlanStep(action: .delete, resource: ref, disruption: .none,
+                                 reason: "created by an interrupted apply; its content may be incomplete, so it is made again"))
+                    add(PlanStep(action: .create, resource: ref, changes: [FieldChange(field: "content", before: "unconfirmed", after: "made again", disruption: .none)],
+                                 disruption: .none, reason: "made again after an interrupted apply", payload: .volume(volume)))
+                    continue
+                case .blank, .backing:
+                    break   // nothing in them yet: as good as confirmed
+                }
+            }
             if case .generated = volume.source { continue } // named by content digest: present means equal
             guard seen.managed else {
                 if seen.model.capacity < volume.capacity || seen.model.format != volume.format {

@@ -86,11 +86,15 @@ public struct ObservedVolume: Hashable, Codable, Sendable {
     /// The volume's path on the host.
     public var path: String
     public var managed: Bool
+    /// Filled in from the inventory: the create call was made but never confirmed (an apply
+    /// was interrupted), so a copied or uploaded content may be incomplete.
+    public var unconfirmed: Bool
 
-    public init(model: VolumeModel, path: String, managed: Bool = false) {
+    public init(model: VolumeModel, path: String, managed: Bool = false, unconfirmed: Bool = false) {
         self.model = model
         self.path = path
         self.managed = managed
+        self.unconfirmed = unconfirmed
     }
 }
 
