@@ -14,6 +14,8 @@ extension LibvirtXML {
     static let extraDeviceElementsAttribute = "extra-device-elements"
     /// Attribute of the ownership marker holding the machine type as the spec wrote it.
     static let requestedMachineAttribute = "requested-machine"
+    /// The name of the domain the marker was written for; a copy under another name is not managed.
+    static let domainNameAttribute = "domain-name"
     /// Where graphics listen: never on a public address by default.
     static let graphicsListen = "127.0.0.1"
 
@@ -59,6 +61,7 @@ extension LibvirtXML {
         var attributes: [(String, String)] = [
             ("xmlns:\(OwnershipMarker.prefix)", OwnershipMarker.namespace),
             ("spec-digest", marker.specDigest),
+            (domainNameAttribute, model.name),
         ]
         if let commit = marker.commit { attributes.append(("commit", commit)) }
         attributes.append(("extra-digest", marker.extraDigest))

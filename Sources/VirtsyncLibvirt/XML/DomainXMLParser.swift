@@ -92,7 +92,12 @@ extension LibvirtXML {
             memory: memory, maxMemory: maxMemory, machine: machine, firmware: firmware, loader: loader,
             cpuMode: cpuMode, disks: disks, interfaces: interfaces, graphics: graphics,
             serialConsole: serialConsole, autostart: false)
-        return ParsedDomain(model: model, uuid: uuid, marker: markerElement.map(marker(from:)))
+        // A marker written for another domain came with a copy (virt-clone, dumpxml | define):
+        // the copy is not virtsync's.
+        let ownMarker = markerElement.flatMap { element in
+            element[attribute: domainNameAttribute].map { $0 == name } ?? true ? marker(from: element) : nil
+        }
+        return ParsedDomain(model: model, uuid: uuid, marker: ownMarker)
     }
 
     /// Parses a running domain's live XML into the values that can differ from its definition.
