@@ -71,6 +71,14 @@ struct Apply: AsyncParsableCommand {
             guard saved.basis.observedFingerprint == fresh.basis.observedFingerprint else {
                 throw EngineError("the hosts changed since the plan was made; run plan again")
             }
+            guard saved.basis.options["connect"] == fresh.basis.options["connect"] else {
+                throw EngineError("the plan was made for \(saved.basis.options["connect"] ?? "another host"), not \(fresh.basis.options["connect"] ?? "this one")")
+            }
+            // Same spec, same hosts: the same plan, unless the file was edited. Carry out only
+            // what was reviewed and what virtsync would plan itself.
+            guard saved.steps == fresh.steps else {
+                throw EngineError("the saved plan's steps differ from what this spec and these hosts give; the plan file was edited or made by another virtsync version")
+            }
             toRun = saved
         } else {
             toRun = fresh

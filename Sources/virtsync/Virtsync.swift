@@ -1,8 +1,29 @@
 import ArgumentParser
+import Foundation
 
 /// The `virtsync` command: declarative reconciliation of KVM/libvirt hosts from YAML specs.
 @main
 struct Virtsync: AsyncParsableCommand {
+    /// Runs the command; usage errors exit 1 (not ArgumentParser's 64), as every error does.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == Exit.changes || code.rawValue == Exit.error {
+                exit(withError: error)
+            }
+            // Usage and validation errors: ArgumentParser's message, exit 1.
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(Exit.error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "virtsync",
         abstract: "Keep KVM/libvirt hosts equal to YAML specs: validate, plan, apply.",

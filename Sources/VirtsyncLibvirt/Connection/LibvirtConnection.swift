@@ -97,6 +97,9 @@ public final class LibvirtConnection: @unchecked Sendable {
             }
             once.setTimer(timer)
             queue.async {
+                // A call whose deadline passed while it waited in the queue is not made late:
+                // its caller was already told it timed out and moved on.
+                guard !once.isResolved else { return }
                 once.resume(with: Result { try work() })
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + dispatchInterval(timeout), execute: timer)
@@ -134,6 +137,13 @@ private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
         lock.lock()
         self.timer = timer
         lock.unlock()
+    }
+
+    /// `true` once the continuation was resumed (by the work or by the deadline).
+    var isResolved: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return continuation == nil
     }
 
     func resume(with result: Result<T, any Error>) {
