@@ -64,12 +64,56 @@ public struct Reconciler: Sendable {
     public func plan(_ desired: DesiredState, sessions: [String: any HypervisorSession], failed: [String: String],
                      options: PlanOptions) async -> (Plan, ObservedState) {
         let observed = await observe(desired, sessions: sessions, failed: failed)
+        return (await plan(desired, observed: observed, options: options), observed)
+    }
+
+    /// Plans against an observed state.
+    public func plan(_ desired: DesiredState, observed: ObservedState, options: PlanOptions) async -> Plan {
         // The fingerprint (canonical JSON + SHA-256 of everything observed) costs about as much
         // as the diff itself: compute the two side by side.
         let fingerprint = Task.detached { Fingerprint.of(observed) }
         var plan = Planner.plan(desired: desired, observed: observed, options: options, fingerprint: "")
         plan.basis.observedFingerprint = await fingerprint.value
-        return (plan, observed)
+        return plan
+    }
+
+    /// A host being read before the spec is loaded. When the URI is known up front (`--connect`),
+    /// reading libvirt, which mostly waits on the daemon, overlaps with loading the spec, which
+    /// mostly computes.
+    public struct Prefetch: Sendable {
+        public let uri: String
+        let task: Task<(any HypervisorSession, ObservedHost), any Error>
+
+        /// Gives up on the read (the spec turned out invalid).
+        public func cancel() { task.cancel() }
+    }
+
+    /// Starts connecting to and reading `uri` now.
+    public func prefetch(uri: String) -> Prefetch {
+        let connector = connector
+        return Prefetch(uri: uri, task: Task {
+            let session = try await connector.connect(host: "local", uri: uri)
+            return (session, try await session.observe(host: "local"))
+        })
+    }
+
+    /// Connects to and reads every host of `desired`, using `prefetch` when it read the spec's
+    /// only host (a spec without Host documents whose URI is the prefetched one).
+    public func read(_ desired: DesiredState, prefetch: Prefetch? = nil) async
+        -> (sessions: [String: any HypervisorSession], failed: [String: String], observed: ObservedState) {
+        if let prefetch, desired.hosts.count == 1, let host = desired.hosts.first, host.uri == nil, defaultURI == prefetch.uri {
+            do {
+                let (session, read) = try await prefetch.task.value
+                var observedHost = read
+                observedHost.name = host.name
+                await inventory.snapshot().annotate(&observedHost, uri: session.uri)
+                return ([host.name: session], [:], ObservedState(hosts: [host.name: observedHost]))
+            } catch {
+                return ([:], [host.name: "\(error)"], ObservedState(unreachable: [host.name: "\(error)"]))
+            }
+        }
+        let (sessions, failed) = await connect(desired)
+        return (sessions, failed, await observe(desired, sessions: sessions, failed: failed))
     }
 
     /// Before an apply: drops inventory entries of resources that are gone from the hosts that

@@ -51,17 +51,19 @@ struct Apply: AsyncParsableCommand {
             if specPath == nil { specPath = p.basis.source }
         }
         guard let specPath else { throw ValidationError("give the spec directory, or --plan FILE") }
+        let reconciler = try Frontend.reconciler(host)
+        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
         let (loaded, diagnostics) = Frontend.load(specPath)
         guard let desired = loaded else {
+            prefetch?.cancel()
             Environment.printError(diagnostics.description)
             throw ExitCode(Exit.error)
         }
         try Frontend.checkConnect(desired, host)
-        let reconciler = try Frontend.reconciler(host)
-        let (sessions, failed) = await reconciler.connect(desired)
+        let (sessions, _, observed) = await reconciler.read(desired, prefetch: prefetch)
         var options = Frontend.planOptions(specPath, host, uri: reconciler.defaultURI)
         if let saved { options.prune = saved.basis.options["prune"] == "true" }
-        let (fresh, observed) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: options)
+        let fresh = await reconciler.plan(desired, observed: observed, options: options)
 
         let toRun: Plan
         if let saved {

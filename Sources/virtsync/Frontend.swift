@@ -35,6 +35,11 @@ enum Frontend {
                           defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
     }
 
+    /// The libvirt URI when it is known before the spec is read (`--connect` or VIRTSYNC_CONNECT).
+    static func explicitURI(_ host: HostOptions) -> String? {
+        host.connect ?? Environment.value("VIRTSYNC_CONNECT")
+    }
+
     /// Applies `--connect` to the implicit host and refuses it for multi-host specs.
     static func checkConnect(_ desired: DesiredState, _ host: HostOptions) throws {
         if host.connect != nil, desired.hosts.count > 1 || desired.hosts.first?.uri != nil {

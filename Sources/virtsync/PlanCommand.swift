@@ -27,18 +27,25 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         Frontend.bootstrapLogging(host.logLevel)
+        let reconciler: Reconciler
+        do { reconciler = try Frontend.reconciler(host) } catch {
+            Environment.printError("error: \(error)")
+            throw ExitCode(Exit.error)
+        }
+        // With the URI given, reading libvirt overlaps with loading the spec.
+        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
         let (loaded, diagnostics) = Frontend.load(spec.path)
         guard let desired = loaded else {
+            prefetch?.cancel()
             Environment.printError(diagnostics.description)
             throw ExitCode(Exit.error)
         }
         if !diagnostics.items.isEmpty { Environment.printError(diagnostics.description) }
         do {
             try Frontend.checkConnect(desired, host)
-            let reconciler = try Frontend.reconciler(host)
-            let (sessions, failed) = await reconciler.connect(desired)
-            let (plan, observed) = await reconciler.plan(desired, sessions: sessions, failed: failed,
-                                                         options: Frontend.planOptions(spec.path, host, uri: reconciler.defaultURI))
+            let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)
+            let plan = await reconciler.plan(desired, observed: observed,
+                                             options: Frontend.planOptions(spec.path, host, uri: reconciler.defaultURI))
             print(try Frontend.render(plan, format: format, color: !noColor && Environment.isTTY(1)), terminator: "")
             if let out {
                 try AtomicFile.write(path: out, data: Data(try Frontend.render(plan, format: .json, color: false).utf8))

@@ -270,3 +270,29 @@ struct InterruptedCreateTests {
         #expect(plan.notes.contains { $0.message.contains("network labnet exists and is not managed") })
     }
 }
+
+@Suite("Reading hosts while the spec loads")
+struct PrefetchTests {
+    @Test("a host read before the spec was loaded is used for a spec without Host documents, and gives the same plan")
+    func prefetchUsed() async throws {
+        let h = try Harness()
+        await h.apply(lab())
+        let prefetch = h.reconciler.prefetch(uri: "memory:///local")
+        let (sessions, failed, observed) = await h.reconciler.read(lab(), prefetch: prefetch)
+        #expect(failed.isEmpty && sessions["local"] != nil)
+        #expect(observed.hosts["local"]?.networks["labnet"]?.managed == true)
+        let direct = await h.plan(lab())
+        let viaPrefetch = await h.reconciler.plan(lab(), observed: observed, options: PlanOptions())
+        #expect(viaPrefetch == direct)
+    }
+
+    @Test("a prefetch of another URI is not used: the spec's own hosts are read")
+    func prefetchIgnored() async throws {
+        let h = try Harness()
+        var desired = lab()
+        desired.hosts[0].uri = "memory:///elsewhere"
+        let prefetch = h.reconciler.prefetch(uri: "memory:///local")
+        let (sessions, _, _) = await h.reconciler.read(desired, prefetch: prefetch)
+        #expect(sessions["local"]?.uri == "memory:///elsewhere")
+    }
+}
