@@ -4,6 +4,9 @@ extension PlanBuilder {
         for net in host.networks {
             let ref = ResourceRef(kind: .network, host: host.name, name: net.name)
             guard let seen = live.networks[net.name] else {
+                for clash in Conflicts.network(net, among: live.networks.values) {
+                    note(.error, ref, "network \(net.name) cannot be created: \(clash) (renaming a network that keeps its bridge or subnet takes two applies: remove the old one first)")
+                }
                 add(PlanStep(action: .create, resource: ref, changes: networkFields(nil, net), disruption: .none,
                              reason: "in the spec, not on the host", payload: .network(net)))
                 continue

@@ -4,6 +4,9 @@ extension PlanBuilder {
         for pool in host.pools {
             let ref = ResourceRef(kind: .pool, host: host.name, name: pool.name)
             guard let seen = live.pools[pool.name] else {
+                if let other = live.pools.values.first(where: { normalizePath($0.model.path) == normalizePath(pool.path) }) {
+                    note(.error, ref, "pool \(pool.name) cannot be created: its path \(pool.path) is the path of pool \(other.model.name) (libvirt refuses two pools on one directory)")
+                }
                 add(PlanStep(action: .create, resource: ref, changes: poolFields(nil, pool), disruption: .none,
                              reason: "in the spec, not on the host", payload: .pool(pool)))
                 continue
