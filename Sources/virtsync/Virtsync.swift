@@ -1,11 +1,15 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `virtsync` command: declarative reconciliation of KVM/libvirt hosts from YAML specs.
 @main
 struct Virtsync: AsyncParsableCommand {
     /// Runs the command; usage errors exit 1 (not ArgumentParser's 64), as every error does.
     static func main() async {
+        var status: Int32 = Exit.ok
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -13,15 +17,20 @@ struct Virtsync: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let clean as CleanExit {
+            exit(withError: clean)   // --help, --version
+        } catch let code as ExitCode {
+            status = code.rawValue
         } catch {
-            let code = exitCode(for: error)
-            if code == .success || code.rawValue == Exit.changes || code.rawValue == Exit.error {
-                exit(withError: error)
-            }
             // Usage and validation errors: ArgumentParser's message, exit 1.
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(Exit.error)
+            status = Exit.error
         }
+        // `_exit`, not `exit`: a libvirt read started before the spec turned out invalid may
+        // still run on another thread, and the process's exit handlers crash under it. All
+        // state was already written atomically; the kernel drops the lock.
+        fflush(nil)
+        _exit(status)
     }
 
     static let configuration = CommandConfiguration(
