@@ -358,4 +358,16 @@ struct SystemTests {
         #expect(try plugged() == before, "the guest's interface left the bridge: the network was restarted")
         #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
     }
+
+    @Test("an invalid spec exits 1 every time, even while the host is still being read")
+    func invalidSpecExitsCleanly() throws {
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec")
+        try System.write(spec, "a.yaml", "apiVersion: virtsync/v1\nkind: Network\nname: x\nmodee: nat\n")
+        // Once, one run in twenty crashed on exit while libvirt was being read on another thread.
+        var statuses: [Int32] = []
+        for _ in 0..<40 {
+            statuses.append(try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"]).status)
+        }
+        #expect(statuses.allSatisfy { $0 == 1 }, "exit statuses: \(statuses)")
+    }
 }
