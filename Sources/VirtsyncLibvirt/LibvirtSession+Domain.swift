@@ -14,7 +14,7 @@ extension LibvirtSession {
     ///   step follows). The UUID is kept when the model leaves it open.
     /// - `start`: succeeds when already running. `stop`: destroy, after an ACPI shutdown with
     ///   `options.shutdownTimeout` when that is not zero. `restart`: stop, then start.
-    /// - `delete`: destroy when active, undefine with managed save, snapshot and checkpoint
+    /// - `delete`: shut down like `stop` when active, undefine with managed save, snapshot and checkpoint
     ///   metadata and NVRAM; volumes are never deleted here. A missing domain is a success.
     /// Every action except `create` of a new domain refuses a domain without the marker.
     func applyDomain(_ step: PlanStep) async throws {
@@ -52,6 +52,8 @@ extension LibvirtSession {
             try await stop(name)
             try await start(name)
         case .delete:
+            // A running guest is shut down the way `stop` does it (ACPI first, when allowed).
+            if options.shutdownTimeout > .zero { try await stopIfManaged(name) }
             try await run("delete domain \(name)") { call in
                 let operation = "delete domain \(name)"
                 guard let domain = try call.domain(name) else { return }
@@ -72,6 +74,12 @@ extension LibvirtSession {
             if try call.isActive(domain: domain, operation) { return }
             try call.check(virDomainCreate(domain.pointer), operation)
         }
+    }
+
+    /// `stop`, but a domain that is gone is fine (deleting it is then a no-op).
+    private func stopIfManaged(_ name: String) async throws {
+        let exists = try await run("look up domain \(name)") { call in try call.domain(name) != nil }
+        if exists { try await stop(name) }
     }
 
     private func stop(_ name: String) async throws {

@@ -31,7 +31,7 @@ enum Frontend {
     /// A reconciler over libvirt with the inventory in the state directory.
     static func reconciler(_ host: HostOptions) throws -> Reconciler {
         let inventory = try InventoryStore(stateDirectory: host.resolvedStateDir)
-        return Reconciler(connector: LibvirtConnector(), inventory: inventory,
+        return Reconciler(connector: LibvirtConnector(options: LibvirtSessionOptions(shutdownTimeout: host.resolvedShutdownTimeout)), inventory: inventory,
                           defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
     }
 

@@ -64,6 +64,13 @@ struct HostOptions: ParsableArguments {
     @Option(name: .long, help: "Log level for diagnostics on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: String = "warning"
 
+    @Option(name: .long, help: "Seconds a guest gets to shut down by ACPI before it is destroyed, when it is stopped or removed (default 60, or VIRTSYNC_SHUTDOWN_TIMEOUT; 0 destroys at once).")
+    var shutdownTimeout: Int?
+
+    var resolvedShutdownTimeout: Duration {
+        .seconds(max(0, shutdownTimeout ?? Environment.value("VIRTSYNC_SHUTDOWN_TIMEOUT").flatMap { Int($0) } ?? 60))
+    }
+
     var resolvedStateDir: String {
         stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync"
     }

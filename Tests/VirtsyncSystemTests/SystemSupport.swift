@@ -30,6 +30,8 @@ enum System {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
+        // Test guests have no OS to answer an ACPI shutdown: stop them at once.
+        p.environment = ProcessInfo.processInfo.environment.merging(["VIRTSYNC_SHUTDOWN_TIMEOUT": "0"]) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -370,4 +370,24 @@ struct SystemTests {
         }
         #expect(statuses.allSatisfy { $0 == 1 }, "exit statuses: \(statuses)")
     }
+
+    @Test("power: stopped asks the guest to shut down first and destroys it only after the shutdown timeout")
+    func gracefulStop() throws {
+        let tag = "vststop"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 41, poolPath: pool, vms: 1))
+        #expect(try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve"]).status == 0)
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 41, poolPath: pool, vms: 1, running: false))
+        let clock = ContinuousClock()
+        var out: System.Output?
+        // The tiny guest has no OS to answer the ACPI request: after 2 s it is destroyed.
+        let took = try clock.measure {
+            out = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve", "--shutdown-timeout", "2"])
+        }
+        #expect(out?.status == 0, "\(out?.stdout ?? "")\(out?.stderr ?? "")")
+        #expect(took >= .seconds(2), "the guest was destroyed without a shutdown request (\(took))")
+        #expect(try System.virsh(["domstate", "\(tag)-vm0"]).stdout.contains("shut off"))
+        #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
+    }
 }
