@@ -1,0 +1,96 @@
+/// Hand-written JSON shapes for the enums that appear in saved plans, so that the plan JSON
+/// (`format_version` 1) has readable, stable keys instead of the compiler's `_0`:
+///
+/// - `InterfaceSource`: `{"network": "lab"}` or `{"bridge": "br0"}`
+/// - `LiveOperation`: `{"set_memory": {"bytes": N}}`, `{"set_vcpus": 2}`, `{"set_link": {"mac": …, "up": true}}`
+/// - `StepPayload`: `{"network": {…}}`, `{"pool": {…}}`, `{"volume": {…}}`,
+///   `{"domain": {"model": {…}, "live": […], "marker": {…}}}`, or `{}` for none
+
+private struct Key: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// The single key of a one-key object, for decoding tagged unions.
+private func onlyKey(_ c: KeyedDecodingContainer<Key>, _ type: String) throws -> String {
+    guard c.allKeys.count == 1, let key = c.allKeys.first?.stringValue else {
+        throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "\(type): expected an object with exactly one key"))
+    }
+    return key
+}
+
+extension InterfaceSource {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        switch try onlyKey(c, "interface source") {
+        case "network": self = .network(try c.decode(String.self, forKey: Key("network")))
+        case "bridge": self = .bridge(try c.decode(String.self, forKey: Key("bridge")))
+        case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown interface source \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .network(let n): try c.encode(n, forKey: Key("network"))
+        case .bridge(let b): try c.encode(b, forKey: Key("bridge"))
+        }
+    }
+}
+
+extension LiveOperation {
+    private struct Link: Codable { var mac: String; var up: Bool }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        switch try onlyKey(c, "live operation") {
+        case "setMemory": self = .setMemory(try c.decode(ByteSize.self, forKey: Key("setMemory")))
+        case "setVcpus": self = .setVcpus(try c.decode(Int.self, forKey: Key("setVcpus")))
+        case "setLink":
+            let link = try c.decode(Link.self, forKey: Key("setLink"))
+            self = .setLink(mac: link.mac, up: link.up)
+        case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .setMemory(let m): try c.encode(m, forKey: Key("setMemory"))
+        case .setVcpus(let n): try c.encode(n, forKey: Key("setVcpus"))
+        case .setLink(let mac, let up): try c.encode(Link(mac: mac, up: up), forKey: Key("setLink"))
+        }
+    }
+}
+
+extension StepPayload {
+    private struct Domain: Codable { var model: DomainModel; var live: [LiveOperation]; var marker: OwnershipMarker }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        if c.allKeys.isEmpty { self = .none; return }
+        switch try onlyKey(c, "step payload") {
+        case "network": self = .network(try c.decode(NetworkModel.self, forKey: Key("network")))
+        case "pool": self = .pool(try c.decode(PoolModel.self, forKey: Key("pool")))
+        case "volume": self = .volume(try c.decode(VolumeModel.self, forKey: Key("volume")))
+        case "domain":
+            let d = try c.decode(Domain.self, forKey: Key("domain"))
+            self = .domain(d.model, live: d.live, marker: d.marker)
+        case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown payload \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .network(let n): try c.encode(n, forKey: Key("network"))
+        case .pool(let p): try c.encode(p, forKey: Key("pool"))
+        case .volume(let v): try c.encode(v, forKey: Key("volume"))
+        case .domain(let m, let live, let marker): try c.encode(Domain(model: m, live: live, marker: marker), forKey: Key("domain"))
+        case .none: break
+        }
+    }
+}
