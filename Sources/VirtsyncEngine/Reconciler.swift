@@ -98,10 +98,10 @@ public struct Reconciler: Sendable {
     }
 
     /// Connects to and reads every host of `desired`, using `prefetch` when it read the spec's
-    /// only host (a spec without Host documents whose URI is the prefetched one).
+    /// only host (a single-host spec whose URI is the prefetched one).
     public func read(_ desired: DesiredState, prefetch: Prefetch? = nil) async
         -> (sessions: [String: any HypervisorSession], failed: [String: String], observed: ObservedState) {
-        if let prefetch, desired.hosts.count == 1, let host = desired.hosts.first, host.uri == nil, defaultURI == prefetch.uri {
+        if let prefetch, desired.hosts.count == 1, let host = desired.hosts.first, uri(for: host) == prefetch.uri {
             do {
                 let (session, read) = try await prefetch.task.value
                 var observedHost = read

@@ -54,12 +54,12 @@ struct Apply: AsyncParsableCommand {
         let reconciler = try Frontend.reconciler(host)
         let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
         let (loaded, diagnostics) = Frontend.load(specPath)
-        guard let desired = loaded else {
+        guard var desired = loaded else {
             prefetch?.cancel()
             Environment.printError(diagnostics.description)
             throw ExitCode(Exit.error)
         }
-        try Frontend.checkConnect(desired, host)
+        try Frontend.applyConnect(&desired, host)
         let (sessions, _, observed) = await reconciler.read(desired, prefetch: prefetch)
         var options = Frontend.planOptions(specPath, host, uri: reconciler.defaultURI)
         if let saved { options.prune = saved.basis.options["prune"] == "true" }

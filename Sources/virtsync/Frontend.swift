@@ -40,11 +40,14 @@ enum Frontend {
         host.connect ?? Environment.value("VIRTSYNC_CONNECT")
     }
 
-    /// Applies `--connect` to the implicit host and refuses it for multi-host specs.
-    static func checkConnect(_ desired: DesiredState, _ host: HostOptions) throws {
-        if host.connect != nil, desired.hosts.count > 1 || desired.hosts.first?.uri != nil {
-            throw EngineError("--connect applies to a spec without Host documents; this spec names its hosts and their URIs")
+    /// Applies `--connect` to a single-host spec (overriding its Host's URI, if it has one);
+    /// refuses it for a spec with several hosts.
+    static func applyConnect(_ desired: inout DesiredState, _ host: HostOptions) throws {
+        guard let uri = host.connect else { return }
+        guard desired.hosts.count == 1 else {
+            throw EngineError("--connect applies to a single-host spec; this spec has \(desired.hosts.count) hosts, each with its URI")
         }
+        desired.hosts[0].uri = uri
     }
 
     static func planOptions(_ spec: String, _ host: HostOptions, uri: String) -> PlanOptions {

@@ -35,14 +35,14 @@ struct PlanCommand: AsyncParsableCommand {
         // With the URI given, reading libvirt overlaps with loading the spec.
         let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
         let (loaded, diagnostics) = Frontend.load(spec.path)
-        guard let desired = loaded else {
+        guard var desired = loaded else {
             prefetch?.cancel()
             Environment.printError(diagnostics.description)
             throw ExitCode(Exit.error)
         }
         if !diagnostics.items.isEmpty { Environment.printError(diagnostics.description) }
         do {
-            try Frontend.checkConnect(desired, host)
+            try Frontend.applyConnect(&desired, host)
             let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)
             let plan = await reconciler.plan(desired, observed: observed,
                                              options: Frontend.planOptions(spec.path, host, uri: reconciler.defaultURI))
