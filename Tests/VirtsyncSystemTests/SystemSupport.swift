@@ -35,8 +35,13 @@ enum System {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        if stdin == nil { p.standardInput = FileHandle.nullDevice }
+        let input = Pipe()
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try p.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try? input.fileHandleForWriting.close()
+        }
         // Read both pipes fully before waiting so a chatty child cannot block.
         let group = DispatchGroup()
         nonisolated(unsafe) var o = Data(), e = Data()

@@ -390,4 +390,28 @@ struct SystemTests {
         #expect(try System.virsh(["domstate", "\(tag)-vm0"]).stdout.contains("shut off"))
         #expect(try System.virtsync(["plan", spec, "--connect", uri, "--state-dir", state, "--detailed-exitcode"]).status == 0)
     }
+
+    @Test("on a terminal apply asks first: anything but 'yes' changes nothing, 'yes' applies; without a terminal it needs --auto-approve")
+    func confirmation() throws {
+        let tag = "vstask"
+        let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 42, poolPath: pool, vms: 1, running: false))
+        let command = [System.virtsyncPath, "apply", spec, "--connect", uri, "--state-dir", state, "--no-color"]
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        // `script` gives the command a pseudo-terminal; the answer comes on its standard input.
+        func onTerminal(answer: String) throws -> System.Output {
+            try System.run("/usr/bin/script", ["-qec", command, "/dev/null"], stdin: answer + "\n")
+        }
+        let no = try onTerminal(answer: "y")
+        #expect(no.stdout.contains("Only 'yes' is accepted"), "\(no.stdout)")
+        #expect(no.stdout.contains("Apply cancelled"))
+        #expect(try System.names(["list", "--all", "--name"]).filter { $0.hasPrefix(tag) }.isEmpty)
+        let noTTY = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state])
+        #expect(noTTY.status == 1)
+        #expect(noTTY.stderr.contains("--auto-approve"))
+        let yes = try onTerminal(answer: "yes")
+        #expect(yes.stdout.contains("Apply: "), "\(yes.stdout)")
+        #expect(try System.names(["list", "--all", "--name"]).contains("\(tag)-vm0"))
+    }
 }
