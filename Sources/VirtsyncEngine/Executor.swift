@@ -57,62 +57,60 @@ public struct Executor: Sendable {
         // Swift 6.3.1 release builds lose task-group child results of large value types.
         let (completions, continuation) = AsyncStream.makeStream(of: StepResult.self)
         var iterator = completions.makeAsyncIterator()
-        do {
-            while !pending.isEmpty || inFlight > 0 {
-                // Settle what can be settled: skip steps whose dependencies did not succeed.
-                var progressMade = somethingFailed
-                somethingFailed = false
-                while progressMade {
-                    progressMade = false
-                    for (i, step) in pending.enumerated().reversed() {
-                        if let bad = step.dependsOn.first(where: { dep in
-                            if let o = done[dep] { return o != .succeeded }
-                            return false
-                        }) {
-                            let r = StepResult(step: step, outcome: .skipped("depends on \(bad), which did not succeed"), seconds: 0)
-                            done[step.id] = r.outcome
-                            results.append(r)
-                            progress(r)
-                            pending.remove(at: i)
-                            progressMade = true
-                        }
-                    }
-                }
-                // Start every ready step within the bounds.
-                var started = false
-                var i = 0
-                while i < pending.count && inFlight < maxParallel {
-                    let step = pending[i]
-                    let host = step.resource.host
-                    let ready = step.dependsOn.allSatisfy { done[$0] == .succeeded || !ids.contains($0) }
-                    guard ready, inFlightPerHost[host, default: 0] < maxParallelPerHost else { i += 1; continue }
-                    pending.remove(at: i)
-                    inFlight += 1
-                    inFlightPerHost[host, default: 0] += 1
-                    started = true
-                    let session = sessions[host]
-                    Task {
-                        continuation.yield(await self.execute(step, session: session, inventory: inventory))
-                    }
-                }
-                if inFlight == 0 && !started {
-                    // Nothing runs and nothing can start: dependencies outside the plan never finish.
-                    for step in pending {
-                        let r = StepResult(step: step, outcome: .skipped("dependencies cannot be met"), seconds: 0)
+        while !pending.isEmpty || inFlight > 0 {
+            // Settle what can be settled: skip steps whose dependencies did not succeed.
+            var progressMade = somethingFailed
+            somethingFailed = false
+            while progressMade {
+                progressMade = false
+                for (i, step) in pending.enumerated().reversed() {
+                    if let bad = step.dependsOn.first(where: { dep in
+                        if let o = done[dep] { return o != .succeeded }
+                        return false
+                    }) {
+                        let r = StepResult(step: step, outcome: .skipped("depends on \(bad), which did not succeed"), seconds: 0)
+                        done[step.id] = r.outcome
                         results.append(r)
                         progress(r)
+                        pending.remove(at: i)
+                        progressMade = true
                     }
-                    pending.removeAll()
-                    break
                 }
-                if let r = await iterator.next() {
-                    inFlight -= 1
-                    inFlightPerHost[r.step.resource.host, default: 1] -= 1
-                    done[r.step.id] = r.outcome
-                    if r.outcome != .succeeded { somethingFailed = true }
+            }
+            // Start every ready step within the bounds.
+            var started = false
+            var i = 0
+            while i < pending.count && inFlight < maxParallel {
+                let step = pending[i]
+                let host = step.resource.host
+                let ready = step.dependsOn.allSatisfy { done[$0] == .succeeded || !ids.contains($0) }
+                guard ready, inFlightPerHost[host, default: 0] < maxParallelPerHost else { i += 1; continue }
+                pending.remove(at: i)
+                inFlight += 1
+                inFlightPerHost[host, default: 0] += 1
+                started = true
+                let session = sessions[host]
+                Task {
+                    continuation.yield(await self.execute(step, session: session, inventory: inventory))
+                }
+            }
+            if inFlight == 0 && !started {
+                // Nothing runs and nothing can start: dependencies outside the plan never finish.
+                for step in pending {
+                    let r = StepResult(step: step, outcome: .skipped("dependencies cannot be met"), seconds: 0)
                     results.append(r)
                     progress(r)
                 }
+                pending.removeAll()
+                break
+            }
+            if let r = await iterator.next() {
+                inFlight -= 1
+                inFlightPerHost[r.step.resource.host, default: 1] -= 1
+                done[r.step.id] = r.outcome
+                if r.outcome != .succeeded { somethingFailed = true }
+                results.append(r)
+                progress(r)
             }
         }
         continuation.finish()

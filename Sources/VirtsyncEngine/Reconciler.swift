@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import VirtsyncCore
 
 /// One reconcile pass, split so that `plan` only ever reads: observe every host, plan, and
@@ -9,16 +8,12 @@ public struct Reconciler: Sendable {
     public let inventory: InventoryStore
     /// URI for hosts whose spec gives none (the implicit `local` host).
     public let defaultURI: String
-    /// Deadline for reading one host.
-    public var observeTimeout: Duration
-    let logger = Logger(label: "virtsync.engine")
-
-    public init(connector: any HypervisorConnector, inventory: InventoryStore, defaultURI: String = "qemu:///system",
-                observeTimeout: Duration = .seconds(30)) {
+    /// Deadlines of connecting and reading belong to the hypervisor sessions (see
+    /// `LibvirtSessionOptions`), which know what a call costs.
+    public init(connector: any HypervisorConnector, inventory: InventoryStore, defaultURI: String = "qemu:///system") {
         self.connector = connector
         self.inventory = inventory
         self.defaultURI = defaultURI
-        self.observeTimeout = observeTimeout
     }
 
     /// The URI used for a host.

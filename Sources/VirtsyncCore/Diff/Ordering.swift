@@ -3,9 +3,9 @@
 /// definition before its start; removals in reverse.
 enum Ordering {
     /// The steps with `dependsOn` filled in, dependencies first.
-    static func order(_ input: [PlanStep], desired: DesiredState, observed: ObservedState) -> [PlanStep] {
+    static func order(_ input: [PlanStep], desired: DesiredState, observed: ObservedState, usages: [String: HostUsage]) -> [PlanStep] {
         var steps = input
-        let index = StepIndex(steps, desired: desired, observed: observed)
+        let index = StepIndex(steps, desired: desired, usages: usages)
         for i in steps.indices {
             var deps = Set<String>()
             for rule in rules {
@@ -165,7 +165,7 @@ struct StepIndex {
     private let desiredDomains: [String: DomainModel]
     private let usages: [String: HostUsage]
 
-    init(_ steps: [PlanStep], desired: DesiredState, observed: ObservedState) {
+    init(_ steps: [PlanStep], desired: DesiredState, usages: [String: HostUsage]) {
         self.steps = steps
         var map: [String: [PlanStep]] = [:]
         for s in steps { map["\(s.resource.kind.rawValue)|\(s.resource.host)|\(s.resource.name)", default: []].append(s) }
@@ -175,15 +175,10 @@ struct StepIndex {
             for d in host.domains { domains["\(host.name)|\(d.name)"] = d }
         }
         desiredDomains = domains
-        // Built only for hosts with deletions, the only steps whose rules ask who uses what.
-        var usages: [String: HostUsage] = [:]
-        for host in Set(steps.filter { $0.action == .delete }.map(\.resource.host)) {
-            if let live = observed.hosts[host] { usages[host] = HostUsage(live) }
-        }
         self.usages = usages
     }
 
-    /// Who uses what on a host (precomputed for hosts with deletions).
+    /// Who uses what on a host (built once by the planner).
     func usage(_ host: String, _ live: ObservedHost) -> HostUsage { usages[host] ?? HostUsage(live) }
 
     func ids(kind: ResourceKind, host: String, name: String, actions: Set<StepAction>) -> [String] {

@@ -1,6 +1,6 @@
 extension PlanBuilder {
     /// Networks of one host.
-    mutating func planNetworks(host: DesiredHost, live: ObservedHost) {
+    mutating func planNetworks(host: DesiredHost, live: ObservedHost, usage: HostUsage) {
         for net in host.networks {
             let ref = ResourceRef(kind: .network, host: host.name, name: net.name)
             guard let seen = live.networks[net.name] else {
@@ -30,7 +30,6 @@ extension PlanBuilder {
                 add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "network is inactive"))
             }
         }
-        let usage = HostUsage(live)
         for name in live.networks.keys.sorted() where !host.networks.contains(where: { $0.name == name }) {
             guard let seen = live.networks[name], seen.managed else { continue }
             let blockers = usage.users(ofNetwork: name).filter { dom in

@@ -1,6 +1,6 @@
 extension PlanBuilder {
     /// Pools and volumes of one host.
-    mutating func planStorage(host: DesiredHost, live: ObservedHost) {
+    mutating func planStorage(host: DesiredHost, live: ObservedHost, usage: HostUsage) {
         for pool in host.pools {
             let ref = ResourceRef(kind: .pool, host: host.name, name: pool.name)
             guard let seen = live.pools[pool.name] else {
@@ -28,7 +28,6 @@ extension PlanBuilder {
                 add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "pool is inactive"))
             }
         }
-        let usage = HostUsage(live)
         for name in live.pools.keys.sorted() where host.pools.first(where: { $0.name == name }) == nil {
             guard let seen = live.pools[name], seen.managed else { continue }
             let blockers = usage.users(ofPool: name).filter { dom in
@@ -42,7 +41,7 @@ extension PlanBuilder {
             removed(ResourceRef(kind: .pool, host: host.name, name: name), disruption: seen.active ? .stop : .none,
                     detail: "the pool is undefined, its directory and data are left in place")
         }
-        planVolumes(host: host, live: live)
+        planVolumes(host: host, live: live, usage: usage)
     }
 
     private func poolFields(_ before: PoolModel?, _ after: PoolModel) -> [FieldChange] {
@@ -61,8 +60,7 @@ extension PlanBuilder {
         return fields.changes
     }
 
-    private mutating func planVolumes(host: DesiredHost, live: ObservedHost) {
-        let usage = HostUsage(live)
+    private mutating func planVolumes(host: DesiredHost, live: ObservedHost, usage: HostUsage) {
         let wanted = Dictionary(host.volumes.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for volume in host.volumes {
             let ref = ResourceRef(kind: .volume, host: host.name, name: volume.key)

@@ -27,6 +27,7 @@ public enum Planner {
                             fingerprint: String? = nil) -> Plan {
         var builder = PlanBuilder(prune: options.prune || desired.settings.prune, settings: desired.settings,
                                   specDigest: desired.specDigest, commit: desired.commit)
+        var usages: [String: HostUsage] = [:]
         for host in desired.hosts {
             guard let live = observed.hosts[host.name] else {
                 let reason = observed.unreachable[host.name] ?? "not observed"
@@ -34,15 +35,17 @@ public enum Planner {
                     "host \(host.name) is unreachable (\(reason)); its state is unknown and nothing is planned for it"))
                 continue
             }
-            builder.planStorage(host: host, live: live)
-            builder.planNetworks(host: host, live: live)
+            let usage = HostUsage(live)
+            usages[host.name] = usage
+            builder.planStorage(host: host, live: live, usage: usage)
+            builder.planNetworks(host: host, live: live, usage: usage)
             builder.planDomains(host: host, live: live)
         }
         var recorded = options.recorded
         recorded["prune"] = String(builder.prune)
         let basis = PlanBasis(specDigest: desired.specDigest, commit: desired.commit,
                               observedFingerprint: fingerprint ?? Fingerprint.of(observed), source: options.source, options: recorded)
-        let ordered = Ordering.order(builder.steps, desired: desired, observed: observed)
+        let ordered = Ordering.order(builder.steps, desired: desired, observed: observed, usages: usages)
         return Plan(basis: basis, steps: ordered, notes: builder.notes)
     }
 }
