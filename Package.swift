@@ -19,6 +19,12 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
+        // The libgit2 C API, found with pkg-config (Debian: libgit2-dev).
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
         // Pure core: spec/desired/observed model, diff, planner, plan, renderers. No C, no I/O.
         .target(name: "VirtsyncCore"),
         // YAML files to validated desired state, with file:line:column diagnostics.
@@ -36,6 +42,12 @@ let package = Package(
             name: "VirtsyncLibvirt",
             dependencies: ["VirtsyncEngine", "VirtsyncCore", "CLibvirt"]
         ),
+        // The spec repository port over libgit2 (bare cache, fetch, trees, ancestry, signatures)
+        // and SSH signature verification with OpenSSH's ssh-keygen.
+        .target(
+            name: "VirtsyncGit",
+            dependencies: ["VirtsyncSpec", "VirtsyncCore", "CLibgit2"]
+        ),
         // In-memory hypervisor and helpers for tests of the core and engine.
         .target(
             name: "VirtsyncTesting",
@@ -45,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -53,7 +65,7 @@ let package = Package(
         // Benchmark program: prints validate/plan/libvirt-listing figures for generated specs.
         .executableTarget(
             name: "virtsync-bench",
-            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "CLibvirt",
+            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "CLibvirt",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
@@ -65,6 +77,9 @@ let package = Package(
         .testTarget(name: "VirtsyncLibvirtTests",
                     dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncCore"],
                     resources: [.copy("Golden")]),
+        // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
+        .testTarget(name: "VirtsyncGitTests",
+                    dependencies: ["VirtsyncGit", "VirtsyncSpec", "VirtsyncCore"]),
         // Against a real libvirtd started by scripts/test.sh (VIRTSYNC_SYSTEM_URI).
         .testTarget(name: "VirtsyncSystemTests",
                     dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore"]),

@@ -49,6 +49,11 @@ public struct DirectorySource: Sendable {
         return (walk.files.sorted { $0.path < $1.path }, Diagnostics(walk.diagnostics))
     }
 
+    /// The problem with a file of `size` bytes, by its size alone (shared with git trees).
+    public static func sizeProblem(_ size: Int) -> String? {
+        size > maxFileSize ? "file is larger than 1 MiB (\(size) bytes); spec files must be small text files" : nil
+    }
+
     /// The canonical absolute path, symbolic links resolved; nil when it does not exist.
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
@@ -119,21 +124,18 @@ private struct Walk {
 
     mutating func readFile(realPath: String, relative: String, size knownSize: Int? = nil) {
         let size = knownSize ?? ((try? FileManager.default.attributesOfItem(atPath: realPath)[.size] as? Int) ?? 0)
-        guard size <= DirectorySource.maxFileSize else {
-            self.error(relative, "file is larger than 1 MiB (\(size) bytes); spec files must be small text files")
+        if let problem = DirectorySource.sizeProblem(size) {
+            self.error(relative, problem)
             return
         }
         guard let data = FileManager.default.contents(atPath: realPath) else {
             self.error(relative, "cannot read the file")
             return
         }
-        let bytes = [UInt8](data)
-        let file = SpecFile(path: relative, bytes: bytes)
-        if file.isSpecDocument {
-            if bytes.contains(0) || String(bytes: bytes, encoding: .utf8) == nil {
-                self.error(relative, "binary file: a spec file must be UTF-8 text")
-                return
-            }
+        let file = SpecFile(path: relative, bytes: [UInt8](data))
+        if let problem = file.contentProblem {
+            self.error(relative, problem)
+            return
         }
         files.append(file)
     }

@@ -17,6 +17,15 @@ public struct SpecFile: Sendable, Hashable {
     /// Whether the loader parses this file as spec documents (`.yaml` or `.yml`); other files
     /// are only available to `userDataFile`, `metaDataFile` and `networkConfigFile`.
     public var isSpecDocument: Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
+
+    /// Why the content cannot be a spec document (a `.yaml` file that is not UTF-8 text), if so.
+    public var contentProblem: String? {
+        guard isSpecDocument else { return nil }
+        if bytes.contains(0) || String(bytes: bytes, encoding: .utf8) == nil {
+            return "binary file: a spec file must be UTF-8 text"
+        }
+        return nil
+    }
 }
 
 /// The result of loading a spec: the desired state when there are no errors, and every

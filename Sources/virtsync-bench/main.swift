@@ -12,7 +12,7 @@ import VirtsyncSpec
 // virtsync-bench: prints validate and plan figures (time, peak memory) for generated specs,
 // next to the time libvirt itself takes to list the same domains and return their XML.
 //
-//   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt]
+//   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
 //
 // Each measurement runs in a child process of its own so that peak memory (ru_maxrss) is the
 // measurement's, not the whole run's.
@@ -165,6 +165,11 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
     exit(0)
 }
 
+if args.contains("--git-only") {
+    try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)
+    exit(0)
+}
+
 let sizes = (option("--sizes") ?? "100,1000,5000").split(separator: ",").compactMap { Int($0) }
 let withLibvirt = !args.contains("--no-libvirt")
 print("virtsync-bench: \(sizes.map(String.init).joined(separator: ", ")) VMs; libvirt: \(withLibvirt ? uri : "skipped")")
@@ -191,4 +196,7 @@ for n in sizes {
         _ = try child(["--child", "teardown", "--n", String(n), "--uri", uri, "--state", runState])
     }
     print(row)
+}
+if !args.contains("--no-git") {
+    try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)
 }

@@ -5,27 +5,33 @@ import Glibc
 #endif
 import VirtsyncCore
 import VirtsyncEngine
+import VirtsyncSpec
 
-/// `virtsync apply PATH` or `virtsync apply --plan FILE`.
+/// `virtsync apply PATH`, `virtsync apply --repo URL` or `virtsync apply --plan FILE`.
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Make the hosts match the spec (or carry out a saved plan).")
 
-    @Argument(help: "The spec directory (not needed with --plan).")
-    var path: String?
-
+    @OptionGroup var source: SourceOptions
     @OptionGroup var host: HostOptions
 
-    @Option(name: .long, help: "Carry out this saved plan (from `plan --out`); refused if the spec or the hosts moved since.")
+    @Option(name: .long, help: "Carry out this saved plan (from `plan --out`); refused if the spec, the commit or the hosts moved since.")
     var plan: String?
 
     @Flag(name: .long, help: "Do not ask for confirmation.")
     var autoApprove = false
+
+    @Flag(name: .long, help: "Apply a commit that does not descend from the last applied one (after a force-push, or to go back to an older commit).")
+    var allowHistoryRewrite = false
 
     @Option(name: .long, help: "Steps run at once (across hosts).")
     var parallel: Int = 8
 
     @Flag(name: .long, help: "No colour in text output.")
     var noColor = false
+
+    func validate() throws {
+        if plan == nil { try source.requireSource() }
+    }
 
     func run() async throws {
         Frontend.bootstrapLogging(host.logLevel)
@@ -35,52 +41,68 @@ struct Apply: AsyncParsableCommand {
             try await apply()
         } catch let e as ExitCode {
             throw e
+        } catch let diagnostics as Diagnostics {
+            Environment.printError(diagnostics.description)
+            throw ExitCode(Exit.error)
         } catch {
             Environment.printError("error: \(error)")
             throw ExitCode(Exit.error)
         }
     }
 
-    private func apply() async throws {
-        var saved: Plan?
-        var specPath = path
-        if let planFile = plan {
-            guard let bytes = FileManager.default.contents(atPath: planFile) else { throw EngineError("cannot read plan file \(planFile)") }
-            let p = try JSONRenderer.decode(Array(bytes))
-            saved = p
-            if specPath == nil { specPath = p.basis.source }
+    /// The saved plan, and the source it names when none was given.
+    private func savedPlan() throws -> (Plan?, SourceOptions, ref: String?) {
+        var source = self.source
+        guard let planFile = plan else { return (nil, source, nil) }
+        guard let bytes = FileManager.default.contents(atPath: planFile) else { throw EngineError("cannot read plan file \(planFile)") }
+        let saved = try JSONRenderer.decode(Array(bytes))
+        if saved.basis.baseCommit != nil {
+            throw EngineError("\(planFile) is a review plan (--base): it was made without reading any host and cannot be applied")
         }
-        guard let specPath else { throw ValidationError("give the spec directory, or --plan FILE") }
+        if let commit = saved.basis.commit {
+            guard source.repo != nil else {
+                throw EngineError("the plan was made from git (\(saved.basis.repository ?? "a repository")): give --repo (and its credentials) again")
+            }
+            if let path = saved.basis.options["path"] { source.path = path }
+            return (saved, source, commit)   // exactly the reviewed commit, wherever the ref is now
+        }
+        if source.directory == nil && source.repo == nil { source.directory = saved.basis.source }
+        try source.requireSource()
+        return (saved, source, nil)
+    }
+
+    private func apply() async throws {
+        let (saved, source, pinned) = try savedPlan()
+        let stateDir = host.resolvedStateDir
+        let records = try SourceRecordStore(stateDirectory: stateDir)
         let reconciler = try Frontend.reconciler(host)
         let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
-        let (loaded, diagnostics) = Frontend.load(specPath)
-        guard var desired = loaded else {
+        let loaded: LoadedSpec
+        do {
+            let last = try Frontend.lastApplied(source, stateDir: stateDir)
+            loaded = try Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
+        } catch {
             prefetch?.cancel()
-            Environment.printError(diagnostics.description)
-            throw ExitCode(Exit.error)
+            throw error
+        }
+        guard var desired = loaded.desired else {
+            prefetch?.cancel()
+            throw loaded.diagnostics
+        }
+        if let rewrite = loaded.provenance?.historyRewrite, !allowHistoryRewrite {
+            prefetch?.cancel()
+            throw EngineError("refused: \(rewrite). Nothing was applied. Review the change, then apply it with --allow-history-rewrite")
         }
         try Frontend.applyConnect(&desired, host)
         let (sessions, _, observed) = await reconciler.read(desired, prefetch: prefetch)
-        var options = Frontend.planOptions(specPath, host, uri: reconciler.defaultURI)
+        var options = Frontend.planOptions(source, host, uri: reconciler.defaultURI)
         if let saved { options.prune = saved.basis.options["prune"] == "true" }
-        let fresh = await reconciler.plan(desired, observed: observed, options: options)
+        var fresh = await reconciler.plan(desired, observed: observed, options: options)
+        Frontend.annotate(&fresh, loaded.provenance)
 
         let toRun: Plan
         if let saved {
-            guard saved.basis.specDigest == fresh.basis.specDigest else {
-                throw EngineError("the spec changed since the plan was made (spec \(saved.basis.specDigest.prefix(12)) → \(fresh.basis.specDigest.prefix(12))); run plan again")
-            }
-            guard saved.basis.observedFingerprint == fresh.basis.observedFingerprint else {
-                throw EngineError("the hosts changed since the plan was made; run plan again")
-            }
-            guard saved.basis.options["connect"] == fresh.basis.options["connect"] else {
-                throw EngineError("the plan was made for \(saved.basis.options["connect"] ?? "another host"), not \(fresh.basis.options["connect"] ?? "this one")")
-            }
-            // Same spec, same hosts: the same plan, unless the file was edited. Carry out only
-            // what was reviewed and what virtsync would plan itself.
-            guard saved.steps == fresh.steps else {
-                throw EngineError("the saved plan's steps differ from what this spec and these hosts give; the plan file was edited or made by another virtsync version")
-            }
+            try Self.check(saved, against: fresh)
             toRun = saved
         } else {
             toRun = fresh
@@ -90,21 +112,21 @@ struct Apply: AsyncParsableCommand {
 
         let color = !noColor && Environment.isTTY(1)
         print(TextRenderer(color: color).render(toRun), terminator: "")
+        let planErrors = toRun.notes.contains(where: { $0.severity == .error })
         if toRun.isEmpty {
-            if toRun.notes.contains(where: { $0.severity == .error }) { throw ExitCode(Exit.error) }
+            if planErrors { throw ExitCode(Exit.error) }
+            try record(loaded.provenance, in: records, error: nil)
             return
         }
-        if !autoApprove {
-            guard Environment.isTTY(0) else {
-                throw EngineError("not a terminal: pass --auto-approve to apply without confirmation")
-            }
-            print("\nApply these \(toRun.steps.count) steps? Only 'yes' is accepted: ", terminator: "")
-            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                print("Apply cancelled.")
-                throw ExitCode(Exit.error)
+        try confirm(toRun)
+        print("")
+        if let provenance = loaded.provenance {
+            try records.update(provenance.key) { r in
+                r.lastAttempted = provenance.commit.id.hex
+                r.lastAttemptedAt = Date()
+                r.lastError = nil
             }
         }
-        print("")
         try await reconciler.forgetAbsent(observed, sessions: sessions)
         let report = await Executor(maxParallel: parallel).run(toRun, sessions: sessions, inventory: reconciler.inventory) { r in
             let label = "\(r.step.action.rawValue) \(r.step.resource.kind.rawValue) \(r.step.resource.name) on \(r.step.resource.host)"
@@ -116,6 +138,57 @@ struct Apply: AsyncParsableCommand {
             fflush(nil)
         }
         print("\nApply: \(report.succeeded) succeeded, \(report.failed) failed, \(report.skipped) skipped.")
-        if !report.ok || toRun.notes.contains(where: { $0.severity == .error }) { throw ExitCode(Exit.error) }
+        let failed = !report.ok || planErrors
+        try record(loaded.provenance, in: records, error: failed ? "\(report.failed) failed, \(report.skipped) skipped" : nil)
+        if failed { throw ExitCode(Exit.error) }
+    }
+
+    /// A saved plan runs only if it is what virtsync would plan now.
+    static func check(_ saved: Plan, against fresh: Plan) throws {
+        guard saved.basis.commit == fresh.basis.commit else {
+            throw EngineError("the plan was made for commit \(saved.basis.commit?.prefix(12) ?? "none"), not \(fresh.basis.commit?.prefix(12) ?? "none")")
+        }
+        guard saved.basis.specDigest == fresh.basis.specDigest else {
+            throw EngineError("the spec changed since the plan was made (spec \(saved.basis.specDigest.prefix(12)) → \(fresh.basis.specDigest.prefix(12))); run plan again")
+        }
+        guard saved.basis.observedFingerprint == fresh.basis.observedFingerprint else {
+            throw EngineError("the hosts changed since the plan was made; run plan again")
+        }
+        guard saved.basis.options["connect"] == fresh.basis.options["connect"] else {
+            throw EngineError("the plan was made for \(saved.basis.options["connect"] ?? "another host"), not \(fresh.basis.options["connect"] ?? "this one")")
+        }
+        // Same spec, same hosts: the same plan, unless the file was edited. Carry out only
+        // what was reviewed and what virtsync would plan itself.
+        guard saved.steps == fresh.steps else {
+            throw EngineError("the saved plan's steps differ from what this spec and these hosts give; the plan file was edited or made by another virtsync version")
+        }
+    }
+
+    private func confirm(_ plan: Plan) throws {
+        guard !autoApprove else { return }
+        guard Environment.isTTY(0) else {
+            throw EngineError("not a terminal: pass --auto-approve to apply without confirmation")
+        }
+        print("\nApply these \(plan.steps.count) steps? Only 'yes' is accepted: ", terminator: "")
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            print("Apply cancelled.")
+            throw ExitCode(Exit.error)
+        }
+    }
+
+    /// Records the outcome for a spec from git: the commit is the last applied one when every
+    /// step succeeded, so the next apply verifies only what came after it.
+    private func record(_ provenance: Provenance?, in records: SourceRecordStore, error: String?) throws {
+        guard let provenance else { return }
+        try records.update(provenance.key) { r in
+            r.lastAttempted = provenance.commit.id.hex
+            r.lastAttemptedAt = Date()
+            r.lastError = error
+            if error == nil {
+                r.lastApplied = provenance.commit.id.hex
+                r.lastAppliedSigner = provenance.signer?.description
+                r.lastAppliedAt = Date()
+            }
+        }
     }
 }

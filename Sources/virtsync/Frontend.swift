@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import VirtsyncCore
 import VirtsyncEngine
+import VirtsyncGit
 import VirtsyncLibvirt
 import VirtsyncSpec
 
@@ -50,9 +51,16 @@ enum Frontend {
         desired.hosts[0].uri = uri
     }
 
-    static func planOptions(_ spec: String, _ host: HostOptions, uri: String) -> PlanOptions {
-        PlanOptions(prune: host.prune, source: absolute(spec),
+    static func planOptions(_ source: SourceOptions, _ host: HostOptions, uri: String) -> PlanOptions {
+        PlanOptions(prune: host.prune, source: source.repo == nil ? absolute(source.directory ?? ".") : nil,
                     recorded: ["connect": uri, "allow_mass_delete": String(host.allowMassDelete)])
+    }
+
+    /// The last commit applied from `--repo`/`--path`, from the state directory.
+    static func lastApplied(_ source: SourceOptions, stateDir: String) throws -> String? {
+        guard let repo = source.repo else { return nil }
+        let url = try RemoteURL(repo).description
+        return try SourceRecordStore(stateDirectory: stateDir).record(SourceRecordStore.key(repository: url, path: source.path))?.lastApplied
     }
 
     static func absolute(_ path: String) -> String {

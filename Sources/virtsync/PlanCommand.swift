@@ -2,16 +2,29 @@ import ArgumentParser
 import Foundation
 import VirtsyncCore
 import VirtsyncEngine
+import VirtsyncSpec
 
 extension PlanFormat: ExpressibleByArgument {}
 
-/// `virtsync plan PATH`: what apply would do. Gets only a reader's worth of work: it never
-/// calls a writer.
+/// `virtsync plan`: what apply would do. Gets only a reader's worth of work: it never calls a
+/// writer. With `--base`, a review plan: no host is read at all.
 struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what apply would change on each host. Changes nothing.")
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change on each host. Changes nothing.",
+        discussion: """
+        With --repo and --base REV --head REV, plans the change from the base commit to the head commit \
+        without reading any host, assuming the base is what runs: the plan for a pull request.
+        """)
 
-    @OptionGroup var spec: SpecOptions
+    @OptionGroup var source: SourceOptions
     @OptionGroup var host: HostOptions
+
+    @Option(name: .long, help: "Review plan: the commit assumed to be running (with --repo). No host is read.")
+    var base: String?
+
+    @Option(name: .long, help: "The commit to plan (with --repo; the same as --ref).")
+    var head: String?
 
     @Option(name: .long, help: "Output format: text, markdown or json.")
     var format: PlanFormat = .text
@@ -19,45 +32,118 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also save the plan (JSON) to this file, for `apply --plan`.")
     var out: String?
 
+    @Option(name: .long, help: "Markdown: also write the comment's parts to DIR/plan-part-N.md (split below --comment-limit).")
+    var partsDir: String?
+
+    @Option(name: .long, help: "Markdown: largest part, in bytes (GitHub's comment limit is 65536).")
+    var commentLimit: Int = 65_536
+
     @Flag(name: .long, help: "Exit 0 when there are no changes, 2 when there are, 1 on error.")
     var detailedExitcode = false
 
     @Flag(name: .long, help: "No colour in text output.")
     var noColor = false
 
+    func validate() throws {
+        try source.requireSource()
+        if (base != nil || head != nil) && source.repo == nil { throw ValidationError("--base and --head need --repo") }
+        if head != nil && source.ref != nil && head != source.ref { throw ValidationError("give --head or --ref, not both") }
+        if base != nil && host.connect != nil { throw ValidationError("a review plan (--base) reads no host: --connect does not apply") }
+        if partsDir != nil && format != .markdown { throw ValidationError("--parts-dir needs --format markdown") }
+        if commentLimit < 4_096 { throw ValidationError("--comment-limit must be at least 4096") }
+    }
+
     func run() async throws {
         Frontend.bootstrapLogging(host.logLevel)
-        let reconciler: Reconciler
-        do { reconciler = try Frontend.reconciler(host) } catch {
-            Environment.printError("error: \(error)")
-            throw ExitCode(Exit.error)
-        }
-        // With the URI given, reading libvirt overlaps with loading the spec.
-        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
-        let (loaded, diagnostics) = Frontend.load(spec.path)
-        guard var desired = loaded else {
-            prefetch?.cancel()
-            Environment.printError(diagnostics.description)
-            throw ExitCode(Exit.error)
-        }
-        if !diagnostics.items.isEmpty { Environment.printError(diagnostics.description) }
         do {
-            try Frontend.applyConnect(&desired, host)
-            let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)
-            let plan = await reconciler.plan(desired, observed: observed,
-                                             options: Frontend.planOptions(spec.path, host, uri: reconciler.defaultURI))
-            print(try Frontend.render(plan, format: format, color: !noColor && Environment.isTTY(1)), terminator: "")
-            if let out {
-                try AtomicFile.write(path: out, data: Data(try Frontend.render(plan, format: .json, color: false).utf8))
-            }
-            try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: host.allowMassDelete)
+            let plan = try await (base != nil ? reviewPlan() : livePlan())
+            try output(plan)
             if plan.notes.contains(where: { $0.severity == .error }) { throw ExitCode(Exit.error) }
             if detailedExitcode && !plan.isEmpty { throw ExitCode(Exit.changes) }
         } catch let e as ExitCode {
             throw e
+        } catch let diagnostics as Diagnostics {
+            Environment.printError(diagnostics.description)
+            throw ExitCode(Exit.error)
         } catch {
             Environment.printError("error: \(error)")
             throw ExitCode(Exit.error)
+        }
+    }
+
+    /// Plans against the live hosts.
+    private func livePlan() async throws -> Plan {
+        let reconciler = try Frontend.reconciler(host)
+        // With the URI given, reading libvirt overlaps with loading the spec.
+        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
+        let loaded: LoadedSpec
+        do {
+            let last = try source.repo == nil ? nil : Frontend.lastApplied(source, stateDir: host.resolvedStateDir)
+            loaded = try Frontend.load(source, stateDir: host.resolvedStateDir, ref: head, lastApplied: last)
+        } catch {
+            prefetch?.cancel()
+            throw error
+        }
+        guard var desired = loaded.desired else {
+            prefetch?.cancel()
+            throw loaded.diagnostics
+        }
+        if !loaded.diagnostics.items.isEmpty { Environment.printError(loaded.diagnostics.description) }
+        try Frontend.applyConnect(&desired, host)
+        let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)
+        var plan = await reconciler.plan(desired, observed: observed,
+                                         options: Frontend.planOptions(source, host, uri: reconciler.defaultURI))
+        Frontend.annotate(&plan, loaded.provenance)
+        try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: host.allowMassDelete)
+        return plan
+    }
+
+    /// Plans head against the state base would have produced, reading no host.
+    private func reviewPlan() async throws -> Plan {
+        guard let base else { throw ValidationError("--base is missing") }
+        let source = try Frontend.repositorySource(self.source, stateDir: host.resolvedStateDir)
+        _ = try source.repository.fetch()
+        let baseID = try source.repository.resolve(base)
+        let headRead = try source.read(ref: head ?? self.source.ref, path: self.source.path, verifySince: baseID, fetch: false)
+        let baseRead = try RepositorySource(repository: source.repository, verifier: nil)
+            .read(ref: baseID.hex, path: self.source.path, fetch: false)
+        let url = source.repository.displayURL
+        let baseSpec = Frontend.loaded(baseRead, options: self.source, repository: url)
+        let headSpec = Frontend.loaded(headRead, options: self.source, repository: url)
+        guard let baseDesired = baseSpec.desired else {
+            throw EngineError("the spec at the base commit \(baseID.short) is invalid, so there is nothing to compare with:\n\(baseSpec.diagnostics)")
+        }
+        guard let headDesired = headSpec.desired else { throw headSpec.diagnostics }
+        if !headSpec.diagnostics.items.isEmpty { Environment.printError(headSpec.diagnostics.description) }
+        var assumed = ObservedState.assuming(baseDesired)
+        for h in headDesired.hosts where assumed.hosts[h.name] == nil {
+            assumed.hosts[h.name] = ObservedHost(name: h.name)   // a host new in head: empty
+        }
+        var plan = Planner.plan(desired: headDesired, observed: assumed,
+                                options: PlanOptions(prune: host.prune, source: nil, recorded: ["review": "true"]))
+        plan.basis.baseCommit = baseID.hex
+        Frontend.annotate(&plan, headSpec.provenance)
+        return plan
+    }
+
+    private func output(_ plan: Plan) throws {
+        if format == .markdown {
+            let parts = MarkdownRenderer().renderParts(plan, limit: commentLimit)
+            print(parts.joined(separator: "\n"), terminator: "")
+            if let partsDir {
+                try FileManager.default.createDirectory(atPath: partsDir, withIntermediateDirectories: true)
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: partsDir)) ?? [] where name.hasPrefix("plan-part-") {
+                    try FileManager.default.removeItem(atPath: partsDir + "/" + name)
+                }
+                for (index, part) in parts.enumerated() {
+                    try AtomicFile.write(path: "\(partsDir)/plan-part-\(index + 1).md", data: Data(part.utf8))
+                }
+            }
+        } else {
+            print(try Frontend.render(plan, format: format, color: !noColor && Environment.isTTY(1)), terminator: "")
+        }
+        if let out {
+            try AtomicFile.write(path: out, data: Data(try Frontend.render(plan, format: .json, color: false).utf8))
         }
     }
 }

@@ -2,22 +2,40 @@ import ArgumentParser
 import VirtsyncCore
 import VirtsyncSpec
 
-/// `virtsync validate PATH`: every problem in one run, exit 1 on any error.
+/// `virtsync validate PATH` or `virtsync validate --repo URL`: every problem in one run, exit 1
+/// on any error. With `--allowed-signers`, the commit's signature is verified too.
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check a spec: syntax, fields, references, capacity. Changes nothing.")
 
-    @OptionGroup var spec: SpecOptions
+    @OptionGroup var source: SourceOptions
+
+    @Option(name: .long, help: "State directory, where the cache of --repo is kept (default /var/lib/virtsync, or VIRTSYNC_STATE_DIR).")
+    var stateDir: String?
+
+    func validate() throws {
+        try source.requireSource()
+    }
 
     func run() throws {
-        let (desired, diagnostics) = Frontend.load(spec.path)
+        let loaded: LoadedSpec
+        do {
+            loaded = try Frontend.load(source, stateDir: stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync")
+        } catch {
+            Environment.printError("error: \(error)")
+            throw ExitCode(Exit.error)
+        }
+        let diagnostics = loaded.diagnostics
+        let where_ = loaded.provenance.map { "\(source.label) at \($0.commit.id.short)" } ?? source.label
         if !diagnostics.items.isEmpty { Environment.printError(diagnostics.description) }
-        guard let desired, !diagnostics.hasErrors else {
-            Environment.printError("\(diagnostics.errors.count) error\(diagnostics.errors.count == 1 ? "" : "s") in \(spec.path)")
+        guard let desired = loaded.desired, !diagnostics.hasErrors else {
+            Environment.printError("\(diagnostics.errors.count) error\(diagnostics.errors.count == 1 ? "" : "s") in \(where_)")
             throw ExitCode(Exit.error)
         }
         let counts = desired.hosts.reduce(into: (0, 0, 0, 0)) { c, h in
             c.0 += h.domains.count; c.1 += h.networks.count; c.2 += h.pools.count; c.3 += h.volumes.count
         }
-        print("\(spec.path): valid (\(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s"), \(counts.0) VMs, \(counts.1) networks, \(counts.2) pools, \(counts.3) volumes; digest \(desired.specDigest.prefix(12)))")
+        var line = "\(where_): valid (\(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s"), \(counts.0) VMs, \(counts.1) networks, \(counts.2) pools, \(counts.3) volumes; digest \(desired.specDigest.prefix(12)))"
+        if let signer = loaded.provenance?.signer { line += "; signed by \(signer)" }
+        print(line)
     }
 }

@@ -41,12 +41,6 @@ struct Virtsync: AsyncParsableCommand {
     )
 }
 
-/// Options shared by every command that reads a spec.
-struct SpecOptions: ParsableArguments {
-    @Argument(help: "The spec directory (or a single .yaml file).")
-    var path: String
-}
-
 /// Options for commands that talk to libvirt.
 struct HostOptions: ParsableArguments {
     @Option(name: .long, help: "libvirt URI of the host of a single-host spec (default: qemu:///system).")

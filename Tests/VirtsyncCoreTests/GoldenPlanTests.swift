@@ -46,7 +46,7 @@ struct GoldenPlanTests {
         #expect(reordered == planCase.observed)
         let decoded = try JSONDecoder().decode(ObservedState.self, from: JSONEncoder().encode(planCase.observed))
         for other in [reordered, decoded] {
-            let again = Planner.plan(desired: planCase.desired, observed: other, options: planCase.options)
+            let again = planCase.plan(observed: other)
             #expect(again.basis.observedFingerprint == first.basis.observedFingerprint)
             #expect(again == first)
         }

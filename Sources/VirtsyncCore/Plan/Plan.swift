@@ -119,7 +119,16 @@ public struct PlanNote: Hashable, Codable, Sendable {
 /// What a plan was computed from; applying a saved plan refuses when either moved.
 public struct PlanBasis: Hashable, Codable, Sendable {
     public var specDigest: String
+    /// The git commit the spec was read from (the head of a review plan), when it came from git.
     public var commit: String?
+    /// Review plans (`plan --base --head`): the commit assumed to be running. Such a plan was
+    /// computed without reading any host and can never be applied.
+    public var baseCommit: String?
+    /// Who signed `commit`, when signatures were verified (e.g. `alice@example.com`, with the
+    /// key's fingerprint).
+    public var signer: String?
+    /// The repository (URL with any credentials removed) and the spec directory inside it.
+    public var repository: String?
     /// Digest of the observed state (canonical JSON of the model), per host.
     public var observedFingerprint: String
     /// Where the spec was read from (a directory), so `apply --plan` can re-check it.
@@ -127,9 +136,13 @@ public struct PlanBasis: Hashable, Codable, Sendable {
     /// Options that shaped the plan (`prune`, `allowMassDelete`, connect URI).
     public var options: [String: String]
 
-    public init(specDigest: String, commit: String? = nil, observedFingerprint: String, source: String? = nil, options: [String: String] = [:]) {
+    public init(specDigest: String, commit: String? = nil, observedFingerprint: String, source: String? = nil, options: [String: String] = [:],
+                baseCommit: String? = nil, signer: String? = nil, repository: String? = nil) {
         self.specDigest = specDigest
         self.commit = commit
+        self.baseCommit = baseCommit
+        self.signer = signer
+        self.repository = repository
         self.observedFingerprint = observedFingerprint
         self.source = source
         self.options = options

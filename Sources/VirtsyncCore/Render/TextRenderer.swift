@@ -6,7 +6,7 @@ public struct TextRenderer: Sendable {
     public init(color: Bool = false) { self.color = color }
 
     public func render(_ plan: Plan) -> String {
-        var out = "virtsync plan (spec \(plan.basis.specDigest.prefix(12))\(plan.basis.commit.map { ", commit \(DisplayText.line(String($0.prefix(12))))" } ?? ""))\n"
+        var out = header(plan.basis)
         if plan.steps.isEmpty {
             out += "\nNo changes. The hosts match the spec.\n"
         } else {
@@ -29,6 +29,24 @@ public struct TextRenderer: Sendable {
             }
         }
         out += "\n" + PlanSummary(plan).line + "\n"
+        return out
+    }
+
+    /// `virtsync plan (spec …, commit …)`; a review plan names base → head and says how it was
+    /// computed; the signer when signatures were verified.
+    private func header(_ basis: PlanBasis) -> String {
+        func short(_ id: String) -> String { DisplayText.line(String(id.prefix(12))) }
+        var facts = ["spec \(DisplayText.line(String(basis.specDigest.prefix(12))))"]
+        if let base = basis.baseCommit {
+            facts.append("base \(short(base)) → head \(basis.commit.map(short) ?? "(no commit)")")
+        } else if let commit = basis.commit {
+            facts.append("commit \(short(commit))")
+        }
+        if let signer = basis.signer { facts.append("signed by \(DisplayText.line(signer))") }
+        var out = "virtsync plan (\(facts.joined(separator: ", ")))\n"
+        if let base = basis.baseCommit {
+            out += "Review plan: computed without reading any host, assuming base \(short(base)) is exactly what runs.\n"
+        }
         return out
     }
 

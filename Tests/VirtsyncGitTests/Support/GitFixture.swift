@@ -1,0 +1,194 @@
+import Foundation
+
+/// A real git "remote" in a fresh temporary directory, driven with the git CLI.
+///
+/// Layout: `remote.git` is a bare repository (what the code under test clones and fetches from,
+/// via `url` or `fileURL`); `work/` is a working clone whose `origin` is that bare repository.
+/// Edits happen in `work/`, and `commit`, `tag`, `branch`, `amend` push to the remote by default,
+/// so the remote always shows what a forge would. A history rewrite is a force-push.
+///
+/// Git never reads the machine's configuration: `HOME` is a private folder, `GIT_CONFIG_NOSYSTEM=1`,
+/// and author, committer and dates are fixed. The date advances one minute per commit or annotated
+/// tag, so the same sequence of unsigned commits gives the same ids on every run. Everything is
+/// removed when the fixture is released. Not for concurrent use from several tasks.
+final class GitFixture {
+    /// Author and committer name of every commit.
+    static let authorName = "Virtsync Test"
+    /// Author and committer email of every commit; the principal in allowed-signers files.
+    static let authorEmail = "test@virtsync.invalid"
+    /// Unix time of the first commit (2024-01-01T00:00:00Z).
+    static let epoch = 1_704_067_200
+
+    /// The temporary directory holding everything.
+    let directory: ScratchDirectory
+    /// Absolute path of the bare remote repository.
+    let remotePath: String
+    /// Absolute path of the working clone that edits and pushes.
+    let workPath: String
+    private var clock = 0
+
+    /// Creates an empty bare remote (default branch `main`) and an empty working clone of it.
+    init() throws {
+        directory = try ScratchDirectory(prefix: "git")
+        remotePath = directory.path("remote.git")
+        workPath = directory.path("work")
+        let home = try directory.makeDirectory("home")
+        let config = """
+            [init]
+            \tdefaultBranch = main
+            [user]
+            \tname = \(Self.authorName)
+            \temail = \(Self.authorEmail)
+            [advice]
+            \tdetachedHead = false
+            """
+        try Data((config + "\n").utf8).write(to: URL(fileURLWithPath: home + "/.gitconfig"))
+        try git(["init", "-q", "--bare", remotePath], in: directory.path)
+        try git(["init", "-q", workPath], in: directory.path)
+        try git("remote", "add", "origin", remotePath)
+    }
+
+    /// The remote as a plain absolute path.
+    var url: String { remotePath }
+
+    /// The remote as a `file://` URL.
+    var fileURL: String { "file://" + remotePath }
+
+    /// The environment every git command of the fixture runs with (pass it on to your own git runs).
+    var environment: [String: String] {
+        let date = "\(Self.epoch + clock * 60) +0000"
+        return [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": directory.path("home"),
+            "XDG_CONFIG_HOME": directory.path("home/.config"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
+            "GIT_AUTHOR_NAME": Self.authorName, "GIT_AUTHOR_EMAIL": Self.authorEmail,
+            "GIT_COMMITTER_NAME": Self.authorName, "GIT_COMMITTER_EMAIL": Self.authorEmail,
+            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+        ]
+    }
+
+    /// A path inside the fixture's directory for the test's own use (parents created, leaf not).
+    func scratchPath(_ name: String) throws -> String {
+        try directory.makeDirectory("scratch")
+        return directory.path("scratch/\(name)")
+    }
+
+    // MARK: Running git
+
+    /// Runs git in the working clone; returns stdout without its trailing newline; throws with stderr.
+    @discardableResult
+    func git(_ arguments: String...) throws -> String {
+        try git(arguments)
+    }
+
+    /// Runs git in `directory` (default: the working clone) with extra environment variables;
+    /// returns stdout without its trailing newline and throws `FixtureError` if git fails.
+    @discardableResult
+    func git(_ arguments: [String], in directory: String? = nil,
+             environment extra: [String: String] = [:]) throws -> String {
+        let result = try gitResult(arguments, in: directory, environment: extra)
+        guard result.succeeded else {
+            throw FixtureError(command: ["git"] + arguments, status: result.status,
+                               stderr: result.stderr, stdout: result.stdout)
+        }
+        return result.stdout.hasSuffix("\n") ? String(result.stdout.dropLast()) : result.stdout
+    }
+
+    /// Runs git like `git(_:in:environment:)` but returns the result instead of throwing on failure.
+    func gitResult(_ arguments: [String], in directory: String? = nil,
+                   environment extra: [String: String] = [:]) throws -> CommandResult {
+        try Command.run("git", arguments, in: directory ?? workPath,
+                        environment: environment.merging(extra) { $1 })
+    }
+
+    // MARK: History
+
+    /// Stages everything in the working clone, commits (signed when `key` is given) and, unless
+    /// `push` is false, pushes the current branch. Returns the full commit id.
+    @discardableResult
+    func commit(_ message: String, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
+        try git("add", "-A")
+        clock += 1
+        try git(signing(key) + ["commit", "-q", "--allow-empty", "-m", message] + (key == nil ? [] : ["-S"]))
+        if push { try self.push() }
+        return try git("rev-parse", "HEAD")
+    }
+
+    /// Rewrites the last commit with the current working tree (and `message`, if given), then
+    /// force-pushes the current branch unless `push` is false. Returns the new commit id.
+    @discardableResult
+    func amend(_ message: String? = nil, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
+        try git("add", "-A")
+        clock += 1
+        let text = message.map { ["-m", $0] } ?? ["--no-edit"]
+        try git(signing(key) + ["commit", "-q", "--amend", "--allow-empty"] + text + (key == nil ? [] : ["-S"]))
+        if push { try self.push(force: true) }
+        return try git("rev-parse", "HEAD")
+    }
+
+    /// Moves the current branch to `revision` (discarding later commits) and force-pushes it.
+    func resetHard(to revision: String, push: Bool = true) throws {
+        try git("reset", "-q", "--hard", revision)
+        if push { try self.push(force: true) }
+    }
+
+    /// Pushes the current branch (`branch`, if given) to the remote, optionally with `--force`.
+    func push(_ branch: String? = nil, force: Bool = false) throws {
+        let name = try branch ?? currentBranch()
+        try git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/heads/\(name):refs/heads/\(name)"])
+    }
+
+    /// Creates branch `name` at `revision` (not switching to it) and pushes it unless `push` is false.
+    func branch(_ name: String, at revision: String = "HEAD", push: Bool = true) throws {
+        try git("branch", name, revision)
+        if push { try self.push(name) }
+    }
+
+    /// Switches the working clone to the existing local branch `name`.
+    func checkout(_ name: String) throws {
+        try git("checkout", "-q", name)
+    }
+
+    /// Deletes branch `name` on the remote (and locally, unless it is checked out).
+    func deleteBranch(_ name: String) throws {
+        try git("push", "-q", "origin", "--delete", "refs/heads/\(name)")
+        if try currentBranch() != name { try git("branch", "-q", "-D", name) }
+    }
+
+    /// Tags `revision`: lightweight without `message` and `key`, annotated with a message, signed
+    /// with a key. `force` moves an existing tag. Pushes unless `push` is false. Returns the id
+    /// the tag ref points to (the tag object for annotated tags, the commit for lightweight ones).
+    @discardableResult
+    func tag(_ name: String, at revision: String = "HEAD", message: String? = nil, signedBy key: SSHKey? = nil,
+             force: Bool = false, push: Bool = true) throws -> String {
+        var arguments = signing(key) + ["tag"] + (force ? ["-f"] : [])
+        if key != nil {
+            arguments += ["-s", "-m", message ?? name]
+        } else if let message {
+            arguments += ["-a", "-m", message]
+        }
+        if key != nil || message != nil { clock += 1 }
+        try git(arguments + [name, revision])
+        if push { try git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/tags/\(name)"]) }
+        return try git("rev-parse", "refs/tags/\(name)")
+    }
+
+    /// The commit id of `branch` in the remote repository.
+    func head(of branch: String = "main") throws -> String {
+        try git(["rev-parse", "--verify", "refs/heads/\(branch)^{commit}"], in: remotePath)
+    }
+
+    /// The branch checked out in the working clone.
+    func currentBranch() throws -> String {
+        try git("symbolic-ref", "--short", "HEAD")
+    }
+
+    /// `-c` options that make git sign with `key` in SSH format (none when `key` is nil).
+    func signing(_ key: SSHKey?) -> [String] {
+        guard let key else { return [] }
+        return ["-c", "gpg.format=ssh", "-c", "user.signingkey=\(key.privateKeyPath)"]
+    }
+}
