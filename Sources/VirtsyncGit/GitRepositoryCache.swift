@@ -168,8 +168,15 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
         defer { git_reference_free(reference) }
         var object: OpaquePointer?
         let peel = git_reference_peel(&object, reference, GIT_OBJECT_COMMIT)
-        if peel == GIT_ENOTFOUND.rawValue { return nil }
-        try check(peel, "cannot resolve \(name) to a commit")
+        if peel == GIT_EPEEL.rawValue || peel == GIT_EINVALIDSPEC.rawValue {
+            throw GitError(.other, "\(name) does not point to a commit")
+        }
+        if peel != 0 {
+            // The ref exists but what it points to cannot be read: the fetch wrote it only
+            // after receiving the objects, so the cache is damaged.
+            let underlying = GitError.last(peel, "")
+            throw GitError(.cache, "the cache is damaged: \(name) points to an object that cannot be read\(underlying.message)")
+        }
         defer { git_object_free(object) }
         return git_object_id(object).pointee.commitID
     }

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import VirtsyncSpec
+@testable import VirtsyncGit
+
+@Suite("SSH commit signatures, verified with ssh-keygen against an allowed-signers file")
+struct SignatureTests {
+    @Test("signed, unsigned, untrusted and tampered commits")
+    func verdicts() throws {
+        let fixture = try GitFixture()
+        let trusted = try fixture.makeKey("trusted"), stranger = try fixture.makeKey("stranger")
+        let allowed = try fixture.writeAllowedSigners([trusted])
+        let verifier = try SSHSignatureVerifier(allowedSigners: allowed)
+        try fixture.write("vm.yaml", vmYAML)
+        let signed = try fixture.commit("signed", signedBy: trusted)
+        try fixture.write("vm.yaml", vmYAML + "# 2\n")
+        let unsigned = try fixture.commit("unsigned")
+        try fixture.write("vm.yaml", vmYAML + "# 3\n")
+        let untrusted = try fixture.commit("untrusted", signedBy: stranger)
+        // A signed commit whose message was changed afterwards, keeping the signature.
+        let raw = try fixture.git("cat-file", "commit", signed)
+        let forged = raw.replacingOccurrences(of: "\nsigned", with: "\nforged")
+        let forgedPath = try fixture.scratchPath("forged-commit")
+        try forged.appending("\n").write(toFile: forgedPath, atomically: true, encoding: .utf8)
+        let tampered = try fixture.git("hash-object", "-w", "-t", "commit", forgedPath)
+        _ = try fixture.git("push", "-q", "origin", "\(tampered):refs/heads/tampered")
+
+        let cache = try makeCache(fixture)
+        _ = try cache.fetch()
+        func verify(_ id: String) throws -> Signer {
+            let commit = CommitID(id)!
+            return try verifier.verify(try cache.signature(of: commit), of: try cache.info(commit))
+        }
+        let signer = try verify(signed)
+        #expect(signer.principal == GitFixture.authorEmail && signer.key.hasPrefix("ED25519 key SHA256:"))
+        #expect { try verify(unsigned) } throws: { "\($0)".contains("is not signed") && "\($0)".contains(String(unsigned.prefix(12))) }
+        #expect { try verify(untrusted) } throws: { "\($0)".contains("not trusted") }
+        #expect { try verify(tampered) } throws: { "\($0)".contains("bad signature") }
+        #expect(try cache.signature(of: CommitID(unsigned)!) == nil)
+    }
+
+    @Test("a key outside its validity window does not verify; a missing trust file is an error, not 'no verification'")
+    func validity() throws {
+        let fixture = try GitFixture()
+        let key = try fixture.makeKey("expired")
+        // Commits of the fixture are dated from 2024-01-01; this key expired in 2020.
+        let allowed = try fixture.writeTrustFile("allowed", lines: ["\(GitFixture.authorEmail) namespaces=\"git\",valid-before=\"20200101\" \(key.keyText)"])
+        try fixture.write("vm.yaml", vmYAML)
+        let head = try fixture.commit("late", signedBy: key)
+        let cache = try makeCache(fixture)
+        _ = try cache.fetch()
+        let verifier = try SSHSignatureVerifier(allowedSigners: allowed)
+        #expect(throws: GitError.self) {
+            try verifier.verify(try cache.signature(of: CommitID(head)!), of: try cache.info(CommitID(head)!))
+        }
+        #expect(throws: GitError.self) { try SSHSignatureVerifier(allowedSigners: try fixture.scratchPath("nope")) }
+    }
+
+    @Test("the whole range since the last applied commit is verified through the source")
+    func range() throws {
+        let fixture = try GitFixture()
+        let key = try fixture.makeKey("ops")
+        let allowed = try fixture.writeAllowedSigners([key])
+        try fixture.write("vm.yaml", vmYAML)
+        let applied = try fixture.commit("applied", signedBy: key)
+        try fixture.write("vm.yaml", vmYAML + "# b\n")
+        _ = try fixture.commit("b", signedBy: key)
+        try fixture.write("vm.yaml", vmYAML + "# c\n")
+        let sneaky = try fixture.commit("c, unsigned")
+        try fixture.write("vm.yaml", vmYAML + "# d\n")
+        _ = try fixture.commit("d", signedBy: key)
+        let source = RepositorySource(repository: try makeCache(fixture), verifier: try SSHSignatureVerifier(allowedSigners: allowed))
+        #expect {
+            try source.read(ref: nil, path: ".", lastApplied: CommitID(applied))
+        } throws: { "\($0)".contains(String(sneaky.prefix(12))) && "\($0)".contains("not signed") }
+        // Without a last applied commit only the head is checked, and it is signed.
+        #expect(try source.read(ref: nil, path: ".").signer?.principal == GitFixture.authorEmail)
+    }
+}
