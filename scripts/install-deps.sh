@@ -9,6 +9,9 @@
 #                 qemu-utils (qemu-img, for qcow2 volumes)
 #   networks:     iptables dnsmasq-base iproute2         (NAT/isolated libvirt networks)
 #   tests:        genisoimage (isoinfo) xorriso          (read back the cloud-init seed ISO)
+#   git:          git (test repositories), openssh-client (ssh-keygen verifies commit
+#                 signatures; ssh), openssh-server (sshd, started by the tests on loopback only;
+#                 the package's own service is kept from starting), jq (the CI examples' script)
 #   scripts:      python3 (the subreaper of scripts/libvirtd-up.sh)
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
@@ -23,6 +26,7 @@ readonly PACKAGES=(
     qemu-system-x86 qemu-utils
     iptables dnsmasq-base iproute2
     genisoimage xorriso
+    git openssh-client openssh-server jq
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -46,6 +50,14 @@ if ((${#missing[@]} > 0)); then
     export DEBIAN_FRONTEND=noninteractive
     apt=(apt-get -q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
     "${apt[@]}" update
+    # No service starts from a package's install scripts (openssh-server would start sshd on
+    # port 22 of every interface): tests start what they need, on loopback.
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     "${apt[@]}" install "${missing[@]}"
 else
     say "all packages installed"
