@@ -57,8 +57,13 @@ public struct GitCredentials: Sendable {
     public var username: String?
     /// HTTPS: a token or password.
     public var secret: Secret?
+    /// HTTPS: a file of trusted certificate authorities (PEM) instead of the system's, for a
+    /// server with a private CA. Process-wide in libgit2: set once per process.
+    public var caFile: String?
 
-    public init(sshKey: String? = nil, sshAgent: Bool = true, knownHosts: String? = nil, username: String? = nil, secret: Secret? = nil) {
+    public init(sshKey: String? = nil, sshAgent: Bool = true, knownHosts: String? = nil, username: String? = nil, secret: Secret? = nil,
+                caFile: String? = nil) {
+        self.caFile = caFile
         self.sshKey = sshKey
         self.sshAgent = sshAgent
         self.knownHosts = knownHosts

@@ -94,7 +94,7 @@ final class FetchContext: @unchecked Sendable {
             return GIT_ECERTIFICATE.rawValue
         case GIT_CERT_X509:
             if valid != 0 { return 0 }
-            refusal = GitError(.hostVerification, "the TLS certificate of \(host) could not be verified against the system's trusted authorities: refused")
+            refusal = GitError(.hostVerification, "the TLS certificate of \(host) could not be verified (not issued by a trusted authority, or not for this name): refused\(credentials.caFile == nil ? "; for a private authority give --ca-file" : "")")
             return GIT_ECERTIFICATE.rawValue
         default:
             if valid != 0 { return 0 }

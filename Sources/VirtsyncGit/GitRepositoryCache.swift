@@ -24,6 +24,7 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
     public init(remote: RemoteURL, cacheDirectory: String, credentials: GitCredentials = GitCredentials(),
                 fetchTimeout: Duration = .seconds(60)) {
         Libgit2.ensureInitialised()
+        if let caFile = credentials.caFile { Libgit2.trust(caFile: caFile) }
         self.remote = remote
         self.path = Self.cachePath(for: remote, in: cacheDirectory)
         self.credentials = credentials

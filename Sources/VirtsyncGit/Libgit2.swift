@@ -11,6 +11,11 @@ enum Libgit2 {
     static func ensureInitialised() {
         _ = initialised
     }
+
+    /// Trusts the certificate authorities of `caFile` (PEM) for HTTPS, instead of the system's.
+    static func trust(caFile: String) {
+        _ = virtsync_git_set_ssl_cert_file(caFile)
+    }
 }
 
 extension GitError {

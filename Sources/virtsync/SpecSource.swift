@@ -37,6 +37,9 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "Environment variable holding the HTTPS token or password.")
     var tokenEnv: String?
 
+    @Option(name: .long, help: "PEM file of the certificate authorities an https:// remote is checked against (default: the system's).")
+    var caFile: String?
+
     @Option(name: .long, help: "Seconds a fetch may take before it is abandoned.")
     var fetchTimeout: Int = 60
 
@@ -53,6 +56,9 @@ struct SourceOptions: ParsableArguments {
             }
         }
         if tokenFile != nil && tokenEnv != nil { throw ValidationError("give --token-file or --token-env, not both") }
+        for (flag, file) in [("--ca-file", caFile), ("--ssh-key", sshKey), ("--known-hosts", knownHosts)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("\(flag): cannot read \(file)") }
+        }
         if fetchTimeout < 1 { throw ValidationError("--fetch-timeout must be at least 1 second") }
     }
 
@@ -83,7 +89,8 @@ extension Frontend {
     static func repositorySource(_ options: SourceOptions, stateDir: String, verify: Bool = true) throws -> RepositorySource {
         guard let repo = options.repo else { throw ValidationError("--repo is missing") }
         let remote = try RemoteURL(repo)
-        var credentials = GitCredentials(sshKey: options.sshKey, knownHosts: options.knownHosts, username: options.httpsUser)
+        var credentials = GitCredentials(sshKey: options.sshKey, knownHosts: options.knownHosts, username: options.httpsUser,
+                                         caFile: options.caFile)
         if let file = options.tokenFile { credentials.secret = try Secret.fromFile(file) }
         if let name = options.tokenEnv { credentials.secret = try Secret.fromEnvironment(name) }
         let cache = GitRepositoryCache(remote: remote, cacheDirectory: stateDir + "/git", credentials: credentials,
