@@ -33,10 +33,10 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
 
     /// `<dir>/<last path component>-<12 hex digits of the URL's SHA-256>.git`.
     public static func cachePath(for remote: RemoteURL, in directory: String) -> String {
-        let base = (remote.url as NSString).lastPathComponent
+        let base = (remote.identity as NSString).lastPathComponent
         let cleaned = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
         let name = cleaned.hasSuffix("_git") ? String(cleaned.dropLast(4)) : cleaned
-        return directory + "/" + (name.isEmpty ? "repo" : name) + "-" + String(SHA256.hex(Array(remote.url.utf8)).prefix(12)) + ".git"
+        return directory + "/" + (name.isEmpty ? "repo" : name) + "-" + String(SHA256.hex(Array(remote.identity.utf8)).prefix(12)) + ".git"
     }
 
     public var displayURL: String { remote.description }
@@ -127,7 +127,7 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
         try locked { repo in
             guard let ref else {
                 guard let id = try peeledCommit(repo, reference: "refs/remotes/origin/HEAD") else {
-                    throw GitError(.notFound, "\(remote) has no default branch (an empty repository?); give --ref")
+                    throw GitError(.notFound, "\(remote) has no default branch (its HEAD names no existing branch, or it is empty); give --ref")
                 }
                 return id
             }
@@ -157,7 +157,10 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
                     }
                 }
             }
-            throw GitError(.notFound, "'\(ref)' is not a branch, tag or commit of \(remote) (deleted on the remote?)")
+            let hint = ref.contains(where: { "~^@{:".contains($0) })
+                ? "revision expressions are not accepted: give a branch, a tag or a commit id"
+                : "no such branch or tag on the remote (deleted?), and not a commit id in it"
+            throw GitError(.notFound, "'\(ref)' is not a branch, tag or commit of \(remote): \(hint)")
         }
     }
 

@@ -67,6 +67,24 @@ public struct RemoteURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL as plans and logs show it: never with credentials.
     public var description: String { url }
 
+    /// The same repository however it was named: local paths and `file://` URLs become
+    /// `file://` + the real path (symbolic links resolved), so `/srv/specs`, `file:///srv/specs`
+    /// and `/srv/specs/` share one cache and one record of what was applied.
+    public var identity: String {
+        switch transport {
+        case .local, .file:
+            var path = transport == .file ? String(url.dropFirst("file://".count)) : url
+            path = (path as NSString).standardizingPath
+            if let resolved = realpath(path, nil) {
+                path = String(cString: resolved)
+                free(resolved)
+            }
+            return "file://" + path
+        case .ssh, .https:
+            return url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+    }
+
     /// The name a known_hosts file uses for this host: `host`, or `[host]:port` off port 22.
     public var knownHostsName: String? {
         guard let host else { return nil }

@@ -59,7 +59,7 @@ enum Frontend {
     /// The last commit applied from `--repo`/`--path`, from the state directory.
     static func lastApplied(_ source: SourceOptions, stateDir: String) throws -> String? {
         guard let repo = source.repo else { return nil }
-        let url = try RemoteURL(repo).description
+        let url = try RemoteURL(repo).identity
         return try SourceRecordStore(stateDirectory: stateDir).record(SourceRecordStore.key(repository: url, path: source.path))?.lastApplied
     }
 

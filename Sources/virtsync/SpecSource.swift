@@ -73,8 +73,10 @@ struct Provenance {
     var commit: CommitInfo
     var signer: Signer?
     var historyRewrite: String?
+    /// The repository however it was named (`RemoteURL.identity`).
+    var identity: String
     /// The key of the source's record in the state directory.
-    var key: String { SourceRecordStore.key(repository: repository, path: path) }
+    var key: String { SourceRecordStore.key(repository: identity, path: path) }
 }
 
 /// A spec loaded from either kind of source.
@@ -114,8 +116,9 @@ extension Frontend {
     /// Validates the files of one commit and names their files relative to the repository root.
     static func loaded(_ read: CommitSpec, options: SourceOptions, repository: String) -> LoadedSpec {
         var all = prefixed(read.readDiagnostics, path: options.path)
+        let identity = (try? RemoteURL(options.repo ?? repository).identity) ?? repository
         let provenance = Provenance(repository: repository, path: options.path, commit: read.commit,
-                                    signer: read.signer, historyRewrite: read.historyRewrite)
+                                    signer: read.signer, historyRewrite: read.historyRewrite, identity: identity)
         if all.hasErrors { return LoadedSpec(desired: nil, diagnostics: all, provenance: provenance) }
         let result = SpecLoader.load(files: read.files, commit: read.commit.id.hex)
         all.items += prefixed(result.diagnostics, path: options.path).items

@@ -19,7 +19,9 @@ struct Validate: ParsableCommand {
     func run() throws {
         let loaded: LoadedSpec
         do {
-            loaded = try Frontend.load(source, stateDir: stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync")
+            let state = stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync"
+            // Signatures are checked as apply would: every commit since the last applied one.
+            loaded = try Frontend.load(source, stateDir: state, lastApplied: try Frontend.lastApplied(source, stateDir: state))
         } catch {
             Environment.printError("error: \(error)")
             throw ExitCode(Exit.error)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VirtsyncSpec
 @testable import VirtsyncGit
@@ -48,6 +49,21 @@ struct RemoteURLTests {
         #expect(a != b && a.hasPrefix("/var/lib/virtsync/git/specs-") && a.hasSuffix(".git"))
         let odd = GitRepositoryCache.cachePath(for: try RemoteURL("file:///tmp/../we ird;name"), in: "/c")
         #expect(!odd.dropFirst(3).contains("/") && !odd.contains(" ") && !odd.contains(";"))
+    }
+
+    @Test("one repository named several ways has one identity (one cache, one applied record)")
+    func identity() throws {
+        let dir = NSTemporaryDirectory() + "virtsync-identity-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir + "/repo.git", withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: dir + "/link")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/repo.git")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let names = [dir + "/repo.git", dir + "/repo.git/", "file://" + dir + "/repo.git", dir + "/link", dir + "/./repo.git"]
+        let identities = try Set(names.map { try RemoteURL($0).identity })
+        #expect(identities.count == 1, "\(identities)")
+        let caches = try Set(names.map { GitRepositoryCache.cachePath(for: try RemoteURL($0), in: "/c") })
+        #expect(caches.count == 1)
+        #expect(try RemoteURL("ssh://h/r.git/").identity == RemoteURL("ssh://h/r.git").identity)
     }
 
     @Test("secrets are redacted when printed")

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// `plan --base A --head B`: the plan for a pull request, read from git only.
+@Suite("CLI: review plans", .enabled(if: VirtsyncBinary.isBuilt, "virtsync is not built"))
+struct ReviewPlanCLITests {
+    @Test("a Markdown review plan shows the base and head commits, the no-host note and the steps")
+    func markdownReview() throws {
+        let repo = try CLIRepository()
+        let vm = "\(repo.tag)-vm", net = "\(repo.tag)-net"
+        let base = try repo.commit("base", ["vms/vm.yaml": TinySpec.vm(vm)])
+        let head = try repo.commit("head", [
+            "vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB"),
+            "networks.yaml": TinySpec.network(net),
+        ])
+
+        let review = try repo.reviewPlan(base: base, head: head, ["--format", "markdown", "--detailed-exitcode"])
+        #expect(review.status == 2, "changes with --detailed-exitcode: \(review.transcript)")
+        let text = review.stdout
+        #expect(text.contains("Base `\(CLIRepository.short(base))` → head `\(CLIRepository.short(head))`"), "\(review.transcript)")
+        #expect(text.contains("> [!NOTE]") && text.contains("computed without reading any host"), "\(review.transcript)")
+        #expect(text.contains("update domain \(vm)") && text.contains("memory: 32MiB -> 48MiB"), "\(review.transcript)")
+        #expect(text.contains("create network \(net)"), "\(review.transcript)")
+
+        // Base and head given as branch and tag names work too, and an identical pair plans nothing.
+        try repo.git.tag("v1", at: base)
+        let named = try repo.reviewPlan(base: "v1", head: "main")
+        #expect(named.status == 0 && named.stdout.contains("update domain \(vm)"), "\(named.transcript)")
+        let same = try repo.reviewPlan(base: head, head: head, ["--detailed-exitcode"])
+        #expect(same.status == 0, "nothing to do: \(same.transcript)")
+    }
+
+    @Test("a review plan reads no host: it works for a spec whose Host cannot be reached")
+    func noHostRead() throws {
+        let repo = try CLIRepository()
+        let host = """
+            apiVersion: virtsync/v1
+            kind: Host
+            name: far
+            uri: qemu+ssh://root@unreachable.invalid/system
+
+            """
+        let vm = "\(repo.tag)-vm"
+        let base = try repo.commit("base", ["hosts.yaml": host, "vms/vm.yaml": TinySpec.vm(vm)])
+        let head = try repo.commit("head", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
+        let review = try repo.reviewPlan(base: base, head: head)
+        #expect(review.status == 0, "\(review.transcript)")
+        #expect(review.stdout.contains("host far") && review.stdout.contains("update domain \(vm)"), "\(review.transcript)")
+        #expect(!review.stdout.contains("Notes:") && review.stderr.isEmpty, "no connection was tried: \(review.transcript)")
+    }
+
+    @Test("a huge review plan is split into plan-part-N.md files of at most --comment-limit bytes")
+    func parts() throws {
+        let repo = try CLIRepository()
+        let base = try repo.commit("base", ["networks.yaml": TinySpec.network("\(repo.tag)-net")])
+        let names = (0..<120).map { "\(repo.tag)-vm\($0)" }
+        var files: [String: String] = [:]
+        for name in names { files["vms/\(name).yaml"] = TinySpec.vm(name) }
+        let head = try repo.commit("120 VMs", files)
+        let partsDir = try repo.git.scratchPath("parts")
+
+        let review = try repo.reviewPlan(base: base, head: head,
+                                         ["--format", "markdown", "--comment-limit", "4096", "--parts-dir", partsDir])
+        #expect(review.status == 0, "\(review.transcript)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: partsDir).sorted()
+        let count = written.count
+        #expect(count >= 3, "several parts: \(written)")
+        #expect(Set(written) == Set((1...max(count, 1)).map { "plan-part-\($0).md" }), "\(written)")
+        var all = ""
+        for index in 1...max(count, 1) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(partsDir)/plan-part-\(index).md"))
+            #expect(data.count <= 4096, "part \(index) has \(data.count) bytes")
+            let part = String(decoding: data, as: UTF8.self)
+            #expect(part.contains("part=\(index)/\(count)"), "part \(index) says which part it is")
+            all += part
+        }
+        let missing = names.filter { !all.contains("create domain \($0) ") }
+        #expect(missing.isEmpty, "every VM is in some part; missing: \(missing)")
+        #expect(review.stdout.utf8.count >= all.utf8.count, "stdout holds the parts too")
+    }
+
+    @Test("apply --plan of a review plan is refused, and nothing is recorded")
+    func applyReviewPlanRefused() throws {
+        let repo = try CLIRepository()
+        let vm = "\(repo.tag)-vm"
+        let base = try repo.commit("base", ["vms/vm.yaml": TinySpec.vm(vm)])
+        let head = try repo.commit("head", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
+        let planFile = try repo.git.scratchPath("review.json")
+        let review = try repo.reviewPlan(base: base, head: head, ["--out", planFile])
+        #expect(review.status == 0, "\(review.transcript)")
+
+        let apply = try repo.apply(["--plan", planFile])
+        #expect(apply.status == 1, "\(apply.transcript)")
+        #expect(apply.stderr.contains("is a review plan (--base)") && apply.stderr.contains("cannot be applied"), "\(apply.transcript)")
+        #expect(!apply.stdout.contains("Apply:"), "\(apply.transcript)")
+        #expect(try repo.record() == nil)
+    }
+}
