@@ -36,7 +36,7 @@ struct TreeReader {
             var entry: OpaquePointer?
             let code = git_tree_entry_bypath(&entry, rootTree, inner)
             if code == GIT_ENOTFOUND.rawValue {
-                error(inner, "spec directory '\(inner)' does not exist in commit \(id.short)")
+                error(".", "spec directory '\(inner)' does not exist in commit \(id.short)")
                 return ([], Diagnostics(diagnostics))
             }
             try check(code, "cannot read '\(inner)' in \(id.short)")

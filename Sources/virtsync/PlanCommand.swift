@@ -110,12 +110,17 @@ struct PlanCommand: AsyncParsableCommand {
         let url = source.repository.displayURL
         let baseSpec = Frontend.loaded(baseRead, options: self.source, repository: url)
         let headSpec = Frontend.loaded(headRead, options: self.source, repository: url)
-        guard let baseDesired = baseSpec.desired else {
-            throw EngineError("the spec at the base commit \(baseID.short) is invalid, so there is nothing to compare with:\n\(baseSpec.diagnostics)")
-        }
         guard let headDesired = headSpec.desired else { throw headSpec.diagnostics }
         if !headSpec.diagnostics.items.isEmpty { Environment.printError(headSpec.diagnostics.description) }
-        var assumed = ObservedState.assuming(baseDesired)
+        var assumed = ObservedState()
+        if let baseDesired = baseSpec.desired {
+            assumed = ObservedState.assuming(baseDesired)
+        } else if !baseRead.files.contains(where: \.isSpecDocument)
+                    && baseRead.readDiagnostics.items.contains(where: { $0.message.contains("does not exist in commit") }) {
+            // The change creates the spec directory: nothing of it runs yet.
+        } else {
+            throw EngineError("the spec at the base commit \(baseID.short) is invalid, so there is nothing to compare with:\n\(baseSpec.diagnostics)")
+        }
         for h in headDesired.hosts where assumed.hosts[h.name] == nil {
             assumed.hosts[h.name] = ObservedHost(name: h.name)   // a host new in head: empty
         }

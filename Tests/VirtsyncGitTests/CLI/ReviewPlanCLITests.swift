@@ -30,6 +30,22 @@ struct ReviewPlanCLITests {
         #expect(same.status == 0, "nothing to do: \(same.transcript)")
     }
 
+    @Test("a pull request that creates the spec directory plans creates from nothing; a base spec that is invalid is an error")
+    func firstPullRequest() throws {
+        let repo = try CLIRepository()
+        let vm = "\(repo.tag)-vm"
+        let base = try repo.commit("readme only", ["README.md": "specs live in clusters/\n"])
+        let head = try repo.commit("first cluster", ["clusters/new/vm.yaml": TinySpec.vm(vm)])
+        let review = try repo.reviewPlan(base: base, head: head, ["--path", "clusters/new"])
+        #expect(review.status == 0 && review.stdout.contains("create domain \(vm)"), "\(review.transcript)")
+
+        let broken = try repo.commit("broken base", ["clusters/new/vm.yaml": "apiVersion: virtsync/v1\nkind: VirtualMachine\n"])
+        let fixed = try repo.commit("fixed", ["clusters/new/vm.yaml": TinySpec.vm(vm)])
+        let refused = try repo.reviewPlan(base: broken, head: fixed, ["--path", "clusters/new"])
+        #expect(refused.status == 1 && refused.stderr.contains("base commit \(CLIRepository.short(broken)) is invalid"), "\(refused.transcript)")
+        #expect(refused.stderr.contains("clusters/new/vm.yaml"), "\(refused.transcript)")
+    }
+
     @Test("a review plan reads no host: it works for a spec whose Host cannot be reached")
     func noHostRead() throws {
         let repo = try CLIRepository()
