@@ -26,7 +26,7 @@ readonly PACKAGES=(
     qemu-system-x86 qemu-utils
     iptables dnsmasq-base iproute2
     genisoimage xorriso
-    git openssh-client openssh-server jq
+    git openssh-client openssh-server jq curl
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
