@@ -159,7 +159,7 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
             }
             let hint = ref.contains(where: { "~^@{:".contains($0) })
                 ? "revision expressions are not accepted: give a branch, a tag or a commit id"
-                : "no such branch or tag on the remote (deleted?), and not a commit id in it"
+                : "no branch or tag of that name (deleted on the remote?), and no commit with that id"
             throw GitError(.notFound, "'\(ref)' is not a branch, tag or commit of \(remote): \(hint)")
         }
     }
