@@ -37,6 +37,13 @@ fi
 scratch=(--scratch-path "${SWIFT_SCRATCH_PATH:-.build}")
 swift build "${scratch[@]}"
 status=0
-swift test "${scratch[@]}" "$@" || status=$?
+if (($# > 0)); then
+    swift test "${scratch[@]}" "$@" || status=$?
+else
+    # Two runs: the git tests block their threads on child processes (git, ssh-keygen, sshd,
+    # virtsync) and, run beside the libvirt tests, starve the deadline tests of threads.
+    swift test "${scratch[@]}" --skip VirtsyncGitTests || status=$?
+    swift test "${scratch[@]}" --filter VirtsyncGitTests || status=$?
+fi
 say "swift test exited with $status"
 exit "$status"
