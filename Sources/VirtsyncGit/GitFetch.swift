@@ -33,7 +33,7 @@ final class FetchContext: @unchecked Sendable {
             refusal = GitError(.authentication, "authentication to \(remote) failed: the credentials were refused")
             return GIT_EUSER.rawValue
         }
-        let user = remote.user ?? urlUser ?? credentials.username ?? (remote.transport == .ssh ? "git" : "git")
+        let user = remote.user ?? urlUser ?? credentials.username ?? "git"
         if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
             if let key = credentials.sshKey {
                 let publicKey = key + ".pub"
