@@ -79,7 +79,7 @@ struct Apply: AsyncParsableCommand {
         let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
         let loaded: LoadedSpec
         do {
-            let last = try Frontend.lastApplied(source, stateDir: stateDir)
+            let last = try Frontend.lastApplied(source, records: records)
             loaded = try Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
         } catch {
             prefetch?.cancel()

@@ -58,9 +58,15 @@ enum Frontend {
 
     /// The last commit applied from `--repo`/`--path`, from the state directory.
     static func lastApplied(_ source: SourceOptions, stateDir: String) throws -> String? {
+        guard source.repo != nil else { return nil }
+        return try lastApplied(source, records: SourceRecordStore(stateDirectory: stateDir))
+    }
+
+    /// The same, from a store already read.
+    static func lastApplied(_ source: SourceOptions, records: SourceRecordStore) throws -> String? {
         guard let repo = source.repo else { return nil }
         let url = try RemoteURL(repo).identity
-        return try SourceRecordStore(stateDirectory: stateDir).record(SourceRecordStore.key(repository: url, path: source.path))?.lastApplied
+        return records.record(SourceRecordStore.key(repository: url, path: source.path))?.lastApplied
     }
 
     static func absolute(_ path: String) -> String {
