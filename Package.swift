@@ -53,11 +53,21 @@ let package = Package(
             name: "VirtsyncTesting",
             dependencies: ["VirtsyncEngine", "VirtsyncCore"]
         ),
+        // Process-level test support: real git repositories, sshd on loopback, child processes,
+        // the built virtsync binary. Used only by test targets.
+        .target(name: "VirtsyncTestSupport"),
+        // The agent as a service: the reconcile pass over git and libvirt, the HTTP endpoint
+        // (health, status, metrics, webhook), systemd notification and signals.
+        .target(
+            name: "VirtsyncAgent",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Thin CLI: parse options, call the engine, map the outcome to an exit code.
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,7 +75,7 @@ let package = Package(
         // Benchmark program: prints validate/plan/libvirt-listing figures for generated specs.
         .executableTarget(
             name: "virtsync-bench",
-            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "CLibvirt",
+            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "CLibvirt",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
@@ -79,7 +89,12 @@ let package = Package(
                     resources: [.copy("Golden")]),
         // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
         .testTarget(name: "VirtsyncGitTests",
-                    dependencies: ["VirtsyncGit", "VirtsyncSpec", "VirtsyncCore"]),
+                    dependencies: ["VirtsyncGit", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTestSupport"]),
+        // The agent: its loop with an injected clock, HTTP endpoint, and the service run as a
+        // process against real git repositories and (with VIRTSYNC_SYSTEM_URI) a real libvirtd.
+        .testTarget(name: "VirtsyncAgentTests",
+                    dependencies: ["VirtsyncAgent", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
+                                   "VirtsyncTestSupport"]),
         // Against a real libvirtd started by scripts/test.sh (VIRTSYNC_SYSTEM_URI).
         .testTarget(name: "VirtsyncSystemTests",
                     dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore"]),

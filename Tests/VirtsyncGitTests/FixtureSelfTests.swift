@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// Proves the git and sshd fixtures with the git CLI alone, before any adapter uses them.

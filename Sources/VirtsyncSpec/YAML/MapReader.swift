@@ -93,7 +93,7 @@ struct MapReader {
     }
 
     /// Reports a missing required key and returns nil, for use in `guard` chains.
-    private func missing(_ key: String, required: Bool) {
+    func missing(_ key: String, required: Bool) {
         if required, !suggested.contains(key) { reporter.error(location, keyPath(key), "missing required key '\(key)'") }
     }
 

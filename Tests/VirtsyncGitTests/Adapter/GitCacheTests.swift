@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 import VirtsyncCore
 import VirtsyncSpec

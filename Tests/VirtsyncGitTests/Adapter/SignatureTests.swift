@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 import VirtsyncSpec
 @testable import VirtsyncGit

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// The two shared scripts on their own: the comment script against the fake forge with

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 
 /// A tiny stand-in for the comment APIs of GitHub and GitLab on 127.0.0.1: a python3 script
 /// (below) started on a free loopback port, holding comments in memory and logging every request.

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 
 /// A spec repository as a forge holds it, for the CI examples: the spec under `clusters/prod`
 /// (as in `examples/lab`, but tiny), a base branch `main`, and a change under review whose

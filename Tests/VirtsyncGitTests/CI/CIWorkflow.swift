@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Yams
 
 /// The files of `examples/ci/` and the `virtsync` binary the tests run them with.

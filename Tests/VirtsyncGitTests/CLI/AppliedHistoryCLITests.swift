@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// What the state directory remembers between applies: the last applied commit, and what it

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import VirtsyncGit
 
 /// A spec repository and a state directory of its own, driven through the `virtsync` binary.

@@ -1,3 +1,4 @@
+import VirtsyncTestSupport
 /// What a failed expectation about a run shows: the status and both outputs.
 extension CommandResult {
     /// `exit N`, then stdout and stderr, for expectation messages.

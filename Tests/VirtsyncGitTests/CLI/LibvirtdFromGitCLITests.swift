@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// Applying specs from git to the real libvirtd that scripts/test.sh starts (VIRTSYNC_SYSTEM_URI),

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// `virtsync validate` and `plan` with `--repo`: which remotes, which directory, which commit.

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// `plan --base A --head B`: the plan for a pull request, read from git only.

@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// `--repo ssh://…` against a real sshd on loopback: the key, and the host key check.

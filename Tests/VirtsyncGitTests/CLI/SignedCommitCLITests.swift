@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncTestSupport
 import Testing
 
 /// `--allowed-signers` on the command line: who signed the head, and heads that are refused.

@@ -11,14 +11,14 @@ import Darwin
 /// inherited closes, then blocks its single monitor thread in `waitpid` for that child. sshd closes
 /// every inherited descriptor at startup, so under `Process` the monitor thread would wait for
 /// sshd's exit and every other `Process` in the test run (git, ssh-keygen) would hang as a zombie.
-final class ChildProcess {
+public final class ChildProcess {
     /// The child's process id.
-    let pid: pid_t
+    public let pid: pid_t
     private var exitStatus: Int32?
 
     /// Starts `executable` (an absolute path) with `arguments` and exactly `environment`; stdin is
     /// /dev/null, stdout and stderr are appended to the file at `outputPath`.
-    init(executable: String, arguments: [String], environment: [String: String], outputPath: String) throws {
+    public init(executable: String, arguments: [String], environment: [String: String], outputPath: String) throws {
         #if canImport(Glibc)
         var actions = posix_spawn_file_actions_t()
         #else
@@ -59,19 +59,19 @@ final class ChildProcess {
     deinit { terminate() }
 
     /// Whether the child is still running (reaps it if it has ended).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         reap(blocking: false)
         return exitStatus == nil
     }
 
     /// The raw wait status once the child has ended, else nil.
-    var status: Int32? {
+    public var status: Int32? {
         reap(blocking: false)
         return exitStatus
     }
 
     /// Sends SIGTERM, waits up to `timeout` seconds, then SIGKILL; returns once the child is reaped.
-    func terminate(timeout: TimeInterval = 5) {
+    public func terminate(timeout: TimeInterval = 5) {
         guard isRunning else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)

@@ -3,7 +3,7 @@ import Foundation
 /// Keys and trust files for SSH-signed commits and tags.
 extension GitFixture {
     /// Generates a new key pair named `name` in the fixture's `keys/` folder (one name, one key).
-    func makeKey(_ name: String, type: SSHKey.KeyType = .ed25519) throws -> SSHKey {
+    public func makeKey(_ name: String, type: SSHKey.KeyType = .ed25519) throws -> SSHKey {
         let keys = try directory.makeDirectory("keys")
         return try SSHKey.generate(at: "\(keys)/\(name)", type: type, comment: "\(name)@virtsync.invalid")
     }
@@ -11,7 +11,7 @@ extension GitFixture {
     /// Writes an OpenSSH ALLOWED SIGNERS file trusting `keys` for git signatures by `principal`
     /// (default: the fixture's committer email) and returns its absolute path.
     @discardableResult
-    func writeAllowedSigners(_ keys: [SSHKey], principal: String = GitFixture.authorEmail,
+    public func writeAllowedSigners(_ keys: [SSHKey], principal: String = GitFixture.authorEmail,
                              name: String = "allowed_signers") throws -> String {
         let lines = keys.map { $0.allowedSignersLine(principal: principal) }
         return try writeTrustFile(name, lines: lines)
@@ -20,7 +20,7 @@ extension GitFixture {
     /// Writes `lines` (newline-terminated) to `name` in the fixture's `trust/` folder and returns
     /// its absolute path; for hand-made allowed-signers files (comments, options, bad lines).
     @discardableResult
-    func writeTrustFile(_ name: String, lines: [String]) throws -> String {
+    public func writeTrustFile(_ name: String, lines: [String]) throws -> String {
         let trust = try directory.makeDirectory("trust")
         let path = "\(trust)/\(name)"
         try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: path))
@@ -29,7 +29,7 @@ extension GitFixture {
 
     /// Runs `git verify-commit` (or `verify-tag` when `tag` is true) on `revision` against the
     /// allowed-signers file at `allowedSigners`; the result tells whether git accepted it.
-    func verify(_ revision: String, allowedSigners: String, tag: Bool = false) throws -> CommandResult {
+    public func verify(_ revision: String, allowedSigners: String, tag: Bool = false) throws -> CommandResult {
         try gitResult(["-c", "gpg.ssh.allowedSignersFile=\(allowedSigners)",
                        tag ? "verify-tag" : "verify-commit", revision])
     }

@@ -1,28 +1,28 @@
 import Foundation
 
 /// An SSH key pair on disk, generated with `ssh-keygen` without a passphrase.
-struct SSHKey: Sendable {
+public struct SSHKey: Sendable {
     /// The key algorithms the fixtures can generate.
-    enum KeyType: String, Sendable {
+    public enum KeyType: String, Sendable {
         case ed25519, ecdsa, rsa
     }
 
     /// The private key file (mode 0600).
-    let privateKeyPath: String
+    public let privateKeyPath: String
     /// The public key line as written to the `.pub` file: `<algorithm> <base64> <comment>`.
-    let publicKey: String
+    public let publicKey: String
 
     /// The public key file (`privateKeyPath` + `.pub`).
-    var publicKeyPath: String { privateKeyPath + ".pub" }
+    public var publicKeyPath: String { privateKeyPath + ".pub" }
 
     /// The key algorithm name, e.g. `ssh-ed25519`.
-    var algorithm: String { field(0) }
+    public var algorithm: String { field(0) }
 
     /// The base64 text of the public key blob (second field of the `.pub` line).
-    var publicKeyBase64: String { field(1) }
+    public var publicKeyBase64: String { field(1) }
 
     /// The raw public key blob in SSH wire format, as a server presents its host key.
-    var publicKeyBlob: [UInt8] {
+    public var publicKeyBlob: [UInt8] {
         guard let data = Data(base64Encoded: publicKeyBase64) else {
             fatalError("ssh-keygen wrote a public key that is not base64: \(publicKey)")
         }
@@ -30,21 +30,21 @@ struct SSHKey: Sendable {
     }
 
     /// `<algorithm> <base64>`, without the comment (for authorized_keys and known_hosts lines).
-    var keyText: String { "\(algorithm) \(publicKeyBase64)" }
+    public var keyText: String { "\(algorithm) \(publicKeyBase64)" }
 
     /// A line of an OpenSSH ALLOWED SIGNERS file trusting this key for git signatures of `principal`.
-    func allowedSignersLine(principal: String) -> String {
+    public func allowedSignersLine(principal: String) -> String {
         "\(principal) namespaces=\"git\" \(keyText)"
     }
 
     /// A `known_hosts` line for `host` (use `[host]:port` for a port other than 22).
-    func knownHostsLine(host: String) -> String { "\(host) \(keyText)" }
+    public func knownHostsLine(host: String) -> String { "\(host) \(keyText)" }
 
     /// Generates a new key pair at `path` (and `path.pub`); both must not exist yet.
     ///
     /// - Parameter pem: write the private key in the legacy PEM format instead of OpenSSH's own
     ///   (ignored by ssh-keygen for ed25519, which has no PEM form).
-    static func generate(at path: String, type: KeyType = .ed25519, comment: String = "virtsync-test",
+    public static func generate(at path: String, type: KeyType = .ed25519, comment: String = "virtsync-test",
                          pem: Bool = false) throws -> SSHKey {
         var arguments = ["-q", "-t", type.rawValue, "-N", "", "-C", comment, "-f", path]
         if pem { arguments += ["-m", "PEM"] }

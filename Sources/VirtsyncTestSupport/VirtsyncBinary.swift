@@ -5,10 +5,10 @@ import Foundation
 /// The CLI tests drive it as an operator would: arguments in, exit status and output back.
 /// It never reads a terminal (stdin is /dev/null) and never inherits a `VIRTSYNC_*` setting of
 /// the machine, so a stray `VIRTSYNC_STATE_DIR` or `VIRTSYNC_CONNECT` cannot leak into a test.
-enum VirtsyncBinary {
+public enum VirtsyncBinary {
     /// The executable: `VIRTSYNC_BIN` when set, else `virtsync` in the build directory that holds
     /// the test bundle (the runner may be the bundle itself or a file inside it).
-    static var path: String {
+    public static var path: String {
         if let explicit = ProcessInfo.processInfo.environment["VIRTSYNC_BIN"] { return explicit }
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         while directory.path.contains(".xctest") { directory.deleteLastPathComponent() }
@@ -16,11 +16,11 @@ enum VirtsyncBinary {
     }
 
     /// Whether the executable exists (it is built by `swift build --build-tests`).
-    static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: path) }
+    public static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// The environment of every run: the test's own, without `VIRTSYNC_*`, and with
     /// `VIRTSYNC_SHUTDOWN_TIMEOUT=0` (test guests have no OS to answer an ACPI shutdown).
-    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+    public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VIRTSYNC_") }
         environment["VIRTSYNC_SHUTDOWN_TIMEOUT"] = "0"
         environment["LANG"] = "C"
@@ -29,7 +29,7 @@ enum VirtsyncBinary {
     }
 
     /// Runs `virtsync arguments...` and waits; never throws for a non-zero exit status.
-    static func run(_ arguments: [String], in directory: String? = nil,
+    public static func run(_ arguments: [String], in directory: String? = nil,
                     environment extra: [String: String] = [:]) throws -> CommandResult {
         guard isBuilt else {
             throw FixtureError(command: [path], stderr: "virtsync is not built; run `swift build --build-tests` first")

@@ -4,7 +4,7 @@ import Foundation
 extension SSHServer {
     /// Starts sshd on a free loopback port, retrying with another port when the chosen one was
     /// taken meanwhile (tests run in parallel). Returns the running process and its port.
-    static func start(in directory: ScratchDirectory, timeout: TimeInterval) throws -> (ChildProcess, Int) {
+    public static func start(in directory: ScratchDirectory, timeout: TimeInterval) throws -> (ChildProcess, Int) {
         var lastLog = ""
         for _ in 0..<5 {
             let port = try LoopbackPort.free()
@@ -36,7 +36,7 @@ extension SSHServer {
     }
 
     /// The sshd_config: loopback only, public keys only, everything in `directory`.
-    static func configuration(directory: ScratchDirectory, port: Int) -> String {
+    public static func configuration(directory: ScratchDirectory, port: Int) -> String {
         """
         ListenAddress 127.0.0.1
         Port \(port)
@@ -68,7 +68,7 @@ extension SSHServer {
     }
 
     /// Writes `text` to the file at `path`.
-    static func write(_ path: String, _ text: String) throws {
+    public static func write(_ path: String, _ text: String) throws {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
 }

@@ -11,24 +11,24 @@ import Foundation
 /// and author, committer and dates are fixed. The date advances one minute per commit or annotated
 /// tag, so the same sequence of unsigned commits gives the same ids on every run. Everything is
 /// removed when the fixture is released. Not for concurrent use from several tasks.
-final class GitFixture {
+public final class GitFixture {
     /// Author and committer name of every commit.
-    static let authorName = "Virtsync Test"
+    public static let authorName = "Virtsync Test"
     /// Author and committer email of every commit; the principal in allowed-signers files.
-    static let authorEmail = "test@virtsync.invalid"
+    public static let authorEmail = "test@virtsync.invalid"
     /// Unix time of the first commit (2024-01-01T00:00:00Z).
-    static let epoch = 1_704_067_200
+    public static let epoch = 1_704_067_200
 
     /// The temporary directory holding everything.
-    let directory: ScratchDirectory
+    public let directory: ScratchDirectory
     /// Absolute path of the bare remote repository.
-    let remotePath: String
+    public let remotePath: String
     /// Absolute path of the working clone that edits and pushes.
-    let workPath: String
+    public let workPath: String
     private var clock = 0
 
     /// Creates an empty bare remote (default branch `main`) and an empty working clone of it.
-    init() throws {
+    public init() throws {
         directory = try ScratchDirectory(prefix: "git")
         remotePath = directory.path("remote.git")
         workPath = directory.path("work")
@@ -49,13 +49,13 @@ final class GitFixture {
     }
 
     /// The remote as a plain absolute path.
-    var url: String { remotePath }
+    public var url: String { remotePath }
 
     /// The remote as a `file://` URL.
-    var fileURL: String { "file://" + remotePath }
+    public var fileURL: String { "file://" + remotePath }
 
     /// The environment every git command of the fixture runs with (pass it on to your own git runs).
-    var environment: [String: String] {
+    public var environment: [String: String] {
         let date = "\(Self.epoch + clock * 60) +0000"
         return [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
@@ -71,7 +71,7 @@ final class GitFixture {
     }
 
     /// A path inside the fixture's directory for the test's own use (parents created, leaf not).
-    func scratchPath(_ name: String) throws -> String {
+    public func scratchPath(_ name: String) throws -> String {
         try directory.makeDirectory("scratch")
         return directory.path("scratch/\(name)")
     }
@@ -80,14 +80,14 @@ final class GitFixture {
 
     /// Runs git in the working clone; returns stdout without its trailing newline; throws with stderr.
     @discardableResult
-    func git(_ arguments: String...) throws -> String {
+    public func git(_ arguments: String...) throws -> String {
         try git(arguments)
     }
 
     /// Runs git in `directory` (default: the working clone) with extra environment variables;
     /// returns stdout without its trailing newline and throws `FixtureError` if git fails.
     @discardableResult
-    func git(_ arguments: [String], in directory: String? = nil,
+    public func git(_ arguments: [String], in directory: String? = nil,
              environment extra: [String: String] = [:]) throws -> String {
         let result = try gitResult(arguments, in: directory, environment: extra)
         guard result.succeeded else {
@@ -98,7 +98,7 @@ final class GitFixture {
     }
 
     /// Runs git like `git(_:in:environment:)` but returns the result instead of throwing on failure.
-    func gitResult(_ arguments: [String], in directory: String? = nil,
+    public func gitResult(_ arguments: [String], in directory: String? = nil,
                    environment extra: [String: String] = [:]) throws -> CommandResult {
         try Command.run("git", arguments, in: directory ?? workPath,
                         environment: environment.merging(extra) { $1 })
@@ -109,7 +109,7 @@ final class GitFixture {
     /// Stages everything in the working clone, commits (signed when `key` is given) and, unless
     /// `push` is false, pushes the current branch. Returns the full commit id.
     @discardableResult
-    func commit(_ message: String, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
+    public func commit(_ message: String, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
         try git("add", "-A")
         clock += 1
         try git(signing(key) + ["commit", "-q", "--allow-empty", "-m", message] + (key == nil ? [] : ["-S"]))
@@ -120,7 +120,7 @@ final class GitFixture {
     /// Rewrites the last commit with the current working tree (and `message`, if given), then
     /// force-pushes the current branch unless `push` is false. Returns the new commit id.
     @discardableResult
-    func amend(_ message: String? = nil, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
+    public func amend(_ message: String? = nil, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
         try git("add", "-A")
         clock += 1
         let text = message.map { ["-m", $0] } ?? ["--no-edit"]
@@ -130,30 +130,30 @@ final class GitFixture {
     }
 
     /// Moves the current branch to `revision` (discarding later commits) and force-pushes it.
-    func resetHard(to revision: String, push: Bool = true) throws {
+    public func resetHard(to revision: String, push: Bool = true) throws {
         try git("reset", "-q", "--hard", revision)
         if push { try self.push(force: true) }
     }
 
     /// Pushes the current branch (`branch`, if given) to the remote, optionally with `--force`.
-    func push(_ branch: String? = nil, force: Bool = false) throws {
+    public func push(_ branch: String? = nil, force: Bool = false) throws {
         let name = try branch ?? currentBranch()
         try git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/heads/\(name):refs/heads/\(name)"])
     }
 
     /// Creates branch `name` at `revision` (not switching to it) and pushes it unless `push` is false.
-    func branch(_ name: String, at revision: String = "HEAD", push: Bool = true) throws {
+    public func branch(_ name: String, at revision: String = "HEAD", push: Bool = true) throws {
         try git("branch", name, revision)
         if push { try self.push(name) }
     }
 
     /// Switches the working clone to the existing local branch `name`.
-    func checkout(_ name: String) throws {
+    public func checkout(_ name: String) throws {
         try git("checkout", "-q", name)
     }
 
     /// Deletes branch `name` on the remote (and locally, unless it is checked out).
-    func deleteBranch(_ name: String) throws {
+    public func deleteBranch(_ name: String) throws {
         try git("push", "-q", "origin", "--delete", "refs/heads/\(name)")
         if try currentBranch() != name { try git("branch", "-q", "-D", name) }
     }
@@ -162,7 +162,7 @@ final class GitFixture {
     /// with a key. `force` moves an existing tag. Pushes unless `push` is false. Returns the id
     /// the tag ref points to (the tag object for annotated tags, the commit for lightweight ones).
     @discardableResult
-    func tag(_ name: String, at revision: String = "HEAD", message: String? = nil, signedBy key: SSHKey? = nil,
+    public func tag(_ name: String, at revision: String = "HEAD", message: String? = nil, signedBy key: SSHKey? = nil,
              force: Bool = false, push: Bool = true) throws -> String {
         var arguments = signing(key) + ["tag"] + (force ? ["-f"] : [])
         if key != nil {
@@ -177,17 +177,17 @@ final class GitFixture {
     }
 
     /// The commit id of `branch` in the remote repository.
-    func head(of branch: String = "main") throws -> String {
+    public func head(of branch: String = "main") throws -> String {
         try git(["rev-parse", "--verify", "refs/heads/\(branch)^{commit}"], in: remotePath)
     }
 
     /// The branch checked out in the working clone.
-    func currentBranch() throws -> String {
+    public func currentBranch() throws -> String {
         try git("symbolic-ref", "--short", "HEAD")
     }
 
     /// `-c` options that make git sign with `key` in SSH format (none when `key` is nil).
-    func signing(_ key: SSHKey?) -> [String] {
+    public func signing(_ key: SSHKey?) -> [String] {
         guard let key else { return [] }
         return ["-c", "gpg.format=ssh", "-c", "user.signingkey=\(key.privateKeyPath)"]
     }

@@ -5,10 +5,10 @@ import Darwin
 #endif
 
 /// TCP ports on 127.0.0.1 (the only address tests may use).
-enum LoopbackPort {
+public enum LoopbackPort {
     /// A port the kernel just handed out as free on 127.0.0.1 (bound to port 0, then released).
     /// Another process may take it before the caller binds it, so callers retry on a bind failure.
-    static func free() throws -> Int {
+    public static func free() throws -> Int {
         let socket = try openSocket()
         defer { close(socket) }
         var address = loopback(port: 0)
@@ -27,7 +27,7 @@ enum LoopbackPort {
     }
 
     /// Whether something accepts a TCP connection on 127.0.0.1:`port` right now.
-    static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         guard let socket = try? openSocket() else { return false }
         defer { close(socket) }
         var address = loopback(port: port)

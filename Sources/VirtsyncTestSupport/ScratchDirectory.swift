@@ -1,12 +1,12 @@
 import Foundation
 
 /// A uniquely named temporary directory, removed with everything in it when the value is released.
-final class ScratchDirectory: Sendable {
+public final class ScratchDirectory: Sendable {
     /// The directory (already created).
-    let url: URL
+    public let url: URL
 
     /// Creates `$TMPDIR/virtsync-<prefix>-<uuid>`.
-    init(prefix: String) throws {
+    public init(prefix: String) throws {
         url = FileManager.default.temporaryDirectory
             .appendingPathComponent("virtsync-\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -15,14 +15,14 @@ final class ScratchDirectory: Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 
     /// The absolute path of the directory.
-    var path: String { url.path }
+    public var path: String { url.path }
 
     /// The absolute path of `relative` inside the directory (nothing is created).
-    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+    public func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
 
     /// Creates the directory `relative` (and its parents) and returns its absolute path.
     @discardableResult
-    func makeDirectory(_ relative: String) throws -> String {
+    public func makeDirectory(_ relative: String) throws -> String {
         let target = url.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         return target.path

@@ -1,25 +1,25 @@
 import Foundation
 
 /// The outcome of one finished process.
-struct CommandResult: Sendable {
+public struct CommandResult: Sendable {
     /// The exit status (or the signal number when the process was killed by one).
-    let status: Int32
+    public let status: Int32
     /// Standard output, decoded as UTF-8 (lossy).
-    let stdout: String
+    public let stdout: String
     /// Standard error, decoded as UTF-8 (lossy).
-    let stderr: String
+    public let stderr: String
 
     /// Whether the process exited with status 0.
-    var succeeded: Bool { status == 0 }
+    public var succeeded: Bool { status == 0 }
 }
 
 /// Runs external programs for the fixtures, synchronously.
 ///
 /// Output goes to temporary files rather than pipes: no deadlock on large output, and no hang when
 /// a concurrently started long-lived process (such as sshd) inherits the write end of a pipe.
-enum Command {
+public enum Command {
     /// The absolute path of `name` found on `PATH` (or `name` itself when it contains a slash).
-    static func locate(_ name: String) throws -> String {
+    public static func locate(_ name: String) throws -> String {
         if name.contains("/") { return name }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") {
@@ -34,7 +34,7 @@ enum Command {
     /// - Parameters:
     ///   - directory: the working directory (default: the current one).
     ///   - environment: the complete environment (default: inherited).
-    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
                     environment: [String: String]? = nil) throws -> CommandResult {
         let scratch = FileManager.default.temporaryDirectory
         let outURL = scratch.appendingPathComponent("virtsync-cmd-\(UUID().uuidString).out")
@@ -66,7 +66,7 @@ enum Command {
 
     /// Runs like `run` and returns standard output; throws `FixtureError` (with stderr) on failure.
     @discardableResult
-    static func check(_ executable: String, _ arguments: [String], in directory: String? = nil,
+    public static func check(_ executable: String, _ arguments: [String], in directory: String? = nil,
                       environment: [String: String]? = nil) throws -> String {
         let result = try run(executable, arguments, in: directory, environment: environment)
         guard result.succeeded else {
@@ -77,7 +77,7 @@ enum Command {
     }
 
     /// Creates (or truncates) `url` and opens it for writing.
-    static func openForWriting(_ url: URL) throws -> FileHandle {
+    public static func openForWriting(_ url: URL) throws -> FileHandle {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw FixtureError(command: ["create", url.path], stderr: "cannot create file")
         }

@@ -13,32 +13,32 @@ import Darwin
 /// released (spawned with `posix_spawn`; `ChildProcess` says why not `Process`). It serves any
 /// absolute path on this machine, e.g. a `GitFixture`'s `remotePath`.
 /// scp-like addresses (`root@127.0.0.1:/path`) cannot name a port, so only `url(for:)` is offered.
-final class SSHServer {
+public final class SSHServer {
     /// The OpenSSH daemon used.
-    static let executable = "/usr/sbin/sshd"
+    public static let executable = "/usr/sbin/sshd"
     /// The account that logs in (sshd can only log in other users when it runs as root).
-    static let user = "root"
+    public static let user = "root"
     /// Whether a server can run here: sshd is installed and we are root. Use with `.enabled(if:)`.
-    static let isAvailable = FileManager.default.isExecutableFile(atPath: executable) && getuid() == 0
+    public static let isAvailable = FileManager.default.isExecutableFile(atPath: executable) && getuid() == 0
 
     /// The temporary directory with the config, keys, known_hosts files and log.
-    let directory: ScratchDirectory
+    public let directory: ScratchDirectory
     /// The port sshd listens on (on 127.0.0.1 only).
-    let port: Int
+    public let port: Int
     /// The server's host key (ed25519).
-    let hostKey: SSHKey
+    public let hostKey: SSHKey
     /// The client key that `authorized_keys` accepts.
-    let userKey: SSHKey
+    public let userKey: SSHKey
     /// A known_hosts file with the right host key for `[127.0.0.1]:port`.
-    let knownHostsPath: String
+    public let knownHostsPath: String
     /// A known_hosts file naming `[127.0.0.1]:port` with a different (wrong) ed25519 key.
-    let wrongKnownHostsPath: String
+    public let wrongKnownHostsPath: String
     /// The right known_hosts file with the hostname hashed by `ssh-keygen -H` (`|1|salt|hash`).
-    let hashedKnownHostsPath: String
+    public let hashedKnownHostsPath: String
     private let process: ChildProcess
 
     /// Generates keys, starts sshd and waits (up to `timeout` seconds) until it accepts connections.
-    init(userKeyType: SSHKey.KeyType = .ed25519, timeout: TimeInterval = 10) throws {
+    public init(userKeyType: SSHKey.KeyType = .ed25519, timeout: TimeInterval = 10) throws {
         guard Self.isAvailable else {
             throw FixtureError(command: [Self.executable], stderr: "sshd missing or not running as root")
         }
@@ -65,20 +65,20 @@ final class SSHServer {
     deinit { stop() }
 
     /// The raw host key blob (SSH wire format) the server presents, as in a libgit2 hostkey check.
-    var hostKeyBlob: [UInt8] { hostKey.publicKeyBlob }
+    public var hostKeyBlob: [UInt8] { hostKey.publicKeyBlob }
 
     /// The `known_hosts` host pattern for this server: `[127.0.0.1]:port`.
-    var hostPattern: String { "[127.0.0.1]:\(port)" }
+    public var hostPattern: String { "[127.0.0.1]:\(port)" }
 
     /// `ssh://root@127.0.0.1:port/abs/path` for the repository at the absolute path `path`.
-    func url(for path: String) -> String {
+    public func url(for path: String) -> String {
         precondition(path.hasPrefix("/"), "SSHServer.url(for:) needs an absolute path, got \(path)")
         return "ssh://\(Self.user)@127.0.0.1:\(port)\(path)"
     }
 
     /// A `GIT_SSH_COMMAND` value: OpenSSH with `key` (default `userKey`), only the given known_hosts
     /// file (default the right one), strict host key checking and no config, agent or prompts.
-    func sshCommand(knownHosts: String? = nil, key: SSHKey? = nil) -> String {
+    public func sshCommand(knownHosts: String? = nil, key: SSHKey? = nil) -> String {
         let options = [
             "-F /dev/null", "-i \(quoted((key ?? userKey).privateKeyPath))",
             "-o UserKnownHostsFile=\(quoted(knownHosts ?? knownHostsPath))", "-o GlobalKnownHostsFile=/dev/null",
@@ -88,20 +88,20 @@ final class SSHServer {
     }
 
     /// `["GIT_SSH_COMMAND": sshCommand(knownHosts:key:)]`, to pass to `GitFixture.git(_:in:environment:)`.
-    func gitEnvironment(knownHosts: String? = nil, key: SSHKey? = nil) -> [String: String] {
+    public func gitEnvironment(knownHosts: String? = nil, key: SSHKey? = nil) -> [String: String] {
         ["GIT_SSH_COMMAND": sshCommand(knownHosts: knownHosts, key: key)]
     }
 
     /// What sshd has logged so far (connections, authentication results, errors).
-    var log: String {
+    public var log: String {
         (try? String(contentsOfFile: directory.path("sshd.log"), encoding: .utf8)) ?? ""
     }
 
     /// Whether the sshd listener process is still running.
-    var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { process.isRunning }
 
     /// Stops the listener (SIGTERM, SIGKILL after 5 s) and reaps it; idempotent.
-    func stop() {
+    public func stop() {
         process.terminate()
     }
 

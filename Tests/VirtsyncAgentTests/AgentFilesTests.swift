@@ -1,0 +1,13 @@
+import Testing
+import VirtsyncAgent
+
+@Suite("agent files")
+struct AgentFilesTests {
+    @Test("every agent file lives in the state directory")
+    func filesInStateDirectory() {
+        let files = AgentFiles(stateDirectory: "/var/lib/virtsync")
+        for path in [files.status, files.restarts, files.agentLock] {
+            #expect(path.hasPrefix("/var/lib/virtsync/"))
+        }
+    }
+}
