@@ -1,4 +1,5 @@
 import CLibvirt
+import Foundation
 import VirtsyncCore
 import VirtsyncEngine
 
@@ -12,8 +13,11 @@ extension LibvirtSession {
     ///   domain is active.
     /// - `replace`: destroy, undefine and define afresh from the model (left stopped; a `start`
     ///   step follows). The UUID is kept when the model leaves it open.
-    /// - `start`: succeeds when already running. `stop`: destroy, after an ACPI shutdown with
-    ///   `options.shutdownTimeout` when that is not zero. `restart`: stop, then start.
+    /// - `start`: succeeds when already running; removes the stop marker. `stop`: destroy, after
+    ///   an ACPI shutdown with `options.shutdownTimeout` when that is not zero, then write the
+    ///   stop marker (`LibvirtXML.stopMarker`) into the persistent definition, so that the
+    ///   domain reads back as stopped by virtsync rather than shut down or destroyed.
+    ///   `restart`: stop (without the marker), then start.
     /// - `delete`: shut down like `stop` when active, undefine with managed save, snapshot and checkpoint
     ///   metadata and NVRAM; volumes are never deleted here. A missing domain is a success.
     /// Every action except `create` of a new domain refuses a domain without the marker.
@@ -48,6 +52,7 @@ extension LibvirtSession {
             try await start(name)
         case .stop:
             try await stop(name)
+            try await markStopped(name)
         case .restart:
             try await stop(name)
             try await start(name)
@@ -70,9 +75,33 @@ extension LibvirtSession {
         try await run("start domain \(name)") { call in
             let operation = "start domain \(name)"
             let domain = try call.existingDomain(name, operation)
-            try LibvirtSession.requireMarker(domain, name, action: "start", call)
-            if try call.isActive(domain: domain, operation) { return }
-            try call.check(virDomainCreate(domain.pointer), operation)
+            let definition = try LibvirtSession.managedDefinition(domain, name, action: "start", call)
+            if try !call.isActive(domain: domain, operation) {
+                try call.check(virDomainCreate(domain.pointer), operation)
+            }
+            // Removed only once the domain runs: a failed start leaves it marked, so the next
+            // pass still knows that virtsync stopped it and does not take it for a crash.
+            if LibvirtXML.metadataElement(in: definition, named: LibvirtXML.stopMarkerName,
+                                          namespace: LibvirtXML.stopMarkerNamespace) != nil {
+                try call.check(virDomainSetMetadata(domain.pointer, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue), nil,
+                                                    LibvirtXML.stopMarkerPrefix, LibvirtXML.stopMarkerNamespace,
+                                                    VIR_DOMAIN_AFFECT_CONFIG.rawValue),
+                               "remove the stop marker of domain \(name)")
+            }
+        }
+    }
+
+    /// Writes the stop marker into the persistent definition of a domain virtsync stopped.
+    /// A domain that is gone (a transient one vanishes when stopped) is left alone.
+    private func markStopped(_ name: String) async throws {
+        let timestamp = ISO8601DateFormatter().string(from: Date())
+        let operation = "mark domain \(name) as stopped by virtsync"
+        try await run(operation) { call in
+            guard let domain = try call.domain(name) else { return }
+            try call.check(virDomainSetMetadata(domain.pointer, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue),
+                                                LibvirtXML.stopMarker(at: timestamp), LibvirtXML.stopMarkerPrefix,
+                                                LibvirtXML.stopMarkerNamespace, VIR_DOMAIN_AFFECT_CONFIG.rawValue),
+                           operation)
         }
     }
 
@@ -182,17 +211,24 @@ extension LibvirtSession {
 
     /// Throws `.rejected` unless the domain's persistent definition carries the marker.
     static func requireMarker(_ domain: LibvirtObject, _ name: String, action: String, _ call: LibvirtCall) throws {
+        _ = try managedDefinition(domain, name, action: action, call)
+    }
+
+    /// The domain's persistent definition, parsed; throws `.rejected` unless it carries the marker.
+    static func managedDefinition(_ domain: LibvirtObject, _ name: String, action: String, _ call: LibvirtCall) throws -> XElement {
         try requireMarker(xml: try call.domainXML(domain, inactive: true, "\(action) domain \(name)"), name, action: action)
     }
 
-    /// Throws `.rejected` unless the persistent definition `xml` carries the marker.
-    static func requireMarker(xml: String, _ name: String, action: String) throws {
+    /// Throws `.rejected` unless the persistent definition `xml` carries the marker; returns it parsed.
+    @discardableResult
+    static func requireMarker(xml: String, _ name: String, action: String) throws -> XElement {
         let operation = "\(action) domain \(name)"
         let root = try parsing("domain \(name)") { () throws(LibvirtXMLError) in try XMLParser.parse(xml) }
         guard LibvirtXML.markerElement(in: root) != nil else {
             throw HypervisorError(code: .rejected, message: "domain \(name) is not managed by virtsync (no ownership marker)",
                                   operation: operation)
         }
+        return root
     }
 
     /// Destroys a running domain; one that stopped meanwhile is fine.

@@ -11,6 +11,8 @@ struct RawDomain: Sendable {
     var autostart: Bool
     var xml: String
     var liveXML: String?
+    /// Why a domain that is not active stopped (`virDomainGetState`); `nil` for an active one.
+    var stopReason: StopReason?
 }
 
 /// What one libvirt round gives about a network or a pool, before parsing.
@@ -26,7 +28,8 @@ struct RawResource: Sendable {
 extension LibvirtSession {
     /// Lists every domain, network and pool, and the volumes of active pools.
     ///
-    /// One inactive XML per domain, plus the live XML of active ones. Domains are read in
+    /// One inactive XML per domain, plus the live XML of active ones and the state reason
+    /// (`virDomainGetState`) of inactive ones. Domains are read in
     /// batches (`options.observeBatchSize` per call, each with the ordinary deadline); the
     /// parsing runs off the connection's queue. Pools are not refreshed first: a refresh rescans
     /// every pool's storage and is slow, and libvirt already knows every volume it created
@@ -98,8 +101,12 @@ extension LibvirtSession {
         let live = try raw.liveXML.map { xml in
             try parsing("live domain \(raw.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseLiveValues(xml) }
         }
+        // The stop marker means something only while the domain is stopped; on a running one it
+        // would be left over from a start that could not remove it.
+        let inactive = !raw.state.isActive
         return ObservedDomain(model: model, uuid: raw.uuid.isEmpty ? parsed.uuid : raw.uuid, state: raw.state,
-                              live: live, marker: parsed.marker, persistent: raw.persistent)
+                              live: live, marker: parsed.marker, persistent: raw.persistent,
+                              stopReason: inactive ? raw.stopReason : nil, stoppedByVirtsync: inactive && parsed.stoppedByVirtsync)
     }
 
     /// A domain with what the filtered listings said about it.
@@ -148,9 +155,45 @@ extension LibvirtSession {
             let operation = "read domain \(listed.name)"
             let xml = try call.domainXML(listed.object, inactive: true, operation)
             let liveXML = listed.state.isActive ? try call.domainXML(listed.object, inactive: false, operation) : nil
+            let stopReason = listed.state.isActive ? nil : try LibvirtSession.stopReason(listed.object, operation, call)
             return RawDomain(name: listed.name, uuid: listed.uuid, state: listed.state, persistent: listed.persistent,
-                             autostart: listed.autostart, xml: xml, liveXML: liveXML)
+                             autostart: listed.autostart, xml: xml, liveXML: liveXML, stopReason: stopReason)
         } catch let error as HypervisorError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// Why a domain that is not active stopped, from `virDomainGetState`; `nil` when it became
+    /// active since it was listed.
+    static func stopReason(_ domain: LibvirtObject, _ operation: String, _ call: LibvirtCall) throws -> StopReason? {
+        var state: Int32 = 0
+        var reason: Int32 = 0
+        try call.check(virDomainGetState(domain.pointer, &state, &reason, 0), operation)
+        return stopReason(state: state, reason: reason)
+    }
+
+    /// A `virDomainState` and its reason in model terms: the shut-off reasons by name, libvirt's
+    /// crashed state as `crashed`, `nil` for an active state.
+    static func stopReason(state: Int32, reason: Int32) -> StopReason? {
+        switch UInt32(bitPattern: state) {
+        case VIR_DOMAIN_CRASHED.rawValue:
+            return .crashed
+        case VIR_DOMAIN_NOSTATE.rawValue:
+            return .unknown
+        case VIR_DOMAIN_SHUTOFF.rawValue:
+            switch UInt32(bitPattern: reason) {
+            case VIR_DOMAIN_SHUTOFF_UNKNOWN.rawValue: return .unknown
+            case VIR_DOMAIN_SHUTOFF_SHUTDOWN.rawValue: return .shutdown
+            case VIR_DOMAIN_SHUTOFF_DESTROYED.rawValue: return .destroyed
+            case VIR_DOMAIN_SHUTOFF_CRASHED.rawValue: return .crashed
+            case VIR_DOMAIN_SHUTOFF_MIGRATED.rawValue: return .migrated
+            case VIR_DOMAIN_SHUTOFF_SAVED.rawValue: return .saved
+            case VIR_DOMAIN_SHUTOFF_FAILED.rawValue: return .failed
+            case VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT.rawValue: return .fromSnapshot
+            case VIR_DOMAIN_SHUTOFF_DAEMON.rawValue: return .daemon
+            default: return .other
+            }
+        default:
             return nil
         }
     }

@@ -4,7 +4,9 @@ import VirtsyncEngine
 
 /// An honest in-memory hypervisor: it applies what it is told to an `ObservedHost`, the way
 /// libvirt would (generated MACs and UUIDs, refusal to touch unmarked domains), so a second
-/// plan after an apply must be empty. For unit tests of the core and the engine.
+/// plan after an apply must be empty. Stopped domains carry a stop reason and whether virtsync
+/// stopped them, as the libvirt adapter reports them; `crash(domain:)` and `destroyByHand(domain:)`
+/// stop one behind virtsync's back. For unit tests of the core and the engine.
 public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
     public let uri: String
     private let lock = NSLock()
@@ -28,6 +30,27 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
 
     /// Makes the next apply to this resource fail.
     public func failNext(_ ref: ResourceRef) { lock.withLock { _ = failing.insert(ref.description) } }
+
+    /// The guest crashes: the domain shuts off with reason `crashed`, as libvirt reports a
+    /// guest that died. Nothing happens to a domain that does not exist.
+    public func crash(domain name: String) { stopOutside(name, reason: .crashed) }
+
+    /// Someone destroys the domain by hand (`virsh destroy`), outside virtsync: it shuts off
+    /// with reason `destroyed`.
+    public func destroyByHand(domain name: String) { stopOutside(name, reason: .destroyed) }
+
+    /// The guest shuts itself down (`poweroff` inside it): reason `shutdown`, not marked.
+    public func shutDownFromGuest(domain name: String) { stopOutside(name, reason: .shutdown) }
+
+    private func stopOutside(_ name: String, reason: StopReason) {
+        lock.withLock {
+            guard state.domains[name] != nil else { return }
+            state.domains[name]?.state = .shutoff
+            state.domains[name]?.live = nil
+            state.domains[name]?.stopReason = reason
+            state.domains[name]?.stoppedByVirtsync = false
+        }
+    }
 
     public func observe(host: String) async throws -> ObservedHost {
         lock.withLock {
@@ -83,7 +106,8 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             state.volumes[name] = nil
         case (.domain, .create, .domain(let d, _, let marker)):
             guard state.domains[name] == nil else { throw fail(step, "domain already exists") }
-            state.domains[name] = ObservedDomain(model: observable(d, old: nil), uuid: d.uuid ?? uuid(), state: .shutoff, marker: marker)
+            state.domains[name] = ObservedDomain(model: observable(d, old: nil), uuid: d.uuid ?? uuid(), state: .shutoff, marker: marker,
+                                                 stopReason: .unknown)
         case (.domain, .update, .domain(let d, let liveOps, let marker)):
             guard let old = state.domains[name] else { throw fail(step, "no such domain", .notFound) }
             guard old.marker != nil else { throw fail(step, "not managed by virtsync") }
@@ -108,14 +132,20 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
                 state.domains[name]?.state = .running
                 state.domains[name]?.live = liveValues(d.model)
             }
+            state.domains[name]?.stopReason = nil
+            state.domains[name]?.stoppedByVirtsync = false
         case (.domain, .stop, _):
             guard state.domains[name]?.marker != nil else { throw fail(step, "not managed by virtsync") }
             state.domains[name]?.state = .shutoff
             state.domains[name]?.live = nil
+            state.domains[name]?.stopReason = .shutdown
+            state.domains[name]?.stoppedByVirtsync = true
         case (.domain, .restart, _):
             guard let d = state.domains[name], d.marker != nil else { throw fail(step, "not managed by virtsync") }
             state.domains[name]?.state = .running
             state.domains[name]?.live = liveValues(d.model)
+            state.domains[name]?.stopReason = nil
+            state.domains[name]?.stoppedByVirtsync = false
         case (.domain, .delete, _):
             guard state.domains[name]?.marker != nil else { throw fail(step, "not managed by virtsync") }
             state.domains[name] = nil
@@ -130,6 +160,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         var m = d
         m.power = .running
         m.restartForUpdates = false
+        m.restart = RestartPolicy()
         m.extraXML = ExtraXML()
         m.maxMemory = d.maxMemory ?? d.memory
         m.maxVcpus = d.maxVcpus ?? d.vcpus

@@ -30,7 +30,8 @@ enum Lab {
     }
 
     /// What the libvirt adapter reports for a domain virtsync defined from `vm`: the values the
-    /// spec left open are filled in by libvirt, `power` and `restartForUpdates` are not observable.
+    /// spec left open are filled in by libvirt, `power`, `restartForUpdates` and `restart` are
+    /// not observable.
     static func observed(_ vm: DomainModel, uuid: String, state: RunState, machine: String = "pc-q35-8.2",
                          generatedMACs: [String] = [], live: LiveDomainValues? = nil, managed: Bool = true) -> ObservedDomain {
         var model = vm
@@ -44,6 +45,7 @@ enum Lab {
         }
         model.power = .running
         model.restartForUpdates = false
+        model.restart = RestartPolicy()
         let liveValues = live ?? (state.isActive
             ? LiveDomainValues(memory: model.memory, maxMemory: model.maxMemory ?? model.memory, vcpus: model.vcpus,
                                maxVcpus: model.maxVcpus ?? model.vcpus,

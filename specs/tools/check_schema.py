@@ -66,6 +66,9 @@ BAD = {
     "unknown kind": "apiVersion: virtsync/v1\nkind: VirtualMachin\nname: a\n",
     "percent out of range": "apiVersion: virtsync/v1\nkind: Settings\nmaxDeletePercent: 150\n",
     "quoted boolean": "apiVersion: virtsync/v1\nkind: Settings\nprune: 'true'\n",
+    "bad restart policy": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nrestartPolicy: on-crash\n",
+    "restarts out of range": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nmaxRestarts: 0\n",
+    "bare-number window": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nrestartWindow: 600\n",
 }
 
 

@@ -34,6 +34,7 @@ def obj(props, required=(), desc=None, **kw):
     return d
 
 size_pattern = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+) ?(B|K|KiB|M|MiB|G|GiB|T|TiB|KB|MB|GB|TB)$"
+duration_pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
 name_pattern = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 name_body = r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 octet = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -45,6 +46,9 @@ defs = {
              "description": "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit, never containing '..'."},
     "bridgeName": {"type": "string", "pattern": r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,14}$", "maxLength": 15,
                    "description": "A Linux bridge name: a name of at most 15 characters."},
+    "duration": {"type": "string", "pattern": duration_pattern,
+                 "description": "A duration: numbers each followed by a unit, ms, s, m (minutes), h or d. A bare number is an error.",
+                 "examples": ["30s", "10m", "1h30m"]},
     "size": {"type": "string", "pattern": size_pattern,
              "description": "A size with a unit: B; K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024); KB, MB, GB, TB (powers of 1000). A bare number is an error.",
              "examples": ["4GiB", "512MiB", "20G"]},
@@ -210,6 +214,11 @@ defs["VirtualMachine"] = obj({
     "autostart": {"type": "boolean", "default": False, "description": "libvirt starts the VM when the host boots."},
     "restartForUpdates": {"type": "boolean", "default": False,
                           "description": "May virtsync restart the VM for changes that need a restart?"},
+    "restartPolicy": {"enum": ["always", "on-failure", "never"], "default": "always",
+                      "description": "When a VM that should run stopped without virtsync stopping it: start it again always, only after a failure (crash, destroyed outside virtsync), or never."},
+    "maxRestarts": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5,
+                    "description": "Most restarts within restartWindow; a VM at its limit stays stopped until its spec changes or someone starts it."},
+    "restartWindow": ref("duration", "The window over which restarts are counted, 1m to 1d; default 10m.", default="10m"),
     "graphics": {"enum": ["none", "vnc", "spice"], "default": "none", "description": "Remote display on 127.0.0.1."},
     "console": {"type": "boolean", "default": True, "description": "A serial console."},
     "disks": {"type": "array", "items": disk, "description": "Disks and CD-ROMs, in order."},

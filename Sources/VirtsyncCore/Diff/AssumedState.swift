@@ -68,11 +68,12 @@ private enum AssumedHost {
         model.uuid = uuid
         model.maxMemory = DomainDiff.effectiveMaxMemory(vm, nil)
         model.maxVcpus = DomainDiff.effectiveMaxVcpus(vm, nil)
-        // libvirt forces CD-ROMs read-only; power, restartForUpdates and the raw XML are not
-        // read back from libvirt, so they are left at their defaults.
+        // libvirt forces CD-ROMs read-only; power, restartForUpdates, the restart policy and the
+        // raw XML are not read back from libvirt, so they are left at their defaults.
         for i in model.disks.indices where model.disks[i].cdrom { model.disks[i].readonly = true }
         model.power = .running
         model.restartForUpdates = false
+        model.restart = RestartPolicy()
         model.extraXML = ExtraXML()
         let running = vm.power == .running
         let live = running

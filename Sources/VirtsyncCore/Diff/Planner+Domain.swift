@@ -34,7 +34,6 @@ extension PlanBuilder {
     private mutating func planUpdate(vm: DomainModel, seen: ObservedDomain, seenMarker: OwnershipMarker, ref: ResourceRef, marker: OwnershipMarker) {
         let running = seen.state.isActive
         let diff = DomainDiff.compare(desired: vm, observed: seen, observedExtraDigest: seenMarker.extraDigest)
-        var startAfter = false
         if !diff.changes.isEmpty {
             let needsBoot = diff.changes.contains { $0.disruption == .nextBoot }
             let restart = running && needsBoot && vm.restartForUpdates && vm.power == .running
@@ -77,7 +76,7 @@ extension PlanBuilder {
         }
         switch (vm.power, seen.state) {
         case (.running, .shutoff), (.running, .crashed), (.running, .other):
-            startAfter = true
+            planStart(vm: vm, seen: seen, ref: ref)
         case (.running, .paused):
             note(.warning, ref, "domain \(vm.name) is paused; virtsync does not resume paused VMs")
         case (.stopped, .running), (.stopped, .paused):
@@ -86,9 +85,37 @@ extension PlanBuilder {
         default:
             break
         }
-        if startAfter {
-            add(PlanStep(action: .start, resource: ref, changes: [FieldChange(field: "power", before: seen.state.rawValue, after: "running", disruption: .none)],
-                         disruption: .none, reason: "power: running, but the VM is \(seen.state.rawValue)"))
+    }
+
+    /// A VM that should run and is not active: started when it was never started or stopped on
+    /// purpose, restarted after a failure or a shutdown as its restart policy says, else reported.
+    private mutating func planStart(vm: DomainModel, seen: ObservedDomain, ref: ResourceRef) {
+        let cause = StopCause.classify(seen) ?? .notStarted
+        let policy = vm.restart.mode.rawValue
+        let (label, sentence) = Self.describeStop(seen)
+        guard vm.restart.allowsStart(after: cause) else {
+            // A failure someone should look at is a warning; a shutdown the policy accepts is not.
+            note(cause == .failure ? .warning : .info, ref,
+                 "domain \(vm.name) stopped (\(label)); restartPolicy \(policy) leaves it stopped")
+            return
+        }
+        let reason = cause == .notStarted
+            ? "power: running, but the VM is \(seen.state.rawValue)"
+            : "restart (restartPolicy \(policy)): \(sentence)"
+        add(PlanStep(action: .start, resource: ref, changes: [FieldChange(field: "power", before: seen.state.rawValue, after: "running", disruption: .none)],
+                     disruption: .none, reason: reason))
+    }
+
+    /// How a stopped VM stopped, in words: a short label for notes and a sentence for reasons.
+    private static func describeStop(_ seen: ObservedDomain) -> (label: String, sentence: String) {
+        switch seen.stopReason {
+        case .crashed: return ("crashed", "the VM crashed")
+        case .failed: return ("failed", "the VM failed")
+        case .destroyed: return ("destroyed outside virtsync", "the VM was destroyed outside virtsync")
+        case .shutdown: return ("shut down", "the VM shut down")
+        case .other: return ("reason not named by libvirt", "the VM stopped for a reason libvirt does not name")
+        case .unknown, .saved, .migrated, .fromSnapshot, .daemon, nil:
+            return seen.state == .crashed ? ("crashed", "the VM crashed") : (seen.state.rawValue, "the VM is \(seen.state.rawValue)")
         }
     }
 

@@ -128,22 +128,18 @@ public struct DomainModel: Hashable, Codable, Sendable {
     public var power: PowerState
     /// When an update needs a restart, may virtsync restart the VM (otherwise it is left pending)?
     public var restartForUpdates: Bool
+    /// What the agent does when the VM stops without virtsync stopping it. Not a libvirt
+    /// property: never in the XML, never compared; an observed domain has the default.
+    public var restart: RestartPolicy
     public var extraXML: ExtraXML
-
-    // `extraXml` so that JSON's snake_case conversion round-trips (`extra_xml` decodes to
-    // `extraXml`, never to `extraXML`).
-    private enum CodingKeys: String, CodingKey {
-        case name, uuid, vcpus, maxVcpus, memory, maxMemory, machine, firmware, loader, cpuMode, disks, interfaces
-        case graphics, serialConsole, autostart, power, restartForUpdates
-        case extraXML = "extraXml"
-    }
 
     public init(name: String, uuid: String? = nil, vcpus: Int = 1, maxVcpus: Int? = nil,
                 memory: ByteSize, maxMemory: ByteSize? = nil, machine: String? = nil,
                 firmware: Firmware = .bios, loader: String? = nil, cpuMode: CPUMode? = nil,
                 disks: [DiskModel] = [], interfaces: [InterfaceModel] = [],
                 graphics: GraphicsType = .none, serialConsole: Bool = true, autostart: Bool = false,
-                power: PowerState = .running, restartForUpdates: Bool = false, extraXML: ExtraXML = ExtraXML()) {
+                power: PowerState = .running, restartForUpdates: Bool = false, restart: RestartPolicy = RestartPolicy(),
+                extraXML: ExtraXML = ExtraXML()) {
         self.name = name
         self.uuid = uuid
         self.vcpus = vcpus
@@ -161,6 +157,7 @@ public struct DomainModel: Hashable, Codable, Sendable {
         self.autostart = autostart
         self.power = power
         self.restartForUpdates = restartForUpdates
+        self.restart = restart
         self.extraXML = extraXML
     }
 }

@@ -6,6 +6,31 @@ public enum RunState: String, Codable, Sendable {
     public var isActive: Bool { self == .running || self == .paused }
 }
 
+/// Why libvirt says a domain that is not active stopped: its `virDomainState` reason for a
+/// shut-off domain (a domain in libvirt's crashed state is `crashed`).
+public enum StopReason: String, Codable, Sendable, CaseIterable {
+    /// libvirt does not know (e.g. defined and never started).
+    case unknown
+    /// The guest shut down (ACPI, or from inside).
+    case shutdown
+    /// Destroyed (`virsh destroy`, or virtsync's stop after the shutdown timeout).
+    case destroyed
+    /// The guest crashed.
+    case crashed
+    /// It failed to start or to keep running (e.g. the emulator died).
+    case failed
+    /// Migrated to another host.
+    case migrated
+    /// Saved to a file (`virsh save`, managed save).
+    case saved
+    /// Reverted to a snapshot of a stopped domain.
+    case fromSnapshot = "from-snapshot"
+    /// The daemon stopped it (e.g. while starting up).
+    case daemon
+    /// A reason this version of virtsync does not name.
+    case other
+}
+
 /// Values of a running domain that can differ from its persistent definition.
 public struct LiveDomainValues: Hashable, Codable, Sendable {
     public var memory: ByteSize
@@ -26,8 +51,9 @@ public struct LiveDomainValues: Hashable, Codable, Sendable {
 
 /// A domain as libvirt reports it.
 public struct ObservedDomain: Hashable, Codable, Sendable {
-    /// The persistent definition parsed into the model (`power` and `restartForUpdates` are not
-    /// observable and are left at their defaults; `autostart` is read from libvirt).
+    /// The persistent definition parsed into the model (`power`, `restartForUpdates` and
+    /// `restart` are not observable and are left at their defaults; `autostart` is read from
+    /// libvirt).
     public var model: DomainModel
     public var uuid: String
     public var state: RunState
@@ -37,15 +63,24 @@ public struct ObservedDomain: Hashable, Codable, Sendable {
     public var marker: OwnershipMarker?
     /// A transient domain (no persistent definition).
     public var persistent: Bool
+    /// Why the domain stopped, for one that is not active; `nil` when it is active or the
+    /// reason was not read.
+    public var stopReason: StopReason?
+    /// virtsync stopped this domain on purpose (a `stop` step) and has not started it since.
+    /// Only ever `true` for a domain that is not active.
+    public var stoppedByVirtsync: Bool
 
     public init(model: DomainModel, uuid: String, state: RunState, live: LiveDomainValues? = nil,
-                marker: OwnershipMarker? = nil, persistent: Bool = true) {
+                marker: OwnershipMarker? = nil, persistent: Bool = true, stopReason: StopReason? = nil,
+                stoppedByVirtsync: Bool = false) {
         self.model = model
         self.uuid = uuid
         self.state = state
         self.live = live
         self.marker = marker
         self.persistent = persistent
+        self.stopReason = stopReason
+        self.stoppedByVirtsync = stoppedByVirtsync
     }
 }
 

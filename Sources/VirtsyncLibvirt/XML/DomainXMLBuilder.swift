@@ -73,6 +73,23 @@ extension LibvirtXML {
         return XElement(tag, attributes)
     }
 
+    /// Namespace of the stop marker: the `<metadata>` element virtsync adds to a domain it
+    /// stopped on purpose (a `stop` step) and removes when it starts the domain, so that a
+    /// stopped domain tells "virtsync stopped it" from "it crashed or was shut down".
+    public static let stopMarkerNamespace = "https://virtsync.dev/xmlns/stopped/1"
+    /// Prefix of the stop marker: the key given to `virDomainSetMetadata`.
+    public static let stopMarkerPrefix = "virtsync-stop"
+    /// Local name of the stop marker.
+    static let stopMarkerName = "stopped"
+
+    /// The stop marker's element as `virDomainSetMetadata` (`VIR_DOMAIN_METADATA_ELEMENT`)
+    /// takes it: libvirt puts it into `stopMarkerNamespace` with `stopMarkerPrefix`, giving
+    /// `<virtsync-stop:stopped xmlns:virtsync-stop="…" at="…"/>`. `at` is when virtsync
+    /// stopped the domain (ISO 8601), for people reading the XML.
+    static func stopMarker(at timestamp: String) -> String {
+        XElement(stopMarkerName, [("at", timestamp)]).serialized()
+    }
+
     /// Distinct top-level element names of a fragment, in order; empty when there is none or
     /// it is not well-formed (libvirt then refuses the definition anyway).
     static func fragmentElementNames(_ fragment: String?) -> [String] {

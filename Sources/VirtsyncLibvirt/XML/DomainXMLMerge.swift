@@ -14,7 +14,8 @@ extension LibvirtXML {
     /// when the model sets a mode, the ownership marker, the disks of type `volume`/`file`, the
     /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, and the
     /// elements named at the top level of the old (recorded in the marker) and new extra
-    /// fragments. Everything else is kept: controllers, other metadata, libvirt's defaults, and
+    /// fragments. Everything else is kept: controllers, other metadata (the stop marker of a
+    /// domain virtsync stopped included, so a stopped domain stays marked), libvirt's defaults, and
     /// `<features>` (added with ACPI and APIC when missing and no fragment brings it).
     /// A device that corresponds to one of the model (a disk by target, an interface by MAC, or
     /// by source when the spec leaves the MAC open) keeps its `<address>` and `<boot>`, and an

@@ -10,6 +10,9 @@ public struct ParsedDomain: Hashable, Sendable {
     public var uuid: String
     /// The ownership marker, when virtsync wrote this definition.
     public var marker: OwnershipMarker?
+    /// The definition holds the stop marker (`LibvirtXML.stopMarkerNamespace`): virtsync
+    /// stopped the domain on purpose and has not started it since.
+    public var stoppedByVirtsync: Bool = false
 }
 
 extension LibvirtXML {
@@ -97,7 +100,8 @@ extension LibvirtXML {
         let ownMarker = markerElement.flatMap { element in
             element[attribute: domainNameAttribute].map { $0 == name } ?? true ? marker(from: element) : nil
         }
-        return ParsedDomain(model: model, uuid: uuid, marker: ownMarker)
+        return ParsedDomain(model: model, uuid: uuid, marker: ownMarker,
+                            stoppedByVirtsync: metadataElement(in: root, named: stopMarkerName, namespace: stopMarkerNamespace) != nil)
     }
 
     /// Parses a running domain's live XML into the values that can differ from its definition.
@@ -134,12 +138,17 @@ extension LibvirtXML {
 
     /// The `<metadata>` child in virtsync's namespace, whatever prefix it was written with.
     static func markerElement(in domain: XElement) -> XElement? {
+        metadataElement(in: domain, named: OwnershipMarker.element, namespace: OwnershipMarker.namespace)
+    }
+
+    /// The `<metadata>` child with this local name in this namespace, whatever its prefix.
+    static func metadataElement(in domain: XElement, named name: String, namespace: String) -> XElement? {
         guard let metadata = domain.child("metadata") else { return nil }
         for element in metadata.elements {
             let (prefix, local) = splitName(element.name)
-            guard local == OwnershipMarker.element else { continue }
+            guard local == name else { continue }
             let declaration = prefix.map { "xmlns:\($0)" } ?? "xmlns"
-            if element[attribute: declaration] == OwnershipMarker.namespace { return element }
+            if element[attribute: declaration] == namespace { return element }
         }
         return nil
     }

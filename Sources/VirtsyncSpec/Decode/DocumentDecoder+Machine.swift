@@ -4,7 +4,8 @@ import Yams
 extension DocumentDecoder {
     static let machineKeys = KeySet([
         "apiVersion", "kind", "name", "host", "uuid", "vcpus", "maxVcpus", "memory", "maxMemory", "machine",
-        "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "graphics", "console",
+        "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
+        "restartWindow", "graphics", "console",
         "disks", "interfaces", "cloudInit", "xml",
     ])
     static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
@@ -13,6 +14,10 @@ extension DocumentDecoder {
     static let xmlKeys = KeySet(["devices", "domain"])
     /// Most vCPUs a VM may have (libvirt/QEMU's own limits are lower on most machines).
     static let maxVcpuCount = 4096
+    /// `maxRestarts`: at least one, at most a hundred restarts per window.
+    static let maxRestartsRange = 1...100
+    /// `restartWindow`: one minute to one day, in seconds.
+    static let restartWindowRange: ClosedRange<Double> = 60...86_400
 
     func decodeMachine(_ map: MapReader, header: DocumentHeader) -> MachineSpec {
         var header = header
@@ -51,6 +56,15 @@ extension DocumentDecoder {
         vm.power = map.choice("power", [PowerState.running, .stopped])?.value
         vm.autostart = map.bool("autostart")
         vm.restartForUpdates = map.bool("restartForUpdates")
+        vm.restartPolicy = map.choice("restartPolicy", RestartPolicy.Mode.allCases)?.value
+        vm.maxRestarts = map.int("maxRestarts", range: Self.maxRestartsRange)?.value
+        vm.restartWindow = map.duration("restartWindow", range: Self.restartWindowRange)?.value
+        if vm.restartPolicy == .never {
+            // Limits of restarts that never happen: most likely the policy is not what was meant.
+            for key in ["maxRestarts", "restartWindow"] where map.has(key) {
+                reporter.warning(map.keyLocation(key), map.keyPath(key), "'\(key)' has no effect with restartPolicy never")
+            }
+        }
         vm.graphics = map.choice("graphics", GraphicsType.allCases)?.value
         vm.console = map.bool("console")
         decodeDisks(map, into: &vm)

@@ -160,6 +160,10 @@ struct MachineSpec: Sendable {
     var power: PowerState?
     var autostart: Bool?
     var restartForUpdates: Bool?
+    var restartPolicy: RestartPolicy.Mode?
+    var maxRestarts: Int?
+    /// `restartWindow`, in seconds.
+    var restartWindow: Double?
     var graphics: GraphicsType?
     var console: Bool?
     var disks: [DiskSpec]

@@ -113,6 +113,8 @@ struct Normalizer {
             disks: disks, interfaces: interfaces, graphics: vm.graphics ?? GraphicsType.none,
             serialConsole: vm.console ?? true, autostart: vm.autostart ?? false, power: vm.power ?? .running,
             restartForUpdates: vm.restartForUpdates ?? false,
+            restart: RestartPolicy(mode: vm.restartPolicy ?? .always, maxRestarts: vm.maxRestarts ?? RestartPolicy.defaultMaxRestarts,
+                                   window: vm.restartWindow ?? RestartPolicy.defaultWindow),
             extraXML: ExtraXML(devices: vm.xmlDevices, domain: vm.xmlDomain))
         return (domain, seed)
     }

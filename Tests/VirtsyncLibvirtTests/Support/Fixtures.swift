@@ -105,6 +105,7 @@ extension DomainModel {
         model.extraXML = ExtraXML()
         model.power = parsed.power
         model.restartForUpdates = parsed.restartForUpdates
+        model.restart = parsed.restart
         return model
     }
 }
