@@ -1,0 +1,324 @@
+import Foundation
+import Testing
+import VirtsyncCore
+import VirtsyncSpec
+
+@Suite("agent configuration")
+struct AgentConfigTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The smallest valid configuration; lines 1 to 5.
+    static let minimal = """
+        apiVersion: virtsync/v1
+        kind: AgentConfig
+        host: node-1
+        source:
+          repo: ssh://git@git.example.com/infra/cluster.git
+
+        """
+
+    /// Writes `text` as `agent.yaml` in `directory` and loads it with file checks.
+    static func load(_ text: String, in directory: TemporaryDirectory) throws -> (AgentConfig?, Diagnostics) {
+        try directory.write("agent.yaml", text)
+        return AgentConfigLoader.load(path: directory.path + "/agent.yaml")
+    }
+
+    /// Creates `name` in `directory` with `mode` and returns its path.
+    static func file(_ name: String, in directory: TemporaryDirectory, mode: Int = 0o600) throws -> String {
+        try directory.write(name, "content\n")
+        let path = directory.path + "/" + name
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    @Test("a full file gives every field")
+    func fullFile() throws {
+        let directory = try TemporaryDirectory()
+        let paths = try ["allowed_signers", "id_ed25519", "known_hosts", "token", "ca.pem", "webhook.secret"]
+            .map { try Self.file($0, in: directory) }
+        let text = """
+            apiVersion: virtsync/v1
+            kind: AgentConfig
+            host: node-1
+            source:
+              repo: https://git.example.com/infra/cluster.git
+              ref: release/2026
+              path: ./clusters//prod/
+              allowedSigners: \(paths[0])
+              sshKey: \(paths[1])
+              knownHosts: \(paths[2])
+              httpsUser: deploy
+              tokenFile: \(paths[3])
+              caFile: \(paths[4])
+              fetchTimeout: 2m
+            libvirt:
+              uri: qemu+ssh://root@node-1/system
+              callTimeout: 45s
+              shutdownTimeout: 0s
+            reconcile:
+              interval: 1h30m
+              jitter: 12.5%
+              debounce: 500ms
+              backoff: {initial: 10s, max: 1h}
+              prune: true
+              allowMassDelete: true
+              allowHistoryRewrite: true
+              parallel: 16
+            stateDir: /srv/virtsync/
+            http:
+              listen: "[::1]:8080"
+              webhookSecretFile: \(paths[5])
+            log:
+              level: debug
+              format: json
+
+            """
+        let (loaded, diagnostics) = try Self.load(text, in: directory)
+        #expect(diagnostics.items.isEmpty, "\(diagnostics)")
+        let config = try #require(loaded)
+        let source = AgentConfig.Source(repo: "https://git.example.com/infra/cluster.git", ref: "release/2026",
+                                        path: "clusters/prod", allowedSigners: paths[0], sshKey: paths[1],
+                                        knownHosts: paths[2], httpsUser: "deploy", tokenFile: paths[3],
+                                        caFile: paths[4], fetchTimeout: 120)
+        let file = directory.path + "/agent.yaml"
+        let expected = AgentConfig(host: "node-1", source: source, libvirtURI: "qemu+ssh://root@node-1/system",
+                                   callTimeout: 45, shutdownTimeout: 0, interval: 5400, jitter: 0.125,
+                                   debounce: 0.5, backoffInitial: 10, backoffMax: 3600, prune: true,
+                                   allowMassDelete: true, allowHistoryRewrite: true, parallel: 16,
+                                   stateDirectory: "/srv/virtsync", listen: AgentConfig.Listen(host: "::1", port: 8080),
+                                   webhookSecretFile: paths[5], logLevel: "debug", logFormat: .json,
+                                   file: file, locations: config.locations)
+        #expect(config == expected)
+        #expect(config.listen?.description == "[::1]:8080")
+        #expect(config.listen?.isLoopback == true)
+        #expect(config.locations["source.repo"] == SourceLocation(file: file, line: 5, column: 9))
+        #expect(config.locations["reconcile.backoff.max"]?.line == 23)
+        #expect(config.locations["log.format"]?.line == 34)
+    }
+
+    @Test("a minimal file gives the documented defaults")
+    func defaults() throws {
+        let (loaded, diagnostics) = AgentConfigLoader.load(text: Self.minimal, file: "agent.yaml")
+        #expect(diagnostics.items.isEmpty, "\(diagnostics)")
+        let config = try #require(loaded)
+        #expect(config.host == "node-1")
+        #expect(config.source == AgentConfig.Source(repo: "ssh://git@git.example.com/infra/cluster.git"))
+        #expect(config.source.ref == nil && config.source.path == "." && config.source.fetchTimeout == 60)
+        #expect(config.libvirtURI == "qemu:///system")
+        #expect(config.callTimeout == 30 && config.shutdownTimeout == 60)
+        #expect(config.interval == 60 && config.jitter == 0.1 && config.debounce == 2)
+        #expect(config.backoffInitial == 5 && config.backoffMax == 300)
+        #expect(!config.prune && !config.allowMassDelete && !config.allowHistoryRewrite)
+        #expect(config.parallel == 4)
+        #expect(config.stateDirectory == "/var/lib/virtsync")
+        #expect(config.listen == AgentConfig.Listen(host: "127.0.0.1", port: 9479))
+        #expect(config.webhookSecretFile == nil)
+        #expect(config.logLevel == "info" && config.logFormat == .logfmt)
+        #expect(config.file == "agent.yaml")
+        #expect(config.locations["host"] == SourceLocation(file: "agent.yaml", line: 3, column: 7))
+    }
+
+    @Test("listen: off disables the HTTP endpoint")
+    func listenOff() throws {
+        let (loaded, diagnostics) = AgentConfigLoader.load(text: Self.minimal + "http:\n  listen: off\n", file: "agent.yaml")
+        #expect(diagnostics.items.isEmpty, "\(diagnostics)")
+        let config = try #require(loaded)
+        #expect(config.listen == nil)
+    }
+
+    @Test("each kind of mistake gives one error at its line, naming the field", arguments: Mistake.all)
+    func mistake(_ mistake: Mistake) {
+        let (config, diagnostics) = AgentConfigLoader.load(text: mistake.text, file: "agent.yaml", fileChecks: false)
+        #expect(config == nil)
+        #expect(diagnostics.items.count == 1, "\(diagnostics)")
+        let item = diagnostics.items.first
+        #expect(item?.severity == .error)
+        #expect(item?.location.file == "agent.yaml")
+        #expect(item?.location.line == mistake.line, "\(diagnostics)")
+        #expect(item?.path == mistake.path, "\(diagnostics)")
+        #expect(item?.message.contains(mistake.message) == true, "\(diagnostics)")
+    }
+
+    @Test("several mistakes are reported together")
+    func severalMistakes() {
+        let text = Self.minimal + "reconcile:\n  interval: 1s\n  parallel: 100\nlog:\n  level: loud\n"
+        let (config, diagnostics) = AgentConfigLoader.load(text: text, file: "agent.yaml")
+        #expect(config == nil)
+        #expect(diagnostics.errors.map(\.path) == ["reconcile.interval", "reconcile.parallel", "log.level"])
+        #expect(diagnostics.description.hasPrefix("agent.yaml:7:13: error: reconcile.interval: 1s is out of range"))
+    }
+
+    @Test("an unknown key suggests the close one")
+    func unknownKeySuggestion() {
+        let text = Self.minimal + "reconcile:\n  intervall: 30s\n"
+        let (_, diagnostics) = AgentConfigLoader.load(text: text, file: "agent.yaml")
+        #expect(diagnostics.description == "agent.yaml:7:3: error: reconcile.intervall: unknown key 'intervall'; did you mean 'interval'?")
+    }
+
+    @Test("a listen address that is not loopback is a warning, and the configuration still loads",
+          arguments: ["0.0.0.0:9479", "192.0.2.10:9479", "[::]:9479", "node-1.example.com:9479"])
+    func publicListen(_ address: String) throws {
+        let (loaded, diagnostics) = AgentConfigLoader.load(text: Self.minimal + "http:\n  listen: \"\(address)\"\n",
+                                                           file: "agent.yaml")
+        #expect(diagnostics.errors.isEmpty, "\(diagnostics)")
+        #expect(diagnostics.warnings.count == 1)
+        #expect(diagnostics.warnings.first?.path == "http.listen")
+        #expect(diagnostics.warnings.first?.location.line == 7)
+        let config = try #require(loaded)
+        #expect(config.listen?.isLoopback == false)
+        #expect(config.listen?.description == address)
+    }
+
+    @Test("a webhook secret readable by group or others is refused, like ssh refuses open keys")
+    func openSecretRefused() throws {
+        let directory = try TemporaryDirectory()
+        let secret = try Self.file("webhook.secret", in: directory, mode: 0o640)
+        let (config, diagnostics) = try Self.load(Self.minimal + "http:\n  webhookSecretFile: \(secret)\n", in: directory)
+        #expect(config == nil)
+        #expect(diagnostics.items.count == 1)
+        #expect(diagnostics.items.first?.path == "http.webhookSecretFile")
+        #expect(diagnostics.items.first?.location.line == 7)
+        #expect(diagnostics.items.first?.message.contains("permissions 640") == true, "\(diagnostics)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
+        let (loaded, again) = try Self.load(Self.minimal + "http:\n  webhookSecretFile: \(secret)\n", in: directory)
+        #expect(again.items.isEmpty, "\(again)")
+        #expect(loaded?.webhookSecretFile == secret)
+    }
+
+    @Test("a file the configuration names must exist, unless file checks are off")
+    func missingNamedFile() throws {
+        let directory = try TemporaryDirectory()
+        let text = Self.minimal + "  sshKey: \(directory.path)/id_missing\n"
+        let (config, diagnostics) = try Self.load(text, in: directory)
+        #expect(config == nil)
+        #expect(diagnostics.items.map(\.path) == ["source.sshKey"])
+        #expect(diagnostics.items.first?.location.line == 6)
+        #expect(diagnostics.items.first?.message.contains("No such file") == true, "\(diagnostics)")
+
+        let (unchecked, none) = AgentConfigLoader.load(text: text, file: "agent.yaml", fileChecks: false)
+        #expect(none.items.isEmpty, "\(none)")
+        #expect(unchecked?.source.sshKey == "\(directory.path)/id_missing")
+    }
+
+    @Test("a missing configuration file is an error naming it")
+    func missingFile() {
+        let (config, diagnostics) = AgentConfigLoader.load(path: "/nonexistent/virtsync/agent.yaml")
+        #expect(config == nil)
+        #expect(diagnostics.items.count == 1)
+        #expect(diagnostics.items.first?.location.file == "/nonexistent/virtsync/agent.yaml")
+        #expect(diagnostics.description.contains("does not exist"))
+    }
+
+    @Test("malformed YAML is an error with the file and position")
+    func malformedYAML() {
+        let (config, diagnostics) = AgentConfigLoader.load(text: Self.minimal + "reconcile: [unclosed\n", file: "agent.yaml")
+        #expect(config == nil)
+        #expect(diagnostics.items.count == 1)
+        #expect(diagnostics.items.first?.location.file == "agent.yaml")
+        #expect((diagnostics.items.first?.location.line ?? 0) >= 6)
+        #expect(diagnostics.items.first?.message.hasPrefix("malformed YAML") == true)
+    }
+
+    @Test("an empty file or a second document is an error")
+    func documentCount() {
+        let (empty, emptyDiagnostics) = AgentConfigLoader.load(text: "# nothing\n", file: "agent.yaml")
+        #expect(empty == nil)
+        #expect(emptyDiagnostics.description.contains("empty file"))
+        let (two, twoDiagnostics) = AgentConfigLoader.load(text: Self.minimal + "---\n" + Self.minimal, file: "agent.yaml")
+        #expect(two == nil)
+        #expect(twoDiagnostics.items.map(\.location.line) == [7])
+    }
+
+    @Test("the example in examples/agent loads without any diagnostic")
+    func exampleLoads() throws {
+        let path = Self.repositoryRoot.appendingPathComponent("examples/agent/agent.yaml").path
+        let (loaded, diagnostics) = AgentConfigLoader.load(path: path, fileChecks: false)
+        #expect(diagnostics.items.isEmpty, "\(diagnostics)")
+        let config = try #require(loaded)
+        #expect(config.host == "node-1")
+        #expect(config.source.allowedSigners != nil)
+        #expect(config.webhookSecretFile != nil)
+    }
+
+    @Test("specs/agent-config.md documents every key, and its examples load")
+    func documentation() throws {
+        let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
+        let keys = AgentConfigLoader.keyPaths
+        #expect(keys.count == 37)
+        for key in keys {
+            #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
+        }
+        let blocks = SpecDocumentationTests.yamlBlocks(in: text)
+        #expect(blocks.count == 2)
+        for (index, block) in blocks.enumerated() {
+            let (config, diagnostics) = AgentConfigLoader.load(text: block, file: "agent-config.md#\(index + 1)", fileChecks: false)
+            #expect(diagnostics.items.isEmpty, "\(diagnostics)")
+            #expect(config != nil)
+        }
+    }
+}
+
+/// A minimal configuration with one mistake, and the error it must give.
+struct Mistake: Sendable, CustomTestStringConvertible {
+    let name: String
+    let text: String
+    let line: Int
+    let path: String
+    let message: String
+
+    var testDescription: String { name }
+
+    /// The minimal file with `extra` appended (from line 6).
+    init(_ name: String, appending extra: String, line: Int, path: String, _ message: String) {
+        self.init(name, text: AgentConfigTests.minimal + extra, line: line, path: path, message)
+    }
+
+    init(_ name: String, text: String, line: Int, path: String, _ message: String) {
+        self.name = name
+        self.text = text
+        self.line = line
+        self.path = path
+        self.message = message
+    }
+
+    static let all: [Mistake] = [
+        Mistake("wrong apiVersion", text: AgentConfigTests.minimal.replacingOccurrences(of: "virtsync/v1", with: "virtsync/v2"),
+                line: 1, path: "apiVersion", "expected virtsync/v1"),
+        Mistake("wrong kind", text: AgentConfigTests.minimal.replacingOccurrences(of: "AgentConfig", with: "Host"),
+                line: 2, path: "kind", "expected AgentConfig"),
+        Mistake("missing host", text: AgentConfigTests.minimal.replacingOccurrences(of: "host: node-1\n", with: ""),
+                line: 1, path: "host", "missing required key 'host'"),
+        Mistake("bad host name", text: AgentConfigTests.minimal.replacingOccurrences(of: "node-1", with: "node/1"),
+                line: 3, path: "host", "must not contain '/'"),
+        Mistake("missing repo", text: AgentConfigTests.minimal.replacingOccurrences(
+                    of: "  repo: ssh://git@git.example.com/infra/cluster.git", with: "  ref: main"),
+                line: 5, path: "source.repo", "missing required key 'repo'"),
+        Mistake("unknown top-level key", appending: "sauce: x\n", line: 6, path: "sauce", "did you mean 'source'?"),
+        Mistake("absolute source path", appending: "  path: /clusters\n", line: 6, path: "source.path", "relative"),
+        Mistake("source path escaping the repository", appending: "  path: clusters/../../etc\n", line: 6, path: "source.path", "'..'"),
+        Mistake("relative key path", appending: "  sshKey: id_ed25519\n", line: 6, path: "source.sshKey", "must be absolute"),
+        Mistake("bad ref", appending: "  ref: -main\n", line: 6, path: "source.ref", "must not start with '-'"),
+        Mistake("token file and variable", appending: "  tokenFile: /etc/virtsync/token\n  tokenEnv: TOKEN\n",
+                line: 7, path: "source.tokenEnv", "keep one"),
+        Mistake("bad variable name", appending: "  tokenEnv: 1TOKEN\n", line: 6, path: "source.tokenEnv", "environment variable"),
+        Mistake("fetch timeout too long", appending: "  fetchTimeout: 1h\n", line: 6, path: "source.fetchTimeout", "out of range"),
+        Mistake("duration without unit", appending: "libvirt:\n  callTimeout: 30\n", line: 7, path: "libvirt.callTimeout", "no unit"),
+        Mistake("bad libvirt URI", appending: "libvirt:\n  uri: qemu\n", line: 7, path: "libvirt.uri", "not a libvirt URI"),
+        Mistake("interval too short", appending: "reconcile:\n  interval: 2s\n", line: 7, path: "reconcile.interval", "out of range"),
+        Mistake("jitter too large", appending: "reconcile:\n  jitter: 60%\n", line: 7, path: "reconcile.jitter", "0% to 50%"),
+        Mistake("jitter without %", appending: "reconcile:\n  jitter: 10\n", line: 7, path: "reconcile.jitter", "not a percentage"),
+        Mistake("backoff initial above max", appending: "reconcile:\n  backoff: {initial: 10m, max: 5m}\n",
+                line: 7, path: "reconcile.backoff.initial", "longer than the maximum"),
+        Mistake("prune not a boolean", appending: "reconcile:\n  prune: maybe\n", line: 7, path: "reconcile.prune", "true or false"),
+        Mistake("parallel out of range", appending: "reconcile:\n  parallel: 0\n", line: 7, path: "reconcile.parallel", "out of range"),
+        Mistake("relative state directory", appending: "stateDir: var/lib/virtsync\n", line: 6, path: "stateDir", "absolute"),
+        Mistake("listen without port", appending: "http:\n  listen: 127.0.0.1\n", line: 7, path: "http.listen", "has no port"),
+        Mistake("listen port out of range", appending: "http:\n  listen: 127.0.0.1:99999\n", line: 7, path: "http.listen", "TCP port"),
+        Mistake("IPv6 listen without brackets", appending: "http:\n  listen: ::1:9479\n", line: 7, path: "http.listen", "brackets"),
+        Mistake("unknown log level", appending: "log:\n  level: verbose\n", line: 7, path: "log.level", "expected one of trace"),
+        Mistake("unknown log format", appending: "log:\n  format: jsn\n", line: 7, path: "log.format", "did you mean 'json'?"),
+        Mistake("section that is not a mapping", appending: "libvirt: qemu:///system\n", line: 6, path: "libvirt", "expected a mapping"),
+    ]
+}
