@@ -1,0 +1,50 @@
+import VirtsyncCore
+
+/// The HMAC-SHA256 signature forges put on webhook deliveries: GitHub's `X-Hub-Signature-256`
+/// and Gitea's or Forgejo's equivalent, `sha256=` followed by the hex MAC of the raw body under
+/// the shared secret.
+public enum WebhookSignature {
+    /// The header value for `body` under `secret`: `sha256=<64 lower-case hex digits>`.
+    public static func sign(body: [UInt8], secret: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = Array("sha256=".utf8)
+        for byte in HMAC.sha256(key: secret, message: body) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Whether `header` is `sha256=<64 hex digits>` (either case) matching `body` under `secret`.
+    /// The MACs are compared in constant time. False for a missing or malformed header, and
+    /// always false with an empty secret: a MAC under an empty key proves nothing.
+    public static func verify(header: String?, body: [UInt8], secret: [UInt8]) -> Bool {
+        guard !secret.isEmpty, let header, let received = macBytes(header) else { return false }
+        return HMAC.constantTimeEqual(received, HMAC.sha256(key: secret, message: body))
+    }
+
+    /// The 32 bytes of `sha256=<64 hex digits>`, nil for anything else.
+    private static func macBytes(_ header: String) -> [UInt8]? {
+        let text = Array(header.utf8)
+        let prefix = Array("sha256=".utf8)
+        guard text.count == prefix.count + 64, Array(text[..<prefix.count]) == prefix else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var i = prefix.count
+        while i < text.count {
+            guard let high = hexValue(text[i]), let low = hexValue(text[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
