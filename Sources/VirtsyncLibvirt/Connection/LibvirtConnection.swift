@@ -24,6 +24,8 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// driver keeps several calls in flight on one socket).
     private let readers: DispatchQueue
     private let secret: String?
+    /// Lifecycle-event registrations, shared by all subscribers (see `LibvirtEventHub`).
+    let eventHub = LibvirtEventHub()
 
     private init(pointer: OpaquePointer, uri: String, secret: String?) {
         self.pointer = pointer
@@ -84,6 +86,13 @@ public final class LibvirtConnection: @unchecked Sendable {
         try await LibvirtConnection.withDeadline(timeout, operation: operation, on: readers) {
             try body(LibvirtCall(conn: self.pointer, secret: self.secret))
         }
+    }
+
+    /// Runs `body` on the connection's queue later, without a deadline and without waiting:
+    /// for cleanup that must happen even after callers gave up (deregistering event callbacks).
+    /// The queued body keeps the connection alive until it ran.
+    func enqueue(_ body: @escaping @Sendable (LibvirtCall) -> Void) {
+        queue.async { body(LibvirtCall(conn: self.pointer, secret: self.secret)) }
     }
 
     /// Runs `work` on `queue` and resumes with its result, or with a timeout after `timeout`.
