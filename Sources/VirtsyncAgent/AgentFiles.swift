@@ -13,6 +13,4 @@ public struct AgentFiles: Sendable {
     public var status: String { stateDirectory + "/agent-status.json" }
     /// Restarts the agent made per VM, so a crash-looping VM stays limited across agent restarts.
     public var restarts: String { stateDirectory + "/restarts.json" }
-    /// Held for the agent's whole life: one agent per state directory (and so per host).
-    public var agentLock: String { stateDirectory + "/agent.lock" }
 }

@@ -24,6 +24,9 @@ public struct ApplyReport: Hashable, Codable, Sendable {
     public var failed: Int { results.filter { if case .failed = $0.outcome { return true } else { return false } }.count }
     public var skipped: Int { results.filter { if case .skipped = $0.outcome { return true } else { return false } }.count }
     public var ok: Bool { failed == 0 && skipped == 0 }
+
+    /// A report of `results`.
+    public init(results: [StepResult]) { self.results = results }
 }
 
 /// Runs a plan's steps in dependency order with bounded parallelism. A failed step skips its
@@ -42,9 +45,10 @@ public struct Executor: Sendable {
 
     /// Runs `plan` against `sessions` (by host name), recording created and deleted networks,
     /// pools and volumes in `inventory` (keyed by each session's URI). `progress` is called
-    /// after each step.
+    /// after each step. Once `stop` is set, no further step starts: the steps in flight finish
+    /// and the others are reported skipped.
     public func run(_ plan: Plan, sessions: [String: any HypervisorSession], inventory: InventoryStore,
-                    progress: @Sendable (StepResult) -> Void = { _ in }) async -> ApplyReport {
+                    stop: StopFlag? = nil, progress: @Sendable (StepResult) -> Void = { _ in }) async -> ApplyReport {
         var pending = plan.steps
         var done: [String: StepOutcome] = [:]
         var results: [StepResult] = []
@@ -76,6 +80,16 @@ public struct Executor: Sendable {
                         progressMade = true
                     }
                 }
+            }
+            if stop?.isSet == true {
+                for step in pending {
+                    let r = StepResult(step: step, outcome: .skipped("the agent is stopping"), seconds: 0)
+                    done[step.id] = r.outcome
+                    results.append(r)
+                    progress(r)
+                }
+                pending.removeAll()
+                if inFlight == 0 { break }
             }
             // Start every ready step within the bounds.
             var started = false

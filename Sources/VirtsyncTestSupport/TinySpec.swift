@@ -4,14 +4,14 @@ import Foundation
 ///
 /// The VM is the lab's router-1 cut down: no disk, no NIC, the qboot firmware that ships with
 /// QEMU, 32 MiB, and stopped by default, so no guest ever has to boot.
-enum TinySpec {
+public enum TinySpec {
     /// A resource name prefix unique to one test: `gt-` and eight random hex digits.
-    static func uniqueTag() -> String {
+    public static func uniqueTag() -> String {
         "gt-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
     }
 
     /// A VirtualMachine document. Line 5 is `memory:`, line 8 is `power:`.
-    static func vm(_ name: String, memory: String = "32MiB", power: String = "stopped") -> String {
+    public static func vm(_ name: String, memory: String = "32MiB", power: String = "stopped") -> String {
         """
         apiVersion: virtsync/v1
         kind: VirtualMachine
@@ -26,7 +26,7 @@ enum TinySpec {
     }
 
     /// An isolated Network document without addresses (nothing to clash with the machine's own).
-    static func network(_ name: String) -> String {
+    public static func network(_ name: String) -> String {
         """
         apiVersion: virtsync/v1
         kind: Network
@@ -38,7 +38,7 @@ enum TinySpec {
     }
 
     /// Several documents in one file.
-    static func documents(_ documents: [String]) -> String {
+    public static func documents(_ documents: [String]) -> String {
         documents.joined(separator: "---\n")
     }
 }

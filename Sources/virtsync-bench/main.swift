@@ -165,6 +165,11 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
     exit(0)
 }
 
+if args.contains("--agent-only") {
+    let uri = option("--uri") ?? "qemu:///system"
+    try AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri)
+    exit(0)
+}
 if args.contains("--git-only") {
     try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)
     exit(0)

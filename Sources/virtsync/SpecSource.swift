@@ -115,25 +115,14 @@ extension Frontend {
 
     /// Validates the files of one commit and names their files relative to the repository root.
     static func loaded(_ read: CommitSpec, options: SourceOptions, repository: String) -> LoadedSpec {
-        var all = prefixed(read.readDiagnostics, path: options.path)
+        var all = read.readDiagnostics.relativeToRepository(path: options.path)
         let identity = (try? RemoteURL(options.repo ?? repository).identity) ?? repository
         let provenance = Provenance(repository: repository, path: options.path, commit: read.commit,
                                     signer: read.signer, historyRewrite: read.historyRewrite, identity: identity)
         if all.hasErrors { return LoadedSpec(desired: nil, diagnostics: all, provenance: provenance) }
         let result = SpecLoader.load(files: read.files, commit: read.commit.id.hex)
-        all.items += prefixed(result.diagnostics, path: options.path).items
+        all.items += result.diagnostics.relativeToRepository(path: options.path).items
         return LoadedSpec(desired: all.hasErrors ? nil : result.desired, diagnostics: all, provenance: provenance)
-    }
-
-    /// Diagnostics name files relative to the spec directory; in a repository, relative to its root.
-    static func prefixed(_ diagnostics: Diagnostics, path: String) -> Diagnostics {
-        let inner = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
-        guard !inner.isEmpty else { return diagnostics }
-        return Diagnostics(diagnostics.items.map { d in
-            var copy = d
-            copy.location.file = d.location.file == "." ? inner : inner + "/" + d.location.file
-            return copy
-        })
     }
 
     /// Fills the plan's basis with what git told: the repository, the signer.

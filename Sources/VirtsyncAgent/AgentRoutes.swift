@@ -1,0 +1,79 @@
+import Foundation
+import VirtsyncEngine
+
+/// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook and
+/// `POST /reconcile` (what `virtsync reconcile --now` calls).
+struct AgentRoutes: Sendable {
+    let state: AgentState
+    let loop: AgentLoop
+    /// The webhook's HMAC secret; nil disables `/webhook`.
+    let webhookSecret: [UInt8]?
+    /// A pass silent for this long means the agent is stuck.
+    let stallLimit: Double
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/healthz"), ("HEAD", "/healthz"):
+            return state.isHealthy(stallLimit: stallLimit)
+                ? .text("ok\n")
+                : .text("stuck: a pass has made no progress for \(Int(stallLimit)) s\n", status: 503)
+        case ("GET", "/readyz"), ("HEAD", "/readyz"):
+            guard let ready = state.snapshot.conditions[.ready] else { return .text("no pass has finished yet\n", status: 503) }
+            return ready.status ? .text("ready: \(ready.message)\n") : .text("not ready: \(ready.reason): \(ready.message)\n", status: 503)
+        case ("GET", "/status"):
+            do {
+                return .json(Array(try state.snapshot.json()))
+            } catch {
+                return .text("cannot encode the status: \(error)\n", status: 500)
+            }
+        case ("GET", "/metrics"):
+            var response = HTTPResponse.text(state.metrics.registry.render())
+            response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+            return response
+        case ("POST", "/webhook"):
+            return webhook(request)
+        case ("POST", "/reconcile"):
+            return await reconcile(request)
+        case (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"), (_, "/webhook"), (_, "/reconcile"):
+            var response = HTTPResponse.text("method \(request.method) not allowed\n", status: 405)
+            response.headers["Allow"] = ["/webhook", "/reconcile"].contains(request.path) ? "POST" : "GET, HEAD"
+            return response
+        default:
+            return .text("not found; try /healthz, /readyz, /status, /metrics\n", status: 404)
+        }
+    }
+
+    /// A push from the forge: the body's HMAC-SHA256 must match (GitHub's `X-Hub-Signature-256`,
+    /// Gitea's and others' the same scheme, or `X-Virtsync-Signature`).
+    private func webhook(_ request: HTTPRequest) -> HTTPResponse {
+        guard let secret = webhookSecret else {
+            return .text("the webhook is not configured (http.webhookSecretFile)\n", status: 404)
+        }
+        let header = request.headers["x-hub-signature-256"] ?? request.headers["x-virtsync-signature"]
+            ?? request.headers["x-gitea-signature"].map { "sha256=" + $0 }
+        guard WebhookSignature.verify(header: header, body: request.body, secret: secret) else {
+            return .text("signature missing or wrong\n", status: 401)
+        }
+        if request.headers["x-github-event"] == "ping" { return .text("pong\n") }
+        let delivery = request.headers["x-github-delivery"] ?? request.headers["x-gitea-delivery"] ?? request.headers["x-request-id"]
+        let pass = loop.trigger(.webhook, detail: delivery.map { "delivery \($0)" })
+        return .text("pass \(pass) triggered\n", status: 202)
+    }
+
+    /// `virtsync reconcile --now`: local callers only. With `?wait=1` the answer is the pass record.
+    private func reconcile(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.peerIsLoopback else { return .text("reconcile is accepted from this host only\n", status: 403) }
+        let pass = loop.trigger(.manual, detail: request.headers["x-virtsync-reason"])
+        guard request.query["wait"] == "1" || request.query["wait"] == "true" else {
+            return .text("pass \(pass) triggered\n", status: 202)
+        }
+        guard let record = await loop.waitForPass(pass) else {
+            return .text("the agent is stopping\n", status: 503)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(record) else { return .text("cannot encode the pass\n", status: 500) }
+        return .json(Array(data))
+    }
+}

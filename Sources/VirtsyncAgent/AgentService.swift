@@ -1,0 +1,230 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncGit
+import VirtsyncLibvirt
+import VirtsyncSpec
+
+/// `virtsync agent`: wires the loop to git, libvirt, the HTTP endpoint, systemd and signals, and
+/// runs until SIGTERM or SIGINT.
+public enum AgentService {
+    /// Why the agent could not start; the message names the file and field where one applies.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Runs the agent with a loaded configuration until it is told to stop.
+    /// - Throws: `StartError` when it cannot start (lock held, bad repository URL, port in use).
+    public static func run(_ config: AgentConfig, clock: any AgentClock = SystemAgentClock()) async throws {
+        let logger = Logger(label: "virtsync.agent")
+        let files = AgentFiles(stateDirectory: config.stateDirectory)
+        let lock: ApplyLock
+        do {
+            lock = try ApplyLock(stateDirectory: config.stateDirectory)
+        } catch {
+            throw StartError("another virtsync (agent or apply) holds \(config.stateDirectory)/lock: only one agent runs per state directory")
+        }
+        defer { lock.release() }
+
+        let (follower, sourceLabel) = try makeFollower(config)
+        let inventory = try InventoryStore(stateDirectory: config.stateDirectory)
+        let options = LibvirtSessionOptions(callTimeout: .seconds(config.callTimeout),
+                                            shutdownTimeout: .milliseconds(Int64(config.shutdownTimeout * 1000)))
+        let reconciler = Reconciler(connector: LibvirtConnector(options: options), inventory: inventory, defaultURI: config.libvirtURI)
+
+        var ledger = RestartLedger()
+        do {
+            ledger = try RestartLedger.read(path: files.restarts)
+        } catch {
+            logger.error("restart ledger unreadable; starting from an empty one", metadata: ["error": "\(error)"])
+        }
+        var status = AgentStatus(host: config.host, source: sourceLabel, pid: getpid(), startedAt: clock.wallNow())
+        if let previous = try? AgentStatus.read(path: files.status) {
+            status.passes = previous.passes   // history survives restarts
+        }
+        let state = AgentState(status: status, files: files, clock: clock)
+        let webhookSecret = try config.webhookSecretFile.map(readSecret)
+
+        let router = EventRouter(state: state)
+        let pass = ReconcilePass(config: config, follower: follower, reconciler: reconciler, state: state, clock: clock,
+                                 ledger: ledger) { session in router.subscribe(session) }
+        let loop = AgentLoop(runner: pass, clock: clock,
+                             timing: AgentTiming(interval: config.interval, jitter: config.jitter, debounce: config.debounce,
+                                                 backoffInitial: config.backoffInitial, backoffMax: config.backoffMax))
+        router.attach(loop: loop, pass: pass)
+
+        // A pass that makes no progress for this long is stuck: every libvirt call has a
+        // deadline, so only a bug gets here.
+        let stallLimit = max(300, config.shutdownTimeout + 4 * config.callTimeout)
+        var server: HTTPServer?
+        if let listen = config.listen {
+            let routes = AgentRoutes(state: state, loop: loop, webhookSecret: webhookSecret, stallLimit: stallLimit)
+            do {
+                server = try HTTPServer(host: listen.host, port: listen.port) { request in await routes.handle(request) }
+            } catch {
+                throw StartError("\(config.locations["http.listen"].map { "\($0): http.listen: " } ?? "")\(error)")
+            }
+            server?.start()
+            logger.info("listening", metadata: ["address": "\(listen.host):\(server?.port ?? listen.port)"])
+        }
+        defer { server?.stop() }
+
+        let notifier = SystemdNotifier()
+        let signals = Task {
+            for await signal in SignalWatcher.signals([SIGTERM, SIGINT, SIGHUP]) {
+                if signal == SIGHUP {
+                    logger.info("SIGHUP: reconcile now")
+                    loop.trigger(.signal, detail: "SIGHUP")
+                } else {
+                    logger.notice("stopping: the step in flight finishes first", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                    notifier.stopping()
+                    loop.stop()
+                    break
+                }
+            }
+        }
+        let watchdog = Task {
+            guard let interval = notifier.watchdogInterval else { return }
+            while !Task.isCancelled {
+                if state.isHealthy(stallLimit: stallLimit) { notifier.watchdog() }
+                try? await Task.sleep(for: interval / 2)
+            }
+        }
+        notifier.ready(status: "following \(sourceLabel) for host \(config.host)")
+        logger.info("agent started", metadata: ["host": "\(config.host)", "source": "\(sourceLabel)", "uri": "\(config.libvirtURI)",
+                                                "interval": "\(DurationFormat.format(config.interval))"])
+
+        await loop.run()
+
+        signals.cancel()
+        watchdog.cancel()
+        router.stop()
+        try? state.persist()
+        logger.notice("agent stopped")
+    }
+
+    /// The repository cache, signature verifier and records for the configured source.
+    static func makeFollower(_ config: AgentConfig) throws -> (SpecFollower, String) {
+        let source = config.source
+        let remote: RemoteURL
+        do {
+            remote = try RemoteURL(source.repo)
+        } catch {
+            throw StartError("\(config.locations["source.repo"].map { "\($0): " } ?? "")source.repo: \(error)")
+        }
+        var credentials = GitCredentials(sshKey: source.sshKey, knownHosts: source.knownHosts, username: source.httpsUser, caFile: source.caFile)
+        do {
+            if let file = source.tokenFile { credentials.secret = try Secret.fromFile(file) }
+            if let name = source.tokenEnv { credentials.secret = try Secret.fromEnvironment(name) }
+        } catch {
+            throw StartError("\(config.file): source: \(error)")
+        }
+        let cache = GitRepositoryCache(remote: remote, cacheDirectory: config.stateDirectory + "/git", credentials: credentials,
+                                       fetchTimeout: .milliseconds(Int64(source.fetchTimeout * 1000)))
+        let verifier: SSHSignatureVerifier?
+        do {
+            verifier = try source.allowedSigners.map { try SSHSignatureVerifier(allowedSigners: $0) }
+        } catch {
+            throw StartError("\(config.locations["source.allowedSigners"].map { "\($0): " } ?? "")source.allowedSigners: \(error)")
+        }
+        let records: SourceRecordStore
+        do {
+            records = try SourceRecordStore(stateDirectory: config.stateDirectory)
+        } catch {
+            throw StartError("\(error)")
+        }
+        let key = SourceRecordStore.key(repository: remote.identity, path: source.path)
+        let label = remote.description + (source.path == "." ? "" : " (\(source.path))") + (source.ref.map { " @ \($0)" } ?? "")
+        return (SpecFollower(config: config, source: RepositorySource(repository: cache, verifier: verifier), records: records, recordKey: key), label)
+    }
+
+    /// The webhook secret: one line, in a file only its owner can read.
+    static func readSecret(_ path: String) throws -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0, let data = FileManager.default.contents(atPath: path) else {
+            throw StartError("cannot read the webhook secret file \(path)")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw StartError("the webhook secret file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        guard !text.isEmpty else { throw StartError("the webhook secret file \(path) is empty") }
+        return Array(text.utf8)
+    }
+}
+
+/// Turns libvirt events of managed resources into debounced pass triggers, and a closed
+/// connection into a reconnect.
+final class EventRouter: @unchecked Sendable {
+    // `lock` guards every `var`.
+    private let lock = NSLock()
+    private var loop: AgentLoop?
+    private var pass: ReconcilePass?
+    private var task: Task<Void, Never>?
+    private let state: AgentState
+    private let logger = Logger(label: "virtsync.agent")
+
+    init(state: AgentState) { self.state = state }
+
+    func attach(loop: AgentLoop, pass: ReconcilePass) {
+        lock.withLock {
+            self.loop = loop
+            self.pass = pass
+        }
+    }
+
+    /// Follows the events of a new session (the previous session's subscription ends).
+    func subscribe(_ session: any HypervisorSession) {
+        guard let source = session as? any HypervisorEventSource else { return }
+        let next = Task { [weak self] in
+            do {
+                let stream = try await source.events()
+                for await event in stream {
+                    self?.handle(event)
+                }
+            } catch {
+                self?.logger.warning("cannot follow libvirt events; drift is found at the poll interval", metadata: ["error": "\(error)"])
+            }
+        }
+        let previous = lock.withLock { () -> Task<Void, Never>? in
+            defer { task = next }
+            return task
+        }
+        previous?.cancel()
+    }
+
+    func stop() {
+        lock.withLock { task }?.cancel()
+    }
+
+    private func handle(_ event: HypervisorEvent) {
+        let (loop, pass) = lock.withLock { (self.loop, self.pass) }
+        let key: String
+        let detail: String
+        switch event {
+        case .domain(let name, let kind):
+            key = "domain/\(name)"
+            detail = "domain \(name) \(kind.rawValue)"
+        case .network(let name, let started):
+            key = "network/\(name)"
+            detail = "network \(name) \(started ? "started" : "stopped")"
+        case .pool(let name, let started):
+            key = "pool/\(name)"
+            detail = "pool \(name) \(started ? "started" : "stopped")"
+        case .connectionClosed(let reason):
+            logger.warning("libvirt connection closed; reconnecting", metadata: ["reason": "\(reason)"])
+            pass?.dropSession()
+            loop?.trigger(.event, detail: "libvirt connection closed")
+            return
+        }
+        guard state.isManaged(key) else { return }
+        state.metrics.registry.increment(AgentMetrics.events)
+        logger.debug("event", metadata: ["event": "\(detail)"])
+        loop?.trigger(.event, detail: detail)
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncGit
+import VirtsyncSpec
+
+/// A commit's spec, validated and cut down to this host.
+struct LoadedCommit: Sendable {
+    var commit: CommitInfo
+    var signer: Signer?
+    /// Only this host, with the agent's libvirt URI.
+    var desired: DesiredState
+}
+
+/// Why the newest commit is not applied.
+struct Refusal: Sendable, Equatable {
+    var commit: String?
+    /// PascalCase: `InvalidSpec`, `SignatureRefused`, `HistoryRewriteRefused`, `MassDeleteRefused`,
+    /// `HostNotInSpec`, `RefNotFound`, `AuthenticationFailed`, `FetchFailed`.
+    var reason: String
+    var message: String
+    var failureClass: FailureClass
+}
+
+/// What the follower found at the head of the ref.
+enum HeadResult: Sendable {
+    /// A valid commit (the same as last time, or a new one now loaded).
+    case valid(LoadedCommit)
+    /// The head is refused; the last good commit is still enforced.
+    case refused(Refusal)
+}
+
+/// Follows the spec repository: fetches, resolves the ref, verifies and loads a new head, and
+/// remembers the last good commit so a bad one is never applied while the good one keeps being
+/// enforced. A commit already loaded (or already refused) is not read again.
+final class SpecFollower: @unchecked Sendable {
+    // Used by one pass at a time (the loop runs one pass at once); no lock needed beyond that.
+    let config: AgentConfig
+    let source: RepositorySource
+    let records: SourceRecordStore
+    /// The key of this source's record in `sources.json`.
+    let recordKey: String
+    private(set) var good: LoadedCommit?
+    private var refusedHead: Refusal?
+
+    init(config: AgentConfig, source: RepositorySource, records: SourceRecordStore, recordKey: String) {
+        self.config = config
+        self.source = source
+        self.records = records
+        self.recordKey = recordKey
+    }
+
+    var lastApplied: CommitID? { records.record(recordKey)?.lastApplied.flatMap(CommitID.init) }
+
+    /// Fetches and looks at the head. Throws only for transient trouble reaching the remote
+    /// (the caller still enforces the last good commit).
+    func head() -> HeadResult {
+        do {
+            _ = try source.repository.fetch()
+        } catch let error as GitError {
+            return .refused(Self.fetchRefusal(error))
+        } catch {
+            return .refused(Refusal(commit: nil, reason: "FetchFailed", message: "\(error)", failureClass: .transient))
+        }
+        let head: CommitID
+        do {
+            head = try source.repository.resolve(config.source.ref)
+        } catch let error as GitError {
+            if error.kind == .notFound {
+                return .refused(Refusal(commit: nil, reason: "RefNotFound", message: error.message, failureClass: .stalled))
+            }
+            return .refused(Self.fetchRefusal(error))
+        } catch {
+            return .refused(Refusal(commit: nil, reason: "FetchFailed", message: "\(error)", failureClass: .transient))
+        }
+        if let good, good.commit.id == head { return .valid(good) }
+        if let refusedHead, refusedHead.commit == head.hex { return .refused(refusedHead) }
+        switch load(head, checkHistory: true) {
+        case .valid(let loaded):
+            return .valid(loaded)
+        case .refused(let refusal):
+            refusedHead = refusal
+            return .refused(refusal)
+        }
+    }
+
+    /// The commit to enforce when the head is refused: the last good one, read again from the
+    /// cache after an agent restart.
+    func fallback() -> LoadedCommit? {
+        if let good { return good }
+        guard let last = lastApplied, source.repository.has(last) else { return nil }
+        if case .valid(let loaded) = load(last, checkHistory: false) {
+            good = loaded
+            return loaded
+        }
+        return nil
+    }
+
+    /// The head passed every check, including the plan's: it becomes the last good commit.
+    func accept(_ loaded: LoadedCommit) {
+        good = loaded
+        refusedHead = nil
+    }
+
+    /// The head was refused after loading (a mass delete): remember it so it is not re-read.
+    func refuse(_ refusal: Refusal) {
+        refusedHead = refusal
+    }
+
+    private func load(_ commit: CommitID, checkHistory: Bool) -> HeadResult {
+        let read: CommitSpec
+        do {
+            read = try source.read(ref: commit.hex, path: config.source.path, lastApplied: checkHistory ? lastApplied : nil, fetch: false)
+        } catch let error as GitError {
+            let reason = error.kind == .other ? "SignatureRefused" : error.kind == .notFound ? "RefNotFound" : "FetchFailed"
+            let failureClass: FailureClass = reason == "FetchFailed" ? .transient : .stalled
+            return .refused(Refusal(commit: commit.hex, reason: reason, message: error.message, failureClass: failureClass))
+        } catch {
+            return .refused(Refusal(commit: commit.hex, reason: "FetchFailed", message: "\(error)", failureClass: .transient))
+        }
+        if let rewrite = read.historyRewrite, !config.allowHistoryRewrite {
+            return .refused(Refusal(commit: commit.hex, reason: "HistoryRewriteRefused",
+                                    message: "\(rewrite); set reconcile.allowHistoryRewrite or apply it once by hand with --allow-history-rewrite",
+                                    failureClass: .stalled))
+        }
+        var diagnostics = read.readDiagnostics.relativeToRepository(path: config.source.path)
+        var desired: DesiredState?
+        if !diagnostics.hasErrors {
+            let result = SpecLoader.load(files: read.files, commit: commit.hex)
+            diagnostics.items += result.diagnostics.relativeToRepository(path: config.source.path).items
+            desired = diagnostics.hasErrors ? nil : result.desired
+        }
+        guard let desired else {
+            let errors = diagnostics.items.filter { $0.severity == .error }
+            let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
+            return .refused(Refusal(commit: commit.hex, reason: "InvalidSpec",
+                                    message: "commit \(commit.short): \(errors.first.map { "\($0)" } ?? "invalid spec")\(more)",
+                                    failureClass: .stalled))
+        }
+        guard var own = desired.host(named: config.host) else {
+            let names = desired.hosts.map(\.name).joined(separator: ", ")
+            return .refused(Refusal(commit: commit.hex, reason: "HostNotInSpec",
+                                    message: "commit \(commit.short) has no host named \(config.host) (hosts: \(names)); nothing is applied, nothing is removed",
+                                    failureClass: .stalled))
+        }
+        own.uri = config.libvirtURI
+        let mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex)
+        return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))
+    }
+
+    private static func fetchRefusal(_ error: GitError) -> Refusal {
+        switch error.kind {
+        case .authentication, .hostVerification:
+            return Refusal(commit: nil, reason: "AuthenticationFailed", message: error.message, failureClass: .stalled)
+        default:
+            return Refusal(commit: nil, reason: "FetchFailed", message: error.message, failureClass: .transient)
+        }
+    }
+}

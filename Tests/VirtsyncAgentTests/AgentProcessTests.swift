@@ -1,0 +1,156 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import VirtsyncAgent
+import VirtsyncEngine
+import VirtsyncTesting
+import VirtsyncTestSupport
+
+/// The agent as a process against libvirt's test driver (in the agent's own process) and a real
+/// git repository: no daemon needed, so these run everywhere.
+@Suite("agent process (test driver)", .enabled(if: VirtsyncBinary.isBuilt))
+struct AgentProcessTests {
+    @Test("the agent applies the head, picks up a pushed commit through the webhook, and a second pass plans nothing")
+    func followsCommits() async throws {
+        let h = try AgentHarness(uri: "test:///default")
+        defer { h.tearDown() }
+        let vm = "\(h.tag)-vm"
+        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm(vm), "net.yaml": TinySpec.network("\(h.tag)-net")])
+        try h.start()
+        let applied = await h.waitFor("the first commit applied") { $0.lastApplied?.commit == first }
+        #expect(applied?.conditions[.ready]?.status == true)
+        #expect(applied?.passes.last?.trigger == .startup)
+        #expect(applied?.passes.last?.planned == ["create": 2])
+
+        #expect(try h.http("POST", "/webhook", headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)], body: [1]).status == 401)
+        let second = try h.commit("more memory", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
+        #expect(try h.webhook().status == 202)
+        let updated = await h.waitFor("the second commit applied") { $0.lastApplied?.commit == second }
+        // The update's own libvirt event may add a (converged) pass after the webhook's.
+        let pushed = updated?.passes.first { $0.trigger == .webhook }
+        #expect(pushed?.planned == ["update": 1])
+        #expect(pushed?.enforcedCommit == second)
+
+        let again = try h.reconcileNow()
+        #expect(again?.outcome == .converged, "idempotence: nothing left to do")
+        #expect(again?.trigger == .manual)
+        #expect(again?.drift == 0)
+    }
+
+    @Test("an invalid commit is never applied: the last good one stays enforced and Stalled names file and line")
+    func invalidCommitStalls() async throws {
+        let h = try AgentHarness(uri: "test:///default")
+        defer { h.tearDown() }
+        let vm = "\(h.tag)-vm"
+        let good = try h.commit("good", ["vms/vm.yaml": TinySpec.vm(vm)])
+        try h.start()
+        await h.waitFor("the good commit applied") { $0.lastApplied?.commit == good }
+        let bad = try h.commit("bad", ["vms/vm.yaml": TinySpec.vm(vm, memory: "lots")])
+        _ = try h.webhook()
+        let stalled = await h.waitFor("Stalled") { $0.conditions[.stalled]?.status == true }
+        let condition = stalled?.conditions[.stalled]
+        #expect(condition?.reason == "InvalidSpec")
+        #expect(condition?.message.contains("vms/vm.yaml:5") == true, "file and line: \(condition?.message ?? "")")
+        #expect(stalled?.lastApplied?.commit == good)
+        #expect(stalled?.passes.first?.headCommit == bad)
+        #expect(stalled?.passes.first?.enforcedCommit == good, "the last good commit is still enforced")
+        #expect(stalled?.conditions[.ready]?.status == false)
+
+        let cli = try VirtsyncBinary.run(["status", "--config", h.configPath])
+        #expect(cli.status == 2, "status exits 2 when not ready")
+        #expect(cli.stdout.contains("Stalled      True   InvalidSpec"))
+        #expect(cli.stdout.contains("vms/vm.yaml:5"))
+
+        // A stalled agent does not retry the bad commit in a loop.
+        let passes = stalled?.passes.count ?? 0
+        try await Task.sleep(for: .seconds(2))
+        #expect(h.status()?.passes.count == passes)
+
+        let fixed = try h.commit("fixed", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
+        _ = try h.webhook()
+        let recovered = await h.waitFor("the fixed commit applied") { $0.lastApplied?.commit == fixed }
+        #expect(recovered?.conditions[.stalled]?.status == false)
+        #expect(recovered?.conditions[.ready]?.status == true)
+    }
+
+    @Test("metrics are served in Prometheus text format and count passes, steps and managed resources")
+    func metricsScrape() async throws {
+        let h = try AgentHarness(uri: "test:///default")
+        defer { h.tearDown() }
+        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm"), "net.yaml": TinySpec.network("\(h.tag)-net")])
+        try h.start()
+        await h.waitFor("applied") { $0.lastApplied?.commit == first }
+        _ = try h.reconcileNow()
+        let response = try h.http("GET", "/metrics")
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        let samples = try PrometheusText.parse(String(decoding: response.body, as: UTF8.self))
+        func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+            samples.first { $0.name == name && $0.labels == labels }?.value
+        }
+        #expect(value("virtsync_passes_total", ["outcome": "applied"]) == 1)
+        #expect(value("virtsync_passes_total", ["outcome": "converged"]) == 1)
+        #expect(value("virtsync_pass_duration_seconds_count") == 2)
+        #expect(value("virtsync_steps_total", ["action": "create", "outcome": "succeeded"]) == 2)
+        #expect(value("virtsync_managed_resources", ["kind": "domain", "state": "shutoff"]) == 1)
+        #expect(value("virtsync_managed_resources", ["kind": "network", "state": "active"]) == 1)
+        #expect(value("virtsync_ready") == 1)
+        #expect(value("virtsync_drift_resources") == 0)
+        #expect((value("virtsync_last_applied_commit_timestamp_seconds") ?? 0) > 1_700_000_000)
+        #expect(try h.http("GET", "/healthz").status == 200)
+        #expect(try h.http("GET", "/readyz").status == 200)
+        #expect(try h.http("GET", "/nope").status == 404)
+        #expect(try h.http("GET", "/reconcile").status == 405)
+    }
+
+    @Test("reconcile --now and status work from the command line; SIGTERM stops the agent cleanly and history survives a restart")
+    func cliAndRestart() async throws {
+        let h = try AgentHarness(uri: "test:///default")
+        defer { h.tearDown() }
+        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
+        try h.start()
+        await h.waitFor("applied") { $0.lastApplied?.commit == first }
+
+        let now = try VirtsyncBinary.run(["reconcile", "--now", "--wait", "--config", h.configPath])
+        #expect(now.status == 0, "\(now.stderr)")
+        #expect(now.stdout.contains(": converged (Converged)"))
+        let text = try VirtsyncBinary.run(["status", "--config", h.configPath])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("Ready        True"))
+        #expect(text.stdout.contains("running (pid"))
+        let json = try VirtsyncBinary.run(["status", "--state-dir", h.stateDir, "--json"])
+        #expect(json.stdout.contains("\"lastApplied\""))
+
+        let second = try ChildProcess(executable: VirtsyncBinary.path, arguments: ["agent", "--config", h.configPath],
+                                      environment: VirtsyncBinary.environment(), outputPath: h.scratch.path("second.log"))
+        let refused = await h.waitUntil("the second agent exits") { !second.isRunning }
+        #expect(refused)
+        #expect(((try? String(contentsOfFile: h.scratch.path("second.log"), encoding: .utf8)) ?? "").contains("only one agent runs per state directory"))
+
+        let started = Date()
+        h.stop()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(h.log.contains("agent stopped"))
+        let after = try VirtsyncBinary.run(["status", "--state-dir", h.stateDir])
+        #expect(after.stdout.contains("NOT RUNNING"))
+
+        try h.start()
+        let restarted = await h.waitFor("a pass after the restart") { $0.passes.count >= 3 }
+        #expect(restarted?.passes.first?.trigger == .startup)
+        #expect(restarted?.lastApplied?.commit == first)
+    }
+
+    @Test("a broken configuration file is refused with file, line and field, and the agent does not start")
+    func badConfig() throws {
+        let scratch = try ScratchDirectory(prefix: "agent-config")
+        let path = scratch.path("agent.yaml")
+        try Data("apiVersion: virtsync/v1\nkind: AgentConfig\nhost: local\nsource:\n  repo: /tmp/x\nreconcile:\n  interval: 10\n".utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let result = try VirtsyncBinary.run(["agent", "--config", path, "--check"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("agent.yaml:7"), "\(result.stderr)")
+        #expect(result.stderr.contains("reconcile.interval"))
+    }
+}
