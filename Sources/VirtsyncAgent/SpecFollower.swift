@@ -79,7 +79,8 @@ final class SpecFollower: @unchecked Sendable {
         case .valid(let loaded):
             return .valid(loaded)
         case .refused(let refusal):
-            refusedHead = refusal
+            // Remember only what a retry cannot change; a transient read failure is tried again.
+            if refusal.failureClass == .stalled { refusedHead = refusal }
             return .refused(refusal)
         }
     }

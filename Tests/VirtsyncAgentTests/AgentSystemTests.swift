@@ -99,7 +99,7 @@ struct AgentSystemTests {
         try h.start()
         await h.waitFor("applied") { $0.lastApplied?.commit == first }
 
-        try LibvirtDaemon.restart()
+        try await LibvirtDaemon.restart()
         #expect(await h.waitUntil("the agent saw the connection close", timeout: 20) { h.log.contains("libvirt connection closed") })
         #expect(await h.waitUntil("libvirtd answers", timeout: 60) { try h.virsh("version").succeeded })
         #expect(await h.waitUntil("reconnected", timeout: 30) { h.log.components(separatedBy: "connected to libvirt").count > 2 })
@@ -112,21 +112,32 @@ struct AgentSystemTests {
 
 /// The libvirtd that scripts/libvirtd-up.sh started.
 enum LibvirtDaemon {
-    /// Stops libvirtd (SIGTERM) and starts it again with the project's script.
-    static func restart() throws {
+    /// Stops libvirtd (SIGTERM; SIGKILL after 20 s) and starts it again with the project's script.
+    static func restart() async throws {
         let pidFile = "/run/virtsync/libvirtd.pid"
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(20)
-            while kill(pid, 0) == 0 && Date() < deadline { usleep(50_000) }
+            var waited = 0
+            while kill(pid, 0) == 0 && waited < 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                waited += 1
+            }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/libvirtd-up.sh").path
-        // The daemons it starts keep their standard output: a file, so no pipe stays open.
+        // posix_spawn with a cleared signal mask (ChildProcess), not Foundation's Process: the
+        // daemons the script starts inherit the mask, and a libvirtd with SIGTERM blocked could
+        // not be stopped again. Output goes to a file, so no pipe stays open behind the daemons.
         let log = NSTemporaryDirectory() + "virtsync-libvirtd-up-\(getpid()).log"
-        let result = try Command.run("/bin/bash", ["-c", "\"$0\" >\"$1\" 2>&1", script, log])
-        guard result.succeeded else {
-            throw FixtureError(command: [script], status: result.status, stderr: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let child = try ChildProcess(executable: "/bin/bash", arguments: [script], environment: ProcessInfo.processInfo.environment, outputPath: log)
+        var waited = 0
+        while child.isRunning && waited < 1200 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+        }
+        guard let status = child.status, status == 0 else {
+            throw FixtureError(command: [script], status: child.status ?? -1, stderr: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
     }
 }
