@@ -91,8 +91,10 @@ struct AgentProcessTests {
             samples.first { $0.name == name && $0.labels == labels }?.value
         }
         #expect(value("virtsync_passes_total", ["outcome": "applied"]) == 1)
-        #expect(value("virtsync_passes_total", ["outcome": "converged"]) == 1)
-        #expect(value("virtsync_pass_duration_seconds_count") == 2)
+        // At least the manual pass; the creates' own libvirt events may have added one more.
+        let converged = value("virtsync_passes_total", ["outcome": "converged"]) ?? 0
+        #expect(converged >= 1)
+        #expect(value("virtsync_pass_duration_seconds_count") == 1 + converged)
         #expect(value("virtsync_steps_total", ["action": "create", "outcome": "succeeded"]) == 2)
         #expect(value("virtsync_managed_resources", ["kind": "domain", "state": "shutoff"]) == 1)
         #expect(value("virtsync_managed_resources", ["kind": "network", "state": "active"]) == 1)

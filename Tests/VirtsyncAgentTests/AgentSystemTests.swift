@@ -36,6 +36,31 @@ struct AgentSystemTests {
         #expect(try h.virsh("dumpxml", vm).stdout.contains(first), "the marker still carries the commit")
     }
 
+    @Test("a managed network destroyed by hand is started again through its event; an unmanaged one is left alone")
+    func networkIsRepaired() async throws {
+        let h = try AgentHarness(uri: Self.uri)
+        defer { h.tearDown() }
+        let net = "\(h.tag)-net"
+        let foreign = "\(h.tag)-foreign"
+        let xml = h.scratch.path("foreign.xml")
+        try Data("<network><name>\(foreign)</name></network>".utf8).write(to: URL(fileURLWithPath: xml))
+        #expect(try h.virsh("net-define", xml).succeeded)
+        #expect(try h.virsh("net-start", foreign).succeeded)
+        let first = try h.commit("first", ["net.yaml": TinySpec.network(net)])
+        try h.start()
+        await h.waitFor("applied") { $0.lastApplied?.commit == first }
+        func active(_ name: String) -> Bool { (try? h.virsh("net-info", name).stdout.contains("Active:         yes")) ?? false }
+        #expect(active(net))
+
+        #expect(try h.virsh("net-destroy", net).succeeded)
+        #expect(try h.virsh("net-destroy", foreign).succeeded)
+        #expect(await h.waitUntil("the managed network active again", timeout: 15) { active(net) })
+        try await Task.sleep(for: .seconds(1))
+        #expect(!active(foreign), "an unmanaged network is never started")
+        let repair = h.status()?.passes.first { $0.trigger == .event && $0.drift > 0 }
+        #expect(repair?.planned == ["start": 1])
+    }
+
     @Test("a VM that keeps crashing is restarted up to its limit, then left stopped and reported")
     func crashLoopLimit() async throws {
         let h = try AgentHarness(uri: Self.uri)
@@ -50,7 +75,7 @@ struct AgentSystemTests {
             #expect(await h.waitUntil("restart \(round)", timeout: 15) { h.domainState(vm) == "running" })
         }
         #expect(try h.virsh("destroy", vm).succeeded)
-        let limited = await h.waitFor("the restart limit reported") { !$0.restartLimited.isEmpty }
+        let limited = await h.waitFor("the restart limit reported") { $0.conditions[.ready]?.reason == "RestartLimitReached" }
         #expect(limited?.restartLimited["local/\(vm)"]?.contains("restarted 2 times") == true)
         #expect(limited?.conditions[.ready]?.reason == "RestartLimitReached")
         try await Task.sleep(for: .seconds(2))
