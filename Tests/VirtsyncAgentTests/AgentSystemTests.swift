@@ -115,7 +115,9 @@ struct AgentSystemTests {
         #expect(again?.outcome == .converged, "a second pass plans nothing: \(again?.plannedSummary ?? "")")
     }
 
-    @Test("restarting libvirtd under the agent is survived: it reconnects and repairs again")
+    @Test("restarting libvirtd under the agent is survived: it reconnects and repairs again",
+          .enabled(if: FileManager.default.fileExists(atPath: LibvirtDaemon.pidFile),
+                   "needs the libvirtd that scripts/libvirtd-up.sh starts (a systemd-managed one is not restarted by tests)"))
     func libvirtdRestart() async throws {
         let h = try AgentHarness(uri: Self.uri)
         defer { h.tearDown() }
@@ -138,8 +140,10 @@ struct AgentSystemTests {
 /// The libvirtd that scripts/libvirtd-up.sh started.
 enum LibvirtDaemon {
     /// Stops libvirtd (SIGTERM; SIGKILL after 20 s) and starts it again with the project's script.
+    /// Where scripts/libvirtd-up.sh keeps the daemon's pid.
+    static let pidFile = "/run/virtsync/libvirtd.pid"
+
     static func restart() async throws {
-        let pidFile = "/run/virtsync/libvirtd.pid"
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             kill(pid, SIGTERM)
             var waited = 0

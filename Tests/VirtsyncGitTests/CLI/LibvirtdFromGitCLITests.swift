@@ -5,7 +5,11 @@ import Testing
 /// Applying specs from git to the real libvirtd that scripts/test.sh starts (VIRTSYNC_SYSTEM_URI),
 /// checked with `virsh`, an independent client. Unlike the test driver, the daemon keeps what one
 /// virtsync process created for the next one, so a second plan can be empty.
-@Suite("CLI: applying from git to a real libvirtd", .enabled(if: VirtsyncBinary.isBuilt, "virtsync is not built"),
+///
+/// Serialized: one test applies with `--prune`, which removes every domain that carries
+/// virtsync's marker and is not in its spec, whichever state directory applied it (domain
+/// ownership is per host, not per state directory), so it would remove the other tests' VMs.
+@Suite("CLI: applying from git to a real libvirtd", .serialized, .enabled(if: VirtsyncBinary.isBuilt, "virtsync is not built"),
        .enabled(if: CLIRepository.systemURI != nil, "VIRTSYNC_SYSTEM_URI is not set"))
 struct LibvirtdFromGitCLITests {
     /// The daemon's URI, when system tests are enabled.
