@@ -70,10 +70,7 @@ struct AgentRoutes: Sendable {
         guard let record = await loop.waitForPass(pass) else {
             return .text("the agent is stopping\n", status: 503)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(record) else { return .text("cannot encode the pass\n", status: 500) }
+        guard let data = try? record.json() else { return .text("cannot encode the pass\n", status: 500) }
         return .json(Array(data))
     }
 }

@@ -117,20 +117,14 @@ public enum AgentService {
         } catch {
             throw StartError("\(config.locations["source.repo"].map { "\($0): " } ?? "")source.repo: \(error)")
         }
-        var credentials = GitCredentials(sshKey: source.sshKey, knownHosts: source.knownHosts, username: source.httpsUser, caFile: source.caFile)
+        let settings = GitSourceSettings(remote: remote, sshKey: source.sshKey, knownHosts: source.knownHosts, httpsUser: source.httpsUser,
+                                         tokenFile: source.tokenFile, tokenEnv: source.tokenEnv, caFile: source.caFile,
+                                         allowedSigners: source.allowedSigners, fetchTimeout: .milliseconds(Int64(source.fetchTimeout * 1000)))
+        let repositorySource: RepositorySource
         do {
-            if let file = source.tokenFile { credentials.secret = try Secret.fromFile(file) }
-            if let name = source.tokenEnv { credentials.secret = try Secret.fromEnvironment(name) }
+            repositorySource = try settings.source(stateDirectory: config.stateDirectory)
         } catch {
             throw StartError("\(config.file): source: \(error)")
-        }
-        let cache = GitRepositoryCache(remote: remote, cacheDirectory: config.stateDirectory + "/git", credentials: credentials,
-                                       fetchTimeout: .milliseconds(Int64(source.fetchTimeout * 1000)))
-        let verifier: SSHSignatureVerifier?
-        do {
-            verifier = try source.allowedSigners.map { try SSHSignatureVerifier(allowedSigners: $0) }
-        } catch {
-            throw StartError("\(config.locations["source.allowedSigners"].map { "\($0): " } ?? "")source.allowedSigners: \(error)")
         }
         let records: SourceRecordStore
         do {
@@ -140,7 +134,7 @@ public enum AgentService {
         }
         let key = SourceRecordStore.key(repository: remote.identity, path: source.path)
         let label = remote.description + (source.path == "." ? "" : " (\(source.path))") + (source.ref.map { " @ \($0)" } ?? "")
-        return (SpecFollower(config: config, source: RepositorySource(repository: cache, verifier: verifier), records: records, recordKey: key), label)
+        return (SpecFollower(config: config, source: repositorySource, records: records, recordKey: key), label)
     }
 
     /// The webhook secret: one line, in a file only its owner can read.
@@ -155,76 +149,5 @@ public enum AgentService {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
         guard !text.isEmpty else { throw StartError("the webhook secret file \(path) is empty") }
         return Array(text.utf8)
-    }
-}
-
-/// Turns libvirt events of managed resources into debounced pass triggers, and a closed
-/// connection into a reconnect.
-final class EventRouter: @unchecked Sendable {
-    // `lock` guards every `var`.
-    private let lock = NSLock()
-    private var loop: AgentLoop?
-    private var pass: ReconcilePass?
-    private var task: Task<Void, Never>?
-    private let state: AgentState
-    private let logger = Logger(label: "virtsync.agent")
-
-    init(state: AgentState) { self.state = state }
-
-    func attach(loop: AgentLoop, pass: ReconcilePass) {
-        lock.withLock {
-            self.loop = loop
-            self.pass = pass
-        }
-    }
-
-    /// Follows the events of a new session (the previous session's subscription ends).
-    func subscribe(_ session: any HypervisorSession) {
-        guard let source = session as? any HypervisorEventSource else { return }
-        let next = Task { [weak self] in
-            do {
-                let stream = try await source.events()
-                for await event in stream {
-                    self?.handle(event)
-                }
-            } catch {
-                self?.logger.warning("cannot follow libvirt events; drift is found at the poll interval", metadata: ["error": "\(error)"])
-            }
-        }
-        let previous = lock.withLock { () -> Task<Void, Never>? in
-            defer { task = next }
-            return task
-        }
-        previous?.cancel()
-    }
-
-    func stop() {
-        lock.withLock { task }?.cancel()
-    }
-
-    private func handle(_ event: HypervisorEvent) {
-        let (loop, pass) = lock.withLock { (self.loop, self.pass) }
-        let key: String
-        let detail: String
-        switch event {
-        case .domain(let name, let kind):
-            key = "domain/\(name)"
-            detail = "domain \(name) \(kind.rawValue)"
-        case .network(let name, let started):
-            key = "network/\(name)"
-            detail = "network \(name) \(started ? "started" : "stopped")"
-        case .pool(let name, let started):
-            key = "pool/\(name)"
-            detail = "pool \(name) \(started ? "started" : "stopped")"
-        case .connectionClosed(let reason):
-            logger.warning("libvirt connection closed; reconnecting", metadata: ["reason": "\(reason)"])
-            pass?.dropSession()
-            loop?.trigger(.event, detail: "libvirt connection closed")
-            return
-        }
-        guard state.isManaged(key) else { return }
-        state.metrics.registry.increment(AgentMetrics.events)
-        logger.debug("event", metadata: ["event": "\(detail)"])
-        loop?.trigger(.event, detail: detail)
     }
 }

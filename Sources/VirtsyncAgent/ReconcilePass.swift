@@ -262,14 +262,16 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
     }
 
     private func recordApplied(_ loaded: LoadedCommit) throws {
-        let previous = follower.records.record(follower.recordKey)
-        guard previous?.lastApplied != loaded.commit.id.hex || previous?.lastError != nil || previous?.lastAttempted != loaded.commit.id.hex else { return }
+        // An idle pass of an applied commit writes nothing.
+        let id = loaded.commit.id.hex
+        if let previous = follower.records.record(follower.recordKey),
+           previous.lastApplied == id, previous.lastAttempted == id, previous.lastError == nil { return }
         let now = clock.wallNow()
         try follower.records.update(follower.recordKey) { r in
-            r.lastAttempted = loaded.commit.id.hex
+            r.lastAttempted = id
             r.lastAttemptedAt = now
             r.lastError = nil
-            r.lastApplied = loaded.commit.id.hex
+            r.lastApplied = id
             r.lastAppliedSigner = loaded.signer?.description
             r.lastAppliedAt = now
         }

@@ -124,14 +124,8 @@ final class SpecFollower: @unchecked Sendable {
                                     message: "\(rewrite); set reconcile.allowHistoryRewrite or apply it once by hand with --allow-history-rewrite",
                                     failureClass: .stalled))
         }
-        var diagnostics = read.readDiagnostics.relativeToRepository(path: config.source.path)
-        var desired: DesiredState?
-        if !diagnostics.hasErrors {
-            let result = SpecLoader.load(files: read.files, commit: commit.hex)
-            diagnostics.items += result.diagnostics.relativeToRepository(path: config.source.path).items
-            desired = diagnostics.hasErrors ? nil : result.desired
-        }
-        guard let desired else {
+        let (loaded, diagnostics) = read.load(path: config.source.path)
+        guard let desired = loaded else {
             let errors = diagnostics.items.filter { $0.severity == .error }
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
             return .refused(Refusal(commit: commit.hex, reason: "InvalidSpec",

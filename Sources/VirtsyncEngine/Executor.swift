@@ -81,14 +81,17 @@ public struct Executor: Sendable {
                     }
                 }
             }
-            if stop?.isSet == true {
+            func skipPending(_ why: String) {
                 for step in pending {
-                    let r = StepResult(step: step, outcome: .skipped("the agent is stopping"), seconds: 0)
+                    let r = StepResult(step: step, outcome: .skipped(why), seconds: 0)
                     done[step.id] = r.outcome
                     results.append(r)
                     progress(r)
                 }
                 pending.removeAll()
+            }
+            if stop?.isSet == true {
+                skipPending("the agent is stopping")
                 if inFlight == 0 { break }
             }
             // Start every ready step within the bounds.
@@ -110,12 +113,7 @@ public struct Executor: Sendable {
             }
             if inFlight == 0 && !started {
                 // Nothing runs and nothing can start: dependencies outside the plan never finish.
-                for step in pending {
-                    let r = StepResult(step: step, outcome: .skipped("dependencies cannot be met"), seconds: 0)
-                    results.append(r)
-                    progress(r)
-                }
-                pending.removeAll()
+                skipPending("dependencies cannot be met")
                 break
             }
             if let r = await iterator.next() {

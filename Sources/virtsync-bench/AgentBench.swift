@@ -154,9 +154,7 @@ enum AgentBench {
 
     static func status(port: Int) -> AgentStatus? {
         guard let response = try? HTTPClient.send(host: "127.0.0.1", port: port, method: "GET", path: "/status"), response.status == 200 else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(AgentStatus.self, from: Data(response.body))
+        return try? AgentStatus.decode(response.body)
     }
 
     static func waitForStatus(port: Int, timeout: Double, _ condition: (AgentStatus) -> Bool) -> AgentStatus? {
@@ -170,9 +168,7 @@ enum AgentBench {
 
     static func reconcile(port: Int) -> PassRecord? {
         guard let response = try? HTTPClient.send(host: "127.0.0.1", port: port, method: "POST", path: "/reconcile?wait=1", timeout: 600) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(PassRecord.self, from: Data(response.body))
+        return try? PassRecord.decode(response.body)
     }
 
     /// The time stamp of the (`round`+2)-th "applying" log line (the first is the initial apply).

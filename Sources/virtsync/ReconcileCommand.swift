@@ -48,9 +48,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             print(String(decoding: response.body, as: UTF8.self), terminator: "")
             return
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        guard let record = try? decoder.decode(PassRecord.self, from: Data(response.body)) else {
+        guard let record = try? PassRecord.decode(response.body) else {
             Environment.printError("error: unexpected answer: \(String(decoding: response.body, as: UTF8.self))")
             throw ExitCode(Exit.error)
         }

@@ -90,15 +90,11 @@ extension Frontend {
     /// The repository cache and source for `--repo`.
     static func repositorySource(_ options: SourceOptions, stateDir: String, verify: Bool = true) throws -> RepositorySource {
         guard let repo = options.repo else { throw ValidationError("--repo is missing") }
-        let remote = try RemoteURL(repo)
-        var credentials = GitCredentials(sshKey: options.sshKey, knownHosts: options.knownHosts, username: options.httpsUser,
-                                         caFile: options.caFile)
-        if let file = options.tokenFile { credentials.secret = try Secret.fromFile(file) }
-        if let name = options.tokenEnv { credentials.secret = try Secret.fromEnvironment(name) }
-        let cache = GitRepositoryCache(remote: remote, cacheDirectory: stateDir + "/git", credentials: credentials,
-                                       fetchTimeout: .seconds(options.fetchTimeout))
-        let verifier = try verify ? options.allowedSigners.map { try SSHSignatureVerifier(allowedSigners: $0) } : nil
-        return RepositorySource(repository: cache, verifier: verifier)
+        let settings = GitSourceSettings(remote: try RemoteURL(repo), sshKey: options.sshKey, knownHosts: options.knownHosts,
+                                         httpsUser: options.httpsUser, tokenFile: options.tokenFile, tokenEnv: options.tokenEnv,
+                                         caFile: options.caFile, allowedSigners: options.allowedSigners,
+                                         fetchTimeout: .seconds(options.fetchTimeout))
+        return try settings.source(stateDirectory: stateDir, verify: verify)
     }
 
     /// Loads the spec from the directory or the repository. For a repository, `lastApplied`
@@ -115,14 +111,11 @@ extension Frontend {
 
     /// Validates the files of one commit and names their files relative to the repository root.
     static func loaded(_ read: CommitSpec, options: SourceOptions, repository: String) -> LoadedSpec {
-        var all = read.readDiagnostics.relativeToRepository(path: options.path)
+        let (desired, diagnostics) = read.load(path: options.path)
         let identity = (try? RemoteURL(options.repo ?? repository).identity) ?? repository
         let provenance = Provenance(repository: repository, path: options.path, commit: read.commit,
                                     signer: read.signer, historyRewrite: read.historyRewrite, identity: identity)
-        if all.hasErrors { return LoadedSpec(desired: nil, diagnostics: all, provenance: provenance) }
-        let result = SpecLoader.load(files: read.files, commit: read.commit.id.hex)
-        all.items += result.diagnostics.relativeToRepository(path: options.path).items
-        return LoadedSpec(desired: all.hasErrors ? nil : result.desired, diagnostics: all, provenance: provenance)
+        return LoadedSpec(desired: desired, diagnostics: diagnostics, provenance: provenance)
     }
 
     /// Fills the plan's basis with what git told: the repository, the signer.

@@ -26,17 +26,14 @@ public final class AgentLoop: @unchecked Sendable {
     private let clock: any AgentClock
     private let stopFlag = StopFlag()
     private let wakeup = Wakeup()
-    private let observer: @Sendable (PassRecord) -> Void
     private let logger = Logger(label: "virtsync.agent")
 
     /// A loop whose first pass is due at once.
-    /// - Parameter observer: called after every pass (status, metrics).
     public init(runner: any PassRunner, clock: any AgentClock, timing: AgentTiming,
-                random: any RandomSource = SystemRandomSource(), observer: @escaping @Sendable (PassRecord) -> Void = { _ in }) {
+                random: any RandomSource = SystemRandomSource()) {
         self.runner = runner
         self.clock = clock
         self.schedule = AgentSchedule(timing: timing, now: clock.now(), random: random)
-        self.observer = observer
     }
 
     /// Asks for a pass. Returns the id of the pass that will take this trigger into account.
@@ -107,7 +104,7 @@ public final class AgentLoop: @unchecked Sendable {
             let next = schedule.next()
             let now = clock.now()
             guard next.at <= now else { return .sleep(until: next.at) }
-            schedule.passStarted(at: now)
+            schedule.passStarted()
             lastStarted += 1
             running = true
             return .pass(id: lastStarted, trigger: next.trigger, detail: next.detail)
@@ -144,7 +141,6 @@ public final class AgentLoop: @unchecked Sendable {
             case .pass(let id, let trigger, let detail):
                 let record = await runner.run(id: id, trigger: trigger, detail: detail, stop: stopFlag)
                 let ready = finished(record, id: id)
-                observer(record)
                 for continuation in ready { continuation.resume(returning: record) }
             }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How often and how soon passes run: the agent configuration's timing, in seconds.
 public struct AgentTiming: Sendable, Equatable {
     /// Time between passes when nothing triggers one.
@@ -90,7 +92,7 @@ public struct AgentSchedule: Sendable {
     }
 
     /// A pass starts now: every trigger noted so far is taken by it.
-    public mutating func passStarted(at now: Double) {
+    public mutating func passStarted() {
         immediate = nil
         firstEvent = nil
         lastEvent = nil
@@ -104,20 +106,11 @@ public struct AgentSchedule: Sendable {
         switch failure {
         case .transient:
             failures += 1
-            let exponent = Double(min(failures - 1, 30))
-            let delay = min(timing.backoffMax, timing.backoffInitial * pow2(exponent))
+            let delay = min(timing.backoffMax, timing.backoffInitial * pow(2, Double(min(failures - 1, 30))))
             retryAt = now + jittered(delay)
-        case .waiting, .stalled:
-            failures = 0
-        case nil:
+        case .waiting, .stalled, nil:
             failures = 0
         }
-    }
-
-    private func pow2(_ exponent: Double) -> Double {
-        var value = 1.0
-        for _ in 0..<Int(exponent) { value *= 2 }
-        return value
     }
 
     private mutating func jittered(_ seconds: Double) -> Double {

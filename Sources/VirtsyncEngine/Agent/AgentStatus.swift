@@ -39,8 +39,6 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var restartLimited: [String: String]
     /// Newest first.
     public var passes: [PassRecord]
-    /// When the next pass is due (wall clock), if known.
-    public var nextPassAt: Date?
 
     public init(host: String, source: String, pid: Int32, startedAt: Date) {
         self.host = host
@@ -73,13 +71,16 @@ public struct AgentStatus: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EngineError("no agent status at \(path): the agent has not finished a pass with this state directory")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(AgentStatus.self, from: data)
+            return try decode(Array(data))
         } catch {
             throw EngineError("\(path) cannot be read (\(error))")
         }
+    }
+
+    /// Reads what `json()` wrote (the file, or `/status`).
+    public static func decode(_ bytes: [UInt8]) throws -> AgentStatus {
+        try JSONDecoder.records.decode(AgentStatus.self, from: Data(bytes))
     }
 
     /// Writes the status atomically.

@@ -121,6 +121,14 @@ public struct PassRecord: Codable, Sendable, Equatable {
         }
     }
 
+    /// The JSON `POST /reconcile?wait=1` answers with (sorted keys, ISO 8601 dates).
+    public func json() throws -> Data { try JSONEncoder.records.encode(self) }
+
+    /// Reads what `json()` wrote.
+    public static func decode(_ bytes: [UInt8]) throws -> PassRecord {
+        try JSONDecoder.records.decode(PassRecord.self, from: Data(bytes))
+    }
+
     /// `3 create, 1 start` or `nothing`.
     public var plannedSummary: String {
         let parts = StepAction.allCases.compactMap { a in planned[a.rawValue].map { "\($0) \(a.rawValue)" } }

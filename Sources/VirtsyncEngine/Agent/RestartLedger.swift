@@ -119,10 +119,8 @@ public struct RestartLedger: Codable, Sendable, Equatable {
     /// and starts from an empty ledger only if told to).
     public static func read(path: String) throws -> RestartLedger {
         guard let data = FileManager.default.contents(atPath: path) else { return RestartLedger() }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(RestartLedger.self, from: data)
+            return try JSONDecoder.records.decode(RestartLedger.self, from: data)
         } catch {
             throw EngineError("\(path) is damaged (\(error))")
         }
@@ -130,9 +128,6 @@ public struct RestartLedger: Codable, Sendable, Equatable {
 
     /// Writes the ledger atomically.
     public func write(path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.dateEncodingStrategy = .iso8601
-        try AtomicFile.write(path: path, data: try encoder.encode(self))
+        try AtomicFile.write(path: path, data: try JSONEncoder.records.encode(self))
     }
 }

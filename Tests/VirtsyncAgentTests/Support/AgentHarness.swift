@@ -89,9 +89,7 @@ final class AgentHarness {
     /// The agent's `/status`, or nil while it does not answer.
     func status() -> AgentStatus? {
         guard let response = try? http("GET", "/status"), response.status == 200 else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(AgentStatus.self, from: Data(response.body))
+        return try? AgentStatus.decode(response.body)
     }
 
     /// Waits (real time) until `condition` holds for the status; records an issue with the log otherwise.
@@ -126,10 +124,7 @@ final class AgentHarness {
 
     /// `POST /reconcile?wait=1`: the pass record.
     func reconcileNow() throws -> PassRecord? {
-        let response = try http("POST", "/reconcile?wait=1", timeout: 120)
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(PassRecord.self, from: Data(response.body))
+        try? PassRecord.decode(try http("POST", "/reconcile?wait=1", timeout: 120).body)
     }
 
     /// `virsh -c uri args`.

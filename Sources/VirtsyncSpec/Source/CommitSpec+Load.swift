@@ -1,5 +1,17 @@
 import VirtsyncCore
 
+extension CommitSpec {
+    /// Validates the commit's spec files (read from directory `path` of the repository).
+    /// Diagnostics name files relative to the repository's root; `desired` is nil on any error.
+    public func load(path: String) -> (desired: DesiredState?, diagnostics: Diagnostics) {
+        var all = readDiagnostics.relativeToRepository(path: path)
+        if all.hasErrors { return (nil, all) }
+        let result = SpecLoader.load(files: files, commit: commit.id.hex)
+        all.items += result.diagnostics.relativeToRepository(path: path).items
+        return (all.hasErrors ? nil : result.desired, all)
+    }
+}
+
 extension Diagnostics {
     /// Diagnostics name files relative to the spec directory; read from a repository at `path`
     /// (a directory inside it), they are named relative to the repository's root instead.
