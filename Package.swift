@@ -95,6 +95,10 @@ let package = Package(
         .testTarget(name: "VirtsyncAgentTests",
                     dependencies: ["VirtsyncAgent", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
                                    "VirtsyncTestSupport"]),
+        // Several libvirt hosts on one machine (scripts/testbed.sh, network and mount namespaces)
+        // with real guests: cluster view, live migration, maintenance.
+        .testTarget(name: "VirtsyncClusterTests",
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTestSupport"]),
         // Against a real libvirtd started by scripts/test.sh (VIRTSYNC_SYSTEM_URI).
         .testTarget(name: "VirtsyncSystemTests",
                     dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore"]),

@@ -106,7 +106,9 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             return
         }
         let host = config.host
-        let observed = await reconciler.observe(loaded.desired, sessions: [host: session], failed: [:])
+        let own = DesiredState(hosts: loaded.desired.hosts.filter { $0.name == host }, settings: loaded.desired.settings,
+                               specDigest: loaded.desired.specDigest, commit: loaded.desired.commit)
+        var observed = await reconciler.observe(own, sessions: [host: session], failed: [:])
         if let why = observed.unreachable[host] {
             dropSession()
             record.enforcedCommit = loaded.commit.id.hex
@@ -116,11 +118,18 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             return
         }
         state.progress()
+        var sessions: [String: any HypervisorSession] = [host: session]
+        if PeerView.needed(loaded.desired, observed: observed, host: host) {
+            let peers = await PeerView.read(loaded.desired, except: host, reconciler: reconciler)
+            observed.hosts.merge(peers.observed.hosts) { mine, _ in mine }
+            observed.unreachable.merge(peers.observed.unreachable) { mine, _ in mine }
+            sessions.merge(peers.sessions) { mine, _ in mine }
+        }
 
         let options = PlanOptions(prune: config.prune, recorded: ["agent": host])
         // No fingerprint of the observed state: it is what a saved plan is checked against, and
         // the agent applies its plans at once. It was a third of an idle pass's CPU time.
-        var plan = Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: "")
+        var plan = PeerView.ownSteps(Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: ""), host: host)
         do {
             try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: loaded.desired.settings.maxDeleteFraction,
                                             allow: config.allowMassDelete)
@@ -139,12 +148,12 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             follower.refuse(why)
             loaded = good
             isHead = false
-            plan = Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: "")
+            plan = PeerView.ownSteps(Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: ""), host: host)
         }
         record.enforcedCommit = loaded.commit.id.hex
 
         let now = clock.wallNow()
-        let decision = ledger.limit(plan, observed: observed, desired: loaded.desired, now: now)
+        let decision = ledger.limit(plan, observed: observed, desired: loaded.desired.placed(observed: observed), now: now)
         plan = decision.plan
         record.planned = Dictionary(plan.countsByAction.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: +)
         var names: Set<String> = []
@@ -185,7 +194,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             let metrics = state.metrics
             let progress = state
             let log = logger
-            report = await Executor(maxParallel: config.parallel).run(plan, sessions: [host: session], inventory: reconciler.inventory,
+            report = await Executor(maxParallel: config.parallel).run(plan, sessions: sessions, inventory: reconciler.inventory,
                                                                       stop: stop) { r in
                 progress.progress()
                 let outcome: String

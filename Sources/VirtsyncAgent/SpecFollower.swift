@@ -139,8 +139,16 @@ final class SpecFollower: @unchecked Sendable {
                                     failureClass: .stalled))
         }
         own.uri = config.libvirtURI
-        let mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex)
-        return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))
+        guard !desired.machines.isEmpty else {
+            // Every VM is pinned to a host already: this host's part is all the agent needs.
+            let mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex)
+            return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))
+        }
+        // Several hosts: placement needs the whole cluster; the pass acts only on this host.
+        var cluster = desired
+        cluster.commit = commit.hex
+        cluster.hosts = desired.hosts.map { $0.name == config.host ? own : $0 }
+        return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: cluster))
     }
 
     private static func fetchRefusal(_ error: GitError) -> Refusal {

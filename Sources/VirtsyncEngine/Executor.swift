@@ -15,6 +15,15 @@ public struct StepResult: Hashable, Codable, Sendable {
     public var step: PlanStep
     public var outcome: StepOutcome
     public var seconds: Double
+    /// What a migration measured (its downtime), for reports and benchmarks.
+    public var migration: MigrationReport?
+
+    public init(step: PlanStep, outcome: StepOutcome, seconds: Double, migration: MigrationReport? = nil) {
+        self.step = step
+        self.outcome = outcome
+        self.seconds = seconds
+        self.migration = migration
+    }
 }
 
 /// What an apply did, step by step, in completion order.
@@ -56,6 +65,16 @@ public struct Executor: Sendable {
         var inFlight = 0
         let ids = Set(plan.steps.map(\.id))
         var somethingFailed = false
+        // Migrations not finished yet, per wave: a wave starts once the waves before it are over.
+        var openWaves: [Int: Int] = plan.steps.reduce(into: [:]) { if let w = $1.wave { $0[w, default: 0] += 1 } }
+        func waveOpen(_ step: PlanStep) -> Bool {
+            guard let wave = step.wave else { return true }
+            return !openWaves.contains { $0.key < wave && $0.value > 0 }
+        }
+        func finished(_ step: PlanStep) {
+            guard let wave = step.wave else { return }
+            openWaves[wave, default: 1] -= 1
+        }
 
         // Completions arrive on a stream from unstructured tasks rather than through a task group:
         // Swift 6.3.1 release builds lose task-group child results of large value types.
@@ -76,6 +95,7 @@ public struct Executor: Sendable {
                         done[step.id] = r.outcome
                         results.append(r)
                         progress(r)
+                        finished(step)
                         pending.remove(at: i)
                         progressMade = true
                     }
@@ -85,6 +105,7 @@ public struct Executor: Sendable {
                 for step in pending {
                     let r = StepResult(step: step, outcome: .skipped(why), seconds: 0)
                     done[step.id] = r.outcome
+                    finished(step)
                     results.append(r)
                     progress(r)
                 }
@@ -101,14 +122,16 @@ public struct Executor: Sendable {
                 let step = pending[i]
                 let host = step.resource.host
                 let ready = step.dependsOn.allSatisfy { done[$0] == .succeeded || !ids.contains($0) }
-                guard ready, inFlightPerHost[host, default: 0] < maxParallelPerHost else { i += 1; continue }
+                guard ready, waveOpen(step), inFlightPerHost[host, default: 0] < maxParallelPerHost else { i += 1; continue }
                 pending.remove(at: i)
                 inFlight += 1
                 inFlightPerHost[host, default: 0] += 1
                 started = true
                 let session = sessions[host]
-                Task {
-                    continuation.yield(await self.execute(step, session: session, inventory: inventory))
+                var destination: (any HypervisorSession)?
+                if case .migration(let m) = step.payload { destination = sessions[m.to] }
+                Task { [destination] in
+                    continuation.yield(await self.execute(step, session: session, destination: destination, inventory: inventory))
                 }
             }
             if inFlight == 0 && !started {
@@ -120,6 +143,7 @@ public struct Executor: Sendable {
                 inFlight -= 1
                 inFlightPerHost[r.step.resource.host, default: 1] -= 1
                 done[r.step.id] = r.outcome
+                finished(r.step)
                 if r.outcome != .succeeded { somethingFailed = true }
                 results.append(r)
                 progress(r)
@@ -129,7 +153,8 @@ public struct Executor: Sendable {
         return ApplyReport(results: results)
     }
 
-    private func execute(_ step: PlanStep, session: (any HypervisorSession)?, inventory: InventoryStore) async -> StepResult {
+    private func execute(_ step: PlanStep, session: (any HypervisorSession)?, destination: (any HypervisorSession)?,
+                         inventory: InventoryStore) async -> StepResult {
         let start = ContinuousClock.now
         func elapsed() -> Double {
             let d = ContinuousClock.now - start
@@ -137,6 +162,9 @@ public struct Executor: Sendable {
         }
         guard let session else {
             return StepResult(step: step, outcome: .failed("no connection to host \(step.resource.host)"), seconds: 0)
+        }
+        if case .migration(let migration) = step.payload {
+            return await migrate(step, migration, session: session, destination: destination, elapsed: elapsed)
         }
         let kind = step.resource.kind
         let tracked = kind != .domain
@@ -166,6 +194,25 @@ public struct Executor: Sendable {
             logger.notice("step failed", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)",
                                                     "host": "\(step.resource.host)", "error": "\(error)"])
             return StepResult(step: step, outcome: .failed("\(error)"), seconds: elapsed())
+        }
+    }
+
+    private func migrate(_ step: PlanStep, _ migration: Migration, session: any HypervisorSession,
+                         destination: (any HypervisorSession)?, elapsed: () -> Double) async -> StepResult {
+        guard let destination else {
+            return StepResult(step: step, outcome: .failed("no connection to the destination host \(migration.to); the VM stays on \(migration.from)"),
+                              seconds: 0)
+        }
+        do {
+            let report = try await session.migrate(step, migration, destination: destination)
+            logger.info("migrated", metadata: ["resource": "\(step.resource)", "from": "\(migration.from)", "to": "\(migration.to)",
+                                               "seconds": "\(report.seconds)",
+                                               "downtime_ms": "\(report.downtimeMilliseconds.map { "\($0)" } ?? "unknown")"])
+            return StepResult(step: step, outcome: .succeeded, seconds: elapsed(), migration: report)
+        } catch {
+            logger.notice("migration failed", metadata: ["resource": "\(step.resource)", "from": "\(migration.from)",
+                                                         "to": "\(migration.to)", "error": "\(error)"])
+            return StepResult(step: step, outcome: .failed("\(error); the VM stays on \(migration.from)"), seconds: elapsed())
         }
     }
 }

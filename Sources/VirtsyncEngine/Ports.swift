@@ -53,10 +53,30 @@ public protocol HypervisorWriter: Sendable {
     func apply(_ step: PlanStep) async throws
 }
 
+/// What a finished migration measured.
+public struct MigrationReport: Hashable, Codable, Sendable {
+    /// How long the guest was paused at the switch-over, as the hypervisor measured it.
+    public var downtimeMilliseconds: Double?
+    /// Wall time of the migration call.
+    public var seconds: Double
+
+    public init(downtimeMilliseconds: Double? = nil, seconds: Double) {
+        self.downtimeMilliseconds = downtimeMilliseconds
+        self.seconds = seconds
+    }
+}
+
 /// A connection to one host: a reader and, for `apply`, a writer.
 public protocol HypervisorSession: HypervisorReader, HypervisorWriter {
     /// The URI this session is connected to (without credentials).
     var uri: String { get }
+
+    /// Moves a domain of this host to `destination`: live (peer-to-peer, run by this host's
+    /// libvirt towards `migration.destinationURI`) for a running domain, by redefinition for a
+    /// stopped one. On success the domain is defined on the destination only, carrying
+    /// `migration.marker`; on failure it is still defined (and running, if it was) here.
+    /// Aborted after `migration.settings.timeout`.
+    func migrate(_ step: PlanStep, _ migration: Migration, destination: any HypervisorSession) async throws -> MigrationReport
 }
 
 /// Opens sessions per host. The CLI picks the libvirt implementation; tests the in-memory one.

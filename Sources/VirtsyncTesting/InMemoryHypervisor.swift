@@ -73,6 +73,36 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         }
     }
 
+    /// Moves the domain to `destination` (another `InMemoryHypervisor`), as libvirt's
+    /// peer-to-peer migration with `PERSIST_DEST | UNDEFINE_SOURCE` leaves it: defined there
+    /// only, in the same run state, with the migration's marker. An injected failure leaves it
+    /// here, untouched.
+    public func migrate(_ step: PlanStep, _ migration: Migration, destination: any HypervisorSession) async throws -> MigrationReport {
+        guard let target = destination as? InMemoryHypervisor, target !== self else {
+            throw fail(step, "the destination is not another in-memory host")
+        }
+        let moving: ObservedDomain = try lock.withLock {
+            if failing.remove(step.resource.description) != nil {
+                throw HypervisorError(code: .rejected, message: "injected failure", operation: "migrate \(step.resource)")
+            }
+            guard let domain = state.domains[step.resource.name], domain.marker != nil else {
+                throw fail(step, "no managed domain \(step.resource.name)", .notFound)
+            }
+            log.append(step.id)
+            return domain
+        }
+        try target.lock.withLock {
+            guard target.state.domains[step.resource.name] == nil else {
+                throw fail(step, "domain \(step.resource.name) already exists on \(migration.to)")
+            }
+            var arrived = moving
+            arrived.marker = migration.marker
+            target.state.domains[step.resource.name] = arrived
+        }
+        lock.withLock { state.domains[step.resource.name] = nil }
+        return MigrationReport(downtimeMilliseconds: migration.live ? 0 : nil, seconds: 0)
+    }
+
     private func fail(_ step: PlanStep, _ message: String, _ code: HypervisorError.Code = .rejected) -> HypervisorError {
         HypervisorError(code: code, message: message, operation: "\(step.action.rawValue) \(step.resource)")
     }

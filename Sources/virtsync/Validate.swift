@@ -33,7 +33,11 @@ struct Validate: ParsableCommand {
             Environment.printError("\(diagnostics.errors.count) error\(diagnostics.errors.count == 1 ? "" : "s") in \(where_)")
             throw ExitCode(Exit.error)
         }
-        let counts = desired.hosts.reduce(into: (0, 0, 0, 0)) { c, h in
+        // Placement in an empty cluster: VMs that fit nowhere, and the N+1 check.
+        for note in ClusterPlacement.resolve(desired, observed: desired.emptyCluster).notes where note.severity != .info {
+            Environment.printError("\(note.severity.rawValue): \(note.message)")
+        }
+        let counts = desired.hosts.reduce(into: (desired.machines.count, 0, 0, 0)) { c, h in
             c.0 += h.domains.count; c.1 += h.networks.count; c.2 += h.pools.count; c.3 += h.volumes.count
         }
         var line = "\(where_): valid (\(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s"), \(counts.0) VMs, \(counts.1) networks, \(counts.2) pools, \(counts.3) volumes; digest \(desired.specDigest.prefix(12)))"

@@ -30,7 +30,7 @@ struct ExamplesTests {
     @Test("the cluster spreads VMs over three hosts with several networks and pools")
     func cluster() throws {
         let (files, _) = DirectorySource(root: Self.examples.appendingPathComponent("cluster").path).files()
-        let desired = try #require(SpecLoader.load(files: files).desired)
+        let desired = try #require(SpecLoader.load(files: files).desired).placed()
         #expect(desired.hosts.count == 3)
         #expect(desired.hosts.allSatisfy { !$0.domains.isEmpty && !$0.pools.isEmpty })
         #expect(Set(desired.hosts.flatMap { $0.networks.map(\.name) }).count >= 2)

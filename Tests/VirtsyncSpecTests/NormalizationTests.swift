@@ -12,7 +12,7 @@ struct NormalizationTests {
     init() throws {
         let (result, diagnostics) = Fixtures.load(Fixtures.root.appendingPathComponent("good/spec"), commit: "abc123")
         self.diagnostics = diagnostics
-        desired = try #require(result.desired, "\(diagnostics)")
+        desired = try #require(result.desired, "\(diagnostics)").placed()
     }
 
     private func host(_ name: String) throws -> DesiredHost {

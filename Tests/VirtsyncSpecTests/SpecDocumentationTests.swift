@@ -37,7 +37,7 @@ struct SpecDocumentationTests {
         }
         let result = SpecLoader.load(files: files)
         #expect(result.diagnostics.items.isEmpty, "\(result.diagnostics)")
-        let desired = try #require(result.desired)
+        let desired = try #require(result.desired).placed()
         #expect(desired.hosts.map(\.name) == ["host-a", "host-b"])
         #expect(desired.host(named: "host-a")?.domains.map(\.name) == ["web-1"])
     }

@@ -26,10 +26,20 @@ extension ObservedState {
     /// capacity to the source's). A clone asked no smaller than its source, and every other
     /// volume, is therefore assumed at exactly the size the spec asks for, so an unchanged
     /// volume never plans a resize.
+    ///
+    /// The VMs of a multi-host spec are where placement puts them in an empty cluster (every
+    /// host reachable, no VM running yet).
     public static func assuming(_ desired: DesiredState) -> ObservedState {
+        var empty = ObservedState()
+        for host in desired.hosts { empty.hosts[host.name] = ObservedHost(name: host.name) }
+        let placement = ClusterPlacement.resolve(desired, observed: empty)
         var out = ObservedState()
-        for host in desired.hosts {
-            out.hosts[host.name] = AssumedHost.build(host, specDigest: desired.specDigest, commit: desired.commit)
+        for host in placement.desired.hosts {
+            var built = AssumedHost.build(host, specDigest: desired.specDigest, commit: desired.commit)
+            for (name, home) in placement.evacuatedFrom {
+                built.domains[name]?.marker?.evacuatedFrom = home
+            }
+            out.hosts[host.name] = built
         }
         return out
     }

@@ -28,7 +28,33 @@ enum Ordering {
         poolDeleteWaitsForVolumesAndDomains,
         networkDeleteWaitsForDomains,
         recreateAfterDelete,
+        migrationNeedsDestination,
+        arrivalFollowsMigration,
     ]
+
+    /// A migration waits for the destination's networks, pools and volumes of the VM.
+    static let migrationNeedsDestination: Rule = { step, idx, _, _ in
+        guard step.action == .migrate, case .migration(let m) = step.payload,
+              let vm = idx.domainModel(host: m.to, name: step.resource.name) else { return [] }
+        var out: [String] = []
+        for disk in vm.disks {
+            guard case .volume(let p, let v) = disk.source else { continue }
+            out += idx.ids(kind: .volume, host: m.to, name: "\(p)/\(v)", actions: [.create, .update])
+            out += idx.ids(kind: .pool, host: m.to, name: p, actions: [.create, .replace, .update, .start])
+        }
+        for nic in vm.interfaces {
+            guard case .network(let n) = nic.source else { continue }
+            out += idx.ids(kind: .network, host: m.to, name: n, actions: [.create, .replace, .update, .start])
+        }
+        return out
+    }
+
+    /// Changes to a VM on the host it migrates to follow the migration.
+    static let arrivalFollowsMigration: Rule = { step, idx, _, _ in
+        guard step.resource.kind == .domain, step.action != .migrate, let move = idx.migration(of: step.resource.name),
+              case .migration(let m) = move.payload, m.to == step.resource.host else { return [] }
+        return [move.id]
+    }
 
     /// Something deleted and created again in one plan is created after the delete.
     static let recreateAfterDelete: Rule = { step, idx, _, _ in
@@ -76,7 +102,7 @@ enum Ordering {
 
     /// What a domain that stops using something may do first: be removed, redefined, restarted
     /// or stopped.
-    static let releasing: Set<StepAction> = [.delete, .update, .replace, .restart, .stop]
+    static let releasing: Set<StepAction> = [.delete, .update, .replace, .restart, .stop, .migrate]
 
     /// A volume is deleted only after every domain that used it let go of it.
     static let volumeDeleteWaitsForDomains: Rule = { step, idx, _, observed in
@@ -164,9 +190,11 @@ struct StepIndex {
     private let byResource: [String: [PlanStep]]
     private let desiredDomains: [String: DomainModel]
     private let usages: [String: HostUsage]
+    private let migrations: [String: PlanStep]
 
     init(_ steps: [PlanStep], desired: DesiredState, usages: [String: HostUsage]) {
         self.steps = steps
+        migrations = Dictionary(steps.filter { $0.action == .migrate }.map { ($0.resource.name, $0) }, uniquingKeysWith: { a, _ in a })
         var map: [String: [PlanStep]] = [:]
         for s in steps { map["\(s.resource.kind.rawValue)|\(s.resource.host)|\(s.resource.name)", default: []].append(s) }
         byResource = map
@@ -184,6 +212,9 @@ struct StepIndex {
     func ids(kind: ResourceKind, host: String, name: String, actions: Set<StepAction>) -> [String] {
         (byResource["\(kind.rawValue)|\(host)|\(name)"] ?? []).filter { actions.contains($0.action) }.map(\.id)
     }
+
+    /// The migration of a domain in this plan.
+    func migration(of name: String) -> PlanStep? { migrations[name] }
 
     /// The desired model of a domain, from its create/update step.
     func domainModel(host: String, name: String) -> DomainModel? {

@@ -5,6 +5,10 @@ extension PlanBuilder {
             let ref = ResourceRef(kind: .domain, host: host.name, name: vm.name)
             let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest)
             guard let seen = live.domains[vm.name] else {
+                if let move = moves[vm.name], move.to == host.name, let cluster {
+                    planMigration(vm, move: move, destination: host, desired: cluster.desired, observed: cluster.observed)
+                    continue
+                }
                 add(PlanStep(action: .create, resource: ref, changes: DomainDiff.creationFields(vm), disruption: .none,
                              reason: "in the spec, not on the host", payload: .domain(vm, live: [], marker: marker)))
                 if vm.power == .running {
@@ -24,6 +28,8 @@ extension PlanBuilder {
         }
         for name in live.domains.keys.sorted() where !host.domains.contains(where: { $0.name == name }) {
             guard let seen = live.domains[name], seen.marker != nil else { continue }
+            // Moving away, or kept where it is because placement could not decide.
+            if moves[name]?.from == host.name || placedElsewhere.contains(name) { continue }
             removed(ResourceRef(kind: .domain, host: host.name, name: name),
                     disruption: seen.state.isActive ? .stop : .none,
                     detail: (seen.state.isActive ? "the running VM is stopped and undefined" : "the VM is undefined")
@@ -31,7 +37,7 @@ extension PlanBuilder {
         }
     }
 
-    private mutating func planUpdate(vm: DomainModel, seen: ObservedDomain, seenMarker: OwnershipMarker, ref: ResourceRef, marker: OwnershipMarker) {
+    mutating func planUpdate(vm: DomainModel, seen: ObservedDomain, seenMarker: OwnershipMarker, ref: ResourceRef, marker: OwnershipMarker) {
         let running = seen.state.isActive
         let diff = DomainDiff.compare(desired: vm, observed: seen, observedExtraDigest: seenMarker.extraDigest)
         if !diff.changes.isEmpty {

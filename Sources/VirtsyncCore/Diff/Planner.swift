@@ -27,6 +27,16 @@ public enum Planner {
                             fingerprint: String? = nil) -> Plan {
         var builder = PlanBuilder(prune: options.prune || desired.settings.prune, settings: desired.settings,
                                   specDigest: desired.specDigest, commit: desired.commit)
+        let placement = ClusterPlacement.resolve(desired, observed: observed)
+        let desired = placement.desired
+        builder.notes += placement.notes
+        if !placement.result.decisions.isEmpty || !placement.result.unplaced.isEmpty || !placement.result.unknown.isEmpty {
+            builder.cluster = (desired, observed)
+            builder.moves = PlanBuilder.moves(desired: desired, observed: observed, placement: placement.result)
+            // VMs of the spec that placement left undecided stay where they are, never pruned.
+            builder.placedElsewhere = Set(placement.result.unplaced.keys).union(placement.result.unknown.keys)
+                .union(placement.result.decisions.keys)
+        }
         var usages: [String: HostUsage] = [:]
         for host in desired.hosts {
             guard let live = observed.hosts[host.name] else {
@@ -45,7 +55,8 @@ public enum Planner {
         recorded["prune"] = String(builder.prune)
         let basis = PlanBasis(specDigest: desired.specDigest, commit: desired.commit,
                               observedFingerprint: fingerprint ?? Fingerprint.of(observed), source: options.source, options: recorded)
-        let ordered = Ordering.order(builder.steps, desired: desired, observed: observed, usages: usages)
+        var ordered = Ordering.order(builder.steps, desired: desired, observed: observed, usages: usages)
+        builder.notes += MigrationWaves.assign(&ordered, desired: desired, observed: observed)
         return Plan(basis: basis, steps: ordered, notes: builder.notes)
     }
 }
@@ -58,6 +69,12 @@ struct PlanBuilder {
     let commit: String?
     var steps: [PlanStep] = []
     var notes: [PlanNote] = []
+    /// Multi-host specs: the placed desired state and what was observed, VMs changing hosts,
+    /// and the VMs of the spec that are not removed from a host where placement did not put
+    /// them (they are decided elsewhere, or undecided).
+    var cluster: (desired: DesiredState, observed: ObservedState)?
+    var moves: [String: Move] = [:]
+    var placedElsewhere: Set<String> = []
 
     init(prune: Bool, settings: SpecSettings, specDigest: String, commit: String?) {
         self.prune = prune

@@ -4,20 +4,31 @@ public struct DesiredHost: Hashable, Codable, Sendable {
     public var name: String
     /// How to reach its libvirt; `nil` for the implicit host (the CLI decides).
     public var uri: String?
-    /// Declared capacity, for validation.
+    /// How the other hosts' libvirt reaches this one for peer-to-peer migration (`migrationURI`,
+    /// default `uri`).
+    public var migrationURI: String?
+    /// Declared capacity, for validation and placement.
     public var memoryCapacity: ByteSize?
     public var cpuCapacity: Int?
+    /// Labels placement constraints match (`zone: a`).
+    public var labels: [String: String]
+    /// Marked for maintenance: drained, nothing new placed on it.
+    public var maintenance: Bool
     public var networks: [NetworkModel]
     public var pools: [PoolModel]
     public var volumes: [VolumeModel]
     public var domains: [DomainModel]
 
     public init(name: String, uri: String? = nil, memoryCapacity: ByteSize? = nil, cpuCapacity: Int? = nil,
-                networks: [NetworkModel] = [], pools: [PoolModel] = [], volumes: [VolumeModel] = [], domains: [DomainModel] = []) {
+                networks: [NetworkModel] = [], pools: [PoolModel] = [], volumes: [VolumeModel] = [], domains: [DomainModel] = [],
+                migrationURI: String? = nil, labels: [String: String] = [:], maintenance: Bool = false) {
         self.name = name
         self.uri = uri
+        self.migrationURI = migrationURI
         self.memoryCapacity = memoryCapacity
         self.cpuCapacity = cpuCapacity
+        self.labels = labels
+        self.maintenance = maintenance
         self.networks = networks
         self.pools = pools
         self.volumes = volumes
@@ -34,7 +45,12 @@ public struct SpecSettings: Hashable, Codable, Sendable {
     /// Delete a removed VM's volumes with it (otherwise they are kept).
     public var deleteVolumesWithVM: Bool
 
-    public init(prune: Bool = false, maxDeleteFraction: Double = 0.5, deleteVolumesWithVM: Bool = false) {
+    /// Live migration limits and options.
+    public var migration: MigrationSettings
+
+    public init(prune: Bool = false, maxDeleteFraction: Double = 0.5, deleteVolumesWithVM: Bool = false,
+                migration: MigrationSettings = MigrationSettings()) {
+        self.migration = migration
         self.prune = prune
         self.maxDeleteFraction = maxDeleteFraction
         self.deleteVolumesWithVM = deleteVolumesWithVM
@@ -49,8 +65,18 @@ public struct DesiredState: Hashable, Codable, Sendable {
     public var specDigest: String
     /// The git commit the spec was read from, when it came from git.
     public var commit: String?
+    /// The VMs of a spec with several hosts, pinned or not: `ClusterPlacement` (run by the
+    /// planner, once the cluster was read) puts each on a host's `domains`. Empty for a
+    /// single-host spec, whose VMs are on its one host already.
+    public var machines: [ClusterMachine]
+    /// Pools whose storage every host of the pool sees (`shared: true`): a disk in them needs
+    /// no copy when its VM migrates.
+    public var sharedPools: Set<String>
 
-    public init(hosts: [DesiredHost], settings: SpecSettings = SpecSettings(), specDigest: String, commit: String? = nil) {
+    public init(hosts: [DesiredHost], settings: SpecSettings = SpecSettings(), specDigest: String, commit: String? = nil,
+                machines: [ClusterMachine] = [], sharedPools: Set<String> = []) {
+        self.machines = machines
+        self.sharedPools = sharedPools
         self.hosts = hosts
         self.settings = settings
         self.specDigest = specDigest

@@ -141,9 +141,12 @@ public struct ObservedHost: Hashable, Codable, Sendable {
     /// Keyed by `pool/volume`.
     public var volumes: [String: ObservedVolume]
     public var domains: [String: ObservedDomain]
+    /// The host's own facts (architecture, CPU, memory), when read.
+    public var facts: HostFacts?
 
     public init(name: String, networks: [String: ObservedNetwork] = [:], pools: [String: ObservedPool] = [:],
-                volumes: [String: ObservedVolume] = [:], domains: [String: ObservedDomain] = [:]) {
+                volumes: [String: ObservedVolume] = [:], domains: [String: ObservedDomain] = [:], facts: HostFacts? = nil) {
+        self.facts = facts
         self.name = name
         self.networks = networks
         self.pools = pools

@@ -15,7 +15,12 @@ public struct OwnershipMarker: Hashable, Codable, Sendable {
     public var extraDigest: String
     /// Whether an update that needs a restart is pending (written when a change went to the
     /// persistent definition only).
-    public init(specDigest: String, commit: String? = nil, extraDigest: String = "") {
+    /// The host the VM was moved away from for maintenance; it returns there when the mark is
+    /// removed. Travels with the domain's definition.
+    public var evacuatedFrom: String?
+
+    public init(specDigest: String, commit: String? = nil, extraDigest: String = "", evacuatedFrom: String? = nil) {
+        self.evacuatedFrom = evacuatedFrom
         self.specDigest = specDigest
         self.commit = commit
         self.extraDigest = extraDigest

@@ -70,6 +70,8 @@ public enum StepPayload: Hashable, Codable, Sendable {
     /// Define (create or update) a domain; `live` operations follow on a running domain;
     /// `restart` stops and starts it afterwards.
     case domain(DomainModel, live: [LiveOperation], marker: OwnershipMarker)
+    /// Move a domain to another host (the step's host is the source).
+    case migration(Migration)
     /// Start, stop, restart or delete need only the reference.
     case none
 }
@@ -87,9 +89,14 @@ public struct PlanStep: Hashable, Codable, Sendable, Identifiable {
     /// Steps that must succeed first.
     public var dependsOn: [String]
     public var payload: StepPayload
+    /// For migrations: the wave, from 1. A wave starts when every migration of the waves
+    /// before it has finished (whatever the outcome); within a wave each host takes part in at
+    /// most `maxPerHost` migrations, and never as both source and destination.
+    public var wave: Int?
 
     public init(action: StepAction, resource: ResourceRef, changes: [FieldChange] = [], disruption: Disruption,
-                reason: String, dependsOn: [String] = [], payload: StepPayload = .none) {
+                reason: String, dependsOn: [String] = [], payload: StepPayload = .none, wave: Int? = nil) {
+        self.wave = wave
         self.id = "\(action.rawValue):\(resource.kind.rawValue):\(resource.host)/\(resource.name)"
         self.action = action
         self.resource = resource

@@ -4,7 +4,7 @@
 /// - `InterfaceSource`: `{"network": "lab"}` or `{"bridge": "br0"}`
 /// - `LiveOperation`: `{"set_memory": {"bytes": N}}`, `{"set_vcpus": 2}`, `{"set_link": {"mac": …, "up": true}}`
 /// - `StepPayload`: `{"network": {…}}`, `{"pool": {…}}`, `{"volume": {…}}`,
-///   `{"domain": {"model": {…}, "live": […], "marker": {…}}}`, or `{}` for none
+///   `{"domain": {"model": {…}, "live": […], "marker": {…}}}`, `{"migration": {…}}`, or `{}` for none
 
 private struct Key: CodingKey {
     var stringValue: String
@@ -79,6 +79,7 @@ extension StepPayload {
         case "domain":
             let d = try c.decode(Domain.self, forKey: Key("domain"))
             self = .domain(d.model, live: d.live, marker: d.marker)
+        case "migration": self = .migration(try c.decode(Migration.self, forKey: Key("migration")))
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown payload \(other)")
         }
     }
@@ -90,6 +91,7 @@ extension StepPayload {
         case .pool(let p): try c.encode(p, forKey: Key("pool"))
         case .volume(let v): try c.encode(v, forKey: Key("volume"))
         case .domain(let m, let live, let marker): try c.encode(Domain(model: m, live: live, marker: marker), forKey: Key("domain"))
+        case .migration(let m): try c.encode(m, forKey: Key("migration"))
         case .none: break
         }
     }

@@ -179,7 +179,8 @@ struct MarkdownDocument {
         case .delete, .replace, .stop: marker = "-"
         default: marker = "!"
         }
-        var out = "\(marker) \(step.action.rawValue) \(step.resource.kind.rawValue) \(DisplayText.line(step.resource.name)) [\(step.disruption.rawValue)]\n"
+        var out = "\(marker) \(step.action.rawValue) \(step.resource.kind.rawValue) \(DisplayText.line(step.resource.name))\(DisplayText.line(step.migrationTitle)) [\(step.disruption.rawValue)]\n"
+        for line in step.migrationDetails { out += "    \(DisplayText.line(line))\n" }
         for c in step.changes {
             let value: String
             switch (c.before, c.after) {

@@ -58,8 +58,9 @@ public struct TextRenderer: Sendable {
         case .replace, .delete: actionColor = .red
         }
         let symbol = step.action.symbol.padding(3)
-        var out = "  " + paint("\(symbol) \(step.action.rawValue) \(step.resource.kind.rawValue) \(DisplayText.line(step.resource.name))", actionColor)
+        var out = "  " + paint("\(symbol) \(step.action.rawValue) \(step.resource.kind.rawValue) \(DisplayText.line(step.resource.name))\(DisplayText.line(step.migrationTitle))", actionColor)
         out += "  [" + paint(step.disruption.rawValue, colorOf(step.disruption)) + "]\n"
+        for line in step.migrationDetails { out += "      \(DisplayText.line(line))\n" }
         for change in step.changes {
             let value: String
             switch (change.before, change.after) {

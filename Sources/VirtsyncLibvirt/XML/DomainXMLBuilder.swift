@@ -55,6 +55,9 @@ extension LibvirtXML {
     /// Besides the `OwnershipMarker` fields it records what the parser and the next update need
     /// and libvirt does not keep: the machine type as the spec wrote it (the QEMU driver stores
     /// `q35` as `pc-q35-7.2`) and the top-level element names of the extra fragments.
+    /// Attribute of the ownership marker naming the host a VM left for maintenance.
+    public static let evacuatedFromAttribute = "evacuated-from"
+
     static func markerElement(_ marker: OwnershipMarker, model: DomainModel) -> XElement {
         let extra = model.extraXML
         let tag = "\(OwnershipMarker.prefix):\(OwnershipMarker.element)"
@@ -65,6 +68,7 @@ extension LibvirtXML {
         ]
         if let commit = marker.commit { attributes.append(("commit", commit)) }
         attributes.append(("extra-digest", marker.extraDigest))
+        if let home = marker.evacuatedFrom { attributes.append((evacuatedFromAttribute, home)) }
         if let machine = model.machine { attributes.append((requestedMachineAttribute, machine)) }
         let domainNames = fragmentElementNames(extra.domain)
         let deviceNames = fragmentElementNames(extra.devices)

@@ -133,7 +133,8 @@ extension LibvirtXML {
         let commit = element[attribute: "commit"]
         return OwnershipMarker(specDigest: element[attribute: "spec-digest"] ?? "",
                                commit: (commit?.isEmpty ?? true) ? nil : commit,
-                               extraDigest: element[attribute: "extra-digest"] ?? "")
+                               extraDigest: element[attribute: "extra-digest"] ?? "",
+                               evacuatedFrom: element[attribute: LibvirtXML.evacuatedFromAttribute])
     }
 
     /// The `<metadata>` child in virtsync's namespace, whatever prefix it was written with.

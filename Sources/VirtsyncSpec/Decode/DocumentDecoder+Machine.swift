@@ -3,7 +3,7 @@ import Yams
 
 extension DocumentDecoder {
     static let machineKeys = KeySet([
-        "apiVersion", "kind", "name", "host", "uuid", "vcpus", "maxVcpus", "memory", "maxMemory", "machine",
+        "apiVersion", "kind", "name", "host", "placement", "onMaintenance", "ha", "uuid", "vcpus", "maxVcpus", "memory", "maxMemory", "machine",
         "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
         "restartWindow", "graphics", "console",
         "disks", "interfaces", "cloudInit", "xml",
@@ -12,6 +12,7 @@ extension DocumentDecoder {
                                   "cdrom", "readonly"])
     static let interfaceKeys = KeySet(["network", "bridge", "mac", "model", "link"])
     static let xmlKeys = KeySet(["devices", "domain"])
+    static let placementKeys = KeySet(["hosts", "labels", "affinity", "antiAffinity"])
     /// Most vCPUs a VM may have (libvirt/QEMU's own limits are lower on most machines).
     static let maxVcpuCount = 4096
     /// `maxRestarts`: at least one, at most a hundred restarts per window.
@@ -25,6 +26,20 @@ extension DocumentDecoder {
         var vm = MachineSpec(header: header, disks: [], interfaces: [])
         vm.host = readNameRef(map, "host")
         vm.hostWritten = map.has("host")
+        if let placement = map.map("placement", keys: Self.placementKeys) {
+            var spec = PlacementSpec(path: placement.path, location: placement.location)
+            spec.hosts = readHostList(placement)
+            spec.labels = readLabels(placement, "labels")
+            spec.affinity = placement.stringList("affinity") ?? []
+            spec.antiAffinity = placement.stringList("antiAffinity") ?? []
+            if vm.hostWritten {
+                reporter.error(placement.location, placement.path,
+                               "a VM gives either 'host' (pinned) or 'placement' (constraints), not both")
+            }
+            vm.placement = spec
+        }
+        vm.onMaintenance = map.choice("onMaintenance", MaintenancePolicy.allCases)?.value
+        vm.ha = map.bool("ha")
         if let uuid = map.string("uuid") {
             if let normalized = Formats.normalizedUUID(uuid.value) {
                 vm.uuid = Located(normalized, uuid.location)

@@ -2,7 +2,7 @@ import VirtsyncCore
 
 extension DocumentDecoder {
     static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices",
-                                  "source", "autostart", "volumes"])
+                                  "source", "autostart", "shared", "volumes"])
     static let poolSourceKeys = KeySet(["host", "dir"])
     static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone"])
     /// The formats a spec may ask for (`iso` is only for generated seed images).
@@ -16,6 +16,7 @@ extension DocumentDecoder {
         var pool = PoolSpec(header: header, hosts: readHostList(map), hostsLocation: map.valueLocation("hosts"),
                             type: type, devices: [], volumes: [])
         pool.autostart = map.bool("autostart")
+        pool.shared = map.bool("shared")
         pool.path = readAbsolutePath(map, "path", required: effectiveType != .logical)
 
         if let group = map.string("volumeGroup") {

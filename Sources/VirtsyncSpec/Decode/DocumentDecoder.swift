@@ -151,9 +151,10 @@ struct DocumentDecoder {
 
     // MARK: - Host and Settings
 
-    static let hostKeys = KeySet(["apiVersion", "kind", "name", "uri", "capacity"])
+    static let hostKeys = KeySet(["apiVersion", "kind", "name", "uri", "migrationURI", "labels", "maintenance", "capacity"])
     static let capacityKeys = KeySet(["memory", "cpus"])
-    static let settingsKeys = KeySet(["apiVersion", "kind", "prune", "maxDeletePercent", "deleteVolumesWithVM"])
+    static let settingsKeys = KeySet(["apiVersion", "kind", "prune", "maxDeletePercent", "deleteVolumesWithVM", "migration"])
+    static let migrationKeys = KeySet(["maxPerHost", "maxPerCluster", "bandwidth", "maxDowntime", "timeout", "allowUnsafe"])
 
     private func decodeHost(_ map: MapReader, header: DocumentHeader) -> HostSpec {
         var header = header
@@ -166,6 +167,15 @@ struct DocumentDecoder {
                 host.uri = uri
             }
         }
+        if let uri = map.string("migrationURI") {
+            if let problem = Formats.uriProblem(uri.value) {
+                reporter.error(uri.location, map.keyPath("migrationURI"), problem)
+            } else {
+                host.migrationURI = uri
+            }
+        }
+        host.labels = readLabels(map, "labels")
+        host.maintenance = map.bool("maintenance")
         if let capacity = map.map("capacity", keys: Self.capacityKeys) {
             host.memoryCapacity = capacity.size("memory")
             host.cpuCapacity = capacity.int("cpus", range: 1...1_000_000)
@@ -177,6 +187,50 @@ struct DocumentDecoder {
         SettingsSpec(header: header,
                      prune: map.bool("prune"),
                      maxDeletePercent: map.int("maxDeletePercent", range: 0...100)?.value,
-                     deleteVolumesWithVM: map.bool("deleteVolumesWithVM"))
+                     deleteVolumesWithVM: map.bool("deleteVolumesWithVM"),
+                     migration: map.map("migration", keys: Self.migrationKeys).map(decodeMigration))
+    }
+
+    private func decodeMigration(_ map: MapReader) -> MigrationSettings {
+        let defaults = MigrationSettings()
+        var bandwidth: Int?
+        if let size = map.size("bandwidth") {
+            // Written as a size per second (`100MiB`); libvirt takes whole MiB/s.
+            let mib = size.value.bytes / (1 << 20)
+            if mib < 1 {
+                reporter.error(size.location, map.keyPath("bandwidth"), "bandwidth \(size.value) per second is below 1MiB")
+            } else {
+                bandwidth = Int(clamping: mib)
+            }
+        }
+        return MigrationSettings(maxPerHost: map.int("maxPerHost", range: 1...64)?.value ?? defaults.maxPerHost,
+                                 maxPerCluster: map.int("maxPerCluster", range: 1...1024)?.value ?? defaults.maxPerCluster,
+                                 bandwidthMiBps: bandwidth,
+                                 maxDowntime: map.duration("maxDowntime", range: 0.001...60)?.value ?? defaults.maxDowntime,
+                                 timeout: map.duration("timeout", range: 1...86_400)?.value ?? defaults.timeout,
+                                 allowUnsafe: map.bool("allowUnsafe") ?? defaults.allowUnsafe)
+    }
+
+    /// `labels: {zone: a}`: names and values are tokens (letters, digits, `-`, `_`, `.`, `/`).
+    func readLabels(_ map: MapReader, _ key: String) -> [String: String] {
+        guard let node = map.node(key) else { return [:] }
+        guard case .mapping(let mapping) = node else {
+            map.typeError(key, expected: "a mapping of label names to values", got: node)
+            return [:]
+        }
+        var labels: [String: String] = [:]
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let name) = keyNode, case .scalar(let value) = valueNode else {
+                reporter.error(keyNode.location(in: file), map.keyPath(key), "a label is a name and a string value, e.g. zone: a")
+                continue
+            }
+            let path = "\(map.keyPath(key)).\(name.string)"
+            if let problem = Formats.labelProblem(name.string) ?? Formats.labelProblem(value.string) {
+                reporter.error(keyNode.location(in: file), path, problem)
+                continue
+            }
+            labels[name.string] = value.string
+        }
+        return labels
     }
 }

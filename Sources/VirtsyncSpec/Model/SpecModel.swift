@@ -34,6 +34,9 @@ struct VolumeRef: Hashable, Sendable, CustomStringConvertible {
 struct HostSpec: Sendable {
     var header: DocumentHeader
     var uri: Located<String>?
+    var migrationURI: Located<String>?
+    var labels: [String: String] = [:]
+    var maintenance: Bool?
     var memoryCapacity: Located<ByteSize>?
     var cpuCapacity: Located<Int>?
 }
@@ -94,6 +97,8 @@ struct PoolSpec: Sendable {
     var sourceDir: Located<String>?
     var autostart: Bool?
     var volumes: [PoolVolumeSpec]
+    /// Every host of the pool sees the same storage (`shared: true`).
+    var shared: Bool?
 }
 
 /// A disk of a VM.
@@ -148,6 +153,10 @@ struct MachineSpec: Sendable {
     var host: Located<String>?
     /// `host` is written, even if invalid (then it is not "missing").
     var hostWritten = false
+    /// `placement`: constraints for a VM without `host`.
+    var placement: PlacementSpec?
+    var onMaintenance: MaintenancePolicy?
+    var ha: Bool?
     var uuid: Located<String>?
     var vcpus: Located<Int>?
     var maxVcpus: Located<Int>?
@@ -173,12 +182,23 @@ struct MachineSpec: Sendable {
     var xmlDomain: String?
 }
 
+/// `placement` of a VM.
+struct PlacementSpec: Sendable {
+    var path: String
+    var location: SourceLocation
+    var hosts: [Located<String>]?
+    var labels: [String: String] = [:]
+    var affinity: [Located<String>] = []
+    var antiAffinity: [Located<String>] = []
+}
+
 /// kind: Settings.
 struct SettingsSpec: Sendable {
     var header: DocumentHeader
     var prune: Bool?
     var maxDeletePercent: Int?
     var deleteVolumesWithVM: Bool?
+    var migration: MigrationSettings?
 }
 
 /// Every document of a spec, in file order.

@@ -13,7 +13,17 @@ struct Normalizer {
         for name in index.hostNames {
             let host = index.hostsByName[name]
             hosts[name] = DesiredHost(name: name, uri: host?.uri?.value, memoryCapacity: host?.memoryCapacity?.value,
-                                      cpuCapacity: host?.cpuCapacity?.value)
+                                      cpuCapacity: host?.cpuCapacity?.value, migrationURI: host?.migrationURI?.value,
+                                      labels: host?.labels ?? [:], maintenance: host?.maintenance ?? false)
+        }
+        // A shared pool's declared volumes are the same files on every host: only its first
+        // host creates (and, with pruning, deletes) them; the others only read them.
+        var sharedPools = Set<String>()
+        var poolSteward: [String: String] = [:]
+        for (position, pool) in spec.pools.enumerated() where pool.shared == true {
+            guard let name = pool.header.name?.value else { continue }
+            sharedPools.insert(name)
+            poolSteward[name] = index.poolHosts[position].first
         }
         for (position, network) in spec.networks.enumerated() {
             guard let model = networkModel(network) else { continue }
@@ -24,10 +34,19 @@ struct Normalizer {
             for host in index.poolHosts[position] { hosts[host]?.pools.append(model) }
         }
         for (key, entry) in index.volumes {
+            if let steward = poolSteward[key.pool], steward != key.host { continue }
             hosts[key.host]?.volumes.append(entry.model)
         }
+        let multiHost = index.hostNames.count > 1
+        var machines: [ClusterMachine] = []
         for (position, vm) in spec.machines.enumerated() {
-            guard let host = index.machineHosts[position], let (domain, seed) = domainModel(vm) else { continue }
+            guard let (domain, seed) = domainModel(vm) else { continue }
+            if multiHost {
+                let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false)
+                machines.append(ClusterMachine(domain: domain, placement: placement, seed: seed))
+                continue
+            }
+            guard let host = index.machineHosts[position] else { continue }
             hosts[host]?.domains.append(domain)
             if let seed { hosts[host]?.volumes.append(seed) }
         }
@@ -39,7 +58,14 @@ struct Normalizer {
             host.domains.sort { $0.name < $1.name }
             return host
         }
-        return DesiredState(hosts: sorted, settings: settings(), specDigest: specDigest, commit: commit)
+        return DesiredState(hosts: sorted, settings: settings(), specDigest: specDigest, commit: commit,
+                            machines: machines.sorted { $0.domain.name < $1.domain.name }, sharedPools: sharedPools)
+    }
+
+    private func rule(_ vm: MachineSpec) -> PlacementRule {
+        guard let spec = vm.placement else { return PlacementRule(pinned: vm.host?.value) }
+        return PlacementRule(allowedHosts: spec.hosts.map { $0.map(\.value).sorted() }, labels: spec.labels,
+                             affinity: spec.affinity.map(\.value).sorted(), antiAffinity: spec.antiAffinity.map(\.value).sorted())
     }
 
     private func settings() -> SpecSettings {
@@ -47,7 +73,8 @@ struct Normalizer {
         guard let spec = spec.settings.first else { return defaults }
         return SpecSettings(prune: spec.prune ?? defaults.prune,
                             maxDeleteFraction: spec.maxDeletePercent.map { Double($0) / 100 } ?? defaults.maxDeleteFraction,
-                            deleteVolumesWithVM: spec.deleteVolumesWithVM ?? defaults.deleteVolumesWithVM)
+                            deleteVolumesWithVM: spec.deleteVolumesWithVM ?? defaults.deleteVolumesWithVM,
+                            migration: spec.migration ?? defaults.migration)
     }
 
     private func networkModel(_ network: NetworkSpec) -> NetworkModel? {

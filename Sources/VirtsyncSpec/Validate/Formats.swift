@@ -52,6 +52,11 @@ enum Formats {
     }
 
     /// A token passed to libvirt as is (machine type, NIC model): letters, digits, `. _ -`.
+    /// A label name or value: a token, as for machine types (`zone`, `eu-west-1a`, `true`).
+    static func labelProblem(_ value: String) -> String? {
+        tokenProblem(value).map { "label \($0)" }
+    }
+
     static func tokenProblem(_ value: String) -> String? {
         if value.isEmpty { return "must not be empty" }
         if value.count > 64 { return "\(value.quotedForMessage) is longer than 64 characters" }

@@ -6,10 +6,12 @@ extension SpecValidator {
         let single = index.hostNames.count == 1 ? index.hostNames.first : nil
         index.machineHosts = spec.machines.map { vm in
             guard let host = vm.host else {
+                // A VM with `placement` floats: placement chooses its host once the cluster is read.
+                if vm.placement != nil { return single }
                 // No usable host at all is reported on the Host documents themselves.
                 if single == nil, !index.hostNames.isEmpty, !vm.hostWritten {
                     reporter.error(vm.header.location, vm.header.path + ".host",
-                                   "missing required key 'host': the spec has \(index.hostNames.count) hosts (\(index.hostNames.joined(separator: ", ")))")
+                                   "missing required key 'host' (or 'placement'): the spec has \(index.hostNames.count) hosts (\(index.hostNames.joined(separator: ", ")))")
                 }
                 return single
             }
@@ -24,6 +26,7 @@ extension SpecValidator {
     /// Networks of interfaces and the cloud-init pool exist and are on the VM's host.
     func checkMachineReferences() {
         for (position, vm) in spec.machines.enumerated() {
+            if let placement = vm.placement { checkFloating(vm, placement) }
             guard let host = index.machineHosts[position] else { continue }
             for nic in vm.interfaces {
                 guard let network = nic.network else { continue }
@@ -43,6 +46,58 @@ extension SpecValidator {
                 reporter.error(cloudInit.location, cloudInit.path + ".pool",
                                "missing required key 'pool': the seed image goes to a pool, and this VM has no volume disk to take it from")
             }
+        }
+    }
+
+    /// A VM placed by constraints: its hosts and VMs exist, some host has all it needs, and its
+    /// disks do not create volumes (a created volume belongs to one host; a floating VM may move).
+    private func checkFloating(_ vm: MachineSpec, _ placement: PlacementSpec) {
+        let vmNames = Set(spec.machines.compactMap { $0.header.name?.value })
+        for host in placement.hosts ?? [] where !index.hostSet.contains(host.value) {
+            dangling(host, path: placement.path + ".hosts", kind: .host, candidates: index.hostNames)
+        }
+        for (key, refs) in [("affinity", placement.affinity), ("antiAffinity", placement.antiAffinity)] {
+            for ref in refs {
+                if ref.value == vm.header.name?.value {
+                    reporter.error(ref.location, "\(placement.path).\(key)", "a VM cannot name itself in \(key)")
+                } else if !vmNames.contains(ref.value) {
+                    dangling(ref, path: "\(placement.path).\(key)", kind: .virtualMachine, candidates: Array(vmNames).sorted())
+                }
+            }
+        }
+        if let clash = placement.affinity.first(where: { ref in placement.antiAffinity.contains { $0.value == ref.value } }) {
+            reporter.error(clash.location, placement.path + ".antiAffinity", "VM '\(clash.value)' is in both affinity and antiAffinity")
+        }
+        for disk in vm.disks where disk.createsVolume {
+            reporter.error(disk.location, disk.path + ".size",
+                           "a VM placed by constraints cannot create its volume (it would belong to one host); declare the volume in a shared pool's volumes, or pin the VM with 'host'")
+        }
+        for nic in vm.interfaces {
+            guard let network = nic.network, index.networksByName[network.value] == nil else { continue }
+            dangling(network, path: nic.path + ".network", kind: .network, candidates: Array(index.networksByName.keys).sorted())
+        }
+        for disk in vm.disks {
+            guard let volume = disk.volume else { continue }
+            guard let position = index.poolsByName[volume.value.pool] else {
+                dangling(Located(volume.value.pool, volume.location), path: disk.path + ".volume", kind: .storagePool,
+                         candidates: Array(index.poolsByName.keys).sorted())
+                continue
+            }
+            if spec.pools[position].shared != true, !disk.createsVolume {
+                reporter.warning(volume.location, disk.path + ".volume",
+                                 "pool '\(volume.value.pool)' is not shared: the disk is copied whenever the VM moves")
+            }
+        }
+        guard !spec.incomplete else { return }
+        let networks = vm.interfaces.compactMap { $0.network?.value }
+        let pools = vm.disks.compactMap { $0.volume?.value.pool } + (vm.cloudInit?.pool.map { [$0.value] } ?? [])
+        let allowed = placement.hosts.map { $0.map(\.value) } ?? index.hostNames
+        let fits = allowed.contains { host in
+            networks.allSatisfy { index.network($0, isOn: host) } && pools.allSatisfy { index.pool($0, isOn: host) }
+        }
+        if !fits, !allowed.isEmpty {
+            reporter.error(placement.location, placement.path,
+                           "no allowed host has every network and pool this VM uses (\((networks + pools).joined(separator: ", ")))")
         }
     }
 

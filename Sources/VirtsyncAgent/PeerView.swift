@@ -1,0 +1,37 @@
+import VirtsyncCore
+import VirtsyncEngine
+
+/// The agent's view of the other hosts of a multi-host spec. It reads them only when placement
+/// needs them, acts only on its own host, and treats a peer it cannot read as unknown (its VMs
+/// are then left alone, never re-created here).
+enum PeerView {
+    /// Whether this pass needs the peers: VMs placed by constraints, a host in maintenance, a
+    /// VM here that left another host for maintenance, or a VM placed here that is not here (it
+    /// may run on a peer: a move, not a create).
+    static func needed(_ desired: DesiredState, observed: ObservedState, host: String) -> Bool {
+        guard desired.hosts.count > 1, !desired.machines.isEmpty else { return false }
+        if desired.hosts.contains(where: \.maintenance) { return true }
+        if desired.machines.contains(where: { $0.placement.rule.pinned == nil }) { return true }
+        let here = observed.hosts[host]?.domains ?? [:]
+        if here.values.contains(where: { $0.marker?.evacuatedFrom != nil }) { return true }
+        return desired.machines.contains { $0.placement.rule.pinned == host && here[$0.domain.name] == nil }
+    }
+
+    /// Connects to and reads every other host in parallel, each with the session's keepalive
+    /// and deadlines.
+    static func read(_ desired: DesiredState, except host: String, reconciler: Reconciler) async
+        -> (sessions: [String: any HypervisorSession], observed: ObservedState) {
+        var peers = desired
+        peers.hosts = desired.hosts.filter { $0.name != host }
+        let (sessions, failed) = await reconciler.connect(peers)
+        return (sessions, await reconciler.observe(peers, sessions: sessions, failed: failed))
+    }
+
+    /// The steps this host's agent carries out: those on its own host (migrations away from it
+    /// included). The peers' agents do theirs.
+    static func ownSteps(_ plan: Plan, host: String) -> Plan {
+        var out = plan
+        out.steps = plan.steps.filter { $0.resource.host == host }
+        return out
+    }
+}
