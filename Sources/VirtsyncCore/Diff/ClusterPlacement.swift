@@ -43,6 +43,9 @@ public enum ClusterPlacement {
         for (name, reason) in result.unplaced.sorted(by: { $0.key < $1.key }) {
             notes.append(PlanNote(severity: .error, message: "domain \(name) fits on no host and is not placed: \(reason)"))
         }
+        for (name, reason) in result.stuck.sorted(by: { $0.key < $1.key }) {
+            notes.append(PlanNote(severity: .warning, message: "domain \(name) cannot move: \(reason)"))
+        }
         for (name, reason) in result.unknown.sorted(by: { $0.key < $1.key }) {
             notes.append(PlanNote(severity: .warning, message: "domain \(name) is left alone: \(reason)"))
         }
