@@ -33,9 +33,15 @@ struct Validate: ParsableCommand {
             Environment.printError("\(diagnostics.errors.count) error\(diagnostics.errors.count == 1 ? "" : "s") in \(where_)")
             throw ExitCode(Exit.error)
         }
-        // Placement in an empty cluster: VMs that fit nowhere, and the N+1 check.
-        for note in ClusterPlacement.resolve(desired, observed: desired.emptyCluster).notes where note.severity != .info {
+        // Placement in an empty cluster: VMs that fit nowhere (an error: no apply could place
+        // them), and the N+1 check (a warning).
+        let placementNotes = ClusterPlacement.resolve(desired, observed: desired.emptyCluster).notes.filter { $0.severity != .info }
+        for note in placementNotes {
             Environment.printError("\(note.severity.rawValue): \(note.message)")
+        }
+        if placementNotes.contains(where: { $0.severity == .error }) {
+            Environment.printError("\(where_): some VMs fit on no host")
+            throw ExitCode(Exit.error)
         }
         let counts = desired.hosts.reduce(into: (desired.machines.count, 0, 0, 0)) { c, h in
             c.0 += h.domains.count; c.1 += h.networks.count; c.2 += h.pools.count; c.3 += h.volumes.count

@@ -69,6 +69,15 @@ BAD = {
     "bad restart policy": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nrestartPolicy: on-crash\n",
     "restarts out of range": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nmaxRestarts: 0\n",
     "bare-number window": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nrestartWindow: 600\n",
+    "host and placement": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nhost: h\nplacement: {hosts: [h]}\n",
+    "placed VM creates a volume": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nplacement: {}\ndisks: [{volume: p/v, size: 1GiB}]\n",
+    "unknown placement key": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nplacement: {antiAfinity: [b]}\n",
+    "bad onMaintenance": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nonMaintenance: drain\n",
+    "bad label": "apiVersion: virtsync/v1\nkind: Host\nname: h\nlabels: {zone: a/b}\n",
+    "labels as a list": "apiVersion: virtsync/v1\nkind: Host\nname: h\nlabels: [zone]\n",
+    "migration per host out of range": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {maxPerHost: 0}\n",
+    "bare-number bandwidth": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {bandwidth: 100}\n",
+    "unknown migration key": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {maxDowntme: 1s}\n",
 }
 
 

@@ -37,6 +37,7 @@ size_pattern = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+) ?(B|K|KiB|M|MiB|G|GiB|T|TiB|KB|MB
 duration_pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
 name_pattern = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 name_body = r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+label_pattern = r"^[A-Za-z0-9._-]{1,64}$"
 octet = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 ipv4 = rf"{octet}\.{octet}\.{octet}\.{octet}"
 
@@ -67,14 +68,26 @@ defs = {
     "ipv4Address": {"type": "string", "pattern": rf"^{ipv4}$", "description": "An IPv4 address."},
     "cloudInitContent": {"type": ["string", "object"],
                          "description": "Inline text, or a mapping written out as YAML."},
+    "libvirtURI": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s]*$",
+                   "description": "A libvirt connection URI: a scheme, ://, no spaces."},
+    "labels": {"type": "object",
+               "propertyNames": {"pattern": label_pattern},
+               "additionalProperties": {"type": ["string", "number", "boolean"], "pattern": label_pattern,
+                                        "description": "The label's value, read as text (true is the value 'true')."},
+               "description": "Labels, name: value; names and values are 1-64 characters of A-Z a-z 0-9 . _ -.",
+               "examples": [{"zone": "a", "disk": "ssd"}]},
 }
 
 defs["Host"] = obj({
     **envelope("Host"),
     "name": ref("name", "The host's name in the spec."),
-    "uri": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s]*$",
-            "description": "libvirt connection URI, e.g. qemu+ssh://root@host-a/system. Required on every host when the spec has more than one host.",
-            "examples": ["qemu:///system", "qemu+ssh://root@host-a/system"]},
+    "uri": ref("libvirtURI", "libvirt connection URI, e.g. qemu+ssh://root@host-a/system. Required on every host when the spec has more than one host.",
+               examples=["qemu:///system", "qemu+ssh://root@host-a/system"]),
+    "migrationURI": ref("libvirtURI", "How the other hosts' libvirt reaches this host for peer-to-peer live migration, e.g. qemu+tcp://10.0.0.1/system on a migration network; default: uri.",
+                        examples=["qemu+tcp://10.0.0.1/system"]),
+    "labels": ref("labels", "Labels of the host, matched by a VM's placement.labels."),
+    "maintenance": {"type": "boolean", "default": False,
+                    "description": "Drain the host: its VMs migrate away in waves (or are shut down, per onMaintenance) and nothing new is placed on it. When the mark is removed, VMs that left only for maintenance return."},
     "capacity": obj({
         "memory": ref("size", "Memory the running VMs placed on this host may use."),
         "cpus": {"type": "integer", "minimum": 1, "description": "vCPUs the running VMs placed on this host may use."},
@@ -138,7 +151,9 @@ defs["StoragePool"] = obj({
         "dir": ref("absolutePath", "The exported directory."),
     }, required=["host", "dir"], desc="netfs only: the NFS export."),
     "autostart": {"type": "boolean", "default": True, "description": "Start the pool when the host boots."},
-    "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool."},
+    "shared": {"type": "boolean", "default": False,
+               "description": "Every host of the pool sees the same storage at the same path: disks in it are not copied when their VM migrates, and its volumes are created (and pruned) only by its first host in name order."},
+    "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool (in a shared pool: once, by its first host)."},
 }, required=["apiVersion", "kind", "name"], desc="A libvirt storage pool and its managed volumes.",
     allOf=[
         {"if": {"properties": {"type": {"const": "logical"}}, "required": ["type"]},
@@ -200,7 +215,19 @@ cloud = obj({
 defs["VirtualMachine"] = obj({
     **envelope("VirtualMachine"),
     "name": ref("name", "The libvirt domain name."),
-    "host": ref("name", "The host the VM runs on; required when the spec has more than one host."),
+    "host": ref("name", "The host the VM runs on (pinned). With several hosts, every VM gives host or placement, not both."),
+    "placement": obj({
+        "hosts": ref("hostList", "Hosts the VM may run on; default: every host."),
+        "labels": ref("labels", "Labels the host must carry, each with this value."),
+        "affinity": {"type": "array", "items": ref("name"),
+                     "description": "VMs this one must share a host with (symmetric and transitive)."},
+        "antiAffinity": {"type": "array", "items": ref("name"),
+                         "description": "VMs this one must never share a host with (symmetric)."},
+    }, desc="Let virtsync choose the host within these constraints; exclusive with host. The VM's disks may not create volumes (no size), and should be in shared pools."),
+    "onMaintenance": {"enum": ["migrate", "shutdown"], "default": "migrate",
+                      "description": "When the VM's host is in maintenance: migrate it to another host (it returns when the mark is removed), or shut it down in place (it starts again when the mark is removed)."},
+    "ha": {"type": "boolean", "default": False,
+           "description": "The VM must survive the loss of a host: counted by the N+1 check, which warns when losing some host would leave HA VMs without room."},
     "uuid": ref("uuid", "A fixed UUID; default: chosen by libvirt."),
     "vcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 1, "description": "vCPUs."},
     "maxVcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "description": "Hot-plug ceiling, at least vcpus."},
@@ -228,7 +255,12 @@ defs["VirtualMachine"] = obj({
         "devices": {"type": "string", "description": "Raw XML inserted verbatim inside <devices>."},
         "domain": {"type": "string", "description": "Raw XML inserted verbatim inside <domain>."},
     }, desc="Escape hatch: raw libvirt XML fragments."),
-}, required=["apiVersion", "kind", "name", "memory"], desc="A virtual machine.")
+}, required=["apiVersion", "kind", "name", "memory"], desc="A virtual machine.",
+    allOf=[
+        {"not": {"required": ["host", "placement"]}},
+        {"if": {"required": ["placement"]},
+         "then": {"properties": {"disks": {"items": {"not": {"required": ["size"]}}}}}},
+    ])
 
 defs["Settings"] = obj({
     **envelope("Settings"),
@@ -236,6 +268,17 @@ defs["Settings"] = obj({
     "maxDeletePercent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 50,
                          "description": "Refuse plans deleting more than this share of managed resources."},
     "deleteVolumesWithVM": {"type": "boolean", "default": False, "description": "Delete a pruned VM's volumes too."},
+    "migration": obj({
+        "maxPerHost": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2,
+                       "description": "Migrations a host takes part in at once, outgoing and incoming together."},
+        "maxPerCluster": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 4,
+                          "description": "Migrations at once in the cluster: the size of a wave."},
+        "bandwidth": ref("size", "Bandwidth cap per live migration, a size per second (500MiB is 500 MiB/s), at least 1MiB; default: unlimited."),
+        "maxDowntime": ref("duration", "Longest pause of the guest at the switch-over, 1ms to 60s; default 300ms.", default="300ms"),
+        "timeout": ref("duration", "A longer migration is aborted and the VM keeps running on its source; 1s to 1d, default 5m.", default="5m"),
+        "allowUnsafe": {"type": "boolean", "default": False,
+                        "description": "Pass libvirt's VIR_MIGRATE_UNSAFE, for shared storage libvirt cannot recognise as shared (a plain directory shared by other means)."},
+    }, desc="How live migrations run (specs with several hosts)."),
 }, required=["apiVersion", "kind"], desc="Settings of the spec (at most one).")
 
 kinds = ["Host", "Network", "StoragePool", "VirtualMachine", "Settings"]

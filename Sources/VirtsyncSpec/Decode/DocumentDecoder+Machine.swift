@@ -29,6 +29,10 @@ extension DocumentDecoder {
         if let placement = map.map("placement", keys: Self.placementKeys) {
             var spec = PlacementSpec(path: placement.path, location: placement.location)
             spec.hosts = readHostList(placement)
+            if let hosts = spec.hosts, hosts.isEmpty {
+                reporter.error(placement.valueLocation("hosts"), placement.keyPath("hosts"),
+                               "an empty list allows no host; name at least one, or leave 'hosts' out to allow every host")
+            }
             spec.labels = readLabels(placement, "labels")
             spec.affinity = placement.stringList("affinity") ?? []
             spec.antiAffinity = placement.stringList("antiAffinity") ?? []

@@ -211,7 +211,7 @@ struct DocumentDecoder {
                                  allowUnsafe: map.bool("allowUnsafe") ?? defaults.allowUnsafe)
     }
 
-    /// `labels: {zone: a}`: names and values are tokens (letters, digits, `-`, `_`, `.`, `/`).
+    /// `labels: {zone: a}`: names and values are tokens (letters, digits, `-`, `_`, `.`).
     func readLabels(_ map: MapReader, _ key: String) -> [String: String] {
         guard let node = map.node(key) else { return [:] }
         guard case .mapping(let mapping) = node else {

@@ -83,7 +83,7 @@ extension SpecValidator {
                          candidates: Array(index.poolsByName.keys).sorted())
                 continue
             }
-            if spec.pools[position].shared != true, !disk.createsVolume {
+            if spec.pools[position].shared != true, !disk.createsVolume, !disk.cdrom, disk.readonly != true {
                 reporter.warning(volume.location, disk.path + ".volume",
                                  "pool '\(volume.value.pool)' is not shared: the disk is copied whenever the VM moves")
             }
