@@ -54,7 +54,8 @@ let package = Package(
             dependencies: ["VirtsyncEngine", "VirtsyncCore"]
         ),
         // Process-level test support: real git repositories, sshd on loopback, child processes,
-        // the built virtsync binary. Used only by test targets.
+        // the built virtsync binary, the multi-host testbed. Used by test targets and the
+        // benchmark program.
         .target(name: "VirtsyncTestSupport"),
         // The agent as a service: the reconcile pass over git and libvirt, the HTTP endpoint
         // (health, status, metrics, webhook), systemd notification and signals.
@@ -76,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync-bench",
             dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "CLibvirt",
-                           .product(name: "Logging", package: "swift-log")]
+                           "VirtsyncTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
                     resources: [.copy("Golden")]),

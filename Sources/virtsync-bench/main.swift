@@ -13,6 +13,7 @@ import VirtsyncSpec
 // next to the time libvirt itself takes to list the same domains and return their XML.
 //
 //   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
+//   virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
 //
 // Each measurement runs in a child process of its own so that peak memory (ru_maxrss) is the
 // measurement's, not the whole run's.
@@ -168,6 +169,12 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
 if args.contains("--agent-only") {
     let uri = option("--uri") ?? "qemu:///system"
     try AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri)
+    exit(0)
+}
+if args.contains("--migration-only") {
+    try await MigrationBench.run(vms: Int(option("--migration-vms") ?? "20") ?? 20,
+                                 maxPerHost: Int(option("--migration-per-host") ?? "4") ?? 4,
+                                 maxPerCluster: Int(option("--migration-per-cluster") ?? "4") ?? 4)
     exit(0)
 }
 if args.contains("--git-only") {
