@@ -59,7 +59,7 @@ extension LibvirtSession {
             if virDomainMigrateToURI3(domain.pointer, uri, params, UInt32(count), flags) < 0 {
                 var error = call.error(operation)
                 if ContinuousClock.now - started >= timeout {
-                    error.message = "aborted after \(DurationText.seconds(migration.settings.timeout)): \(error.message)"
+                    error.message = "aborted after its timeout of \(Int(migration.settings.timeout.rounded())) s: \(error.message)"
                 }
                 throw error
             }
@@ -126,14 +126,5 @@ extension LibvirtSession {
             guard virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_DOWNTIME, &value) == 1 else { return nil }
             return Double(value)
         }
-    }
-}
-
-/// `5m`, `30s`, `1.5s` for messages.
-enum DurationText {
-    static func seconds(_ value: Double) -> String {
-        if value >= 60, value.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(value / 60))m" }
-        if value == value.rounded() { return "\(Int(value))s" }
-        return "\(value)s"
     }
 }

@@ -90,7 +90,7 @@ extension LibvirtSession {
             }
             observed.volumes[model.key] = ObservedVolume(model: model, path: parsed.path)
         }
-        observed.facts = try? await facts()
+        observed.facts = facts
         return observed
     }
 
@@ -268,22 +268,5 @@ func parsing<T>(_ what: String, _ parse: () throws(LibvirtXMLError) -> T) throws
         return try parse()
     } catch {
         throw HypervisorError(code: .other, message: error.description, operation: "parse \(what)")
-    }
-}
-
-extension LibvirtSession {
-    /// The host's architecture, CPU, memory and UUID, for migration pre-flight checks. The
-    /// capabilities are cached by libvirt, so this is one cheap call.
-    func facts() async throws -> HostFacts {
-        try await run("read host facts") { call in
-            guard let xml = takeString(virConnectGetCapabilities(call.conn)) else { throw call.error("read capabilities") }
-            var info = virNodeInfo()
-            try call.check(virNodeGetInfo(call.conn, &info), "read node info")
-            let root = try? XMLParser.parse(xml)
-            let cpu = root?.path("host/cpu")
-            return HostFacts(arch: cpu?.child("arch")?.text.trimmed ?? "unknown", cpuVendor: cpu?.child("vendor")?.text.trimmed,
-                             cpuModel: cpu?.child("model")?.text.trimmed, memory: .kib(UInt64(info.memory)), cpus: Int(info.cpus),
-                             hostUUID: root?.path("host/uuid")?.text.trimmed)
-        }
     }
 }

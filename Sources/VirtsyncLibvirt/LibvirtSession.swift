@@ -41,23 +41,40 @@ public final class LibvirtSession: HypervisorSession {
     public let domainType: String
     /// Deadlines and limits.
     public let options: LibvirtSessionOptions
+    /// The host's architecture, CPU, memory and UUID, read once at connect (they do not change
+    /// while the daemon runs); reported with every observation for migration pre-flight checks.
+    public let facts: HostFacts?
 
     /// A session over an open connection.
-    public init(connection: LibvirtConnection, domainType: String, options: LibvirtSessionOptions = LibvirtSessionOptions()) {
+    public init(connection: LibvirtConnection, domainType: String, options: LibvirtSessionOptions = LibvirtSessionOptions(),
+                facts: HostFacts? = nil) {
         self.connection = connection
         self.domainType = domainType
         self.options = options
+        self.facts = facts
     }
 
     /// Opens a connection and chooses the domain type from the host's capabilities.
     /// - Throws: `HypervisorError` `.unreachable` or `.timeout`.
     public static func connect(uri: String, options: LibvirtSessionOptions = LibvirtSessionOptions()) async throws -> LibvirtSession {
         let connection = try await LibvirtConnection.open(uri: uri, timeout: options.connectTimeout)
-        let capabilities = try await connection.run("read capabilities", timeout: options.callTimeout) { call in
+        let (capabilities, node) = try await connection.run("read capabilities", timeout: options.callTimeout) { call in
             guard let xml = takeString(virConnectGetCapabilities(call.conn)) else { throw call.error("read capabilities") }
-            return xml
+            var info = virNodeInfo()
+            try call.check(virNodeGetInfo(call.conn, &info), "read node info")
+            return (xml, info)
         }
-        return LibvirtSession(connection: connection, domainType: domainType(capabilitiesXML: capabilities), options: options)
+        return LibvirtSession(connection: connection, domainType: domainType(capabilitiesXML: capabilities), options: options,
+                              facts: facts(capabilitiesXML: capabilities, node: node))
+    }
+
+    /// Host facts from the capabilities XML and `virNodeGetInfo`.
+    static func facts(capabilitiesXML: String, node: virNodeInfo) -> HostFacts {
+        let root = try? XMLParser.parse(capabilitiesXML)
+        let cpu = root?.path("host/cpu")
+        return HostFacts(arch: cpu?.child("arch")?.text.trimmed ?? "unknown", cpuVendor: cpu?.child("vendor")?.text.trimmed,
+                         cpuModel: cpu?.child("model")?.text.trimmed, memory: .kib(UInt64(node.memory)), cpus: Int(node.cpus),
+                         hostUUID: root?.path("host/uuid")?.text.trimmed)
     }
 
     /// The domain type a host can run: `kvm` when its capabilities offer KVM for hardware

@@ -30,9 +30,7 @@ extension ObservedState {
     /// The VMs of a multi-host spec are where placement puts them in an empty cluster (every
     /// host reachable, no VM running yet).
     public static func assuming(_ desired: DesiredState) -> ObservedState {
-        var empty = ObservedState()
-        for host in desired.hosts { empty.hosts[host.name] = ObservedHost(name: host.name) }
-        let placement = ClusterPlacement.resolve(desired, observed: empty)
+        let placement = ClusterPlacement.resolve(desired, observed: desired.emptyCluster)
         var out = ObservedState()
         for host in placement.desired.hosts {
             var built = AssumedHost.build(host, specDigest: desired.specDigest, commit: desired.commit)

@@ -28,14 +28,13 @@ extension PlanBuilder {
     mutating func planMigration(_ vm: DomainModel, move: Move, destination: DesiredHost, desired: DesiredState, observed: ObservedState) {
         let ref = ResourceRef(kind: .domain, host: move.from, name: vm.name)
         let live = move.seen.state.isActive
-        let checks = Preflight.checks(vm: vm, seen: move.seen, from: move.from, to: destination, desired: desired, observed: observed)
+        let (checks, storage) = Preflight.checks(vm: vm, seen: move.seen, from: move.from, to: destination, desired: desired, observed: observed)
         let failed = checks.filter { !$0.passed }
         guard failed.isEmpty else {
             note(.error, ref, "migration of \(vm.name) \(move.from) → \(move.to) refused in pre-flight: "
                  + failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ") + "; the VM stays on \(move.from), untouched")
             return
         }
-        let storage: MigrationStorage = checks.contains { $0.name == "storage" && $0.detail.hasPrefix("copied") } ? .copy : .shared
         guard var marker = move.seen.marker else { return }
         marker.evacuatedFrom = move.decision?.evacuatedFrom
         let target = destination.migrationURI ?? destination.uri ?? ""
@@ -65,12 +64,12 @@ extension PlanBuilder {
 
 /// Pre-flight checks of a migration, from the spec and what was read; pure.
 enum Preflight {
+    /// The checks, and how the disks get there.
     static func checks(vm: DomainModel, seen: ObservedDomain, from: String, to destination: DesiredHost,
-                       desired: DesiredState, observed: ObservedState) -> [PreflightCheck] {
-        let target = observed.hosts[destination.name]
+                       desired: DesiredState, observed: ObservedState) -> ([PreflightCheck], MigrationStorage) {
         var out: [PreflightCheck] = []
-        guard let target else {
-            return [PreflightCheck(name: "destination", passed: false, detail: "host \(destination.name) could not be read")]
+        guard let target = observed.hosts[destination.name] else {
+            return ([PreflightCheck(name: "destination", passed: false, detail: "host \(destination.name) could not be read")], .shared)
         }
         let networks = Set(seen.model.interfaces.compactMap(\.networkName) + vm.interfaces.compactMap(\.networkName)).sorted()
         out += networks.map { name in
@@ -82,14 +81,15 @@ enum Preflight {
             presence(kind: "pools", name: name, host: destination.name, declared: destination.pools.contains { $0.name == name },
                      seen: target.pools[name].map { ($0.active, $0.managed) })
         }
-        out.append(storage(seen: seen, desired: desired, observed: observed, from: from))
-        if out.last?.detail.hasPrefix("copied") == true, !seen.state.isActive {
-            out[out.count - 1].passed = false
-            out[out.count - 1].detail += "; a stopped VM's local disks cannot be copied (start it, or make the pool shared)"
+        var (check, storage) = self.storage(seen: seen, desired: desired, observed: observed, from: from)
+        if storage == .copy, !seen.state.isActive {
+            check.passed = false
+            check.detail += "; a stopped VM's local disks cannot be copied (start it, or make the pool shared)"
         }
+        out.append(check)
         out.append(cpu(vm: vm, source: observed.hosts[from]?.facts, target: target.facts, from: from, to: destination.name))
         if seen.state.isActive { out.append(capacity(vm: vm, seen: seen, destination: destination, target: target)) }
-        return out
+        return (out, storage)
     }
 
     private static func presence(kind: String, name: String, host: String, declared: Bool, seen: (active: Bool, managed: Bool)?) -> PreflightCheck {
@@ -105,7 +105,7 @@ enum Preflight {
         return PreflightCheck(name: kind, passed: false, detail: "\(name) is missing on \(host)")
     }
 
-    private static func storage(seen: ObservedDomain, desired: DesiredState, observed: ObservedState, from: String) -> PreflightCheck {
+    private static func storage(seen: ObservedDomain, desired: DesiredState, observed: ObservedState, from: String) -> (PreflightCheck, MigrationStorage) {
         var copied: [String] = []
         var shared: [String] = []
         let source = observed.hosts[from]
@@ -119,9 +119,10 @@ enum Preflight {
             }
         }
         if !copied.isEmpty {
-            return PreflightCheck(name: "storage", passed: true, detail: "copied during the migration: \(copied.joined(separator: ", "))")
+            return (PreflightCheck(name: "storage", passed: true, detail: "copied during the migration: \(copied.joined(separator: ", "))"), .copy)
         }
-        return PreflightCheck(name: "storage", passed: true, detail: shared.isEmpty ? "no writable disk" : "shared: \(shared.joined(separator: ", "))")
+        return (PreflightCheck(name: "storage", passed: true, detail: shared.isEmpty ? "no writable disk" : "shared: \(shared.joined(separator: ", "))"),
+                .shared)
     }
 
     private static func cpu(vm: DomainModel, source: HostFacts?, target: HostFacts?, from: String, to: String) -> PreflightCheck {

@@ -30,7 +30,9 @@ public enum Planner {
         let placement = ClusterPlacement.resolve(desired, observed: observed)
         let desired = placement.desired
         builder.notes += placement.notes
-        if !placement.result.decisions.isEmpty || !placement.result.unplaced.isEmpty || !placement.result.unknown.isEmpty {
+        // Moves are looked for in every multi-host plan, even one given an already placed state:
+        // a VM on another host must migrate, never be deleted there and created here.
+        if desired.hosts.count > 1 {
             builder.cluster = (desired, observed)
             builder.moves = PlanBuilder.moves(desired: desired, observed: observed, placement: placement.result)
             // VMs of the spec that placement left undecided stay where they are, never pruned.
