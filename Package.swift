@@ -102,7 +102,8 @@ let package = Package(
                     dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTestSupport"]),
         // Against a real libvirtd started by scripts/test.sh (VIRTSYNC_SYSTEM_URI).
         .testTarget(name: "VirtsyncSystemTests",
-                    dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore"]),
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTestSupport"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -106,8 +106,23 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             return
         }
         let host = config.host
+        // One writer per host: an apply or another agent (of another spec) waits for this pass.
+        let hostLock: HostLock
+        do {
+            hostLock = try await HostLock.acquire(directory: reconciler.inventory.directory, hostKey: session.hostKey,
+                                                  holder: "virtsync agent, pid \(getpid()), owner \(loaded.desired.owner ?? "none")",
+                                                  timeout: .seconds(30))
+        } catch {
+            record.enforcedCommit = loaded.commit.id.hex
+            record.outcome = .failed
+            record.reason = "HostLocked"
+            record.message = "\(error)"
+            return
+        }
+        defer { hostLock.release() }
         let own = DesiredState(hosts: loaded.desired.hosts.filter { $0.name == host }, settings: loaded.desired.settings,
-                               specDigest: loaded.desired.specDigest, commit: loaded.desired.commit)
+                               specDigest: loaded.desired.specDigest, commit: loaded.desired.commit,
+                               owner: loaded.desired.owner, adopt: loaded.desired.adopt)
         var observed = await reconciler.observe(own, sessions: [host: session], failed: [:])
         if let why = observed.unreachable[host] {
             dropSession()
@@ -132,7 +147,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
         var plan = PeerView.ownSteps(Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: ""), host: host)
         do {
             try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: loaded.desired.settings.maxDeleteFraction,
-                                            allow: config.allowMassDelete)
+                                            allow: config.allowMassDelete, owner: loaded.desired.owner)
             if isHead { follower.accept(loaded) }
         } catch {
             let why = Refusal(commit: loaded.commit.id.hex, reason: "MassDeleteRefused",

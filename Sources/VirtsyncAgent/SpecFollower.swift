@@ -125,13 +125,14 @@ final class SpecFollower: @unchecked Sendable {
                                     failureClass: .stalled))
         }
         let (loaded, diagnostics) = read.load(path: config.source.path)
-        guard let desired = loaded else {
+        guard var desired = loaded else {
             let errors = diagnostics.items.filter { $0.severity == .error }
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
             return .refused(Refusal(commit: commit.hex, reason: "InvalidSpec",
                                     message: "commit \(commit.short): \(errors.first.map { "\($0)" } ?? "invalid spec")\(more)",
                                     failureClass: .stalled))
         }
+        SpecOwner.assign(&desired, derived: SpecOwner.repository(identity: (try? RemoteURL(config.source.repo).identity) ?? config.source.repo, path: config.source.path))
         guard var own = desired.host(named: config.host) else {
             let names = desired.hosts.map(\.name).joined(separator: ", ")
             return .refused(Refusal(commit: commit.hex, reason: "HostNotInSpec",
@@ -141,7 +142,8 @@ final class SpecFollower: @unchecked Sendable {
         own.uri = config.libvirtURI
         guard !desired.machines.isEmpty else {
             // Every VM is pinned to a host already: this host's part is all the agent needs.
-            let mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex)
+            let mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex,
+                                    owner: desired.owner, adopt: desired.adopt)
             return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))
         }
         // Several hosts: placement needs the whole cluster; the pass acts only on this host.

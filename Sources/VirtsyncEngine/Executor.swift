@@ -52,8 +52,8 @@ public struct Executor: Sendable {
         self.maxParallelPerHost = max(1, maxParallelPerHost)
     }
 
-    /// Runs `plan` against `sessions` (by host name), recording created and deleted networks,
-    /// pools and volumes in `inventory` (keyed by each session's URI). `progress` is called
+    /// Runs `plan` against `sessions` (by host name), recording created, adopted and deleted
+    /// networks, pools and volumes in `inventory` (per host, under the plan's owner). `progress` is called
     /// after each step. Once `stop` is set, no further step starts: the steps in flight finish
     /// and the others are reported skipped.
     public func run(_ plan: Plan, sessions: [String: any HypervisorSession], inventory: InventoryStore,
@@ -131,7 +131,8 @@ public struct Executor: Sendable {
                 var destination: (any HypervisorSession)?
                 if case .migration(let m) = step.payload { destination = sessions[m.to] }
                 Task { [destination] in
-                    continuation.yield(await self.execute(step, session: session, destination: destination, inventory: inventory))
+                    continuation.yield(await self.execute(step, session: session, destination: destination, inventory: inventory,
+                                                          owner: plan.basis.owner))
                 }
             }
             if inFlight == 0 && !started {
@@ -154,7 +155,7 @@ public struct Executor: Sendable {
     }
 
     private func execute(_ step: PlanStep, session: (any HypervisorSession)?, destination: (any HypervisorSession)?,
-                         inventory: InventoryStore) async -> StepResult {
+                         inventory: InventoryStore, owner: String?) async -> StepResult {
         let start = ContinuousClock.now
         func elapsed() -> Double {
             let d = ContinuousClock.now - start
@@ -172,14 +173,18 @@ public struct Executor: Sendable {
             if tracked, step.action == .create || step.action == .replace {
                 var digest: String?
                 if case .volume(let v) = step.payload, case .generated(let d) = v.source { digest = d }
-                try await inventory.recordPending(uri: session.uri, kind: kind, name: step.resource.name, generatedDigest: digest)
+                try await inventory.recordPending(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner, generatedDigest: digest)
             }
+            // Adopting a network, pool or volume checks that it is still the one planned, then
+            // only records it.
             try await session.apply(step)
             if tracked {
                 if step.action == .create || step.action == .replace {
-                    try await inventory.recordPresent(uri: session.uri, kind: kind, name: step.resource.name)
+                    try await inventory.recordPresent(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner)
+                } else if step.action == .adopt, case .adopted(let uuid) = step.payload {
+                    try await inventory.recordPresent(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner, uuid: uuid)
                 } else if step.action == .delete {
-                    try await inventory.remove(uri: session.uri, kind: kind, name: step.resource.name)
+                    try await inventory.remove(host: session.hostKey, kind: kind, name: step.resource.name)
                 }
             }
             logger.info("step done", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)", "host": "\(step.resource.host)"])
@@ -189,7 +194,7 @@ public struct Executor: Sendable {
             // entry must not make that thing virtsync's. Timeouts leave it: the create may have
             // happened, and the next pass adopts or re-creates it.
             if tracked, step.action == .create, let e = error as? HypervisorError, e.code == .rejected {
-                try? await inventory.remove(uri: session.uri, kind: kind, name: step.resource.name)
+                try? await inventory.remove(host: session.hostKey, kind: kind, name: step.resource.name)
             }
             logger.notice("step failed", metadata: ["action": "\(step.action.rawValue)", "resource": "\(step.resource)",
                                                     "host": "\(step.resource.host)", "error": "\(error)"])

@@ -71,6 +71,11 @@ public protocol HypervisorSession: HypervisorReader, HypervisorWriter {
     /// The URI this session is connected to (without credentials).
     var uri: String { get }
 
+    /// What identifies the host whatever URI reaches it (a local socket or `qemu+ssh://` to the
+    /// same machine): libvirt's host UUID where the driver has a real one, else the URI. Keys
+    /// the host's inventory file and its lock.
+    var hostKey: String { get }
+
     /// Moves a domain of this host to `destination`: live (peer-to-peer, run by this host's
     /// libvirt towards `migration.destinationURI`) for a running domain, by redefinition for a
     /// stopped one. On success the domain is defined on the destination only, carrying

@@ -37,7 +37,6 @@ public struct Reconciler: Sendable {
 
     /// Reads every connected host in parallel, marking what the inventory says virtsync owns.
     public func observe(_ desired: DesiredState, sessions: [String: any HypervisorSession], failed: [String: String]) async -> ObservedState {
-        let inv = await inventory.snapshot()
         var state = ObservedState(unreachable: failed)
         let tasks = desired.hosts.compactMap { host -> (String, any HypervisorSession, Task<ObservedHost, any Error>)? in
             guard let session = sessions[host.name] else { return nil }
@@ -46,7 +45,7 @@ public struct Reconciler: Sendable {
         for (name, session, task) in tasks {
             do {
                 var h = try await task.value
-                inv.annotate(&h, uri: session.uri)
+                try await inventory.annotate(&h, host: session.hostKey, uri: session.uri)
                 state.hosts[name] = h
             } catch {
                 state.unreachable[name] = "\(error)"
@@ -101,7 +100,7 @@ public struct Reconciler: Sendable {
                 let (session, read) = try await prefetch.task.value
                 var observedHost = read
                 observedHost.name = host.name
-                await inventory.snapshot().annotate(&observedHost, uri: session.uri)
+                try await inventory.annotate(&observedHost, host: session.hostKey, uri: session.uri)
                 return ([host.name: session], [:], ObservedState(hosts: [host.name: observedHost]))
             } catch {
                 return ([:], [host.name: "\(error)"], ObservedState(unreachable: [host.name: "\(error)"]))
@@ -116,7 +115,7 @@ public struct Reconciler: Sendable {
     public func forgetAbsent(_ observed: ObservedState, sessions: [String: any HypervisorSession]) async throws {
         for (name, host) in observed.hosts {
             guard let session = sessions[name] else { continue }
-            try await inventory.forgetAbsent(uri: session.uri, observed: host)
+            try await inventory.forgetAbsent(host: session.hostKey, observed: host)
         }
     }
 }

@@ -66,7 +66,7 @@ extension LibvirtSession {
                 try LibvirtSession.destroyIfActive(domain, operation, call)
                 try LibvirtSession.undefine(domain, operation, call)
             }
-        case .migrate:
+        case .migrate, .adopt:
             throw unsupported(step)
         }
     }

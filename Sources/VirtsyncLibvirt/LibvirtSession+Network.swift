@@ -38,7 +38,7 @@ extension LibvirtSession {
                     try call.check(virNetworkCreate(network.pointer), operation)
                 }
             }
-        case .migrate:
+        case .migrate, .adopt:
             throw unsupported(step)
         }
     }

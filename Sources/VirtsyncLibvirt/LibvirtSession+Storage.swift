@@ -46,7 +46,7 @@ extension LibvirtSession {
                     try call.check(virStoragePoolCreate(pool.pointer, 0), operation)
                 }
             }
-        case .migrate:
+        case .migrate, .adopt:
             throw unsupported(step)
         }
     }
@@ -142,7 +142,7 @@ extension LibvirtSession {
                       let volume = try call.volume(volumeName, in: pool, poolName: poolName) else { return }
                 try call.check(virStorageVolDelete(volume.pointer, 0), operation)
             }
-        case .start, .stop, .restart, .migrate:
+        case .start, .stop, .restart, .migrate, .adopt:
             throw unsupported(step)
         }
     }

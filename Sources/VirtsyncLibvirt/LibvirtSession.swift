@@ -35,6 +35,12 @@ public struct LibvirtSessionOptions: Hashable, Sendable {
 public final class LibvirtSession: HypervisorSession {
     /// The URI, without a password.
     public var uri: String { connection.uri }
+    /// The host's libvirt UUID; the URI for the test driver, whose every connection is a
+    /// private host of its own (and whose UUID is the same everywhere).
+    public var hostKey: String {
+        if uri.hasPrefix("test:") { return uri }
+        return facts?.hostUUID?.lowercased() ?? uri
+    }
     /// The connection the session works on.
     public let connection: LibvirtConnection
     /// libvirt's domain type for new domains: `kvm`, `qemu` (TCG, no usable KVM) or `test`.
@@ -104,6 +110,9 @@ public final class LibvirtSession: HypervisorSession {
     /// A domain without the ownership marker is never changed (`.rejected`).
     /// - Throws: `HypervisorError`.
     public func apply(_ step: PlanStep) async throws {
+        if step.action == .adopt {
+            return step.resource.kind == .domain ? try await adoptDomain(step) : try await checkAdoptable(step)
+        }
         switch step.resource.kind {
         case .domain: try await applyDomain(step)
         case .network: try await applyNetwork(step)

@@ -15,6 +15,14 @@ public enum VirtsyncBinary {
         return directory.appendingPathComponent("virtsync").path
     }
 
+    /// The hosts directory (per-host inventories and locks) every run of this test process
+    /// shares, as the virtsync instances of one machine do.
+    public static let hostsDirectory: String = {
+        let path = NSTemporaryDirectory() + "virtsync-hosts-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
     /// Whether the executable exists (it is built by `swift build --build-tests`).
     public static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
@@ -23,6 +31,8 @@ public enum VirtsyncBinary {
     public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VIRTSYNC_") }
         environment["VIRTSYNC_SHUTDOWN_TIMEOUT"] = "0"
+        // Host inventories and locks of this test process, never the machine's.
+        environment["VIRTSYNC_HOSTS_DIR"] = hostsDirectory
         environment["LANG"] = "C"
         environment["LC_ALL"] = "C"
         return environment.merging(extra) { $1 }

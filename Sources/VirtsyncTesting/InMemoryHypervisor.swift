@@ -9,6 +9,8 @@ import VirtsyncEngine
 /// stop one behind virtsync's back. For unit tests of the core and the engine.
 public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
     public let uri: String
+    /// The host's identity (its libvirt host UUID, in a real adapter): the URI unless given.
+    public let hostKey: String
     private let lock = NSLock()
     private var state: ObservedHost
     private var nextID = 1
@@ -17,8 +19,9 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
     /// Every applied step id, in order.
     public private(set) var log: [String] = []
 
-    public init(uri: String = "memory:///", host: String = "local", state: ObservedHost? = nil) {
+    public init(uri: String = "memory:///", host: String = "local", state: ObservedHost? = nil, hostKey: String? = nil) {
         self.uri = uri
+        self.hostKey = hostKey ?? uri
         self.state = state ?? ObservedHost(name: host)
     }
 
@@ -179,6 +182,18 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         case (.domain, .delete, _):
             guard state.domains[name]?.marker != nil else { throw fail(step, "not managed by virtsync") }
             state.domains[name] = nil
+        case (.domain, .adopt, .domain(_, _, let marker)):
+            guard let d = state.domains[name] else { throw fail(step, "no such domain", .notFound) }
+            if let held = d.marker, held.owner != nil, held.owner != marker.owner {
+                throw fail(step, "owned by \(held.owner ?? "")")
+            }
+            state.domains[name]?.marker = marker
+        case (.network, .adopt, .adopted(let uuid)):
+            guard state.networks[name]?.uuid == uuid else { throw fail(step, "not the network that was planned", .notFound) }
+        case (.pool, .adopt, .adopted(let uuid)):
+            guard state.pools[name]?.uuid == uuid else { throw fail(step, "not the pool that was planned", .notFound) }
+        case (.volume, .adopt, .adopted(let path)):
+            guard state.volumes[name]?.path == path else { throw fail(step, "not the volume that was planned", .notFound) }
         default:
             throw fail(step, "unsupported step")
         }

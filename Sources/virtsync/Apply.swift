@@ -76,25 +76,21 @@ struct Apply: AsyncParsableCommand {
         let stateDir = host.resolvedStateDir
         let records = try SourceRecordStore(stateDirectory: stateDir)
         let reconciler = try Frontend.reconciler(host)
-        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
-        let loaded: LoadedSpec
-        do {
-            let last = try Frontend.lastApplied(source, records: records)
-            loaded = try Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
-        } catch {
-            prefetch?.cancel()
-            throw error
-        }
-        guard var desired = loaded.desired else {
-            prefetch?.cancel()
-            throw loaded.diagnostics
-        }
+        let last = try Frontend.lastApplied(source, records: records)
+        let loaded = try Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
+        guard var desired = loaded.desired else { throw loaded.diagnostics }
         if let rewrite = loaded.provenance?.historyRewrite, !allowHistoryRewrite {
-            prefetch?.cancel()
             throw EngineError("refused: \(rewrite). Nothing was applied. Review the change, then apply it with --allow-history-rewrite")
         }
         try Frontend.applyConnect(&desired, host)
-        let (sessions, _, observed) = await reconciler.read(desired, prefetch: prefetch)
+        // One writer per host: the hosts are read only once their locks are held, so the plan
+        // is made from what no other virtsync changes meanwhile.
+        let (sessions, unreachable) = await reconciler.connect(desired)
+        let locks = try await HostLock.acquireAll(directory: host.resolvedHostsDir, hostKeys: sessions.values.map(\.hostKey),
+                                                  holder: "virtsync apply, pid \(getpid()), owner \(desired.owner ?? "none")",
+                                                  timeout: .seconds(max(0, host.lockTimeout)))
+        defer { locks.forEach { $0.release() } }
+        let observed = await reconciler.observe(desired, sessions: sessions, failed: unreachable)
         var options = Frontend.planOptions(source, host, uri: reconciler.defaultURI)
         if let saved { options.prune = saved.basis.options["prune"] == "true" }
         var fresh = await reconciler.plan(desired, observed: observed, options: options)
@@ -108,7 +104,8 @@ struct Apply: AsyncParsableCommand {
             toRun = fresh
         }
         let allowMass = host.allowMassDelete || toRun.basis.options["allow_mass_delete"] == "true"
-        try SafetyGuard.checkMassDelete(toRun, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: allowMass)
+        try SafetyGuard.checkMassDelete(toRun, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: allowMass,
+                                        owner: desired.owner)
 
         let color = !noColor && Environment.isTTY(1)
         print(TextRenderer(color: color).render(toRun), terminator: "")

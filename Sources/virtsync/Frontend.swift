@@ -31,7 +31,7 @@ enum Frontend {
 
     /// A reconciler over libvirt with the inventory in the state directory.
     static func reconciler(_ host: HostOptions) throws -> Reconciler {
-        let inventory = try InventoryStore(stateDirectory: host.resolvedStateDir)
+        let inventory = try InventoryStore(directory: host.resolvedHostsDir, legacyStateDirectory: host.resolvedStateDir)
         return Reconciler(connector: LibvirtConnector(options: LibvirtSessionOptions(shutdownTimeout: host.resolvedShutdownTimeout)), inventory: inventory,
                           defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
     }
@@ -53,7 +53,7 @@ enum Frontend {
 
     static func planOptions(_ source: SourceOptions, _ host: HostOptions, uri: String) -> PlanOptions {
         PlanOptions(prune: host.prune, source: source.repo == nil ? absolute(source.directory ?? ".") : nil,
-                    recorded: ["connect": uri, "allow_mass_delete": String(host.allowMassDelete)])
+                    recorded: ["connect": uri, "allow_mass_delete": String(host.allowMassDelete)], claimUnowned: host.claimUnowned)
     }
 
     /// The last commit applied from `--repo`/`--path`, from the state directory.

@@ -94,7 +94,8 @@ struct PlanCommand: AsyncParsableCommand {
         var plan = await reconciler.plan(desired, observed: observed,
                                          options: Frontend.planOptions(source, host, uri: reconciler.defaultURI))
         Frontend.annotate(&plan, loaded.provenance)
-        try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: host.allowMassDelete)
+        try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: host.allowMassDelete,
+                                        owner: desired.owner)
         return plan
     }
 

@@ -101,7 +101,9 @@ extension Frontend {
     /// starts signature verification and the history check.
     static func load(_ options: SourceOptions, stateDir: String, ref: String? = nil, lastApplied: String? = nil) throws -> LoadedSpec {
         guard options.repo != nil else {
-            let (desired, diagnostics) = load(options.directory ?? ".")
+            let directory = options.directory ?? "."
+            var (desired, diagnostics) = load(directory)
+            if desired != nil { SpecOwner.assign(&desired!, derived: SpecOwner.directory(directory)) }
             return LoadedSpec(desired: desired, diagnostics: diagnostics, provenance: nil)
         }
         let source = try repositorySource(options, stateDir: stateDir)
@@ -111,8 +113,9 @@ extension Frontend {
 
     /// Validates the files of one commit and names their files relative to the repository root.
     static func loaded(_ read: CommitSpec, options: SourceOptions, repository: String) -> LoadedSpec {
-        let (desired, diagnostics) = read.load(path: options.path)
+        var (desired, diagnostics) = read.load(path: options.path)
         let identity = (try? RemoteURL(options.repo ?? repository).identity) ?? repository
+        if desired != nil { SpecOwner.assign(&desired!, derived: SpecOwner.repository(identity: identity, path: options.path)) }
         let provenance = Provenance(repository: repository, path: options.path, commit: read.commit,
                                     signer: read.signer, historyRewrite: read.historyRewrite, identity: identity)
         return LoadedSpec(desired: desired, diagnostics: diagnostics, provenance: provenance)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VirtsyncEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,6 +53,15 @@ struct HostOptions: ParsableArguments {
     @Flag(name: .long, help: "Remove managed resources that are no longer in the spec.")
     var prune = false
 
+    @Flag(name: .long, help: "Claim the resources of the spec that an earlier virtsync wrote without an owner (an adopt step each).")
+    var claimUnowned = false
+
+    @Option(name: .long, help: "Directory of the per-host inventories and locks, shared by every state directory (default /var/lib/virtsync/hosts, or VIRTSYNC_HOSTS_DIR).")
+    var hostsDir: String?
+
+    @Option(name: .long, help: "Seconds apply waits for another virtsync that holds a host's lock (default 60).")
+    var lockTimeout: Int = 60
+
     @Flag(name: .long, help: "Allow a plan that deletes more than the spec's maxDeletePercent of managed resources.")
     var allowMassDelete = false
 
@@ -68,6 +78,8 @@ struct HostOptions: ParsableArguments {
     var resolvedStateDir: String {
         stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync"
     }
+
+    var resolvedHostsDir: String { HostsDirectory.resolve(hostsDir) }
 }
 
 /// Exit codes, following the usual convention for plan tools.

@@ -19,13 +19,14 @@ func lab(memory: ByteSize = .mib(64), vcpus: Int = 1, restartForUpdates: Bool = 
 }
 
 struct Harness {
-    let connector = InMemoryConnector()
+    let connector: InMemoryConnector
     let stateDir: String
     let reconciler: Reconciler
 
-    init() throws {
-        stateDir = NSTemporaryDirectory() + "virtsync-test-\(UUID().uuidString)"
-        reconciler = Reconciler(connector: connector, inventory: try InventoryStore(stateDirectory: stateDir), defaultURI: "memory:///local")
+    init(stateDir: String? = nil, connector: InMemoryConnector = InMemoryConnector()) throws {
+        self.connector = connector
+        self.stateDir = stateDir ?? NSTemporaryDirectory() + "virtsync-test-\(UUID().uuidString)"
+        reconciler = Reconciler(connector: connector, inventory: try InventoryStore(stateDirectory: self.stateDir), defaultURI: "memory:///local")
     }
 
     var hypervisor: InMemoryHypervisor { connector.hypervisor("memory:///local") }
@@ -128,7 +129,7 @@ struct ReconcileTests {
     func crashAdoption() async throws {
         let h = try Harness()
         // The create call went through but the process died before recording success.
-        try await h.reconciler.inventory.recordPending(uri: "memory:///local", kind: .network, name: "labnet")
+        try await h.reconciler.inventory.recordPending(host: "memory:///local", kind: .network, name: "labnet", owner: nil)
         h.hypervisor.mutate {
             $0.networks["labnet"] = ObservedNetwork(model: NetworkModel(name: "labnet", mode: .nat, ipv4: IPv4Config(address: "10.213.0.1", prefix: 24)), uuid: "n1", active: true)
         }
@@ -141,10 +142,21 @@ struct ReconcileTests {
     func inventoryFile() async throws {
         let h = try Harness()
         await h.apply(lab())
+        // The next apply's read confirms each entry and records its libvirt UUID.
+        let (sessions, failed) = await h.reconciler.connect(lab())
+        try await h.reconciler.forgetAbsent(await h.reconciler.observe(lab(), sessions: sessions, failed: failed), sessions: sessions)
         let reloaded = try InventoryStore(stateDirectory: h.stateDir)
-        let inv = await reloaded.snapshot()
-        #expect(inv.hosts["memory:///local"]?.networks["labnet"]?.state == .present)
-        #expect(inv.hosts["memory:///local"]?.volumes.count == 2)
+        let entries = try await reloaded.entries(host: "memory:///local")
+        #expect(entries.networks["labnet"]?.state == .present)
+        #expect(entries.networks["labnet"]?.uuid != nil)
+        #expect(entries.volumes.count == 2)
+        // A damaged host file: the host is not read (never "nothing is managed"), nothing is planned for it.
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: await reloaded.path(host: "memory:///local")))
+        await #expect(throws: EngineError.self) { try await reloaded.entries(host: "memory:///local") }
+        let plan = await h.plan(lab())
+        #expect(plan.steps.isEmpty)
+        #expect(plan.notes.contains { $0.severity == .error && $0.message.contains("damaged") })
+        // A damaged inventory of an earlier version is refused at once.
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: h.stateDir + "/inventory.json"))
         #expect(throws: EngineError.self) { try InventoryStore(stateDirectory: h.stateDir) }
     }
@@ -247,7 +259,7 @@ struct InterruptedCreateTests {
         desired.hosts[0].domains[0].disks.append(DiskModel(target: "sda", bus: .sata, cdrom: true, source: .volume(pool: "lab", volume: seed.name), readonly: true))
         await h.apply(desired)
         // The create call went through, the upload did not: the inventory still says pending.
-        try await h.reconciler.inventory.recordPending(uri: "memory:///local", kind: .volume, name: seed.key, generatedDigest: "aaaa")
+        try await h.reconciler.inventory.recordPending(host: "memory:///local", kind: .volume, name: seed.key, owner: nil, generatedDigest: "aaaa")
         let plan = await h.plan(desired)
         #expect(plan.steps.map(\.id) == ["create:volume:local/lab/web-1-cidata-aaaa.iso", "delete:volume:local/lab/web-1-cidata-aaaa.iso"].reversed())
         let (_, report) = await h.apply(desired)

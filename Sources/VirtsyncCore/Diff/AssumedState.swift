@@ -33,7 +33,7 @@ extension ObservedState {
         let placement = ClusterPlacement.resolve(desired, observed: desired.emptyCluster)
         var out = ObservedState()
         for host in placement.desired.hosts {
-            var built = AssumedHost.build(host, specDigest: desired.specDigest, commit: desired.commit)
+            var built = AssumedHost.build(host, specDigest: desired.specDigest, commit: desired.commit, owner: desired.owner)
             for (name, home) in placement.evacuatedFrom {
                 built.domains[name]?.marker?.evacuatedFrom = home
             }
@@ -45,13 +45,13 @@ extension ObservedState {
 
 /// Builds one host of `ObservedState.assuming`.
 private enum AssumedHost {
-    static func build(_ host: DesiredHost, specDigest: String, commit: String?) -> ObservedHost {
+    static func build(_ host: DesiredHost, specDigest: String, commit: String?, owner: String?) -> ObservedHost {
         var out = ObservedHost(name: host.name)
         for net in host.networks {
-            out.networks[net.name] = ObservedNetwork(model: net, uuid: uuid(host.name, "network", net.name), active: true, managed: true)
+            out.networks[net.name] = ObservedNetwork(model: net, uuid: uuid(host.name, "network", net.name), active: true, managed: true, owner: owner)
         }
         for pool in host.pools {
-            out.pools[pool.name] = ObservedPool(model: pool, uuid: uuid(host.name, "pool", pool.name), active: true, managed: true)
+            out.pools[pool.name] = ObservedPool(model: pool, uuid: uuid(host.name, "pool", pool.name), active: true, managed: true, owner: owner)
         }
         let capacities = Capacities(host.volumes)
         let poolPaths = Dictionary(host.pools.map { ($0.name, normalizePath($0.path)) }, uniquingKeysWith: { a, _ in a })
@@ -61,16 +61,16 @@ private enum AssumedHost {
             model.capacity = capacities.assumed(volume.key)
             if case .clone = volume.source { model.source = .blank }   // a full copy has no backing store
             let path = "\(poolPaths[volume.pool] ?? "/\(volume.pool)")/\(volume.name)"
-            out.volumes[volume.key] = ObservedVolume(model: model, path: path, managed: true)
+            out.volumes[volume.key] = ObservedVolume(model: model, path: path, managed: true, owner: owner)
         }
         for vm in host.domains {
-            out.domains[vm.name] = domain(vm, host: host.name, specDigest: specDigest, commit: commit)
+            out.domains[vm.name] = domain(vm, host: host.name, specDigest: specDigest, commit: commit, owner: owner)
         }
         return out
     }
 
     /// A domain as the adapter would read it back after virtsync defined it from `vm`.
-    static func domain(_ vm: DomainModel, host: String, specDigest: String, commit: String?) -> ObservedDomain {
+    static func domain(_ vm: DomainModel, host: String, specDigest: String, commit: String?, owner: String?) -> ObservedDomain {
         let uuid = vm.uuid ?? uuid(host, "domain", vm.name)
         var model = vm
         model.uuid = uuid
@@ -90,7 +90,7 @@ private enum AssumedHost {
                                linkUp: Dictionary(vm.interfaces.compactMap { nic in nic.mac.map { ($0, nic.linkUp) } },
                                                   uniquingKeysWith: { a, _ in a }))
             : nil
-        let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest)
+        let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner)
         return ObservedDomain(model: model, uuid: uuid, state: running ? .running : .shutoff, live: live, marker: marker)
     }
 

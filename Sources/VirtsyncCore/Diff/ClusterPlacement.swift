@@ -67,7 +67,8 @@ public enum ClusterPlacement {
         for hostName in observed.hosts.keys.sorted() {
             guard let host = observed.hosts[hostName] else { continue }
             for (name, domain) in host.domains where wanted.contains(name) {
-                guard let marker = domain.marker else { continue }
+                // Only this spec source's copies place a VM (another owner's of the same name does not).
+                guard let marker = domain.marker, domain.claim(by: desired.owner).isOurs else { continue }
                 // Defined on two hosts (an interrupted move): the running copy is where it is.
                 if let seen = current[name], let other = observed.hosts[seen.host]?.domains[name], other.state.isActive || !domain.state.isActive {
                     continue

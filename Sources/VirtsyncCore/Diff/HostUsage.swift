@@ -60,7 +60,7 @@ extension PlanBuilder {
     /// when pruning removes it; one in the spec is redefined without it, but while it runs it
     /// keeps it until it is restarted or stopped.
     func stillUses(_ domain: ObservedDomain, in host: DesiredHost, wantedUses: (DomainModel) -> Bool) -> Bool {
-        guard domain.marker != nil else { return true }
+        guard domain.claim(by: owner).isOurs else { return true }
         guard let wanted = host.domains.first(where: { $0.name == domain.model.name }) else { return !prune }
         if wantedUses(wanted) { return true }
         guard domain.state.isActive else { return false }

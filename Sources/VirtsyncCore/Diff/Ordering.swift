@@ -179,6 +179,7 @@ enum Ordering {
         case .start: actionRank = 5
         case .restart: actionRank = 6
         case .delete: actionRank = 7
+        case .adopt: actionRank = -1
         }
         return (deleting ? 1 : 0, kindRank * 10 + (s.action == .start || s.action == .restart ? 5 : 0), s.resource.host, s.resource.name, actionRank)
     }

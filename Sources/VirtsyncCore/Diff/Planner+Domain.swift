@@ -3,7 +3,7 @@ extension PlanBuilder {
     mutating func planDomains(host: DesiredHost, live: ObservedHost) {
         for vm in host.domains {
             let ref = ResourceRef(kind: .domain, host: host.name, name: vm.name)
-            let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest)
+            let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner)
             guard let seen = live.domains[vm.name] else {
                 if let move = moves[vm.name], move.to == host.name, let cluster {
                     planMigration(vm, move: move, destination: host, desired: cluster.desired, observed: cluster.observed)
@@ -16,8 +16,13 @@ extension PlanBuilder {
                 }
                 continue
             }
-            guard let seenMarker = seen.marker else {
-                note(.warning, ref, "domain \(vm.name) exists and is not managed by virtsync; it is never changed, started or stopped")
+            let claim = seen.claim(by: owner)
+            guard claim.isOurs, let seenMarker = seen.marker else {
+                let differences = claim == .unmanaged || claim == .unowned
+                    ? DomainDiff.compare(desired: vm, observed: seen, observedExtraDigest: vm.extraXML.digest).changes.map(\.field) : []
+                _ = ownedOrAdopted(claim, ref: ref, noun: "domain \(vm.name)", differences: differences,
+                                   payload: .domain(vm, live: [], marker: marker),
+                                   unmanaged: "domain \(vm.name) exists and is not managed by virtsync; it is never changed, started or stopped")
                 continue
             }
             if let uuid = vm.uuid, uuid.lowercased() != seen.uuid.lowercased() {
@@ -27,7 +32,12 @@ extension PlanBuilder {
             planUpdate(vm: vm, seen: seen, seenMarker: seenMarker, ref: ref, marker: marker)
         }
         for name in live.domains.keys.sorted() where !host.domains.contains(where: { $0.name == name }) {
-            guard let seen = live.domains[name], seen.marker != nil else { continue }
+            guard let seen = live.domains[name] else { continue }
+            switch seen.claim(by: owner) {
+            case .ours: break
+            case .unowned: unownedOutsideSpec(ResourceRef(kind: .domain, host: host.name, name: name), noun: "domain \(name)"); continue
+            case .other, .unmanaged: continue
+            }
             // Moving away, or kept where it is because placement could not decide.
             if moves[name]?.from == host.name || placedElsewhere.contains(name) { continue }
             removed(ResourceRef(kind: .domain, host: host.name, name: name),

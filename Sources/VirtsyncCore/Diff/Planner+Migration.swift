@@ -13,7 +13,7 @@ extension PlanBuilder {
         for host in desired.hosts {
             for vm in host.domains where observed.hosts[host.name]?.domains[vm.name] == nil {
                 for other in observed.hosts.keys.sorted() where other != host.name {
-                    guard let seen = observed.hosts[other]?.domains[vm.name], seen.marker != nil else { continue }
+                    guard let seen = observed.hosts[other]?.domains[vm.name], seen.claim(by: desired.owner).isOurs else { continue }
                     if let found = out[vm.name], found.seen.state.isActive || !seen.state.isActive { continue }
                     out[vm.name] = Move(from: other, to: host.name, seen: seen, decision: placement.decisions[vm.name])
                 }
@@ -47,7 +47,7 @@ extension PlanBuilder {
         let arrived = ResourceRef(kind: .domain, host: move.to, name: vm.name)
         planUpdate(vm: vm, seen: move.seen, seenMarker: marker, ref: arrived,
                    marker: OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest,
-                                           evacuatedFrom: move.decision?.evacuatedFrom))
+                                           evacuatedFrom: move.decision?.evacuatedFrom, owner: owner))
     }
 
     static func moveReason(_ move: Move, live: Bool) -> String {
@@ -74,12 +74,12 @@ enum Preflight {
         let networks = Set(seen.model.interfaces.compactMap(\.networkName) + vm.interfaces.compactMap(\.networkName)).sorted()
         out += networks.map { name in
             presence(kind: "networks", name: name, host: destination.name, declared: destination.networks.contains { $0.name == name },
-                     seen: target.networks[name].map { ($0.active, $0.managed) })
+                     seen: target.networks[name].map { ($0.active, $0.claim(by: desired.owner).isOurs) })
         }
         let pools = Set(seen.model.disks.compactMap(\.poolName) + vm.disks.compactMap(\.poolName)).sorted()
         out += pools.map { name in
             presence(kind: "pools", name: name, host: destination.name, declared: destination.pools.contains { $0.name == name },
-                     seen: target.pools[name].map { ($0.active, $0.managed) })
+                     seen: target.pools[name].map { ($0.active, $0.claim(by: desired.owner).isOurs) })
         }
         var (check, storage) = self.storage(seen: seen, desired: desired, observed: observed, from: from)
         if storage == .copy, !seen.state.isActive {

@@ -12,9 +12,10 @@ extension PlanBuilder {
                 continue
             }
             let changes = networkFields(seen.model, net)
-            guard seen.managed else {
-                let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
-                note(.warning, ref, "network \(net.name) exists and is not managed by virtsync; used as it is, never changed\(drift)")
+            let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
+            guard ownedOrAdopted(seen.claim(by: owner), ref: ref, noun: "network \(net.name)", differences: changes.map(\.field),
+                                 payload: .adopted(uuid: seen.uuid),
+                                 unmanaged: "network \(net.name) exists and is not managed by virtsync; used as it is, never changed\(drift)") else {
                 continue
             }
             let worst = changes.map(\.disruption).max() ?? .none
@@ -31,7 +32,12 @@ extension PlanBuilder {
             }
         }
         for name in live.networks.keys.sorted() where !host.networks.contains(where: { $0.name == name }) {
-            guard let seen = live.networks[name], seen.managed else { continue }
+            guard let seen = live.networks[name] else { continue }
+            switch seen.claim(by: owner) {
+            case .ours: break
+            case .unowned: unownedOutsideSpec(ResourceRef(kind: .network, host: host.name, name: name), noun: "network \(name)"); continue
+            case .other, .unmanaged: continue
+            }
             let blockers = usage.users(ofNetwork: name).filter { dom in
                 stillUses(dom, in: host) { $0.interfaces.contains { $0.source == .network(name) } }
             }

@@ -12,9 +12,10 @@ extension PlanBuilder {
                 continue
             }
             let changes = poolFields(seen.model, pool)
-            guard seen.managed else {
-                let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
-                note(.warning, ref, "pool \(pool.name) exists and is not managed by virtsync; used as it is, never changed\(drift)")
+            let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
+            guard ownedOrAdopted(seen.claim(by: owner), ref: ref, noun: "pool \(pool.name)", differences: changes.map(\.field),
+                                 payload: .adopted(uuid: seen.uuid),
+                                 unmanaged: "pool \(pool.name) exists and is not managed by virtsync; used as it is, never changed\(drift)") else {
                 continue
             }
             if changes.contains(where: { $0.disruption == .replace }) {
@@ -29,7 +30,12 @@ extension PlanBuilder {
             }
         }
         for name in live.pools.keys.sorted() where host.pools.first(where: { $0.name == name }) == nil {
-            guard let seen = live.pools[name], seen.managed else { continue }
+            guard let seen = live.pools[name] else { continue }
+            switch seen.claim(by: owner) {
+            case .ours: break
+            case .unowned: unownedOutsideSpec(ResourceRef(kind: .pool, host: host.name, name: name), noun: "pool \(name)"); continue
+            case .other, .unmanaged: continue
+            }
             let blockers = usage.users(ofPool: name).filter { dom in
                 stillUses(dom, in: host) { usage.volumes(of: $0).contains { $0.hasPrefix(name + "/") } }
             }
@@ -64,7 +70,7 @@ extension PlanBuilder {
         let wanted = Dictionary(host.volumes.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for volume in host.volumes {
             let ref = ResourceRef(kind: .volume, host: host.name, name: volume.key)
-            if let pool = live.pools[volume.pool], !pool.active, pool.managed == false {
+            if let pool = live.pools[volume.pool], !pool.active, !pool.claim(by: owner).isOurs {
                 note(.warning, ref, "pool \(volume.pool) is not active and not managed by virtsync; volume \(volume.name) cannot be checked")
                 continue
             }
@@ -81,7 +87,8 @@ extension PlanBuilder {
                              reason: "in the spec, not on the host", payload: .volume(volume)))
                 continue
             }
-            if seen.managed && seen.unconfirmed {
+            let claim = seen.claim(by: owner)
+            if claim.isOurs && seen.unconfirmed {
                 switch volume.source {
                 case .generated, .clone:
                     // An interrupted apply may have left the upload or the copy half done.
@@ -94,11 +101,14 @@ extension PlanBuilder {
                     break   // nothing in them yet: as good as confirmed
                 }
             }
-            if case .generated = volume.source { continue } // named by content digest: present means equal
-            guard seen.managed else {
-                if seen.model.capacity < volume.capacity || seen.model.format != volume.format {
-                    note(.warning, ref, "volume \(volume.key) exists and is not managed by virtsync (\(seen.model.capacity) \(seen.model.format.rawValue)); used as it is")
-                }
+            if case .generated = volume.source, claim.isOurs { continue } // named by content digest: present means equal
+            var differences: [String] = []
+            if seen.model.capacity < volume.capacity { differences.append("size") }
+            if seen.model.format != volume.format { differences.append("format") }
+            if claim == .unmanaged && differences.isEmpty && !adopt.contains(AdoptKey(.volume, volume.key)) { continue }
+            guard ownedOrAdopted(claim, ref: ref, noun: "volume \(volume.key)", differences: differences,
+                                 payload: .adopted(uuid: seen.path),
+                                 unmanaged: "volume \(volume.key) exists and is not managed by virtsync (\(seen.model.capacity) \(seen.model.format.rawValue)); used as it is") else {
                 continue
             }
             if seen.model.format != volume.format {
@@ -120,7 +130,12 @@ extension PlanBuilder {
         }
         // Managed volumes that left the spec.
         for key in live.volumes.keys.sorted() where wanted[key] == nil {
-            guard let seen = live.volumes[key], seen.managed else { continue }
+            guard let seen = live.volumes[key] else { continue }
+            switch seen.claim(by: owner) {
+            case .ours: break
+            case .unowned: unownedOutsideSpec(ResourceRef(kind: .volume, host: host.name, name: key), noun: "volume \(key)"); continue
+            case .other, .unmanaged: continue
+            }
             let ref = ResourceRef(kind: .volume, host: host.name, name: key)
             let users = usage.users(ofVolume: key)
             // A volume goes only when nothing uses it afterwards: no domain (see `stillUses`) and

@@ -7,8 +7,12 @@ public struct PlanOptions: Hashable, Sendable {
     public var source: String?
     /// Extra options to record in the basis (e.g. the connect URI).
     public var recorded: [String: String]
+    /// Claim every resource of the spec that an earlier virtsync wrote without an owner
+    /// (`--claim-unowned`), as if it said `adopt: true`.
+    public var claimUnowned: Bool
 
-    public init(prune: Bool = false, source: String? = nil, recorded: [String: String] = [:]) {
+    public init(prune: Bool = false, source: String? = nil, recorded: [String: String] = [:], claimUnowned: Bool = false) {
+        self.claimUnowned = claimUnowned
         self.prune = prune
         self.source = source
         self.recorded = recorded
@@ -27,6 +31,9 @@ public enum Planner {
                             fingerprint: String? = nil) -> Plan {
         var builder = PlanBuilder(prune: options.prune || desired.settings.prune, settings: desired.settings,
                                   specDigest: desired.specDigest, commit: desired.commit)
+        builder.owner = desired.owner
+        builder.adopt = desired.adopt
+        builder.claimUnowned = options.claimUnowned
         let placement = ClusterPlacement.resolve(desired, observed: observed)
         let desired = placement.desired
         builder.notes += placement.notes
@@ -55,8 +62,10 @@ public enum Planner {
         }
         var recorded = options.recorded
         recorded["prune"] = String(builder.prune)
-        let basis = PlanBasis(specDigest: desired.specDigest, commit: desired.commit,
+        if options.claimUnowned { recorded["claim_unowned"] = "true" }
+        var basis = PlanBasis(specDigest: desired.specDigest, commit: desired.commit,
                               observedFingerprint: fingerprint ?? Fingerprint.of(observed), source: options.source, options: recorded)
+        basis.owner = desired.owner
         var ordered = Ordering.order(builder.steps, desired: desired, observed: observed, usages: usages)
         builder.notes += MigrationWaves.assign(&ordered, desired: desired, observed: observed)
         return Plan(basis: basis, steps: ordered, notes: builder.notes)
@@ -77,6 +86,11 @@ struct PlanBuilder {
     var cluster: (desired: DesiredState, observed: ObservedState)?
     var moves: [String: Move] = [:]
     var placedElsewhere: Set<String> = []
+    /// The spec source's owner: only what carries it is changed or removed.
+    var owner: String?
+    /// Resources the spec adopts, and whether resources without an owner are claimed.
+    var adopt: Set<AdoptKey> = []
+    var claimUnowned = false
 
     init(prune: Bool, settings: SpecSettings, specDigest: String, commit: String?) {
         self.prune = prune

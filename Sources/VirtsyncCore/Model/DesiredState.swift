@@ -47,10 +47,14 @@ public struct SpecSettings: Hashable, Codable, Sendable {
 
     /// Live migration limits and options.
     public var migration: MigrationSettings
+    /// The owner the spec declares (`Settings.owner`); `nil` lets the frontend derive one from
+    /// where the spec comes from.
+    public var owner: String?
 
     public init(prune: Bool = false, maxDeleteFraction: Double = 0.5, deleteVolumesWithVM: Bool = false,
-                migration: MigrationSettings = MigrationSettings()) {
+                migration: MigrationSettings = MigrationSettings(), owner: String? = nil) {
         self.migration = migration
+        self.owner = owner
         self.prune = prune
         self.maxDeleteFraction = maxDeleteFraction
         self.deleteVolumesWithVM = deleteVolumesWithVM
@@ -72,9 +76,18 @@ public struct DesiredState: Hashable, Codable, Sendable {
     /// Pools whose storage every host of the pool sees (`shared: true`): a disk in them needs
     /// no copy when its VM migrates.
     public var sharedPools: Set<String>
+    /// The spec source's owner identity, written into every marker and inventory entry; only
+    /// what carries it is changed or removed. Set by the frontend (`Settings.owner`, or derived
+    /// from the repository and path, or the spec directory); `nil` only in tests of the core.
+    public var owner: String?
+    /// Existing resources the spec takes over (`adopt: true`): one that is unmanaged, or was
+    /// written without an owner, gets an `adopt` step instead of a warning.
+    public var adopt: Set<AdoptKey>
 
     public init(hosts: [DesiredHost], settings: SpecSettings = SpecSettings(), specDigest: String, commit: String? = nil,
-                machines: [ClusterMachine] = [], sharedPools: Set<String> = []) {
+                machines: [ClusterMachine] = [], sharedPools: Set<String> = [], owner: String? = nil, adopt: Set<AdoptKey> = []) {
+        self.owner = owner
+        self.adopt = adopt
         self.machines = machines
         self.sharedPools = sharedPools
         self.hosts = hosts
@@ -85,4 +98,17 @@ public struct DesiredState: Hashable, Codable, Sendable {
 
     /// The host with this name.
     public func host(named name: String) -> DesiredHost? { hosts.first { $0.name == name } }
+}
+
+/// A resource a spec adopts: its kind and name (`pool/volume` for a volume).
+public struct AdoptKey: Hashable, Codable, Sendable, Comparable {
+    public var kind: ResourceKind
+    public var name: String
+
+    public init(_ kind: ResourceKind, _ name: String) {
+        self.kind = kind
+        self.name = name
+    }
+
+    public static func < (a: AdoptKey, b: AdoptKey) -> Bool { (a.kind.rawValue, a.name) < (b.kind.rawValue, b.name) }
 }

@@ -89,14 +89,17 @@ public struct ObservedNetwork: Hashable, Codable, Sendable {
     public var model: NetworkModel
     public var uuid: String
     public var active: Bool
-    /// Filled in from the inventory by the engine: virtsync created it.
+    /// Filled in from the inventory by the engine: virtsync created (or adopted) it.
     public var managed: Bool
+    /// The owner the inventory records for it (`nil`: recorded before owners existed).
+    public var owner: String?
 
-    public init(model: NetworkModel, uuid: String, active: Bool, managed: Bool = false) {
+    public init(model: NetworkModel, uuid: String, active: Bool, managed: Bool = false, owner: String? = nil) {
         self.model = model
         self.uuid = uuid
         self.active = active
         self.managed = managed
+        self.owner = owner
     }
 }
 
@@ -106,12 +109,15 @@ public struct ObservedPool: Hashable, Codable, Sendable {
     public var uuid: String
     public var active: Bool
     public var managed: Bool
+    /// The owner the inventory records for it.
+    public var owner: String?
 
-    public init(model: PoolModel, uuid: String, active: Bool, managed: Bool = false) {
+    public init(model: PoolModel, uuid: String, active: Bool, managed: Bool = false, owner: String? = nil) {
         self.model = model
         self.uuid = uuid
         self.active = active
         self.managed = managed
+        self.owner = owner
     }
 }
 
@@ -124,12 +130,15 @@ public struct ObservedVolume: Hashable, Codable, Sendable {
     /// Filled in from the inventory: the create call was made but never confirmed (an apply
     /// was interrupted), so a copied or uploaded content may be incomplete.
     public var unconfirmed: Bool
+    /// The owner the inventory records for it.
+    public var owner: String?
 
-    public init(model: VolumeModel, path: String, managed: Bool = false, unconfirmed: Bool = false) {
+    public init(model: VolumeModel, path: String, managed: Bool = false, unconfirmed: Bool = false, owner: String? = nil) {
         self.model = model
         self.path = path
         self.managed = managed
         self.unconfirmed = unconfirmed
+        self.owner = owner
     }
 }
 

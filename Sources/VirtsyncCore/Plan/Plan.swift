@@ -1,6 +1,9 @@
 /// What a plan step does.
 public enum StepAction: String, Codable, Sendable, CaseIterable {
     case create, update, replace, start, stop, restart, migrate, delete
+    /// Take over an existing resource: write the ownership marker (a domain) or the inventory
+    /// entry (a network, pool or volume), and change nothing else.
+    case adopt
 
     /// The one-character marker used by the text renderer.
     public var symbol: String {
@@ -13,6 +16,7 @@ public enum StepAction: String, Codable, Sendable, CaseIterable {
         case .restart: return "@"
         case .migrate: return "->"
         case .delete: return "-"
+        case .adopt: return "&"
         }
     }
 }
@@ -72,6 +76,9 @@ public enum StepPayload: Hashable, Codable, Sendable {
     case domain(DomainModel, live: [LiveOperation], marker: OwnershipMarker)
     /// Move a domain to another host (the step's host is the source).
     case migration(Migration)
+    /// Adopt a network, pool or volume: record it in the inventory under this libvirt UUID
+    /// (a volume's path).
+    case adopted(uuid: String)
     /// Start, stop, restart or delete need only the reference.
     case none
 }
@@ -142,6 +149,8 @@ public struct PlanBasis: Hashable, Codable, Sendable {
     public var source: String?
     /// Options that shaped the plan (`prune`, `allowMassDelete`, connect URI).
     public var options: [String: String]
+    /// The spec source's owner: written into every marker and inventory entry the plan makes.
+    public var owner: String?
 
     public init(specDigest: String, commit: String? = nil, observedFingerprint: String, source: String? = nil, options: [String: String] = [:],
                 baseCommit: String? = nil, signer: String? = nil, repository: String? = nil) {

@@ -80,6 +80,7 @@ extension StepPayload {
             let d = try c.decode(Domain.self, forKey: Key("domain"))
             self = .domain(d.model, live: d.live, marker: d.marker)
         case "migration": self = .migration(try c.decode(Migration.self, forKey: Key("migration")))
+        case "adopted": self = .adopted(uuid: try c.decode(String.self, forKey: Key("adopted")))
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown payload \(other)")
         }
     }
@@ -92,6 +93,7 @@ extension StepPayload {
         case .volume(let v): try c.encode(v, forKey: Key("volume"))
         case .domain(let m, let live, let marker): try c.encode(Domain(model: m, live: live, marker: marker), forKey: Key("domain"))
         case .migration(let m): try c.encode(m, forKey: Key("migration"))
+        case .adopted(let uuid): try c.encode(uuid, forKey: Key("adopted"))
         case .none: break
         }
     }

@@ -53,7 +53,7 @@ public struct TextRenderer: Sendable {
     private func renderStep(_ step: PlanStep) -> String {
         let actionColor: ANSI
         switch step.action {
-        case .create, .start: actionColor = .green
+        case .create, .start, .adopt: actionColor = .green
         case .update, .restart, .migrate, .stop: actionColor = .yellow
         case .replace, .delete: actionColor = .red
         }

@@ -57,6 +57,8 @@ extension LibvirtXML {
     /// `q35` as `pc-q35-7.2`) and the top-level element names of the extra fragments.
     /// Attribute of the ownership marker naming the host a VM left for maintenance.
     public static let evacuatedFromAttribute = "evacuated-from"
+    /// Attribute of the ownership marker naming the spec source that owns the domain.
+    public static let ownerAttribute = "owner"
 
     static func markerElement(_ marker: OwnershipMarker, model: DomainModel) -> XElement {
         let extra = model.extraXML
@@ -69,6 +71,7 @@ extension LibvirtXML {
         if let commit = marker.commit { attributes.append(("commit", commit)) }
         attributes.append(("extra-digest", marker.extraDigest))
         if let home = marker.evacuatedFrom { attributes.append((evacuatedFromAttribute, home)) }
+        if let owner = marker.owner { attributes.append((ownerAttribute, owner)) }
         if let machine = model.machine { attributes.append((requestedMachineAttribute, machine)) }
         let domainNames = fragmentElementNames(extra.domain)
         let deviceNames = fragmentElementNames(extra.devices)

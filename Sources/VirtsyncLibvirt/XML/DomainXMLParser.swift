@@ -134,7 +134,8 @@ extension LibvirtXML {
         return OwnershipMarker(specDigest: element[attribute: "spec-digest"] ?? "",
                                commit: (commit?.isEmpty ?? true) ? nil : commit,
                                extraDigest: element[attribute: "extra-digest"] ?? "",
-                               evacuatedFrom: element[attribute: LibvirtXML.evacuatedFromAttribute])
+                               evacuatedFrom: element[attribute: LibvirtXML.evacuatedFromAttribute],
+                               owner: element[attribute: LibvirtXML.ownerAttribute].flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// The `<metadata>` child in virtsync's namespace, whatever prefix it was written with.

@@ -6,7 +6,7 @@ extension DocumentDecoder {
         "apiVersion", "kind", "name", "host", "placement", "onMaintenance", "ha", "uuid", "vcpus", "maxVcpus", "memory", "maxMemory", "machine",
         "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
         "restartWindow", "graphics", "console",
-        "disks", "interfaces", "cloudInit", "xml",
+        "disks", "interfaces", "cloudInit", "xml", "adopt",
     ])
     static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
                                   "cdrom", "readonly"])
@@ -44,6 +44,7 @@ extension DocumentDecoder {
         }
         vm.onMaintenance = map.choice("onMaintenance", MaintenancePolicy.allCases)?.value
         vm.ha = map.bool("ha")
+        vm.adopt = map.bool("adopt") ?? false
         if let uuid = map.string("uuid") {
             if let normalized = Formats.normalizedUUID(uuid.value) {
                 vm.uuid = Located(normalized, uuid.location)

@@ -1,10 +1,10 @@
 import VirtsyncCore
 
 extension DocumentDecoder {
-    static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices",
+    static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices", "adopt",
                                   "source", "autostart", "shared", "volumes"])
     static let poolSourceKeys = KeySet(["host", "dir"])
-    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone"])
+    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt"])
     /// The formats a spec may ask for (`iso` is only for generated seed images).
     static let volumeFormats: [VolumeFormat] = [.qcow2, .raw]
 
@@ -17,6 +17,7 @@ extension DocumentDecoder {
                             type: type, devices: [], volumes: [])
         pool.autostart = map.bool("autostart")
         pool.shared = map.bool("shared")
+        pool.adopt = map.bool("adopt") ?? false
         pool.path = readAbsolutePath(map, "path", required: effectiveType != .logical)
 
         if let group = map.string("volumeGroup") {
@@ -82,6 +83,7 @@ extension DocumentDecoder {
 
     private func decodePoolVolume(_ map: MapReader, logical: Bool) -> PoolVolumeSpec {
         var volume = PoolVolumeSpec(path: map.path, location: map.location)
+        volume.adopt = map.bool("adopt") ?? false
         if let name = map.string("name", required: true) {
             if let problem = Formats.nameProblem(name.value) {
                 reporter.error(name.location, map.keyPath("name"), problem)

@@ -153,7 +153,7 @@ struct DocumentDecoder {
 
     static let hostKeys = KeySet(["apiVersion", "kind", "name", "uri", "migrationURI", "labels", "maintenance", "capacity"])
     static let capacityKeys = KeySet(["memory", "cpus"])
-    static let settingsKeys = KeySet(["apiVersion", "kind", "prune", "maxDeletePercent", "deleteVolumesWithVM", "migration"])
+    static let settingsKeys = KeySet(["apiVersion", "kind", "prune", "maxDeletePercent", "deleteVolumesWithVM", "migration", "owner"])
     static let migrationKeys = KeySet(["maxPerHost", "maxPerCluster", "bandwidth", "maxDowntime", "timeout", "allowUnsafe"])
 
     private func decodeHost(_ map: MapReader, header: DocumentHeader) -> HostSpec {
@@ -184,11 +184,20 @@ struct DocumentDecoder {
     }
 
     private func decodeSettings(_ map: MapReader, header: DocumentHeader) -> SettingsSpec {
-        SettingsSpec(header: header,
-                     prune: map.bool("prune"),
-                     maxDeletePercent: map.int("maxDeletePercent", range: 0...100)?.value,
-                     deleteVolumesWithVM: map.bool("deleteVolumesWithVM"),
-                     migration: map.map("migration", keys: Self.migrationKeys).map(decodeMigration))
+        var owner: Located<String>?
+        if let value = map.string("owner") {
+            if let problem = Formats.ownerProblem(value.value) {
+                reporter.error(value.location, map.keyPath("owner"), problem)
+            } else {
+                owner = value
+            }
+        }
+        return SettingsSpec(header: header,
+                            prune: map.bool("prune"),
+                            maxDeletePercent: map.int("maxDeletePercent", range: 0...100)?.value,
+                            deleteVolumesWithVM: map.bool("deleteVolumesWithVM"),
+                            migration: map.map("migration", keys: Self.migrationKeys).map(decodeMigration),
+                            owner: owner)
     }
 
     private func decodeMigration(_ map: MapReader) -> MigrationSettings {

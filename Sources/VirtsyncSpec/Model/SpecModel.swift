@@ -71,6 +71,8 @@ struct NetworkSpec: Sendable {
     var bridge: Located<String>?
     var autostart: Bool?
     var ipv4: IPv4Spec?
+    /// `adopt: true`: take over the existing network of this name.
+    var adopt = false
 }
 
 /// A volume declared in a pool.
@@ -82,6 +84,8 @@ struct PoolVolumeSpec: Sendable {
     var format: Located<VolumeFormat>?
     var backing: Located<VolumeRef>?
     var clone: Located<VolumeRef>?
+    /// `adopt: true`: take over the existing volume of this name.
+    var adopt = false
 }
 
 /// kind: StoragePool.
@@ -97,6 +101,8 @@ struct PoolSpec: Sendable {
     var sourceDir: Located<String>?
     var autostart: Bool?
     var volumes: [PoolVolumeSpec]
+    /// `adopt: true`: take over the existing pool of this name.
+    var adopt = false
     /// Every host of the pool sees the same storage (`shared: true`).
     var shared: Bool?
 }
@@ -180,6 +186,8 @@ struct MachineSpec: Sendable {
     var cloudInit: CloudInitSpec?
     var xmlDevices: String?
     var xmlDomain: String?
+    /// `adopt: true`: take over the existing domain of this name.
+    var adopt = false
 }
 
 /// `placement` of a VM.
@@ -199,6 +207,7 @@ struct SettingsSpec: Sendable {
     var maxDeletePercent: Int?
     var deleteVolumesWithVM: Bool?
     var migration: MigrationSettings?
+    var owner: Located<String>?
 }
 
 /// Every document of a spec, in file order.

@@ -58,8 +58,20 @@ struct Normalizer {
             host.domains.sort { $0.name < $1.name }
             return host
         }
-        return DesiredState(hosts: sorted, settings: settings(), specDigest: specDigest, commit: commit,
-                            machines: machines.sorted { $0.domain.name < $1.domain.name }, sharedPools: sharedPools)
+        var adopt: Set<AdoptKey> = []
+        for vm in spec.machines where vm.adopt { if let name = vm.header.name?.value { adopt.insert(AdoptKey(.domain, name)) } }
+        for net in spec.networks where net.adopt { if let name = net.header.name?.value { adopt.insert(AdoptKey(.network, name)) } }
+        for pool in spec.pools {
+            guard let name = pool.header.name?.value else { continue }
+            if pool.adopt { adopt.insert(AdoptKey(.pool, name)) }
+            for volume in pool.volumes where volume.adopt {
+                if let volumeName = volume.name?.value { adopt.insert(AdoptKey(.volume, "\(name)/\(volumeName)")) }
+            }
+        }
+        let settings = settings()
+        return DesiredState(hosts: sorted, settings: settings, specDigest: specDigest, commit: commit,
+                            machines: machines.sorted { $0.domain.name < $1.domain.name }, sharedPools: sharedPools,
+                            owner: settings.owner, adopt: adopt)
     }
 
     private func rule(_ vm: MachineSpec) -> PlacementRule {
@@ -74,7 +86,8 @@ struct Normalizer {
         return SpecSettings(prune: spec.prune ?? defaults.prune,
                             maxDeleteFraction: spec.maxDeletePercent.map { Double($0) / 100 } ?? defaults.maxDeleteFraction,
                             deleteVolumesWithVM: spec.deleteVolumesWithVM ?? defaults.deleteVolumesWithVM,
-                            migration: spec.migration ?? defaults.migration)
+                            migration: spec.migration ?? defaults.migration,
+                            owner: spec.owner?.value)
     }
 
     private func networkModel(_ network: NetworkSpec) -> NetworkModel? {

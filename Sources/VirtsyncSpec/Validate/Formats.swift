@@ -10,6 +10,22 @@ enum Formats {
 
     /// Names that reach libvirt and the file system: 1-64 of `A-Z a-z 0-9 . _ -`, starting with
     /// a letter or digit, never containing `/`, `..` or control characters.
+    /// Longest owner identity.
+    static let maxOwnerLength = 200
+
+    /// Why `owner` is not a valid owner identity (1 to 200 characters of `A-Z a-z 0-9 . _ - / : @ +`,
+    /// starting with a letter or digit), or `nil`.
+    static func ownerProblem(_ owner: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@+")
+        guard let first = owner.first else { return "owner must not be empty" }
+        guard owner.count <= maxOwnerLength else { return "owner is longer than \(maxOwnerLength) characters" }
+        guard first.isLetter || first.isNumber, first.isASCII else { return "owner \(owner.quotedForMessage) must start with a letter or a digit" }
+        if let bad = owner.first(where: { !allowed.contains($0) }) {
+            return "owner \(owner.quotedForMessage) contains \(String(bad).quotedForMessage); allowed are letters, digits and . _ - / : @ +"
+        }
+        return nil
+    }
+
     static func nameProblem(_ name: String, maxLength: Int = maxNameLength) -> String? {
         if isPlainName(name, maxLength: maxLength) { return nil }
         let shown = name.quotedForMessage

@@ -1,0 +1,103 @@
+import CLibvirt
+import VirtsyncCore
+import VirtsyncEngine
+
+extension LibvirtSession {
+    /// `adopt` of a domain: writes the ownership marker into `<metadata>` with
+    /// `virDomainSetMetadata`, and nothing else, so the rest of the definition stays byte for
+    /// byte what it was. Refused when the domain carries another owner's marker (checked again
+    /// here: the plan may be old). The marker records the digest of the spec's raw XML only when
+    /// every fragment element is in the definition already; otherwise an empty digest, so the
+    /// next plan shows the fragments as a change instead of taking them as applied.
+    func adoptDomain(_ step: PlanStep) async throws {
+        guard case .domain(let model, _, let planned) = step.payload else { throw missingPayload(step) }
+        let name = step.resource.name
+        let operation = "adopt domain \(name)"
+        try await run(operation) { call in
+            var marker = planned
+            let domain = try call.existingDomain(name, operation)
+            let xml = try call.domainXML(domain, inactive: true, operation)
+            let root = try parsing("domain \(name)") { () throws(LibvirtXMLError) in try XMLParser.parse(xml) }
+            if let held = LibvirtXML.marker(in: root), let holder = held.owner, holder != marker.owner {
+                throw HypervisorError(code: .rejected, message: "domain \(name) is owned by \(holder)", operation: operation)
+            }
+            if !LibvirtXML.fragmentsPresent(model.extraXML, in: root) { marker.extraDigest = "" }
+            var element = LibvirtXML.markerElement(marker, model: model)
+            element.name = OwnershipMarker.element
+            element.attributes.removeAll { $0.name.hasPrefix("xmlns") }
+            var flags = VIR_DOMAIN_AFFECT_CONFIG.rawValue
+            if try call.isActive(domain: domain, operation) { flags |= VIR_DOMAIN_AFFECT_LIVE.rawValue }
+            try call.check(virDomainSetMetadata(domain.pointer, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue), element.serialized(),
+                                                OwnershipMarker.prefix, OwnershipMarker.namespace, flags), operation)
+        }
+    }
+
+    /// `adopt` of a network, pool or volume: nothing is written to libvirt (the engine records
+    /// the inventory entry); checks that the object is still the one planned (same UUID, or
+    /// the same path for a volume).
+    func checkAdoptable(_ step: PlanStep) async throws {
+        guard case .adopted(let expected) = step.payload else { throw missingPayload(step) }
+        let name = step.resource.name
+        let operation = "adopt \(step.resource.kind.rawValue) \(name)"
+        let kind = step.resource.kind
+        let found: String? = try await run(operation) { call in
+            switch kind {
+            case .network:
+                guard let network = try call.network(name) else { return nil }
+                return try call.uuid(operation) { virNetworkGetUUIDString(network.pointer, $0) }
+            case .pool:
+                guard let pool = try call.pool(name) else { return nil }
+                return try call.uuid(operation) { virStoragePoolGetUUIDString(pool.pointer, $0) }
+            case .volume:
+                let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let pool = try call.pool(parts[0]),
+                      let volume = try call.volume(parts[1], in: pool, poolName: parts[0]) else { return nil }
+                return try LibvirtXML.parseVolume(try call.volumeXML(volume, operation), pool: parts[0]).path
+            case .domain:
+                return nil
+            }
+        }
+        guard let found else {
+            throw HypervisorError(code: .notFound, message: "\(kind.rawValue) \(name) is gone", operation: operation)
+        }
+        guard found.lowercased() == expected.lowercased() else {
+            throw HypervisorError(code: .rejected, message: "\(kind.rawValue) \(name) is another object than the one planned (\(found), not \(expected))",
+                                  operation: operation)
+        }
+    }
+}
+
+extension LibvirtXML {
+    /// Whether every top-level element of the raw XML fragments is in the definition already
+    /// (`domain` ones among `<domain>`'s children, `devices` ones among `<devices>`'), compared
+    /// as trees: attribute order, quoting and indentation do not count.
+    static func fragmentsPresent(_ extra: ExtraXML, in root: XElement) -> Bool {
+        func present(_ fragment: String?, among elements: [XElement]) -> Bool {
+            guard let fragment, !fragment.isEmpty else { return true }
+            guard let wanted = try? XMLParser.parseFragment(fragment) else { return false }
+            var pool = elements.map(canonical)
+            for element in wanted.map(canonical) {
+                guard let index = pool.firstIndex(of: element) else { return false }
+                pool.remove(at: index)
+            }
+            return true
+        }
+        return present(extra.domain, among: root.elements) && present(extra.devices, among: root.child("devices")?.elements ?? [])
+    }
+
+    /// An element with sorted attributes, trimmed text and no whitespace-only text nodes.
+    static func canonical(_ element: XElement) -> XElement {
+        var out = element
+        out.attributes = element.attributes.sorted { $0.name < $1.name }
+        out.children = element.children.compactMap { node in
+            switch node {
+            case .element(let e): return .element(canonical(e))
+            case .text(let t):
+                let trimmed = t.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : .text(trimmed)
+            case .raw(let r): return .raw(r)
+            }
+        }
+        return out
+    }
+}
