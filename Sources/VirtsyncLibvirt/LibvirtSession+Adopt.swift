@@ -101,3 +101,14 @@ extension LibvirtXML {
         return out
     }
 }
+
+extension LibvirtSession {
+    /// A domain's persistent definition as libvirt writes it (`VIR_DOMAIN_XML_INACTIVE`), for
+    /// `virtsync import`.
+    public func inactiveDefinition(ofDomain name: String) async throws -> String {
+        let operation = "read domain \(name)"
+        return try await run(operation) { call in
+            try call.domainXML(try call.existingDomain(name, operation), inactive: true, operation)
+        }
+    }
+}

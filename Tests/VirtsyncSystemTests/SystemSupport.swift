@@ -13,6 +13,14 @@ enum System {
         var stderr: String
     }
 
+    /// The hosts directory every virtsync run of this test process shares, as the virtsync
+    /// instances of one machine do.
+    static let hostsDir: String = {
+        let dir = NSTemporaryDirectory() + "virtsync-system-hosts-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
     /// The `virtsync` executable built beside the test bundle.
     static var virtsyncPath: String {
         if let p = ProcessInfo.processInfo.environment["VIRTSYNC_BIN"] { return p }
@@ -31,7 +39,10 @@ enum System {
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         // Test guests have no OS to answer an ACPI shutdown: stop them at once.
-        p.environment = ProcessInfo.processInfo.environment.merging(["VIRTSYNC_SHUTDOWN_TIMEOUT": "0"]) { _, new in new }
+        // Host inventories and locks of this test process, not the machine's (unless a test
+        // names the machine's on purpose).
+        p.environment = ProcessInfo.processInfo.environment.merging(["VIRTSYNC_SHUTDOWN_TIMEOUT": "0",
+                                                                     "VIRTSYNC_HOSTS_DIR": hostsDir]) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -86,9 +97,12 @@ enum System {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
 
-    /// Removes everything a state directory owns by applying a spec with only a throwaway
+    /// Removes everything an owner has by applying, as that owner, a spec with only a throwaway
     /// network and pruning on: virtsync cleans up after itself, and only what it owns.
-    static func cleanup(stateDir: String, tag: String) throws {
+    /// - Parameters:
+    ///   - owner: the owner of what to remove; `tinySpec`'s (`system-tests-<tag>`) by default.
+    ///   - hostsDir: the hosts directory of the run that created it (this process's by default).
+    static func cleanup(stateDir: String, tag: String, owner: String? = nil, hostsDir: String? = nil) throws {
         let dir = try tempDir("cleanup")
         try write(dir, "empty.yaml", """
         apiVersion: virtsync/v1
@@ -101,8 +115,10 @@ enum System {
         kind: Settings
         prune: true
         deleteVolumesWithVM: true
+        owner: "\(owner ?? "system-tests-\(tag)")"
         """)
-        try virtsync(["apply", dir, "--connect", uri ?? "qemu:///system", "--state-dir", stateDir, "--auto-approve", "--allow-mass-delete"])
+        try virtsync(["apply", dir, "--connect", uri ?? "qemu:///system", "--state-dir", stateDir, "--auto-approve", "--allow-mass-delete",
+                      "--hosts-dir", hostsDir ?? Self.hostsDir])
         try virsh(["net-destroy", "\(tag)-cleanup"])
         try virsh(["net-undefine", "\(tag)-cleanup"])
     }
@@ -110,6 +126,10 @@ enum System {
     /// A spec of tiny guests (no OS, qboot firmware) in a dir pool and an isolated network.
     static func tinySpec(tag: String, subnet: Int, poolPath: String, vms: Int, memory: String = "64MiB", running: Bool = true, extra: String = "") -> String {
         var s = """
+        apiVersion: virtsync/v1
+        kind: Settings
+        owner: system-tests-\(tag)
+        ---
         apiVersion: virtsync/v1
         kind: StoragePool
         name: \(tag)-pool

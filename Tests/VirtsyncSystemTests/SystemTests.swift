@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VirtsyncCore
+import VirtsyncEngine
 import VirtsyncSpec
 
 @Suite("System: a real libvirtd", .serialized, .enabled(if: System.enabled, "set VIRTSYNC_SYSTEM_URI (scripts/test.sh does)"))
@@ -20,9 +21,9 @@ struct SystemTests {
         // that copy first (through virtsync, so only what it owns goes), or nothing would be created.
         let existing = try System.names(["list", "--all", "--name"])
         if host.domains.contains(where: { existing.contains($0.name) }) {
-            try System.cleanup(stateDir: "/var/lib/virtsync", tag: "lab")
+            try System.cleanup(stateDir: "/var/lib/virtsync", tag: "lab", owner: SpecOwner.directory(lab), hostsDir: HostsDirectory.resolve(nil))
         }
-        defer { try? System.cleanup(stateDir: state, tag: "lab") }
+        defer { try? System.cleanup(stateDir: state, tag: "lab", owner: SpecOwner.directory(lab)) }
         let plan = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
         let apply = try System.virtsync(["apply", lab, "--connect", uri, "--state-dir", state, "--auto-approve"])
@@ -130,6 +131,7 @@ struct SystemTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: System.virtsyncPath)
         p.arguments = ["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve", "--parallel", "1"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["VIRTSYNC_HOSTS_DIR": System.hostsDir]) { _, new in new }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

@@ -1,0 +1,74 @@
+import VirtsyncCore
+
+/// What of a domain's definition the model does not cover, for `virtsync import`.
+public struct UncoveredDomainXML: Sendable, Equatable {
+    /// Top-level elements (serialized) that are neither the model's nor the marker.
+    public var domainElements: [String] = []
+    /// `<devices>` children that are not the model's devices.
+    public var deviceElements: [String] = []
+    /// What the model covers only in part, in words: kept on the host by virtsync's updates
+    /// (which change only the owned elements), but not in the spec.
+    public var partlyCovered: [String] = []
+}
+
+extension LibvirtXML {
+    /// Top-level domain elements the model reads (`<metadata>` is handled apart).
+    static let coveredDomainElements: Set<String> = ["name", "uuid", "memory", "currentMemory", "vcpu", "os", "cpu", "devices", "metadata"]
+
+    /// Splits an inactive domain definition into what the model covers and the rest.
+    ///
+    /// The rest is every top-level element besides the model's, and every device that is not a
+    /// disk of type `file`/`volume` (with a source), an interface of type `network`/`bridge`,
+    /// VNC/SPICE graphics or the pty serial console. What the model covers in part (boot
+    /// order, NVRAM and other `<os>` details, a `<cpu>` with a model or topology, another
+    /// application's `<metadata>`, disks and interfaces of other types) is described in
+    /// `partlyCovered`.
+    /// - Throws: `LibvirtXMLError` when `xml` is not a domain definition.
+    public static func uncovered(domainXML xml: String) throws(LibvirtXMLError) -> UncoveredDomainXML {
+        let root = try XMLParser.parse(xml)
+        guard root.name == "domain" else { throw LibvirtXMLError(message: "expected <domain>, found <\(root.name)>") }
+        var out = UncoveredDomainXML()
+        for element in root.elements {
+            switch element.name {
+            case "os":
+                let extra = element.elements.filter { !["type", "loader"].contains($0.name) }.map { "<\($0.name)>" }
+                if !extra.isEmpty { out.partlyCovered.append("<os>: \(Set(extra).sorted().joined(separator: ", "))") }
+            case "cpu":
+                if !element.elements.isEmpty || !["host-passthrough", "host-model", "maximum", nil].contains(element[attribute: "mode"]) {
+                    out.partlyCovered.append("<cpu mode='\(element[attribute: "mode"] ?? "custom")'> with \(Set(element.elements.map { "<\($0.name)>" }).sorted().joined(separator: ", "))")
+                }
+            case "metadata":
+                let others = element.elements.filter { $0 != markerElement(in: root) }
+                for other in others { out.partlyCovered.append("<metadata> element <\(other.name)> of another application") }
+            case "devices":
+                for device in element.elements {
+                    switch device.name {
+                    case "disk":
+                        if parseDisk(device) == nil { out.partlyCovered.append(describe(device)) }
+                    case "interface":
+                        if parseInterface(device) == nil { out.partlyCovered.append(describe(device)) }
+                    case "graphics":
+                        if !["vnc", "spice"].contains(device[attribute: "type"] ?? "") { out.partlyCovered.append(describe(device)) }
+                    case "serial", "console":
+                        if device[attribute: "type"] != "pty" { out.partlyCovered.append(describe(device)) }
+                    default:
+                        out.deviceElements.append(device.serialized())
+                    }
+                }
+            default:
+                guard !coveredDomainElements.contains(element.name) else { continue }
+                out.domainElements.append(element.serialized())
+            }
+        }
+        return out
+    }
+
+    /// A device in words: `<disk type='block' device='disk'>` with its target.
+    private static func describe(_ device: XElement) -> String {
+        var words = "<\(device.name)"
+        for key in ["type", "device"] { if let v = device[attribute: key] { words += " \(key)='\(v)'" } }
+        words += ">"
+        if let target = device.child("target")?[attribute: "dev"] { words += " \(target)" }
+        return words
+    }
+}
