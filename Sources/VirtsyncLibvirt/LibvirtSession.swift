@@ -1,3 +1,4 @@
+import Foundation
 import CLibvirt
 import VirtsyncCore
 import VirtsyncEngine
@@ -35,10 +36,11 @@ public struct LibvirtSessionOptions: Hashable, Sendable {
 public final class LibvirtSession: HypervisorSession {
     /// The URI, without a password.
     public var uri: String { connection.uri }
-    /// The host's libvirt UUID; the URI for the test driver, whose every connection is a
-    /// private host of its own (and whose UUID is the same everywhere).
+    /// The host's libvirt UUID. For the test driver, whose state lives in the process that
+    /// opened it (and whose UUID is the same everywhere), the URI and the process: two
+    /// processes on `test:///default` are two hosts.
     public var hostKey: String {
-        if uri.hasPrefix("test:") { return uri }
+        if uri.hasPrefix("test:") { return "\(uri)#pid\(ProcessInfo.processInfo.processIdentifier)" }
         return facts?.hostUUID?.lowercased() ?? uri
     }
     /// The connection the session works on.

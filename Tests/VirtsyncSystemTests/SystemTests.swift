@@ -314,7 +314,7 @@ struct SystemTests {
     func dhcpHostLive() throws {
         let tag = "vstdhcp"
         let state = try System.tempDir("state"), spec = try System.tempDir("spec")
-        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        defer { try? System.cleanup(stateDir: state, tag: tag, owner: SpecOwner.directory(spec)) }
         func write(hosts: [String]) throws {
             try System.write(spec, "spec.yaml", """
             apiVersion: virtsync/v1
