@@ -45,7 +45,11 @@ public enum AgentService {
         }
         var status = AgentStatus(host: config.host, source: sourceLabel, pid: getpid(), startedAt: clock.wallNow())
         if let previous = try? AgentStatus.read(path: files.status) {
-            status.passes = previous.passes   // history survives restarts
+            // History and the commits applied survive restarts: a status read before the
+            // first pass of this process names the commit that is still in force.
+            status.passes = previous.passes
+            status.lastApplied = previous.lastApplied
+            status.lastAttempted = previous.lastAttempted
         }
         let state = AgentState(status: status, files: files, clock: clock)
         let webhookSecret = try config.webhookSecretFile.map(readSecret)

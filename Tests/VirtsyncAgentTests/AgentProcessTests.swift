@@ -139,8 +139,12 @@ struct AgentProcessTests {
         let after = try VirtsyncBinary.run(["status", "--state-dir", h.stateDir])
         #expect(after.stdout.contains("NOT RUNNING"))
 
+        let before = h.status()
         try h.start()
-        let restarted = await h.waitFor("a pass after the restart") { $0.passes.count >= 3 }
+        // The old history alone must not satisfy the wait: a new process, and its own first pass.
+        let restarted = await h.waitFor("a pass after the restart") {
+            $0.pid != before?.pid && ($0.passes.first?.startedAt ?? .distantPast) > (before?.passes.first?.startedAt ?? .distantPast)
+        }
         #expect(restarted?.passes.first?.trigger == .startup)
         #expect(restarted?.lastApplied?.commit == first)
     }
