@@ -7,6 +7,8 @@
 #                 libvirt-daemon-driver-qemu libvirt-clients (virsh)
 #   guests:       qemu-system-x86 (with qemu-system-data: the qboot firmware of tiny guests)
 #                 qemu-utils (qemu-img, for qcow2 volumes)
+#   import:       ovmf (UEFI firmware) swtpm swtpm-tools (emulated TPM): the import fixtures
+#                 define VMs with UEFI and a TPM, as operators' existing VMs have them
 #   networks:     iptables dnsmasq-base iproute2         (NAT/isolated libvirt networks)
 #   tests:        genisoimage (isoinfo) xorriso          (read back the cloud-init seed ISO)
 #   git:          git (test repositories), openssh-client (ssh-keygen verifies commit
@@ -24,6 +26,7 @@ readonly PACKAGES=(
     libvirt-dev libgit2-dev pkgconf
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils
+    ovmf swtpm swtpm-tools
     iptables dnsmasq-base iproute2
     genisoimage xorriso
     git openssh-client openssh-server jq curl

@@ -112,3 +112,45 @@ extension LibvirtSession {
         }
     }
 }
+
+extension LibvirtSession {
+    /// A network's persistent definition, for `virtsync import`.
+    public func definition(ofNetwork name: String) async throws -> String {
+        let operation = "read network \(name)"
+        return try await run(operation) { call in
+            guard let network = try call.network(name) else {
+                throw HypervisorError(code: .notFound, message: "no network \(name)", operation: operation)
+            }
+            return try call.networkXML(network, operation)
+        }
+    }
+}
+
+extension LibvirtXML {
+    /// The parts of a network definition the model does not cover, in words (IPv6, DNS, a
+    /// domain name, NAT port ranges, port groups, ...): an update by virtsync redefines the
+    /// network from the model, without them.
+    public static func uncovered(networkXML xml: String) throws(LibvirtXMLError) -> [String] {
+        let root = try XMLParser.parse(xml)
+        guard root.name == "network" else { throw LibvirtXMLError(message: "expected <network>, found <\(root.name)>") }
+        var out: [String] = []
+        for element in root.elements {
+            switch element.name {
+            case "name", "uuid", "bridge", "mac":
+                continue
+            case "forward":
+                if !element.elements.isEmpty || element[attribute: "dev"] != nil {
+                    out.append("<forward> details: \(Set(element.elements.map { "<\($0.name)>" }).sorted().joined(separator: ", "))\(element[attribute: "dev"].map { " dev='\($0)'" } ?? "")")
+                }
+            case "ip":
+                if element[attribute: "family"] == "ipv6" { out.append("an IPv6 address (<ip family='ipv6'>)"); continue }
+                let extra = element.elements.flatMap { $0.name == "dhcp" ? $0.elements.filter { !["range", "host"].contains($0.name) } : [$0] }
+                    .filter { $0.name != "dhcp" }
+                if !extra.isEmpty { out.append("<ip> details: \(Set(extra.map { "<\($0.name)>" }).sorted().joined(separator: ", "))") }
+            default:
+                out.append("<\(element.name)>")
+            }
+        }
+        return out
+    }
+}

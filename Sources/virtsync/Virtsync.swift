@@ -38,7 +38,7 @@ struct Virtsync: AsyncParsableCommand {
         commandName: "virtsync",
         abstract: "Keep KVM/libvirt hosts equal to YAML specs: validate, plan, apply.",
         version: "0.1.0",
-        subcommands: [Validate.self, PlanCommand.self, Apply.self, AgentCommand.self, StatusCommand.self, ReconcileCommand.self]
+        subcommands: [Validate.self, PlanCommand.self, Apply.self, ImportCommand.self, AgentCommand.self, StatusCommand.self, ReconcileCommand.self]
     )
 }
 
