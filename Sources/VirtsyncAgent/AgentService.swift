@@ -32,7 +32,7 @@ public enum AgentService {
         defer { lock.release() }
 
         let (follower, sourceLabel) = try makeFollower(config)
-        let inventory = try InventoryStore(directory: HostsDirectory.resolve(nil), legacyStateDirectory: config.stateDirectory)
+        let inventory = try InventoryStore(directory: HostsDirectory.resolve(config.hostsDirectory), legacyStateDirectory: config.stateDirectory)
         let options = LibvirtSessionOptions(callTimeout: .seconds(config.callTimeout),
                                             shutdownTimeout: .milliseconds(Int64(config.shutdownTimeout * 1000)))
         let reconciler = Reconciler(connector: LibvirtConnector(options: options), inventory: inventory, defaultURI: config.libvirtURI)

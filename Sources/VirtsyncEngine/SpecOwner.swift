@@ -7,8 +7,8 @@ import VirtsyncCore
 /// The rule (documented in `specs/spec-v1.md`, Settings `owner`):
 /// 1. `Settings.owner` when the spec declares one (recommended: it stays the same however the
 ///    repository is reached, and when a spec moves from a directory to git);
-/// 2. for a spec from git, the repository's identity (a real path for local repositories and
-///    `file://`, `host/path` for remote ones) and the spec path: `git:<identity>#<path>`;
+/// 2. for a spec from git, the repository's identity (`file://` and the real path for local
+///    repositories, the URL as written for remote ones) and the spec path: `git:<identity>#<path>`;
 /// 3. for a spec directory, its real path (symbolic links resolved): `dir:<path>`.
 public enum SpecOwner {
     /// The owner of a spec read from git.

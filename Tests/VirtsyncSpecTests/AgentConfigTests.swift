@@ -66,6 +66,7 @@ struct AgentConfigTests {
               allowHistoryRewrite: true
               parallel: 16
             stateDir: /srv/virtsync/
+            hostsDir: /srv/virtsync-hosts
             http:
               listen: "[::1]:8080"
               webhookSecretFile: \(paths[5])
@@ -86,7 +87,7 @@ struct AgentConfigTests {
                                    callTimeout: 45, shutdownTimeout: 0, interval: 5400, jitter: 0.125,
                                    debounce: 0.5, backoffInitial: 10, backoffMax: 3600, prune: true,
                                    allowMassDelete: true, allowHistoryRewrite: true, parallel: 16,
-                                   stateDirectory: "/srv/virtsync", listen: AgentConfig.Listen(host: "::1", port: 8080),
+                                   stateDirectory: "/srv/virtsync", hostsDirectory: "/srv/virtsync-hosts", listen: AgentConfig.Listen(host: "::1", port: 8080),
                                    webhookSecretFile: paths[5], logLevel: "debug", logFormat: .json,
                                    file: file, locations: config.locations)
         #expect(config == expected)
@@ -94,7 +95,7 @@ struct AgentConfigTests {
         #expect(config.listen?.isLoopback == true)
         #expect(config.locations["source.repo"] == SourceLocation(file: file, line: 5, column: 9))
         #expect(config.locations["reconcile.backoff.max"]?.line == 23)
-        #expect(config.locations["log.format"]?.line == 34)
+        #expect(config.locations["log.format"]?.line == 35)
     }
 
     @Test("a minimal file gives the documented defaults")
@@ -112,6 +113,7 @@ struct AgentConfigTests {
         #expect(!config.prune && !config.allowMassDelete && !config.allowHistoryRewrite)
         #expect(config.parallel == 4)
         #expect(config.stateDirectory == "/var/lib/virtsync")
+        #expect(config.hostsDirectory == nil)   // VIRTSYNC_HOSTS_DIR or /var/lib/virtsync/hosts, as for apply
         #expect(config.listen == AgentConfig.Listen(host: "127.0.0.1", port: 9479))
         #expect(config.webhookSecretFile == nil)
         #expect(config.logLevel == "info" && config.logFormat == .logfmt)
@@ -246,7 +248,7 @@ struct AgentConfigTests {
     func documentation() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
         let keys = AgentConfigLoader.keyPaths
-        #expect(keys.count == 37)
+        #expect(keys.count == 38)
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }
@@ -314,6 +316,7 @@ struct Mistake: Sendable, CustomTestStringConvertible {
         Mistake("prune not a boolean", appending: "reconcile:\n  prune: maybe\n", line: 7, path: "reconcile.prune", "true or false"),
         Mistake("parallel out of range", appending: "reconcile:\n  parallel: 0\n", line: 7, path: "reconcile.parallel", "out of range"),
         Mistake("relative state directory", appending: "stateDir: var/lib/virtsync\n", line: 6, path: "stateDir", "absolute"),
+        Mistake("relative hosts directory", appending: "hostsDir: hosts\n", line: 6, path: "hostsDir", "absolute"),
         Mistake("listen without port", appending: "http:\n  listen: 127.0.0.1\n", line: 7, path: "http.listen", "has no port"),
         Mistake("listen port out of range", appending: "http:\n  listen: 127.0.0.1:99999\n", line: 7, path: "http.listen", "TCP port"),
         Mistake("IPv6 listen without brackets", appending: "http:\n  listen: ::1:9479\n", line: 7, path: "http.listen", "brackets"),

@@ -20,10 +20,14 @@ struct SystemTests {
         // scripts/setup.sh applies the same example with the default state directory: remove
         // that copy first (through virtsync, so only what it owns goes), or nothing would be created.
         let existing = try System.names(["list", "--all", "--name"])
+        // The example declares its owner; copies applied before it did carry the derived one.
+        let owner = try #require(loaded.desired?.settings.owner)
         if host.domains.contains(where: { existing.contains($0.name) }) {
-            try System.cleanup(stateDir: "/var/lib/virtsync", tag: "lab", owner: SpecOwner.directory(lab), hostsDir: HostsDirectory.resolve(nil))
+            for earlier in [owner, SpecOwner.directory(lab)] {
+                try System.cleanup(stateDir: "/var/lib/virtsync", tag: "lab", owner: earlier, hostsDir: HostsDirectory.resolve(nil))
+            }
         }
-        defer { try? System.cleanup(stateDir: state, tag: "lab", owner: SpecOwner.directory(lab)) }
+        defer { try? System.cleanup(stateDir: state, tag: "lab", owner: owner) }
         let plan = try System.virtsync(["plan", lab, "--connect", uri, "--state-dir", state, "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
         let apply = try System.virtsync(["apply", lab, "--connect", uri, "--state-dir", state, "--auto-approve"])

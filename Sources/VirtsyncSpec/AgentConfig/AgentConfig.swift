@@ -38,6 +38,9 @@ public struct AgentConfig: Sendable, Equatable {
     public var parallel: Int
     /// Where the agent keeps its state (`stateDir`).
     public var stateDirectory: String
+    /// Where the per-host inventories and host locks are (`hostsDir`); nil: `VIRTSYNC_HOSTS_DIR`
+    /// or `/var/lib/virtsync/hosts`, shared with `virtsync apply` on the same machine.
+    public var hostsDirectory: String?
     /// The HTTP endpoint's address; nil when `http.listen` is `off`.
     public var listen: Listen?
     /// The file holding the webhook's HMAC secret; nil when the webhook is disabled.
@@ -58,7 +61,7 @@ public struct AgentConfig: Sendable, Equatable {
                 interval: Double = 60, jitter: Double = 0.1, debounce: Double = 2,
                 backoffInitial: Double = 5, backoffMax: Double = 300,
                 prune: Bool = false, allowMassDelete: Bool = false, allowHistoryRewrite: Bool = false,
-                parallel: Int = 4, stateDirectory: String = "/var/lib/virtsync",
+                parallel: Int = 4, stateDirectory: String = "/var/lib/virtsync", hostsDirectory: String? = nil,
                 listen: Listen? = Listen(host: "127.0.0.1", port: 9479), webhookSecretFile: String? = nil,
                 logLevel: String = "info", logFormat: LogFormat = .logfmt,
                 file: String = "", locations: [String: SourceLocation] = [:]) {
@@ -77,6 +80,7 @@ public struct AgentConfig: Sendable, Equatable {
         self.allowHistoryRewrite = allowHistoryRewrite
         self.parallel = parallel
         self.stateDirectory = stateDirectory
+        self.hostsDirectory = hostsDirectory
         self.listen = listen
         self.webhookSecretFile = webhookSecretFile
         self.logLevel = logLevel

@@ -84,7 +84,7 @@ public enum AgentConfigLoader {
 extension AgentConfigLoader {
     /// One reading of a configuration document: the checks of each section, and where each key was.
     struct Reader {
-        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "http", "log"])
+        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "http", "log"])
         static let sourceKeys = KeySet(["repo", "ref", "path", "allowedSigners", "sshKey", "knownHosts", "httpsUser",
                                         "tokenFile", "tokenEnv", "caFile", "fetchTimeout"])
         static let libvirtKeys = KeySet(["uri", "callTimeout", "shutdownTimeout"])
@@ -145,6 +145,7 @@ extension AgentConfigLoader {
                 readReconcile(reconcile, into: &config)
             }
             config.stateDirectory = absolutePath(map, "stateDir") ?? config.stateDirectory
+            config.hostsDirectory = absolutePath(map, "hostsDir") ?? config.hostsDirectory
             if let http = map.map("http", keys: Self.httpKeys) {
                 record(http, Self.httpKeys)
                 if let listen = http.string("listen") {
