@@ -84,17 +84,33 @@ struct ImportCommand: AsyncParsableCommand {
                 continue
             }
             let uncovered = try LibvirtXML.uncovered(domainXML: try await session.inactiveDefinition(ofDomain: name))
-            var comments: [String] = []
+            var carried: [String] = [], lacking: [String] = []
             var domainXML: [String] = [], devicesXML: [String] = []
             for element in uncovered.domainElements {
-                if EscapeHatch.refused(inDomain: element).isEmpty { domainXML.append(element) } else { comments.append("not carried (holds elements the model owns): " + firstLine(element)) }
+                if EscapeHatch.refused(inDomain: element).isEmpty {
+                    domainXML.append(element)
+                    carried.append("xml.domain: " + firstLine(element))
+                } else {
+                    lacking.append("not carried (holds elements the model owns): " + firstLine(element))
+                }
             }
             for element in uncovered.deviceElements {
-                if EscapeHatch.refused(inDevices: element).isEmpty { devicesXML.append(element) } else { comments.append("not carried (holds elements the model owns): " + firstLine(element)) }
+                if EscapeHatch.refused(inDevices: element).isEmpty {
+                    devicesXML.append(element)
+                    carried.append("xml.devices: " + firstLine(element))
+                } else {
+                    lacking.append("not carried (holds elements the model owns): " + firstLine(element))
+                }
             }
-            comments += uncovered.partlyCovered.map { "kept on the host, not in this spec: \($0)" }
-            if !comments.isEmpty {
-                comments.insert("A VM created again from this spec would lack what is listed here; virtsync's updates keep it.", at: 0)
+            lacking += uncovered.partlyCovered.map { "kept on the host, not in this spec: \($0)" }
+            var comments: [String] = []
+            if !carried.isEmpty {
+                comments.append("Carried verbatim in the xml escape hatch (the spec has no field for them):")
+                comments += carried.map { "  " + $0 }
+            }
+            if !lacking.isEmpty {
+                comments.append("A VM created again from this spec would lack what follows; virtsync's updates keep it on this host:")
+                comments += lacking.map { "  " + $0 }
             }
             var model = seen.model
             model.extraXML = ExtraXML(devices: devicesXML.isEmpty ? nil : devicesXML.joined(),

@@ -103,9 +103,13 @@ struct ImportSystemTests {
         #expect(files.count == 3 + Self.domains.count, "\(files)")
         let numa = try String(contentsOfFile: out + "/vms/imp-numa.yaml", encoding: .utf8)
         #expect(numa.contains("adopt: true"))
-        #expect(numa.contains("# kept on the host, not in this spec: <cpu"), "\(numa)")   // its NUMA topology is listed, not dropped
+        #expect(numa.contains("#   kept on the host, not in this spec: <cpu"), "\(numa)")   // its NUMA topology is listed, not dropped
         let devices = try String(contentsOfFile: out + "/vms/imp-devices.yaml", encoding: .utf8)
         #expect(devices.contains("<filesystem") && devices.contains("<rng") && devices.contains("<watchdog"), "\(devices)")
+        // Each element carried in the escape hatch is also named in the comment above the VM.
+        for element in ["filesystem", "rng", "watchdog"] {
+            #expect(devices.contains("#   xml.devices: <\(element)"), "\(element) is not listed: \(devices)")
+        }
         let odd = try String(contentsOfFile: out + "/vms/imp-v2.0_odd-name-01.yaml", encoding: .utf8)
         #expect(odd.contains("日本語") && odd.contains("<description>"), "\(odd)")
         #expect(odd.contains("<metadata> element"), "\(odd)")
