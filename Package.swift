@@ -46,7 +46,7 @@ let package = Package(
         // and SSH signature verification with OpenSSH's ssh-keygen.
         .target(
             name: "VirtsyncGit",
-            dependencies: ["VirtsyncSpec", "VirtsyncCore", "CLibgit2"]
+            dependencies: ["VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "CLibgit2"]
         ),
         // In-memory hypervisor and helpers for tests of the core and engine.
         .target(

@@ -1,9 +1,11 @@
 import CLibgit2
+import VirtsyncEngine
 import VirtsyncSpec
 
 /// Process-wide libgit2 initialisation (once, before the first call).
 enum Libgit2 {
     private static let initialised: Bool = {
+        BrokenPipes.ignore()
         git_libgit2_init()
         return true
     }()

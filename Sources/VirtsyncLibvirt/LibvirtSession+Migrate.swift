@@ -43,7 +43,8 @@ extension LibvirtSession {
                 }
             }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + migration.settings.timeout, execute: abort)
+        // A queue of its own: the global queue can be starved by blocked libvirt calls.
+        DispatchQueue(label: "virtsync.libvirt.migration-deadline").asyncAfter(deadline: .now() + migration.settings.timeout, execute: abort)
         defer { abort.cancel() }
         // The migration runs on the readers' queue: the connection's own queue stays free for
         // other steps and for the abort, and several migrations of this host run side by side.

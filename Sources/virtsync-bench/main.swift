@@ -18,6 +18,7 @@ import VirtsyncSpec
 // Each measurement runs in a child process of its own so that peak memory (ru_maxrss) is the
 // measurement's, not the whole run's.
 
+BrokenPipes.ignore()
 let args = CommandLine.arguments
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)

@@ -10,6 +10,8 @@ import Glibc
 struct Virtsync: AsyncParsableCommand {
     /// Runs the command; usage errors exit 1 (not ArgumentParser's 64), as every error does.
     static func main() async {
+        // A dead host or a closed socket is an error to report, never a signal that kills us.
+        BrokenPipes.ignore()
         var status: Int32 = Exit.ok
         do {
             var command = try parseAsRoot()

@@ -139,11 +139,15 @@ struct AgentProcessTests {
         let after = try VirtsyncBinary.run(["status", "--state-dir", h.stateDir])
         #expect(after.stdout.contains("NOT RUNNING"))
 
-        let before = h.status()
+        // The stopped agent's last word is its status file (its HTTP endpoint is gone: reading
+        // `/status` here gave nil, and the wait below then took the restarted process's copy
+        // of the old history for its first pass).
+        let before = try AgentStatus.read(path: AgentFiles(stateDirectory: h.stateDir).status)
         try h.start()
         // The old history alone must not satisfy the wait: a new process, and its own first pass.
         let restarted = await h.waitFor("a pass after the restart") {
-            $0.pid != before?.pid && ($0.passes.first?.startedAt ?? .distantPast) > (before?.passes.first?.startedAt ?? .distantPast)
+            guard $0.pid != before.pid, let newest = $0.passes.first else { return false }
+            return !before.passes.contains { $0.id == newest.id && $0.trigger == newest.trigger && $0.startedAt == newest.startedAt }
         }
         #expect(restarted?.passes.first?.trigger == .startup)
         #expect(restarted?.lastApplied?.commit == first)

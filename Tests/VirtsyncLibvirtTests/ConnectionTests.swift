@@ -26,6 +26,19 @@ struct ConnectionTests {
         #expect(LibvirtErrors.classify(code: 87, domain: 10) == .rejected)
     }
 
+    @Test("after libvirt is set up, a write to a closed socket is an EPIPE error, not a SIGPIPE that kills the process")
+    func brokenPipeIsAnError() async throws {
+        _ = try await LibvirtConnector().connect(host: "local", uri: "test:///default")
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        close(fds[1])
+        defer { close(fds[0]) }
+        // Without SIGPIPE ignored this write ends the test process with signal 13.
+        let written = write(fds[0], "x", 1)
+        #expect(written == -1)
+        #expect(errno == EPIPE)
+    }
+
     @Test("a password in the URI never reaches the session's URI")
     func redaction() {
         #expect(URIRedaction.redact("qemu+ssh://root:s3cret@host/system") == "qemu+ssh://root@host/system")

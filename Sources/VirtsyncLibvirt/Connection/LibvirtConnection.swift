@@ -113,9 +113,15 @@ public final class LibvirtConnection: @unchecked Sendable {
                 guard !once.isResolved else { return }
                 once.resume(with: Result { try work() })
             }
-            DispatchQueue.global().asyncAfter(deadline: .now() + dispatchInterval(timeout), execute: timer)
+            deadlines.asyncAfter(deadline: .now() + dispatchInterval(timeout), execute: timer)
         }
     }
+
+    /// Where deadlines fire: a serial queue of their own, so a timer never waits for a thread.
+    /// On the global queue it did: libdispatch on Linux cannot see a thread blocked in a libvirt
+    /// call, counts it as busy, and a 500 ms deadline fired after 14.7 s while two reads of
+    /// other connections were blocked on a 2-core machine.
+    private static let deadlines = DispatchQueue(label: "virtsync.libvirt.deadlines")
 }
 
 /// What a body passed to `LibvirtConnection.run` works with; valid only inside the body.
@@ -180,6 +186,7 @@ private func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
 /// Process-wide libvirt setup, done once before the first connection.
 enum LibvirtRuntime {
     private static let once: Void = {
+        BrokenPipes.ignore()
         _ = virInitialize()
         // libvirt prints every error to stderr unless a handler is set; errors are read with
         // virGetLastError instead.
