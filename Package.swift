@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // The libvirt C API, found with pkg-config (Debian: libvirt-dev).
@@ -25,12 +27,19 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
-        // Pure core: spec/desired/observed model, diff, planner, plan, renderers. No C, no I/O.
-        .target(name: "VirtsyncCore"),
+        // Pure core: spec/desired/observed model, diff, planner, plan, renderers. No I/O; hashing
+        // from swift-crypto and the heap from swift-collections (decision record 0007).
+        .target(
+            name: "VirtsyncCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "HeapModule", package: "swift-collections")]
+        ),
+        // ISO 9660 images (the cloud-init seed's NoCloud volume), written by hand (decision record 0007).
+        .target(name: "VirtsyncISO"),
         // YAML files to validated desired state, with file:line:column diagnostics.
         .target(
             name: "VirtsyncSpec",
-            dependencies: ["VirtsyncCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["VirtsyncCore", "VirtsyncISO", .product(name: "Yams", package: "Yams")]
         ),
         // Ports (hypervisor reader/writer, inventory), executor and one reconcile pass.
         .target(
@@ -46,7 +55,8 @@ let package = Package(
         // and SSH signature verification with OpenSSH's ssh-keygen.
         .target(
             name: "VirtsyncGit",
-            dependencies: ["VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "CLibgit2"]
+            dependencies: ["VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "CLibgit2",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         // In-memory hypervisor and helpers for tests of the core and engine.
         .target(
@@ -62,7 +72,7 @@ let package = Package(
         .target(
             name: "VirtsyncAgent",
             dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Thin CLI: parse options, call the engine, map the outcome to an exit code.
         .executableTarget(
@@ -81,7 +91,7 @@ let package = Package(
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore"],
+        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting"]),

@@ -137,7 +137,7 @@ public actor InventoryStore {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
         let safe = String(key.map { allowed.contains($0) ? $0 : "_" })
         if safe == key && !key.hasPrefix(".") { return key }
-        return "uri-" + safe + "-" + SHA256.hex(Array(key.utf8)).prefix(12)
+        return "uri-" + safe + "-" + Digest.sha256Hex(Array(key.utf8)).prefix(12)
     }
 
     /// The entries of a host, read from its file now (another virtsync may have written it).

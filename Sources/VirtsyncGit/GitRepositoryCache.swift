@@ -36,7 +36,7 @@ public final class GitRepositoryCache: SpecRepository, @unchecked Sendable {
         let base = (remote.identity as NSString).lastPathComponent
         let cleaned = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
         let name = cleaned.hasSuffix("_git") ? String(cleaned.dropLast(4)) : cleaned
-        return directory + "/" + (name.isEmpty ? "repo" : name) + "-" + String(SHA256.hex(Array(remote.identity.utf8)).prefix(12)) + ".git"
+        return directory + "/" + (name.isEmpty ? "repo" : name) + "-" + String(Digest.sha256Hex(Array(remote.identity.utf8)).prefix(12)) + ".git"
     }
 
     public var displayURL: String { remote.description }

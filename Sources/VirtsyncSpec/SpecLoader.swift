@@ -138,7 +138,7 @@ public enum SpecLoader {
             appendLength(file.bytes.count)
             buffer.append(contentsOf: file.bytes)
         }
-        return SHA256.hex(buffer)
+        return Digest.sha256Hex(buffer)
     }
 
     /// Cloud-init user data (`#cloud-config` on the first line) is not a spec document.

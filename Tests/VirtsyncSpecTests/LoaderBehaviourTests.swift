@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VirtsyncCore
+import VirtsyncISO
 import VirtsyncSpec
 
 /// Behaviour of `SpecLoader.load` on small specs given as files in memory.
@@ -141,7 +142,7 @@ struct LoaderBehaviourTests {
             ("user-data", Array("#cloud-config\n".utf8)),
         ])
         #expect(host.volumes.first { $0.format == .iso }?.content == image)
-        #expect(host.volumes.first { $0.format == .iso }?.name == "tiny-cidata-\(SHA256.hex(image).prefix(8)).iso")
+        #expect(host.volumes.first { $0.format == .iso }?.name == "tiny-cidata-\(Digest.sha256Hex(image).prefix(8)).iso")
     }
 
     @Test("a VM with cloud-init but no pool to put the seed in is an error")

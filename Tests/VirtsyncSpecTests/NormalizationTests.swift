@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VirtsyncCore
+import VirtsyncISO
 import VirtsyncSpec
 
 /// The good multi-file spec under `Fixtures/good/spec`, normalized and checked field by field.
@@ -153,7 +154,7 @@ struct NormalizationTests {
             ("meta-data", Array("instance-id: web-1\nlocal-hostname: web-1\n".utf8)),
             ("user-data", Array(userData.utf8)),
         ])
-        let digest = SHA256.hex(image)
+        let digest = Digest.sha256Hex(image)
         let seed = try #require(try host("host-a").volumes.first { $0.format == .iso })
         #expect(seed == VolumeModel(pool: "vms", name: "web-1-cidata-\(digest.prefix(8)).iso",
                                     capacity: ByteSize(bytes: UInt64(image.count)), format: .iso,
@@ -167,7 +168,7 @@ struct NormalizationTests {
             ("network-config", Array("version: 2\nethernets:\n  eth0:\n    dhcp4: true\n".utf8)),
             ("user-data", Array("#cloud-config\npackages: [postgresql]\n".utf8)),
         ])
-        let digest = SHA256.hex(image)
+        let digest = Digest.sha256Hex(image)
         let seed = try #require(try host("host-b").volumes.first { $0.format == .iso })
         #expect(seed.pool == "vms")
         #expect(seed.name == "db-1-cidata-\(digest.prefix(8)).iso")

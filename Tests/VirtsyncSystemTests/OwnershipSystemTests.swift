@@ -80,7 +80,7 @@ struct OwnershipSystemTests {
         let hostUUID = String(capabilities[start.upperBound..<end.lowerBound]).lowercased()
         let lockFile = System.hostsDir + "/\(hostUUID).lock"
         // Another writer: flock(1) holds it (as the other virtsync would) for a few seconds.
-        FileManager.default.createFile(atPath: lockFile, contents: Data("virtsync agent, pid 4242, owner team-x/prod\n".utf8))
+        try Data("virtsync agent, pid 4242, owner team-x/prod\n".utf8).write(to: URL(fileURLWithPath: lockFile))
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         holder.arguments = [lockFile, "sleep", "4"]

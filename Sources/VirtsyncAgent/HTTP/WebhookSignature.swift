@@ -1,3 +1,4 @@
+import Crypto
 import VirtsyncCore
 
 /// The HMAC-SHA256 signature forges put on webhook deliveries: GitHub's `X-Hub-Signature-256`
@@ -6,13 +7,7 @@ import VirtsyncCore
 public enum WebhookSignature {
     /// The header value for `body` under `secret`: `sha256=<64 lower-case hex digits>`.
     public static func sign(body: [UInt8], secret: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = Array("sha256=".utf8)
-        for byte in HMAC.sha256(key: secret, message: body) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        "sha256=" + Digest.hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret)))
     }
 
     /// Whether `header` is `sha256=<64 hex digits>` (either case) matching `body` under `secret`.
@@ -20,7 +15,8 @@ public enum WebhookSignature {
     /// always false with an empty secret: a MAC under an empty key proves nothing.
     public static func verify(header: String?, body: [UInt8], secret: [UInt8]) -> Bool {
         guard !secret.isEmpty, let header, let received = macBytes(header) else { return false }
-        return HMAC.constantTimeEqual(received, HMAC.sha256(key: secret, message: body))
+        // swift-crypto compares in constant time.
+        return HMAC<SHA256>.isValidAuthenticationCode(received, authenticating: body, using: SymmetricKey(data: secret))
     }
 
     /// The 32 bytes of `sha256=<64 hex digits>`, nil for anything else.

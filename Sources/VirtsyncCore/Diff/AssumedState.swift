@@ -96,7 +96,7 @@ private enum AssumedHost {
 
     /// A placeholder UUID, the same for the same resource, plainly not one libvirt generated.
     static func uuid(_ host: String, _ kind: String, _ name: String) -> String {
-        let digest = SHA256.hex(Array("\(kind)\u{0}\(host)\u{0}\(name)".utf8))
+        let digest = Digest.sha256Hex(Array("\(kind)\u{0}\(host)\u{0}\(name)".utf8))
         return "00000000-0000-0000-0000-" + digest.prefix(12)
     }
 

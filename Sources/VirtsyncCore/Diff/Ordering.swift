@@ -1,3 +1,4 @@
+import HeapModule
 /// Orders plan steps as a dependency graph built from small named rules, then a stable
 /// topological sort. Pools before volumes before domains; networks before domains; a domain's
 /// definition before its start; removals in reverse.
@@ -147,16 +148,16 @@ enum Ordering {
             indegree[s.id] = deps.count
             for d in deps { dependents[d, default: []].append(s.id) }
         }
-        var ready = Heap<PlanStep>(by: priority)
-        for s in steps where indegree[s.id] == 0 { ready.push(s) }
+        var ready = Heap<Ready>()
+        for s in steps where indegree[s.id] == 0 { ready.insert(Ready(s)) }
         var out: [PlanStep] = []
         out.reserveCapacity(steps.count)
-        while let next = ready.pop() {
+        while let next = ready.popMin()?.step {
             out.append(next)
             remaining[next.id] = nil
             for d in dependents[next.id] ?? [] {
                 indegree[d, default: 0] -= 1
-                if indegree[d] == 0, let s = remaining[d] { ready.push(s) }
+                if indegree[d] == 0, let s = remaining[d] { ready.insert(Ready(s)) }
             }
         }
         // A cycle cannot come out of the rules above; if one ever does, keep every step anyway.
@@ -166,7 +167,19 @@ enum Ordering {
 
     static func priority(_ a: PlanStep, _ b: PlanStep) -> Bool { key(a) < key(b) }
 
-    private static func key(_ s: PlanStep) -> (Int, Int, String, String, Int) {
+    /// A step waiting in the ready heap, ordered by its priority key.
+    private struct Ready: Comparable {
+        let step: PlanStep
+        let key: (Int, Int, String, String, Int)
+        init(_ step: PlanStep) {
+            self.step = step
+            key = Ordering.key(step)
+        }
+        static func < (a: Ready, b: Ready) -> Bool { a.key < b.key }
+        static func == (a: Ready, b: Ready) -> Bool { a.key == b.key && a.step.id == b.step.id }
+    }
+
+    fileprivate static func key(_ s: PlanStep) -> (Int, Int, String, String, Int) {
         let deleting = s.action == .delete
         let kindRank = deleting ? 10 - s.resource.kind.rank : s.resource.kind.rank
         let actionRank: Int

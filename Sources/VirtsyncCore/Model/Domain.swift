@@ -96,7 +96,7 @@ public struct ExtraXML: Hashable, Codable, Sendable {
 
     /// A digest of the fragments, stable across runs.
     public var digest: String {
-        isEmpty ? "" : SHA256.hex(Array("devices:\(devices ?? "")\u{0}domain:\(domain ?? "")".utf8)).prefix(16).description
+        isEmpty ? "" : Digest.sha256Hex(Array("devices:\(devices ?? "")\u{0}domain:\(domain ?? "")".utf8)).prefix(16).description
     }
 }
 

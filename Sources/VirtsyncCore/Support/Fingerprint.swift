@@ -4,7 +4,7 @@ import Foundation
 public enum Fingerprint {
     /// The digest of any encodable value.
     public static func of<T: Encodable>(_ value: T) -> String {
-        SHA256.hex(canonicalJSON(value))
+        Digest.sha256Hex(canonicalJSON(value))
     }
 
     /// The digest of an observed state; changes whenever anything virtsync compares changes.
@@ -23,7 +23,7 @@ public enum Fingerprint {
             let encoded = ChunkDigests(count: chunks)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let slice = keys[min(keys.count, c * size)..<min(keys.count, (c + 1) * size)]
-                encoded.set(c, SHA256.digest(canonicalJSON(slice.compactMap { host.domains[$0] })))
+                encoded.set(c, Digest.sha256(canonicalJSON(slice.compactMap { host.domains[$0] })))
             }
             parts += encoded.values
         }
@@ -33,7 +33,7 @@ public enum Fingerprint {
             for s in stride(from: 56, through: 0, by: -8) { all.append(UInt8(truncatingIfNeeded: n >> UInt64(s))) }
             all += p
         }
-        return SHA256.hex(all)
+        return Digest.sha256Hex(all)
     }
 
     private static func canonicalJSON<T: Encodable>(_ value: T) -> [UInt8] {

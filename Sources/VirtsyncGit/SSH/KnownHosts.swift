@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import VirtsyncSpec
 
@@ -79,7 +80,8 @@ public struct KnownHosts: Sendable {
         let parts = entry.split(separator: "|", omittingEmptySubsequences: true)
         guard parts.count == 3, parts[0] == "1", let salt = Data(base64Encoded: String(parts[1])),
               let hash = Data(base64Encoded: String(parts[2])) else { return false }
-        return SHA1.hmac(key: [UInt8](salt), message: Array(name.utf8)) == [UInt8](hash)
+        // OpenSSH defines hashed names with HMAC-SHA1 (not a collision-resistance use).
+        return HMAC<Insecure.SHA1>.isValidAuthenticationCode([UInt8](hash), authenticating: Array(name.utf8), using: SymmetricKey(data: [UInt8](salt)))
     }
 
     /// Shell-style matching with `*` and `?`, over the whole name.

@@ -1,4 +1,5 @@
 import VirtsyncCore
+import VirtsyncISO
 
 /// Builds a VM's cloud-init NoCloud seed: an ISO 9660 image labelled `cidata` holding
 /// `meta-data`, `user-data` and, when given, `network-config`.
@@ -27,7 +28,7 @@ enum CloudInitSeed {
         if let network = bytes(spec.networkConfig) { entries.append(("network-config", network)) }
         entries.append(("user-data", bytes(spec.userData) ?? Array(defaultUserData.utf8)))
         let image = ISO9660.image(volumeID: "cidata", files: entries)
-        let digest = SHA256.hex(image)
+        let digest = Digest.sha256Hex(image)
         return VolumeModel(pool: pool, name: "\(machine)-cidata-\(digest.prefix(8)).iso",
                            capacity: ByteSize(bytes: UInt64(image.count)), format: .iso,
                            source: .generated(digest: digest), content: image)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VirtsyncCore
+import VirtsyncISO
 
 /// The NoCloud seed writer, checked with real readers: `isoinfo` (genisoimage) reads the primary
 /// and Joliet trees as Linux does; `blkid` reports the label cloud-init looks for.
@@ -43,7 +44,7 @@ struct ISO9660Tests {
         let c = ISO9660.image(volumeID: "cidata", files: Self.seed.reversed())
         #expect(a == b)
         #expect(a == c)
-        #expect(SHA256.digest(a) == SHA256.digest(c))
+        #expect(Digest.sha256(a) == Digest.sha256(c))
         let other = ISO9660.image(
             volumeID: "cidata", files: [("user-data", Array("#cloud-config\n".utf8))] + Self.seed.dropFirst())
         #expect(other != a)
