@@ -41,7 +41,7 @@ let package = Package(
             name: "VirtsyncSpec",
             dependencies: ["VirtsyncCore", "VirtsyncISO", .product(name: "Yams", package: "Yams")]
         ),
-        // Ports (hypervisor reader/writer, inventory), executor and one reconcile pass.
+        // Ports (spec source, hypervisor reader/writer, inventory), executor, the apply workflow.
         .target(
             name: "VirtsyncEngine",
             dependencies: ["VirtsyncCore", .product(name: "Logging", package: "swift-log")]
@@ -55,7 +55,7 @@ let package = Package(
         // and SSH signature verification with OpenSSH's ssh-keygen.
         .target(
             name: "VirtsyncGit",
-            dependencies: ["VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "CLibgit2",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "CLibgit2",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // In-memory hypervisor and helpers for tests of the core and engine.
@@ -94,13 +94,13 @@ let package = Package(
         .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtsyncEngineTests",
-                    dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting"]),
+                    dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),
         .testTarget(name: "VirtsyncLibvirtTests",
                     dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncCore"],
                     resources: [.copy("Golden")]),
         // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
         .testTarget(name: "VirtsyncGitTests",
-                    dependencies: ["VirtsyncGit", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTestSupport"]),
+                    dependencies: ["VirtsyncGit", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTestSupport"]),
         // The agent: its loop with an injected clock, HTTP endpoint, and the service run as a
         // process against real git repositories and (with VIRTSYNC_SYSTEM_URI) a real libvirtd.
         .testTarget(name: "VirtsyncAgentTests",

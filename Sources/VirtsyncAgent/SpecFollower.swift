@@ -124,7 +124,7 @@ final class SpecFollower: @unchecked Sendable {
                                     message: "\(rewrite); set reconcile.allowHistoryRewrite or apply it once by hand with --allow-history-rewrite",
                                     failureClass: .stalled))
         }
-        let (loaded, diagnostics) = read.load(path: config.source.path)
+        let (loaded, diagnostics) = SpecLoader.load(files: read.files, readDiagnostics: read.readDiagnostics, commit: read.commit.id.hex, path: config.source.path)
         guard var desired = loaded else {
             let errors = diagnostics.items.filter { $0.severity == .error }
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""

@@ -1,5 +1,5 @@
 import Foundation
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// A secret (token or password). Its description is redacted, so it cannot reach output or
 /// logs by accident; only the credential callback reads `value`.

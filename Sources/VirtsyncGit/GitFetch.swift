@@ -1,6 +1,6 @@
 import CLibgit2
 import Foundation
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// State shared with libgit2's C callbacks during one fetch: credentials to offer, the host-key
 /// check, the deadline, and why the fetch was refused (so the error names the real reason, not

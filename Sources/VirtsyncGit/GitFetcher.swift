@@ -1,6 +1,6 @@
 import CLibgit2
 import Foundation
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// One fetch into the bare cache, on the calling thread with its own repository handle:
 /// connect, list the remote's refs and default branch, download, update the refs, delete refs

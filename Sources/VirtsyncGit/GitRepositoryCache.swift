@@ -1,7 +1,7 @@
 import CLibgit2
 import Foundation
 import VirtsyncCore
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// The spec repository port over libgit2: a bare cache of the remote in the state directory,
 /// fetched into and read from commits' trees, with no working tree.

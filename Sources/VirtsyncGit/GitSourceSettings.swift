@@ -1,4 +1,4 @@
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// How to reach and trust a spec repository: what the CLI's `--repo` options and the agent's
 /// `source:` section both describe. `source(stateDirectory:)` builds the cache and verifier.

@@ -1,6 +1,5 @@
 import CLibgit2
 import VirtsyncEngine
-import VirtsyncSpec
 
 /// Process-wide libgit2 initialisation (once, before the first call).
 enum Libgit2 {

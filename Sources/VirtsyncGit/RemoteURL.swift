@@ -1,5 +1,5 @@
 import Foundation
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// A spec repository's location, parsed: which transport, and for network transports the host,
 /// port and user. Passwords in URLs are refused (credentials come from files or the

@@ -1,6 +1,6 @@
 import CLibgit2
 import VirtsyncCore
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// Reads a spec directory straight from a commit's tree, with the rules of `DirectorySource`:
 /// hidden entries skipped; files over 1 MiB and binary `.yaml` files refused (sizes are read
@@ -107,7 +107,7 @@ private struct Walk {
         var size = 0
         var type = GIT_OBJECT_ANY
         try check(git_odb_read_header(&size, &type, odb, &id), "cannot read \(relative)")
-        if let problem = DirectorySource.sizeProblem(size) {
+        if let problem = SpecFile.sizeProblem(size) {
             error(relative, problem)
             return
         }

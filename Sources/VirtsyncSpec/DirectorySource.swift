@@ -10,7 +10,7 @@ import VirtsyncCore
 /// be given instead of a directory: it is a one-file spec.
 public struct DirectorySource: Sendable {
     /// Largest file accepted, in bytes (1 MiB).
-    public static let maxFileSize = 1 << 20
+    public static var maxFileSize: Int { SpecFile.maxSize }
 
     /// The directory (or single spec file) to read.
     public let root: String
@@ -50,9 +50,7 @@ public struct DirectorySource: Sendable {
     }
 
     /// The problem with a file of `size` bytes, by its size alone (shared with git trees).
-    public static func sizeProblem(_ size: Int) -> String? {
-        size > maxFileSize ? "file is larger than 1 MiB (\(size) bytes); spec files must be small text files" : nil
-    }
+    public static func sizeProblem(_ size: Int) -> String? { SpecFile.sizeProblem(size) }
 
     /// The canonical absolute path, symbolic links resolved; nil when it does not exist.
     static func realPath(_ path: String) -> String? {

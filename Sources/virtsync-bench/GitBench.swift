@@ -1,5 +1,6 @@
 import Foundation
 import VirtsyncGit
+import VirtsyncEngine
 import VirtsyncSpec
 
 /// The git side of a pass, as an agent polling a repository pays it: a fetch when nothing

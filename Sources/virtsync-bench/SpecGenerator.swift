@@ -1,3 +1,4 @@
+import VirtsyncCore
 import VirtsyncSpec
 
 /// Generates a realistic spec of N VMs spread over files of 50 documents: one dir pool with a

@@ -113,7 +113,7 @@ extension Frontend {
 
     /// Validates the files of one commit and names their files relative to the repository root.
     static func loaded(_ read: CommitSpec, options: SourceOptions, repository: String) -> LoadedSpec {
-        var (desired, diagnostics) = read.load(path: options.path)
+        var (desired, diagnostics) = SpecLoader.load(files: read.files, readDiagnostics: read.readDiagnostics, commit: read.commit.id.hex, path: options.path)
         let identity = (try? RemoteURL(options.repo ?? repository).identity) ?? repository
         if desired != nil { SpecOwner.assign(&desired!, derived: SpecOwner.repository(identity: identity, path: options.path)) }
         let provenance = Provenance(repository: repository, path: options.path, commit: read.commit,

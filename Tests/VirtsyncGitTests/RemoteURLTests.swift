@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtsyncEngine
 import VirtsyncSpec
 @testable import VirtsyncGit
 

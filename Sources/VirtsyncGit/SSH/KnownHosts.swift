@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// An OpenSSH known_hosts file, to check a server's host key before anything is sent to it.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import VirtsyncSpec
+import VirtsyncEngine
 
 /// Verifies SSH commit signatures (`git commit -S` with `gpg.format=ssh`) against an OpenSSH
 /// allowed-signers file, with OpenSSH's own `ssh-keygen -Y`, as git does: the principal is the

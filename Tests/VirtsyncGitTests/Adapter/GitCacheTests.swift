@@ -2,6 +2,7 @@ import Foundation
 import VirtsyncTestSupport
 import Testing
 import VirtsyncCore
+import VirtsyncEngine
 import VirtsyncSpec
 @testable import VirtsyncGit
 

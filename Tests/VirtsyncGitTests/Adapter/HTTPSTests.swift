@@ -1,6 +1,7 @@
 import Foundation
 import VirtsyncTestSupport
 import Testing
+import VirtsyncEngine
 import VirtsyncSpec
 @testable import VirtsyncGit
 

@@ -1,6 +1,7 @@
 import Testing
 import VirtsyncCore
-@testable import VirtsyncSpec
+@testable import VirtsyncEngine
+import VirtsyncSpec
 
 /// An in-memory repository: commits with parents, files and signatures.
 final class MemoryRepository: SpecRepository, @unchecked Sendable {

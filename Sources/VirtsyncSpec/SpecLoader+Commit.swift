@@ -1,12 +1,14 @@
 import VirtsyncCore
 
-extension CommitSpec {
-    /// Validates the commit's spec files (read from directory `path` of the repository).
-    /// Diagnostics name files relative to the repository's root; `desired` is nil on any error.
-    public func load(path: String) -> (desired: DesiredState?, diagnostics: Diagnostics) {
+extension SpecLoader {
+    /// Validates a commit's spec files (read from directory `path` of the repository, with the
+    /// problems met while reading them). Diagnostics name files relative to the repository's
+    /// root; `desired` is nil on any error.
+    public static func load(files: [SpecFile], readDiagnostics: Diagnostics, commit: String, path: String)
+        -> (desired: DesiredState?, diagnostics: Diagnostics) {
         var all = readDiagnostics.relativeToRepository(path: path)
         if all.hasErrors { return (nil, all) }
-        let result = SpecLoader.load(files: files, commit: commit.id.hex)
+        let result = SpecLoader.load(files: files, commit: commit)
         all.items += result.diagnostics.relativeToRepository(path: path).items
         return (all.hasErrors ? nil : result.desired, all)
     }

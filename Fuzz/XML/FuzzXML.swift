@@ -1,0 +1,69 @@
+// libFuzzer entry point for the libvirt adapter's XML parser.
+//
+// Compiled together with the real Sources/VirtsyncLibvirt/XML/XMLParser.swift and XMLTree.swift
+// (so the internal `XMLParser` and `XElement` are visible); see Fuzz/README.md and scripts/fuzz.sh.
+//
+// For each input, as UTF-8 text (invalid bytes become U+FFFD, as with any Swift String):
+// - `XMLParser.parse` and `XMLParser.parseFragment` must return or throw, never trap or hang;
+// - round trip: whatever `parse` accepts, `XElement.serialized()` must write a document that
+//   `parse` accepts again and that gives the same tree, up to the whitespace inside text that the
+//   serializer's indentation adds (see `normalized`).
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzXML(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    if let root = try? XMLParser.parse(text) {
+        checkRoundTrip(root)
+    }
+    if let elements = try? XMLParser.parseFragment(text) {
+        for element in elements { checkRoundTrip(element) }
+    }
+    return 0
+}
+
+private func checkRoundTrip(_ tree: XElement) {
+    let written = tree.serialized()
+    let again: XElement
+    do {
+        again = try XMLParser.parse(written)
+    } catch {
+        fatalError("round trip: the serialized tree does not parse: \(error)\n--- serialized:\n\(written)")
+    }
+    let expected = normalized(tree), actual = normalized(again)
+    guard expected == actual else {
+        fatalError("round trip: the tree changed\n--- serialized:\n\(written)\n--- before: \(expected)\n--- after: \(actual)")
+    }
+}
+
+/// The tree as the round trip can keep it: names and attributes exactly; text with the parser's
+/// whitespace (space, tab, LF, CR) removed, adjacent text nodes merged and empty ones dropped.
+/// The serializer indents mixed content and the parser drops whitespace-only text, so text
+/// whitespace is the one thing a round trip may change.
+private func normalized(_ element: XElement) -> XElement {
+    var children: [XNode] = []
+    var pending = ""
+    func flush() {
+        if !pending.isEmpty { children.append(.text(pending)) }
+        pending = ""
+    }
+    for child in element.children {
+        switch child {
+        case .element(let e):
+            flush()
+            children.append(.element(normalized(e)))
+        case .text(let t):
+            pending += String(String.UnicodeScalarView(t.unicodeScalars.filter { !isXMLSpace($0) }))
+        case .raw(let r):
+            flush()
+            children.append(.raw(r))
+        }
+    }
+    flush()
+    var result = element
+    result.children = children
+    return result
+}
+
+private func isXMLSpace(_ s: Unicode.Scalar) -> Bool {
+    s == " " || s == "\t" || s == "\n" || s == "\r"
+}

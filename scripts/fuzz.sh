@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (libFuzzer, AddressSanitizer) of the two hand-written parsers; see
+# Fuzz/README.md.
+#
+#   scripts/fuzz.sh xml|known-hosts [seconds]     (default 600 seconds)
+#
+# Builds the fuzz target from the real parser sources with `swiftc -sanitize=fuzzer,address` into
+# .build-fuzz/ (gitignored), runs it at `nice -n 10` on a work corpus outside the repository
+# (seeded from Fuzz/<target>/corpus and kept between runs), prints a summary and exits non-zero
+# when libFuzzer reports a crash, timeout, leak or memory limit; the failing input is kept in
+# .build-fuzz/artifacts/<target>/.
+# Environment: SWIFTC (default swiftc); FUZZ_BUILD_DIR (default .build-fuzz);
+# FUZZ_WORK_DIR (default ${TMPDIR:-/tmp}/virtsync-fuzz/<target>); FUZZ_TIMEOUT (seconds per
+# input, default 10); FUZZ_RSS_MB (default 2048); FUZZ_MAX_LEN (bytes per input, default 8192
+# for xml, 4096 for known-hosts); FUZZ_NICE (default 10).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+say() { printf 'fuzz.sh: %s\n' "$*" >&2; }
+usage() {
+    echo "usage: scripts/fuzz.sh xml|known-hosts [seconds]" >&2
+    exit 2
+}
+
+(($# >= 1 && $# <= 2)) || usage
+target=$1
+seconds=${2:-600}
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || usage
+
+swiftc=${SWIFTC:-swiftc}
+build=$root/${FUZZ_BUILD_DIR:-.build-fuzz}
+work=${FUZZ_WORK_DIR:-${TMPDIR:-/tmp}/virtsync-fuzz/$target}
+artifacts=$build/artifacts/$target
+common=(-swift-version 6 -parse-as-library -O -g -use-ld=lld)
+
+case $target in
+    xml)
+        sources=(Sources/VirtsyncLibvirt/XML/XMLParser.swift Sources/VirtsyncLibvirt/XML/XMLTree.swift)
+        entry=Fuzz/XML/FuzzXML.swift
+        module=VirtsyncLibvirt
+        seeds=Fuzz/XML/corpus
+        dict=Fuzz/XML/xml.dict
+        stubs=()
+        max_len=${FUZZ_MAX_LEN:-8192}
+        ;;
+    known-hosts)
+        sources=(Sources/VirtsyncGit/SSH/KnownHosts.swift)
+        entry=Fuzz/KnownHosts/FuzzKnownHosts.swift
+        module=VirtsyncGit
+        seeds=Fuzz/KnownHosts/corpus
+        dict=Fuzz/KnownHosts/known-hosts.dict
+        # In dependency order: VirtsyncSpec re-exports VirtsyncEngine.
+        stubs=(Crypto VirtsyncEngine VirtsyncSpec)
+        max_len=${FUZZ_MAX_LEN:-4096}
+        ;;
+    *) usage ;;
+esac
+
+# The parser sources may import only the toolchain's modules and the stubbed ones; say so
+# plainly instead of failing in the compiler when an import line changes.
+allowed=" Swift Foundation FoundationEssentials Glibc ${stubs[*]} "
+for source in "${sources[@]}"; do
+    while read -r imported; do
+        if [[ $allowed != *" $imported "* ]]; then
+            say "$source imports $imported, which the fuzz build does not provide: add a stub in Fuzz/Stubs (and to scripts/fuzz.sh)"
+            exit 1
+        fi
+    done < <(sed -nE 's/^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+((typealias|struct|class|enum|protocol|let|var|func)[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*).*/\4/p' "$source")
+done
+
+binary=$build/fuzz-$target
+mkdir -p "$build" "$artifacts" "$work/corpus"
+
+say "building $binary"
+link=()
+if ((${#stubs[@]} > 0)); then
+    stubdir=$build/stubs
+    mkdir -p "$stubdir"
+    for stub in "${stubs[@]}"; do
+        "$swiftc" "${common[@]}" -sanitize=address -module-name "$stub" -I "$stubdir" \
+            -emit-module -emit-module-path "$stubdir/$stub.swiftmodule" \
+            -emit-library -static -o "$stubdir/lib$stub.a" "Fuzz/Stubs/$stub.swift"
+        link+=(-l"$stub")
+    done
+    link=(-I "$stubdir" -L "$stubdir" "${link[@]}")
+fi
+"$swiftc" "${common[@]}" -sanitize=fuzzer,address -module-name "$module" "${link[@]}" \
+    -o "$binary" "${sources[@]}" "$entry"
+
+cp -n "$seeds"/* "$work/corpus/"
+log=$work/fuzz.log
+marker=$work/.started
+touch "$marker"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+say "fuzzing $target for $seconds s (work corpus $work/corpus, log $log)"
+status=0
+nice -n "${FUZZ_NICE:-10}" "$binary" \
+    -max_total_time="$seconds" \
+    -timeout="${FUZZ_TIMEOUT:-10}" \
+    -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
+    -max_len="$max_len" \
+    -dict="$dict" \
+    -artifact_prefix="$artifacts/" \
+    -print_final_stats=1 \
+    "$work/corpus" 2>&1 | tee "$log" || status=$?
+
+stat() { sed -nE "s/^stat::$1:[[:space:]]*([0-9]+).*/\1/p" "$log" | tail -n 1; }
+last=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov:' "$log" | tail -n 1 || true)
+cat >&2 <<EOF
+
+fuzz.sh: summary ($target)
+  started:     $started
+  requested:   $seconds s
+  ran:         $(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1 || echo "not to the end")
+  executions:  $(stat number_of_executed_units)
+  exec/s:      $(stat average_exec_per_sec)
+  new units:   $(stat new_units_added)
+  peak RSS:    $(stat peak_rss_mb) MB
+  last status: ${last:-none}
+  corpus:      $(find "$work/corpus" -type f | wc -l) files in $work/corpus
+EOF
+if ((status != 0)); then
+    say "libFuzzer exited with status $status; failing input(s) kept in $artifacts:"
+    find "$artifacts" -type f -newer "$marker" >&2 || true
+    say "reproduce: $binary <input>"
+    exit "$status"
+fi
+say "clean: no crash, timeout, leak or out-of-memory in $seconds s"
