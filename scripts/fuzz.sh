@@ -96,7 +96,9 @@ touch "$marker"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 say "fuzzing $target for $seconds s (work corpus $work/corpus, log $log)"
 status=0
-nice -n "${FUZZ_NICE:-10}" "$binary" \
+# Swift's own crash backtracer is turned off: it raced libFuzzer's handler for the same signal
+# and hung with the output pipe open; libFuzzer and ASan print the stack themselves.
+SWIFT_BACKTRACE=enable=no nice -n "${FUZZ_NICE:-10}" "$binary" \
     -max_total_time="$seconds" \
     -timeout="${FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
@@ -124,7 +126,7 @@ EOF
 if ((status != 0)); then
     say "libFuzzer exited with status $status; failing input(s) kept in $artifacts:"
     find "$artifacts" -type f -newer "$marker" >&2 || true
-    say "reproduce: $binary <input>"
+    say "reproduce: SWIFT_BACKTRACE=enable=no $binary <input>"
     exit "$status"
 fi
 say "clean: no crash, timeout, leak or out-of-memory in $seconds s"

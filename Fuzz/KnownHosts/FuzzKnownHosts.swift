@@ -22,8 +22,8 @@ public func fuzzKnownHosts(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var names: [String] = []
     for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0.isNewline }) {
         let name = String(token)
-        precondition(KnownHosts.glob(name, name), "glob(x, x) is false for \(name.debugDescription)")
-        precondition(KnownHosts.glob("*", name), "glob(\"*\", x) is false for \(name.debugDescription)")
+        check(KnownHosts.glob(name, name), "glob(x, x) is false for \(name.debugDescription)")
+        check(KnownHosts.glob("*", name), "glob(\"*\", x) is false for \(name.debugDescription)")
         for candidate in [name, String(name.drop { $0 == "!" || $0 == "@" })] where !names.contains(candidate) {
             names.append(candidate)
         }
@@ -39,10 +39,10 @@ public func fuzzKnownHosts(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
     for name in names {
         let verdict = hosts.verdict(name: name, key: absent)
-        precondition(verdict == .unknown || verdict == .changed, "absent key is \(verdict) for \(name.debugDescription)")
+        check(verdict == .unknown || verdict == .changed, "absent key is \(verdict) for \(name.debugDescription)")
         for key in keys {
             let revoked = hosts.entries.contains { $0.marker == "@revoked" && $0.key == key }
-            precondition((hosts.verdict(name: name, key: key) == .revoked) == revoked,
+            check((hosts.verdict(name: name, key: key) == .revoked) == revoked,
                          "revocation of a key depends on the name \(name.debugDescription)")
         }
     }
@@ -51,7 +51,14 @@ public func fuzzKnownHosts(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let pattern = entry.patterns[0]
         guard !pattern.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "!") || $0 == UInt8(ascii: "|") }) else { continue }
         let verdict = hosts.verdict(name: pattern, key: entry.key)
-        precondition(verdict == .trusted || verdict == .revoked, "own key is \(verdict) for \(pattern.debugDescription)")
+        check(verdict == .trusted || verdict == .revoked, "own key is \(verdict) for \(pattern.debugDescription)")
     }
     return 0
+}
+
+/// Stops with `message` when `condition` is false; unlike `precondition`, which traps without its
+/// message in the `-O` build the fuzz target is.
+private func check(_ condition: Bool, _ message: @autoclosure () -> String,
+                   file: StaticString = #fileID, line: UInt = #line) {
+    if !condition { fatalError(message(), file: file, line: line) }
 }

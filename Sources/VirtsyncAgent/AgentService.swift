@@ -35,7 +35,6 @@ public enum AgentService {
         let inventory = try InventoryStore(directory: HostsDirectory.resolve(config.hostsDirectory), legacyStateDirectory: config.stateDirectory)
         let options = LibvirtSessionOptions(callTimeout: .seconds(config.callTimeout),
                                             shutdownTimeout: .milliseconds(Int64(config.shutdownTimeout * 1000)))
-        let reconciler = Reconciler(connector: LibvirtConnector(options: options), inventory: inventory, defaultURI: config.libvirtURI)
 
         var ledger = RestartLedger()
         do {
@@ -55,8 +54,14 @@ public enum AgentService {
         let webhookSecret = try config.webhookSecretFile.map(readSecret)
 
         let router = EventRouter(state: state)
-        let pass = ReconcilePass(config: config, follower: follower, reconciler: reconciler, state: state, clock: clock,
-                                 ledger: ledger) { session in router.subscribe(session) }
+        let connector = AgentConnector(base: LibvirtConnector(options: options), host: config.host, uri: config.libvirtURI) { session in
+            state.metrics.registry.set(AgentMetrics.connected, 1)
+            logger.info("connected to libvirt", metadata: ["uri": "\(session.uri)"])
+            router.subscribe(session)
+        }
+        let workflow = ApplyWorkflow(connector: connector, inventory: inventory, defaultURI: config.libvirtURI)
+        let pass = ReconcilePass(config: config, follower: follower, workflow: workflow, connector: connector, state: state, clock: clock,
+                                 ledger: ledger)
         let loop = AgentLoop(runner: pass, clock: clock,
                              timing: AgentTiming(interval: config.interval, jitter: config.jitter, debounce: config.debounce,
                                                  backoffInitial: config.backoffInitial, backoffMax: config.backoffMax))

@@ -17,16 +17,6 @@ enum PeerView {
         return desired.machines.contains { $0.placement.rule.pinned == host && here[$0.domain.name] == nil }
     }
 
-    /// Connects to and reads every other host in parallel, each with the session's keepalive
-    /// and deadlines.
-    static func read(_ desired: DesiredState, except host: String, reconciler: Reconciler) async
-        -> (sessions: [String: any HypervisorSession], observed: ObservedState) {
-        var peers = desired
-        peers.hosts = desired.hosts.filter { $0.name != host }
-        let (sessions, failed) = await reconciler.connect(peers)
-        return (sessions, await reconciler.observe(peers, sessions: sessions, failed: failed))
-    }
-
     /// The steps this host's agent carries out: those on its own host (migrations away from it
     /// included). The peers' agents do theirs.
     static func ownSteps(_ plan: Plan, host: String) -> Plan {

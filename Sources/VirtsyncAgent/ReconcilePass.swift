@@ -10,49 +10,33 @@ import VirtsyncSpec
 /// pass enforces the last good commit instead and reports the refusal (`Stalled`). Failures
 /// are classified in the pass record's outcome; the loop decides about retries.
 final class ReconcilePass: PassRunner, @unchecked Sendable {
-    // `sessionLock` guards `session`; the rest is used by one pass at a time.
-    private let sessionLock = NSLock()
-    private var session: (any HypervisorSession)?
+    // One pass at a time uses `ledger`, `decision` and `lastOutcome`.
     private var ledger: RestartLedger
+    private var decision: RestartLedger.Decision?
 
     let config: AgentConfig
     let follower: SpecFollower
-    let reconciler: Reconciler
+    let workflow: ApplyWorkflow
+    let connector: AgentConnector
     let state: AgentState
     let clock: any AgentClock
-    /// Called with every new libvirt session (the service subscribes to its events).
-    let onSession: @Sendable (any HypervisorSession) -> Void
     private let logger = Logger(label: "virtsync.agent")
     private var lastOutcome: (PassOutcome, String)?
 
-    init(config: AgentConfig, follower: SpecFollower, reconciler: Reconciler, state: AgentState, clock: any AgentClock,
-         ledger: RestartLedger, onSession: @escaping @Sendable (any HypervisorSession) -> Void) {
+    init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
+         clock: any AgentClock, ledger: RestartLedger) {
         self.config = config
         self.follower = follower
-        self.reconciler = reconciler
+        self.workflow = workflow
+        self.connector = connector
         self.state = state
         self.clock = clock
         self.ledger = ledger
-        self.onSession = onSession
     }
 
     /// Forgets the libvirt session (the connection closed); the next pass reconnects.
     func dropSession() {
-        let dropped = sessionLock.withLock { () -> Bool in
-            defer { session = nil }
-            return session != nil
-        }
-        if dropped { state.metrics.registry.set(AgentMetrics.connected, 0) }
-    }
-
-    private func currentSession() async throws -> any HypervisorSession {
-        if let existing = sessionLock.withLock({ session }) { return existing }
-        let opened = try await reconciler.connector.connect(host: config.host, uri: config.libvirtURI)
-        sessionLock.withLock { session = opened }
-        state.metrics.registry.set(AgentMetrics.connected, 1)
-        logger.info("connected to libvirt", metadata: ["uri": "\(opened.uri)"])
-        onSession(opened)
-        return opened
+        if connector.drop() { state.metrics.registry.set(AgentMetrics.connected, 0) }
     }
 
     func run(id: Int, trigger: PassTrigger, detail: String?, stop: StopFlag) async -> PassRecord {
@@ -95,144 +79,72 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             return
         }
 
-        let session: any HypervisorSession
+        let appliedBefore = follower.lastApplied
+        var outcome: ApplyWorkflow.Outcome
         do {
-            session = try await currentSession()
+            outcome = try await apply(loaded, isHead: isHead, stop: stop)
+            if case .massDelete(let message)? = outcome.refusal {
+                let why = Refusal(commit: loaded.commit.id.hex, reason: "MassDeleteRefused",
+                                  message: "commit \(loaded.commit.id.short): \(message)", failureClass: .stalled)
+                refusal = why
+                guard isHead, let good = follower.fallback(), good.commit.id != loaded.commit.id else {
+                    record.enforcedCommit = loaded.commit.id.hex
+                    record.outcome = .stalled
+                    record.reason = why.reason
+                    record.message = why.message
+                    return
+                }
+                // The head is refused; the last good commit stays enforced.
+                follower.refuse(why)
+                loaded = good
+                isHead = false
+                outcome = try await apply(loaded, isHead: false, stop: stop)
+            }
         } catch {
             record.enforcedCommit = loaded.commit.id.hex
             record.outcome = .failed
-            record.reason = "HostUnreachable"
+            record.reason = "StateWriteFailed"
             record.message = "\(error)"
             return
         }
-        let host = config.host
-        // One writer per host: an apply or another agent (of another spec) waits for this pass.
-        let hostLock: HostLock
-        do {
-            hostLock = try await HostLock.acquire(directory: reconciler.inventory.directory, hostKey: session.hostKey,
-                                                  holder: "virtsync agent, pid \(getpid()), owner \(loaded.desired.owner ?? "none")",
-                                                  timeout: .seconds(30))
-        } catch {
-            record.enforcedCommit = loaded.commit.id.hex
-            record.outcome = .failed
-            record.reason = "HostLocked"
-            record.message = "\(error)"
-            return
-        }
-        defer { hostLock.release() }
-        let own = DesiredState(hosts: loaded.desired.hosts.filter { $0.name == host }, settings: loaded.desired.settings,
-                               specDigest: loaded.desired.specDigest, commit: loaded.desired.commit,
-                               owner: loaded.desired.owner, adopt: loaded.desired.adopt)
-        var observed = await reconciler.observe(own, sessions: [host: session], failed: [:])
-        if let why = observed.unreachable[host] {
+        record.enforcedCommit = loaded.commit.id.hex
+        switch outcome.refusal {
+        case .unreachable(_, let why)?:
             dropSession()
-            record.enforcedCommit = loaded.commit.id.hex
             record.outcome = .failed
             record.reason = "HostUnreachable"
             record.message = why
             return
+        case .hostLocked(let why)?:
+            record.outcome = .failed
+            record.reason = "HostLocked"
+            record.message = why
+            return
+        case .massDelete(let why)?, .staleSavedPlan(let why)?, .historyRewrite(let why)?:
+            // The fallback commit was refused too (it was applied before, so only a changed
+            // host gets here): stalled until a new commit or a human.
+            record.outcome = .stalled
+            record.reason = "MassDeleteRefused"
+            record.message = why
+            return
+        case nil:
+            break
         }
-        state.progress()
-        var sessions: [String: any HypervisorSession] = [host: session]
-        if PeerView.needed(loaded.desired, observed: observed, host: host) {
-            let peers = await PeerView.read(loaded.desired, except: host, reconciler: reconciler)
-            observed.hosts.merge(peers.observed.hosts) { mine, _ in mine }
-            observed.unreachable.merge(peers.observed.unreachable) { mine, _ in mine }
-            sessions.merge(peers.sessions) { mine, _ in mine }
-        }
+        if isHead { follower.accept(loaded) }
 
-        let options = PlanOptions(prune: config.prune, recorded: ["agent": host])
-        // No fingerprint of the observed state: it is what a saved plan is checked against, and
-        // the agent applies its plans at once. It was a third of an idle pass's CPU time.
-        var plan = PeerView.ownSteps(Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: ""), host: host)
-        do {
-            try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: loaded.desired.settings.maxDeleteFraction,
-                                            allow: config.allowMassDelete, owner: loaded.desired.owner)
-            if isHead { follower.accept(loaded) }
-        } catch {
-            let why = Refusal(commit: loaded.commit.id.hex, reason: "MassDeleteRefused",
-                              message: "commit \(loaded.commit.id.short): \(error.message)", failureClass: .stalled)
-            refusal = why
-            guard isHead, let good = follower.fallback(), good.commit.id != loaded.commit.id else {
-                record.enforcedCommit = loaded.commit.id.hex
-                record.outcome = .stalled
-                record.reason = why.reason
-                record.message = why.message
-                return
-            }
-            follower.refuse(why)
-            loaded = good
-            isHead = false
-            plan = PeerView.ownSteps(Planner.plan(desired: loaded.desired, observed: observed, options: options, fingerprint: ""), host: host)
-        }
-        record.enforcedCommit = loaded.commit.id.hex
-
+        let plan = outcome.plan
+        let report = outcome.report ?? ApplyReport(results: [])
         let now = clock.wallNow()
-        let decision = ledger.limit(plan, observed: observed, desired: loaded.desired.placed(observed: observed), now: now)
-        plan = decision.plan
-        record.planned = Dictionary(plan.countsByAction.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: +)
-        var names: Set<String> = []
-        if let seen = observed.hosts[host] {
-            state.metrics.managed(seen)
-            names.formUnion(seen.domains.values.filter { $0.marker != nil }.map { "domain/\($0.model.name)" })
-            names.formUnion(seen.networks.values.filter(\.managed).map { "network/\($0.model.name)" })
-            names.formUnion(seen.pools.values.filter(\.managed).map { "pool/\($0.model.name)" })
+        for result in report.results where result.outcome == .succeeded && result.step.action == .start {
+            let key = "\(result.step.resource.host)/\(result.step.resource.name)"
+            if decision?.restarting.contains(key) == true {
+                ledger.recordRestart(key, at: now)
+                state.metrics.registry.increment(AgentMetrics.restarts)
+            }
         }
-        names.formUnion(loaded.desired.hosts.flatMap { h in h.domains.map { "domain/\($0.name)" } + h.networks.map { "network/\($0.name)" } + h.pools.map { "pool/\($0.name)" } })
-        state.setManaged(names)
-
-        // Steps planned while enforcing a commit that was already applied are drift repairs.
-        let lastApplied = follower.lastApplied?.hex
-        let drift = lastApplied == loaded.commit.id.hex
-            ? plan.steps.map { DriftItem(resource: "\($0.resource.kind.rawValue) \($0.resource.name)", action: $0.action.rawValue, reason: $0.reason) }
-            : []
-        record.drift = drift.count
-        state.update { s in
-            s.drift = drift
-            s.restartLimited = decision.limited
-        }
-        state.metrics.registry.set(AgentMetrics.restartLimited, Double(decision.limited.count))
-
-        let planErrors = plan.notes.filter { $0.severity == .error }
-        var report = ApplyReport(results: [])
-        if !plan.isEmpty {
-            if !drift.isEmpty {
-                logger.notice("drift found", metadata: ["commit": "\(loaded.commit.id.short)", "resources": "\(drift.map(\.resource).joined(separator: ", "))"])
-            }
-            logger.info("applying", metadata: ["commit": "\(loaded.commit.id.short)", "steps": "\(plan.steps.count)", "planned": "\(record.plannedSummary)"])
-            if isHead { try? recordAttempt(loaded) }
-            do {
-                try await reconciler.forgetAbsent(observed, sessions: [host: session])
-            } catch {
-                logger.warning("inventory update failed", metadata: ["error": "\(error)"])
-            }
-            let metrics = state.metrics
-            let progress = state
-            let log = logger
-            report = await Executor(maxParallel: config.parallel).run(plan, sessions: sessions, inventory: reconciler.inventory,
-                                                                      stop: stop) { r in
-                progress.progress()
-                let outcome: String
-                switch r.outcome {
-                case .succeeded: outcome = "succeeded"
-                case .failed(let why):
-                    outcome = "failed"
-                    log.warning("step failed", metadata: ["action": "\(r.step.action.rawValue)", "resource": "\(r.step.resource.kind.rawValue) \(r.step.resource.name)", "error": "\(why)"])
-                case .skipped: outcome = "skipped"
-                }
-                metrics.step(r.step.action, outcome: outcome)
-            }
-            for result in report.results where result.outcome == .succeeded && result.step.action == .start {
-                let key = "\(result.step.resource.host)/\(result.step.resource.name)"
-                if decision.restarting.contains(key) {
-                    ledger.recordRestart(key, at: now)
-                    state.metrics.registry.increment(AgentMetrics.restarts)
-                }
-            }
-            // A failed step may mean a broken connection (libvirt reports a closed socket as an
-            // internal error): reconnecting costs milliseconds, so the next pass starts afresh.
-            if report.failed > 0 { dropSession() }
-        }
+        // A failed step may mean a broken connection (libvirt reports a closed socket as an
+        // internal error): reconnecting costs milliseconds, so the next pass starts afresh.
+        if report.failed > 0 { dropSession() }
         do {
             try ledger.write(path: state.files.restarts)
         } catch {
@@ -242,6 +154,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
         record.failedSteps = report.failed
         record.skipped = report.skipped
 
+        let planErrors = outcome.planErrors
         if stop.isSet && report.skipped > 0 {
             record.outcome = .interrupted
             record.reason = "Stopping"
@@ -258,48 +171,99 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             record.outcome = .stalled
             record.reason = "PlanConflict"
             record.message = planErrors.map(\.message).joined(separator: "; ")
-        } else if !decision.limited.isEmpty {
+        } else if let limited = decision?.limited, !limited.isEmpty {
             record.outcome = .waiting
             record.reason = "RestartLimitReached"
-            record.message = decision.limited.values.sorted().joined(separator: "; ")
+            record.message = limited.values.sorted().joined(separator: "; ")
         } else {
             record.outcome = plan.isEmpty ? .converged : .applied
             record.reason = plan.isEmpty ? "Converged" : "Applied"
         }
-        if isHead && report.ok && refusal == nil && planErrors.isEmpty && !(stop.isSet && report.skipped > 0) {
-            do {
-                try recordApplied(loaded)
-            } catch {
-                logger.error("cannot record the applied commit", metadata: ["error": "\(error)"])
+        if isHead && appliedBefore != loaded.commit.id && follower.lastApplied == loaded.commit.id {
+            logger.info("commit applied", metadata: ["commit": "\(loaded.commit.id.short)", "signer": "\(loaded.signer?.description ?? "-")"])
+        }
+        record.planned = Dictionary(plan.countsByAction.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: +)
+        record.drift = state.snapshot.drift.count
+    }
+
+    /// One apply of `loaded` to this host through the engine's workflow: the agent adds only
+    /// its own host's steps, restart limits, drift and metrics.
+    private func apply(_ loaded: LoadedCommit, isHead: Bool, stop: StopFlag) async throws -> ApplyWorkflow.Outcome {
+        let host = config.host
+        var request = ApplyWorkflow.Request(desired: loaded.desired, options: PlanOptions(prune: config.prune, recorded: ["agent": host]),
+                                            holder: "virtsync agent, pid \(getpid()), owner \(loaded.desired.owner ?? "none")")
+        request.writeHosts = [host]
+        let desired = loaded.desired
+        request.readOtherHosts = { observed in PeerView.needed(desired, observed: observed, host: host) }
+        request.allowMassDelete = config.allowMassDelete
+        request.lockTimeout = .seconds(30)
+        request.record = isHead ? ApplyWorkflow.CommitRecord(store: follower.records, key: follower.recordKey,
+                                                            commit: loaded.commit.id.hex, signer: loaded.signer?.description) : nil
+        request.maxParallel = config.parallel
+        request.stop = stop
+        request.fingerprint = false
+
+        var hooks = ApplyWorkflow.Hooks()
+        hooks.adjust = { [self] plan, observed in
+            let limited = ledger.limit(PeerView.ownSteps(plan, host: host), observed: observed,
+                                       desired: desired.placed(observed: observed), now: clock.wallNow())
+            decision = limited
+            return limited.plan
+        }
+        let lastApplied = follower.lastApplied?.hex
+        hooks.approve = { [self] plan, observed in
+            state.progress()
+            observeManaged(observed, desired: desired)
+            // Steps planned while enforcing a commit that was already applied are drift repairs.
+            let drift = lastApplied == loaded.commit.id.hex
+                ? plan.steps.map { DriftItem(resource: "\($0.resource.kind.rawValue) \($0.resource.name)", action: $0.action.rawValue, reason: $0.reason) }
+                : []
+            let limited = decision?.limited ?? [:]
+            state.update { s in
+                s.drift = drift
+                s.restartLimited = limited
             }
-        } else if isHead && !report.ok {
-            try? recordAttempt(loaded, error: record.message)
+            state.metrics.registry.set(AgentMetrics.restartLimited, Double(limited.count))
+            if !plan.isEmpty {
+                if !drift.isEmpty {
+                    logger.notice("drift found", metadata: ["commit": "\(loaded.commit.id.short)", "resources": "\(drift.map(\.resource).joined(separator: ", "))"])
+                }
+                let counts = plan.countsByAction
+                let planned = StepAction.allCases.compactMap { a in counts[a].map { "\($0) \(a.rawValue)" } }.joined(separator: ", ")
+                logger.info("applying", metadata: ["commit": "\(loaded.commit.id.short)", "steps": "\(plan.steps.count)", "planned": "\(planned)"])
+            }
+            return true
         }
+        let metrics = state.metrics
+        let progress = state
+        let log = logger
+        hooks.onStep = { r in
+            progress.progress()
+            let outcome: String
+            switch r.outcome {
+            case .succeeded: outcome = "succeeded"
+            case .failed(let why):
+                outcome = "failed"
+                log.warning("step failed", metadata: ["action": "\(r.step.action.rawValue)", "resource": "\(r.step.resource.kind.rawValue) \(r.step.resource.name)", "error": "\(why)"])
+            case .skipped: outcome = "skipped"
+            }
+            metrics.step(r.step.action, outcome: outcome)
+        }
+        decision = nil
+        return try await workflow.run(request, hooks: hooks)
     }
 
-    private func recordAttempt(_ loaded: LoadedCommit, error: String? = nil) throws {
-        try follower.records.update(follower.recordKey) { r in
-            r.lastAttempted = loaded.commit.id.hex
-            r.lastAttemptedAt = clock.wallNow()
-            r.lastError = error
+    /// The managed-resource gauges and the names `virtsync status` lists.
+    private func observeManaged(_ observed: ObservedState, desired: DesiredState) {
+        var names: Set<String> = []
+        if let seen = observed.hosts[config.host] {
+            state.metrics.managed(seen)
+            names.formUnion(seen.domains.values.filter { $0.marker != nil }.map { "domain/\($0.model.name)" })
+            names.formUnion(seen.networks.values.filter(\.managed).map { "network/\($0.model.name)" })
+            names.formUnion(seen.pools.values.filter(\.managed).map { "pool/\($0.model.name)" })
         }
-    }
-
-    private func recordApplied(_ loaded: LoadedCommit) throws {
-        // An idle pass of an applied commit writes nothing.
-        let id = loaded.commit.id.hex
-        if let previous = follower.records.record(follower.recordKey),
-           previous.lastApplied == id, previous.lastAttempted == id, previous.lastError == nil { return }
-        let now = clock.wallNow()
-        try follower.records.update(follower.recordKey) { r in
-            r.lastAttempted = id
-            r.lastAttemptedAt = now
-            r.lastError = nil
-            r.lastApplied = id
-            r.lastAppliedSigner = loaded.signer?.description
-            r.lastAppliedAt = now
-        }
-        logger.info("commit applied", metadata: ["commit": "\(loaded.commit.id.short)", "signer": "\(loaded.signer?.description ?? "-")"])
+        names.formUnion(desired.hosts.flatMap { h in h.domains.map { "domain/\($0.name)" } + h.networks.map { "network/\($0.name)" } + h.pools.map { "pool/\($0.name)" } })
+        state.setManaged(names)
     }
 
     /// Publishes the pass: conditions, history, records, metrics, logs.

@@ -66,8 +66,20 @@ public struct MigrationReport: Hashable, Codable, Sendable {
     }
 }
 
-/// A connection to one host: a reader and, for `apply`, a writer.
-public protocol HypervisorSession: HypervisorReader, HypervisorWriter {
+/// A read-only connection to one host: what `plan`, `validate` and review plans hold.
+///
+/// Dry runs are safe by type: nothing that holds only a `HypervisorReadSession` can change a
+/// host. The sessions `ReadOnlyConnector` hands out wrap a full session privately, so not even a
+/// cast reaches the writer:
+///
+/// ```swift
+/// let session: any HypervisorReadSession = try await ReadOnlyConnector(connector).connectReader(host: "h", uri: uri)
+/// try await session.apply(step)                       // error: no member 'apply'
+/// (session as? any HypervisorWriter)?.apply(step)     // always nil: the wrapper is no writer
+/// ```
+///
+/// `scripts/compile-fail.sh` checks the first line above against the built modules.
+public protocol HypervisorReadSession: HypervisorReader {
     /// The URI this session is connected to (without credentials).
     var uri: String { get }
 
@@ -75,7 +87,10 @@ public protocol HypervisorSession: HypervisorReader, HypervisorWriter {
     /// same machine): libvirt's host UUID where the driver has a real one, else the URI. Keys
     /// the host's inventory file and its lock.
     var hostKey: String { get }
+}
 
+/// A connection to one host that can change it: only `ApplyWorkflow` asks for one.
+public protocol HypervisorSession: HypervisorReadSession, HypervisorWriter {
     /// Moves a domain of this host to `destination`: live (peer-to-peer, run by this host's
     /// libvirt towards `migration.destinationURI`) for a running domain, by redefinition for a
     /// stopped one. On success the domain is defined on the destination only, carrying
@@ -84,7 +99,37 @@ public protocol HypervisorSession: HypervisorReader, HypervisorWriter {
     func migrate(_ step: PlanStep, _ migration: Migration, destination: any HypervisorSession) async throws -> MigrationReport
 }
 
-/// Opens sessions per host. The CLI picks the libvirt implementation; tests the in-memory one.
+/// Opens read-only sessions per host.
+public protocol HypervisorReadConnector: Sendable {
+    /// Connects to a host's libvirt for reading.
+    /// - Throws: `HypervisorError.unreachable` or `.timeout`.
+    func connectReader(host: String, uri: String) async throws -> any HypervisorReadSession
+}
+
+/// The read-only view of a connector: its sessions observe and nothing else.
+public struct ReadOnlyConnector: HypervisorReadConnector {
+    private let base: any HypervisorConnector
+
+    /// Wraps `base`; the sessions it opens are only ever handed out read-only.
+    public init(_ base: any HypervisorConnector) { self.base = base }
+
+    public func connectReader(host: String, uri: String) async throws -> any HypervisorReadSession {
+        ReadOnlySession(try await base.connect(host: host, uri: uri))
+    }
+}
+
+/// A session seen through its reading side only.
+struct ReadOnlySession: HypervisorReadSession {
+    private let base: any HypervisorSession
+    init(_ base: any HypervisorSession) { self.base = base }
+    var uri: String { base.uri }
+    var hostKey: String { base.hostKey }
+    func observe(host: String) async throws -> ObservedHost { try await base.observe(host: host) }
+}
+
+/// Opens sessions that can write, per host. The composition roots (the executables, the agent's
+/// service) pick the libvirt implementation, tests the in-memory one, and hand it to
+/// `ApplyWorkflow`; everything that only plans gets `ReadOnlyConnector(connector)`.
 public protocol HypervisorConnector: Sendable {
     /// Connects to a host's libvirt.
     /// - Throws: `HypervisorError.unreachable` or `.timeout`.

@@ -1,17 +1,18 @@
 import Foundation
 import VirtsyncCore
 
-/// One reconcile pass, split so that `plan` only ever reads: observe every host, plan, and
-/// (for `apply`) execute. The CLI and, later, the agent loop call these.
+/// The reading half of a pass: connect to every host read-only, observe, plan. It holds a
+/// `HypervisorReadConnector`, so whatever only plans (`plan`, review plans, benchmarks) cannot
+/// change a host by construction; `ApplyWorkflow` is the one way to apply.
 public struct Reconciler: Sendable {
-    public let connector: any HypervisorConnector
+    public let reader: any HypervisorReadConnector
     public let inventory: InventoryStore
     /// URI for hosts whose spec gives none (the implicit `local` host).
     public let defaultURI: String
     /// Deadlines of connecting and reading belong to the hypervisor sessions (see
     /// `LibvirtSessionOptions`), which know what a call costs.
-    public init(connector: any HypervisorConnector, inventory: InventoryStore, defaultURI: String = "qemu:///system") {
-        self.connector = connector
+    public init(reader: any HypervisorReadConnector, inventory: InventoryStore, defaultURI: String = "qemu:///system") {
+        self.reader = reader
         self.inventory = inventory
         self.defaultURI = defaultURI
     }
@@ -19,15 +20,15 @@ public struct Reconciler: Sendable {
     /// The URI used for a host.
     public func uri(for host: DesiredHost) -> String { host.uri ?? defaultURI }
 
-    /// Connects to every host in parallel. Hosts that fail are reported by name with the reason.
-    public func connect(_ desired: DesiredState) async -> (sessions: [String: any HypervisorSession], failed: [String: String]) {
+    /// Connects to every host in parallel, read-only. Hosts that fail are reported by name with the reason.
+    public func connect(_ desired: DesiredState) async -> (sessions: [String: any HypervisorReadSession], failed: [String: String]) {
         // Unstructured tasks, not a task group: Swift 6.3.1 release builds lose child results of
         // task groups returning large values (seen here as hosts reported "not observed").
         let tasks = desired.hosts.map { host in
             let uri = uri(for: host)
-            return (host.name, Task { try await connector.connect(host: host.name, uri: uri) })
+            return (host.name, Task { try await reader.connectReader(host: host.name, uri: uri) })
         }
-        var sessions: [String: any HypervisorSession] = [:]
+        var sessions: [String: any HypervisorReadSession] = [:]
         var failed: [String: String] = [:]
         for (name, task) in tasks {
             do { sessions[name] = try await task.value } catch { failed[name] = "\(error)" }
@@ -36,9 +37,9 @@ public struct Reconciler: Sendable {
     }
 
     /// Reads every connected host in parallel, marking what the inventory says virtsync owns.
-    public func observe(_ desired: DesiredState, sessions: [String: any HypervisorSession], failed: [String: String]) async -> ObservedState {
+    public func observe(_ desired: DesiredState, sessions: [String: any HypervisorReadSession], failed: [String: String]) async -> ObservedState {
         var state = ObservedState(unreachable: failed)
-        let tasks = desired.hosts.compactMap { host -> (String, any HypervisorSession, Task<ObservedHost, any Error>)? in
+        let tasks = desired.hosts.compactMap { host -> (String, any HypervisorReadSession, Task<ObservedHost, any Error>)? in
             guard let session = sessions[host.name] else { return nil }
             return (host.name, session, Task { try await session.observe(host: host.name) })
         }
@@ -55,7 +56,7 @@ public struct Reconciler: Sendable {
     }
 
     /// Observes and plans. Never changes a host.
-    public func plan(_ desired: DesiredState, sessions: [String: any HypervisorSession], failed: [String: String],
+    public func plan(_ desired: DesiredState, sessions: [String: any HypervisorReadSession], failed: [String: String],
                      options: PlanOptions) async -> (Plan, ObservedState) {
         let observed = await observe(desired, sessions: sessions, failed: failed)
         return (await plan(desired, observed: observed, options: options), observed)
@@ -76,7 +77,7 @@ public struct Reconciler: Sendable {
     /// mostly computes.
     public struct Prefetch: Sendable {
         public let uri: String
-        let task: Task<(any HypervisorSession, ObservedHost), any Error>
+        let task: Task<(any HypervisorReadSession, ObservedHost), any Error>
 
         /// Gives up on the read (the spec turned out invalid).
         public func cancel() { task.cancel() }
@@ -84,9 +85,9 @@ public struct Reconciler: Sendable {
 
     /// Starts connecting to and reading `uri` now.
     public func prefetch(uri: String) -> Prefetch {
-        let connector = connector
+        let reader = reader
         return Prefetch(uri: uri, task: Task {
-            let session = try await connector.connect(host: "local", uri: uri)
+            let session = try await reader.connectReader(host: "local", uri: uri)
             return (session, try await session.observe(host: "local"))
         })
     }
@@ -94,7 +95,7 @@ public struct Reconciler: Sendable {
     /// Connects to and reads every host of `desired`, using `prefetch` when it read the spec's
     /// only host (a single-host spec whose URI is the prefetched one).
     public func read(_ desired: DesiredState, prefetch: Prefetch? = nil) async
-        -> (sessions: [String: any HypervisorSession], failed: [String: String], observed: ObservedState) {
+        -> (sessions: [String: any HypervisorReadSession], failed: [String: String], observed: ObservedState) {
         if let prefetch, desired.hosts.count == 1, let host = desired.hosts.first, uri(for: host) == prefetch.uri {
             do {
                 let (session, read) = try await prefetch.task.value
@@ -108,14 +109,5 @@ public struct Reconciler: Sendable {
         }
         let (sessions, failed) = await connect(desired)
         return (sessions, failed, await observe(desired, sessions: sessions, failed: failed))
-    }
-
-    /// Before an apply: drops inventory entries of resources that are gone from the hosts that
-    /// were read, so a later object of the same name is never taken for virtsync's.
-    public func forgetAbsent(_ observed: ObservedState, sessions: [String: any HypervisorSession]) async throws {
-        for (name, host) in observed.hosts {
-            guard let session = sessions[name] else { continue }
-            try await inventory.forgetAbsent(host: session.hostKey, observed: host)
-        }
     }
 }

@@ -13,7 +13,7 @@ enum MigrationBench {
         let testbed = try Testbed.up(hosts: 3, name: "vsbench")
         defer { try? testbed.down() }
         let state = NSTemporaryDirectory() + "virtsync-migbench-\(getpid())"
-        let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state))
+        let workflow = ApplyWorkflow(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state))
         let names = (1...count).map { String(format: "mb-%02d", $0) }
         func spec(allowed: String, maintenance: Bool) throws -> DesiredState {
             var docs = testbed.hosts.map { host in
@@ -32,10 +32,9 @@ enum MigrationBench {
         }
         func apply(_ desired: DesiredState) async throws -> (Duration, ApplyReport) {
             let start = ContinuousClock.now
-            let (sessions, _, observed) = await reconciler.read(desired)
-            let plan = await reconciler.plan(desired, observed: observed, options: PlanOptions(prune: true))
-            let report = await Executor(maxParallel: 16, maxParallelPerHost: 16).run(plan, sessions: sessions, inventory: reconciler.inventory)
-            guard report.ok else { throw BenchError("apply failed: \(report.results.filter { $0.outcome != .succeeded }.prefix(3))") }
+            let outcome = try await workflow.apply(desired, options: PlanOptions(prune: true), maxParallel: 16, maxParallelPerHost: 16)
+            let report = outcome.report ?? ApplyReport(results: [])
+            guard outcome.succeeded else { throw BenchError("apply failed: \(report.results.filter { $0.outcome != .succeeded }.prefix(3))") }
             return (ContinuousClock.now - start, report)
         }
 

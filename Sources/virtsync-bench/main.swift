@@ -66,11 +66,9 @@ func childValidate(_ n: Int) {
 /// Child: make libvirt match the generated spec (not timed as part of plan).
 func childSetup(_ n: Int, uri: String, state: String) async throws {
     guard let desired = load(n) else { exit(1) }
-    let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
-    let (sessions, failed) = await reconciler.connect(desired)
-    let (plan, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
-    let report = await Executor(maxParallel: 4).run(plan, sessions: sessions, inventory: reconciler.inventory)
-    emit(["setup_steps": Double(plan.steps.count), "setup_failed": Double(report.failed)])
+    let workflow = ApplyWorkflow(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
+    let outcome = try await workflow.apply(desired, maxParallel: 4)
+    emit(["setup_steps": Double(outcome.plan.steps.count), "setup_failed": Double(outcome.report?.failed ?? 0)])
 }
 
 /// Child: libvirt's own listing (list all domains, fetch each persistent XML), no virtsync code.
@@ -102,7 +100,7 @@ func childPlan(_ n: Int, uri: String, state: String) async throws {
     let files = SpecGenerator.files(vms: n, prefix: prefix, poolPath: poolPath, withVolumes: false)
     let clock = ContinuousClock()
     let start = clock.now
-    let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
+    let reconciler = Reconciler(reader: ReadOnlyConnector(LibvirtConnector()), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
     let prefetch = reconciler.prefetch(uri: uri)
     guard let desired = SpecLoader.load(files: files).desired else { exit(1) }
     let loaded = clock.now
@@ -126,11 +124,9 @@ func childTeardown(_ n: Int, uri: String, state: String) async throws {
     desired.settings = SpecSettings(prune: true, maxDeleteFraction: 1, deleteVolumesWithVM: true)
     desired.hosts[0].networks = []
     desired.hosts[0].pools = []
-    let reconciler = Reconciler(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
-    let (sessions, failed) = await reconciler.connect(desired)
-    let (plan, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions(prune: true))
-    let report = await Executor(maxParallel: 4).run(plan, sessions: sessions, inventory: reconciler.inventory)
-    emit(["teardown_steps": Double(plan.steps.count), "teardown_failed": Double(report.failed)])
+    let workflow = ApplyWorkflow(connector: LibvirtConnector(), inventory: try InventoryStore(stateDirectory: state), defaultURI: uri)
+    let outcome = try await workflow.apply(desired, options: PlanOptions(prune: true), maxParallel: 4)
+    emit(["teardown_steps": Double(outcome.plan.steps.count), "teardown_failed": Double(outcome.report?.failed ?? 0)])
 }
 
 /// Runs this program as a child with `arguments` and parses its `key=value` line.

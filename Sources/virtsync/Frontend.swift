@@ -29,11 +29,16 @@ enum Frontend {
         }
     }
 
-    /// A reconciler over libvirt with the inventory in the state directory.
+    /// The reading half over libvirt, for `plan`: its sessions cannot change a host.
     static func reconciler(_ host: HostOptions) throws -> Reconciler {
+        try workflow(host).reader
+    }
+
+    /// The apply workflow over libvirt, with the machine-wide inventory.
+    static func workflow(_ host: HostOptions) throws -> ApplyWorkflow {
         let inventory = try InventoryStore(directory: host.resolvedHostsDir, legacyStateDirectory: host.resolvedStateDir)
-        return Reconciler(connector: LibvirtConnector(options: LibvirtSessionOptions(shutdownTimeout: host.resolvedShutdownTimeout)), inventory: inventory,
-                          defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
+        return ApplyWorkflow(connector: LibvirtConnector(options: LibvirtSessionOptions(shutdownTimeout: host.resolvedShutdownTimeout)),
+                             inventory: inventory, defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
     }
 
     /// The libvirt URI when it is known before the spec is read (`--connect` or VIRTSYNC_CONNECT).

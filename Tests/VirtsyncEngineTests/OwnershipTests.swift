@@ -25,13 +25,9 @@ private struct Source {
 
     @discardableResult
     func apply(_ desired: DesiredState, prune: Bool = true, claimUnowned: Bool = false) async throws -> (Plan, ApplyReport) {
-        let d = state(desired)
-        let (sessions, failed) = await harness.reconciler.connect(d)
-        let (plan, observed) = await harness.reconciler.plan(d, sessions: sessions, failed: failed,
-                                                             options: PlanOptions(prune: prune, claimUnowned: claimUnowned))
-        try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: 1, allow: false, owner: owner)
-        try await harness.reconciler.forgetAbsent(observed, sessions: sessions)
-        return (plan, await Executor().run(plan, sessions: sessions, inventory: harness.reconciler.inventory))
+        let outcome = try await harness.workflow.apply(state(desired), options: PlanOptions(prune: prune, claimUnowned: claimUnowned))
+        if let refusal = outcome.refusal { throw refusal }
+        return (outcome.plan, outcome.report ?? ApplyReport(results: []))
     }
 }
 

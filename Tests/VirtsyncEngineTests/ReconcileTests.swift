@@ -21,12 +21,14 @@ func lab(memory: ByteSize = .mib(64), vcpus: Int = 1, restartForUpdates: Bool = 
 struct Harness {
     let connector: InMemoryConnector
     let stateDir: String
-    let reconciler: Reconciler
+    let workflow: ApplyWorkflow
+    /// The reading half: what `plan` holds.
+    var reconciler: Reconciler { workflow.reader }
 
     init(stateDir: String? = nil, connector: InMemoryConnector = InMemoryConnector()) throws {
         self.connector = connector
         self.stateDir = stateDir ?? NSTemporaryDirectory() + "virtsync-test-\(UUID().uuidString)"
-        reconciler = Reconciler(connector: connector, inventory: try InventoryStore(stateDirectory: self.stateDir), defaultURI: "memory:///local")
+        workflow = ApplyWorkflow(connector: connector, inventory: try InventoryStore(stateDirectory: self.stateDir), defaultURI: "memory:///local")
     }
 
     var hypervisor: InMemoryHypervisor { connector.hypervisor("memory:///local") }
@@ -38,10 +40,20 @@ struct Harness {
 
     @discardableResult
     func apply(_ desired: DesiredState, prune: Bool = false) async -> (Plan, ApplyReport) {
-        let (sessions, failed) = await reconciler.connect(desired)
-        let (plan, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions(prune: prune))
-        let report = await Executor().run(plan, sessions: sessions, inventory: reconciler.inventory)
-        return (plan, report)
+        do {
+            let outcome = try await workflow.apply(desired, options: PlanOptions(prune: prune))
+            return (outcome.plan, outcome.report ?? ApplyReport(results: []))
+        } catch {
+            Issue.record("the apply workflow threw: \(error)")
+            return (Plan(basis: PlanBasis(specDigest: "", observedFingerprint: ""), steps: []), ApplyReport(results: []))
+        }
+    }
+
+    /// An apply that reads the hosts under their locks and is then declined: nothing runs.
+    func declinedApply(_ desired: DesiredState) async throws -> ApplyWorkflow.Outcome {
+        var hooks = ApplyWorkflow.Hooks()
+        hooks.approve = { _, _ in false }
+        return try await workflow.run(ApplyWorkflow.Request(desired: desired, options: PlanOptions(), holder: "test"), hooks: hooks)
     }
 }
 
@@ -143,8 +155,8 @@ struct ReconcileTests {
         let h = try Harness()
         await h.apply(lab())
         // The next apply's read confirms each entry and records its libvirt UUID.
-        let (sessions, failed) = await h.reconciler.connect(lab())
-        try await h.reconciler.forgetAbsent(await h.reconciler.observe(lab(), sessions: sessions, failed: failed), sessions: sessions)
+        let again = await h.apply(lab())
+        #expect(again.0.steps.isEmpty)
         let reloaded = try InventoryStore(stateDirectory: h.stateDir)
         let entries = try await reloaded.entries(host: "memory:///local")
         #expect(entries.networks["labnet"]?.state == .present)
@@ -272,9 +284,9 @@ struct InterruptedCreateTests {
         let h = try Harness()
         await h.apply(lab())
         h.hypervisor.mutate { $0.networks["labnet"] = nil }   // deleted by hand
-        let (sessions, failed) = await h.reconciler.connect(lab())
-        let observed = await h.reconciler.observe(lab(), sessions: sessions, failed: failed)
-        try await h.reconciler.forgetAbsent(observed, sessions: sessions)
+        // Even an apply declined at the prompt has read the host under its lock: the entry goes.
+        let declined = try await h.declinedApply(lab())
+        #expect(declined.cancelled && declined.report == nil)
         // Someone else creates a network of that name: it is not virtsync's.
         h.hypervisor.mutate { $0.networks["labnet"] = ObservedNetwork(model: NetworkModel(name: "labnet", mode: .isolated), uuid: "x", active: true) }
         let plan = await h.plan(lab())

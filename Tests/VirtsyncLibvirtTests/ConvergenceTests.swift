@@ -32,15 +32,16 @@ struct ConvergenceTests {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-libvirt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }
         let inventory = try InventoryStore(stateDirectory: state.path)
-        let reconciler = Reconciler(connector: LibvirtConnector(), inventory: inventory, defaultURI: Fixture.nodeURI)
-        var desired = Self.desired([Self.web, Self.idle])
         // One session for all passes: every new connection to the test driver starts afresh.
+        let workflow = ApplyWorkflow(connector: OneSessionConnector(), inventory: inventory, defaultURI: Fixture.nodeURI)
+        let reconciler = workflow.reader
+        var desired = Self.desired([Self.web, Self.idle])
         let (sessions, failed) = await reconciler.connect(desired)
         #expect(failed.isEmpty)
 
-        let (first, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
-        #expect(!first.isEmpty)
-        let report = await Executor().run(first, sessions: sessions, inventory: inventory)
+        let first = try await workflow.apply(desired)
+        #expect(!first.plan.isEmpty)
+        let report = try #require(first.report)
         #expect(report.ok, "\(report.results.filter { $0.outcome != .succeeded })")
 
         let (second, observed) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
@@ -52,11 +53,26 @@ struct ConvergenceTests {
         var web = Self.web
         web.memory = .mib(192)
         desired = Self.desired([web, Self.idle])
-        let (third, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
-        #expect(third.steps.map(\.id) == ["update:domain:\(Steps.host)/web-1"])
-        let update = await Executor().run(third, sessions: sessions, inventory: inventory)
+        let third = try await workflow.apply(desired)
+        #expect(third.plan.steps.map(\.id) == ["update:domain:\(Steps.host)/web-1"])
+        let update = try #require(third.report)
         #expect(update.ok, "\(update.results.filter { $0.outcome != .succeeded })")
         let (fourth, _) = await reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
         #expect(fourth.isEmpty, "\(fourth.steps.map { "\($0.id) \($0.changes)" })")
+    }
+}
+
+/// Hands out one session per URI for the whole test: each new connection to a
+/// `test:///file.xml` URI starts from the file again.
+final class OneSessionConnector: HypervisorConnector, @unchecked Sendable {
+    // `lock` guards `sessions`.
+    private let lock = NSLock()
+    private var sessions: [String: any HypervisorSession] = [:]
+
+    func connect(host: String, uri: String) async throws -> any HypervisorSession {
+        if let existing = lock.withLock({ sessions[uri] }) { return existing }
+        let opened = try await LibvirtConnector().connect(host: host, uri: uri)
+        lock.withLock { sessions[uri] = opened }
+        return opened
     }
 }

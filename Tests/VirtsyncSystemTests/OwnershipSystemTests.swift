@@ -79,13 +79,18 @@ struct OwnershipSystemTests {
         }
         let hostUUID = String(capabilities[start.upperBound..<end.lowerBound]).lowercased()
         let lockFile = System.hostsDir + "/\(hostUUID).lock"
-        // Another writer: flock(1) holds it (as the other virtsync would) for a few seconds.
-        try Data("virtsync agent, pid 4242, owner team-x/prod\n".utf8).write(to: URL(fileURLWithPath: lockFile))
+        try FileManager.default.createDirectory(atPath: System.hostsDir, withIntermediateDirectories: true)
+        // Another writer: flock(1) holds it (as the other virtsync would) for a few seconds and,
+        // once it holds it, writes who it is (other system tests apply to the same host, and a
+        // holder's release clears the file: text written before the lock was held can vanish).
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [lockFile, "sleep", "4"]
+        holder.arguments = [lockFile, "sh", "-c", "printf 'virtsync agent, pid 4242, owner team-x/prod\\n' > \"$0\"; sleep 4", lockFile]
         try holder.run()
-        Thread.sleep(forTimeInterval: 0.5)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, ((try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? "").contains("pid 4242") == false {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         let refused = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve", "--lock-timeout", "1"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("is locked by another virtsync (virtsync agent, pid 4242, owner team-x/prod)"), "\(refused.stderr)")

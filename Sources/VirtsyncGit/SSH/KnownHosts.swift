@@ -90,10 +90,13 @@ public struct KnownHosts: Sendable {
         var (pi, ti) = (0, 0)
         var star: Int?, mark = 0
         while ti < t.count {
-            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
-                pi += 1; ti += 1
-            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+            // `*` first, as OpenSSH's match_pattern does: tested after the literal comparison, a `*`
+            // facing a `*` in the text was consumed as a literal and never became a wildcard, so
+            // `*` did not match `*x` (found by Fuzz/KnownHosts).
+            if pi < p.count && p[pi] == UInt8(ascii: "*") {
                 star = pi; mark = ti; pi += 1
+            } else if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
+                pi += 1; ti += 1
             } else if let s = star {
                 pi = s + 1; mark += 1; ti = mark
             } else {

@@ -10,7 +10,8 @@ import VirtsyncTestSupport
 /// `virtsync plan` and `apply` do, in process, so tests can read step results (downtimes).
 struct ClusterFixture {
     let testbed: Testbed
-    let reconciler: Reconciler
+    let workflow: ApplyWorkflow
+    var reconciler: Reconciler { workflow.reader }
     let stateDirectory: String
 
     init(testbed: Testbed) throws {
@@ -18,7 +19,7 @@ struct ClusterFixture {
         stateDirectory = NSTemporaryDirectory() + "virtsync-cluster-\(UUID().uuidString)"
         // Keepalive and short deadlines, as for a cluster: a dead peer costs seconds.
         let options = LibvirtSessionOptions(connectTimeout: .seconds(5), callTimeout: .seconds(20))
-        reconciler = Reconciler(connector: LibvirtConnector(options: options), inventory: try InventoryStore(stateDirectory: stateDirectory))
+        workflow = ApplyWorkflow(connector: LibvirtConnector(options: options), inventory: try InventoryStore(stateDirectory: stateDirectory))
     }
 
     /// Host documents for every testbed host (`maintenance` for those named), the `lan`
@@ -83,18 +84,16 @@ struct ClusterFixture {
         return try #require(result.desired, "\(result.diagnostics)")
     }
 
-    func plan(_ desired: DesiredState, prune: Bool = true) async -> (Plan, [String: any HypervisorSession]) {
+    func plan(_ desired: DesiredState, prune: Bool = true) async -> (Plan, [String: any HypervisorReadSession]) {
         let (sessions, _, observed) = await reconciler.read(desired)
         return (await reconciler.plan(desired, observed: observed, options: PlanOptions(prune: prune)), sessions)
     }
 
     @discardableResult
     func apply(_ desired: DesiredState, prune: Bool = true) async throws -> (Plan, ApplyReport) {
-        let (sessions, _, observed) = await reconciler.read(desired)
-        let plan = await reconciler.plan(desired, observed: observed, options: PlanOptions(prune: prune))
-        try await reconciler.forgetAbsent(observed, sessions: sessions)
-        let report = await Executor().run(plan, sessions: sessions, inventory: reconciler.inventory)
-        return (plan, report)
+        let outcome = try await workflow.apply(desired, options: PlanOptions(prune: prune))
+        if let refusal = outcome.refusal { throw refusal }
+        return (outcome.plan, outcome.report ?? ApplyReport(results: []))
     }
 
     /// `virsh domstate --reason` of a domain on a host, or nil when it is not defined there.
