@@ -10,6 +10,15 @@ struct KnownHostsTests {
     static var a: String { Data(keyA).base64EncodedString() }
     static var b: String { Data(keyB).base64EncodedString() }
 
+    @Test("a * in the pattern is a wildcard even where the text has a * (found by fuzzing)")
+    func starFacingStar() {
+        #expect(KnownHosts.glob("*", "*x"))
+        #expect(KnownHosts.glob("a*", "a*b"))
+        #expect(KnownHosts.glob("*.example.com", "*.example.com"))
+        #expect(!KnownHosts.glob("a*c", "a*b"))
+        #expect(KnownHosts.glob("h?.lab", "h1.lab"))
+    }
+
     @Test("plain names, ports, wildcards and negation")
     func plain() {
         let known = KnownHosts(text: """
