@@ -89,7 +89,9 @@ fi
 "$swiftc" "${common[@]}" -sanitize=fuzzer,address -module-name "$module" "${link[@]}" \
     -o "$binary" "${sources[@]}" "$entry"
 
-cp -n "$seeds"/* "$work/corpus/"
+for seed in "$seeds"/*; do
+    [[ -e $work/corpus/${seed##*/} ]] || cp "$seed" "$work/corpus/"
+done
 log=$work/fuzz.log
 marker=$work/.started
 touch "$marker"
@@ -108,7 +110,7 @@ SWIFT_BACKTRACE=enable=no nice -n "${FUZZ_NICE:-10}" "$binary" \
     -print_final_stats=1 \
     "$work/corpus" 2>&1 | tee "$log" || status=$?
 
-stat() { sed -nE "s/^stat::$1:[[:space:]]*([0-9]+).*/\1/p" "$log" | tail -n 1; }
+final_stat() { sed -nE "s/^stat::$1:[[:space:]]*([0-9]+).*/\1/p" "$log" | tail -n 1; }
 last=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov:' "$log" | tail -n 1 || true)
 cat >&2 <<EOF
 
@@ -116,12 +118,12 @@ fuzz.sh: summary ($target)
   started:     $started
   requested:   $seconds s
   ran:         $(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1 || echo "not to the end")
-  executions:  $(stat number_of_executed_units)
-  exec/s:      $(stat average_exec_per_sec)
-  new units:   $(stat new_units_added)
-  peak RSS:    $(stat peak_rss_mb) MB
+  executions:  $(final_stat number_of_executed_units)
+  exec/s:      $(final_stat average_exec_per_sec)
+  new units:   $(final_stat new_units_added)
+  peak RSS:    $(final_stat peak_rss_mb) MB
   last status: ${last:-none}
-  corpus:      $(find "$work/corpus" -type f | wc -l) files in $work/corpus
+  work dir:    $(find "$work/corpus" -type f | wc -l) files in $work/corpus (the live corpus is "corp:" above)
 EOF
 if ((status != 0)); then
     say "libFuzzer exited with status $status; failing input(s) kept in $artifacts:"

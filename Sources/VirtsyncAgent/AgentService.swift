@@ -64,7 +64,8 @@ public enum AgentService {
                                  ledger: ledger)
         let loop = AgentLoop(runner: pass, clock: clock,
                              timing: AgentTiming(interval: config.interval, jitter: config.jitter, debounce: config.debounce,
-                                                 backoffInitial: config.backoffInitial, backoffMax: config.backoffMax))
+                                                 backoffInitial: config.backoffInitial, backoffMax: config.backoffMax),
+                             lastPassID: status.passes.map(\.id).max() ?? 0)
         router.attach(loop: loop, pass: pass)
 
         // A pass that makes no progress for this long is stuck: every libvirt call has a

@@ -78,9 +78,9 @@ struct LoopFixture {
     let task: Task<Void, Never>
 
     init(timing: AgentTiming = AgentTiming(interval: 60, jitter: 0.1, debounce: 2, backoffInitial: 5, backoffMax: 40),
-         outcomes: [PassOutcome] = [], random: Double = 0.5) {
+         outcomes: [PassOutcome] = [], random: Double = 0.5, lastPassID: Int = 0) {
         runner = ScriptedRunner(clock: clock, outcomes: outcomes)
-        loop = AgentLoop(runner: runner, clock: clock, timing: timing, random: FixedRandomSource(random))
+        loop = AgentLoop(runner: runner, clock: clock, timing: timing, random: FixedRandomSource(random), lastPassID: lastPassID)
         let loop = self.loop
         task = Task { await loop.run() }
     }
@@ -110,6 +110,17 @@ struct AgentLoopTests {
         await f.passes(2)
         #expect(f.runner.calls[1].trigger == .interval)
         #expect(f.runner.calls[1].at == 60)
+        await f.finish()
+    }
+
+    @Test("after a restart, pass ids go on from the last one in the history")
+    func idsContinue() async {
+        let f = LoopFixture(lastPassID: 41)
+        await f.passes(1)
+        #expect(f.runner.calls.first?.id == 42)
+        #expect(f.loop.trigger(.manual) == 43)
+        await f.passes(2)
+        #expect(f.runner.calls[1].id == 43)
         await f.finish()
     }
 

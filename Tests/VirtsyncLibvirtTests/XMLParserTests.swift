@@ -42,6 +42,17 @@ struct XMLParserTests {
         #expect(root.child("b")?.text == " x ")
     }
 
+    @Test("nesting is limited to 256 levels: deeper documents are refused, not a stack overflow (found by fuzzing)")
+    func depthLimit() throws {
+        func nested(_ depth: Int) -> String { String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) }
+        _ = try XMLParser.parse(nested(256))
+        #expect(throws: LibvirtXMLError.self) { try XMLParser.parse(nested(257)) }
+        #expect(throws: LibvirtXMLError.self) { try XMLParser.parse(String(repeating: "<a>", count: 100_000)) }
+        // Depth, not size: many deep siblings are fine.
+        let wide = "<r>" + String(repeating: nested(255), count: 50) + "</r>"
+        _ = try XMLParser.parse(wide)
+    }
+
     @Test("malformed documents are refused with a position",
           arguments: ["", "<a>", "<a></b>", "<a x=1/>", "<a><b></a>", "<a/><b/>", "text", "<a x='1></a>"])
     func malformed(_ text: String) {

@@ -29,8 +29,11 @@ public final class AgentLoop: @unchecked Sendable {
     private let logger = Logger(label: "virtsync.agent")
 
     /// A loop whose first pass is due at once.
+    /// - Parameter lastPassID: the id of the last pass of an earlier process (from the status
+    ///   history), so that pass ids keep growing across restarts and name one pass each.
     public init(runner: any PassRunner, clock: any AgentClock, timing: AgentTiming,
-                random: any RandomSource = SystemRandomSource()) {
+                random: any RandomSource = SystemRandomSource(), lastPassID: Int = 0) {
+        self.lastStarted = max(0, lastPassID)
         self.runner = runner
         self.clock = clock
         self.schedule = AgentSchedule(timing: timing, now: clock.now(), random: random)

@@ -51,6 +51,13 @@ enum XMLParser {
 private struct Cursor {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
+    /// Elements being read, the innermost included.
+    var depth = 0
+
+    /// The deepest nesting accepted: `element()` recurses once per level, and 10,000 levels (30 KB
+    /// of `<a>`) overflowed the 8 MB stack in the fuzz build (Fuzz/XML). 256 is libxml2's default
+    /// limit (`xmlParserMaxDepth`); libvirt's documents are a few levels deep.
+    static let maxDepth = 256
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -129,6 +136,9 @@ private struct Cursor {
     }
 
     private mutating func element() throws(XMLParseError) -> XElement {
+        guard depth < Cursor.maxDepth else { throw fail("elements nested deeper than \(Cursor.maxDepth) levels") }
+        depth += 1
+        defer { depth -= 1 }
         index += 1  // '<'
         var element = XElement(try name())
         // Attributes.
