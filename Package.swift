@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // The libvirt C API, found with pkg-config (Debian: libvirt-dev).
@@ -52,11 +54,14 @@ let package = Package(
             dependencies: ["VirtsyncEngine", "VirtsyncCore", "CLibvirt"]
         ),
         // The spec repository port over libgit2 (bare cache, fetch, trees, ancestry, signatures)
-        // and SSH signature verification with OpenSSH's ssh-keygen.
+        // and SSH signature verification with OpenSSH's ssh-keygen (run through swift-subprocess,
+        // with a deadline).
         .target(
             name: "VirtsyncGit",
             dependencies: ["VirtsyncEngine", "VirtsyncCore", "CLibgit2",
-                           .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Subprocess", package: "swift-subprocess"),
+                           .product(name: "SystemPackage", package: "swift-system")]
         ),
         // In-memory hypervisor and helpers for tests of the core and engine.
         .target(

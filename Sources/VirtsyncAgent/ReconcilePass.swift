@@ -61,7 +61,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
     private func execute(_ record: inout PassRecord, refusal: inout Refusal?, stop: StopFlag) async {
         var candidate: LoadedCommit?
         var isHead = false
-        switch follower.head() {
+        switch await follower.head() {
         case .valid(let loaded):
             candidate = loaded
             isHead = true
@@ -69,7 +69,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
         case .refused(let why):
             refusal = why
             record.headCommit = why.commit
-            candidate = follower.fallback()
+            candidate = await follower.fallback()
         }
         guard var loaded = candidate else {
             let why = refusal ?? Refusal(commit: nil, reason: "NoCommit", message: "no commit to enforce", failureClass: .stalled)
@@ -87,7 +87,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
                 let why = Refusal(commit: loaded.commit.id.hex, reason: "MassDeleteRefused",
                                   message: "commit \(loaded.commit.id.short): \(message)", failureClass: .stalled)
                 refusal = why
-                guard isHead, let good = follower.fallback(), good.commit.id != loaded.commit.id else {
+                guard isHead, let good = await follower.fallback(), good.commit.id != loaded.commit.id else {
                     record.enforcedCommit = loaded.commit.id.hex
                     record.outcome = .stalled
                     record.reason = why.reason

@@ -54,7 +54,7 @@ final class SpecFollower: @unchecked Sendable {
 
     /// Fetches and looks at the head. Throws only for transient trouble reaching the remote
     /// (the caller still enforces the last good commit).
-    func head() -> HeadResult {
+    func head() async -> HeadResult {
         do {
             _ = try source.repository.fetch()
         } catch let error as GitError {
@@ -75,7 +75,7 @@ final class SpecFollower: @unchecked Sendable {
         }
         if let good, good.commit.id == head { return .valid(good) }
         if let refusedHead, refusedHead.commit == head.hex { return .refused(refusedHead) }
-        switch load(head, checkHistory: true) {
+        switch await load(head, checkHistory: true) {
         case .valid(let loaded):
             return .valid(loaded)
         case .refused(let refusal):
@@ -87,10 +87,10 @@ final class SpecFollower: @unchecked Sendable {
 
     /// The commit to enforce when the head is refused: the last good one, read again from the
     /// cache after an agent restart.
-    func fallback() -> LoadedCommit? {
+    func fallback() async -> LoadedCommit? {
         if let good { return good }
         guard let last = lastApplied, source.repository.has(last) else { return nil }
-        if case .valid(let loaded) = load(last, checkHistory: false) {
+        if case .valid(let loaded) = await load(last, checkHistory: false) {
             good = loaded
             return loaded
         }
@@ -108,10 +108,10 @@ final class SpecFollower: @unchecked Sendable {
         refusedHead = refusal
     }
 
-    private func load(_ commit: CommitID, checkHistory: Bool) -> HeadResult {
+    private func load(_ commit: CommitID, checkHistory: Bool) async -> HeadResult {
         let read: CommitSpec
         do {
-            read = try source.read(ref: commit.hex, path: config.source.path, lastApplied: checkHistory ? lastApplied : nil, fetch: false)
+            read = try await source.read(ref: commit.hex, path: config.source.path, lastApplied: checkHistory ? lastApplied : nil, fetch: false)
         } catch let error as GitError {
             let reason = error.kind == .other ? "SignatureRefused" : error.kind == .notFound ? "RefNotFound" : "FetchFailed"
             let failureClass: FailureClass = reason == "FetchFailed" ? .transient : .stalled

@@ -77,7 +77,7 @@ struct Apply: AsyncParsableCommand {
         let records = try SourceRecordStore(stateDirectory: stateDir)
         let workflow = try Frontend.workflow(host)
         let last = try Frontend.lastApplied(source, records: records)
-        let loaded = try Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
+        let loaded = try await Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
         guard var desired = loaded.desired else { throw loaded.diagnostics }
         try Frontend.applyConnect(&desired, host)
         var options = Frontend.planOptions(source, host, uri: workflow.defaultURI)

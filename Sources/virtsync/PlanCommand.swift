@@ -79,7 +79,7 @@ struct PlanCommand: AsyncParsableCommand {
         let loaded: LoadedSpec
         do {
             let last = try source.repo == nil ? nil : Frontend.lastApplied(source, stateDir: host.resolvedStateDir)
-            loaded = try Frontend.load(source, stateDir: host.resolvedStateDir, ref: head, lastApplied: last)
+            loaded = try await Frontend.load(source, stateDir: host.resolvedStateDir, ref: head, lastApplied: last)
         } catch {
             prefetch?.cancel()
             throw error
@@ -105,8 +105,8 @@ struct PlanCommand: AsyncParsableCommand {
         let source = try Frontend.repositorySource(self.source, stateDir: host.resolvedStateDir)
         _ = try source.repository.fetch()
         let baseID = try source.repository.resolve(base)
-        let headRead = try source.read(ref: head ?? self.source.ref, path: self.source.path, verifySince: baseID, fetch: false)
-        let baseRead = try RepositorySource(repository: source.repository, verifier: nil)
+        let headRead = try await source.read(ref: head ?? self.source.ref, path: self.source.path, verifySince: baseID, fetch: false)
+        let baseRead = try await RepositorySource(repository: source.repository, verifier: nil)
             .read(ref: baseID.hex, path: self.source.path, fetch: false)
         let url = source.repository.displayURL
         let baseSpec = Frontend.loaded(baseRead, options: self.source, repository: url)

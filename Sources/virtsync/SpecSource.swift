@@ -99,7 +99,7 @@ extension Frontend {
 
     /// Loads the spec from the directory or the repository. For a repository, `lastApplied`
     /// starts signature verification and the history check.
-    static func load(_ options: SourceOptions, stateDir: String, ref: String? = nil, lastApplied: String? = nil) throws -> LoadedSpec {
+    static func load(_ options: SourceOptions, stateDir: String, ref: String? = nil, lastApplied: String? = nil) async throws -> LoadedSpec {
         guard options.repo != nil else {
             let directory = options.directory ?? "."
             var (desired, diagnostics) = load(directory)
@@ -107,7 +107,7 @@ extension Frontend {
             return LoadedSpec(desired: desired, diagnostics: diagnostics, provenance: nil)
         }
         let source = try repositorySource(options, stateDir: stateDir)
-        let read = try source.read(ref: ref ?? options.ref, path: options.path, lastApplied: lastApplied.flatMap(CommitID.init))
+        let read = try await source.read(ref: ref ?? options.ref, path: options.path, lastApplied: lastApplied.flatMap(CommitID.init))
         return loaded(read, options: options, repository: source.repository.displayURL)
     }
 

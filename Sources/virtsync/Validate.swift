@@ -4,7 +4,7 @@ import VirtsyncSpec
 
 /// `virtsync validate PATH` or `virtsync validate --repo URL`: every problem in one run, exit 1
 /// on any error. With `--allowed-signers`, the commit's signature is verified too.
-struct Validate: ParsableCommand {
+struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check a spec: syntax, fields, references, capacity. Changes nothing.")
 
     @OptionGroup var source: SourceOptions
@@ -16,12 +16,12 @@ struct Validate: ParsableCommand {
         try source.requireSource()
     }
 
-    func run() throws {
+    func run() async throws {
         let loaded: LoadedSpec
         do {
             let state = stateDir ?? Environment.value("VIRTSYNC_STATE_DIR") ?? "/var/lib/virtsync"
             // Signatures are checked as apply would: every commit since the last applied one.
-            loaded = try Frontend.load(source, stateDir: state, lastApplied: try Frontend.lastApplied(source, stateDir: state))
+            loaded = try await Frontend.load(source, stateDir: state, lastApplied: try Frontend.lastApplied(source, stateDir: state))
         } catch {
             Environment.printError("error: \(error)")
             throw ExitCode(Exit.error)

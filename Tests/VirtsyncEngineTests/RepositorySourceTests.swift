@@ -91,61 +91,61 @@ final class RecordingVerifier: SignatureVerifier, @unchecked Sendable {
 @Suite("Reading a spec from a repository")
 struct RepositorySourceTests {
     @Test("the first read verifies the head only and names its signer")
-    func firstRead() throws {
+    func firstRead() async throws {
         let repo = MemoryRepository(), verifier = RecordingVerifier()
         repo.commit(1, parents: [], signature: nil)
         let head = repo.commit(2, parents: [1])
-        let read = try RepositorySource(repository: repo, verifier: verifier).read(ref: nil, path: ".")
+        let read = try await RepositorySource(repository: repo, verifier: verifier).read(ref: nil, path: ".")
         #expect(read.commit.id == head && read.signer?.principal == "alice@example.com")
         #expect(verifier.checked == [head] && read.historyRewrite == nil && repo.fetches == 1)
     }
 
     @Test("every commit after the last applied one is verified, oldest first; one unsigned in the middle refuses")
-    func rangeVerified() throws {
+    func rangeVerified() async throws {
         let repo = MemoryRepository(), verifier = RecordingVerifier()
         for n in 1...5 { repo.commit(n, parents: n == 1 ? [] : [n - 1]) }
-        let read = try RepositorySource(repository: repo, verifier: verifier).read(ref: "main", path: ".", lastApplied: MemoryRepository.id(2))
+        let read = try await RepositorySource(repository: repo, verifier: verifier).read(ref: "main", path: ".", lastApplied: MemoryRepository.id(2))
         #expect(read.verified == [3, 4, 5].map(MemoryRepository.id))
         #expect(verifier.checked == [3, 4, 5].map(MemoryRepository.id))
 
         repo.commit(3, parents: [2], signature: nil)   // rewrite commit 3 in place: unsigned
-        #expect {
-            try RepositorySource(repository: repo, verifier: RecordingVerifier()).read(ref: "main", path: ".", lastApplied: MemoryRepository.id(2))
+        await #expect {
+            try await RepositorySource(repository: repo, verifier: RecordingVerifier()).read(ref: "main", path: ".", lastApplied: MemoryRepository.id(2))
         } throws: { "\($0)".contains(MemoryRepository.id(3).short) && "\($0)".contains("not signed") }
     }
 
     @Test("the same commit again re-verifies only itself")
-    func sameCommit() throws {
+    func sameCommit() async throws {
         let repo = MemoryRepository(), verifier = RecordingVerifier()
         let head = repo.commit(1, parents: [])
-        let read = try RepositorySource(repository: repo, verifier: verifier).read(ref: nil, path: ".", lastApplied: head)
+        let read = try await RepositorySource(repository: repo, verifier: verifier).read(ref: nil, path: ".", lastApplied: head)
         #expect(read.verified == [head] && read.signer != nil && read.historyRewrite == nil)
     }
 
     @Test("a head that does not descend from the last applied commit is a history rewrite")
-    func rewrite() throws {
+    func rewrite() async throws {
         let repo = MemoryRepository(), verifier = RecordingVerifier()
         repo.commit(1, parents: [])
         let applied = repo.commit(2, parents: [1])
         repo.commit(3, parents: [1])   // force-push: main now 1 → 3
-        let read = try RepositorySource(repository: repo, verifier: verifier).read(ref: "main", path: ".", lastApplied: applied)
+        let read = try await RepositorySource(repository: repo, verifier: verifier).read(ref: "main", path: ".", lastApplied: applied)
         #expect(read.historyRewrite?.contains("does not descend") == true)
         #expect(verifier.checked == [MemoryRepository.id(3)], "verified from the common ancestor")
 
         repo.refs["main"] = MemoryRepository.id(1)   // moved back
-        let back = try RepositorySource(repository: repo, verifier: nil).read(ref: "main", path: ".", lastApplied: applied)
+        let back = try await RepositorySource(repository: repo, verifier: nil).read(ref: "main", path: ".", lastApplied: applied)
         #expect(back.historyRewrite?.contains("moved back") == true)
 
-        let gone = try RepositorySource(repository: repo, verifier: nil).read(ref: "main", path: ".", lastApplied: MemoryRepository.id(99))
+        let gone = try await RepositorySource(repository: repo, verifier: nil).read(ref: "main", path: ".", lastApplied: MemoryRepository.id(99))
         #expect(gone.historyRewrite?.contains("no longer") == true)
     }
 
     @Test("a damaged cache found while reading is rebuilt once and the read succeeds")
-    func damagedCache() throws {
+    func damagedCache() async throws {
         let repo = MemoryRepository()
         repo.commit(1, parents: [])
         repo.damaged = true
-        let read = try RepositorySource(repository: repo, verifier: nil).read(ref: nil, path: ".")
+        let read = try await RepositorySource(repository: repo, verifier: nil).read(ref: nil, path: ".")
         #expect(repo.rebuilds == 1 && read.files.count == 1 && read.fetch?.rebuiltCache == true)
     }
 

@@ -42,19 +42,19 @@ public struct RepositorySource: Sendable {
     ///   - verifySince: for review plans, the base commit: every commit after it is verified.
     ///   - fetch: fetch first (false for a second read of the same fetch).
     public func read(ref: String?, path: String, lastApplied: CommitID? = nil, verifySince: CommitID? = nil,
-                     fetch: Bool = true) throws -> CommitSpec {
+                     fetch: Bool = true) async throws -> CommitSpec {
         do {
-            return try attempt(ref: ref, path: path, lastApplied: lastApplied, verifySince: verifySince,
+            return try await attempt(ref: ref, path: path, lastApplied: lastApplied, verifySince: verifySince,
                                fetchSummary: fetch ? try repository.fetch() : nil)
         } catch let error as GitError where error.kind == .cache {
             // A damaged object or ref found while reading: fetch everything again, once.
             let summary = try repository.rebuild()
-            return try attempt(ref: ref, path: path, lastApplied: lastApplied, verifySince: verifySince, fetchSummary: summary)
+            return try await attempt(ref: ref, path: path, lastApplied: lastApplied, verifySince: verifySince, fetchSummary: summary)
         }
     }
 
     private func attempt(ref: String?, path: String, lastApplied: CommitID?, verifySince: CommitID?,
-                         fetchSummary: FetchSummary?) throws -> CommitSpec {
+                         fetchSummary: FetchSummary?) async throws -> CommitSpec {
         let head = try repository.resolve(ref)
         let info = try repository.info(head)
         let label = ref.map { "'\($0)' (\(head.short))" } ?? "the default branch (\(head.short))"
@@ -87,12 +87,12 @@ public struct RepositorySource: Sendable {
             }
             for commit in range {
                 let commitInfo = commit == head ? info : try repository.info(commit)
-                let who = try verifier.verify(try repository.signature(of: commit), of: commitInfo)
+                let who = try await verifier.verify(try repository.signature(of: commit), of: commitInfo)
                 if commit == head { signer = who }
                 verified.append(commit)
             }
             if signer == nil {   // head == since: it was applied before; show who signed it
-                signer = try verifier.verify(try repository.signature(of: head), of: info)
+                signer = try await verifier.verify(try repository.signature(of: head), of: info)
                 verified.append(head)
             }
         }

@@ -172,6 +172,6 @@ public struct Signer: Hashable, Sendable, Codable, CustomStringConvertible {
 /// Verifies commit signatures against a trust file. Implemented with OpenSSH's `ssh-keygen`.
 public protocol SignatureVerifier: Sendable {
     /// The signer, or an error naming the reason (not signed, not an SSH signature, bad
-    /// signature, key not trusted).
-    func verify(_ signature: CommitSignature?, of commit: CommitInfo) throws -> Signer
+    /// signature, key not trusted, or the verifying tool did not answer in time).
+    func verify(_ signature: CommitSignature?, of commit: CommitInfo) async throws -> Signer
 }

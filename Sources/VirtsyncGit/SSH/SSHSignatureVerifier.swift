@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 import VirtsyncEngine
 
 /// Verifies SSH commit signatures (`git commit -S` with `gpg.format=ssh`) against an OpenSSH
@@ -8,10 +10,12 @@ import VirtsyncEngine
 public struct SSHSignatureVerifier: SignatureVerifier {
     public let allowedSigners: String
     let sshKeygen: String
+    /// How long one `ssh-keygen` may take before it is killed and the commit refused.
+    let timeout: Duration
 
     /// A verifier trusting the keys of `allowedSigners`. Fails when the file or `ssh-keygen`
     /// is missing, so a typo never turns verification off.
-    public init(allowedSigners: String, sshKeygen: String? = nil) throws {
+    public init(allowedSigners: String, sshKeygen: String? = nil, timeout: Duration = .seconds(30)) throws {
         guard FileManager.default.isReadableFile(atPath: allowedSigners) else {
             throw GitError(.other, "cannot read the allowed-signers file \(allowedSigners)")
         }
@@ -21,9 +25,10 @@ public struct SSHSignatureVerifier: SignatureVerifier {
         }
         self.allowedSigners = allowedSigners
         self.sshKeygen = tool
+        self.timeout = timeout
     }
 
-    public func verify(_ signature: CommitSignature?, of commit: CommitInfo) throws -> Signer {
+    public func verify(_ signature: CommitSignature?, of commit: CommitInfo) async throws -> Signer {
         let what = "commit \(commit.id.short) (\"\(commit.summary.prefix(60))\" by \(commit.authorEmail))"
         guard let signature else {
             throw GitError(.other, "\(what) is not signed")
@@ -40,12 +45,12 @@ public struct SSHSignatureVerifier: SignatureVerifier {
         }
         let time = "-Overify-time=" + Self.verifyTime(commit.time)
 
-        let find = try run([sshKeygen, "-Y", "find-principals", "-f", allowedSigners, "-s", signatureFile, time], input: [])
+        let find = try await run([sshKeygen, "-Y", "find-principals", "-f", allowedSigners, "-s", signatureFile, time], input: [])
         let principals = find.stdout.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
         guard find.status == 0, let principal = principals.first else {
             throw GitError(.other, "\(what) is signed by a key that is not trusted: not in \(allowedSigners) (or not valid at the commit's time)")
         }
-        let check = try run([sshKeygen, "-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", "git", "-s", signatureFile, time],
+        let check = try await run([sshKeygen, "-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", "git", "-s", signatureFile, time],
                             input: signature.payload)
         guard check.status == 0 else {
             let detail = (check.stderr + check.stdout).split(whereSeparator: \.isNewline).first.map(String.init) ?? "verification failed"
@@ -69,23 +74,33 @@ public struct SSHSignatureVerifier: SignatureVerifier {
                       parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
-    private func run(_ arguments: [String], input: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input))
-            try? stdin.fileHandleForWriting.close()
+    /// Runs `ssh-keygen` (swift-subprocess: no shell, output collected up to a limit) and kills
+    /// it when it outlives `timeout`: a verification that hangs refuses the commit instead of
+    /// stalling the agent's pass.
+    private func run(_ arguments: [String], input: [UInt8]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let executable = FilePath(arguments[0])
+        let rest = Arguments(Array(arguments.dropFirst()))
+        let timeout = timeout
+        return try await withThrowingTaskGroup(of: (status: Int32, stdout: String, stderr: String)?.self) { group in
+            group.addTask {
+                let result = try await Subprocess.run(.path(executable), arguments: rest, input: .array(input),
+                                                      output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+                let status: Int32
+                switch result.terminationStatus {
+                case .exited(let code): status = code
+                case .signaled(let signal): status = 128 + signal
+                }
+                return (status, result.standardOutput, result.standardError)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let finished = first else {
+                throw GitError(.timeout, "ssh-keygen did not finish within \(timeout); signature verification gave up")
+            }
+            return finished
         }
-        writer.start()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 }

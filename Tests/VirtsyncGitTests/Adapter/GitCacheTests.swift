@@ -135,7 +135,7 @@ struct GitCacheTests {
     }
 
     @Test("a damaged cache is detected and rebuilt, and the read succeeds")
-    func damagedCache() throws {
+    func damagedCache() async throws {
         let fixture = try GitFixture()
         try fixture.write("vm.yaml", vmYAML)
         let head = try fixture.commit("one")
@@ -156,7 +156,7 @@ struct GitCacheTests {
         }
         #expect(damaged > 0)
         let source = RepositorySource(repository: cache, verifier: nil)
-        let read = try source.read(ref: nil, path: ".")
+        let read = try await source.read(ref: nil, path: ".")
         #expect(read.commit.id.hex == head && read.files.count == 1 && read.fetch?.rebuiltCache == true)
 
         // A cache directory that is not a repository at all.

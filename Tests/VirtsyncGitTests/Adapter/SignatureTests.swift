@@ -8,7 +8,7 @@ import VirtsyncSpec
 @Suite("SSH commit signatures, verified with ssh-keygen against an allowed-signers file")
 struct SignatureTests {
     @Test("signed, unsigned, untrusted and tampered commits")
-    func verdicts() throws {
+    func verdicts() async throws {
         let fixture = try GitFixture()
         let trusted = try fixture.makeKey("trusted"), stranger = try fixture.makeKey("stranger")
         let allowed = try fixture.writeAllowedSigners([trusted])
@@ -29,20 +29,20 @@ struct SignatureTests {
 
         let cache = try makeCache(fixture)
         _ = try cache.fetch()
-        func verify(_ id: String) throws -> Signer {
+        func verify(_ id: String) async throws -> Signer {
             let commit = CommitID(id)!
-            return try verifier.verify(try cache.signature(of: commit), of: try cache.info(commit))
+            return try await verifier.verify(try cache.signature(of: commit), of: try cache.info(commit))
         }
-        let signer = try verify(signed)
+        let signer = try await verify(signed)
         #expect(signer.principal == GitFixture.authorEmail && signer.key.hasPrefix("ED25519 key SHA256:"))
-        #expect { try verify(unsigned) } throws: { "\($0)".contains("is not signed") && "\($0)".contains(String(unsigned.prefix(12))) }
-        #expect { try verify(untrusted) } throws: { "\($0)".contains("not trusted") }
-        #expect { try verify(tampered) } throws: { "\($0)".contains("bad signature") }
+        await #expect { try await verify(unsigned) } throws: { "\($0)".contains("is not signed") && "\($0)".contains(String(unsigned.prefix(12))) }
+        await #expect { try await verify(untrusted) } throws: { "\($0)".contains("not trusted") }
+        await #expect { try await verify(tampered) } throws: { "\($0)".contains("bad signature") }
         #expect(try cache.signature(of: CommitID(unsigned)!) == nil)
     }
 
     @Test("a key outside its validity window does not verify; a missing trust file is an error, not 'no verification'")
-    func validity() throws {
+    func validity() async throws {
         let fixture = try GitFixture()
         let key = try fixture.makeKey("expired")
         // Commits of the fixture are dated from 2024-01-01; this key expired in 2020.
@@ -52,14 +52,14 @@ struct SignatureTests {
         let cache = try makeCache(fixture)
         _ = try cache.fetch()
         let verifier = try SSHSignatureVerifier(allowedSigners: allowed)
-        #expect(throws: GitError.self) {
-            try verifier.verify(try cache.signature(of: CommitID(head)!), of: try cache.info(CommitID(head)!))
+        await #expect(throws: GitError.self) {
+            try await verifier.verify(try cache.signature(of: CommitID(head)!), of: try cache.info(CommitID(head)!))
         }
         #expect(throws: GitError.self) { try SSHSignatureVerifier(allowedSigners: try fixture.scratchPath("nope")) }
     }
 
     @Test("the whole range since the last applied commit is verified through the source")
-    func range() throws {
+    func range() async throws {
         let fixture = try GitFixture()
         let key = try fixture.makeKey("ops")
         let allowed = try fixture.writeAllowedSigners([key])
@@ -72,10 +72,36 @@ struct SignatureTests {
         try fixture.write("vm.yaml", vmYAML + "# d\n")
         _ = try fixture.commit("d", signedBy: key)
         let source = RepositorySource(repository: try makeCache(fixture), verifier: try SSHSignatureVerifier(allowedSigners: allowed))
-        #expect {
-            try source.read(ref: nil, path: ".", lastApplied: CommitID(applied))
+        await #expect {
+            try await source.read(ref: nil, path: ".", lastApplied: CommitID(applied))
         } throws: { "\($0)".contains(String(sneaky.prefix(12))) && "\($0)".contains("not signed") }
         // Without a last applied commit only the head is checked, and it is signed.
-        #expect(try source.read(ref: nil, path: ".").signer?.principal == GitFixture.authorEmail)
+        #expect(try await source.read(ref: nil, path: ".").signer?.principal == GitFixture.authorEmail)
+    }
+
+    @Test("an ssh-keygen that never answers is killed at the deadline and the commit is refused, not waited for")
+    func hungVerifier() async throws {
+        let fixture = try GitFixture()
+        let key = try fixture.makeKey("ops")
+        let allowed = try fixture.writeAllowedSigners([key])
+        try fixture.write("vm.yaml", vmYAML)
+        let head = try fixture.commit("signed", signedBy: key)
+        let cache = try makeCache(fixture)
+        _ = try cache.fetch()
+        let marker = try fixture.scratchPath("hung-pid")
+        let hung = try fixture.scratchPath("hung-ssh-keygen")
+        try "#!/bin/sh\necho $$ > \(marker)\nexec sleep 60\n".write(toFile: hung, atomically: true, encoding: .utf8)
+        chmod(hung, 0o755)
+        let verifier = try SSHSignatureVerifier(allowedSigners: allowed, sshKeygen: hung, timeout: .seconds(1))
+        let start = ContinuousClock.now
+        await #expect { try await verifier.verify(try cache.signature(of: CommitID(head)!), of: try cache.info(CommitID(head)!)) }
+            throws: { ($0 as? GitError)?.kind == .timeout && "\($0)".contains("did not finish") }
+        // Killed at the deadline, not waited for (60 s); the bound is loose because the git tests'
+        // blocking fixtures can hold Swift's threads for seconds when the suite runs in parallel.
+        #expect(ContinuousClock.now - start < .seconds(30))
+        // The child is gone, not left running.
+        let pid = Int32((try String(contentsOfFile: marker, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(pid > 0 && kill(pid, 0) != 0, "ssh-keygen \(pid) still runs")
     }
 }
