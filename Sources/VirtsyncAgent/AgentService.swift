@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import ServiceLifecycle
 import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncGit
@@ -85,34 +86,28 @@ public enum AgentService {
         defer { server?.stop() }
 
         let notifier = SystemdNotifier()
-        let signals = Task {
-            for await signal in SignalWatcher.signals([SIGTERM, SIGINT, SIGHUP]) {
-                if signal == SIGHUP {
-                    logger.info("SIGHUP: reconcile now")
-                    loop.trigger(.signal, detail: "SIGHUP")
-                } else {
-                    logger.notice("stopping: the step in flight finishes first", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                    notifier.stopping()
-                    loop.stop()
-                    break
-                }
-            }
-        }
-        let watchdog = Task {
-            guard let interval = notifier.watchdogInterval else { return }
-            while !Task.isCancelled {
-                if state.isHealthy(stallLimit: stallLimit) { notifier.watchdog() }
-                try? await Task.sleep(for: interval / 2)
-            }
-        }
-        notifier.ready(status: "following \(sourceLabel) for host \(config.host)")
         logger.info("agent started", metadata: ["host": "\(config.host)", "source": "\(sourceLabel)", "uri": "\(config.libvirtURI)",
                                                 "interval": "\(DurationFormat.format(config.interval))"])
+        // The loop, systemd's notifications and SIGHUP as services of one group: SIGTERM or
+        // SIGINT shut it down gracefully (the loop finishes the step in flight), and when the
+        // loop ends, the others end with it.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: ReconcileLoopService(loop: loop, notifier: notifier, logger: logger),
+                      successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: SystemdWatchdogService(notifier: notifier, state: state, stallLimit: stallLimit,
+                                                      readyStatus: "following \(sourceLabel) for host \(config.host)"),
+                      successTerminationBehavior: .ignore),
+                .init(service: ReloadSignalService(loop: loop, notifier: notifier, logger: logger), successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "virtsync.service")))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("service group ended with an error", metadata: ["error": "\(error)"])
+        }
 
-        await loop.run()
-
-        signals.cancel()
-        watchdog.cancel()
         router.stop()
         try? state.persist()
         logger.notice("agent stopped")

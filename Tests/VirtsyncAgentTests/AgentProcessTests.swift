@@ -158,6 +158,29 @@ struct AgentProcessTests {
         #expect(restarted?.lastApplied?.commit == first)
     }
 
+    @Test("as a service group: READY for systemd once running, SIGHUP runs a pass at once, SIGTERM sends STOPPING and stops cleanly")
+    func serviceGroup() async throws {
+        let h = try AgentHarness(uri: "test:///default")
+        defer { h.tearDown() }
+        let receiver = try DatagramReceiver(address: h.scratch.path("notify.sock"))
+        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
+        try h.start(extraEnvironment: ["NOTIFY_SOCKET": receiver.address])
+        #expect(try receiver.receive().hasPrefix("READY=1"))
+        await h.waitFor("applied") { $0.lastApplied?.commit == first }
+
+        h.signal(SIGHUP)
+        #expect(try receiver.receive().hasPrefix("RELOADING=1"))
+        #expect(try receiver.receive() == "READY=1")
+        let reloaded = await h.waitFor("a pass triggered by SIGHUP") { $0.passes.contains { $0.trigger == .signal } }
+        #expect(reloaded?.passes.first { $0.trigger == .signal }?.triggerDetail == "SIGHUP")
+
+        let started = Date()
+        h.stop()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(try receiver.receive() == "STOPPING=1")
+        #expect(h.log.contains("agent stopped"))
+    }
+
     @Test("a broken configuration file is refused with file, line and field, and the agent does not start")
     func badConfig() throws {
         let scratch = try ScratchDirectory(prefix: "agent-config")

@@ -94,7 +94,7 @@ struct SystemdNotifierTests {
 }
 
 /// A SOCK_DGRAM socket bound at a path or an abstract name (`@name`), standing in for systemd.
-private final class DatagramReceiver {
+final class DatagramReceiver {
     let address: String
     private let descriptor: Int32
 
@@ -136,7 +136,7 @@ private final class DatagramReceiver {
     }
 }
 
-private struct ReceiverError: Error, CustomStringConvertible {
+struct ReceiverError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -61,10 +61,16 @@ final class AgentHarness {
         return try git.commit(message)
     }
 
-    /// Starts the agent process.
-    func start() throws {
+    /// Starts the agent process (with `extraEnvironment`, e.g. systemd's `NOTIFY_SOCKET`).
+    func start(extraEnvironment: [String: String] = [:]) throws {
         agent = try ChildProcess(executable: VirtsyncBinary.path, arguments: ["agent", "--config", configPath],
-                                 environment: VirtsyncBinary.environment(), outputPath: logPath)
+                                 environment: VirtsyncBinary.environment().merging(extraEnvironment) { _, new in new }, outputPath: logPath)
+    }
+
+    /// Sends a signal to the agent process.
+    func signal(_ number: Int32) {
+        guard let agent, agent.isRunning else { return }
+        kill(agent.pid, number)
     }
 
     /// Stops it with SIGTERM (graceful) and waits.
