@@ -73,6 +73,8 @@ let package = Package(
         // the built virtsync binary, the multi-host testbed. Used by test targets and the
         // benchmark program.
         .target(name: "VirtsyncTestSupport"),
+        // The golden-file helper of the test targets (compare, or record and fail the test).
+        .target(name: "VirtsyncGolden"),
         // The agent as a service: the reconcile pass over git and libvirt, the HTTP endpoint
         // (health, status, metrics, webhook), systemd notification and signals.
         .target(
@@ -97,14 +99,14 @@ let package = Package(
             dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "CLibvirt",
                            "VirtsyncTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting"],
+        .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO"],
+        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncGolden"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),
         .testTarget(name: "VirtsyncLibvirtTests",
-                    dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncCore"],
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncCore", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
         // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
         .testTarget(name: "VirtsyncGitTests",

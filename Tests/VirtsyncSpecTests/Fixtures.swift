@@ -6,9 +6,6 @@ import VirtsyncSpec
 enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    /// `VIRTSYNC_RECORD=1` rewrites golden files instead of comparing with them.
-    static var recording: Bool { ProcessInfo.processInfo.environment["VIRTSYNC_RECORD"] == "1" }
-
     /// The case folders under `Fixtures/diagnostics`, sorted.
     static func diagnosticCases() -> [String] {
         let directory = root.appendingPathComponent("diagnostics").path

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtsyncGolden
 import VirtsyncCore
 import VirtsyncSpec
 
@@ -12,13 +13,7 @@ struct GoldenDiagnosticsTests {
         let folder = Fixtures.root.appendingPathComponent("diagnostics").appendingPathComponent(name)
         let (result, diagnostics) = Fixtures.load(folder.appendingPathComponent("spec"))
         let actual = diagnostics.description + "\n"
-        let expectedURL = folder.appendingPathComponent("expected.txt")
-        if Fixtures.recording {
-            try Data(actual.utf8).write(to: expectedURL)
-            return
-        }
-        let expected = try String(contentsOf: expectedURL, encoding: .utf8)
-        #expect(actual == expected, "\(name): record with VIRTSYNC_RECORD=1 after checking the new output")
+        Golden.expect(actual, matches: folder.appendingPathComponent("expected.txt"), name: "Fixtures/diagnostics/\(name)/expected.txt")
         #expect(diagnostics.hasErrors)
         #expect(result.desired == nil)
     }

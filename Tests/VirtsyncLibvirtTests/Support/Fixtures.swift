@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtsyncGolden
 import VirtsyncCore
 import VirtsyncEngine
 @testable import VirtsyncLibvirt
@@ -17,23 +18,10 @@ enum Fixture {
         try await LibvirtSession.connect(uri: nodeURI, options: options)
     }
 
-    /// Compares `actual` with `Golden/xml/<name>.xml`; `VIRTSYNC_RECORD=1` rewrites the file.
+    /// Compares `actual` with `Golden/xml/<name>.xml` (the shared `Golden` helper).
     static func expectGolden(_ name: String, _ actual: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-        let url = directory.appendingPathComponent("Golden/xml/\(name).xml")
-        if ProcessInfo.processInfo.environment["VIRTSYNC_RECORD"] == "1" {
-            do {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try actual.write(to: url, atomically: true, encoding: .utf8)
-            } catch {
-                Issue.record("cannot record \(url.path): \(error)", sourceLocation: sourceLocation)
-            }
-            return
-        }
-        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-            Issue.record("missing golden file \(url.path); run with VIRTSYNC_RECORD=1", sourceLocation: sourceLocation)
-            return
-        }
-        #expect(actual == expected, "\(name).xml differs", sourceLocation: sourceLocation)
+        Golden.expect(actual, matches: directory.appendingPathComponent("Golden/xml/\(name).xml"), name: "Golden/xml/\(name).xml",
+                      sourceLocation: sourceLocation)
     }
 }
 
