@@ -75,12 +75,13 @@ let package = Package(
         .target(name: "VirtsyncTestSupport"),
         // The golden-file helper of the test targets (compare, or record and fail the test).
         .target(name: "VirtsyncGolden"),
-        // The agent as a service: the reconcile pass over git and libvirt, the HTTP endpoint
-        // (health, status, metrics, webhook), systemd notification and signals.
+        // The agent as a service: its configuration (agent.yaml), the reconcile pass over git and
+        // libvirt, the HTTP endpoint (health, status, metrics, webhook), systemd notification and
+        // the service group.
         .target(
             name: "VirtsyncAgent",
             dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
-                           .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
@@ -101,7 +102,7 @@ let package = Package(
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncGolden"],
+        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncGolden", "VirtsyncTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),

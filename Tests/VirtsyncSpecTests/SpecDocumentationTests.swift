@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VirtsyncCore
 import VirtsyncSpec
+import VirtsyncTestSupport
 
 /// `specs/spec-v1.md` is the contract: its `yaml` examples, together, must be a valid spec.
 @Suite("spec documentation")
@@ -11,21 +12,7 @@ struct SpecDocumentationTests {
         .appendingPathComponent("specs/spec-v1.md")
 
     /// The contents of every fenced block opened with ```` ```yaml ````.
-    static func yamlBlocks(in text: String) -> [String] {
-        var blocks: [String] = []
-        var current: [Substring]?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == nil {
-                if line == "```yaml" { current = [] }
-            } else if line == "```" {
-                blocks.append((current ?? []).joined(separator: "\n") + "\n")
-                current = nil
-            } else {
-                current?.append(line)
-            }
-        }
-        return blocks
-    }
+    static func yamlBlocks(in text: String) -> [String] { MarkdownBlocks.yaml(in: text) }
 
     @Test("the examples of spec-v1.md load together without any diagnostic")
     func examplesLoad() throws {

@@ -50,7 +50,7 @@ public struct DurationError: Error, Sendable, CustomStringConvertible {
 
 extension MapReader {
     /// A duration with a unit (`30s`, `5m`), in seconds, within `range` when given.
-    func duration(_ key: String, required: Bool = false, range: ClosedRange<Double>? = nil) -> Located<Double>? {
+    package func duration(_ key: String, required: Bool = false, range: ClosedRange<Double>? = nil) -> Located<Double>? {
         guard let node = node(key) else { missing(key, required: required); return nil }
         guard case .scalar(let scalar) = node else {
             typeError(key, expected: "a duration with a unit (e.g. 30s)", got: node)

@@ -2,20 +2,20 @@ import Foundation
 
 /// Format rules for the strings of a spec. Each check returns nil when the value is fine, or the
 /// message of a diagnostic.
-enum Formats {
+package enum Formats {
     /// Longest name of a resource (host, network, pool, volume, VM).
-    static let maxNameLength = 64
+    package static let maxNameLength = 64
     /// Longest Linux network interface name (IFNAMSIZ - 1).
-    static let maxBridgeLength = 15
+    package static let maxBridgeLength = 15
 
     /// Names that reach libvirt and the file system: 1-64 of `A-Z a-z 0-9 . _ -`, starting with
     /// a letter or digit, never containing `/`, `..` or control characters.
     /// Longest owner identity.
-    static let maxOwnerLength = 200
+    package static let maxOwnerLength = 200
 
     /// Why `owner` is not a valid owner identity (1 to 200 characters of `A-Z a-z 0-9 . _ - / : @ +`,
     /// starting with a letter or digit), or `nil`.
-    static func ownerProblem(_ owner: String) -> String? {
+    package static func ownerProblem(_ owner: String) -> String? {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@+")
         guard let first = owner.first else { return "owner must not be empty" }
         guard owner.count <= maxOwnerLength else { return "owner is longer than \(maxOwnerLength) characters" }
@@ -26,7 +26,7 @@ enum Formats {
         return nil
     }
 
-    static func nameProblem(_ name: String, maxLength: Int = maxNameLength) -> String? {
+    package static func nameProblem(_ name: String, maxLength: Int = maxNameLength) -> String? {
         if isPlainName(name, maxLength: maxLength) { return nil }
         let shown = name.quotedForMessage
         if name.isEmpty { return "name must not be empty" }
@@ -63,17 +63,17 @@ enum Formats {
     }
 
     /// A Linux bridge or network device name: a name of at most 15 characters.
-    static func bridgeProblem(_ name: String) -> String? {
+    package static func bridgeProblem(_ name: String) -> String? {
         nameProblem(name, maxLength: maxBridgeLength).map { $0.replacingFirst("name ", with: "bridge name ") }
     }
 
     /// A token passed to libvirt as is (machine type, NIC model): letters, digits, `. _ -`.
     /// A label name or value: a token, as for machine types (`zone`, `eu-west-1a`, `true`).
-    static func labelProblem(_ value: String) -> String? {
+    package static func labelProblem(_ value: String) -> String? {
         tokenProblem(value).map { "label \($0)" }
     }
 
-    static func tokenProblem(_ value: String) -> String? {
+    package static func tokenProblem(_ value: String) -> String? {
         if value.isEmpty { return "must not be empty" }
         if value.count > 64 { return "\(value.quotedForMessage) is longer than 64 characters" }
         if value.unicodeScalars.contains(where: { !isAlphanumeric($0) && $0 != "." && $0 != "_" && $0 != "-" }) {
@@ -84,7 +84,7 @@ enum Formats {
 
     /// An absolute, normalized host path: starts with `/`, no `.` or `..` component, no control
     /// characters.
-    static func absolutePathProblem(_ path: String) -> String? {
+    package static func absolutePathProblem(_ path: String) -> String? {
         if isPlainAbsolutePath(path) { return nil }
         let shown = path.quotedForMessage
         if path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
@@ -122,14 +122,14 @@ enum Formats {
     }
 
     /// The path without repeated or trailing slashes (`/srv//vms/` → `/srv/vms`).
-    static func normalizedPath(_ path: String) -> String {
+    package static func normalizedPath(_ path: String) -> String {
         if !path.contains("//") && (path == "/" || !path.hasSuffix("/")) { return path }
         let parts = path.split(separator: "/")
         return parts.isEmpty ? "/" : "/" + parts.joined(separator: "/")
     }
 
     /// A libvirt connection URI such as `qemu+ssh://root@host-a/system`.
-    static func uriProblem(_ uri: String) -> String? {
+    package static func uriProblem(_ uri: String) -> String? {
         guard let range = uri.range(of: "://"), range.lowerBound > uri.startIndex else {
             return "URI \(uri.quotedForMessage) is not a libvirt URI such as qemu+ssh://root@host/system"
         }
@@ -140,7 +140,7 @@ enum Formats {
     }
 
     /// A host name or address (NFS server, DHCP lease name).
-    static func hostnameProblem(_ value: String) -> String? {
+    package static func hostnameProblem(_ value: String) -> String? {
         if value.isEmpty || value.count > 253 { return "\(value.quotedForMessage) is not a valid host name" }
         if value.unicodeScalars.contains(where: { !isAlphanumeric($0) && $0 != "." && $0 != "-" && $0 != ":" && $0 != "_" }) {
             return "\(value.quotedForMessage) is not a valid host name"
@@ -150,7 +150,7 @@ enum Formats {
 
     /// The MAC in lower case, or nil when it is not six colon-separated hex octets. Multicast
     /// and all-zero addresses are refused too: a NIC cannot use them.
-    static func normalizedMAC(_ mac: String) -> String? {
+    package static func normalizedMAC(_ mac: String) -> String? {
         let parts = mac.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 6 else { return nil }
         var octets: [UInt8] = []
@@ -163,7 +163,7 @@ enum Formats {
     }
 
     /// The UUID in lower case, or nil when it is not 8-4-4-4-12 hex digits.
-    static func normalizedUUID(_ uuid: String) -> String? {
+    package static func normalizedUUID(_ uuid: String) -> String? {
         let groups = uuid.split(separator: "-", omittingEmptySubsequences: false)
         guard groups.map(\.count) == [8, 4, 4, 4, 12],
               groups.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) else { return nil }
@@ -171,7 +171,7 @@ enum Formats {
     }
 
     /// A dotted-quad IPv4 address as a number (no leading zeros, each octet 0...255).
-    static func parseIPv4(_ text: String) -> UInt32? {
+    package static func parseIPv4(_ text: String) -> UInt32? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
@@ -184,12 +184,12 @@ enum Formats {
     }
 
     /// The dotted-quad form of an IPv4 address.
-    static func formatIPv4(_ value: UInt32) -> String {
+    package static func formatIPv4(_ value: UInt32) -> String {
         "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
     }
 
     /// A guest disk device name: `vda`, `sdb`, `hdc`, `vdaa`.
-    static func targetProblem(_ target: String) -> String? {
+    package static func targetProblem(_ target: String) -> String? {
         let scalars = Array(target.unicodeScalars)
         guard scalars.count >= 3, scalars.count <= 8,
               scalars.allSatisfy({ ("a"..."z").contains($0) }),
@@ -206,7 +206,7 @@ enum Formats {
 
 extension String {
     /// The string with the first occurrence of `target` replaced.
-    func replacingFirst(_ target: String, with replacement: String) -> String {
+    package func replacingFirst(_ target: String, with replacement: String) -> String {
         guard let range = range(of: target) else { return self }
         return replacingCharacters(in: range, with: replacement)
     }

@@ -1,22 +1,22 @@
 /// The keys allowed in one kind of mapping, in the order the documentation lists them.
-struct KeySet: Sendable {
-    let ordered: [String]
+package struct KeySet: Sendable {
+    package let ordered: [String]
     private let set: Set<String>
 
-    init(_ keys: [String]) {
+    package init(_ keys: [String]) {
         ordered = keys
         set = Set(keys)
     }
 
-    func contains(_ key: String) -> Bool { set.contains(key) }
+    package func contains(_ key: String) -> Bool { set.contains(key) }
 
     /// The allowed key that `key` is probably a typo of.
-    func suggestion(for key: String) -> String? {
+    package func suggestion(for key: String) -> String? {
         Suggest.closest(to: key, among: ordered)
     }
 
     /// `unknown key 'memroy'; did you mean 'memory'?`, or the list of allowed keys.
-    func unknownKeyMessage(_ key: String) -> String {
+    package func unknownKeyMessage(_ key: String) -> String {
         if let close = suggestion(for: key) {
             return "unknown key \(key.quotedForMessage); did you mean '\(close)'?"
         }
@@ -25,10 +25,10 @@ struct KeySet: Sendable {
 }
 
 /// "Did you mean" suggestions by edit distance.
-enum Suggest {
+package enum Suggest {
     /// The candidate closest to `word` (case-insensitive optimal string alignment distance, so a
     /// swap of two neighbours counts once), when it is close enough to be a likely typo.
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    package static func closest(to word: String, among candidates: [String]) -> String? {
         let target = Array(word.lowercased().unicodeScalars)
         guard !target.isEmpty, target.count <= 64 else { return nil }
         var best: (name: String, distance: Int)?
@@ -44,7 +44,7 @@ enum Suggest {
     }
 
     /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+    package static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         let width = b.count + 1

@@ -3,20 +3,20 @@ import Yams
 
 /// Reads one YAML mapping of a spec document: refuses unknown keys (with a suggestion), and
 /// hands out typed values with their positions, reporting every problem to the `Reporter`.
-struct MapReader {
+package struct MapReader {
     /// The file the mapping is in.
-    let file: String
+    package let file: String
     /// Key path of the mapping, e.g. `VirtualMachine[web-1].disks[0]`.
-    let path: String
+    package let path: String
     /// Where the mapping starts.
-    let location: SourceLocation
-    let reporter: Reporter
+    package let location: SourceLocation
+    package let reporter: Reporter
     private var entries: [String: (key: Node, value: Node)] = [:]
     /// Keys that an unknown key was probably meant to be: not reported again as missing.
     private var suggested: Set<String> = []
 
     /// Wraps `node`, which must be a mapping; otherwise reports a type error and returns nil.
-    init?(_ node: Node, file: String, path: String, keys: KeySet, reporter: Reporter) {
+    package init?(_ node: Node, file: String, path: String, keys: KeySet, reporter: Reporter) {
         self.file = file
         self.path = path
         self.location = node.location(in: file)
@@ -70,40 +70,40 @@ struct MapReader {
     }
 
     /// `path.key`.
-    func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    package func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     /// Whether the key is present with a non-null value.
-    func has(_ key: String) -> Bool { node(key) != nil }
+    package func has(_ key: String) -> Bool { node(key) != nil }
 
     /// Where the key is written, or the mapping's start when it is absent.
-    func keyLocation(_ key: String) -> SourceLocation {
+    package func keyLocation(_ key: String) -> SourceLocation {
         entries[key]?.key.location(in: file) ?? location
     }
 
     /// Where the key's value is written, or the mapping's start when it is absent.
-    func valueLocation(_ key: String) -> SourceLocation {
+    package func valueLocation(_ key: String) -> SourceLocation {
         entries[key]?.value.location(in: file) ?? location
     }
 
     /// The value node of `key`; nil when absent or null (`key:` alone, `~`, `null`).
-    func node(_ key: String) -> Node? {
+    package func node(_ key: String) -> Node? {
         guard let value = entries[key]?.value else { return nil }
         if case .null = NodeValue(value) { return nil }
         return value
     }
 
     /// Reports a missing required key and returns nil, for use in `guard` chains.
-    func missing(_ key: String, required: Bool) {
+    package func missing(_ key: String, required: Bool) {
         if required, !suggested.contains(key) { reporter.error(location, keyPath(key), "missing required key '\(key)'") }
     }
 
     /// Reports a value of the wrong type.
-    func typeError(_ key: String, expected: String, got node: Node) {
+    package func typeError(_ key: String, expected: String, got node: Node) {
         reporter.error(node.location(in: file), keyPath(key), "expected \(expected), got \(NodeValue.describe(node))")
     }
 
     /// A string value; any non-null scalar is accepted as its text as written.
-    func string(_ key: String, required: Bool = false) -> Located<String>? {
+    package func string(_ key: String, required: Bool = false) -> Located<String>? {
         guard let node = node(key) else { missing(key, required: required); return nil }
         guard case .scalar(let scalar) = node else {
             typeError(key, expected: "a string", got: node)
@@ -113,7 +113,7 @@ struct MapReader {
     }
 
     /// An integer value, optionally within `range`.
-    func int(_ key: String, required: Bool = false, range: ClosedRange<Int>? = nil) -> Located<Int>? {
+    package func int(_ key: String, required: Bool = false, range: ClosedRange<Int>? = nil) -> Located<Int>? {
         guard let node = node(key) else { missing(key, required: required); return nil }
         guard case .int(let value) = NodeValue(node) else {
             typeError(key, expected: "an integer", got: node)
@@ -128,7 +128,7 @@ struct MapReader {
     }
 
     /// A boolean value (`true`/`false`; YAML 1.1 `yes`/`no`/`on`/`off` too).
-    func bool(_ key: String) -> Bool? {
+    package func bool(_ key: String) -> Bool? {
         guard let node = node(key) else { return nil }
         guard case .bool(let value) = NodeValue(node) else {
             typeError(key, expected: "true or false", got: node)
@@ -138,7 +138,7 @@ struct MapReader {
     }
 
     /// A size with a unit (`4GiB`); a bare number is refused. Zero is refused unless `allowZero`.
-    func size(_ key: String, required: Bool = false, allowZero: Bool = false) -> Located<ByteSize>? {
+    package func size(_ key: String, required: Bool = false, allowZero: Bool = false) -> Located<ByteSize>? {
         guard let node = node(key) else { missing(key, required: required); return nil }
         guard case .scalar(let scalar) = node else {
             typeError(key, expected: "a size with a unit (e.g. 4GiB)", got: node)
@@ -160,7 +160,7 @@ struct MapReader {
     }
 
     /// One of `allowed` (by raw value), listing the allowed values when it is not.
-    func choice<E: RawRepresentable & Sendable>(_ key: String, _ allowed: [E], required: Bool = false) -> Located<E>?
+    package func choice<E: RawRepresentable & Sendable>(_ key: String, _ allowed: [E], required: Bool = false) -> Located<E>?
     where E.RawValue == String {
         guard let text = string(key, required: required) else { return nil }
         guard let value = allowed.first(where: { $0.rawValue == text.value }) else {
@@ -176,13 +176,13 @@ struct MapReader {
     }
 
     /// A nested mapping, read with its own key set.
-    func map(_ key: String, keys: KeySet, required: Bool = false) -> MapReader? {
+    package func map(_ key: String, keys: KeySet, required: Bool = false) -> MapReader? {
         guard let node = node(key) else { missing(key, required: required); return nil }
         return MapReader(node, file: file, path: keyPath(key), keys: keys, reporter: reporter)
     }
 
     /// The elements of a list value.
-    func list(_ key: String, required: Bool = false) -> [Node]? {
+    package func list(_ key: String, required: Bool = false) -> [Node]? {
         guard let node = node(key) else { missing(key, required: required); return nil }
         guard case .sequence(let sequence) = node else {
             typeError(key, expected: "a list", got: node)
@@ -192,7 +192,7 @@ struct MapReader {
     }
 
     /// A list of strings (any non-null scalars).
-    func stringList(_ key: String) -> [Located<String>]? {
+    package func stringList(_ key: String) -> [Located<String>]? {
         guard let nodes = list(key) else { return nil }
         var out: [Located<String>] = []
         out.reserveCapacity(nodes.count)

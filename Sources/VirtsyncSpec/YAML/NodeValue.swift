@@ -4,7 +4,7 @@ import Yams
 /// What a YAML node holds, classified by the loader itself. The parser runs with Yams'
 /// `Resolver.basic` (no regular expressions per scalar), so plain scalars are typed here with
 /// the YAML 1.1 core rules that matter for a spec: null, booleans, integers.
-enum NodeValue {
+package enum NodeValue {
     case null
     case bool(Bool)
     case int(Int)
@@ -13,7 +13,7 @@ enum NodeValue {
     case mapping(Node.Mapping)
     case sequence(Node.Sequence)
 
-    init(_ node: Node) {
+    package init(_ node: Node) {
         switch node {
         case .scalar(let scalar):
             self = NodeValue.classify(scalar)
@@ -51,7 +51,7 @@ enum NodeValue {
     }
 
     /// How a message names what was found: `a mapping`, `a list`, `'text'`.
-    static func describe(_ node: Node) -> String {
+    package static func describe(_ node: Node) -> String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -71,7 +71,7 @@ enum NodeValue {
 
 extension Node {
     /// The node's position in `file`, or the start of the file when Yams gave none.
-    func location(in file: String) -> SourceLocation {
+    package func location(in file: String) -> SourceLocation {
         guard let mark = mark else { return SourceLocation(file: file, line: 1, column: 1) }
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }

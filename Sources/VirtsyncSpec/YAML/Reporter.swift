@@ -1,36 +1,37 @@
 import VirtsyncCore
 
 /// Collects the diagnostics of one load. Used on one thread only, inside `SpecLoader.load`.
-final class Reporter {
-    private(set) var items: [Diagnostic] = []
+package final class Reporter {
+    package init() {}
+    package private(set) var items: [Diagnostic] = []
     private(set) var errorCount = 0
 
     /// Takes over another reporter's diagnostics, after its own.
-    func absorb(_ other: Reporter) {
+    package func absorb(_ other: Reporter) {
         items += other.items
         errorCount += other.errorCount
     }
 
     /// Records an error.
-    func error(_ location: SourceLocation, _ path: String, _ message: String) {
+    package func error(_ location: SourceLocation, _ path: String, _ message: String) {
         items.append(Diagnostic(.error, at: location, path: path, message))
         errorCount += 1
     }
 
     /// Records a warning.
-    func warning(_ location: SourceLocation, _ path: String, _ message: String) {
+    package func warning(_ location: SourceLocation, _ path: String, _ message: String) {
         items.append(Diagnostic(.warning, at: location, path: path, message))
     }
 
-    var hasErrors: Bool { errorCount > 0 }
+    package var hasErrors: Bool { errorCount > 0 }
 }
 
 /// A value read from a spec, with the place it was written.
-struct Located<Value: Sendable>: Sendable {
-    var value: Value
-    var location: SourceLocation
+package struct Located<Value: Sendable>: Sendable {
+    package var value: Value
+    package var location: SourceLocation
 
-    init(_ value: Value, _ location: SourceLocation) {
+    package init(_ value: Value, _ location: SourceLocation) {
         self.value = value
         self.location = location
     }
@@ -42,10 +43,10 @@ extension Located: Hashable where Value: Hashable {}
 extension String {
     /// The string quoted for a message, with control characters escaped so that a diagnostic
     /// always stays on one line.
-    var quotedForMessage: String { "'" + escapedForPath + "'" }
+    package var quotedForMessage: String { "'" + escapedForPath + "'" }
 
     /// The string with control characters escaped as `\u{..}`.
-    var escapedForPath: String {
+    package var escapedForPath: String {
         var out = ""
         for scalar in unicodeScalars {
             if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {

@@ -2,9 +2,9 @@ import VirtsyncCore
 import Yams
 
 /// Splits one spec file into YAML document trees, with libyaml's position for syntax errors.
-enum YAMLDocuments {
+package enum YAMLDocuments {
     /// The file's text, or nil (with an error reported) when it is not UTF-8 text.
-    static func text(of file: SpecFile, reporter: Reporter) -> String? {
+    package static func text(of file: SpecFile, reporter: Reporter) -> String? {
         let location = SourceLocation(file: file.path)
         if file.bytes.contains(0) {
             reporter.error(location, "", "binary file: contains NUL bytes; spec files must be UTF-8 text")
@@ -23,7 +23,7 @@ enum YAMLDocuments {
     /// Calls `body` with the root node and 0-based index of each document of `text`, in order.
     /// Empty documents are skipped. Returns false when the YAML is malformed; the error is
     /// reported and documents before it have already been handed to `body`.
-    static func forEach(in text: String, file: String, reporter: Reporter,
+    package static func forEach(in text: String, file: String, reporter: Reporter,
                         _ body: (_ root: Node, _ index: Int) -> Void) -> Bool {
         do {
             // `Resolver.basic`: scalars are typed by `NodeValue`, not by Yams' regular expressions,

@@ -1,5 +1,6 @@
 import Foundation
 import VirtsyncCore
+import VirtsyncSpec
 
 /// The agent's configuration (`/etc/virtsync/agent.yaml`, kind `AgentConfig`), as read and
 /// checked by `AgentConfigLoader`. Durations are in seconds. `specs/agent-config.md` documents

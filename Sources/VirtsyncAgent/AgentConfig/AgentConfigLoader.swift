@@ -1,5 +1,6 @@
 import Foundation
 import VirtsyncCore
+import VirtsyncSpec
 import Yams
 
 /// Reads the agent's configuration file (one YAML document of kind `AgentConfig`) into an

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import VirtsyncCore
+import VirtsyncAgent
 import VirtsyncSpec
+import VirtsyncTestSupport
 
 @Suite("agent configuration")
 struct AgentConfigTests {
@@ -19,13 +21,13 @@ struct AgentConfigTests {
         """
 
     /// Writes `text` as `agent.yaml` in `directory` and loads it with file checks.
-    static func load(_ text: String, in directory: TemporaryDirectory) throws -> (AgentConfig?, Diagnostics) {
+    static func load(_ text: String, in directory: ScratchDirectory) throws -> (AgentConfig?, Diagnostics) {
         try directory.write("agent.yaml", text)
         return AgentConfigLoader.load(path: directory.path + "/agent.yaml")
     }
 
     /// Creates `name` in `directory` with `mode` and returns its path.
-    static func file(_ name: String, in directory: TemporaryDirectory, mode: Int = 0o600) throws -> String {
+    static func file(_ name: String, in directory: ScratchDirectory, mode: Int = 0o600) throws -> String {
         try directory.write(name, "content\n")
         let path = directory.path + "/" + name
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
@@ -34,7 +36,7 @@ struct AgentConfigTests {
 
     @Test("a full file gives every field")
     func fullFile() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try ScratchDirectory(prefix: "agent-config")
         let paths = try ["allowed_signers", "id_ed25519", "known_hosts", "token", "ca.pem", "webhook.secret"]
             .map { try Self.file($0, in: directory) }
         let text = """
@@ -174,7 +176,7 @@ struct AgentConfigTests {
 
     @Test("a webhook secret readable by group or others is refused, like ssh refuses open keys")
     func openSecretRefused() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try ScratchDirectory(prefix: "agent-config")
         let secret = try Self.file("webhook.secret", in: directory, mode: 0o640)
         let (config, diagnostics) = try Self.load(Self.minimal + "http:\n  webhookSecretFile: \(secret)\n", in: directory)
         #expect(config == nil)
@@ -191,7 +193,7 @@ struct AgentConfigTests {
 
     @Test("a file the configuration names must exist, unless file checks are off")
     func missingNamedFile() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try ScratchDirectory(prefix: "agent-config")
         let text = Self.minimal + "  sshKey: \(directory.path)/id_missing\n"
         let (config, diagnostics) = try Self.load(text, in: directory)
         #expect(config == nil)
@@ -252,7 +254,7 @@ struct AgentConfigTests {
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }
-        let blocks = SpecDocumentationTests.yamlBlocks(in: text)
+        let blocks = MarkdownBlocks.yaml(in: text)
         #expect(blocks.count == 2)
         for (index, block) in blocks.enumerated() {
             let (config, diagnostics) = AgentConfigLoader.load(text: block, file: "agent-config.md#\(index + 1)", fileChecks: false)
@@ -324,4 +326,13 @@ struct Mistake: Sendable, CustomTestStringConvertible {
         Mistake("unknown log format", appending: "log:\n  format: jsn\n", line: 7, path: "log.format", "did you mean 'json'?"),
         Mistake("section that is not a mapping", appending: "libvirt: qemu:///system\n", line: 6, path: "libvirt", "expected a mapping"),
     ]
+}
+
+extension ScratchDirectory {
+    /// Writes `text` at `relative`, creating directories.
+    fileprivate func write(_ relative: String, _ text: String) throws {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+    }
 }
