@@ -14,6 +14,8 @@
 #   git:          git (test repositories), openssh-client (ssh-keygen verifies commit
 #                 signatures; ssh), openssh-server (sshd, started by the tests on loopback only;
 #                 the package's own service is kept from starting), jq (the CI examples' script)
+#   metrics:      prometheus (promtool checks the agent's /metrics in the tests; its service is
+#                 kept from starting like every package's)
 #   scripts:      python3 (the subreaper of scripts/libvirtd-up.sh)
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
@@ -30,6 +32,7 @@ readonly PACKAGES=(
     iptables dnsmasq-base iproute2
     genisoimage xorriso
     git openssh-client openssh-server jq curl
+    prometheus
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }

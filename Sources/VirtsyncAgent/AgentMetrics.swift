@@ -1,11 +1,17 @@
 import Foundation
+import Prometheus
 import VirtsyncCore
 import VirtsyncEngine
 
-/// The agent's Prometheus metrics: names, help and how a pass updates them.
-public struct AgentMetrics: Sendable {
+/// The agent's Prometheus metrics: names, help and how a pass updates them, in a
+/// swift-prometheus registry. The agent's service also bootstraps swift-metrics with this
+/// registry, so anything instrumented with swift-metrics lands in the same exposition.
+public final class AgentMetrics: Sendable {
     /// The registry `/metrics` renders.
-    public let registry: MetricsRegistry
+    public let registry: PrometheusCollectorRegistry
+    private let managedGauges = Locked<[[String: String]: Gauge]>([:])
+    private let process: ProcessMetrics
+    private let passDurations: DurationHistogram
 
     static let passes = "virtsync_passes_total"
     static let passDuration = "virtsync_pass_duration_seconds"
@@ -20,42 +26,81 @@ public struct AgentMetrics: Sendable {
     static let ready = "virtsync_ready"
     static let connected = "virtsync_libvirt_connected"
     static let events = "virtsync_events_total"
+    static let buildInfo = "virtsync_build_info"
 
-    /// Describes every metric in a fresh registry.
-    public init() {
-        let r = MetricsRegistry()
-        r.describe(Self.passes, .counter, help: "Reconcile passes by outcome (converged, applied, failed, stalled, waiting, interrupted).")
-        r.describe(Self.passDuration, .histogram(buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]),
-                   help: "Wall time of reconcile passes in seconds.")
-        r.describe(Self.steps, .counter, help: "Plan steps carried out, by action and outcome (succeeded, failed, skipped).")
-        r.describe(Self.managed, .gauge, help: "Managed resources on this host as observed by the last pass, by kind and state.")
-        r.describe(Self.lastAppliedCommitTime, .gauge, help: "Committer time (Unix seconds) of the last commit applied completely.")
-        r.describe(Self.lastApplyTime, .gauge, help: "When (Unix seconds) the last commit was applied completely.")
-        r.describe(Self.drift, .gauge, help: "Resources the last pass found changed behind the spec's back.")
-        r.describe(Self.restarts, .counter, help: "VM restarts made by the agent (after a crash, a destroy or a guest shutdown).")
-        r.describe(Self.restartLimited, .gauge, help: "VMs left stopped because they reached their restart limit.")
-        r.describe(Self.stalled, .gauge, help: "1 while the newest commit is refused (invalid, unsigned, mass delete, history rewrite).")
-        r.describe(Self.ready, .gauge, help: "1 when the host matches the newest commit.")
-        r.describe(Self.connected, .gauge, help: "1 while the agent holds a libvirt connection.")
-        r.describe(Self.events, .counter, help: "libvirt lifecycle events of managed resources that triggered a pass.")
-        registry = r
+    static let help: [String: String] = [
+        passes: "Reconcile passes by outcome (converged, applied, failed, stalled, waiting, interrupted).",
+        passDuration: "Wall time of reconcile passes in seconds.",
+        steps: "Plan steps carried out, by action and outcome (succeeded, failed, skipped).",
+        managed: "Managed resources on this host as observed by the last pass, by kind and state.",
+        lastAppliedCommitTime: "Committer time (Unix seconds) of the last commit applied completely.",
+        lastApplyTime: "When (Unix seconds) the last commit was applied completely.",
+        drift: "Resources the last pass found changed behind the spec's back.",
+        restarts: "VM restarts made by the agent (after a crash, a destroy or a guest shutdown).",
+        restartLimited: "VMs left stopped because they reached their restart limit.",
+        stalled: "1 while the newest commit is refused (invalid, unsigned, mass delete, history rewrite).",
+        ready: "1 when the host matches the newest commit.",
+        connected: "1 while the agent holds a libvirt connection.",
+        events: "libvirt lifecycle events of managed resources that triggered a pass.",
+        buildInfo: "The running virtsync: always 1, with the version as a label.",
+    ]
+
+    /// Every metric in a fresh registry, at its initial value, so a scrape shows them all.
+    public init(version: String = VirtsyncVersion.current) {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        process = ProcessMetrics(registry: registry)
+        passDurations = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(Self.passDuration),
+            buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map { .milliseconds(Int64($0 * 1000)) })
+        gauge(Self.buildInfo, ["version": version]).set(to: 1)
+        for name in [Self.restarts, Self.events] { _ = counter(name) }
+        for name in [Self.drift, Self.restartLimited, Self.stalled, Self.ready, Self.connected] { gauge(name).set(to: 0) }
+    }
+
+    /// The Prometheus text exposition (format 0.0.4), process figures read afresh.
+    public func render() -> String {
+        process.update()
+        return registry.emitToString()
+    }
+
+    /// A metric's full name with its help text.
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name] ?? "")
+    }
+
+    func counter(_ name: String, _ labels: [String: String] = [:]) -> Counter {
+        registry.makeCounter(descriptor: Self.descriptor(name), labels: labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
+    func gauge(_ name: String, _ labels: [String: String] = [:]) -> Gauge {
+        registry.makeGauge(descriptor: Self.descriptor(name), labels: labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
     /// Counts a finished pass.
     func passFinished(_ record: PassRecord) {
-        registry.increment(Self.passes, labels: ["outcome": record.outcome.rawValue])
-        registry.observe(Self.passDuration, record.seconds)
-        registry.set(Self.drift, Double(record.drift))
+        counter(Self.passes, ["outcome": record.outcome.rawValue]).increment()
+        passDurations.record(.milliseconds(Int64(record.seconds * 1000)))
+        gauge(Self.drift).set(to: Double(record.drift))
     }
 
     /// Counts a finished step.
-    func step(_ action: StepAction, outcome: String) {
-        registry.increment(Self.steps, labels: ["action": action.rawValue, "outcome": outcome])
+    public func step(_ action: StepAction, outcome: String) {
+        counter(Self.steps, ["action": action.rawValue, "outcome": outcome]).increment()
     }
 
-    /// Sets the managed-resource gauges from what a pass observed.
+    /// Counts a restart made by the agent.
+    func restarted() { counter(Self.restarts).increment() }
+
+    /// Counts a libvirt event that triggered a pass.
+    func event() { counter(Self.events).increment() }
+
+    /// Sets a plain gauge.
+    func set(_ name: String, _ value: Double) { gauge(name).set(to: value) }
+
+    /// Sets the managed-resource gauges from what a pass observed; combinations no longer seen
+    /// disappear from the exposition.
     func managed(_ host: ObservedHost) {
-        registry.clear(Self.managed)
         var counts: [[String: String]: Double] = [:]
         for domain in host.domains.values where domain.marker != nil {
             counts[["kind": "domain", "state": domain.state.rawValue], default: 0] += 1
@@ -69,6 +114,28 @@ public struct AgentMetrics: Sendable {
         for volume in host.volumes.values where volume.managed {
             counts[["kind": "volume", "state": "present"], default: 0] += 1
         }
-        for (labels, value) in counts { registry.set(Self.managed, labels: labels, value) }
+        managedGauges.withLock { gauges in
+            for (labels, old) in gauges where counts[labels] == nil {
+                registry.unregisterGauge(old)
+                gauges[labels] = nil
+            }
+            for (labels, value) in counts {
+                let g = gauges[labels] ?? gauge(Self.managed, labels)
+                g.set(to: value)
+                gauges[labels] = g
+            }
+        }
+    }
+}
+
+/// A value behind a lock.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }

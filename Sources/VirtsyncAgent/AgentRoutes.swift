@@ -27,7 +27,7 @@ struct AgentRoutes: Sendable {
                 return .text("cannot encode the status: \(error)\n", status: 500)
             }
         case ("GET", "/metrics"):
-            var response = HTTPResponse.text(state.metrics.registry.render())
+            var response = HTTPResponse.text(state.metrics.render())
             response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
             return response
         case ("POST", "/webhook"):

@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import VirtsyncCore
 import VirtsyncEngine
@@ -52,11 +54,13 @@ public enum AgentService {
             status.lastAttempted = previous.lastAttempted
         }
         let state = AgentState(status: status, files: files, clock: clock)
+        // Anything instrumented with swift-metrics reports into the agent's registry.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metrics.registry))
         let webhookSecret = try config.webhookSecretFile.map(readSecret)
 
         let router = EventRouter(state: state)
         let connector = AgentConnector(base: LibvirtConnector(options: options), host: config.host, uri: config.libvirtURI) { session in
-            state.metrics.registry.set(AgentMetrics.connected, 1)
+            state.metrics.set(AgentMetrics.connected, 1)
             logger.info("connected to libvirt", metadata: ["uri": "\(session.uri)"])
             router.subscribe(session)
         }

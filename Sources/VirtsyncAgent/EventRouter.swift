@@ -67,7 +67,7 @@ final class EventRouter: @unchecked Sendable {
             return
         }
         guard state.isManaged(key) else { return }
-        state.metrics.registry.increment(AgentMetrics.events)
+        state.metrics.event()
         logger.debug("event", metadata: ["event": "\(detail)"])
         loop?.trigger(.event, detail: detail)
     }

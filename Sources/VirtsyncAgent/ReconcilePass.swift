@@ -36,7 +36,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
 
     /// Forgets the libvirt session (the connection closed); the next pass reconnects.
     func dropSession() {
-        if connector.drop() { state.metrics.registry.set(AgentMetrics.connected, 0) }
+        if connector.drop() { state.metrics.set(AgentMetrics.connected, 0) }
     }
 
     func run(id: Int, trigger: PassTrigger, detail: String?, stop: StopFlag) async -> PassRecord {
@@ -139,7 +139,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
             let key = "\(result.step.resource.host)/\(result.step.resource.name)"
             if decision?.restarting.contains(key) == true {
                 ledger.recordRestart(key, at: now)
-                state.metrics.registry.increment(AgentMetrics.restarts)
+                state.metrics.restarted()
             }
         }
         // A failed step may mean a broken connection (libvirt reports a closed socket as an
@@ -223,7 +223,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
                 s.drift = drift
                 s.restartLimited = limited
             }
-            state.metrics.registry.set(AgentMetrics.restartLimited, Double(limited.count))
+            state.metrics.set(AgentMetrics.restartLimited, Double(limited.count))
             if !plan.isEmpty {
                 if !drift.isEmpty {
                     logger.notice("drift found", metadata: ["commit": "\(loaded.commit.id.short)", "resources": "\(drift.map(\.resource).joined(separator: ", "))"])
@@ -293,7 +293,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
                 s.conditions.set(.stalled, false, reason: "Progressing", message: "", at: now)
             }
         }
-        let registry = state.metrics.registry
+        let registry = state.metrics
         state.metrics.passFinished(record)
         registry.set(AgentMetrics.stalled, state.snapshot.conditions[.stalled]?.status == true ? 1 : 0)
         registry.set(AgentMetrics.ready, state.snapshot.conditions[.ready]?.status == true ? 1 : 0)

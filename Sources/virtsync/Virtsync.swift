@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VirtsyncCore
 import VirtsyncEngine
 #if canImport(Glibc)
 import Glibc
@@ -39,7 +40,7 @@ struct Virtsync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "virtsync",
         abstract: "Keep KVM/libvirt hosts equal to YAML specs: validate, plan, apply.",
-        version: "0.1.0",
+        version: VirtsyncVersion.current,
         subcommands: [Validate.self, PlanCommand.self, Apply.self, ImportCommand.self, AgentCommand.self, StatusCommand.self, ReconcileCommand.self]
     )
 }

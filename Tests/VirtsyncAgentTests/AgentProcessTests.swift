@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 import VirtsyncAgent
+import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncTesting
 import VirtsyncTestSupport
@@ -87,10 +88,14 @@ struct AgentProcessTests {
         let response = try h.http("GET", "/metrics")
         #expect(response.status == 200)
         #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
-        let samples = try PrometheusText.parse(String(decoding: response.body, as: UTF8.self))
-        func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-            samples.first { $0.name == name && $0.labels == labels }?.value
-        }
+        let scrape = Exposition(String(decoding: response.body, as: UTF8.self))
+        let lint = try scrape.promtool()
+        #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
+        func value(_ name: String, _ labels: [String: String] = [:]) -> Double? { scrape.value(name, labels) }
+        #expect(value("virtsync_build_info", ["version": VirtsyncVersion.current]) == 1)
+        #expect((value("process_resident_memory_bytes") ?? 0) > 1_000_000)
+        #expect((value("process_start_time_seconds") ?? 0) > 1_700_000_000)
+        #expect(value("process_open_fds") != nil && value("process_cpu_seconds_total") != nil)
         #expect(value("virtsync_passes_total", ["outcome": "applied"]) == 1)
         // At least the manual pass; the creates' own libvirt events may have added one more.
         let converged = value("virtsync_passes_total", ["outcome": "converged"]) ?? 0

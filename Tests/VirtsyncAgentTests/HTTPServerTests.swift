@@ -3,6 +3,7 @@ import Testing
 import VirtsyncAgent
 import VirtsyncEngine
 import VirtsyncTesting
+import VirtsyncTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -309,15 +310,19 @@ struct HTTPServerTests {
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 
-    @Test("a handler serving the metrics registry can be scraped and parsed")
+    @Test("the agent's metrics, served by a handler, pass promtool's check and read back")
     func scrapeMetrics() async throws {
-        let registry = MetricsRegistry()
-        registry.describe("virtsync_passes_total", .counter, help: "Passes.")
-        registry.increment("virtsync_passes_total", labels: ["outcome": "applied"], by: 2)
-        try await Self.withServer(handler: { _ in .text(registry.render()) }) { server in
+        let metrics = AgentMetrics(version: "9.9.9")
+        metrics.step(.create, outcome: "succeeded")
+        metrics.step(.create, outcome: "succeeded")
+        try await Self.withServer(handler: { _ in .text(metrics.render()) }) { server in
             let response = try await Self.send(port: server.port, method: "GET", path: "/metrics")
-            #expect(try PrometheusText.parse(response.bodyText)
-                == [.init(name: "virtsync_passes_total", labels: ["outcome": "applied"], value: 2)])
+            let scrape = Exposition(response.bodyText)
+            let lint = try scrape.promtool()
+            #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+            #expect(scrape.value("virtsync_steps_total", ["action": "create", "outcome": "succeeded"]) == 2)
+            #expect(scrape.value("virtsync_build_info", ["version": "9.9.9"]) == 1)
+            #expect(scrape.value("virtsync_ready") == 0)
         }
     }
 
