@@ -77,22 +77,33 @@ let package = Package(
         .target(name: "VirtsyncTestSupport"),
         // The golden-file helper of the test targets (compare, or record and fail the test).
         .target(name: "VirtsyncGolden"),
-        // The agent as a service: its configuration (agent.yaml), the reconcile pass over git and
-        // libvirt, the HTTP endpoint (health, status, metrics, webhook), systemd notification and
-        // the service group.
+        // The agent: its configuration (agent.yaml), the reconcile pass over the engine's ports,
+        // status, metrics, the HTTP endpoint (health, status, metrics, webhook), systemd
+        // notification and the services of its group. Imports no adapter.
         .target(
             name: "VirtsyncAgent",
-            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
-                           .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                           .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
+        // The agent's composition root: wires the agent to libvirt and git (the adapters), the
+        // HTTP endpoint and the service group. With the executables, the only place that
+        // imports adapters.
+        .target(
+            name: "VirtsyncAgentService",
+            dependencies: ["VirtsyncAgent", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // Thin CLI: parse options, call the engine, map the outcome to an exit code.
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

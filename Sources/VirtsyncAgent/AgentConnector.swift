@@ -5,7 +5,7 @@ import VirtsyncEngine
 /// configured URI, whatever URI the spec gives the host), reused pass after pass and handed to
 /// `onSession` when opened (the agent follows its events); other hosts get a fresh session per
 /// pass. Only the apply workflow holds it.
-final class AgentConnector: HypervisorConnector, @unchecked Sendable {
+package final class AgentConnector: HypervisorConnector, @unchecked Sendable {
     // `lock` guards `session`.
     private let lock = NSLock()
     private var session: (any HypervisorSession)?
@@ -14,14 +14,14 @@ final class AgentConnector: HypervisorConnector, @unchecked Sendable {
     private let uri: String
     private let onSession: @Sendable (any HypervisorSession) -> Void
 
-    init(base: any HypervisorConnector, host: String, uri: String, onSession: @escaping @Sendable (any HypervisorSession) -> Void) {
+    package init(base: any HypervisorConnector, host: String, uri: String, onSession: @escaping @Sendable (any HypervisorSession) -> Void) {
         self.base = base
         self.host = host
         self.uri = uri
         self.onSession = onSession
     }
 
-    func connect(host: String, uri: String) async throws -> any HypervisorSession {
+    package func connect(host: String, uri: String) async throws -> any HypervisorSession {
         guard host == self.host else { return try await base.connect(host: host, uri: uri) }
         if let existing = lock.withLock({ session }) { return existing }
         let opened = try await base.connect(host: host, uri: self.uri)
@@ -31,7 +31,7 @@ final class AgentConnector: HypervisorConnector, @unchecked Sendable {
     }
 
     /// Forgets the session; true when there was one. The next pass reconnects.
-    func drop() -> Bool {
+    package func drop() -> Bool {
         lock.withLock {
             defer { session = nil }
             return session != nil

@@ -24,7 +24,7 @@ public final class AgentMetrics: Sendable {
     static let restartLimited = "virtsync_restart_limited_vms"
     static let stalled = "virtsync_stalled"
     static let ready = "virtsync_ready"
-    static let connected = "virtsync_libvirt_connected"
+    package static let connected = "virtsync_libvirt_connected"
     static let events = "virtsync_events_total"
     static let buildInfo = "virtsync_build_info"
 
@@ -96,7 +96,7 @@ public final class AgentMetrics: Sendable {
     func event() { counter(Self.events).increment() }
 
     /// Sets a plain gauge.
-    func set(_ name: String, _ value: Double) { gauge(name).set(to: value) }
+    package func set(_ name: String, _ value: Double) { gauge(name).set(to: value) }
 
     /// Sets the managed-resource gauges from what a pass observed; combinations no longer seen
     /// disappear from the exposition.

@@ -3,7 +3,7 @@ import VirtsyncEngine
 
 /// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook and
 /// `POST /reconcile` (what `virtsync reconcile --now` calls).
-struct AgentRoutes: Sendable {
+package struct AgentRoutes: Sendable {
     let state: AgentState
     let loop: AgentLoop
     /// The webhook's HMAC secret; nil disables `/webhook`.
@@ -11,7 +11,14 @@ struct AgentRoutes: Sendable {
     /// A pass silent for this long means the agent is stuck.
     let stallLimit: Double
 
-    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+    package init(state: AgentState, loop: AgentLoop, webhookSecret: [UInt8]?, stallLimit: Double) {
+        self.state = state
+        self.loop = loop
+        self.webhookSecret = webhookSecret
+        self.stallLimit = stallLimit
+    }
+
+    package func handle(_ request: HTTPRequest) async -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             return state.isHealthy(stallLimit: stallLimit)

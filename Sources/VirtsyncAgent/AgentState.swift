@@ -16,7 +16,7 @@ public final class AgentState: @unchecked Sendable {
     let files: AgentFiles
     private let clock: any AgentClock
 
-    init(status: AgentStatus, files: AgentFiles, clock: any AgentClock) {
+    package init(status: AgentStatus, files: AgentFiles, clock: any AgentClock) {
         self.status = status
         self.files = files
         self.clock = clock
@@ -32,7 +32,7 @@ public final class AgentState: @unchecked Sendable {
     }
 
     /// Writes the status file atomically.
-    func persist() throws {
+    package func persist() throws {
         try snapshot.write(path: files.status)
     }
 

@@ -4,7 +4,7 @@ import VirtsyncEngine
 
 /// Turns libvirt events of managed resources into debounced pass triggers, and a closed
 /// connection into a reconnect.
-final class EventRouter: @unchecked Sendable {
+package final class EventRouter: @unchecked Sendable {
     // `lock` guards every `var`.
     private let lock = NSLock()
     private var loop: AgentLoop?
@@ -13,9 +13,9 @@ final class EventRouter: @unchecked Sendable {
     private let state: AgentState
     private let logger = Logger(label: "virtsync.agent")
 
-    init(state: AgentState) { self.state = state }
+    package init(state: AgentState) { self.state = state }
 
-    func attach(loop: AgentLoop, pass: ReconcilePass) {
+    package func attach(loop: AgentLoop, pass: ReconcilePass) {
         lock.withLock {
             self.loop = loop
             self.pass = pass
@@ -23,7 +23,7 @@ final class EventRouter: @unchecked Sendable {
     }
 
     /// Follows the events of a new session (the previous session's subscription ends).
-    func subscribe(_ session: any HypervisorSession) {
+    package func subscribe(_ session: any HypervisorSession) {
         guard let source = session as? any HypervisorEventSource else { return }
         let next = Task { [weak self] in
             do {
@@ -42,7 +42,7 @@ final class EventRouter: @unchecked Sendable {
         previous?.cancel()
     }
 
-    func stop() {
+    package func stop() {
         lock.withLock { task }?.cancel()
     }
 

@@ -9,7 +9,7 @@ import VirtsyncSpec
 /// A refused head (invalid, unsigned, a history rewrite, a mass delete) is never applied: the
 /// pass enforces the last good commit instead and reports the refusal (`Stalled`). Failures
 /// are classified in the pass record's outcome; the loop decides about retries.
-final class ReconcilePass: PassRunner, @unchecked Sendable {
+package final class ReconcilePass: PassRunner, @unchecked Sendable {
     // One pass at a time uses `ledger`, `decision` and `lastOutcome`.
     private var ledger: RestartLedger
     private var decision: RestartLedger.Decision?
@@ -23,7 +23,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
     private let logger = Logger(label: "virtsync.agent")
     private var lastOutcome: (PassOutcome, String)?
 
-    init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
+    package init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
          clock: any AgentClock, ledger: RestartLedger) {
         self.config = config
         self.follower = follower
@@ -39,7 +39,7 @@ final class ReconcilePass: PassRunner, @unchecked Sendable {
         if connector.drop() { state.metrics.set(AgentMetrics.connected, 0) }
     }
 
-    func run(id: Int, trigger: PassTrigger, detail: String?, stop: StopFlag) async -> PassRecord {
+    package func run(id: Int, trigger: PassTrigger, detail: String?, stop: StopFlag) async -> PassRecord {
         let started = clock.now()
         var record = PassRecord(id: id, trigger: trigger, triggerDetail: detail, startedAt: clock.wallNow(), outcome: .converged, reason: "Converged")
         state.progress(running: true)

@@ -1,11 +1,10 @@
 import Foundation
 import VirtsyncCore
 import VirtsyncEngine
-import VirtsyncGit
 import VirtsyncSpec
 
 /// A commit's spec, validated and cut down to this host.
-struct LoadedCommit: Sendable {
+package struct LoadedCommit: Sendable {
     var commit: CommitInfo
     var signer: Signer?
     /// Only this host, with the agent's libvirt URI.
@@ -33,17 +32,20 @@ enum HeadResult: Sendable {
 /// Follows the spec repository: fetches, resolves the ref, verifies and loads a new head, and
 /// remembers the last good commit so a bad one is never applied while the good one keeps being
 /// enforced. A commit already loaded (or already refused) is not read again.
-final class SpecFollower: @unchecked Sendable {
+package final class SpecFollower: @unchecked Sendable {
     // Used by one pass at a time (the loop runs one pass at once); no lock needed beyond that.
     let config: AgentConfig
     let source: RepositorySource
     let records: SourceRecordStore
     /// The key of this source's record in `sources.json`.
     let recordKey: String
+    /// The repository's identity (`RemoteURL.identity`), for the derived owner.
+    let repositoryIdentity: String
     private(set) var good: LoadedCommit?
     private var refusedHead: Refusal?
 
-    init(config: AgentConfig, source: RepositorySource, records: SourceRecordStore, recordKey: String) {
+    package init(config: AgentConfig, source: RepositorySource, records: SourceRecordStore, recordKey: String, repositoryIdentity: String) {
+        self.repositoryIdentity = repositoryIdentity
         self.config = config
         self.source = source
         self.records = records
@@ -132,7 +134,7 @@ final class SpecFollower: @unchecked Sendable {
                                     message: "commit \(commit.short): \(errors.first.map { "\($0)" } ?? "invalid spec")\(more)",
                                     failureClass: .stalled))
         }
-        SpecOwner.assign(&desired, derived: SpecOwner.repository(identity: (try? RemoteURL(config.source.repo).identity) ?? config.source.repo, path: config.source.path))
+        SpecOwner.assign(&desired, derived: SpecOwner.repository(identity: repositoryIdentity, path: config.source.path))
         guard var own = desired.host(named: config.host) else {
             let names = desired.hosts.map(\.name).joined(separator: ", ")
             return .refused(Refusal(commit: commit.hex, reason: "HostNotInSpec",

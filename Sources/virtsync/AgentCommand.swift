@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VirtsyncAgent
+import VirtsyncAgentService
 import VirtsyncCore
 import VirtsyncSpec
 

@@ -132,7 +132,9 @@ struct HTTPServerTests {
                 raw.send("X: y\r\n")
             }
             #expect(await raw.readAll().hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Loose: the agent tests beside this one hold Swift's threads with child processes,
+            // and this measures the test's own wake-up as much as the server's deadline.
+            #expect(ContinuousClock.now - started < .seconds(5))
             // A client that sends nothing at all is timed out too.
             let silent = try RawConnection(port: server.port)
             #expect(await silent.readAll().hasPrefix("HTTP/1.1 408 "))
@@ -235,7 +237,8 @@ struct HTTPServerTests {
             let started = ContinuousClock.now
             let rejected = try RawConnection(port: server.port)
             #expect(await rejected.readAll().hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
-            #expect(ContinuousClock.now - started < .seconds(1))
+            // Before the holder's 2 s read deadline frees the slot (then it would be served).
+            #expect(ContinuousClock.now - started < .milliseconds(1900))
             holder.close()
         }
     }

@@ -5,14 +5,20 @@ import VirtsyncEngine
 
 /// The reconcile loop as a service: it runs until the group shuts down gracefully (SIGTERM or
 /// SIGINT), then lets the step in flight finish and starts no other.
-struct ReconcileLoopService: Service, CustomStringConvertible {
+package struct ReconcileLoopService: Service, CustomStringConvertible {
     let loop: AgentLoop
     let notifier: SystemdNotifier
     let logger: Logger
 
-    var description: String { "reconcile-loop" }
+    package init(loop: AgentLoop, notifier: SystemdNotifier, logger: Logger) {
+        self.loop = loop
+        self.notifier = notifier
+        self.logger = logger
+    }
 
-    func run() async {
+    package var description: String { "reconcile-loop" }
+
+    package func run() async {
         await withGracefulShutdownHandler {
             await loop.run()
         } onGracefulShutdown: {
@@ -24,14 +30,20 @@ struct ReconcileLoopService: Service, CustomStringConvertible {
 }
 
 /// SIGHUP asks for a pass at once (systemd's `ExecReload`), until the group shuts down.
-struct ReloadSignalService: Service, CustomStringConvertible {
+package struct ReloadSignalService: Service, CustomStringConvertible {
     let loop: AgentLoop
     let notifier: SystemdNotifier
     let logger: Logger
 
-    var description: String { "reload-on-sighup" }
+    package init(loop: AgentLoop, notifier: SystemdNotifier, logger: Logger) {
+        self.loop = loop
+        self.notifier = notifier
+        self.logger = logger
+    }
 
-    func run() async {
+    package var description: String { "reload-on-sighup" }
+
+    package func run() async {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             logger.info("SIGHUP: reconcile now")
             notifier.reloading()
@@ -43,15 +55,22 @@ struct ReloadSignalService: Service, CustomStringConvertible {
 
 /// systemd's side: READY once the group runs, then WATCHDOG pings at half the interval systemd
 /// asked for, and only while passes make progress (a stuck agent is restarted by systemd).
-struct SystemdWatchdogService: Service, CustomStringConvertible {
+package struct SystemdWatchdogService: Service, CustomStringConvertible {
     let notifier: SystemdNotifier
     let state: AgentState
     let stallLimit: Double
     let readyStatus: String
 
-    var description: String { "systemd-notify" }
+    package init(notifier: SystemdNotifier, state: AgentState, stallLimit: Double, readyStatus: String) {
+        self.notifier = notifier
+        self.state = state
+        self.stallLimit = stallLimit
+        self.readyStatus = readyStatus
+    }
 
-    func run() async {
+    package var description: String { "systemd-notify" }
+
+    package func run() async {
         notifier.ready(status: readyStatus)
         guard let interval = notifier.watchdogPingInterval else {
             try? await gracefulShutdown()

@@ -10,6 +10,7 @@ import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncGit
 import VirtsyncLibvirt
+import VirtsyncAgent
 import VirtsyncSpec
 
 /// `virtsync agent`: wires the loop to git, libvirt, the HTTP endpoint, systemd and signals, and
@@ -143,7 +144,7 @@ public enum AgentService {
         }
         let key = SourceRecordStore.key(repository: remote.identity, path: source.path)
         let label = remote.description + (source.path == "." ? "" : " (\(source.path))") + (source.ref.map { " @ \($0)" } ?? "")
-        return (SpecFollower(config: config, source: repositorySource, records: records, recordKey: key), label)
+        return (SpecFollower(config: config, source: repositorySource, records: records, recordKey: key, repositoryIdentity: remote.identity), label)
     }
 
     /// The webhook secret: one line, in a file only its owner can read.
