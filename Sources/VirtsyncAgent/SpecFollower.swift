@@ -58,7 +58,8 @@ package final class SpecFollower: @unchecked Sendable {
     /// (the caller still enforces the last good commit).
     func head() async -> HeadResult {
         do {
-            _ = try source.repository.fetch()
+            let repository = source.repository
+            _ = try await offCooperativePool { try repository.fetch() }
         } catch let error as GitError {
             return .refused(Self.fetchRefusal(error))
         } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import VirtsyncCore
 
 /// A spec read from a commit: the files, the commit, and what was verified about it.
@@ -44,11 +45,13 @@ public struct RepositorySource: Sendable {
     public func read(ref: String?, path: String, lastApplied: CommitID? = nil, verifySince: CommitID? = nil,
                      fetch: Bool = true) async throws -> CommitSpec {
         do {
+            let repository = repository
             return try await attempt(ref: ref, path: path, lastApplied: lastApplied, verifySince: verifySince,
-                               fetchSummary: fetch ? try repository.fetch() : nil)
+                                     fetchSummary: fetch ? try await offCooperativePool { try repository.fetch() } : nil)
         } catch let error as GitError where error.kind == .cache {
             // A damaged object or ref found while reading: fetch everything again, once.
-            let summary = try repository.rebuild()
+            let repository = repository
+            let summary = try await offCooperativePool { try repository.rebuild() }
             return try await attempt(ref: ref, path: path, lastApplied: lastApplied, verifySince: verifySince, fetchSummary: summary)
         }
     }
@@ -100,5 +103,16 @@ public struct RepositorySource: Sendable {
         let (files, diagnostics) = try repository.files(at: head, path: path)
         return CommitSpec(commit: info, files: files, readDiagnostics: diagnostics, signer: signer,
                           verified: verified, historyRewrite: rewrite, fetch: fetchSummary)
+    }
+}
+
+/// Runs blocking work (a libgit2 fetch waits on the network up to its own deadline) on a thread
+/// of its own, so Swift's few cooperative threads stay free for timers, events and the HTTP
+/// endpoint meanwhile.
+public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.name = "virtsync.blocking"
+        thread.start()
     }
 }
