@@ -37,7 +37,4 @@ package final class AgentConnector: HypervisorConnector, @unchecked Sendable {
             return session != nil
         }
     }
-
-    /// Whether a session is open.
-    var isConnected: Bool { lock.withLock { session != nil } }
 }

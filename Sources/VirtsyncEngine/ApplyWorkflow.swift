@@ -147,8 +147,8 @@ public struct ApplyWorkflow: Sendable {
         }
 
         let written = request.writeHosts ?? Set(desired.hosts.map(\.name))
-        let own = DesiredState(hosts: desired.hosts.filter { written.contains($0.name) }, settings: desired.settings,
-                               specDigest: desired.specDigest, commit: desired.commit, owner: desired.owner, adopt: desired.adopt)
+        var own = desired
+        own.hosts = desired.hosts.filter { written.contains($0.name) }
         let (sessions, unreachable) = await connect(own)
         // One writer per host: the hosts are read only once their locks are held, so the plan
         // is made from what no other virtsync changes meanwhile.
@@ -171,8 +171,8 @@ public struct ApplyWorkflow: Sendable {
             return refused
         }
         var all = sessions
-        let others = DesiredState(hosts: desired.hosts.filter { !written.contains($0.name) }, settings: desired.settings,
-                                  specDigest: desired.specDigest, commit: desired.commit, owner: desired.owner, adopt: desired.adopt)
+        var others = desired
+        others.hosts = desired.hosts.filter { !written.contains($0.name) }
         if !others.hosts.isEmpty, request.readOtherHosts(observed) {
             // Peers are read, not locked: a migration writes to its destination through the
             // source host's libvirt (peer to peer).
@@ -261,18 +261,8 @@ public struct ApplyWorkflow: Sendable {
 
     /// Connects writers to every host of `desired` in parallel; failures by host name.
     private func connect(_ desired: DesiredState) async -> (sessions: [String: any HypervisorSession], failed: [String: String]) {
-        // Unstructured tasks, not a task group: Swift 6.3.1 release builds lose child results of
-        // task groups returning large values (seen as hosts reported "not observed").
-        let tasks = desired.hosts.map { host in
-            let uri = host.uri ?? defaultURI
-            return (host.name, Task { try await connector.connect(host: host.name, uri: uri) })
-        }
-        var sessions: [String: any HypervisorSession] = [:]
-        var failed: [String: String] = [:]
-        for (name, task) in tasks {
-            do { sessions[name] = try await task.value } catch { failed[name] = "\(error)" }
-        }
-        return (sessions, failed)
+        let connector = connector
+        return await Reconciler.connectAll(desired, defaultURI: defaultURI) { host, uri in try await connector.connect(host: host, uri: uri) }
     }
 
     /// Drops inventory entries of resources gone from the hosts written, and fills in the

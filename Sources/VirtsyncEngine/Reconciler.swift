@@ -22,13 +22,22 @@ public struct Reconciler: Sendable {
 
     /// Connects to every host in parallel, read-only. Hosts that fail are reported by name with the reason.
     public func connect(_ desired: DesiredState) async -> (sessions: [String: any HypervisorReadSession], failed: [String: String]) {
+        let reader = reader
+        return await Self.connectAll(desired, defaultURI: defaultURI) { host, uri in try await reader.connectReader(host: host, uri: uri) }
+    }
+
+    /// Opens a session to every host of `desired` in parallel with `open(host, uri)`; failures
+    /// by host name. Shared by the reading half and the apply workflow.
+    static func connectAll<Session: Sendable>(_ desired: DesiredState, defaultURI: String,
+                                              _ open: @escaping @Sendable (String, String) async throws -> Session) async
+        -> (sessions: [String: Session], failed: [String: String]) {
         // Unstructured tasks, not a task group: Swift 6.3.1 release builds lose child results of
         // task groups returning large values (seen here as hosts reported "not observed").
         let tasks = desired.hosts.map { host in
-            let uri = uri(for: host)
-            return (host.name, Task { try await reader.connectReader(host: host.name, uri: uri) })
+            let uri = host.uri ?? defaultURI
+            return (host.name, Task { try await open(host.name, uri) })
         }
-        var sessions: [String: any HypervisorReadSession] = [:]
+        var sessions: [String: Session] = [:]
         var failed: [String: String] = [:]
         for (name, task) in tasks {
             do { sessions[name] = try await task.value } catch { failed[name] = "\(error)" }

@@ -1,4 +1,3 @@
-import Foundation
 import VirtsyncCore
 
 /// A spec read from a commit: the files, the commit, and what was verified about it.
@@ -106,13 +105,3 @@ public struct RepositorySource: Sendable {
     }
 }
 
-/// Runs blocking work (a libgit2 fetch waits on the network up to its own deadline) on a thread
-/// of its own, so Swift's few cooperative threads stay free for timers, events and the HTTP
-/// endpoint meanwhile.
-public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try work() }) }
-        thread.name = "virtsync.blocking"
-        thread.start()
-    }
-}
