@@ -18,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The libvirt C API, found with pkg-config (Debian: libvirt-dev).
@@ -77,12 +82,29 @@ let package = Package(
         .target(name: "VirtsyncTestSupport"),
         // The golden-file helper of the test targets (compare, or record and fail the test).
         .target(name: "VirtsyncGolden"),
+        // HTTP plumbing, outside the domain modules: the agent's endpoint on Hummingbird (limits,
+        // loopback checks, bearer token, TLS) and the client on AsyncHTTPClient, both speaking
+        // the plain request and response values the agent's routes take and give.
+        .target(
+            name: "VirtsyncHTTP",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdCore", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // The agent: its configuration (agent.yaml), the reconcile pass over the engine's ports,
-        // status, metrics, the HTTP endpoint (health, status, metrics, webhook), systemd
-        // notification and the services of its group. Imports no adapter.
+        // status, metrics, the routes of its HTTP endpoint (health, status, metrics, webhook),
+        // systemd notification and the services of its group. Imports no adapter.
         .target(
             name: "VirtsyncAgent",
-            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncHTTP",
                            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,7 +116,7 @@ let package = Package(
         // imports adapters.
         .target(
             name: "VirtsyncAgentService",
-            dependencies: ["VirtsyncAgent", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
+            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
@@ -103,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,7 +133,7 @@ let package = Package(
         // Benchmark program: prints validate/plan/libvirt-listing figures for generated specs.
         .executableTarget(
             name: "virtsync-bench",
-            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "CLibvirt",
+            dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncHTTP", "CLibvirt",
                            "VirtsyncTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting", "VirtsyncGolden"],
@@ -129,8 +151,8 @@ let package = Package(
         // The agent: its loop with an injected clock, HTTP endpoint, and the service run as a
         // process against real git repositories and (with VIRTSYNC_SYSTEM_URI) a real libvirtd.
         .testTarget(name: "VirtsyncAgentTests",
-                    dependencies: ["VirtsyncAgent", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
-                                   "VirtsyncTestSupport"]),
+                    dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
+                                   "VirtsyncTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Several libvirt hosts on one machine (scripts/testbed.sh, network and mount namespaces)
         // with real guests: cluster view, live migration, maintenance.
         .testTarget(name: "VirtsyncClusterTests",

@@ -16,6 +16,8 @@
 #                 the package's own service is kept from starting), jq (the CI examples' script)
 #   metrics:      prometheus (promtool checks the agent's /metrics in the tests; its service is
 #                 kept from starting like every package's)
+#   http:         openssl (the TLS test makes a throwaway certificate), wrk (scripts/http-load.sh
+#                 puts the agent's endpoint under load from a second process, on loopback)
 #   scripts:      python3 (the subreaper of scripts/libvirtd-up.sh)
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
@@ -33,6 +35,7 @@ readonly PACKAGES=(
     genisoimage xorriso
     git openssh-client openssh-server jq curl
     prometheus
+    openssl wrk
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }

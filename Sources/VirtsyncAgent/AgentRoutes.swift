@@ -1,5 +1,6 @@
 import Foundation
 import VirtsyncEngine
+import VirtsyncHTTP
 
 /// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook and
 /// `POST /reconcile` (what `virtsync reconcile --now` calls).
@@ -11,6 +12,10 @@ package struct AgentRoutes: Sendable {
     /// A pass silent for this long means the agent is stuck.
     let stallLimit: Double
 
+    /// The paths a peer on another machine may use without the bearer token: health probes,
+    /// and the webhook (which checks a signature of its own).
+    package static let openPaths: Set<String> = ["/healthz", "/readyz", "/webhook"]
+
     package init(state: AgentState, loop: AgentLoop, webhookSecret: [UInt8]?, stallLimit: Double) {
         self.state = state
         self.loop = loop
@@ -18,7 +23,7 @@ package struct AgentRoutes: Sendable {
         self.stallLimit = stallLimit
     }
 
-    package func handle(_ request: HTTPRequest) async -> HTTPResponse {
+    package func handle(_ request: EndpointRequest) async -> EndpointResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             return state.isHealthy(stallLimit: stallLimit)
@@ -34,7 +39,7 @@ package struct AgentRoutes: Sendable {
                 return .text("cannot encode the status: \(error)\n", status: 500)
             }
         case ("GET", "/metrics"):
-            var response = HTTPResponse.text(state.metrics.render())
+            var response = EndpointResponse.text(state.metrics.render())
             response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
             return response
         case ("POST", "/webhook"):
@@ -42,7 +47,7 @@ package struct AgentRoutes: Sendable {
         case ("POST", "/reconcile"):
             return await reconcile(request)
         case (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"), (_, "/webhook"), (_, "/reconcile"):
-            var response = HTTPResponse.text("method \(request.method) not allowed\n", status: 405)
+            var response = EndpointResponse.text("method \(request.method) not allowed\n", status: 405)
             response.headers["Allow"] = ["/webhook", "/reconcile"].contains(request.path) ? "POST" : "GET, HEAD"
             return response
         default:
@@ -52,7 +57,7 @@ package struct AgentRoutes: Sendable {
 
     /// A push from the forge: the body's HMAC-SHA256 must match (GitHub's `X-Hub-Signature-256`,
     /// Gitea's and others' the same scheme, or `X-Virtsync-Signature`).
-    private func webhook(_ request: HTTPRequest) -> HTTPResponse {
+    private func webhook(_ request: EndpointRequest) -> EndpointResponse {
         guard let secret = webhookSecret else {
             return .text("the webhook is not configured (http.webhookSecretFile)\n", status: 404)
         }
@@ -68,7 +73,7 @@ package struct AgentRoutes: Sendable {
     }
 
     /// `virtsync reconcile --now`: local callers only. With `?wait=1` the answer is the pass record.
-    private func reconcile(_ request: HTTPRequest) async -> HTTPResponse {
+    private func reconcile(_ request: EndpointRequest) async -> EndpointResponse {
         guard request.peerIsLoopback else { return .text("reconcile is accepted from this host only\n", status: 403) }
         let pass = loop.trigger(.manual, detail: request.headers["x-virtsync-reason"])
         guard request.query["wait"] == "1" || request.query["wait"] == "true" else {

@@ -11,9 +11,10 @@ import VirtsyncEngine
 import VirtsyncGit
 import VirtsyncLibvirt
 import VirtsyncAgent
+import VirtsyncHTTP
 import VirtsyncSpec
 
-/// `virtsync agent`: wires the loop to git, libvirt, the HTTP endpoint, systemd and signals, and
+/// `virtsync agent`: wires the loop to git, libvirt, the HTTP endpoint (Hummingbird), systemd and signals, and
 /// runs until SIGTERM or SIGINT.
 public enum AgentService {
     /// Why the agent could not start; the message names the file and field where one applies.
@@ -57,7 +58,7 @@ public enum AgentService {
         let state = AgentState(status: status, files: files, clock: clock)
         // Anything instrumented with swift-metrics reports into the agent's registry.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metrics.registry))
-        let webhookSecret = try config.webhookSecretFile.map(readSecret)
+        let webhookSecret = try config.webhookSecretFile.map { try readSecret($0, what: "webhook secret") }
 
         let router = EventRouter(state: state)
         let connector = AgentConnector(base: LibvirtConnector(options: options), host: config.host, uri: config.libvirtURI) { session in
@@ -77,18 +78,24 @@ public enum AgentService {
         // A pass that makes no progress for this long is stuck: every libvirt call has a
         // deadline, so only a bug gets here.
         let stallLimit = max(300, config.shutdownTimeout + 4 * config.callTimeout)
-        var server: HTTPServer?
+        var endpoint: HTTPEndpoint?
         if let listen = config.listen {
             let routes = AgentRoutes(state: state, loop: loop, webhookSecret: webhookSecret, stallLimit: stallLimit)
+            let token = try config.httpTokenFile.map { try readSecret($0, what: "HTTP token") }
+            let settings = HTTPEndpointConfiguration(
+                host: listen.host, port: listen.port,
+                tls: config.httpTLS.map { .init(certificateFile: $0.certificateFile, keyFile: $0.keyFile) },
+                bearerToken: token, openPaths: AgentRoutes.openPaths)
             do {
-                server = try HTTPServer(host: listen.host, port: listen.port) { request in await routes.handle(request) }
+                endpoint = try await HTTPEndpoint.start(settings, logger: Logger(label: "virtsync.http")) { request in
+                    await routes.handle(request)
+                }
             } catch {
                 throw StartError("\(config.locations["http.listen"].map { "\($0): http.listen: " } ?? "")\(error)")
             }
-            server?.start()
-            logger.info("listening", metadata: ["address": "\(listen.host):\(server?.port ?? listen.port)"])
+            logger.info("listening", metadata: ["address": "\(HTTPEndpointConfiguration.display(host: listen.host, port: endpoint?.port ?? listen.port))",
+                                                "tls": "\(config.httpTLS != nil)", "token": "\(token != nil)"])
         }
-        defer { server?.stop() }
 
         let notifier = SystemdNotifier()
         logger.info("agent started", metadata: ["host": "\(config.host)", "source": "\(sourceLabel)", "uri": "\(config.libvirtURI)",
@@ -104,7 +111,7 @@ public enum AgentService {
                                                       readyStatus: "following \(sourceLabel) for host \(config.host)"),
                       successTerminationBehavior: .ignore),
                 .init(service: ReloadSignalService(loop: loop, notifier: notifier, logger: logger), successTerminationBehavior: .ignore),
-            ],
+            ] + (endpoint.map { [.init(service: HTTPEndpointService(endpoint: $0), successTerminationBehavior: .ignore)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "virtsync.service")))
         do {
@@ -147,17 +154,17 @@ public enum AgentService {
         return (SpecFollower(config: config, source: repositorySource, records: records, recordKey: key, repositoryIdentity: remote.identity), label)
     }
 
-    /// The webhook secret: one line, in a file only its owner can read.
-    static func readSecret(_ path: String) throws -> [UInt8] {
+    /// A secret (the webhook's, the HTTP token): one line, in a file only its owner can read.
+    static func readSecret(_ path: String, what: String) throws -> [UInt8] {
         var info = stat()
         guard stat(path, &info) == 0, let data = FileManager.default.contents(atPath: path) else {
-            throw StartError("cannot read the webhook secret file \(path)")
+            throw StartError("cannot read the \(what) file \(path)")
         }
         guard info.st_mode & 0o077 == 0 else {
-            throw StartError("the webhook secret file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            throw StartError("the \(what) file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
-        guard !text.isEmpty else { throw StartError("the webhook secret file \(path) is empty") }
+        guard !text.isEmpty else { throw StartError("the \(what) file \(path) is empty") }
         return Array(text.utf8)
     }
 }

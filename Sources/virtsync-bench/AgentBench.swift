@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import VirtsyncAgent
+import VirtsyncHTTP
 import VirtsyncEngine
 import VirtsyncSpec
 
@@ -10,7 +11,7 @@ import VirtsyncSpec
 /// with N managed domains (CPU and wall time, resident memory), and the time from a commit
 /// becoming visible (pushed, then a webhook) to the agent starting to apply it.
 enum AgentBench {
-    static func run(domains: Int, uri: String, rounds: Int = 10) throws {
+    static func run(domains: Int, uri: String, rounds: Int = 10) async throws {
         let root = NSTemporaryDirectory() + "virtsync-agentbench-\(getpid())"
         try? FileManager.default.removeItem(atPath: root)
         let remote = root + "/remote"
@@ -74,7 +75,7 @@ enum AgentBench {
         print("")
         print("agent (release build), \(domains) managed domains at \(uri), file:// remote, pass interval 10 s:")
         let setupStart = Date()
-        guard waitForStatus(port: port, timeout: 1800, { $0.lastApplied != nil && $0.conditions[.ready]?.status == true }) != nil else {
+        guard await waitForStatus(port: port, timeout: 1800, { $0.lastApplied != nil && $0.conditions[.ready]?.status == true }) != nil else {
             print("  the first apply did not converge; agent log tail:")
             print(((try? String(contentsOfFile: root + "/agent.log", encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n"))
             return
@@ -85,14 +86,14 @@ enum AgentBench {
         var walls: [Double] = []
         let cpuBefore = cpuSeconds(pid)
         for _ in 0..<rounds {
-            guard let record = reconcile(port: port) else { print("  reconcile failed"); return }
+            guard let record = await reconcile(port: port) else { print("  reconcile failed"); return }
             guard record.outcome == .converged else { print("  pass was \(record.outcome.rawValue): \(record.plannedSummary)"); return }
             walls.append(record.seconds)
         }
         let cpuPerPass = (cpuSeconds(pid) - cpuBefore) / Double(rounds)
         // Between passes: what the process costs while it only waits (keepalive, event loop).
         let idleBefore = cpuSeconds(pid)
-        Thread.sleep(forTimeInterval: 5)
+        try await Task.sleep(for: .seconds(5))
         let idlePerSecond = (cpuSeconds(pid) - idleBefore) / 5
         let share = (cpuPerPass + idlePerSecond * 10) / 10 * 100
         walls.sort()
@@ -112,14 +113,14 @@ enum AgentBench {
             try commit(remote, "change \(round)")
             let visible = Date()
             let body = Array(#"{"ref":"refs/heads/main"}"#.utf8)
-            _ = try HTTPClient.send(host: "127.0.0.1", port: port, method: "POST", path: "/webhook",
-                                    headers: ["X-Hub-Signature-256": WebhookSignature.sign(body: body, secret: Array(secret.utf8))], body: body)
+            _ = try await EndpointClient.send(.init(host: "127.0.0.1", port: port), method: "POST", path: "/webhook",
+                                              headers: ["X-Hub-Signature-256": WebhookSignature.sign(body: body, secret: Array(secret.utf8))], body: body)
             guard let started = waitForApplyStart(log: root + "/agent.log", after: round, timeout: 60) else {
                 print("  no apply started for change \(round)")
                 return
             }
             latencies.append(started.timeIntervalSince(visible))
-            _ = waitForStatus(port: port, timeout: 60) { $0.conditions[.ready]?.status == true && $0.passes.first?.outcome != .failed }
+            _ = await waitForStatus(port: port, timeout: 60) { $0.conditions[.ready]?.status == true && $0.passes.first?.outcome != .failed }
         }
         latencies.sort()
         print("  commit visible → apply start (webhook): best \(ms(latencies[0])) ms, median \(ms(latencies[latencies.count / 2])) ms (target < 1000 ms)")
@@ -152,22 +153,24 @@ enum AgentBench {
         return (field("VmRSS:"), field("VmHWM:"))
     }
 
-    static func status(port: Int) -> AgentStatus? {
-        guard let response = try? HTTPClient.send(host: "127.0.0.1", port: port, method: "GET", path: "/status"), response.status == 200 else { return nil }
+    static func status(port: Int) async -> AgentStatus? {
+        guard let response = try? await EndpointClient.send(.init(host: "127.0.0.1", port: port), method: "GET", path: "/status"),
+              response.status == 200 else { return nil }
         return try? AgentStatus.decode(response.body)
     }
 
-    static func waitForStatus(port: Int, timeout: Double, _ condition: (AgentStatus) -> Bool) -> AgentStatus? {
+    static func waitForStatus(port: Int, timeout: Double, _ condition: (AgentStatus) -> Bool) async -> AgentStatus? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let s = status(port: port), condition(s) { return s }
-            Thread.sleep(forTimeInterval: 0.05)
+            if let s = await status(port: port), condition(s) { return s }
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return nil
     }
 
-    static func reconcile(port: Int) -> PassRecord? {
-        guard let response = try? HTTPClient.send(host: "127.0.0.1", port: port, method: "POST", path: "/reconcile?wait=1", timeout: 600) else { return nil }
+    static func reconcile(port: Int) async -> PassRecord? {
+        guard let response = try? await EndpointClient.send(.init(host: "127.0.0.1", port: port), method: "POST", path: "/reconcile?wait=1",
+                                                            timeout: .seconds(600)) else { return nil }
         return try? PassRecord.decode(response.body)
     }
 

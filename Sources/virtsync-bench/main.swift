@@ -165,7 +165,7 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
 
 if args.contains("--agent-only") {
     let uri = option("--uri") ?? "qemu:///system"
-    try AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri)
+    try await AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri)
     exit(0)
 }
 if args.contains("--migration-only") {

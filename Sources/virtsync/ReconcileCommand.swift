@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VirtsyncAgent
 import VirtsyncEngine
+import VirtsyncHTTP
 
 /// `virtsync reconcile --now`: asks the running agent for a pass at once.
 struct ReconcileCommand: AsyncParsableCommand {
@@ -31,13 +32,25 @@ struct ReconcileCommand: AsyncParsableCommand {
             Environment.printError("error: the agent's HTTP endpoint is off (http.listen: off); send SIGHUP instead: systemctl reload virtsync-agent")
             throw ExitCode(Exit.error)
         }
-        let host = listen.isLoopback ? listen.host : "127.0.0.1"
-        let response: HTTPResponse
+        // /reconcile is accepted from this host only: a wildcard listener is reached on loopback.
+        // With TLS, the agent's own certificate is trusted (the address is not its name).
+        let host = switch listen.host {
+        case "0.0.0.0": "127.0.0.1"
+        case "::", "0:0:0:0:0:0:0:0": "::1"
+        default: listen.host
+        }
+        let target = EndpointClient.Target(host: host == "localhost" ? "127.0.0.1" : host, port: listen.port,
+                                           trustCertificateFile: loaded.httpTLS?.certificateFile)
+        let response: EndpointResponse
         do {
-            response = try HTTPClient.send(host: host, port: listen.port, method: "POST", path: wait ? "/reconcile?wait=1" : "/reconcile",
-                                           timeout: Double(wait ? timeout : 10))
+            response = try await EndpointClient.send(target, method: "POST", path: wait ? "/reconcile?wait=1" : "/reconcile",
+                                                     timeout: .seconds(wait ? timeout : 10))
         } catch {
             Environment.printError("error: cannot reach the agent: \(error)")
+            throw ExitCode(Exit.error)
+        }
+        if response.status == 403 && !listen.isLoopback {
+            Environment.printError("error: the agent listens on \(listen) only, and accepts /reconcile from loopback; send SIGHUP instead: systemctl reload virtsync-agent")
             throw ExitCode(Exit.error)
         }
         guard (200..<300).contains(response.status) else {

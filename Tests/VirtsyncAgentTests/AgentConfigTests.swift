@@ -174,6 +174,39 @@ struct AgentConfigTests {
         #expect(config.listen?.description == address)
     }
 
+    @Test("off loopback: a token and TLS silence the warning, a token alone warns of clear text; the files are checked")
+    func tokenAndTLS() throws {
+        let directory = try ScratchDirectory(prefix: "agent-config")
+        let token = try Self.file("http.token", in: directory)
+        let certificate = try Self.file("agent.pem", in: directory, mode: 0o644)
+        let key = try Self.file("agent.key", in: directory)
+        let tls = "  tls:\n    certificateFile: \(certificate)\n    keyFile: \(key)\n"
+
+        let (secured, quiet) = try Self.load(Self.minimal + "http:\n  listen: 0.0.0.0:9479\n  tokenFile: \(token)\n" + tls, in: directory)
+        #expect(quiet.items.isEmpty, "\(quiet)")
+        #expect(secured?.httpTokenFile == token)
+        #expect(secured?.httpTLS == AgentConfig.TLS(certificateFile: certificate, keyFile: key))
+
+        let (_, clear) = try Self.load(Self.minimal + "http:\n  listen: 0.0.0.0:9479\n  tokenFile: \(token)\n", in: directory)
+        #expect(clear.errors.isEmpty)
+        #expect(clear.warnings.map(\.message) == ["0.0.0.0:9479 is reachable from other machines and http.tls is not set: the bearer token crosses the network in clear"])
+
+        let (_, open) = try Self.load(Self.minimal + "http:\n  listen: 0.0.0.0:9479\n", in: directory)
+        #expect(open.warnings.first?.message.contains("set http.tokenFile") == true, "\(open)")
+
+        // The key and the token are secrets: open permissions are refused, like the webhook's.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
+        let (refused, problems) = try Self.load(Self.minimal + "http:\n" + tls, in: directory)
+        #expect(refused == nil)
+        #expect(problems.errors.map(\.path) == ["http.tls.keyFile"])
+        #expect(problems.errors.first?.location.line == 9)
+
+        // Both files are required with tls.
+        let (_, missing) = try Self.load(Self.minimal + "http:\n  tls:\n    certificateFile: \(certificate)\n", in: directory)
+        #expect(missing.errors.count == 1)
+        #expect(missing.errors.first?.path == "http.tls.keyFile", "\(missing)")
+    }
+
     @Test("a webhook secret readable by group or others is refused, like ssh refuses open keys")
     func openSecretRefused() throws {
         let directory = try ScratchDirectory(prefix: "agent-config")
@@ -250,7 +283,7 @@ struct AgentConfigTests {
     func documentation() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
         let keys = AgentConfigLoader.keyPaths
-        #expect(keys.count == 38)
+        #expect(keys.count == 42)
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }

@@ -25,17 +25,18 @@ struct AgentProcessTests {
         #expect(applied?.passes.last?.trigger == .startup)
         #expect(applied?.passes.last?.planned == ["create": 2])
 
-        #expect(try h.http("POST", "/webhook", headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)], body: [1]).status == 401)
+        #expect(try await h.http("POST", "/webhook", headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)], body: [1]).status == 401)
         let second = try h.commit("more memory", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
-        #expect(try h.webhook().status == 202)
+        #expect(try await h.webhook().status == 202)
         let updated = await h.waitFor("the second commit applied") { $0.lastApplied?.commit == second }
         // The first apply's own libvirt events may bring a pass that fetches the new commit
         // before the webhook's pass does: one of them applies it, the webhook's sees it.
         #expect(updated?.passes.contains { $0.enforcedCommit == second && $0.planned == ["update": 1] } == true)
+        let latest = await h.status()
         #expect(updated?.passes.contains { $0.trigger == .webhook && $0.enforcedCommit == second } == true
-                || h.status()?.passes.contains { $0.trigger == .webhook && $0.enforcedCommit == second } == true)
+                || latest?.passes.contains { $0.trigger == .webhook && $0.enforcedCommit == second } == true)
 
-        let again = try h.reconcileNow()
+        let again = try await h.reconcileNow()
         #expect(again?.outcome == .converged, "idempotence: nothing left to do")
         #expect(again?.trigger == .manual)
         #expect(again?.drift == 0)
@@ -50,7 +51,7 @@ struct AgentProcessTests {
         try h.start()
         await h.waitFor("the good commit applied") { $0.lastApplied?.commit == good }
         let bad = try h.commit("bad", ["vms/vm.yaml": TinySpec.vm(vm, memory: "lots")])
-        _ = try h.webhook()
+        _ = try await h.webhook()
         let stalled = await h.waitFor("Stalled") { $0.conditions[.stalled]?.status == true }
         let condition = stalled?.conditions[.stalled]
         #expect(condition?.reason == "InvalidSpec")
@@ -68,10 +69,10 @@ struct AgentProcessTests {
         // A stalled agent does not retry the bad commit in a loop.
         let passes = stalled?.passes.count ?? 0
         try await Task.sleep(for: .seconds(2))
-        #expect(h.status()?.passes.count == passes)
+        #expect(await h.status()?.passes.count == passes)
 
         let fixed = try h.commit("fixed", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
-        _ = try h.webhook()
+        _ = try await h.webhook()
         let recovered = await h.waitFor("the fixed commit applied") { $0.lastApplied?.commit == fixed }
         #expect(recovered?.conditions[.stalled]?.status == false)
         #expect(recovered?.conditions[.ready]?.status == true)
@@ -84,8 +85,8 @@ struct AgentProcessTests {
         let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm"), "net.yaml": TinySpec.network("\(h.tag)-net")])
         try h.start()
         await h.waitFor("applied") { $0.lastApplied?.commit == first }
-        _ = try h.reconcileNow()
-        let response = try h.http("GET", "/metrics")
+        _ = try await h.reconcileNow()
+        let response = try await h.http("GET", "/metrics")
         #expect(response.status == 200)
         #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         let scrape = Exposition(String(decoding: response.body, as: UTF8.self))
@@ -107,10 +108,10 @@ struct AgentProcessTests {
         #expect(value("virtsync_ready") == 1)
         #expect(value("virtsync_drift_resources") == 0)
         #expect((value("virtsync_last_applied_commit_timestamp_seconds") ?? 0) > 1_700_000_000)
-        #expect(try h.http("GET", "/healthz").status == 200)
-        #expect(try h.http("GET", "/readyz").status == 200)
-        #expect(try h.http("GET", "/nope").status == 404)
-        #expect(try h.http("GET", "/reconcile").status == 405)
+        #expect(try await h.http("GET", "/healthz").status == 200)
+        #expect(try await h.http("GET", "/readyz").status == 200)
+        #expect(try await h.http("GET", "/nope").status == 404)
+        #expect(try await h.http("GET", "/reconcile").status == 405)
     }
 
     @Test("reconcile --now and status work from the command line; SIGTERM stops the agent cleanly and history survives a restart")

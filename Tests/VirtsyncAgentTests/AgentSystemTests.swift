@@ -57,7 +57,7 @@ struct AgentSystemTests {
         #expect(await h.waitUntil("the managed network active again", timeout: 15) { active(net) })
         try await Task.sleep(for: .seconds(1))
         #expect(!active(foreign), "an unmanaged network is never started")
-        let repair = h.status()?.passes.first { $0.trigger == .event && $0.drift > 0 }
+        let repair = await h.status()?.passes.first { $0.trigger == .event && $0.drift > 0 }
         #expect(repair?.planned == ["start": 1])
     }
 
@@ -80,13 +80,13 @@ struct AgentSystemTests {
         #expect(limited?.conditions[.ready]?.reason == "RestartLimitReached")
         try await Task.sleep(for: .seconds(2))
         #expect(h.domainState(vm) == "shut off", "not restarted a third time")
-        let metrics = String(decoding: try h.http("GET", "/metrics").body, as: UTF8.self)
+        let metrics = String(decoding: try await h.http("GET", "/metrics").body, as: UTF8.self)
         #expect(metrics.contains("virtsync_vm_restarts_total 2"))
         #expect(metrics.contains("virtsync_restart_limited_vms 1"))
 
         // Someone starts it by hand: the limit is lifted.
         #expect(try h.virsh("start", vm).succeeded)
-        _ = try h.reconcileNow()
+        _ = try await h.reconcileNow()
         let lifted = await h.waitFor("limit lifted") { $0.restartLimited.isEmpty }
         #expect(lifted?.conditions[.ready]?.status == true)
     }
@@ -111,7 +111,7 @@ struct AgentSystemTests {
         #expect(domains.count == 8 && Set(domains).count == 8)
         let running = try h.virsh("list", "--name").stdout.split(separator: "\n").filter { $0.hasPrefix(h.tag) }
         #expect(running.count == 8)
-        let again = try h.reconcileNow()
+        let again = try await h.reconcileNow()
         #expect(again?.outcome == .converged, "a second pass plans nothing: \(again?.plannedSummary ?? "")")
     }
 

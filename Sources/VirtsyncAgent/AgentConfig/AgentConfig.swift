@@ -46,6 +46,11 @@ public struct AgentConfig: Sendable, Equatable {
     public var listen: Listen?
     /// The file holding the webhook's HMAC secret; nil when the webhook is disabled.
     public var webhookSecretFile: String?
+    /// The file holding the bearer token peers on other machines must send (`http.tokenFile`);
+    /// nil: none is asked for.
+    public var httpTokenFile: String?
+    /// The endpoint's certificate and key (`http.tls`); nil: plain HTTP.
+    public var httpTLS: TLS?
     /// The log level: `trace`, `debug`, `info`, `notice`, `warning` or `error`.
     public var logLevel: String
     /// How log lines are written.
@@ -157,6 +162,20 @@ public struct AgentConfig: Sendable, Equatable {
 
         /// `host:port`, with brackets around an IPv6 address (`[::1]:9479`).
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// The certificate chain and key of an HTTPS endpoint (PEM files).
+    public struct TLS: Sendable, Equatable {
+        /// The certificate followed by any intermediates.
+        public var certificateFile: String
+        /// The certificate's private key.
+        public var keyFile: String
+
+        /// A certificate chain and its key.
+        public init(certificateFile: String, keyFile: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
     }
 
     /// How log lines are written.

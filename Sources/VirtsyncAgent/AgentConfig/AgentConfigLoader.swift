@@ -92,11 +92,13 @@ extension AgentConfigLoader {
         static let reconcileKeys = KeySet(["interval", "jitter", "debounce", "backoff", "prune", "allowMassDelete",
                                            "allowHistoryRewrite", "parallel"])
         static let backoffKeys = KeySet(["initial", "max"])
-        static let httpKeys = KeySet(["listen", "webhookSecretFile"])
+        static let httpKeys = KeySet(["listen", "webhookSecretFile", "tokenFile", "tls"])
+        static let tlsKeys = KeySet(["certificateFile", "keyFile"])
         static let logKeys = KeySet(["level", "format"])
         /// The key set of each mapping-valued key path.
         static let sections: [String: KeySet] = ["source": sourceKeys, "libvirt": libvirtKeys, "reconcile": reconcileKeys,
-                                                 "reconcile.backoff": backoffKeys, "http": httpKeys, "log": logKeys]
+                                                 "reconcile.backoff": backoffKeys, "http": httpKeys, "http.tls": tlsKeys,
+                                                 "log": logKeys]
 
         /// The log levels `log.level` accepts, least severe first.
         enum LogLevel: String, CaseIterable, Sendable {
@@ -149,10 +151,18 @@ extension AgentConfigLoader {
             config.hostsDirectory = absolutePath(map, "hostsDir") ?? config.hostsDirectory
             if let http = map.map("http", keys: Self.httpKeys) {
                 record(http, Self.httpKeys)
-                if let listen = http.string("listen") {
-                    config.listen = readListen(listen, path: http.keyPath("listen"))
-                }
                 config.webhookSecretFile = secretFile(http, "webhookSecretFile")
+                config.httpTokenFile = secretFile(http, "tokenFile")
+                if let tls = http.map("tls", keys: Self.tlsKeys) {
+                    record(tls, Self.tlsKeys)
+                    let certificate = existingFile(tls, "certificateFile", required: true)
+                    let key = secretFile(tls, "keyFile", required: true)
+                    if let certificate, let key { config.httpTLS = AgentConfig.TLS(certificateFile: certificate, keyFile: key) }
+                }
+                if let listen = http.string("listen") {
+                    config.listen = readListen(listen, path: http.keyPath("listen"),
+                                               token: http.has("tokenFile"), tls: http.has("tls"))
+                }
             }
             if let log = map.map("log", keys: Self.logKeys) {
                 record(log, Self.logKeys)
@@ -283,8 +293,8 @@ extension AgentConfigLoader {
         }
 
         /// An absolute, normalized path.
-        private func absolutePath(_ map: MapReader, _ key: String) -> String? {
-            guard let path = map.string(key) else { return nil }
+        private func absolutePath(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
+            guard let path = map.string(key, required: required) else { return nil }
             if let problem = Formats.absolutePathProblem(path.value) {
                 reporter.error(path.location, map.keyPath(key), problem)
                 return nil
@@ -317,8 +327,8 @@ extension AgentConfigLoader {
         }
 
         /// An absolute path to a file that exists (when checking files).
-        private func existingFile(_ map: MapReader, _ key: String) -> String? {
-            guard let path = absolutePath(map, key) else { return nil }
+        private func existingFile(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
+            guard let path = absolutePath(map, key, required: required) else { return nil }
             guard fileChecks else { return path }
             var info = stat()
             guard stat(path, &info) == 0 else {
@@ -337,8 +347,8 @@ extension AgentConfigLoader {
         /// An existing file that only its owner can access, as ssh requires of private keys: anyone
         /// who can read the webhook secret can trigger passes, and anyone who can write it can
         /// replace it.
-        private func secretFile(_ map: MapReader, _ key: String) -> String? {
-            guard let path = existingFile(map, key) else { return nil }
+        private func secretFile(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
+            guard let path = existingFile(map, key, required: required) else { return nil }
             guard fileChecks else { return path }
             var info = stat()
             guard stat(path, &info) == 0 else { return path }
@@ -352,17 +362,21 @@ extension AgentConfigLoader {
         }
 
         /// `host:port` or `[v6]:port`; nil for `off` or when invalid (reported). A non-loopback
-        /// address is a warning: the endpoint has no authentication besides the webhook's HMAC.
-        private func readListen(_ text: Located<String>, path: String) -> AgentConfig.Listen? {
+        /// address without `tokenFile` is a warning (the status and metrics would be open to the
+        /// network), and with a token but without `tls` too (the token would cross it in clear).
+        private func readListen(_ text: Located<String>, path: String, token: Bool, tls: Bool) -> AgentConfig.Listen? {
             if text.value == "off" { return nil }
             switch AgentConfig.Listen.parse(text.value) {
             case .failure(let problem):
                 reporter.error(text.location, path, problem.description)
                 return nil
             case .success(let listen):
-                if !listen.isLoopback {
+                if !listen.isLoopback && !token {
                     reporter.warning(text.location, path,
-                                     "\(listen) is reachable from other machines, and the HTTP endpoint has no authentication (only the webhook checks an HMAC); prefer 127.0.0.1 behind a reverse proxy")
+                                     "\(listen) is reachable from other machines, and without http.tokenFile anyone there can read /status and /metrics; set http.tokenFile (and http.tls), or listen on 127.0.0.1 behind a reverse proxy")
+                } else if !listen.isLoopback && !tls {
+                    reporter.warning(text.location, path,
+                                     "\(listen) is reachable from other machines and http.tls is not set: the bearer token crosses the network in clear")
                 }
                 return listen
             }

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 import VirtsyncAgent
+import VirtsyncHTTP
 import VirtsyncEngine
 import VirtsyncTestSupport
 
@@ -88,13 +89,14 @@ final class AgentHarness {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// An HTTP request to the agent.
-    func http(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Double = 10) throws -> HTTPResponse {
-        try HTTPClient.send(host: "127.0.0.1", port: port, method: method, path: path, headers: headers, body: body, timeout: timeout)
+    func http(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Double = 10) async throws -> EndpointResponse {
+        try await EndpointClient.send(.init(host: "127.0.0.1", port: port), method: method, path: path, headers: headers, body: body,
+                                      timeout: .milliseconds(Int64(timeout * 1000)))
     }
 
     /// The agent's `/status`, or nil while it does not answer.
-    func status() -> AgentStatus? {
-        guard let response = try? http("GET", "/status"), response.status == 200 else { return nil }
+    func status() async -> AgentStatus? {
+        guard let response = try? await http("GET", "/status"), response.status == 200 else { return nil }
         return try? AgentStatus.decode(response.body)
     }
 
@@ -103,18 +105,19 @@ final class AgentHarness {
     func waitFor(_ what: String, timeout: Double = 30, _ condition: (AgentStatus) -> Bool) async -> AgentStatus? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let s = status(), condition(s) { return s }
+            if let s = await status(), condition(s) { return s }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("timed out after \(timeout) s waiting for: \(what)\nstatus: \(status().map { String(decoding: (try? $0.json()) ?? Data(), as: UTF8.self) } ?? "none")\n--- agent log (tail)\n\(log.split(separator: "\n").suffix(40).joined(separator: "\n"))")
+        let last = await status()
+        Issue.record("timed out after \(timeout) s waiting for: \(what)\nstatus: \(last.map { String(decoding: (try? $0.json()) ?? Data(), as: UTF8.self) } ?? "none")\n--- agent log (tail)\n\(log.split(separator: "\n").suffix(40).joined(separator: "\n"))")
         return nil
     }
 
     /// Waits until some condition holds outside the agent (virsh state, files).
-    func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) async -> Bool {
+    func waitUntil(_ what: String, timeout: Double = 30, _ condition: () async throws -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if (try? condition()) == true { return true }
+            if (try? await condition()) == true { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("timed out after \(timeout) s waiting for: \(what)\n--- agent log (tail)\n\(log.split(separator: "\n").suffix(40).joined(separator: "\n"))")
@@ -122,15 +125,15 @@ final class AgentHarness {
     }
 
     /// Sends a signed push webhook, as a forge would.
-    func webhook() throws -> HTTPResponse {
+    func webhook() async throws -> EndpointResponse {
         let body = Array(#"{"ref":"refs/heads/main"}"#.utf8)
-        return try http("POST", "/webhook", headers: ["X-Hub-Signature-256": WebhookSignature.sign(body: body, secret: Array(secret.utf8)),
+        return try await http("POST", "/webhook", headers: ["X-Hub-Signature-256": WebhookSignature.sign(body: body, secret: Array(secret.utf8)),
                                                       "X-GitHub-Event": "push", "Content-Type": "application/json"], body: body)
     }
 
     /// `POST /reconcile?wait=1`: the pass record.
-    func reconcileNow() throws -> PassRecord? {
-        try? PassRecord.decode(try http("POST", "/reconcile?wait=1", timeout: 120).body)
+    func reconcileNow() async throws -> PassRecord? {
+        try? PassRecord.decode(try await http("POST", "/reconcile?wait=1", timeout: 120).body)
     }
 
     /// `virsh -c uri args`.
