@@ -1,0 +1,350 @@
+/// The HA logic of one agent, as a pure state machine: events in (time, lease results, the
+/// members, owner records and local domains seen, the spec), commands out (grant and renew the
+/// lease, pet the watchdog, claim, start, stop). The agent's adapters carry the commands out over
+/// etcd, libvirt and the watchdog; the HA simulator drives this same code with model ones.
+///
+/// The rules, in the order they protect against two running copies (DESIGN §8, notes/HA.md):
+///
+/// 1. **Fence by the own deadline.** The lease is valid until `sent + leaseTTL - margin` of the
+///    last acknowledged renewal, on this host's monotonic clock. At that instant (or when etcd says
+///    the lease is gone) every running HA VM here is stopped, the watchdog is no longer petted and
+///    nothing is claimed or started until a new lease is held.
+/// 2. **Run only what this host owns now.** A running HA VM stays only while its owner record
+///    names this host, under the lease it holds, with the epoch in the domain's marker. Another
+///    owner, an older epoch or an older lease of this host stops it at once.
+/// 3. **Take over only a dead owner's VMs, by a conditional claim.** When the owner's lease has
+///    been gone for `guardTime`, every live host computes the same placement (the pure
+///    `Placement` function over the live hosts); the chosen host claims the VM with a transaction
+///    that succeeds only if the record is unchanged and the old lease is still gone. The winner's
+///    epoch (the transaction's revision) goes into the marker when it starts the VM.
+/// 4. **A VM never owned yet** is claimed by the host the spec's own placement assigns it to, or
+///    by the host where it already runs.
+///
+/// Nothing here reads a clock or does I/O: `now` comes with each event.
+public struct HAController: Sendable {
+    /// The lease as this host knows it.
+    public enum LeaseState: Hashable, Sendable {
+        /// None held; `requested` while a grant is in flight.
+        case none(requested: Bool)
+        /// Held and valid until `validUntil` (monotonic).
+        case held(id: Int64, validUntil: Duration)
+    }
+
+    public let host: String
+    public let timings: HATimings
+    public private(set) var lease: LeaseState
+    public private(set) var members: [String: Int64] = [:]
+    public private(set) var owners: [String: OwnerRecord] = [:]
+    public private(set) var local: [String: HALocalDomain] = [:]
+    public private(set) var spec: HASpec
+    /// Decisions worth a log line since the last `takeDecisions()`.
+    public private(set) var decisions: [HADecision] = []
+
+    private var membersKnown = false
+    private var ownersKnown = false
+    private var localKnown = false
+    private var grantSentAt: Duration?
+    private var renewSentAt: Duration?
+    private var renewInFlight = false
+    /// When this host first saw each `host#lease` gone from the members.
+    private var goneSince: [String: Duration] = [:]
+    /// When this host first saw each spec host absent from the members (for "known dead").
+    private var absentSince: [String: Duration] = [:]
+    private var pendingClaims: Set<String> = []
+    private var pendingStops: Set<String> = []
+    private var pendingStarts: Set<String> = []
+    private var failedStarts: [String: Duration] = [:]
+
+    /// A controller for `host`. `resumed` is what the previous run of the agent persisted: while
+    /// its deadline has not passed, the lease is taken as held (and renewed at once); after it,
+    /// the host fences as soon as it sees its domains.
+    public init(host: String, timings: HATimings = HATimings(), spec: HASpec = HASpec(), resumed: HAPersisted? = nil, now: Duration) {
+        self.host = host
+        self.timings = timings
+        self.spec = spec
+        if let resumed, now < resumed.validUntil {
+            lease = .held(id: resumed.lease, validUntil: resumed.validUntil)
+        } else {
+            lease = .none(requested: false)
+        }
+    }
+
+    /// The lease id while it is valid at `now`.
+    public func validLease(at now: Duration) -> Int64? {
+        guard case .held(let id, let validUntil) = lease, now < validUntil else { return nil }
+        return id
+    }
+
+    /// Spec hosts this host knows to be dead at `now`: absent from the members for at least
+    /// `guardTime` (their lease expired, so they fenced or were reset). Not "unknown": new VMs
+    /// may be placed elsewhere.
+    public func deadHosts(at now: Duration) -> Set<String> {
+        guard membersKnown, validLease(at: now) != nil else { return [] }
+        return Set(absentSince.filter { now - $0.value >= timings.guardTime }.keys)
+    }
+
+    /// The decisions since the last call, oldest first.
+    public mutating func takeDecisions() -> [HADecision] {
+        defer { decisions = [] }
+        return decisions
+    }
+
+    /// Applies `event` at `now` and returns what to do, in order.
+    public mutating func handle(_ event: HAEvent, now: Duration) -> [HACommand] {
+        var commands: [HACommand] = []
+        apply(event, now: now, into: &commands)
+        evaluate(now: now, into: &commands)
+        return commands
+    }
+
+    // MARK: - Events
+
+    private mutating func apply(_ event: HAEvent, now: Duration, into commands: inout [HACommand]) {
+        switch event {
+        case .tick:
+            break
+        case .leaseGranted(let id, let sentAt):
+            grantSentAt = nil
+            if case .held(let old, _) = lease, old != id {
+                // A second grant while one is held cannot happen by these rules; keep the newer.
+                log(now, "lease \(old) replaced by \(id)")
+            }
+            lease = .held(id: id, validUntil: sentAt + timings.leaseTTL - timings.margin)
+            renewSentAt = sentAt
+            renewInFlight = false
+            log(now, "lease \(id) granted")
+            commands.append(.persist(HAPersisted(lease: id, validUntil: sentAt + timings.leaseTTL - timings.margin)))
+        case .leaseGrantFailed:
+            if case .none = lease { lease = .none(requested: false) }
+            grantSentAt = nil
+        case .leaseRenewed(let id, let sentAt):
+            renewInFlight = false
+            guard case .held(let held, let validUntil) = lease, held == id else { return }
+            let renewed = max(validUntil, sentAt + timings.leaseTTL - timings.margin)
+            lease = .held(id: id, validUntil: renewed)
+            if renewed != validUntil { commands.append(.persist(HAPersisted(lease: id, validUntil: renewed))) }
+        case .leaseGone(let id):
+            renewInFlight = false
+            guard case .held(let held, _) = lease, held == id else { return }
+            fence(now: now, cause: .leaseGone, into: &commands)
+        case .members(let alive):
+            members = alive
+            membersKnown = true
+        case .owners(let records):
+            owners = records
+            ownersKnown = true
+            pendingClaims = pendingClaims.filter { records[$0]?.host != host }
+        case .localDomains(let domains):
+            local = domains
+            localKnown = true
+            pendingStops = pendingStops.filter { domains[$0]?.running == true }
+        case .spec(let spec):
+            self.spec = spec
+        case .claimed(let vm, let record):
+            pendingClaims.remove(vm)
+            owners[vm] = record
+            log(now, "claimed \(vm) with epoch \(record.epoch)")
+        case .claimLost(let vm):
+            pendingClaims.remove(vm)
+            log(now, "claim of \(vm) lost")
+        case .startFinished(let vm, let epoch, let succeeded):
+            pendingStarts.remove(vm)
+            if succeeded {
+                local[vm] = HALocalDomain(running: true, epoch: epoch)
+                failedStarts[vm] = nil
+            } else {
+                failedStarts[vm] = now
+                log(now, "start of \(vm) with epoch \(epoch) failed; trying again in \(timings.startRetry)")
+            }
+        case .stopFinished(let vm, let succeeded):
+            pendingStops.remove(vm)
+            if succeeded { local[vm]?.running = false }
+        }
+    }
+
+    // MARK: - Rules
+
+    private mutating func evaluate(now: Duration, into commands: inout [HACommand]) {
+        // Rule 1: the own deadline.
+        if case .held(_, let validUntil) = lease, now >= validUntil {
+            fence(now: now, cause: .leaseDeadline, into: &commands)
+        }
+        maintainLease(now: now, into: &commands)
+        trackAbsences(now: now)
+        let valid = validLease(at: now)
+        if valid != nil { commands.append(.petWatchdog) }
+        guard localKnown else { return }
+        // Rule 2: run only what this host owns now.
+        for name in haNames.sorted() {
+            guard let domain = local[name], domain.running, !pendingStops.contains(name) else { continue }
+            if let cause = stopCause(name, domain: domain, lease: valid) {
+                stop(name, cause: cause, now: now, into: &commands)
+            }
+        }
+        guard let valid, ownersKnown, membersKnown else { return }
+        claimAndStart(lease: valid, now: now, into: &commands)
+    }
+
+    /// Why a running HA VM must stop here, if it must.
+    private func stopCause(_ name: String, domain: HALocalDomain, lease: Int64?) -> HAStopCause? {
+        guard ownersKnown else { return nil }
+        guard let record = owners[name] else {
+            // Never owned: nobody else can start it without a record; it is claimed below.
+            return nil
+        }
+        guard record.host == host else { return .notOwner }
+        guard let lease, record.lease == lease else { return .staleLease }
+        if let epoch = domain.epoch, epoch == record.epoch { return nil }
+        // Claimed again under this lease while an older copy runs (or one without an epoch).
+        return .staleEpoch
+    }
+
+    private mutating func claimAndStart(lease: Int64, now: Duration, into commands: inout [HACommand]) {
+        let machines = spec.machines.filter(\.shouldRun)
+        var takeovers: [HAMachine] = []
+        for machine in machines {
+            let name = machine.name
+            guard !pendingClaims.contains(name) else { continue }
+            guard let record = owners[name] else {
+                // Rule 4: first owner.
+                let runsHere = local[name]?.running == true
+                if runsHere || spec.assigned[name] == host {
+                    claim(name, HAClaim(expectedEpoch: nil, previousOwner: nil, previousLease: nil, lease: lease), now: now,
+                          why: runsHere ? "runs here and has no owner" : "assigned here by the spec's placement", into: &commands)
+                }
+                continue
+            }
+            if record.host == host && record.lease == lease {
+                // Ours: make it run.
+                let running = local[name]?.running == true && local[name]?.epoch == record.epoch
+                let retryAt = failedStarts[name].map { $0 + timings.startRetry }
+                if !running, !pendingStarts.contains(name), !pendingStops.contains(name), local[name]?.running != true,
+                   retryAt.map({ now >= $0 }) ?? true {
+                    pendingStarts.insert(name)
+                    commands.append(.start(vm: name, epoch: record.epoch))
+                    log(now, "starting \(name) with epoch \(record.epoch)")
+                }
+                continue
+            }
+            // Rule 3: is the owner's lease gone, and for long enough?
+            if members[record.host] == record.lease { continue }
+            let key = "\(record.host)#\(record.lease)"
+            guard let since = goneSince[key], now - since >= timings.guardTime else { continue }
+            takeovers.append(machine)
+        }
+        guard !takeovers.isEmpty else { return }
+        let targets = failoverPlacement(takeovers)
+        for machine in takeovers {
+            guard targets[machine.name] == host, let record = owners[machine.name] else { continue }
+            claim(machine.name, HAClaim(expectedEpoch: record.epoch, previousOwner: record.host, previousLease: record.lease, lease: lease),
+                  now: now, why: "its owner \(record.host) (epoch \(record.epoch)) lost its lease", into: &commands)
+        }
+    }
+
+    /// Where the VMs of dead owners go: the pure placement over the live hosts not in
+    /// maintenance, with every VM that still runs on a live host staying there (taking its
+    /// capacity) and pins to dead hosts dropped. Every live host computes the same answer from
+    /// the same view.
+    private func failoverPlacement(_ moving: [HAMachine]) -> [String: String] {
+        let live = Set(members.keys)
+        let hosts = spec.hosts.filter { live.contains($0.name) }
+        let movingNames = Set(moving.map(\.name))
+        var requests: [PlacementRequest] = []
+        var current: [String: CurrentPlacement] = [:]
+        for machine in spec.machines where machine.shouldRun {
+            if movingNames.contains(machine.name) {
+                var request = machine.request
+                if let pinned = request.rule.pinned, !live.contains(pinned) { request.rule.pinned = nil }
+                requests.append(request)
+            } else if let record = owners[machine.name], members[record.host] == record.lease {
+                requests.append(machine.request)
+                current[machine.name] = CurrentPlacement(host: record.host)
+            }
+        }
+        for other in spec.others {
+            guard let host = spec.assigned[other.name], live.contains(host) else { continue }
+            requests.append(other)
+            current[other.name] = CurrentPlacement(host: host)
+        }
+        let result = Placement.place(PlacementInput(hosts: hosts, requests: requests, current: current))
+        var targets: [String: String] = [:]
+        for name in movingNames {
+            if let decision = result.decisions[name] { targets[name] = decision.host }
+        }
+        return targets
+    }
+
+    // MARK: - Helpers
+
+    private var haNames: Set<String> { Set(spec.machines.map(\.name)) }
+
+    private mutating func maintainLease(now: Duration, into commands: inout [HACommand]) {
+        switch lease {
+        case .none(let requested):
+            if !requested || grantSentAt.map({ now - $0 >= timings.leaseTTL }) == true {
+                lease = .none(requested: true)
+                grantSentAt = now
+                commands.append(.grantLease)
+            }
+        case .held(let id, _):
+            let due = renewSentAt.map { now - $0 >= timings.renewInterval } ?? true
+            let stuck = renewInFlight && renewSentAt.map { now - $0 >= timings.renewInterval } == true
+            if (due && !renewInFlight) || stuck {
+                renewSentAt = now
+                renewInFlight = true
+                commands.append(.renewLease(id: id))
+            }
+        }
+    }
+
+    private mutating func trackAbsences(now: Duration) {
+        guard membersKnown else { return }
+        for record in owners.values where members[record.host] != record.lease {
+            let key = "\(record.host)#\(record.lease)"
+            if goneSince[key] == nil { goneSince[key] = now }
+        }
+        let liveKeys = Set(owners.values.filter { members[$0.host] == $0.lease }.map { "\($0.host)#\($0.lease)" })
+        goneSince = goneSince.filter { !liveKeys.contains($0.key) }
+        for spec in spec.hosts {
+            if members[spec.name] == nil {
+                if absentSince[spec.name] == nil { absentSince[spec.name] = now }
+            } else {
+                absentSince[spec.name] = nil
+            }
+        }
+    }
+
+    private mutating func fence(now: Duration, cause: HAStopCause, into commands: inout [HACommand]) {
+        if case .held(let id, _) = lease {
+            log(now, "fencing: lease \(id) \(cause == .leaseGone ? "is gone" : "not renewed by its deadline"); stopping every HA VM here")
+        }
+        lease = .none(requested: false)
+        grantSentAt = nil
+        renewInFlight = false
+        renewSentAt = nil
+        pendingClaims = []
+        pendingStarts = []
+        commands.append(.persist(nil))
+        for name in haNames.sorted() where local[name]?.running == true && !pendingStops.contains(name) {
+            stop(name, cause: cause, now: now, into: &commands)
+        }
+    }
+
+    private mutating func stop(_ name: String, cause: HAStopCause, now: Duration, into commands: inout [HACommand]) {
+        pendingStops.insert(name)
+        commands.append(.stop(vm: name, cause: cause))
+        let epoch = local[name]?.epoch.map { " (epoch \($0))" } ?? ""
+        let owner = owners[name].map { "; owner \($0.host), epoch \($0.epoch)" } ?? ""
+        log(now, "stopping \(name)\(epoch): \(cause.rawValue)\(owner)")
+    }
+
+    private mutating func claim(_ name: String, _ claim: HAClaim, now: Duration, why: String, into commands: inout [HACommand]) {
+        pendingClaims.insert(name)
+        commands.append(.claim(vm: name, claim))
+        log(now, "claiming \(name): \(why)")
+    }
+
+    private mutating func log(_ now: Duration, _ text: String) {
+        decisions.append(HADecision(at: now, text: text))
+    }
+}

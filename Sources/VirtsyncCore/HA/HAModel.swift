@@ -1,0 +1,215 @@
+/// The values the HA state machine (`HAController`) works with. Instants are offsets on a
+/// monotonic clock (`CLOCK_MONOTONIC`: system-wide, so it survives a restart of the agent, never
+/// jumps with the wall clock); durations are Swift `Duration`s.
+
+/// The HA timings of a cluster (agent configuration `ha`; DESIGN §8, notes/HA.md).
+///
+/// The order that makes a takeover safe: an agent stops its HA VMs by `leaseTTL - margin` after
+/// it *sent* its last acknowledged renewal; its watchdog resets the host by then if the agent
+/// cannot; etcd expires the lease no earlier than `leaseTTL` after it *received* that renewal;
+/// another host waits `guardTime` more after it sees the lease gone.
+public struct HATimings: Hashable, Sendable, Codable {
+    /// The lease's time to live, counted by etcd's leader from each renewal it receives.
+    public var leaseTTL: Duration
+    /// How long before its lease could expire an agent stops its HA VMs (covers the stop itself
+    /// and a clock running up to 1% fast).
+    public var margin: Duration
+    /// How long a host waits after seeing another's lease gone before it claims that host's VMs.
+    public var guardTime: Duration
+    /// How long the watchdog waits for a pet before it resets the host; below `leaseTTL - margin`.
+    public var watchdogTimeout: Duration
+    /// How long a pinned VM's home host must be healthy before the VM goes back (failback).
+    public var failbackSettle: Duration
+    /// How long to wait before trying a failed start of an owned VM again.
+    public var startRetry: Duration
+
+    /// The defaults: TTL 10 s, margin 2 s, guard 1 s, watchdog 6 s, failback after 60 s healthy.
+    public init(leaseTTL: Duration = .seconds(10), margin: Duration = .seconds(2), guardTime: Duration = .seconds(1),
+                watchdogTimeout: Duration = .seconds(6), failbackSettle: Duration = .seconds(60), startRetry: Duration = .seconds(5)) {
+        self.leaseTTL = leaseTTL
+        self.margin = margin
+        self.guardTime = guardTime
+        self.watchdogTimeout = watchdogTimeout
+        self.failbackSettle = failbackSettle
+        self.startRetry = startRetry
+    }
+
+    /// Renewals are sent every third of the TTL.
+    public var renewInterval: Duration { leaseTTL / 3 }
+
+    /// What is wrong with these timings, in words (empty when they are safe): the margin must
+    /// leave room to renew, the watchdog must fire before the lease can expire for others, and
+    /// the TTL must be at least etcd's minimum at default settings (2 s).
+    public var problems: [String] {
+        var problems: [String] = []
+        if leaseTTL < .seconds(2) { problems.append("leaseTTL must be at least 2s (etcd's minimum at default election settings)") }
+        if margin <= .zero || margin >= leaseTTL - renewInterval {
+            problems.append("margin must be above 0 and below leaseTTL - leaseTTL/3, so a renewal can land before the deadline")
+        }
+        if watchdogTimeout <= .zero || watchdogTimeout > leaseTTL - margin {
+            problems.append("watchdogTimeout must be above 0 and at most leaseTTL - margin, so a hung host is reset before others take over")
+        }
+        if guardTime < .zero { problems.append("guardTime must not be negative") }
+        return problems
+    }
+}
+
+/// Who runs an HA VM now, as recorded in etcd: the host, the epoch of the claim (the etcd
+/// revision of the transaction that wrote it: it only grows) and the lease the host held then.
+public struct OwnerRecord: Hashable, Sendable, Codable {
+    public var host: String
+    public var epoch: Int64
+    public var lease: Int64
+
+    public init(host: String, epoch: Int64, lease: Int64) {
+        self.host = host
+        self.epoch = epoch
+        self.lease = lease
+    }
+}
+
+/// An HA VM as seen in this host's libvirt: running or not, and the epoch in its marker.
+public struct HALocalDomain: Hashable, Sendable, Codable {
+    public var running: Bool
+    /// The epoch written into the domain's ownership marker when it was started; nil when none.
+    public var epoch: Int64?
+
+    public init(running: Bool, epoch: Int64? = nil) {
+        self.running = running
+        self.epoch = epoch
+    }
+}
+
+/// One HA VM of the spec: its placement request (constraints, size, pin) and whether it should run.
+public struct HAMachine: Hashable, Sendable {
+    public var request: PlacementRequest
+    public var shouldRun: Bool
+
+    public init(request: PlacementRequest, shouldRun: Bool = true) {
+        self.request = request
+        self.shouldRun = shouldRun
+    }
+
+    public var name: String { request.name }
+}
+
+/// What the spec says that HA needs: the hosts (labels, capacity, maintenance), the HA VMs, the
+/// non-HA VMs' requests (they take capacity), and where the spec's own placement puts each VM
+/// that has no owner yet (the host that first claims it).
+public struct HASpec: Hashable, Sendable {
+    public var hosts: [PlacementHost]
+    public var machines: [HAMachine]
+    public var others: [PlacementRequest]
+    public var assigned: [String: String]
+
+    public init(hosts: [PlacementHost] = [], machines: [HAMachine] = [], others: [PlacementRequest] = [], assigned: [String: String] = [:]) {
+        self.hosts = hosts
+        self.machines = machines
+        self.others = others
+        self.assigned = assigned
+    }
+}
+
+/// What an agent keeps across its own restart so it can resume instead of fencing: its lease and
+/// the monotonic deadline until which that lease is known valid.
+public struct HAPersisted: Hashable, Sendable, Codable {
+    public var lease: Int64
+    public var validUntil: Duration
+
+    public init(lease: Int64, validUntil: Duration) {
+        self.lease = lease
+        self.validUntil = validUntil
+    }
+}
+
+/// Why the HA logic stops a VM on this host.
+public enum HAStopCause: String, Hashable, Sendable, Codable {
+    /// The lease could not be renewed by the agent's own deadline (cut off, or etcd lost quorum).
+    case leaseDeadline
+    /// etcd said the lease is gone.
+    case leaseGone
+    /// etcd records another host as the owner.
+    case notOwner
+    /// The copy carries an older epoch than the owner record (a host that came back).
+    case staleEpoch
+    /// The record names this host under a lease it no longer holds (an agent that restarted
+    /// after its lease expired).
+    case staleLease
+}
+
+/// A conditional claim of a VM's owner record: it succeeds only if the record is still what
+/// this host saw (`expectedEpoch`, nil: no record yet) and, for a takeover, the previous owner's
+/// lease is gone.
+public struct HAClaim: Hashable, Sendable, Codable {
+    public var expectedEpoch: Int64?
+    public var previousOwner: String?
+    public var previousLease: Int64?
+    /// The lease this host claims under.
+    public var lease: Int64
+
+    public init(expectedEpoch: Int64?, previousOwner: String?, previousLease: Int64?, lease: Int64) {
+        self.expectedEpoch = expectedEpoch
+        self.previousOwner = previousOwner
+        self.previousLease = previousLease
+        self.lease = lease
+    }
+}
+
+/// What happens to the HA state machine.
+public enum HAEvent: Hashable, Sendable {
+    /// Time passed (the agent ticks at least every renew interval / 2).
+    case tick
+    /// A new lease was granted; the grant was sent at `sentAt`.
+    case leaseGranted(id: Int64, sentAt: Duration)
+    /// A grant failed (etcd unreachable, no quorum); it is asked for again.
+    case leaseGrantFailed
+    /// A renewal sent at `sentAt` was acknowledged.
+    case leaseRenewed(id: Int64, sentAt: Duration)
+    /// etcd answered that the lease does not exist (it expired).
+    case leaseGone(id: Int64)
+    /// The live members (full view): host name to the lease its member key is attached to.
+    case members([String: Int64])
+    /// The owner records (full view), by VM name.
+    case owners([String: OwnerRecord])
+    /// This host's HA domains, by name (full view).
+    case localDomains([String: HALocalDomain])
+    /// The spec changed.
+    case spec(HASpec)
+    /// A claim won: the record now written.
+    case claimed(vm: String, OwnerRecord)
+    /// A claim lost (the record changed, or the previous owner's lease still exists).
+    case claimLost(vm: String)
+    /// A start finished (or failed).
+    case startFinished(vm: String, epoch: Int64, succeeded: Bool)
+    /// A stop finished (or failed).
+    case stopFinished(vm: String, succeeded: Bool)
+}
+
+/// What the HA state machine asks its adapters to do.
+public enum HACommand: Hashable, Sendable {
+    /// Grant a lease of the configured TTL and put this host's member key on it.
+    case grantLease
+    /// Renew a lease (a keepalive); report `leaseRenewed` with the time it was sent.
+    case renewLease(id: Int64)
+    /// Pet the watchdog (only ever asked while the lease is valid).
+    case petWatchdog
+    /// Hard-stop (destroy) a VM on this host, now.
+    case stop(vm: String, cause: HAStopCause)
+    /// Claim a VM's owner record, conditionally.
+    case claim(vm: String, HAClaim)
+    /// Start a VM on this host with `epoch` in its marker (never through autostart).
+    case start(vm: String, epoch: Int64)
+    /// Keep this across a restart of the agent.
+    case persist(HAPersisted?)
+}
+
+/// A decision worth a log line (fencing and takeovers always name the epoch).
+public struct HADecision: Hashable, Sendable {
+    public var at: Duration
+    public var text: String
+
+    public init(at: Duration, text: String) {
+        self.at = at
+        self.text = text
+    }
+}
