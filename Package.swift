@@ -76,10 +76,14 @@ let package = Package(
             name: "VirtsyncTesting",
             dependencies: ["VirtsyncEngine", "VirtsyncCore"]
         ),
-        // Process-level test support: real git repositories, sshd on loopback, child processes,
-        // the built virtsync binary, the multi-host testbed. Used by test targets and the
-        // benchmark program.
-        .target(name: "VirtsyncTestSupport"),
+        // Process-level test support: real git repositories, sshd on loopback, child processes
+        // (short-lived ones through swift-subprocess, with a deadline), the built virtsync binary,
+        // the multi-host testbed. Used by test targets and the benchmark program.
+        .target(
+            name: "VirtsyncTestSupport",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess"),
+                           .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // The golden-file helper of the test targets (compare, or record and fail the test).
         .target(name: "VirtsyncGolden"),
         // HTTP plumbing, outside the domain modules: the agent's endpoint on Hummingbird (limits,

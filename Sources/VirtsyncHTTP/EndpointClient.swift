@@ -63,6 +63,9 @@ public enum EndpointClient {
         request.method = .init(rawValue: method)
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { request.headers.add(name: name, value: value) }
         if let token = target.bearerToken { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)") }
+        // One connection per request: a kept-alive one to an agent that has since restarted
+        // would fail as "closed channel" instead of reaching the new one.
+        request.headers.replaceOrAdd(name: "Connection", value: "close")
         if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
             request.body = .bytes(ByteBuffer(bytes: body))
         }

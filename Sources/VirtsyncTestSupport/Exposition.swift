@@ -10,11 +10,11 @@ public struct Exposition: Sendable {
 
     /// `promtool check metrics` (Debian's `prometheus` package): the exit status and what it
     /// printed. It fails on malformed text and on lint problems (missing help, bad suffixes).
-    public func promtool() throws -> CommandResult {
+    public func promtool() async throws -> CommandResult {
         let scratch = try ScratchDirectory(prefix: "promtool")
         let file = scratch.path("metrics.txt")
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        return try Command.run("/bin/sh", ["-c", "promtool check metrics < \"$0\"", file])
+        return try await Command.run("/bin/sh", ["-c", "promtool check metrics < \"$0\"", file])
     }
 
     /// The value of the sample whose series is exactly `name{labels}` (labels in key order, as

@@ -3,9 +3,9 @@ import Foundation
 /// Keys and trust files for SSH-signed commits and tags.
 extension GitFixture {
     /// Generates a new key pair named `name` in the fixture's `keys/` folder (one name, one key).
-    public func makeKey(_ name: String, type: SSHKey.KeyType = .ed25519) throws -> SSHKey {
+    public func makeKey(_ name: String, type: SSHKey.KeyType = .ed25519) async throws -> SSHKey {
         let keys = try directory.makeDirectory("keys")
-        return try SSHKey.generate(at: "\(keys)/\(name)", type: type, comment: "\(name)@virtsync.invalid")
+        return try await SSHKey.generate(at: "\(keys)/\(name)", type: type, comment: "\(name)@virtsync.invalid")
     }
 
     /// Writes an OpenSSH ALLOWED SIGNERS file trusting `keys` for git signatures by `principal`
@@ -29,8 +29,8 @@ extension GitFixture {
 
     /// Runs `git verify-commit` (or `verify-tag` when `tag` is true) on `revision` against the
     /// allowed-signers file at `allowedSigners`; the result tells whether git accepted it.
-    public func verify(_ revision: String, allowedSigners: String, tag: Bool = false) throws -> CommandResult {
-        try gitResult(["-c", "gpg.ssh.allowedSignersFile=\(allowedSigners)",
-                       tag ? "verify-tag" : "verify-commit", revision])
+    public func verify(_ revision: String, allowedSigners: String, tag: Bool = false) async throws -> CommandResult {
+        try await gitResult(["-c", "gpg.ssh.allowedSignersFile=\(allowedSigners)",
+                             tag ? "verify-tag" : "verify-commit", revision])
     }
 }

@@ -28,7 +28,7 @@ public final class GitFixture {
     private var clock = 0
 
     /// Creates an empty bare remote (default branch `main`) and an empty working clone of it.
-    public init() throws {
+    public init() async throws {
         directory = try ScratchDirectory(prefix: "git")
         remotePath = directory.path("remote.git")
         workPath = directory.path("work")
@@ -43,9 +43,9 @@ public final class GitFixture {
             \tdetachedHead = false
             """
         try Data((config + "\n").utf8).write(to: URL(fileURLWithPath: home + "/.gitconfig"))
-        try git(["init", "-q", "--bare", remotePath], in: directory.path)
-        try git(["init", "-q", workPath], in: directory.path)
-        try git("remote", "add", "origin", remotePath)
+        try await git(["init", "-q", "--bare", remotePath], in: directory.path)
+        try await git(["init", "-q", workPath], in: directory.path)
+        try await git("remote", "add", "origin", remotePath)
     }
 
     /// The remote as a plain absolute path.
@@ -80,16 +80,16 @@ public final class GitFixture {
 
     /// Runs git in the working clone; returns stdout without its trailing newline; throws with stderr.
     @discardableResult
-    public func git(_ arguments: String...) throws -> String {
-        try git(arguments)
+    public func git(_ arguments: String...) async throws -> String {
+        try await git(arguments)
     }
 
     /// Runs git in `directory` (default: the working clone) with extra environment variables;
     /// returns stdout without its trailing newline and throws `FixtureError` if git fails.
     @discardableResult
     public func git(_ arguments: [String], in directory: String? = nil,
-             environment extra: [String: String] = [:]) throws -> String {
-        let result = try gitResult(arguments, in: directory, environment: extra)
+                    environment extra: [String: String] = [:]) async throws -> String {
+        let result = try await gitResult(arguments, in: directory, environment: extra)
         guard result.succeeded else {
             throw FixtureError(command: ["git"] + arguments, status: result.status,
                                stderr: result.stderr, stdout: result.stdout)
@@ -99,9 +99,9 @@ public final class GitFixture {
 
     /// Runs git like `git(_:in:environment:)` but returns the result instead of throwing on failure.
     public func gitResult(_ arguments: [String], in directory: String? = nil,
-                   environment extra: [String: String] = [:]) throws -> CommandResult {
-        try Command.run("git", arguments, in: directory ?? workPath,
-                        environment: environment.merging(extra) { $1 })
+                          environment extra: [String: String] = [:]) async throws -> CommandResult {
+        try await Command.run("git", arguments, in: directory ?? workPath,
+                              environment: environment.merging(extra) { $1 })
     }
 
     // MARK: History
@@ -109,53 +109,53 @@ public final class GitFixture {
     /// Stages everything in the working clone, commits (signed when `key` is given) and, unless
     /// `push` is false, pushes the current branch. Returns the full commit id.
     @discardableResult
-    public func commit(_ message: String, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
-        try git("add", "-A")
+    public func commit(_ message: String, signedBy key: SSHKey? = nil, push: Bool = true) async throws -> String {
+        try await git("add", "-A")
         clock += 1
-        try git(signing(key) + ["commit", "-q", "--allow-empty", "-m", message] + (key == nil ? [] : ["-S"]))
-        if push { try self.push() }
-        return try git("rev-parse", "HEAD")
+        try await git(signing(key) + ["commit", "-q", "--allow-empty", "-m", message] + (key == nil ? [] : ["-S"]))
+        if push { try await self.push() }
+        return try await git("rev-parse", "HEAD")
     }
 
     /// Rewrites the last commit with the current working tree (and `message`, if given), then
     /// force-pushes the current branch unless `push` is false. Returns the new commit id.
     @discardableResult
-    public func amend(_ message: String? = nil, signedBy key: SSHKey? = nil, push: Bool = true) throws -> String {
-        try git("add", "-A")
+    public func amend(_ message: String? = nil, signedBy key: SSHKey? = nil, push: Bool = true) async throws -> String {
+        try await git("add", "-A")
         clock += 1
         let text = message.map { ["-m", $0] } ?? ["--no-edit"]
-        try git(signing(key) + ["commit", "-q", "--amend", "--allow-empty"] + text + (key == nil ? [] : ["-S"]))
-        if push { try self.push(force: true) }
-        return try git("rev-parse", "HEAD")
+        try await git(signing(key) + ["commit", "-q", "--amend", "--allow-empty"] + text + (key == nil ? [] : ["-S"]))
+        if push { try await self.push(force: true) }
+        return try await git("rev-parse", "HEAD")
     }
 
     /// Moves the current branch to `revision` (discarding later commits) and force-pushes it.
-    public func resetHard(to revision: String, push: Bool = true) throws {
-        try git("reset", "-q", "--hard", revision)
-        if push { try self.push(force: true) }
+    public func resetHard(to revision: String, push: Bool = true) async throws {
+        try await git("reset", "-q", "--hard", revision)
+        if push { try await self.push(force: true) }
     }
 
     /// Pushes the current branch (`branch`, if given) to the remote, optionally with `--force`.
-    public func push(_ branch: String? = nil, force: Bool = false) throws {
-        let name = try branch ?? currentBranch()
-        try git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/heads/\(name):refs/heads/\(name)"])
+    public func push(_ branch: String? = nil, force: Bool = false) async throws {
+        let name = if let branch { branch } else { try await currentBranch() }
+        try await git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/heads/\(name):refs/heads/\(name)"])
     }
 
     /// Creates branch `name` at `revision` (not switching to it) and pushes it unless `push` is false.
-    public func branch(_ name: String, at revision: String = "HEAD", push: Bool = true) throws {
-        try git("branch", name, revision)
-        if push { try self.push(name) }
+    public func branch(_ name: String, at revision: String = "HEAD", push: Bool = true) async throws {
+        try await git("branch", name, revision)
+        if push { try await self.push(name) }
     }
 
     /// Switches the working clone to the existing local branch `name`.
-    public func checkout(_ name: String) throws {
-        try git("checkout", "-q", name)
+    public func checkout(_ name: String) async throws {
+        try await git("checkout", "-q", name)
     }
 
     /// Deletes branch `name` on the remote (and locally, unless it is checked out).
-    public func deleteBranch(_ name: String) throws {
-        try git("push", "-q", "origin", "--delete", "refs/heads/\(name)")
-        if try currentBranch() != name { try git("branch", "-q", "-D", name) }
+    public func deleteBranch(_ name: String) async throws {
+        try await git("push", "-q", "origin", "--delete", "refs/heads/\(name)")
+        if try await currentBranch() != name { try await git("branch", "-q", "-D", name) }
     }
 
     /// Tags `revision`: lightweight without `message` and `key`, annotated with a message, signed
@@ -163,7 +163,7 @@ public final class GitFixture {
     /// the tag ref points to (the tag object for annotated tags, the commit for lightweight ones).
     @discardableResult
     public func tag(_ name: String, at revision: String = "HEAD", message: String? = nil, signedBy key: SSHKey? = nil,
-             force: Bool = false, push: Bool = true) throws -> String {
+                    force: Bool = false, push: Bool = true) async throws -> String {
         var arguments = signing(key) + ["tag"] + (force ? ["-f"] : [])
         if key != nil {
             arguments += ["-s", "-m", message ?? name]
@@ -171,19 +171,19 @@ public final class GitFixture {
             arguments += ["-a", "-m", message]
         }
         if key != nil || message != nil { clock += 1 }
-        try git(arguments + [name, revision])
-        if push { try git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/tags/\(name)"]) }
-        return try git("rev-parse", "refs/tags/\(name)")
+        try await git(arguments + [name, revision])
+        if push { try await git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "refs/tags/\(name)"]) }
+        return try await git("rev-parse", "refs/tags/\(name)")
     }
 
     /// The commit id of `branch` in the remote repository.
-    public func head(of branch: String = "main") throws -> String {
-        try git(["rev-parse", "--verify", "refs/heads/\(branch)^{commit}"], in: remotePath)
+    public func head(of branch: String = "main") async throws -> String {
+        try await git(["rev-parse", "--verify", "refs/heads/\(branch)^{commit}"], in: remotePath)
     }
 
     /// The branch checked out in the working clone.
-    public func currentBranch() throws -> String {
-        try git("symbolic-ref", "--short", "HEAD")
+    public func currentBranch() async throws -> String {
+        try await git("symbolic-ref", "--short", "HEAD")
     }
 
     /// `-c` options that make git sign with `key` in SSH format (none when `key` is nil).

@@ -45,10 +45,10 @@ public struct SSHKey: Sendable {
     /// - Parameter pem: write the private key in the legacy PEM format instead of OpenSSH's own
     ///   (ignored by ssh-keygen for ed25519, which has no PEM form).
     public static func generate(at path: String, type: KeyType = .ed25519, comment: String = "virtsync-test",
-                         pem: Bool = false) throws -> SSHKey {
+                                pem: Bool = false) async throws -> SSHKey {
         var arguments = ["-q", "-t", type.rawValue, "-N", "", "-C", comment, "-f", path]
         if pem { arguments += ["-m", "PEM"] }
-        try Command.check("ssh-keygen", arguments)
+        try await Command.check("ssh-keygen", arguments)
         let line = try String(contentsOfFile: path + ".pub", encoding: .utf8)
         return SSHKey(privateKeyPath: path, publicKey: line.trimmingCharacters(in: .whitespacesAndNewlines))
     }

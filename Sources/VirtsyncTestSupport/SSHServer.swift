@@ -38,14 +38,14 @@ public final class SSHServer {
     private let process: ChildProcess
 
     /// Generates keys, starts sshd and waits (up to `timeout` seconds) until it accepts connections.
-    public init(userKeyType: SSHKey.KeyType = .ed25519, timeout: TimeInterval = 10) throws {
+    public init(userKeyType: SSHKey.KeyType = .ed25519, timeout: TimeInterval = 10) async throws {
         guard Self.isAvailable else {
             throw FixtureError(command: [Self.executable], stderr: "sshd missing or not running as root")
         }
         directory = try ScratchDirectory(prefix: "sshd")
-        hostKey = try SSHKey.generate(at: directory.path("host_ed25519"), comment: "host@virtsync.invalid")
-        let wrongKey = try SSHKey.generate(at: directory.path("wrong_host_ed25519"), comment: "wrong@virtsync.invalid")
-        userKey = try SSHKey.generate(at: directory.path("user_key"), type: userKeyType, comment: "user@virtsync.invalid")
+        hostKey = try await SSHKey.generate(at: directory.path("host_ed25519"), comment: "host@virtsync.invalid")
+        let wrongKey = try await SSHKey.generate(at: directory.path("wrong_host_ed25519"), comment: "wrong@virtsync.invalid")
+        userKey = try await SSHKey.generate(at: directory.path("user_key"), type: userKeyType, comment: "user@virtsync.invalid")
         try Self.write(directory.path("authorized_keys"), userKey.keyText + "\n")
         // sshd refuses to start without its privilege separation directory (normally made by systemd).
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true,
@@ -58,7 +58,7 @@ public final class SSHServer {
         try Self.write(knownHostsPath, hostKey.knownHostsLine(host: host) + "\n")
         try Self.write(wrongKnownHostsPath, wrongKey.knownHostsLine(host: host) + "\n")
         try Self.write(hashedKnownHostsPath, hostKey.knownHostsLine(host: host) + "\n")
-        try Command.check("ssh-keygen", ["-q", "-H", "-f", hashedKnownHostsPath])
+        try await Command.check("ssh-keygen", ["-q", "-H", "-f", hashedKnownHostsPath])
         try? FileManager.default.removeItem(atPath: hashedKnownHostsPath + ".old")
     }
 

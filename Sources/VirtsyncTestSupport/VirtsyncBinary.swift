@@ -39,11 +39,15 @@ public enum VirtsyncBinary {
     }
 
     /// Runs `virtsync arguments...` and waits; never throws for a non-zero exit status.
+    ///
+    /// - Parameter timeout: how long the run may take; then it is stopped (SIGTERM, SIGKILL 5 s
+    ///   later) and `FixtureError` thrown with what it had written (see `Command.run`).
     public static func run(_ arguments: [String], in directory: String? = nil,
-                    environment extra: [String: String] = [:]) throws -> CommandResult {
+                           environment extra: [String: String] = [:],
+                           timeout: Duration = .seconds(600)) async throws -> CommandResult {
         guard isBuilt else {
             throw FixtureError(command: [path], stderr: "virtsync is not built; run `swift build --build-tests` first")
         }
-        return try Command.run(path, arguments, in: directory, environment: environment(extra))
+        return try await Command.run(path, arguments, in: directory, environment: environment(extra), timeout: timeout)
     }
 }

@@ -60,14 +60,14 @@ enum MigrationBench {
         let start = ContinuousClock.now
         for (name, to) in destinations.sorted(by: { $0.0 < $1.0 }) {
             guard let target = peers[to] else { continue }
-            let result = try Command.run("/usr/bin/virsh", ["-c", host1.uri, "migrate", "--live", "--p2p", "--persistent", "--undefinesource",
-                                                           "--unsafe", name, target.peerURI])
+            let result = try await Command.run("/usr/bin/virsh", ["-c", host1.uri, "migrate", "--live", "--p2p", "--persistent",
+                                                                 "--undefinesource", "--unsafe", name, target.peerURI])
             guard result.succeeded else { throw BenchError("virsh migrate \(name): \(result.stderr)") }
         }
         let baselineTime = ContinuousClock.now - start
         for (name, to) in destinations {
             guard let target = peers[to],
-                  let info = try? Command.run("/usr/bin/virsh", ["-c", target.uri, "domjobinfo", "--completed", name]).stdout,
+                  let info = try? await Command.run("/usr/bin/virsh", ["-c", target.uri, "domjobinfo", "--completed", name]).stdout,
                   let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Total downtime:") }),
                   let value = line.split(separator: " ").dropFirst(2).first.flatMap({ Double($0) }) else { continue }
             baselineDowntimes.append(value)

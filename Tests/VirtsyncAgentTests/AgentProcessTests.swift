@@ -15,10 +15,10 @@ import VirtsyncTestSupport
 struct AgentProcessTests {
     @Test("the agent applies the head, picks up a pushed commit through the webhook, and a second pass plans nothing")
     func followsCommits() async throws {
-        let h = try AgentHarness(uri: "test:///default")
-        defer { h.tearDown() }
+        let h = try await AgentHarness(uri: "test:///default")
+        defer { h.stop() }
         let vm = "\(h.tag)-vm"
-        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm(vm), "net.yaml": TinySpec.network("\(h.tag)-net")])
+        let first = try await h.commit("first", ["vms/vm.yaml": TinySpec.vm(vm), "net.yaml": TinySpec.network("\(h.tag)-net")])
         try h.start()
         let applied = await h.waitFor("the first commit applied") { $0.lastApplied?.commit == first }
         #expect(applied?.conditions[.ready]?.status == true)
@@ -26,7 +26,7 @@ struct AgentProcessTests {
         #expect(applied?.passes.last?.planned == ["create": 2])
 
         #expect(try await h.http("POST", "/webhook", headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)], body: [1]).status == 401)
-        let second = try h.commit("more memory", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
+        let second = try await h.commit("more memory", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
         #expect(try await h.webhook().status == 202)
         let updated = await h.waitFor("the second commit applied") { $0.lastApplied?.commit == second }
         // The first apply's own libvirt events may bring a pass that fetches the new commit
@@ -44,13 +44,13 @@ struct AgentProcessTests {
 
     @Test("an invalid commit is never applied: the last good one stays enforced and Stalled names file and line")
     func invalidCommitStalls() async throws {
-        let h = try AgentHarness(uri: "test:///default")
-        defer { h.tearDown() }
+        let h = try await AgentHarness(uri: "test:///default")
+        defer { h.stop() }
         let vm = "\(h.tag)-vm"
-        let good = try h.commit("good", ["vms/vm.yaml": TinySpec.vm(vm)])
+        let good = try await h.commit("good", ["vms/vm.yaml": TinySpec.vm(vm)])
         try h.start()
         await h.waitFor("the good commit applied") { $0.lastApplied?.commit == good }
-        let bad = try h.commit("bad", ["vms/vm.yaml": TinySpec.vm(vm, memory: "lots")])
+        let bad = try await h.commit("bad", ["vms/vm.yaml": TinySpec.vm(vm, memory: "lots")])
         _ = try await h.webhook()
         let stalled = await h.waitFor("Stalled") { $0.conditions[.stalled]?.status == true }
         let condition = stalled?.conditions[.stalled]
@@ -61,7 +61,7 @@ struct AgentProcessTests {
         #expect(stalled?.passes.first?.enforcedCommit == good, "the last good commit is still enforced")
         #expect(stalled?.conditions[.ready]?.status == false)
 
-        let cli = try VirtsyncBinary.run(["status", "--config", h.configPath])
+        let cli = try await VirtsyncBinary.run(["status", "--config", h.configPath])
         #expect(cli.status == 2, "status exits 2 when not ready")
         #expect(cli.stdout.contains("Stalled      True   InvalidSpec"))
         #expect(cli.stdout.contains("vms/vm.yaml:5"))
@@ -71,7 +71,7 @@ struct AgentProcessTests {
         try await Task.sleep(for: .seconds(2))
         #expect(await h.status()?.passes.count == passes)
 
-        let fixed = try h.commit("fixed", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
+        let fixed = try await h.commit("fixed", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
         _ = try await h.webhook()
         let recovered = await h.waitFor("the fixed commit applied") { $0.lastApplied?.commit == fixed }
         #expect(recovered?.conditions[.stalled]?.status == false)
@@ -80,9 +80,9 @@ struct AgentProcessTests {
 
     @Test("metrics are served in Prometheus text format and count passes, steps and managed resources")
     func metricsScrape() async throws {
-        let h = try AgentHarness(uri: "test:///default")
-        defer { h.tearDown() }
-        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm"), "net.yaml": TinySpec.network("\(h.tag)-net")])
+        let h = try await AgentHarness(uri: "test:///default")
+        defer { h.stop() }
+        let first = try await h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm"), "net.yaml": TinySpec.network("\(h.tag)-net")])
         try h.start()
         await h.waitFor("applied") { $0.lastApplied?.commit == first }
         _ = try await h.reconcileNow()
@@ -90,7 +90,7 @@ struct AgentProcessTests {
         #expect(response.status == 200)
         #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         let scrape = Exposition(String(decoding: response.body, as: UTF8.self))
-        let lint = try scrape.promtool()
+        let lint = try await scrape.promtool()
         #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double? { scrape.value(name, labels) }
         #expect(value("virtsync_build_info", ["version": VirtsyncVersion.current]) == 1)
@@ -116,20 +116,20 @@ struct AgentProcessTests {
 
     @Test("reconcile --now and status work from the command line; SIGTERM stops the agent cleanly and history survives a restart")
     func cliAndRestart() async throws {
-        let h = try AgentHarness(uri: "test:///default")
-        defer { h.tearDown() }
-        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
+        let h = try await AgentHarness(uri: "test:///default")
+        defer { h.stop() }
+        let first = try await h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
         try h.start()
         await h.waitFor("applied") { $0.lastApplied?.commit == first }
 
-        let now = try VirtsyncBinary.run(["reconcile", "--now", "--wait", "--config", h.configPath])
+        let now = try await VirtsyncBinary.run(["reconcile", "--now", "--wait", "--config", h.configPath])
         #expect(now.status == 0, "\(now.stderr)")
         #expect(now.stdout.contains(": converged (Converged)"))
-        let text = try VirtsyncBinary.run(["status", "--config", h.configPath])
+        let text = try await VirtsyncBinary.run(["status", "--config", h.configPath])
         #expect(text.status == 0)
         #expect(text.stdout.contains("Ready        True"))
         #expect(text.stdout.contains("running (pid"))
-        let json = try VirtsyncBinary.run(["status", "--state-dir", h.stateDir, "--json"])
+        let json = try await VirtsyncBinary.run(["status", "--state-dir", h.stateDir, "--json"])
         #expect(json.stdout.contains("\"lastApplied\""))
 
         let second = try ChildProcess(executable: VirtsyncBinary.path, arguments: ["agent", "--config", h.configPath],
@@ -142,7 +142,7 @@ struct AgentProcessTests {
         h.stop()
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(h.log.contains("agent stopped"))
-        let after = try VirtsyncBinary.run(["status", "--state-dir", h.stateDir])
+        let after = try await VirtsyncBinary.run(["status", "--state-dir", h.stateDir])
         #expect(after.stdout.contains("NOT RUNNING"))
 
         // The stopped agent's last word is its status file (its HTTP endpoint is gone: reading
@@ -166,10 +166,10 @@ struct AgentProcessTests {
 
     @Test("as a service group: READY for systemd once running, SIGHUP runs a pass at once, SIGTERM sends STOPPING and stops cleanly")
     func serviceGroup() async throws {
-        let h = try AgentHarness(uri: "test:///default")
-        defer { h.tearDown() }
+        let h = try await AgentHarness(uri: "test:///default")
+        defer { h.stop() }
         let receiver = try DatagramReceiver(address: h.scratch.path("notify.sock"))
-        let first = try h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
+        let first = try await h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
         try h.start(extraEnvironment: ["NOTIFY_SOCKET": receiver.address])
         #expect(try receiver.receive().hasPrefix("READY=1"))
         await h.waitFor("applied") { $0.lastApplied?.commit == first }
@@ -188,12 +188,12 @@ struct AgentProcessTests {
     }
 
     @Test("a broken configuration file is refused with file, line and field, and the agent does not start")
-    func badConfig() throws {
+    func badConfig() async throws {
         let scratch = try ScratchDirectory(prefix: "agent-config")
         let path = scratch.path("agent.yaml")
         try Data("apiVersion: virtsync/v1\nkind: AgentConfig\nhost: local\nsource:\n  repo: /tmp/x\nreconcile:\n  interval: 10\n".utf8)
             .write(to: URL(fileURLWithPath: path))
-        let result = try VirtsyncBinary.run(["agent", "--config", path, "--check"])
+        let result = try await VirtsyncBinary.run(["agent", "--config", path, "--check"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("agent.yaml:7"), "\(result.stderr)")
         #expect(result.stderr.contains("reconcile.interval"))

@@ -299,7 +299,7 @@ struct HTTPEndpointTests {
         try await Self.withEndpoint(handler: { _ in .text(metrics.render()) }) { endpoint in
             let response = try await Self.send(port: endpoint.port, method: "GET", path: "/metrics")
             let scrape = Exposition(response.bodyText)
-            let lint = try scrape.promtool()
+            let lint = try await scrape.promtool()
             #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
             #expect(scrape.value("virtsync_steps_total", ["action": "create", "outcome": "succeeded"]) == 2)
             #expect(scrape.value("virtsync_build_info", ["version": "9.9.9"]) == 1)

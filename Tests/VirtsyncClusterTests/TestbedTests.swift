@@ -121,8 +121,8 @@ struct TestbedTests {
     }
 
     @Test("down leaves no process, namespace, mount, interface or directory behind, and is idempotent")
-    func cleanTeardown() throws {
-        let interfacesBefore = try interfaceNames()
+    func cleanTeardown() async throws {
+        let interfacesBefore = try await interfaceNames()
         let testbed = try Testbed.up(hosts: 2)
         defer { try? testbed.down() }
         // The hardest case: a running guest on one host, the other frozen.
@@ -134,19 +134,19 @@ struct TestbedTests {
 
         try testbed.down()
         #expect(processes(in: namespaces).isEmpty)
-        expectNothingLeft(of: testbed)
-        #expect(try interfaceNames() == interfacesBefore)
+        await expectNothingLeft(of: testbed)
+        #expect(try await interfaceNames() == interfacesBefore)
         try testbed.down()
     }
 
     @Test("an up cut short by its deadline tears down what it had started")
-    func interruptedUp() throws {
+    func interruptedUp() async throws {
         let name = Testbed.uniqueName()
         let probe = try Testbed.up(hosts: 1, name: name)
         try probe.down()
         let error = #expect(throws: TestbedError.self) { try Testbed.up(hosts: 3, name: name, timeout: 0.7) }
         #expect(error?.code == .timedOut)
-        expectNothingLeft(of: probe)
+        await expectNothingLeft(of: probe)
     }
 }
 
@@ -167,8 +167,8 @@ private func domainNames(_ testbed: Testbed, _ host: Testbed.Host) throws -> Set
 }
 
 /// The root namespace's interfaces by name (indexes and flags may differ; names must not).
-private func interfaceNames() throws -> [String] {
-    try Command.check("ip", ["-o", "link"]).split(separator: "\n").compactMap { line in
+private func interfaceNames() async throws -> [String] {
+    try await Command.check("ip", ["-o", "link"]).split(separator: "\n").compactMap { line in
         line.split(separator: ":", maxSplits: 2).dropFirst().first
             .map { $0.trimmingCharacters(in: .whitespaces).split(separator: "@").first.map(String.init) ?? "" }
     }.sorted()
@@ -184,8 +184,8 @@ private func processes(in namespaces: Set<String>) -> [String] {
     }
 }
 
-private func expectNothingLeft(of testbed: Testbed, sourceLocation: SourceLocation = #_sourceLocation) {
-    let namespaces = (try? Command.check("ip", ["netns", "list"])) ?? ""
+private func expectNothingLeft(of testbed: Testbed, sourceLocation: SourceLocation = #_sourceLocation) async {
+    let namespaces = (try? await Command.check("ip", ["netns", "list"])) ?? ""
     #expect(!namespaces.contains("\(testbed.name)-"), "namespaces left: \(namespaces)", sourceLocation: sourceLocation)
     let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
     #expect(!mounts.contains(testbed.directory), "mounts left under \(testbed.directory)", sourceLocation: sourceLocation)

@@ -39,14 +39,14 @@ struct KnownHostsTests {
     }
 
     @Test("names hashed by OpenSSH's own ssh-keygen -H match only their own host")
-    func hashed() throws {
+    func hashed() async throws {
         let scratch = try ScratchDirectory(prefix: "known-hosts")
-        let keyA = try SSHKey.generate(at: scratch.path("a"))
-        let keyB = try SSHKey.generate(at: scratch.path("b"))
+        let keyA = try await SSHKey.generate(at: scratch.path("a"))
+        let keyB = try await SSHKey.generate(at: scratch.path("b"))
         let path = scratch.path("known_hosts")
         try Data((keyA.knownHostsLine(host: "[127.0.0.1]:4022") + "\n" + keyB.knownHostsLine(host: "git.example.com") + "\n").utf8)
             .write(to: URL(fileURLWithPath: path))
-        try Command.check("ssh-keygen", ["-q", "-H", "-f", path])
+        try await Command.check("ssh-keygen", ["-q", "-H", "-f", path])
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("|1|") }, "\(text)")
         let known = KnownHosts(text: text)

@@ -10,7 +10,9 @@ import VirtsyncTestSupport
 
 /// A real `virtsync agent` process following a real git repository, with its HTTP endpoint on
 /// a free loopback port. Everything it made (domains and networks named with `tag`, the
-/// folders) is removed by `tearDown`.
+/// folders) is removed by `tearDown`, which `tearingDown(after:)` runs at the end of a test.
+/// With libvirt's test driver (`test:///default`) there is nothing to remove: `stop()` in a
+/// `defer` is enough.
 final class AgentHarness {
     let git: GitFixture
     let scratch: ScratchDirectory
@@ -24,9 +26,9 @@ final class AgentHarness {
     private(set) var agent: ChildProcess?
 
     /// `timing` is the `reconcile:` block of the configuration.
-    init(uri: String, timing: String = "interval: 1h\n  debounce: 200ms\n  backoff: {initial: 1s, max: 2s}", extra: String = "") throws {
+    init(uri: String, timing: String = "interval: 1h\n  debounce: 200ms\n  backoff: {initial: 1s, max: 2s}", extra: String = "") async throws {
         self.uri = uri
-        git = try GitFixture()
+        git = try await GitFixture()
         scratch = try ScratchDirectory(prefix: "agent")
         port = try LoopbackPort.free()
         let secretFile = scratch.path("webhook.secret")
@@ -57,9 +59,9 @@ final class AgentHarness {
 
     /// Writes files and commits them (pushed to the remote the agent follows).
     @discardableResult
-    func commit(_ message: String, _ files: [String: String]) throws -> String {
+    func commit(_ message: String, _ files: [String: String]) async throws -> String {
         for (path, text) in files { try git.write(path, text) }
-        return try git.commit(message)
+        return try await git.commit(message)
     }
 
     /// Starts the agent process (with `extraEnvironment`, e.g. systemd's `NOTIFY_SOCKET`).
@@ -137,26 +139,37 @@ final class AgentHarness {
     }
 
     /// `virsh -c uri args`.
-    func virsh(_ args: String...) throws -> CommandResult {
-        try Command.run(try Command.locate("virsh"), ["-q", "-c", uri] + args)
+    func virsh(_ args: String...) async throws -> CommandResult {
+        try await Command.run(try Command.locate("virsh"), ["-q", "-c", uri] + args)
     }
 
     /// A domain's state as virsh says it (`running`, `shut off`), nil when it does not exist.
-    func domainState(_ name: String) -> String? {
-        guard let result = try? virsh("domstate", name), result.succeeded else { return nil }
+    func domainState(_ name: String) async -> String? {
+        guard let result = try? await virsh("domstate", name), result.succeeded else { return nil }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Stops the agent and removes everything named with the tag.
-    func tearDown() {
+    func tearDown() async {
         stop()
         guard !uri.hasPrefix("test:") else { return }
         for kind in [("list", "--all", "--name", "destroy", "undefine"), ("net-list", "--all", "--name", "net-destroy", "net-undefine")] {
-            let names = ((try? virsh(kind.0, kind.1, kind.2))?.stdout ?? "").split(separator: "\n").map(String.init).filter { $0.hasPrefix(tag) }
+            let names = ((try? await virsh(kind.0, kind.1, kind.2))?.stdout ?? "").split(separator: "\n").map(String.init).filter { $0.hasPrefix(tag) }
             for name in names {
-                _ = try? virsh(kind.3, name)
-                _ = try? virsh(kind.4, name)
+                _ = try? await virsh(kind.3, name)
+                _ = try? await virsh(kind.4, name)
             }
         }
+    }
+
+    /// Runs `body`, then `tearDown()` whether it threw or not (a `defer` cannot await).
+    func tearingDown(after body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await tearDown()
+            throw error
+        }
+        await tearDown()
     }
 }

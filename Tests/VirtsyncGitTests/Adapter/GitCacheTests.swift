@@ -25,11 +25,11 @@ memory: 32MiB
 @Suite("The libgit2 cache")
 struct GitCacheTests {
     @Test("fetch, new commits, a deleted file and a renamed directory, through file:// and a plain path", arguments: [false, true])
-    func followsTheRemote(plainPath: Bool) throws {
-        let fixture = try GitFixture()
+    func followsTheRemote(plainPath: Bool) async throws {
+        let fixture = try await GitFixture()
         try fixture.write("clusters/a/vm.yaml", vmYAML)
         try fixture.write("clusters/a/extra.yaml", vmYAML.replacingOccurrences(of: "vm-1", with: "vm-2"))
-        let first = try fixture.commit("two vms")
+        let first = try await fixture.commit("two vms")
         let cache = try makeCache(fixture, url: plainPath ? fixture.url : fixture.fileURL)
         let summary = try cache.fetch()
         #expect(summary.receivedObjects > 0 && !summary.rebuiltCache)
@@ -37,7 +37,7 @@ struct GitCacheTests {
         #expect(try cache.files(at: cache.resolve(nil), path: "clusters/a").0.map(\.path) == ["extra.yaml", "vm.yaml"])
 
         try fixture.delete("clusters/a/extra.yaml")
-        let second = try fixture.commit("delete one")
+        let second = try await fixture.commit("delete one")
         #expect(try cache.resolve(nil).hex == first, "nothing moves before a fetch")
         _ = try cache.fetch()
         let head = try cache.resolve(nil)
@@ -46,7 +46,7 @@ struct GitCacheTests {
         #expect(try cache.info(head).parents == [CommitID(first)!])
 
         try fixture.rename("clusters/a", to: "clusters/b")
-        let third = try fixture.commit("rename")
+        let third = try await fixture.commit("rename")
         _ = try cache.fetch()
         let moved = try cache.resolve("main")
         #expect(moved.hex == third)
@@ -59,14 +59,14 @@ struct GitCacheTests {
     }
 
     @Test("branches, annotated tags, short and full ids resolve; a deleted branch or tag does not")
-    func refs() throws {
-        let fixture = try GitFixture()
+    func refs() async throws {
+        let fixture = try await GitFixture()
         try fixture.write("vm.yaml", vmYAML)
-        let first = try fixture.commit("first")
-        _ = try fixture.tag("v1", message: "release 1")
-        try fixture.branch("staging")
+        let first = try await fixture.commit("first")
+        _ = try await fixture.tag("v1", message: "release 1")
+        try await fixture.branch("staging")
         try fixture.write("vm.yaml", vmYAML + "# second\n")
-        let second = try fixture.commit("second")
+        let second = try await fixture.commit("second")
         let cache = try makeCache(fixture)
         _ = try cache.fetch()
         #expect(try cache.resolve("v1").hex == first)
@@ -76,8 +76,8 @@ struct GitCacheTests {
         #expect(try cache.resolve(String(first.prefix(10))).hex == first)
         #expect(try cache.resolve(first).hex == first)
 
-        try fixture.deleteBranch("staging")
-        _ = try fixture.git("push", "-q", "origin", ":refs/tags/v1")
+        try await fixture.deleteBranch("staging")
+        _ = try await fixture.git("push", "-q", "origin", ":refs/tags/v1")
         _ = try cache.fetch()
         for vanished in ["staging", "v1"] {
             #expect { try cache.resolve(vanished) } throws: { ($0 as? GitError)?.kind == .notFound && "\($0)".contains(vanished) }
@@ -88,18 +88,18 @@ struct GitCacheTests {
     }
 
     @Test("a force-push: the new head does not descend from the old one, which stays readable")
-    func forcePush() throws {
-        let fixture = try GitFixture()
+    func forcePush() async throws {
+        let fixture = try await GitFixture()
         try fixture.write("vm.yaml", vmYAML)
-        let base = try fixture.commit("base")
+        let base = try await fixture.commit("base")
         try fixture.write("vm.yaml", vmYAML + "# a\n")
-        let old = try fixture.commit("old")
+        let old = try await fixture.commit("old")
         let cache = try makeCache(fixture)
         _ = try cache.fetch()
-        try fixture.resetHard(to: base, push: false)
+        try await fixture.resetHard(to: base, push: false)
         try fixture.write("vm.yaml", vmYAML + "# b\n")
-        let rewritten = try fixture.commit("rewritten", push: false)
-        try fixture.push(force: true)
+        let rewritten = try await fixture.commit("rewritten", push: false)
+        try await fixture.push(force: true)
         _ = try cache.fetch()
         let head = try cache.resolve(nil)
         #expect(head.hex == rewritten)
@@ -113,14 +113,14 @@ struct GitCacheTests {
     }
 
     @Test("symbolic links, binary and huge files in the tree are refused, each by name")
-    func hostileTrees() throws {
-        let fixture = try GitFixture()
+    func hostileTrees() async throws {
+        let fixture = try await GitFixture()
         try fixture.write("spec/vm.yaml", vmYAML)
         try fixture.symlink("spec/link.yaml", to: "/etc/passwd")
         _ = try fixture.writeBinary("spec/blob.yaml")
         try fixture.writeHuge("spec/huge.yaml", size: 3 << 20)
         try fixture.write("spec/.hidden/ignored.yaml", "not: [valid")
-        let head = try fixture.commit("hostile")
+        let head = try await fixture.commit("hostile")
         let cache = try makeCache(fixture)
         _ = try cache.fetch()
         let (files, diagnostics) = try cache.files(at: CommitID(head)!, path: "spec")
@@ -136,9 +136,9 @@ struct GitCacheTests {
 
     @Test("a damaged cache is detected and rebuilt, and the read succeeds")
     func damagedCache() async throws {
-        let fixture = try GitFixture()
+        let fixture = try await GitFixture()
         try fixture.write("vm.yaml", vmYAML)
-        let head = try fixture.commit("one")
+        let head = try await fixture.commit("one")
         let cache = try makeCache(fixture)
         _ = try cache.fetch()
         // Every object file and pack in the cache overwritten with garbage.
@@ -167,8 +167,8 @@ struct GitCacheTests {
     }
 
     @Test("an unreachable remote and a remote that never answers fail clearly and in time")
-    func unreachable() throws {
-        let fixture = try GitFixture()
+    func unreachable() async throws {
+        let fixture = try await GitFixture()
         let missing = try makeCache(fixture, url: fixture.fileURL + "-missing")
         #expect { try missing.fetch() } throws: { "\($0)".contains("-missing") }
 

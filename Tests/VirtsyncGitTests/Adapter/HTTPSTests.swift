@@ -14,13 +14,13 @@ final class TLSProbeServer {
     let logPath: String
     private let child: ChildProcess
 
-    init(directory: String) throws {
+    init(directory: String) async throws {
         certificate = directory + "/cert.pem"
         let key = directory + "/key.pem"
         // Name in the CN only: libgit2's mbedTLS matches a host name against DNS names and the CN,
         // not against IP addresses in the subjectAltName.
-        let made = try Command.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
-                                                          "-days", "2", "-subj", "/CN=127.0.0.1"])
+        let made = try await Command.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                                                                "-days", "2", "-subj", "/CN=127.0.0.1"])
         guard made.succeeded else { throw FixtureError(command: ["openssl"], stderr: made.stderr) }
         let script = directory + "/probe.py"
         try """
@@ -51,7 +51,7 @@ final class TLSProbeServer {
         let deadline = Date().addingTimeInterval(10)
         while !LoopbackPort.accepts(port) {
             guard Date() < deadline else { throw FixtureError(command: ["probe.py"], stderr: "the TLS probe server did not start") }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -63,9 +63,9 @@ final class TLSProbeServer {
                                                   && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
 struct HTTPSTests {
     @Test("an untrusted certificate is refused before any credential is sent; a trusted one gets the token from a file, and it never shows")
-    func certificateThenToken() throws {
-        let fixture = try GitFixture()
-        let server = try TLSProbeServer(directory: try fixture.directory.makeDirectory("tls"))
+    func certificateThenToken() async throws {
+        let fixture = try await GitFixture()
+        let server = try await TLSProbeServer(directory: try fixture.directory.makeDirectory("tls"))
         defer { server.stop() }
         let tokenFile = try fixture.scratchPath("token")
         try "s3cr3t-token-value\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
@@ -92,8 +92,8 @@ struct HTTPSTests {
     }
 
     @Test("a token file readable by others is refused")
-    func tokenFileMode() throws {
-        let fixture = try GitFixture()
+    func tokenFileMode() async throws {
+        let fixture = try await GitFixture()
         let path = try fixture.scratchPath("open-token")
         try "t\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o644)

@@ -8,16 +8,16 @@ import VirtsyncSpec
 @Suite("ssh:// remotes, served by a real sshd on loopback", .enabled(if: SSHServer.isAvailable, "needs /usr/sbin/sshd and root"))
 struct SSHTransportTests {
     /// A fixture with one commit and a running server in front of it.
-    static func serve(keyType: SSHKey.KeyType = .ed25519) throws -> (GitFixture, SSHServer, String) {
-        let fixture = try GitFixture()
+    static func serve(keyType: SSHKey.KeyType = .ed25519) async throws -> (GitFixture, SSHServer, String) {
+        let fixture = try await GitFixture()
         try fixture.write("vm.yaml", vmYAML)
-        let head = try fixture.commit("over ssh")
-        return (fixture, try SSHServer(userKeyType: keyType), head)
+        let head = try await fixture.commit("over ssh")
+        return (fixture, try await SSHServer(userKeyType: keyType), head)
     }
 
     @Test("a key file and a known host: fetched and read; plain and hashed known_hosts both work", arguments: [false, true])
-    func fetches(hashed: Bool) throws {
-        let (fixture, server, head) = try Self.serve()
+    func fetches(hashed: Bool) async throws {
+        let (fixture, server, head) = try await Self.serve()
         defer { server.stop() }
         let credentials = GitCredentials(sshKey: server.userKey.privateKeyPath, sshAgent: false,
                                          knownHosts: hashed ? server.hashedKnownHostsPath : server.knownHostsPath)
@@ -30,8 +30,8 @@ struct SSHTransportTests {
     }
 
     @Test("a changed host key is refused before any credential is offered")
-    func changedHostKey() throws {
-        let (fixture, server, _) = try Self.serve()
+    func changedHostKey() async throws {
+        let (fixture, server, _) = try await Self.serve()
         defer { server.stop() }
         let credentials = GitCredentials(sshKey: server.userKey.privateKeyPath, sshAgent: false, knownHosts: server.wrongKnownHostsPath)
         let cache = try makeCache(fixture, url: server.url(for: fixture.remotePath), credentials: credentials)
@@ -42,8 +42,8 @@ struct SSHTransportTests {
     }
 
     @Test("an unknown host is refused; a missing known_hosts file too")
-    func unknownHost() throws {
-        let (fixture, server, _) = try Self.serve()
+    func unknownHost() async throws {
+        let (fixture, server, _) = try await Self.serve()
         defer { server.stop() }
         let empty = try fixture.writeTrustFile("empty_known_hosts", lines: [])
         for knownHosts in [empty, try fixture.scratchPath("absent")] {
@@ -54,10 +54,10 @@ struct SSHTransportTests {
     }
 
     @Test("a key the server does not accept fails as authentication, at once")
-    func wrongKey() throws {
-        let (fixture, server, _) = try Self.serve()
+    func wrongKey() async throws {
+        let (fixture, server, _) = try await Self.serve()
         defer { server.stop() }
-        let stranger = try fixture.makeKey("stranger")
+        let stranger = try await fixture.makeKey("stranger")
         let credentials = GitCredentials(sshKey: stranger.privateKeyPath, sshAgent: false, knownHosts: server.knownHostsPath)
         let cache = try makeCache(fixture, url: server.url(for: fixture.remotePath), credentials: credentials)
         let started = ContinuousClock.now

@@ -61,37 +61,37 @@ final class CIFakeForge {
 
     /// Adds a comment by `login` (someone other than the bot, or the bot outside virtsync); returns its id.
     @discardableResult
-    func seed(_ body: String, by login: String) throws -> Int {
+    func seed(_ body: String, by login: String) async throws -> Int {
         struct Created: Decodable { let id: Int }
         let payload = try JSONSerialization.data(withJSONObject: ["body": body, "login": login])
-        return try control(Created.self, "POST", "/_seed", body: String(decoding: payload, as: UTF8.self)).id
+        return try await control(Created.self, "POST", "/_seed", body: String(decoding: payload, as: UTF8.self)).id
     }
 
     /// Every comment, in id (creation) order.
-    func comments() throws -> [Comment] {
-        try control([Comment].self, "GET", "/_state")
+    func comments() async throws -> [Comment] {
+        try await control([Comment].self, "GET", "/_state")
     }
 
     /// Every API request since the start or the last `resetLog()`.
-    func requests() throws -> [Request] {
-        try control([Request].self, "GET", "/_log")
+    func requests() async throws -> [Request] {
+        try await control([Request].self, "GET", "/_log")
     }
 
     /// The API requests other than reads.
-    func writes() throws -> [Request] {
-        try requests().filter { $0.method != "GET" }
+    func writes() async throws -> [Request] {
+        try await requests().filter { $0.method != "GET" }
     }
 
     /// Forgets the request log (the comments stay).
-    func resetLog() throws {
-        let result = try Command.run("curl", ["-sS", "-f", "-X", "POST", url + "/_reset"])
+    func resetLog() async throws {
+        let result = try await Command.run("curl", ["-sS", "-f", "-X", "POST", url + "/_reset"])
         guard result.succeeded else { throw FixtureError(command: ["curl", "/_reset"], status: result.status, stderr: result.stderr) }
     }
 
-    private func control<T: Decodable>(_ type: T.Type, _ method: String, _ path: String, body: String? = nil) throws -> T {
+    private func control<T: Decodable>(_ type: T.Type, _ method: String, _ path: String, body: String? = nil) async throws -> T {
         var arguments = ["-sS", "-f", "-X", method]
         if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
-        let result = try Command.run("curl", arguments + [url + path])
+        let result = try await Command.run("curl", arguments + [url + path])
         guard result.succeeded else {
             throw FixtureError(command: ["curl", method, path], status: result.status, stderr: result.stderr)
         }

@@ -17,37 +17,37 @@ final class CISpecRepository {
     /// The first commit of `main`: Settings, an isolated network and the VM `web-1` (32 MiB).
     private(set) var initialCommit = ""
 
-    init(reviewRef: String) throws {
+    init(reviewRef: String) async throws {
         self.reviewRef = reviewRef
-        git = try GitFixture()
+        git = try await GitFixture()
         try git.write("\(Self.specPath)/settings.yaml", Self.settings)
         try git.write("\(Self.specPath)/networks.yaml", Self.network("prod-internal"))
         try git.write("\(Self.specPath)/vms/web-1.yaml", Self.vm("web-1"))
         try git.write("README.md", "The prod cluster.\n")
-        initialCommit = try git.commit("prod: web-1 on an isolated network")
+        initialCommit = try await git.commit("prod: web-1 on an isolated network")
     }
 
     /// Starts the change under review from `main` on the local branch `review` (never pushed as a branch).
-    func startReview(at revision: String = "main") throws {
-        try git.git("checkout", "-q", "-b", "review", revision)
+    func startReview(at revision: String = "main") async throws {
+        try await git.git("checkout", "-q", "-b", "review", revision)
     }
 
     /// Commits on the branch checked out (`review`) and publishes the commit under `reviewRef` only.
     @discardableResult
-    func commitReview(_ message: String, signedBy key: SSHKey? = nil) throws -> String {
-        let id = try git.commit(message, signedBy: key, push: false)
-        try git.git("push", "-q", "--force", "origin", "HEAD:\(reviewRef)")
+    func commitReview(_ message: String, signedBy key: SSHKey? = nil) async throws -> String {
+        let id = try await git.commit(message, signedBy: key, push: false)
+        try await git.git("push", "-q", "--force", "origin", "HEAD:\(reviewRef)")
         return id
     }
 
     /// Commits on `main` (switching to it and back) and pushes: the base branch moving on.
     @discardableResult
-    func commitMain(_ message: String, _ edit: () throws -> Void) throws -> String {
-        let branch = try git.currentBranch()
-        try git.checkout("main")
+    func commitMain(_ message: String, _ edit: () throws -> Void) async throws -> String {
+        let branch = try await git.currentBranch()
+        try await git.checkout("main")
         try edit()
-        let id = try git.commit(message)
-        try git.checkout(branch)
+        let id = try await git.commit(message)
+        try await git.checkout(branch)
         return id
     }
 
@@ -55,15 +55,15 @@ final class CISpecRepository {
     /// repository that fetches every branch and tag and the review ref with the whole history, then
     /// checks out `head` detached; no local branch. With `depth`, a shallow fetch instead (what a
     /// CI checkout does by default).
-    func ciCheckout(head: String, depth: Int? = nil) throws -> String {
+    func ciCheckout(head: String, depth: Int? = nil) async throws -> String {
         let path = try git.scratchPath("workspace")
         try? FileManager.default.removeItem(atPath: path)
-        try git.git(["init", "-q", path], in: git.directory.path)
-        try git.git(["remote", "add", "origin", "file://" + git.remotePath], in: path)
+        try await git.git(["init", "-q", path], in: git.directory.path)
+        try await git.git(["remote", "add", "origin", "file://" + git.remotePath], in: path)
         let refspecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
                         "+\(reviewRef):refs/remotes/\(reviewRef.dropFirst("refs/".count))"]
-        try git.git(["fetch", "-q"] + (depth.map { ["--depth", "\($0)"] } ?? []) + ["origin"] + refspecs, in: path)
-        try git.git(["checkout", "-q", "--detach", head], in: path)
+        try await git.git(["fetch", "-q"] + (depth.map { ["--depth", "\($0)"] } ?? []) + ["origin"] + refspecs, in: path)
+        try await git.git(["checkout", "-q", "--detach", head], in: path)
         return path
     }
 

@@ -43,14 +43,14 @@ enum CIExamples {
 
     /// Runs the shell text `script` as a CI runner runs a step: `bash --noprofile --norc -eo pipefail`,
     /// in `directory`, with exactly `environment` (PATH first gets the folder of `virtsync`).
-    static func runStep(_ script: String, in directory: String, environment: [String: String]) throws -> CommandResult {
+    static func runStep(_ script: String, in directory: String, environment: [String: String]) async throws -> CommandResult {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-ci-step-\(UUID().uuidString).sh")
         try Data(script.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         var environment = environment
         environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-        return try Command.run("bash", ["--noprofile", "--norc", "-eo", "pipefail", file.path], in: directory,
-                               environment: environment)
+        return try await Command.run("bash", ["--noprofile", "--norc", "-eo", "pipefail", file.path], in: directory,
+                                     environment: environment)
     }
 }
 

@@ -22,8 +22,8 @@ final class CLIRepository {
     let tag: String
 
     /// A fresh empty remote and state directory.
-    init() throws {
-        git = try GitFixture()
+    init() async throws {
+        git = try await GitFixture()
         stateDir = try git.scratchPath("state")
         tag = TinySpec.uniqueTag()
     }
@@ -37,31 +37,31 @@ final class CLIRepository {
     /// Writes `files` (path → text) into the working clone, commits (signed when `key` is
     /// given) and pushes; returns the full commit id.
     @discardableResult
-    func commit(_ message: String, _ files: [String: String] = [:], signedBy key: SSHKey? = nil) throws -> String {
+    func commit(_ message: String, _ files: [String: String] = [:], signedBy key: SSHKey? = nil) async throws -> String {
         for (path, text) in files { try git.write(path, text) }
-        return try git.commit(message, signedBy: key)
+        return try await git.commit(message, signedBy: key)
     }
 
     /// `virtsync validate --repo URL --state-dir DIR` plus `arguments`.
-    func validate(_ arguments: [String] = [], repo: String? = nil) throws -> CommandResult {
-        try VirtsyncBinary.run(["validate", "--repo", repo ?? url, "--state-dir", stateDir] + arguments)
+    func validate(_ arguments: [String] = [], repo: String? = nil) async throws -> CommandResult {
+        try await VirtsyncBinary.run(["validate", "--repo", repo ?? url, "--state-dir", stateDir] + arguments)
     }
 
     /// `virtsync plan --repo URL --state-dir DIR [--connect URI]` plus `arguments`.
-    func plan(_ arguments: [String] = [], repo: String? = nil, connect: String? = testURI) throws -> CommandResult {
-        try VirtsyncBinary.run(["plan", "--repo", repo ?? url, "--state-dir", stateDir, "--no-color"]
-                               + (connect.map { ["--connect", $0] } ?? []) + arguments)
+    func plan(_ arguments: [String] = [], repo: String? = nil, connect: String? = testURI) async throws -> CommandResult {
+        try await VirtsyncBinary.run(["plan", "--repo", repo ?? url, "--state-dir", stateDir, "--no-color"]
+                                     + (connect.map { ["--connect", $0] } ?? []) + arguments)
     }
 
     /// A review plan: `virtsync plan --repo URL --base BASE --head HEAD` plus `arguments`; no host.
-    func reviewPlan(base: String, head: String, _ arguments: [String] = []) throws -> CommandResult {
-        try plan(["--base", base, "--head", head] + arguments, connect: nil)
+    func reviewPlan(base: String, head: String, _ arguments: [String] = []) async throws -> CommandResult {
+        try await plan(["--base", base, "--head", head] + arguments, connect: nil)
     }
 
     /// `virtsync apply --repo URL --state-dir DIR --connect URI --auto-approve` plus `arguments`.
-    func apply(_ arguments: [String] = [], repo: String? = nil, connect: String = testURI) throws -> CommandResult {
-        try VirtsyncBinary.run(["apply", "--repo", repo ?? url, "--state-dir", stateDir, "--no-color",
-                                "--connect", connect, "--auto-approve"] + arguments)
+    func apply(_ arguments: [String] = [], repo: String? = nil, connect: String = testURI) async throws -> CommandResult {
+        try await VirtsyncBinary.run(["apply", "--repo", repo ?? url, "--state-dir", stateDir, "--no-color",
+                                      "--connect", connect, "--auto-approve"] + arguments)
     }
 
     /// The last applied commit recorded in the state directory for `repo` and `path`, if any.

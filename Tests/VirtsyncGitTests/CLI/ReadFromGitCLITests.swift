@@ -6,16 +6,16 @@ import Testing
 @Suite("CLI: reading a spec from git", .enabled(if: VirtsyncBinary.isBuilt, "virtsync is not built"))
 struct ReadFromGitCLITests {
     @Test("validate and plan read a plain-path remote and a file:// remote, naming the commit")
-    func plainPathAndFileURL() throws {
-        let repo = try CLIRepository()
+    func plainPathAndFileURL() async throws {
+        let repo = try await CLIRepository()
         let vm = "\(repo.tag)-vm"
-        let commit = try repo.commit("one VM", ["vms/vm.yaml": TinySpec.vm(vm)])
+        let commit = try await repo.commit("one VM", ["vms/vm.yaml": TinySpec.vm(vm)])
         for url in [repo.git.url, repo.git.fileURL] {
-            let validate = try repo.validate(repo: url)
+            let validate = try await repo.validate(repo: url)
             #expect(validate.status == 0, "\(validate.transcript)")
             #expect(validate.stdout.contains("\(url) at \(CLIRepository.short(commit)): valid (1 host, 1 VMs"), "\(validate.transcript)")
 
-            let plan = try repo.plan(["--detailed-exitcode"], repo: url)
+            let plan = try await repo.plan(["--detailed-exitcode"], repo: url)
             #expect(plan.status == 2, "changes with --detailed-exitcode: \(plan.transcript)")
             #expect(plan.stdout.contains("commit \(CLIRepository.short(commit))"), "\(plan.transcript)")
             #expect(plan.stdout.contains("create domain \(vm)"), "\(plan.transcript)")
@@ -24,32 +24,32 @@ struct ReadFromGitCLITests {
     }
 
     @Test("--path selects one of two cluster directories of one repository")
-    func pathSelectsCluster() throws {
-        let repo = try CLIRepository()
+    func pathSelectsCluster() async throws {
+        let repo = try await CLIRepository()
         let vm = "\(repo.tag)-vm", net = "\(repo.tag)-net"
-        try repo.commit("two clusters", [
-            "clusters/a/vms/vm.yaml": TinySpec.vm(vm),
-            "clusters/b/networks.yaml": TinySpec.network(net),
+        try await repo.commit("two clusters", [
+                  "clusters/a/vms/vm.yaml": TinySpec.vm(vm),
+                  "clusters/b/networks.yaml": TinySpec.network(net),
         ])
 
-        let a = try repo.plan(["--path", "clusters/a"])
+        let a = try await repo.plan(["--path", "clusters/a"])
         #expect(a.status == 0, "\(a.transcript)")
         #expect(a.stdout.contains("create domain \(vm)") && !a.stdout.contains(net), "\(a.transcript)")
-        let b = try repo.plan(["--path", "clusters/b"])
+        let b = try await repo.plan(["--path", "clusters/b"])
         #expect(b.status == 0, "\(b.transcript)")
         #expect(b.stdout.contains("create network \(net)") && !b.stdout.contains(vm), "\(b.transcript)")
 
-        let validateB = try repo.validate(["--path", "clusters/b"])
+        let validateB = try await repo.validate(["--path", "clusters/b"])
         #expect(validateB.stdout.contains("(clusters/b)") && validateB.stdout.contains("0 VMs, 1 networks"), "\(validateB.transcript)")
 
-        let missing = try repo.validate(["--path", "clusters/c"])
+        let missing = try await repo.validate(["--path", "clusters/c"])
         #expect(missing.status == 1, "\(missing.transcript)")
         #expect(missing.stderr.contains("spec directory 'clusters/c' does not exist"), "\(missing.transcript)")
     }
 
     @Test("a validation error in a commit is reported with the repository-relative file and line, exit 1")
-    func validationErrorLocation() throws {
-        let repo = try CLIRepository()
+    func validationErrorLocation() async throws {
+        let repo = try await CLIRepository()
         let vm = "\(repo.tag)-vm"
         // Line 7 holds the bad size.
         let text = """
@@ -64,37 +64,37 @@ struct ReadFromGitCLITests {
             power: stopped
 
             """
-        let commit = try repo.commit("a bad size", [
+        let commit = try await repo.commit("a bad size", [
             "clusters/a/vms/x.yaml": text,
             "clusters/a/networks.yaml": TinySpec.network("\(repo.tag)-net"),
         ])
 
-        let validate = try repo.validate(["--path", "clusters/a"])
+        let validate = try await repo.validate(["--path", "clusters/a"])
         #expect(validate.status == 1, "\(validate.transcript)")
         #expect(validate.stderr.contains("clusters/a/vms/x.yaml:7:"), "\(validate.transcript)")
         #expect(validate.stderr.contains("VirtualMachine[\(vm)].memory"), "\(validate.transcript)")
         #expect(validate.stderr.contains("1 error in \(repo.url) (clusters/a) at \(CLIRepository.short(commit))"), "\(validate.transcript)")
 
-        let plan = try repo.plan(["--path", "clusters/a"])
+        let plan = try await repo.plan(["--path", "clusters/a"])
         #expect(plan.status == 1, "\(plan.transcript)")
         #expect(plan.stderr.contains("clusters/a/vms/x.yaml:7:"), "\(plan.transcript)")
         #expect(!plan.stdout.contains("Plan:"), "no plan for an invalid spec: \(plan.transcript)")
     }
 
     @Test("a branch deleted on the remote is an error that names it, after it was read once")
-    func deletedRef() throws {
-        let repo = try CLIRepository()
-        try repo.commit("main", ["vms/vm.yaml": TinySpec.vm("\(repo.tag)-vm")])
-        try repo.git.branch("feature")
-        let before = try repo.validate(["--ref", "feature"])
+    func deletedRef() async throws {
+        let repo = try await CLIRepository()
+        try await repo.commit("main", ["vms/vm.yaml": TinySpec.vm("\(repo.tag)-vm")])
+        try await repo.git.branch("feature")
+        let before = try await repo.validate(["--ref", "feature"])
         #expect(before.status == 0, "\(before.transcript)")
 
-        try repo.git.deleteBranch("feature")
-        let after = try repo.validate(["--ref", "feature"])
+        try await repo.git.deleteBranch("feature")
+        let after = try await repo.validate(["--ref", "feature"])
         #expect(after.status == 1, "\(after.transcript)")
         #expect(after.stderr.contains("'feature' is not a branch, tag or commit of \(repo.url)"), "\(after.transcript)")
         #expect(after.stderr.contains("deleted on the remote"), "\(after.transcript)")
-        let plan = try repo.plan(["--ref", "feature"])
+        let plan = try await repo.plan(["--ref", "feature"])
         #expect(plan.status == 1 && plan.stderr.contains("'feature'"), "\(plan.transcript)")
     }
 
@@ -134,19 +134,19 @@ struct ReadFromGitCLITests {
 
     @Test("a symlink, a binary .yaml and a file over 1 MiB in the spec directory are each a clear error",
           arguments: Intruder.allCases)
-    func intruders(_ intruder: Intruder) throws {
-        let repo = try CLIRepository()
+    func intruders(_ intruder: Intruder) async throws {
+        let repo = try await CLIRepository()
         try repo.git.write("clusters/a/vms/vm.yaml", TinySpec.vm("\(repo.tag)-vm"))
         try intruder.write(into: repo)
-        let commit = try repo.commit("with a \(intruder)")
+        let commit = try await repo.commit("with a \(intruder)")
 
-        let validate = try repo.validate(["--path", "clusters/a"])
+        let validate = try await repo.validate(["--path", "clusters/a"])
         #expect(validate.status == 1, "\(validate.transcript)")
         let line = validate.stderr.split(separator: "\n").first { $0.contains(intruder.phrase) }
         #expect(line?.hasPrefix("clusters/a/\(intruder.path)") == true, "the message names the file: \(validate.transcript)")
         #expect(validate.stderr.contains("at \(CLIRepository.short(commit))"), "\(validate.transcript)")
 
-        let plan = try repo.plan(["--path", "clusters/a"])
+        let plan = try await repo.plan(["--path", "clusters/a"])
         #expect(plan.status == 1 && plan.stderr.contains(intruder.phrase), "\(plan.transcript)")
     }
 }

@@ -6,16 +6,16 @@ import Testing
 @Suite("CLI: review plans", .enabled(if: VirtsyncBinary.isBuilt, "virtsync is not built"))
 struct ReviewPlanCLITests {
     @Test("a Markdown review plan shows the base and head commits, the no-host note and the steps")
-    func markdownReview() throws {
-        let repo = try CLIRepository()
+    func markdownReview() async throws {
+        let repo = try await CLIRepository()
         let vm = "\(repo.tag)-vm", net = "\(repo.tag)-net"
-        let base = try repo.commit("base", ["vms/vm.yaml": TinySpec.vm(vm)])
-        let head = try repo.commit("head", [
+        let base = try await repo.commit("base", ["vms/vm.yaml": TinySpec.vm(vm)])
+        let head = try await repo.commit("head", [
             "vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB"),
             "networks.yaml": TinySpec.network(net),
         ])
 
-        let review = try repo.reviewPlan(base: base, head: head, ["--format", "markdown", "--detailed-exitcode"])
+        let review = try await repo.reviewPlan(base: base, head: head, ["--format", "markdown", "--detailed-exitcode"])
         #expect(review.status == 2, "changes with --detailed-exitcode: \(review.transcript)")
         let text = review.stdout
         #expect(text.contains("Base `\(CLIRepository.short(base))` → head `\(CLIRepository.short(head))`"), "\(review.transcript)")
@@ -24,32 +24,32 @@ struct ReviewPlanCLITests {
         #expect(text.contains("create network \(net)"), "\(review.transcript)")
 
         // Base and head given as branch and tag names work too, and an identical pair plans nothing.
-        try repo.git.tag("v1", at: base)
-        let named = try repo.reviewPlan(base: "v1", head: "main")
+        try await repo.git.tag("v1", at: base)
+        let named = try await repo.reviewPlan(base: "v1", head: "main")
         #expect(named.status == 0 && named.stdout.contains("update domain \(vm)"), "\(named.transcript)")
-        let same = try repo.reviewPlan(base: head, head: head, ["--detailed-exitcode"])
+        let same = try await repo.reviewPlan(base: head, head: head, ["--detailed-exitcode"])
         #expect(same.status == 0, "nothing to do: \(same.transcript)")
     }
 
     @Test("a pull request that creates the spec directory plans creates from nothing; a base spec that is invalid is an error")
-    func firstPullRequest() throws {
-        let repo = try CLIRepository()
+    func firstPullRequest() async throws {
+        let repo = try await CLIRepository()
         let vm = "\(repo.tag)-vm"
-        let base = try repo.commit("readme only", ["README.md": "specs live in clusters/\n"])
-        let head = try repo.commit("first cluster", ["clusters/new/vm.yaml": TinySpec.vm(vm)])
-        let review = try repo.reviewPlan(base: base, head: head, ["--path", "clusters/new"])
+        let base = try await repo.commit("readme only", ["README.md": "specs live in clusters/\n"])
+        let head = try await repo.commit("first cluster", ["clusters/new/vm.yaml": TinySpec.vm(vm)])
+        let review = try await repo.reviewPlan(base: base, head: head, ["--path", "clusters/new"])
         #expect(review.status == 0 && review.stdout.contains("create domain \(vm)"), "\(review.transcript)")
 
-        let broken = try repo.commit("broken base", ["clusters/new/vm.yaml": "apiVersion: virtsync/v1\nkind: VirtualMachine\n"])
-        let fixed = try repo.commit("fixed", ["clusters/new/vm.yaml": TinySpec.vm(vm)])
-        let refused = try repo.reviewPlan(base: broken, head: fixed, ["--path", "clusters/new"])
+        let broken = try await repo.commit("broken base", ["clusters/new/vm.yaml": "apiVersion: virtsync/v1\nkind: VirtualMachine\n"])
+        let fixed = try await repo.commit("fixed", ["clusters/new/vm.yaml": TinySpec.vm(vm)])
+        let refused = try await repo.reviewPlan(base: broken, head: fixed, ["--path", "clusters/new"])
         #expect(refused.status == 1 && refused.stderr.contains("base commit \(CLIRepository.short(broken)) is invalid"), "\(refused.transcript)")
         #expect(refused.stderr.contains("clusters/new/vm.yaml"), "\(refused.transcript)")
     }
 
     @Test("a review plan reads no host: it works for a spec whose Host cannot be reached")
-    func noHostRead() throws {
-        let repo = try CLIRepository()
+    func noHostRead() async throws {
+        let repo = try await CLIRepository()
         let host = """
             apiVersion: virtsync/v1
             kind: Host
@@ -58,26 +58,26 @@ struct ReviewPlanCLITests {
 
             """
         let vm = "\(repo.tag)-vm"
-        let base = try repo.commit("base", ["hosts.yaml": host, "vms/vm.yaml": TinySpec.vm(vm)])
-        let head = try repo.commit("head", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
-        let review = try repo.reviewPlan(base: base, head: head)
+        let base = try await repo.commit("base", ["hosts.yaml": host, "vms/vm.yaml": TinySpec.vm(vm)])
+        let head = try await repo.commit("head", ["vms/vm.yaml": TinySpec.vm(vm, memory: "64MiB")])
+        let review = try await repo.reviewPlan(base: base, head: head)
         #expect(review.status == 0, "\(review.transcript)")
         #expect(review.stdout.contains("host far") && review.stdout.contains("update domain \(vm)"), "\(review.transcript)")
         #expect(!review.stdout.contains("Notes:") && review.stderr.isEmpty, "no connection was tried: \(review.transcript)")
     }
 
     @Test("a huge review plan is split into plan-part-N.md files of at most --comment-limit bytes")
-    func parts() throws {
-        let repo = try CLIRepository()
-        let base = try repo.commit("base", ["networks.yaml": TinySpec.network("\(repo.tag)-net")])
+    func parts() async throws {
+        let repo = try await CLIRepository()
+        let base = try await repo.commit("base", ["networks.yaml": TinySpec.network("\(repo.tag)-net")])
         let names = (0..<120).map { "\(repo.tag)-vm\($0)" }
         var files: [String: String] = [:]
         for name in names { files["vms/\(name).yaml"] = TinySpec.vm(name) }
-        let head = try repo.commit("120 VMs", files)
+        let head = try await repo.commit("120 VMs", files)
         let partsDir = try repo.git.scratchPath("parts")
 
-        let review = try repo.reviewPlan(base: base, head: head,
-                                         ["--format", "markdown", "--comment-limit", "4096", "--parts-dir", partsDir])
+        let review = try await repo.reviewPlan(base: base, head: head,
+                                               ["--format", "markdown", "--comment-limit", "4096", "--parts-dir", partsDir])
         #expect(review.status == 0, "\(review.transcript)")
         let written = try FileManager.default.contentsOfDirectory(atPath: partsDir).sorted()
         let count = written.count
@@ -97,16 +97,16 @@ struct ReviewPlanCLITests {
     }
 
     @Test("apply --plan of a review plan is refused, and nothing is recorded")
-    func applyReviewPlanRefused() throws {
-        let repo = try CLIRepository()
+    func applyReviewPlanRefused() async throws {
+        let repo = try await CLIRepository()
         let vm = "\(repo.tag)-vm"
-        let base = try repo.commit("base", ["vms/vm.yaml": TinySpec.vm(vm)])
-        let head = try repo.commit("head", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
+        let base = try await repo.commit("base", ["vms/vm.yaml": TinySpec.vm(vm)])
+        let head = try await repo.commit("head", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB")])
         let planFile = try repo.git.scratchPath("review.json")
-        let review = try repo.reviewPlan(base: base, head: head, ["--out", planFile])
+        let review = try await repo.reviewPlan(base: base, head: head, ["--out", planFile])
         #expect(review.status == 0, "\(review.transcript)")
 
-        let apply = try repo.apply(["--plan", planFile])
+        let apply = try await repo.apply(["--plan", planFile])
         #expect(apply.status == 1, "\(apply.transcript)")
         #expect(apply.stderr.contains("is a review plan (--base)") && apply.stderr.contains("cannot be applied"), "\(apply.transcript)")
         #expect(!apply.stdout.contains("Apply:"), "\(apply.transcript)")
