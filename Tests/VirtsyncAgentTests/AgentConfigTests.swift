@@ -207,6 +207,54 @@ struct AgentConfigTests {
         #expect(missing.errors.first?.path == "http.tls.keyFile", "\(missing)")
     }
 
+    @Test("ha: endpoints, prefix, timings and the watchdog are read; without ha there is none")
+    func haSection() throws {
+        let directory = try ScratchDirectory(prefix: "agent-config")
+        let device = try Self.file("watchdog", in: directory)
+        let text = Self.minimal + """
+            ha:
+              etcd:
+                endpoints: [10.0.0.1:2379, "[fd00::2]:2379"]
+                prefix: /virtsync/prod
+              leaseTTL: 5s
+              margin: 1500ms
+              guard: 1s
+              watchdog:
+                device: \(device)
+              failback: false
+
+            """
+        let (loaded, diagnostics) = try Self.load(text, in: directory)
+        #expect(diagnostics.items.isEmpty, "\(diagnostics)")
+        let ha = try #require(loaded?.ha)
+        #expect(ha.endpoints.map(\.description) == ["10.0.0.1:2379", "[fd00::2]:2379"])
+        #expect(ha.prefix == "/virtsync/prod")
+        #expect(ha.timings.leaseTTL == .seconds(5))
+        #expect(ha.timings.margin == .milliseconds(1500))
+        #expect(ha.timings.watchdogTimeout == .milliseconds(3500), "the watchdog follows the lease unless told")
+        #expect(ha.watchdogDevice == device)
+        #expect(ha.failback == false)
+        #expect(AgentConfigLoader.load(text: Self.minimal, file: "agent.yaml").0?.ha == nil)
+    }
+
+    @Test("ha: a missing device, an unsafe watchdog, a bad endpoint and half a client certificate are errors with their lines",
+          arguments: [
+            ("ha:\n  etcd:\n    endpoints: [127.0.0.1:2379]\n  watchdog:\n    device: /nonexistent/watchdog\n", 10, "ha.watchdog.device", "No such file"),
+            ("ha:\n  etcd:\n    endpoints: [127.0.0.1:2379]\n  leaseTTL: 5s\n  margin: 1s\n  watchdog:\n    device: off\n    timeout: 8s\n",
+             9, "ha", "watchdogTimeout must be above 0 and at most leaseTTL - margin"),
+            ("ha:\n  etcd:\n    endpoints: [127.0.0.1]\n  watchdog: {device: off}\n", 8, "ha.etcd.endpoints", "has no port"),
+            ("ha:\n  etcd:\n    endpoints: []\n  watchdog: {device: off}\n", 8, "ha.etcd.endpoints", "at least one"),
+            ("ha:\n  etcd:\n    endpoints: [127.0.0.1:2379]\n    prefix: virtsync/\n  watchdog: {device: off}\n", 9, "ha.etcd.prefix", "not a key prefix"),
+            ("ha:\n  leaseTTL: 1s\n  watchdog: {device: off}\n", 7, "ha.etcd", "missing"),
+          ] as [(String, Int, String, String)])
+    func haMistakes(_ text: String, line: Int, path: String, message: String) throws {
+        let (loaded, diagnostics) = AgentConfigLoader.load(text: Self.minimal + text, file: "agent.yaml")
+        #expect(loaded == nil)
+        let error = try #require(diagnostics.errors.first { $0.path == path }, "\(diagnostics)")
+        #expect(error.location.line == line, "\(diagnostics)")
+        #expect(error.message.contains(message), "\(diagnostics)")
+    }
+
     @Test("a webhook secret readable by group or others is refused, like ssh refuses open keys")
     func openSecretRefused() throws {
         let directory = try ScratchDirectory(prefix: "agent-config")
@@ -283,7 +331,7 @@ struct AgentConfigTests {
     func documentation() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
         let keys = AgentConfigLoader.keyPaths
-        #expect(keys.count == 42)
+        #expect(keys.count == 57)
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }

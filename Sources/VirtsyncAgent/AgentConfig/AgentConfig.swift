@@ -51,6 +51,9 @@ public struct AgentConfig: Sendable, Equatable {
     public var httpTokenFile: String?
     /// The endpoint's certificate and key (`http.tls`); nil: plain HTTP.
     public var httpTLS: TLS?
+    /// High availability (`ha`): etcd, the lease and the watchdog; nil: no HA (a single host,
+    /// or a cluster whose HA VMs do not fail over), and no etcd is needed.
+    public var ha: HA?
     /// The log level: `trace`, `debug`, `info`, `notice`, `warning` or `error`.
     public var logLevel: String
     /// How log lines are written.

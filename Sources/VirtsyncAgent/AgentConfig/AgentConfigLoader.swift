@@ -85,7 +85,7 @@ public enum AgentConfigLoader {
 extension AgentConfigLoader {
     /// One reading of a configuration document: the checks of each section, and where each key was.
     struct Reader {
-        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "http", "log"])
+        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "http", "ha", "log"])
         static let sourceKeys = KeySet(["repo", "ref", "path", "allowedSigners", "sshKey", "knownHosts", "httpsUser",
                                         "tokenFile", "tokenEnv", "caFile", "fetchTimeout"])
         static let libvirtKeys = KeySet(["uri", "callTimeout", "shutdownTimeout"])
@@ -98,7 +98,7 @@ extension AgentConfigLoader {
         /// The key set of each mapping-valued key path.
         static let sections: [String: KeySet] = ["source": sourceKeys, "libvirt": libvirtKeys, "reconcile": reconcileKeys,
                                                  "reconcile.backoff": backoffKeys, "http": httpKeys, "http.tls": tlsKeys,
-                                                 "log": logKeys]
+                                                 "ha": haKeys, "ha.etcd": etcdKeys, "ha.watchdog": watchdogKeys, "log": logKeys]
 
         /// The log levels `log.level` accepts, least severe first.
         enum LogLevel: String, CaseIterable, Sendable {
@@ -163,6 +163,9 @@ extension AgentConfigLoader {
                     config.listen = readListen(listen, path: http.keyPath("listen"),
                                                token: http.has("tokenFile"), tls: http.has("tls"))
                 }
+            }
+            if let ha = map.map("ha", keys: Self.haKeys) {
+                config.ha = readHA(ha)
             }
             if let log = map.map("log", keys: Self.logKeys) {
                 record(log, Self.logKeys)
@@ -271,7 +274,7 @@ extension AgentConfigLoader {
         // MARK: - Values
 
         /// Remembers where each present key of `map` was written.
-        private mutating func record(_ map: MapReader, _ keys: KeySet) {
+        mutating func record(_ map: MapReader, _ keys: KeySet) {
             for key in keys.ordered where map.has(key) {
                 locations[map.keyPath(key)] = map.valueLocation(key)
             }
@@ -293,7 +296,7 @@ extension AgentConfigLoader {
         }
 
         /// An absolute, normalized path.
-        private func absolutePath(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
+        func absolutePath(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
             guard let path = map.string(key, required: required) else { return nil }
             if let problem = Formats.absolutePathProblem(path.value) {
                 reporter.error(path.location, map.keyPath(key), problem)
@@ -327,7 +330,7 @@ extension AgentConfigLoader {
         }
 
         /// An absolute path to a file that exists (when checking files).
-        private func existingFile(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
+        func existingFile(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
             guard let path = absolutePath(map, key, required: required) else { return nil }
             guard fileChecks else { return path }
             var info = stat()
@@ -347,7 +350,7 @@ extension AgentConfigLoader {
         /// An existing file that only its owner can access, as ssh requires of private keys: anyone
         /// who can read the webhook secret can trigger passes, and anyone who can write it can
         /// replace it.
-        private func secretFile(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
+        func secretFile(_ map: MapReader, _ key: String, required: Bool = false) -> String? {
             guard let path = existingFile(map, key, required: required) else { return nil }
             guard fileChecks else { return path }
             var info = stat()
