@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import VirtsyncCore
+
+/// What HA sees of the coordination service at one revision: the live members (host name to the
+/// lease its member key is attached to) and the owner records (VM name to record).
+public struct HAClusterView: Hashable, Sendable {
+    public var revision: Int64
+    public var members: [String: Int64]
+    public var owners: [String: OwnerRecord]
+
+    public init(revision: Int64, members: [String: Int64] = [:], owners: [String: OwnerRecord] = [:]) {
+        self.revision = revision
+        self.members = members
+        self.owners = owners
+    }
+}
+
+/// The coordination service as HA needs it: etcd in production (`VirtsyncEtcd`), a model in the
+/// simulator and the tests. Every call has a deadline of its own and throws when it cannot be
+/// answered; none of them may be retried by the implementation past that deadline.
+public protocol HACoordinator: Sendable {
+    /// Grants a lease of `ttl` and puts this host's member key on it.
+    func join(host: String, ttl: Duration) async throws -> Int64
+    /// Renews a lease once; false when the coordination service says it is gone.
+    func renew(lease: Int64) async throws -> Bool
+    /// The members and owner records now.
+    func view() async throws -> HAClusterView
+    /// Every later view, one per change, from `revision` on; ends (throws) when the watch
+    /// breaks, and the caller reads `view()` again.
+    func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error>
+    /// Writes `vm`'s owner record for `host` if, and only if, the record is still at
+    /// `claim.expectedEpoch` (nil: there is none), the previous owner's member key is not
+    /// attached to `claim.previousLease`, and `host`'s own member key is still attached to
+    /// `claim.lease`. Returns the record written (its epoch is the
+    /// transaction's revision), or nil when the condition failed.
+    func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord?
+}
+
+/// This host's HA VMs in libvirt, as HA needs them. The implementation touches only domains
+/// that carry this spec's ownership marker.
+public protocol HADomainControl: Sendable {
+    /// The state of each of `names` that is defined here (running, and the epoch in its marker).
+    func domains(_ names: Set<String>) async throws -> [String: HALocalDomain]
+    /// Writes `epoch` into the domain's marker, then starts it (never through autostart).
+    func start(vm: String, epoch: Int64) async throws
+    /// Stops the domain at once (virDomainDestroy): no shutdown, no waiting for the guest.
+    func hardStop(vm: String) async throws
+}
+
+/// A watchdog the agent pets while its lease is valid (`/dev/watchdog`, or the testbed's
+/// emulation of one). If the pets stop, the host is reset.
+public protocol HAWatchdog: Sendable {
+    func pet() throws
+}
+
+/// A monotonic clock shared by every process of the machine: seconds since boot, counting
+/// suspended time (`CLOCK_BOOTTIME`), so a deadline persisted by one run of the agent means the
+/// same instant to the next.
+public enum BootClock {
+    /// Time since boot.
+    public static func now() -> Duration {
+        var spec = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &spec)
+        return .seconds(Int64(spec.tv_sec)) + .nanoseconds(Int64(spec.tv_nsec))
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import VirtsyncCore
+
+/// Drives the core's `HAController` on one host: feeds it time, the coordination service's
+/// views and this host's HA domains, and carries its commands out through the ports.
+///
+/// Every command that waits on something (a lease call, a claim, a libvirt start or stop) runs
+/// in a task of its own and reports back as an event, so a hung etcd call never delays the
+/// fence: the controller sees the deadline pass on the next tick (every `tick`, at most a
+/// quarter of the renew interval) and its stop commands go out at once.
+public actor HARunner {
+    public let host: String
+    private var controller: HAController
+    private let coordinator: any HACoordinator
+    private let domains: any HADomainControl
+    private let watchdog: (any HAWatchdog)?
+    private let clock: any AgentClock
+    private let now: @Sendable () -> Duration
+    private let persist: @Sendable (HAPersisted?) -> Void
+    private let logger: Logger
+    private let tick: Duration
+    /// What every decision is also handed to (status, metrics); called on the actor.
+    private let observe: @Sendable (HADecision) -> Void
+
+    /// A runner for `host`; `resumed` is what the previous run persisted (see `HAController`).
+    /// `now` is the monotonic clock the deadlines are on (`BootClock.now` on a real host); `clock`
+    /// paces the ticks.
+    public init(host: String, timings: HATimings, spec: HASpec, resumed: HAPersisted?, coordinator: any HACoordinator,
+                domains: any HADomainControl, watchdog: (any HAWatchdog)?, clock: any AgentClock,
+                now: @escaping @Sendable () -> Duration = BootClock.now, persist: @escaping @Sendable (HAPersisted?) -> Void,
+                logger: Logger = Logger(label: "virtsync.ha"), observe: @escaping @Sendable (HADecision) -> Void = { _ in }) {
+        self.host = host
+        self.controller = HAController(host: host, timings: timings, spec: spec, resumed: resumed, now: now())
+        self.coordinator = coordinator
+        self.domains = domains
+        self.watchdog = watchdog
+        self.clock = clock
+        self.now = now
+        self.persist = persist
+        self.logger = logger
+        self.tick = min(.milliseconds(500), timings.renewInterval / 4)
+        self.observe = observe
+    }
+
+    /// The state of the controller, for status and tests.
+    public var state: HAController { controller }
+
+    /// A new spec (HA VMs, hosts, the spec's placement).
+    public func update(spec: HASpec) {
+        send(.spec(spec))
+    }
+
+    /// Runs until the calling task is cancelled: ticks, watches the coordination service, polls
+    /// this host's HA domains.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.tickLoop() }
+            group.addTask { await self.watchLoop() }
+            group.addTask { await self.domainLoop() }
+            await group.waitForAll()
+        }
+    }
+
+    // MARK: - Loops
+
+    private func tickLoop() async {
+        while !Task.isCancelled {
+            send(.tick)
+            try? await sleep(tick)
+        }
+    }
+
+    private func watchLoop() async {
+        while !Task.isCancelled {
+            do {
+                let view = try await coordinator.view()
+                apply(view)
+                for try await change in coordinator.changes(after: view.revision) {
+                    apply(change)
+                }
+            } catch {
+                logger.warning("coordination watch broke; reading again", metadata: ["error": "\(error)"])
+            }
+            try? await sleep(.seconds(1))
+        }
+    }
+
+    private func domainLoop() async {
+        while !Task.isCancelled {
+            let names = Set(controller.spec.machines.map(\.name))
+            if let seen = try? await domains.domains(names) {
+                send(.localDomains(seen))
+            }
+            try? await sleep(tick)
+        }
+    }
+
+    private func apply(_ view: HAClusterView) {
+        send(.members(view.members))
+        send(.owners(view.owners))
+    }
+
+    private func sleep(_ duration: Duration) async throws {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        try await clock.sleep(until: clock.now() + seconds)
+    }
+
+    // MARK: - Events and commands
+
+    /// Hands `event` to the controller and carries out its commands.
+    func send(_ event: HAEvent) {
+        let commands = controller.handle(event, now: now())
+        for decision in controller.takeDecisions() {
+            logger.notice("\(decision.text)", metadata: ["host": "\(host)"])
+            observe(decision)
+        }
+        for command in commands { execute(command) }
+    }
+
+    private func execute(_ command: HACommand) {
+        switch command {
+        case .petWatchdog:
+            do {
+                try watchdog?.pet()
+            } catch {
+                logger.error("cannot pet the watchdog", metadata: ["error": "\(error)"])
+            }
+        case .persist(let state):
+            persist(state)
+        case .grantLease:
+            let sentAt = now()
+            Task {
+                do {
+                    let lease = try await coordinator.join(host: host, ttl: controller.timings.leaseTTL)
+                    send(.leaseGranted(id: lease, sentAt: sentAt))
+                } catch {
+                    logger.warning("cannot get a lease", metadata: ["error": "\(error)"])
+                    send(.leaseGrantFailed)
+                }
+            }
+        case .renewLease(let id):
+            let sentAt = now()
+            Task {
+                do {
+                    let alive = try await coordinator.renew(lease: id)
+                    send(alive ? .leaseRenewed(id: id, sentAt: sentAt) : .leaseGone(id: id))
+                } catch {
+                    // Nothing to report: the deadline decides.
+                    logger.warning("lease renewal failed", metadata: ["lease": "\(id)", "error": "\(error)"])
+                }
+            }
+        case .claim(let vm, let claim):
+            Task {
+                do {
+                    if let record = try await coordinator.claim(vm: vm, host: host, claim) {
+                        send(.claimed(vm: vm, record))
+                    } else {
+                        send(.claimLost(vm: vm))
+                    }
+                } catch {
+                    logger.warning("claim failed", metadata: ["vm": "\(vm)", "error": "\(error)"])
+                    send(.claimLost(vm: vm))
+                }
+            }
+        case .start(let vm, let epoch):
+            Task {
+                do {
+                    try await domains.start(vm: vm, epoch: epoch)
+                    send(.startFinished(vm: vm, epoch: epoch, succeeded: true))
+                } catch {
+                    logger.error("cannot start an HA VM", metadata: ["vm": "\(vm)", "epoch": "\(epoch)", "error": "\(error)"])
+                    send(.startFinished(vm: vm, epoch: epoch, succeeded: false))
+                }
+            }
+        case .stop(let vm, _):
+            Task {
+                do {
+                    try await domains.hardStop(vm: vm)
+                    send(.stopFinished(vm: vm, succeeded: true))
+                } catch {
+                    logger.error("cannot stop an HA VM", metadata: ["vm": "\(vm)", "error": "\(error)"])
+                    send(.stopFinished(vm: vm, succeeded: false))
+                }
+            }
+        }
+    }
+}
