@@ -182,7 +182,10 @@ extension LibvirtSession {
         let xml: String
         if let existing = mustExist ? try call.existingDomain(model.name, operation) : try call.domain(model.name) {
             let current = try call.domainXML(existing, inactive: true, operation)
-            try requireMarker(xml: current, model.name, action: "update")
+            let root = try requireMarker(xml: current, model.name, action: "update")
+            // The HA epoch belongs to HA, not to the spec: an update keeps it.
+            var marker = marker
+            if marker.haEpoch == nil { marker.haEpoch = LibvirtXML.marker(in: root)?.haEpoch }
             xml = try parsing("domain \(model.name)") { () throws(LibvirtXMLError) in
                 try LibvirtXML.updatedDomain(current: current, model: model, marker: marker, volumeFormats: formats)
             }

@@ -20,9 +20,14 @@ public struct OwnershipMarker: Hashable, Codable, Sendable {
     /// comes from). `nil` in a marker written by a virtsync without owners: such a domain is
     /// claimed explicitly, never silently.
     public var owner: String?
+    /// The HA epoch this copy was started with (the owner record's epoch in etcd); nil for a VM
+    /// HA never started. A copy whose epoch is older than the record's is stopped, never run.
+    /// Kept when the definition is updated: only HA writes it.
+    public var haEpoch: Int64?
 
     public init(specDigest: String, commit: String? = nil, extraDigest: String = "", evacuatedFrom: String? = nil,
-                owner: String? = nil) {
+                owner: String? = nil, haEpoch: Int64? = nil) {
+        self.haEpoch = haEpoch
         self.evacuatedFrom = evacuatedFrom
         self.specDigest = specDigest
         self.commit = commit

@@ -59,6 +59,8 @@ extension LibvirtXML {
     public static let evacuatedFromAttribute = "evacuated-from"
     /// Attribute of the ownership marker naming the spec source that owns the domain.
     public static let ownerAttribute = "owner"
+    /// Attribute of the ownership marker holding the HA epoch the running copy was started with.
+    public static let haEpochAttribute = "ha-epoch"
 
     static func markerElement(_ marker: OwnershipMarker, model: DomainModel) -> XElement {
         let extra = model.extraXML
@@ -72,6 +74,7 @@ extension LibvirtXML {
         attributes.append(("extra-digest", marker.extraDigest))
         if let home = marker.evacuatedFrom { attributes.append((evacuatedFromAttribute, home)) }
         if let owner = marker.owner { attributes.append((ownerAttribute, owner)) }
+        if let epoch = marker.haEpoch { attributes.append((haEpochAttribute, String(epoch))) }
         if let machine = model.machine { attributes.append((requestedMachineAttribute, machine)) }
         let domainNames = fragmentElementNames(extra.domain)
         let deviceNames = fragmentElementNames(extra.devices)

@@ -135,7 +135,8 @@ extension LibvirtXML {
                                commit: (commit?.isEmpty ?? true) ? nil : commit,
                                extraDigest: element[attribute: "extra-digest"] ?? "",
                                evacuatedFrom: element[attribute: LibvirtXML.evacuatedFromAttribute],
-                               owner: element[attribute: LibvirtXML.ownerAttribute].flatMap { $0.isEmpty ? nil : $0 })
+                               owner: element[attribute: LibvirtXML.ownerAttribute].flatMap { $0.isEmpty ? nil : $0 },
+                               haEpoch: element[attribute: LibvirtXML.haEpochAttribute].flatMap { Int64($0) })
     }
 
     /// The `<metadata>` child in virtsync's namespace, whatever prefix it was written with.
