@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The libvirt C API, found with pkg-config (Debian: libvirt-dev).
@@ -103,6 +107,16 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
+        // etcd v3 over its own gRPC API (leases, keys, compare-and-put transactions, watches) for
+        // HA; the messages and client stubs in Generated/ come from etcd's .proto files
+        // (scripts/generate-etcd.sh).
+        .target(
+            name: "VirtsyncEtcd",
+            dependencies: [.product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                           .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         // The agent: its configuration (agent.yaml), the reconcile pass over the engine's ports,
         // status, metrics, the routes of its HTTP endpoint (health, status, metrics, webhook),
         // systemd notification and the services of its group. Imports no adapter.
@@ -157,6 +171,8 @@ let package = Package(
         .testTarget(name: "VirtsyncAgentTests",
                     dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
                                    "VirtsyncTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        // Against a real single-member etcd on loopback, started by the tests (skipped without etcd).
+        .testTarget(name: "VirtsyncEtcdTests", dependencies: ["VirtsyncEtcd", "VirtsyncTestSupport"]),
         // Several libvirt hosts on one machine (scripts/testbed.sh, network and mount namespaces)
         // with real guests: cluster view, live migration, maintenance.
         .testTarget(name: "VirtsyncClusterTests",

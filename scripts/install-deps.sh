@@ -19,6 +19,10 @@
 #   http:         openssl (the TLS test makes a throwaway certificate), wrk (scripts/http-load.sh
 #                 puts the agent's endpoint under load from a second process, on loopback)
 #   scripts:      python3 (the subreaper of scripts/libvirtd-up.sh)
+#   ha:           etcd-server (etcd, started by the tests on loopback only; its service is kept
+#                 from starting) etcd-client (etcdctl, to look at its keys by hand). Regenerating
+#                 the etcd client code (scripts/generate-etcd.sh) also needs protobuf-compiler and
+#                 golang-etcd-server-dev, left out here: the generated code is committed
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
 # installed: it wants systemd, polkit, a default network): the groups kvm, libvirt and
@@ -36,6 +40,7 @@ readonly PACKAGES=(
     git openssh-client openssh-server jq curl
     prometheus
     openssl wrk
+    etcd-server etcd-client
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
