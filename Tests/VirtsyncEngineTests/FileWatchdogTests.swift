@@ -14,7 +14,7 @@ struct FileWatchdogTests {
     @Test("every pet at least the minimum interval apart writes one byte (never 'V'); closer ones are skipped")
     func pets() throws {
         let path = NSTemporaryDirectory() + "virtsync-watchdog-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let clock = Clock()
         let watchdog = try FileWatchdog(path: path, timeout: .seconds(6), minimumInterval: .milliseconds(500), now: { clock.now })
