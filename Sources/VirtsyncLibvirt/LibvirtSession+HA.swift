@@ -45,7 +45,8 @@ public struct LibvirtHADomains: HADomainControl {
             }
             // The epoch goes into the persistent definition before the start, so the copy that
             // runs always carries the epoch it was started with.
-            try LibvirtSession.setHAEpoch(domain, root: root, epoch: epoch, operation, call)
+            try LibvirtSession.setMarkerAttribute(LibvirtXML.haEpochAttribute, to: String(epoch), domain, root: root, live: false,
+                                                  operation, call)
             try call.check(virDomainCreate(domain.pointer), operation)
         }
     }
@@ -57,18 +58,5 @@ public struct LibvirtHADomains: HADomainControl {
             try LibvirtSession.requireMarker(domain, vm, action: "hard-stop", call)
             try LibvirtSession.destroyIfActive(domain, operation, call)
         }
-    }
-}
-
-extension LibvirtSession {
-    /// Rewrites the marker of a stopped domain's persistent definition with `ha-epoch`.
-    static func setHAEpoch(_ domain: LibvirtObject, root: XElement, epoch: Int64, _ operation: String, _ call: LibvirtCall) throws {
-        guard var marker = LibvirtXML.markerElement(in: root) else { return }
-        marker[attribute: LibvirtXML.haEpochAttribute] = String(epoch)
-        marker.name = OwnershipMarker.element
-        marker.attributes.removeAll { $0.name.hasPrefix("xmlns") }
-        try call.check(virDomainSetMetadata(domain.pointer, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue), marker.serialized(),
-                                            OwnershipMarker.prefix, OwnershipMarker.namespace, VIR_DOMAIN_AFFECT_CONFIG.rawValue),
-                       operation)
     }
 }

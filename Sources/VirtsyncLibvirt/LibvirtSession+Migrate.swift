@@ -85,13 +85,20 @@ extension LibvirtSession {
     /// Writes the marker again with `evacuated-from` set or removed, in the persistent
     /// definition (which the migration carries to the destination) and the live one.
     static func rewriteMarker(_ domain: LibvirtObject, root: XElement, evacuatedFrom: String?, _ operation: String, _ call: LibvirtCall) throws {
-        guard var marker = LibvirtXML.markerElement(in: root),
-              marker[attribute: LibvirtXML.evacuatedFromAttribute] != evacuatedFrom else { return }
-        marker[attribute: LibvirtXML.evacuatedFromAttribute] = evacuatedFrom
+        try setMarkerAttribute(LibvirtXML.evacuatedFromAttribute, to: evacuatedFrom, domain, root: root,
+                               live: try call.isActive(domain: domain, operation), operation, call)
+    }
+
+    /// Sets (or removes, for nil) one attribute of the ownership marker in the persistent
+    /// definition, and in the live one too when `live`; nothing is written when it already holds
+    /// that value or the domain has no marker.
+    static func setMarkerAttribute(_ name: String, to value: String?, _ domain: LibvirtObject, root: XElement, live: Bool,
+                                   _ operation: String, _ call: LibvirtCall) throws {
+        guard var marker = LibvirtXML.markerElement(in: root), marker[attribute: name] != value else { return }
+        marker[attribute: name] = value
         marker.name = OwnershipMarker.element
         marker.attributes.removeAll { $0.name.hasPrefix("xmlns") }
-        var flags = VIR_DOMAIN_AFFECT_CONFIG.rawValue
-        if try call.isActive(domain: domain, operation) { flags |= VIR_DOMAIN_AFFECT_LIVE.rawValue }
+        let flags = VIR_DOMAIN_AFFECT_CONFIG.rawValue | (live ? VIR_DOMAIN_AFFECT_LIVE.rawValue : 0)
         try call.check(virDomainSetMetadata(domain.pointer, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue), marker.serialized(),
                                             OwnershipMarker.prefix, OwnershipMarker.namespace, flags), operation)
     }

@@ -45,7 +45,6 @@ public struct HAController: Sendable {
     private var localKnown = false
     private var grantSentAt: Duration?
     private var renewSentAt: Duration?
-    private var renewInFlight = false
     /// When this host first saw each `host#lease` gone from the members.
     private var goneSince: [String: Duration] = [:]
     /// When this host first saw each spec host absent from the members (for "known dead").
@@ -111,20 +110,17 @@ public struct HAController: Sendable {
             }
             lease = .held(id: id, validUntil: sentAt + timings.leaseTTL - timings.margin)
             renewSentAt = sentAt
-            renewInFlight = false
             log(now, "lease \(id) granted")
             commands.append(.persist(HAPersisted(lease: id, validUntil: sentAt + timings.leaseTTL - timings.margin)))
         case .leaseGrantFailed:
             if case .none = lease { lease = .none(requested: false) }
             grantSentAt = nil
         case .leaseRenewed(let id, let sentAt):
-            renewInFlight = false
             guard case .held(let held, let validUntil) = lease, held == id else { return }
             let renewed = max(validUntil, sentAt + timings.leaseTTL - timings.margin)
             lease = .held(id: id, validUntil: renewed)
             if renewed != validUntil { commands.append(.persist(HAPersisted(lease: id, validUntil: renewed))) }
         case .leaseGone(let id):
-            renewInFlight = false
             guard case .held(let held, _) = lease, held == id else { return }
             fence(now: now, cause: .leaseGone, into: &commands)
         case .members(let alive):
@@ -287,11 +283,9 @@ public struct HAController: Sendable {
                 commands.append(.grantLease)
             }
         case .held(let id, _):
-            let due = renewSentAt.map { now - $0 >= timings.renewInterval } ?? true
-            let stuck = renewInFlight && renewSentAt.map { now - $0 >= timings.renewInterval } == true
-            if (due && !renewInFlight) || stuck {
+            // One renewal per interval, answered or not: an unanswered one is not waited for.
+            if renewSentAt.map({ now - $0 >= timings.renewInterval }) ?? true {
                 renewSentAt = now
-                renewInFlight = true
                 commands.append(.renewLease(id: id))
             }
         }
@@ -320,7 +314,6 @@ public struct HAController: Sendable {
         }
         lease = .none(requested: false)
         grantSentAt = nil
-        renewInFlight = false
         renewSentAt = nil
         pendingClaims = []
         pendingStarts = []
