@@ -34,8 +34,11 @@ struct Validate: AsyncParsableCommand {
             throw ExitCode(Exit.error)
         }
         // Placement in an empty cluster: VMs that fit nowhere (an error: no apply could place
-        // them), and the N+1 check (a warning).
-        let placementNotes = ClusterPlacement.resolve(desired, observed: desired.emptyCluster).notes.filter { $0.severity != .info }
+        // them), and the N+1 check (a warning). HA VMs off shared storage were reported by the
+        // loader already, at their disks.
+        let failover = Set(HANotes.failover(desired))
+        let placementNotes = ClusterPlacement.resolve(desired, observed: desired.emptyCluster).notes
+            .filter { $0.severity != .info && !failover.contains($0) }
         for note in placementNotes {
             Environment.printError("\(note.severity.rawValue): \(note.message)")
         }

@@ -78,6 +78,7 @@ BAD = {
     "migration per host out of range": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {maxPerHost: 0}\n",
     "bare-number bandwidth": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {bandwidth: 100}\n",
     "unknown migration key": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {maxDowntme: 1s}\n",
+    "ha with autostart": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nha: true\nautostart: true\n",
 }
 
 

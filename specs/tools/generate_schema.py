@@ -26,6 +26,10 @@ def envelope(kind):
         "kind": {"const": kind, "description": "The kind of document."},
     }
 
+def adopt(noun):
+    return {"type": "boolean", "default": False,
+            "description": f"Take over an existing {noun} of this name that has no owner (or that virtsync did not create)."}
+
 def obj(props, required=(), desc=None, **kw):
     d = {"type": "object", "additionalProperties": False, "properties": props}
     if required: d["required"] = list(required)
@@ -117,6 +121,7 @@ defs["Network"] = obj({
             "hosts": {"type": "array", "items": lease, "description": "Static leases."},
         }, desc="Serve DHCP on the network.", dependentRequired={"start": ["end"], "end": ["start"]}),
     }, required=["address"], desc="The IPv4 subnet served by the network; not allowed in bridge mode."),
+    "adopt": adopt("network"),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt virtual network.",
     allOf=[
         {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
@@ -135,6 +140,7 @@ backing_qcow2 = {"if": {"required": ["backing", "format"]}, "then": {"properties
 defs["PoolVolume"] = obj({
     "name": ref("name", "The volume's name in the pool."),
     **volume_common,
+    "adopt": adopt("volume"),
 }, required=["name", "size"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2])
 
 defs["StoragePool"] = obj({
@@ -154,6 +160,7 @@ defs["StoragePool"] = obj({
     "shared": {"type": "boolean", "default": False,
                "description": "Every host of the pool sees the same storage at the same path: disks in it are not copied when their VM migrates, and its volumes are created (and pruned) only by its first host in name order."},
     "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool (in a shared pool: once, by its first host)."},
+    "adopt": adopt("pool"),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt storage pool and its managed volumes.",
     allOf=[
         {"if": {"properties": {"type": {"const": "logical"}}, "required": ["type"]},
@@ -227,7 +234,7 @@ defs["VirtualMachine"] = obj({
     "onMaintenance": {"enum": ["migrate", "shutdown"], "default": "migrate",
                       "description": "When the VM's host is in maintenance: migrate it to another host (it returns when the mark is removed), or shut it down in place (it starts again when the mark is removed)."},
     "ha": {"type": "boolean", "default": False,
-           "description": "The VM must survive the loss of a host: counted by the N+1 check, which warns when losing some host would leave HA VMs without room."},
+           "description": "The VM must survive the loss of a host: counted by the N+1 check, which warns when losing some host would leave HA VMs without room. Never with autostart: true. With several hosts, its disks and cloud-init seed belong in shared pools (virtsync validate warns otherwise: the VM could not fail over)."},
     "uuid": ref("uuid", "A fixed UUID; default: chosen by libvirt."),
     "vcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 1, "description": "vCPUs."},
     "maxVcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "description": "Hot-plug ceiling, at least vcpus."},
@@ -238,7 +245,8 @@ defs["VirtualMachine"] = obj({
     "loader": ref("absolutePath", "Firmware image, e.g. /usr/share/qemu/qboot.rom."),
     "cpu": {"enum": ["host-passthrough", "host-model", "maximum"], "description": "Guest CPU mode; default: libvirt's."},
     "power": {"enum": ["running", "stopped"], "default": "running", "description": "Desired power state, reconciled on every pass."},
-    "autostart": {"type": "boolean", "default": False, "description": "libvirt starts the VM when the host boots."},
+    "autostart": {"type": "boolean", "default": False,
+                  "description": "libvirt starts the VM when the host boots. Not with ha: true (HA starts the VM where its owner is; autostart would start a stale copy on a host that reboots)."},
     "restartForUpdates": {"type": "boolean", "default": False,
                           "description": "May virtsync restart the VM for changes that need a restart?"},
     "restartPolicy": {"enum": ["always", "on-failure", "never"], "default": "always",
@@ -255,16 +263,21 @@ defs["VirtualMachine"] = obj({
         "devices": {"type": "string", "description": "Raw XML inserted verbatim inside <devices>."},
         "domain": {"type": "string", "description": "Raw XML inserted verbatim inside <domain>."},
     }, desc="Escape hatch: raw libvirt XML fragments."),
+    "adopt": adopt("domain"),
 }, required=["apiVersion", "kind", "name", "memory"], desc="A virtual machine.",
     allOf=[
         {"not": {"required": ["host", "placement"]}},
         {"if": {"required": ["placement"]},
          "then": {"properties": {"disks": {"items": {"not": {"required": ["size"]}}}}}},
+        {"if": {"properties": {"ha": {"const": True}}, "required": ["ha"]},
+         "then": {"not": {"properties": {"autostart": {"const": True}}, "required": ["autostart"]}}},
     ])
 
 defs["Settings"] = obj({
     **envelope("Settings"),
-    "prune": {"type": "boolean", "default": False, "description": "Delete managed resources removed from the spec."},
+    "owner": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$",
+              "description": "The owner identity written into every marker and inventory entry of this spec's resources; default: derived from the repository and path, or the spec directory."},
+    "prune": {"type": "boolean", "default": False, "description": "Delete this owner's managed resources removed from the spec."},
     "maxDeletePercent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 50,
                          "description": "Refuse plans deleting more than this share of managed resources."},
     "deleteVolumesWithVM": {"type": "boolean", "default": False, "description": "Delete a pruned VM's volumes too."},

@@ -52,6 +52,7 @@ public enum ClusterPlacement {
         for warning in Placement.survivability(input, decisions: result.decisions) {
             notes.append(PlanNote(severity: .warning, message: "N+1: \(warning)"))
         }
+        notes += HANotes.failover(desired)
         return Outcome(desired: out, result: result, evacuatedFrom: marks, notes: notes)
     }
 

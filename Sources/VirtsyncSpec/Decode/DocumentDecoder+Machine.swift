@@ -19,6 +19,9 @@ extension DocumentDecoder {
     static let maxRestartsRange = 1...100
     /// `restartWindow`: one minute to one day, in seconds.
     static let restartWindowRange: ClosedRange<Double> = 60...86_400
+    /// `ha: true` with `autostart: true`: why it is refused and what to do.
+    static let haAutostartMessage = "an HA VM never uses libvirt autostart: HA starts it on the host that owns it, and autostart "
+        + "would start a stale copy on a host that reboots after the VM was restarted elsewhere; remove 'autostart' (HA keeps the VM running)"
 
     func decodeMachine(_ map: MapReader, header: DocumentHeader) -> MachineSpec {
         var header = header
@@ -75,6 +78,10 @@ extension DocumentDecoder {
         vm.cpu = map.choice("cpu", CPUMode.allCases)?.value
         vm.power = map.choice("power", [PowerState.running, .stopped])?.value
         vm.autostart = map.bool("autostart")
+        if vm.ha == true, vm.autostart == true {
+            // libvirt would start the copy on a host that boots, whoever owns the VM by then.
+            reporter.error(map.valueLocation("autostart"), map.keyPath("autostart"), Self.haAutostartMessage)
+        }
         vm.restartForUpdates = map.bool("restartForUpdates")
         vm.restartPolicy = map.choice("restartPolicy", RestartPolicy.Mode.allCases)?.value
         vm.maxRestarts = map.int("maxRestarts", range: Self.maxRestartsRange)?.value

@@ -83,7 +83,8 @@ extension SpecValidator {
                          candidates: Array(index.poolsByName.keys).sorted())
                 continue
             }
-            if spec.pools[position].shared != true, !disk.createsVolume, !disk.cdrom, disk.readonly != true {
+            // An HA VM gets the stronger warning about failover at this disk instead.
+            if spec.pools[position].shared != true, !disk.createsVolume, !disk.cdrom, disk.readonly != true, !failsOver(vm) {
                 reporter.warning(volume.location, disk.path + ".volume",
                                  "pool '\(volume.value.pool)' is not shared: the disk is copied whenever the VM moves")
             }

@@ -23,6 +23,7 @@ struct SpecValidator {
         validator.checkBridgesAndPaths()
         validator.placeMachines()
         validator.checkMachineReferences()
+        validator.checkFailoverStorage()
         validator.checkIdentities()
         validator.checkCapacity()
         validator.buildVolumeTable()
