@@ -10,6 +10,11 @@
 #   scripts/testbed.sh shared [--name NAME]          # stdout: the shared directory
 #   scripts/testbed.sh list                          # stdout: the testbeds on this machine
 #   scripts/testbed.sh exec HOST [--name NAME] -- COMMAND [ARG...]
+#   scripts/testbed.sh etcd-up [--name NAME]         # stdout: http://A.B.C.11:2379,... (live hosts' healthy)
+#   scripts/testbed.sh etcd-start HOST [--name NAME] # stdout: the same; HOST's member healthy
+#   scripts/testbed.sh watchdog HOST --timeout SECONDS [--name NAME]
+#                                         # stdout: the watchdog's FIFO inside HOST
+#   scripts/testbed.sh watchdog-stop HOST [--name NAME]
 #
 # Each host is a libvirtd (with its own virtlogd and virtlockd, under its own subreaper) in its
 # own network, mount and UTS namespaces, named host-1..host-N. Hosts reach each other over a
@@ -19,6 +24,16 @@
 # and from the other hosts (peer-to-peer migration) at qemu+tcp://A.B.C.(10+I)/system. The shared
 # storage, /var/lib/virtsync-testbed/NAME/shared, has the same path in every host and in the
 # root namespace (it is never covered by a host's mounts); its lockd/ holds the virtlockd leases.
+#
+# For HA tests: `etcd-up` starts one etcd member inside each host's namespaces (clients at
+# http://A.B.C.(10+I):2379, peers :2380, data in TB/hosts/host-I/etcd, log in the host's log
+# directory) and waits until every member is healthy; a rebooted host's member is started again,
+# with its data, by `etcd-up` or `etcd-start HOST` (a killed host gets none). `watchdog HOST` starts an
+# emulated hardware watchdog for HOST in the root namespaces: any bytes written to the FIFO it
+# prints (/run/libvirt/watchdog inside the host) pet it; the first pet arms it; once armed, SECONDS
+# without a pet make it `kill` the host, log "fired at=EPOCH" to the host's log/watchdog.log and
+# exit. `reboot` and `down` stop it. Every process started in a host (its daemons, its etcd member,
+# `exec`) enters through one nsenter, so `kill`, `freeze` and `partition` reach them all.
 # Details and measurements: scripts/testbed/README.md.
 #
 # Environment: VIRTSYNC_TESTBED_ROOT (default /var/lib/virtsync-testbed), VIRTSYNC_TESTBED_TIMEOUT
@@ -26,7 +41,8 @@
 # hosts' logs to /var/log/virtsync-testbed/NAME), VIRTSYNC_TESTBED_KEEP_FAILED=1 (a failed up
 # leaves what it made, for debugging).
 # Exit codes: 0 done; 1 failed (stderr says which host and which log to read); 2 bad usage;
-# 3 this machine cannot run a testbed (not root, no namespaces, libvirt not installed).
+# 3 this machine cannot run a testbed (not root, no namespaces, libvirt not installed; for etcd-up
+# and etcd-start: etcd not installed).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,8 +51,12 @@ readonly HERE SELF=$HERE/testbed.sh
 source "$HERE/testbed/lib.sh"
 # shellcheck source=testbed/host.sh
 source "$HERE/testbed/host.sh"
+# shellcheck source=testbed/etcd.sh
+source "$HERE/testbed/etcd.sh"
+# shellcheck source=testbed/watchdog.sh
+source "$HERE/testbed/watchdog.sh"
 
-usage() { sed -n '3,12p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,18p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 unavailable() { say "unavailable: $*"; exit 3; }
 
 preflight() {
@@ -135,6 +155,8 @@ cmd_down() {
         return 0
     fi
     n=$(host_count)
+    # The watchdogs first: one firing during the teardown would race it.
+    for ((i = 1; i <= n; i++)); do stop_watchdog "$i"; done
     for ((i = 1; i <= n; i++)); do kill_host "$i"; done
     # The namespace files, then the private mount under them, then anything else left under the
     # testbed directory; lazily when busy (a process we could not see holds it).
@@ -180,6 +202,8 @@ host_state() {
 
 cmd_reboot() {
     local i=$1 started=$EPOCHREALTIME
+    # A reset disarms a hardware watchdog; its FIFO goes with the run directory.
+    stop_watchdog "$i"
     kill_host "$i"
     wipe_run "$i"
     start_host "$i"
@@ -193,11 +217,12 @@ require_testbed() { [[ -r $STATE ]] || die "no testbed named $NAME (scripts/test
 (($# > 0)) || usage
 command=$1
 shift
-name=vstb subnet="" args=() rest=()
+name=vstb subnet="" timeout="" args=() rest=()
 while (($# > 0)); do
     case $1 in
         --name) (($# > 1)) || usage; name=$2; shift 2 ;;
         --subnet) (($# > 1)) || usage; subnet=$2; shift 2 ;;
+        --timeout) (($# > 1)) || usage; timeout=$2; shift 2 ;;
         --) shift; rest=("$@"); break ;;
         -h | --help) usage ;;
         *) args+=("$1"); shift ;;
@@ -214,6 +239,8 @@ case $command in
         for ((i = 1; i <= $(host_count); i++)); do echo "host-$i $(host_state "$i")"; done
         exit ;;
     shared) arity 0; require_testbed; state_get SHARED; exit ;;
+    etcd-up)
+        arity 0; require_testbed; cmd_etcd_start all; exit ;;
     list)
         # By directory and by controller namespace: a crash may have left either without the other.
         arity 0
@@ -225,6 +252,7 @@ esac
 # The commands about one host.
 case $command in
     kill | freeze | thaw | partition | heal | reboot | uri | peer-uri | address | exec) ;;
+    etcd-start | watchdog | watchdog-stop) ;;
     *) usage ;;
 esac
 arity 1
@@ -237,12 +265,17 @@ case $command in
     partition) ip -n "$CTL" link set "vh$i" down; say "host-$i cut off" ;;
     heal) ip -n "$CTL" link set "vh$i" up; say "host-$i reconnected" ;;
     reboot) cmd_reboot "$i" ;;
+    etcd-start) cmd_etcd_start "$i" ;;
+    watchdog) [[ -n $timeout ]] || usage; cmd_watchdog "$i" "$timeout" ;;
+    watchdog-stop) stop_watchdog "$i"; say "host-$i: watchdog stopped" ;;
     uri) host_root_uri "$i" ;;
     peer-uri) host_peer_uri "$i" ;;
     address) host_address "$i" ;;
     exec)
         ((${#rest[@]} > 0)) || usage
-        exec nsenter --net="/run/netns/$(host_ns "$i")" --mount="$(host_mnt "$i")" --uts="$(host_uts "$i")" \
-            -- "${rest[@]}" ;;
+        # exec, twice: nsenter enters the namespaces and becomes the command, so no wrapper is
+        # left outside the host for `kill` to miss.
+        host_enter "$i"
+        exec "${ENTER[@]}" "${rest[@]}" ;;
     *) usage ;;
 esac

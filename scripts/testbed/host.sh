@@ -67,26 +67,14 @@ seed_cache() {
     cp -p "$from"/*.xml "$to"/
 }
 
-# start_host I: the host's subreaper and daemons, in its namespaces, with a clean environment
-# (nothing of the caller's LIBVIRT_* or VIRTSYNC_* leaks into the daemons) and no descriptor but
-# the standard ones: a pipe of the caller (a test runner's) held open by a daemon would make the
-# caller wait for the testbed's end.
+# start_host I: the host's subreaper and daemons, in its namespaces, detached (see `detach`).
 start_host() {
-    local i=$1 dir path fd
+    local i=$1 dir
     dir=$(host_dir "$i")
     rm -f "$dir/run/reaper.status"
-    (
-        for path in /proc/self/fd/*; do
-            fd=${path##*/}
-            # The directory listing's own descriptor is gone by now: skip what is no longer open.
-            if ((fd > 2)) && [[ -e $path ]]; then exec {fd}>&-; fi
-        done
-        exec setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-            nsenter --net="/run/netns/$(host_ns "$i")" --mount="$(host_mnt "$i")" --uts="$(host_uts "$i")" -- \
-            "$PYTHON" "$HERE/lib/subreaper.py" --pidfile /run/libvirt/reaper.pid \
-            --status /run/libvirt/reaper.status -- /bin/bash -c "$SPAWN"
-    ) </dev/null >>"$dir/log/reaper.log" 2>&1 &
-    disown
+    host_enter "$i"
+    detach "$dir/log/reaper.log" "${ENTER[@]}" "$PYTHON" "$HERE/lib/subreaper.py" --pidfile /run/libvirt/reaper.pid \
+        --status /run/libvirt/reaper.status -- /bin/bash -c "$SPAWN"
 }
 
 # host_failed I WHAT: the error of a host that does not come up, with the log to read.

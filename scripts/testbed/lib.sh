@@ -32,6 +32,32 @@ host_root_uri() { echo "qemu+unix:///system?socket=$(host_socket "$1")"; }
 host_address() { echo "$(state_get SUBNET).$((10 + $1))"; }
 host_peer_uri() { echo "qemu+tcp://$(host_address "$1")/system"; }
 
+# host_enter I: sets ENTER to the nsenter command line that runs a command inside host I (its
+# network, mount and UTS namespaces). Every way into a host (its daemons, its etcd member, `exec`)
+# goes through it, so `kill`, `freeze` and `partition` of the host reach whatever was started so.
+host_enter() {
+    ENTER=(nsenter --net="/run/netns/$(host_ns "$1")" --mount="$(host_mnt "$1")" --uts="$(host_uts "$1")" --)
+}
+
+# detach LOG [NAME=VALUE...] COMMAND [ARG...]: COMMAND in the background, in a session of its own,
+# with a clean environment (PATH, LANG and the NAME=VALUE given: nothing of the caller's LIBVIRT_*
+# or VIRTSYNC_* leaks in), stdin /dev/null, stdout and stderr appended to LOG, and no other
+# descriptor: a pipe of the caller (a test runner's) held open by a daemon would make the caller
+# wait for the testbed's end.
+detach() {
+    local log=$1 path fd
+    shift
+    (
+        for path in /proc/self/fd/*; do
+            fd=${path##*/}
+            # The directory listing's own descriptor is gone by now: skip what is no longer open.
+            if ((fd > 2)) && [[ -e $path ]]; then exec {fd}>&-; fi
+        done
+        exec setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+    ) </dev/null >>"$log" 2>&1 &
+    disown
+}
+
 # The state file: KEY=VALUE lines, read back without evaluating anything, once per run.
 declare -A STATE_VALUES=()
 state_load() {

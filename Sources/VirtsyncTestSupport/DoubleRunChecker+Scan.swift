@@ -1,0 +1,124 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One QEMU process as /proc shows it.
+struct QEMUProcess: Sendable, Equatable {
+    let pid: Int32
+    /// From `-name guest=NAME,...` (or the older `-name NAME`).
+    let guest: String
+    /// The inode of its network namespace (`/proc/PID/ns/net` reads `net:[INODE]`).
+    let netNamespace: UInt64
+    /// Whether it was started with `-incoming` (a live-migration destination).
+    let incoming: Bool
+}
+
+/// Lists QEMU processes from /proc, cheaply enough to run 40 times a second: one `readlink` of
+/// `exe` per process per scan, and the command line and namespace read once per QEMU process.
+///
+/// Used by one thread at a time (the checker's first poll runs before its thread starts).
+final class ProcessScanner: @unchecked Sendable {
+    /// What is known of each QEMU process seen at the previous scan (nil: a QEMU whose command line
+    /// names no guest).
+    private var known: [Int32: QEMUProcess?] = [:]
+    private var buffer = [UInt8](repeating: 0, count: 4096)
+
+    /// The QEMU processes alive now.
+    func scan() -> [QEMUProcess] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [QEMUProcess] = []
+        var seen: [Int32: QEMUProcess?] = [:]
+        while let entry = readdir(directory) {
+            let pid = withUnsafeBytes(of: entry.pointee.d_name) { Self.pid(from: $0) }
+            guard pid > 0, isQEMU(pid) else { continue }
+            // The executable is checked every time (a pid can be reused, a process can exec);
+            // the rest is fixed for the life of a QEMU process.
+            let process = known[pid] ?? describe(pid)
+            seen.updateValue(process, forKey: pid)
+            if let process { found.append(process) }
+        }
+        known = seen
+        return found
+    }
+
+    /// A /proc entry's name as a pid, or 0 when it is not all digits.
+    private static func pid(from name: UnsafeRawBufferPointer) -> Int32 {
+        var value: Int32 = 0
+        for byte in name {
+            if byte == 0 { break }
+            guard byte >= 0x30, byte <= 0x39, value < 100_000_000 else { return 0 }
+            value = value * 10 + Int32(byte - 0x30)
+        }
+        return value
+    }
+
+    /// Whether /proc/PID/exe is a `qemu-system-*` binary (false for kernel threads and zombies).
+    private func isQEMU(_ pid: Int32) -> Bool {
+        let length = readLink("/proc/\(pid)/exe")
+        guard length > 0 else { return false }
+        let prefix = Array("qemu-system-".utf8)
+        var start = 0
+        for index in 0..<length where buffer[index] == 0x2F { start = index + 1 }
+        guard length - start >= prefix.count else { return false }
+        return (0..<prefix.count).allSatisfy { buffer[start + $0] == prefix[$0] }
+    }
+
+    /// The guest, namespace and `-incoming` flag of QEMU process `pid`, or nil when it has gone
+    /// or names no guest.
+    private func describe(_ pid: Int32) -> QEMUProcess? {
+        guard let arguments = Self.commandLine(pid), let guest = Self.guestName(arguments) else { return nil }
+        let length = readLink("/proc/\(pid)/ns/net")
+        guard length > 0 else { return nil }
+        let text = String(decoding: buffer[0..<length], as: UTF8.self)  // net:[4026532289]
+        guard let open = text.firstIndex(of: "["), let close = text.lastIndex(of: "]"),
+              let inode = UInt64(text[text.index(after: open)..<close]) else { return nil }
+        return QEMUProcess(pid: pid, guest: guest, netNamespace: inode, incoming: arguments.contains("-incoming"))
+    }
+
+    /// readlink into `buffer`; the length, or -1.
+    private func readLink(_ path: String) -> Int {
+        let capacity = buffer.count
+        return buffer.withUnsafeMutableBufferPointer { bytes in
+            bytes.baseAddress.map { base in
+                base.withMemoryRebound(to: CChar.self, capacity: capacity) { readlink(path, $0, capacity) }
+            } ?? -1
+        }
+    }
+
+    /// /proc/PID/cmdline split at its NULs.
+    static func commandLine(_ pid: Int32) -> [String]? {
+        let descriptor = open("/proc/\(pid)/cmdline", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            data += chunk[0..<count]
+        }
+        guard !data.isEmpty else { return nil }
+        return data.split(separator: 0, omittingEmptySubsequences: false).dropLast(data.last == 0 ? 1 : 0)
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The guest name of a QEMU command line: `-name guest=NAME,debug-threads=on` (libvirt; a
+    /// comma inside NAME is doubled) or `-name NAME`.
+    static func guestName(_ arguments: [String]) -> String? {
+        guard let flag = arguments.firstIndex(of: "-name"), flag + 1 < arguments.count else { return nil }
+        let value = arguments[flag + 1]
+        guard value.hasPrefix("guest=") || !value.contains("=") else { return nil }
+        var name = ""
+        var characters = value.dropFirst(value.hasPrefix("guest=") ? 6 : 0).makeIterator()
+        while let character = characters.next() {
+            if character == "," {
+                // ",," is a literal comma; a single one ends the value.
+                guard characters.next() == "," else { break }
+            }
+            name.append(character)
+        }
+        return name.isEmpty ? nil : name
+    }
+}
