@@ -34,8 +34,17 @@ final class ProcessScanner: @unchecked Sendable {
             let pid = withUnsafeBytes(of: entry.pointee.d_name) { Self.pid(from: $0) }
             guard pid > 0, isQEMU(pid) else { continue }
             // The executable is checked every time (a pid can be reused, a process can exec);
-            // the rest is fixed for the life of a QEMU process.
-            let process = known[pid] ?? describe(pid)
+            // the rest is fixed for the life of a QEMU process, once it can be read.
+            let process: QEMUProcess?
+            if let cached = known[pid] {
+                process = cached
+            } else {
+                switch describe(pid) {
+                case .qemu(let described): process = described
+                case .noGuest: process = nil
+                case .unreadable: continue  // not remembered: tried again at the next scan
+                }
+            }
             seen.updateValue(process, forKey: pid)
             if let process { found.append(process) }
         }
@@ -65,16 +74,27 @@ final class ProcessScanner: @unchecked Sendable {
         return (0..<prefix.count).allSatisfy { buffer[start + $0] == prefix[$0] }
     }
 
-    /// The guest, namespace and `-incoming` flag of QEMU process `pid`, or nil when it has gone
-    /// or names no guest.
-    private func describe(_ pid: Int32) -> QEMUProcess? {
-        guard let arguments = Self.commandLine(pid), let guest = Self.guestName(arguments) else { return nil }
+    /// What `describe` learnt of a QEMU process.
+    private enum Description {
+        case qemu(QEMUProcess)
+        /// Its command line names no guest: nothing to watch.
+        case noGuest
+        /// Its command line or namespace could not be read: it has gone, or it is inside
+        /// `execve` (the new executable is already in /proc/PID/exe, its arguments not yet in
+        /// /proc/PID/cmdline), so the next scan tries again.
+        case unreadable
+    }
+
+    /// The guest, namespace and `-incoming` flag of QEMU process `pid`.
+    private func describe(_ pid: Int32) -> Description {
+        guard let arguments = Self.commandLine(pid) else { return .unreadable }
+        guard let guest = Self.guestName(arguments) else { return .noGuest }
         let length = readLink("/proc/\(pid)/ns/net")
-        guard length > 0 else { return nil }
+        guard length > 0 else { return .unreadable }
         let text = String(decoding: buffer[0..<length], as: UTF8.self)  // net:[4026532289]
         guard let open = text.firstIndex(of: "["), let close = text.lastIndex(of: "]"),
-              let inode = UInt64(text[text.index(after: open)..<close]) else { return nil }
-        return QEMUProcess(pid: pid, guest: guest, netNamespace: inode, incoming: arguments.contains("-incoming"))
+              let inode = UInt64(text[text.index(after: open)..<close]) else { return .unreadable }
+        return .qemu(QEMUProcess(pid: pid, guest: guest, netNamespace: inode, incoming: arguments.contains("-incoming")))
     }
 
     /// readlink into `buffer`; the length, or -1.
