@@ -109,10 +109,11 @@ let package = Package(
         ),
         // etcd v3 over its own gRPC API (leases, keys, compare-and-put transactions, watches) for
         // HA; the messages and client stubs in Generated/ come from etcd's .proto files
-        // (scripts/generate-etcd.sh).
+        // (scripts/generate-etcd.sh). `EtcdHACoordinator` is HA's coordination port over it.
         .target(
             name: "VirtsyncEtcd",
-            dependencies: [.product(name: "GRPCCore", package: "grpc-swift-2"),
+            dependencies: ["VirtsyncEngine", "VirtsyncCore",
+                           .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]
@@ -134,7 +135,7 @@ let package = Package(
         // imports adapters.
         .target(
             name: "VirtsyncAgentService",
-            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt",
+            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
@@ -143,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -172,7 +173,7 @@ let package = Package(
                     dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
                                    "VirtsyncTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Against a real single-member etcd on loopback, started by the tests (skipped without etcd).
-        .testTarget(name: "VirtsyncEtcdTests", dependencies: ["VirtsyncEtcd", "VirtsyncTestSupport"]),
+        .testTarget(name: "VirtsyncEtcdTests", dependencies: ["VirtsyncEtcd", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncTestSupport"]),
         // Several libvirt hosts on one machine (scripts/testbed.sh, network and mount namespaces)
         // with real guests: cluster view, live migration, maintenance.
         .testTarget(name: "VirtsyncClusterTests",

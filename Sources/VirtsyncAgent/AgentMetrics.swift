@@ -27,6 +27,12 @@ public final class AgentMetrics: Sendable {
     package static let connected = "virtsync_libvirt_connected"
     static let events = "virtsync_events_total"
     static let buildInfo = "virtsync_build_info"
+    static let haLeaseValid = "virtsync_ha_lease_valid"
+    static let haLeaseAge = "virtsync_ha_lease_age_seconds"
+    static let haOwned = "virtsync_ha_owned_vms"
+    static let haFences = "virtsync_ha_fence_actions_total"
+    static let haFailovers = "virtsync_ha_failovers_total"
+    static let haRecovery = "virtsync_ha_recovery_seconds"
 
     static let help: [String: String] = [
         passes: "Reconcile passes by outcome (converged, applied, failed, stalled, waiting, interrupted).",
@@ -43,6 +49,12 @@ public final class AgentMetrics: Sendable {
         connected: "1 while the agent holds a libvirt connection.",
         events: "libvirt lifecycle events of managed resources that triggered a pass.",
         buildInfo: "The running virtsync: always 1, with the version as a label.",
+        haLeaseValid: "1 while this host holds an HA lease it knows valid (by its own deadline).",
+        haLeaseAge: "Seconds since the last acknowledged renewal of the HA lease was sent.",
+        haOwned: "HA VMs whose owner record names this host.",
+        haFences: "Hard stops of HA VMs on this host, by cause (leaseDeadline, leaseGone, notOwner, staleEpoch, staleLease, released).",
+        haFailovers: "HA VMs of a dead host this host took over and started.",
+        haRecovery: "Seconds from seeing a dead owner's lease gone to its VM running here, per takeover.",
     ]
 
     /// Every metric in a fresh registry, at its initial value, so a scrape shows them all.

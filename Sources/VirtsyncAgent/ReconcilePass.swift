@@ -20,11 +20,13 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     let connector: AgentConnector
     let state: AgentState
     let clock: any AgentClock
+    /// HA, when the configuration has an `ha` section: it takes the power of HA VMs.
+    let ha: AgentHA?
     private let logger = Logger(label: "virtsync.agent")
     private var lastOutcome: (PassOutcome, String)?
 
     package init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
-         clock: any AgentClock, ledger: RestartLedger) {
+         clock: any AgentClock, ledger: RestartLedger, ha: AgentHA? = nil) {
         self.config = config
         self.follower = follower
         self.workflow = workflow
@@ -32,6 +34,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         self.state = state
         self.clock = clock
         self.ledger = ledger
+        self.ha = ha
     }
 
     /// Forgets the libvirt session (the connection closed); the next pass reconnects.
@@ -190,10 +193,10 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     /// its own host's steps, restart limits, drift and metrics.
     private func apply(_ loaded: LoadedCommit, isHead: Bool, stop: StopFlag) async throws -> ApplyWorkflow.Outcome {
         let host = config.host
-        var request = ApplyWorkflow.Request(desired: loaded.desired, options: PlanOptions(prune: config.prune, recorded: ["agent": host]),
+        let desired = ha?.prepare(loaded.desired) ?? loaded.desired
+        var request = ApplyWorkflow.Request(desired: desired, options: PlanOptions(prune: config.prune, recorded: ["agent": host]),
                                             holder: "virtsync agent, pid \(getpid()), owner \(loaded.desired.owner ?? "none")")
         request.writeHosts = [host]
-        let desired = loaded.desired
         request.readOtherHosts = { observed in PeerView.needed(desired, observed: observed, host: host) }
         request.allowMassDelete = config.allowMassDelete
         request.lockTimeout = .seconds(30)
@@ -204,7 +207,10 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         request.fingerprint = false
 
         var hooks = ApplyWorkflow.Hooks()
+        let ha = ha
         hooks.adjust = { [self] plan, observed in
+            var plan = plan
+            if let ha { plan = await ha.planned(plan, desired: desired, observed: observed) }
             let limited = ledger.limit(PeerView.ownSteps(plan, host: host), observed: observed,
                                        desired: desired.placed(observed: observed), now: clock.wallNow())
             decision = limited

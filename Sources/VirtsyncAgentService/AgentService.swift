@@ -13,6 +13,7 @@ import VirtsyncLibvirt
 import VirtsyncAgent
 import VirtsyncHTTP
 import VirtsyncSpec
+import VirtsyncEtcd
 
 /// `virtsync agent`: wires the loop to git, libvirt, the HTTP endpoint (Hummingbird), systemd and signals, and
 /// runs until SIGTERM or SIGINT.
@@ -67,8 +68,12 @@ public enum AgentService {
             router.subscribe(session)
         }
         let workflow = ApplyWorkflow(connector: connector, inventory: inventory, defaultURI: config.libvirtURI)
+        let ha = try config.ha.map { settings in
+            try HAComposition.make(config: config, settings: settings, state: state,
+                                   options: LibvirtSessionOptions(connectTimeout: .seconds(5), callTimeout: .seconds(5)), logger: logger)
+        }
         let pass = ReconcilePass(config: config, follower: follower, workflow: workflow, connector: connector, state: state, clock: clock,
-                                 ledger: ledger)
+                                 ledger: ledger, ha: ha?.ha)
         let loop = AgentLoop(runner: pass, clock: clock,
                              timing: AgentTiming(interval: config.interval, jitter: config.jitter, debounce: config.debounce,
                                                  backoffInitial: config.backoffInitial, backoffMax: config.backoffMax),
@@ -111,14 +116,30 @@ public enum AgentService {
                                                       readyStatus: "following \(sourceLabel) for host \(config.host)"),
                       successTerminationBehavior: .ignore),
                 .init(service: ReloadSignalService(loop: loop, notifier: notifier, logger: logger), successTerminationBehavior: .ignore),
-            ] + (endpoint.map { [.init(service: HTTPEndpointService(endpoint: $0), successTerminationBehavior: .ignore)] } ?? []),
+            ] + (endpoint.map { [.init(service: HTTPEndpointService(endpoint: $0), successTerminationBehavior: .ignore)] } ?? [])
+              + (ha.map { [.init(service: $0.service, successTerminationBehavior: .ignore)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "virtsync.service")))
+        let etcd = ha.map { parts in
+            Task {
+                do {
+                    try await parts.client.run()
+                } catch {
+                    logger.error("etcd connections ended", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        if let settings = config.ha {
+            logger.info("HA on", metadata: ["etcd": "\(settings.endpoints.map(\.description).joined(separator: ","))",
+                                            "leaseTTL": "\(settings.timings.leaseTTL)", "watchdog": "\(settings.watchdogDevice ?? "off")"])
+        }
         do {
             try await group.run()
         } catch {
             logger.error("service group ended with an error", metadata: ["error": "\(error)"])
         }
+        ha?.client.shutdown()
+        _ = await etcd?.value
 
         router.stop()
         try? state.persist()

@@ -52,7 +52,9 @@ extension EtcdClient {
     ///
     /// - `key` is unchanged since `expectedModRevision`, or does not exist when that is nil; and
     /// - when `memberKey` is given, it is not attached to `lease` (a missing key counts as attached
-    ///   to lease 0, so it passes unless `lease` is 0).
+    ///   to lease 0, so it passes unless `lease` is 0); and
+    /// - when `ownKey` is given, it exists and is attached to `ownLease` (the writer still holds
+    ///   the lease it claims under).
     ///
     /// Returns the transaction's revision (the write's `modRevision`: HA's epoch), or nil when a
     /// condition did not hold and nothing was written.
@@ -65,10 +67,15 @@ extension EtcdClient {
     ///   `.unavailable`, `.deadlineExceeded` when no endpoint answered: the outcome is unknown,
     ///   read the key).
     public func compareAndPut(key: String, expectedModRevision: Int64?, alsoRequireKey memberKey: String? = nil,
-                              notAttachedTo lease: Int64? = nil, value: [UInt8]) async throws -> Int64? {
+                              notAttachedTo lease: Int64? = nil, requireKey ownKey: String? = nil, attachedTo ownLease: Int64? = nil,
+                              value: [UInt8]) async throws -> Int64? {
         let operation = "compare and put \(key)"
         guard (memberKey == nil) == (lease == nil) else {
             throw EtcdError(code: .invalidArgument, message: "alsoRequireKey and notAttachedTo go together",
+                            operation: operation)
+        }
+        guard (ownKey == nil) == (ownLease == nil), ownLease != 0 else {
+            throw EtcdError(code: .invalidArgument, message: "requireKey and attachedTo go together, with a lease other than 0",
                             operation: operation)
         }
         let keyBytes = Data(key.utf8), valueBytes = Data(value)
@@ -90,6 +97,14 @@ extension EtcdClient {
                 $0.target = .lease
                 $0.result = .notEqual
                 $0.lease = lease
+            })
+        }
+        if let ownKey, let ownLease {
+            request.compare.append(.with {
+                $0.key = Data(ownKey.utf8)
+                $0.target = .lease
+                $0.result = .equal
+                $0.lease = ownLease
             })
         }
         request.success = [.with { $0.requestPut = .with { $0.key = keyBytes; $0.value = valueBytes } }]

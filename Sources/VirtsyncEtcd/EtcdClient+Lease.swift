@@ -58,4 +58,13 @@ extension EtcdClient {
             }
         }
     }
+
+    /// The seconds `lease` has left as etcd's leader counts them; nil when it is gone.
+    public func timeToLive(lease: Int64) async throws -> Int64? {
+        let options = callOptions
+        return try await call("time to live of lease \(lease)") { endpoint, _ in
+            let ttl = try await endpoint.lease.leaseTimeToLive(.with { $0.id = lease }, options: options).ttl
+            return ttl > 0 ? ttl : nil
+        }
+    }
 }

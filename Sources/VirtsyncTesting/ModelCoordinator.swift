@@ -116,6 +116,17 @@ public final class ModelCoordinator: @unchecked Sendable {
         return stream
     }
 
+    fileprivate func leave(host: String, lease: Int64) throws {
+        try reachable(host)
+        let view: HAClusterView? = lock.withLock {
+            guard leases.removeValue(forKey: lease) != nil else { return nil }
+            members = members.filter { $0.value != lease }
+            revision += 1
+            return currentView()
+        }
+        if let view { broadcast(view) }
+    }
+
     fileprivate func claim(vm: String, host: String, _ claim: HAClaim) throws -> OwnerRecord? {
         try reachable(host)
         expireLeases()
@@ -152,6 +163,7 @@ public final class ModelCoordinator: @unchecked Sendable {
         func view() async throws -> HAClusterView { try model.view(host: host) }
         func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error> { model.changes(host: host, after: revision) }
         func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord? { try model.claim(vm: vm, host: host, claim) }
+        func leave(lease: Int64) async throws { try model.leave(host: host, lease: lease) }
     }
 }
 

@@ -45,6 +45,17 @@ struct HAControllerTests {
         return stops
     }
 
+    @Test("a failed grant is asked for again one renew interval after it was sent, not on every tick")
+    func grantBackoff() {
+        var controller = HAController(host: "a", timings: Self.timings, now: .zero)
+        #expect(controller.handle(.tick, now: .zero) == [.grantLease])
+        #expect(controller.handle(.leaseGrantFailed, now: .milliseconds(100)) == [])
+        #expect(controller.handle(.tick, now: .seconds(1)) == [])
+        #expect(controller.handle(.tick, now: .milliseconds(2900)) == [])
+        #expect(controller.handle(.tick, now: .seconds(3)) == [.grantLease], "renew interval is 9 s / 3")
+        #expect(controller.handle(.tick, now: .seconds(4)) == [], "in flight")
+    }
+
     @Test("a lease is asked for, renewed every third of the TTL, and the watchdog is petted only while it is valid")
     func leaseLifecycle() {
         var controller = HAController(host: "a", timings: Self.timings, now: .zero)

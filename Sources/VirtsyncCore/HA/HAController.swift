@@ -39,11 +39,14 @@ public struct HAController: Sendable {
     public private(set) var spec: HASpec
     /// Decisions worth a log line since the last `takeDecisions()`.
     public private(set) var decisions: [HADecision] = []
+    /// Takeovers finished on this host since the last `takeRecoveries()`.
+    public private(set) var recoveries: [HARecovery] = []
 
     private var membersKnown = false
     private var ownersKnown = false
     private var localKnown = false
     private var grantSentAt: Duration?
+    private var grantFailedAt: Duration?
     private var renewSentAt: Duration?
     /// When this host first saw each `host#lease` gone from the members.
     private var goneSince: [String: Duration] = [:]
@@ -53,6 +56,9 @@ public struct HAController: Sendable {
     private var pendingStops: Set<String> = []
     private var pendingStarts: Set<String> = []
     private var failedStarts: [String: Duration] = [:]
+    /// Takeovers claimed by this host and not yet running: the previous owner and when this host
+    /// first saw its lease gone.
+    private var pendingTakeovers: [String: (from: String, goneSince: Duration)] = [:]
 
     /// A controller for `host`. `resumed` is what the previous run of the agent persisted: while
     /// its deadline has not passed, the lease is taken as held (and renewed at once); after it,
@@ -88,6 +94,12 @@ public struct HAController: Sendable {
         return decisions
     }
 
+    /// The takeovers finished since the last call, oldest first.
+    public mutating func takeRecoveries() -> [HARecovery] {
+        defer { recoveries = [] }
+        return recoveries
+    }
+
     /// Applies `event` at `now` and returns what to do, in order.
     public mutating func handle(_ event: HAEvent, now: Duration) -> [HACommand] {
         var commands: [HACommand] = []
@@ -113,7 +125,9 @@ public struct HAController: Sendable {
             log(now, "lease \(id) granted")
             commands.append(.persist(HAPersisted(lease: id, validUntil: sentAt + timings.leaseTTL - timings.margin)))
         case .leaseGrantFailed:
+            // Asked again one renew interval after this grant was sent, not on the next tick.
             if case .none = lease { lease = .none(requested: false) }
+            grantFailedAt = grantSentAt ?? now
             grantSentAt = nil
         case .leaseRenewed(let id, let sentAt):
             guard case .held(let held, let validUntil) = lease, held == id else { return }
@@ -142,12 +156,17 @@ public struct HAController: Sendable {
             log(now, "claimed \(vm) with epoch \(record.epoch)")
         case .claimLost(let vm):
             pendingClaims.remove(vm)
+            pendingTakeovers[vm] = nil
             log(now, "claim of \(vm) lost")
         case .startFinished(let vm, let epoch, let succeeded):
             pendingStarts.remove(vm)
             if succeeded {
                 local[vm] = HALocalDomain(running: true, epoch: epoch)
                 failedStarts[vm] = nil
+                if let takeover = pendingTakeovers.removeValue(forKey: vm) {
+                    recoveries.append(HARecovery(vm: vm, from: takeover.from, epoch: epoch, leaseGoneAt: takeover.goneSince, runningAt: now))
+                    log(now, "\(vm) runs here with epoch \(epoch), \(now - takeover.goneSince) after the lease of \(takeover.from) was seen gone")
+                }
             } else {
                 failedStarts[vm] = now
                 log(now, "start of \(vm) with epoch \(epoch) failed; trying again in \(timings.startRetry)")
@@ -232,6 +251,7 @@ public struct HAController: Sendable {
         let targets = failoverPlacement(takeovers)
         for machine in takeovers {
             guard targets[machine.name] == host, let record = owners[machine.name] else { continue }
+            pendingTakeovers[machine.name] = (record.host, goneSince["\(record.host)#\(record.lease)"] ?? now)
             claim(machine.name, HAClaim(expectedEpoch: record.epoch, previousOwner: record.host, previousLease: record.lease, lease: lease),
                   now: now, why: "its owner \(record.host) (epoch \(record.epoch)) lost its lease", into: &commands)
         }
@@ -277,7 +297,9 @@ public struct HAController: Sendable {
     private mutating func maintainLease(now: Duration, into commands: inout [HACommand]) {
         switch lease {
         case .none(let requested):
+            if let failed = grantFailedAt, now - failed < timings.renewInterval { return }
             if !requested || grantSentAt.map({ now - $0 >= timings.leaseTTL }) == true {
+                grantFailedAt = nil
                 lease = .none(requested: true)
                 grantSentAt = now
                 commands.append(.grantLease)
@@ -317,6 +339,7 @@ public struct HAController: Sendable {
         renewSentAt = nil
         pendingClaims = []
         pendingStarts = []
+        pendingTakeovers = [:]
         commands.append(.persist(nil))
         for name in haNames.sorted() where local[name]?.running == true && !pendingStops.contains(name) {
             stop(name, cause: cause, now: now, into: &commands)

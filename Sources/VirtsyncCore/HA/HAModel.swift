@@ -135,6 +135,9 @@ public enum HAStopCause: String, Hashable, Sendable, Codable {
     /// The record names this host under a lease it no longer holds (an agent that restarted
     /// after its lease expired).
     case staleLease
+    /// The agent stops on purpose and no watchdog covers the host: it stops its HA VMs and gives
+    /// its lease back.
+    case released
 }
 
 /// A conditional claim of a VM's owner record: it succeeds only if the record is still what
@@ -211,5 +214,24 @@ public struct HADecision: Hashable, Sendable {
     public init(at: Duration, text: String) {
         self.at = at
         self.text = text
+    }
+}
+
+/// A takeover this host finished: `vm` of `from` runs here with `epoch`. Instants are on this
+/// host's monotonic clock; `runningAt - leaseGoneAt` is the part of the recovery this host saw
+/// (detection before it, by etcd's lease expiry, is not in it).
+public struct HARecovery: Hashable, Sendable, Codable {
+    public var vm: String
+    public var from: String
+    public var epoch: Int64
+    public var leaseGoneAt: Duration
+    public var runningAt: Duration
+
+    public init(vm: String, from: String, epoch: Int64, leaseGoneAt: Duration, runningAt: Duration) {
+        self.vm = vm
+        self.from = from
+        self.epoch = epoch
+        self.leaseGoneAt = leaseGoneAt
+        self.runningAt = runningAt
     }
 }

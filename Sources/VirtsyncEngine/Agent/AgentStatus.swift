@@ -39,6 +39,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var restartLimited: [String: String]
     /// Newest first.
     public var passes: [PassRecord]
+    /// HA on this host, when the agent's configuration has an `ha` section.
+    public var ha: HAStatus?
 
     public init(host: String, source: String, pid: Int32, startedAt: Date) {
         self.host = host

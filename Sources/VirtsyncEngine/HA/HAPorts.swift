@@ -37,6 +37,9 @@ public protocol HACoordinator: Sendable {
     /// `claim.lease`. Returns the record written (its epoch is the
     /// transaction's revision), or nil when the condition failed.
     func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord?
+    /// Gives `lease` back at once (its member key goes with it): a host that stopped its HA VMs
+    /// on purpose lets the others take over after the guard instead of after the TTL.
+    func leave(lease: Int64) async throws
 }
 
 /// This host's HA VMs in libvirt, as HA needs them. The implementation touches only domains

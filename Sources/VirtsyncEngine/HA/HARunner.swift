@@ -2,6 +2,16 @@ import Foundation
 import Logging
 import VirtsyncCore
 
+/// What an `HARunner` reports besides its log lines.
+public enum HAObservation: Sendable, Hashable {
+    /// A decision (also logged at notice level).
+    case decision(HADecision)
+    /// A takeover finished: the VM runs here.
+    case recovery(HARecovery)
+    /// A hard stop of an HA VM was asked for (fencing, or a copy this host must not run).
+    case stopping(vm: String, cause: HAStopCause)
+}
+
 /// Drives the core's `HAController` on one host: feeds it time, the coordination service's
 /// views and this host's HA domains, and carries its commands out through the ports.
 ///
@@ -20,8 +30,9 @@ public actor HARunner {
     private let persist: @Sendable (HAPersisted?) -> Void
     private let logger: Logger
     private let tick: Duration
-    /// What every decision is also handed to (status, metrics); called on the actor.
-    private let observe: @Sendable (HADecision) -> Void
+    /// What every decision, stop and finished takeover is also handed to (status, metrics);
+    /// called on the actor.
+    private let observe: @Sendable (HAObservation) -> Void
 
     /// A runner for `host`; `resumed` is what the previous run persisted (see `HAController`).
     /// `now` is the monotonic clock the deadlines are on (`BootClock.now` on a real host); `clock`
@@ -29,7 +40,7 @@ public actor HARunner {
     public init(host: String, timings: HATimings, spec: HASpec, resumed: HAPersisted?, coordinator: any HACoordinator,
                 domains: any HADomainControl, watchdog: (any HAWatchdog)?, clock: any AgentClock,
                 now: @escaping @Sendable () -> Duration = BootClock.now, persist: @escaping @Sendable (HAPersisted?) -> Void,
-                logger: Logger = Logger(label: "virtsync.ha"), observe: @escaping @Sendable (HADecision) -> Void = { _ in }) {
+                logger: Logger = Logger(label: "virtsync.ha"), observe: @escaping @Sendable (HAObservation) -> Void = { _ in }) {
         self.host = host
         self.controller = HAController(host: host, timings: timings, spec: spec, resumed: resumed, now: now())
         self.coordinator = coordinator
@@ -60,6 +71,38 @@ public actor HARunner {
             group.addTask { await self.domainLoop() }
             await group.waitForAll()
         }
+    }
+
+    /// A planned stop of HA on this host (the agent stops and no watchdog covers it): once the
+    /// loops have ended (cancel the task of `run()` first), hard-stops every HA VM that runs here,
+    /// checking again until none does, then gives the lease back so the other hosts take the VMs
+    /// over after their guard instead of after the TTL. Nothing persisted survives it.
+    public func release() async {
+        let names = Set(controller.spec.machines.map(\.name))
+        for attempt in 0..<5 {
+            guard let seen = try? await domains.domains(names) else { break }
+            let running = seen.filter(\.value.running).keys.sorted()
+            if running.isEmpty { break }
+            for vm in running {
+                logger.notice("stopping \(vm): the agent stops and no watchdog covers this host", metadata: ["host": "\(host)"])
+                observe(.stopping(vm: vm, cause: .released))
+                do {
+                    try await domains.hardStop(vm: vm)
+                } catch {
+                    logger.error("cannot stop an HA VM", metadata: ["vm": "\(vm)", "error": "\(error)", "attempt": "\(attempt + 1)"])
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        if let lease = controller.validLease(at: now()) {
+            do {
+                try await coordinator.leave(lease: lease)
+                logger.notice("lease \(lease) given back", metadata: ["host": "\(host)"])
+            } catch {
+                logger.warning("cannot give the lease back; it expires on its own", metadata: ["lease": "\(lease)", "error": "\(error)"])
+            }
+        }
+        persist(nil)
     }
 
     // MARK: - Loops
@@ -113,8 +156,9 @@ public actor HARunner {
         let commands = controller.handle(event, now: now())
         for decision in controller.takeDecisions() {
             logger.notice("\(decision.text)", metadata: ["host": "\(host)"])
-            observe(decision)
+            observe(.decision(decision))
         }
+        for recovery in controller.takeRecoveries() { observe(.recovery(recovery)) }
         for command in commands { execute(command) }
     }
 
@@ -173,7 +217,8 @@ public actor HARunner {
                     send(.startFinished(vm: vm, epoch: epoch, succeeded: false))
                 }
             }
-        case .stop(let vm, _):
+        case .stop(let vm, let cause):
+            observe(.stopping(vm: vm, cause: cause))
             Task {
                 do {
                     try await domains.hardStop(vm: vm)

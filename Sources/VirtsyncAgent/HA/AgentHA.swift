@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import VirtsyncCore
+import VirtsyncEngine
+
+/// HA on an agent: the `HARunner` (the core's state machine over etcd, libvirt and the watchdog)
+/// and what the reconcile pass must do differently while it runs.
+///
+/// - The power of an HA VM whose spec says `running` is HA's: the pass never starts, stops,
+///   restarts or migrates it (HA starts it where its owner record says, with the epoch in its
+///   marker; a live migration would move it away from its owner). Its definition stays the
+///   pass's: created where the spec's placement puts it, updated in place, autostart off.
+/// - Every pass hands the runner the spec's HA view (hosts, HA VMs, placement) and the
+///   definitions a takeover needs on a host that never had the VM.
+package final class AgentHA: Sendable {
+    package let runner: HARunner
+    package let definitions: HADefinitions
+    package let timings: HATimings
+    private let state: AgentState
+    private let logger = Logger(label: "virtsync.ha")
+    private let now: @Sendable () -> Duration
+
+    package init(runner: HARunner, definitions: HADefinitions, timings: HATimings, state: AgentState,
+                 now: @escaping @Sendable () -> Duration = BootClock.now) {
+        self.runner = runner
+        self.definitions = definitions
+        self.timings = timings
+        self.state = state
+        self.now = now
+        state.update { $0.ha = $0.ha ?? HAStatus() }
+        state.metrics.haStarted()
+    }
+
+    /// The desired state a pass plans with: every HA VM without autostart (HA starts it; libvirt
+    /// must never start a stale copy on a host that boots).
+    package func prepare(_ desired: DesiredState) -> DesiredState {
+        guard desired.machines.contains(where: \.placement.ha) else { return desired }
+        var out = desired
+        for i in out.machines.indices where out.machines[i].placement.ha {
+            out.machines[i].domain.autostart = false
+        }
+        return out
+    }
+
+    /// Hands the runner this pass's view of the spec and drops the steps that are HA's to take.
+    package func planned(_ plan: Plan, desired: DesiredState, observed: ObservedState) async -> Plan {
+        definitions.update(from: desired)
+        await runner.update(spec: HASpec.from(desired, observed: observed))
+        let powered = Set(desired.machines.filter { $0.placement.ha && $0.domain.power == .running }.map(\.domain.name))
+        guard !powered.isEmpty else { return plan }
+        var out = plan
+        out.steps = plan.steps.filter { step in
+            guard step.resource.kind == .domain, powered.contains(step.resource.name) else { return true }
+            switch step.action {
+            case .start, .stop, .restart, .migrate:
+                logger.debug("left to HA", metadata: ["action": "\(step.action.rawValue)", "vm": "\(step.resource.name)", "reason": "\(step.reason)"])
+                return false
+            default:
+                return true
+            }
+        }
+        return out
+    }
+
+    /// Metrics and status for what the runner reports.
+    package func observe(_ observation: HAObservation) {
+        switch observation {
+        case .decision:
+            break
+        case .stopping(let vm, let cause):
+            state.metrics.haFenced(cause: cause.rawValue)
+            state.update { $0.ha?.record(HAStatus.Stop(vm: vm, cause: cause.rawValue, at: Date())) }
+        case .recovery(let recovery):
+            let seconds = Self.seconds(recovery.runningAt - recovery.leaseGoneAt)
+            state.metrics.haRecovered(seconds: seconds)
+            state.update {
+                $0.ha?.record(HAStatus.Failover(vm: recovery.vm, from: recovery.from, epoch: recovery.epoch, at: Date(), seconds: seconds))
+            }
+        }
+        try? state.persist()
+    }
+
+    /// Refreshes the lease, members and owners in the status and metrics from the runner's
+    /// controller; the agent calls it every second.
+    package func refresh() async {
+        let controller = await runner.state
+        let at = now()
+        var lease: Int64?
+        var valid: Double?
+        var age: Double?
+        if case .held(let id, let validUntil) = controller.lease {
+            lease = id
+            valid = max(0, Self.seconds(validUntil - at))
+            age = Self.seconds(at - (validUntil - (timings.leaseTTL - timings.margin)))
+        }
+        let owned = controller.owners.filter { $0.value.host == controller.host }.mapValues(\.epoch)
+        state.metrics.haLease(valid: (valid ?? 0) > 0, ageSeconds: age, owned: owned.count)
+        state.update {
+            var ha = $0.ha ?? HAStatus()
+            ha.lease = lease
+            ha.leaseValidSeconds = valid
+            ha.members = controller.members.keys.sorted()
+            ha.owned = owned
+            ha.deadHosts = controller.deadHosts(at: at).sorted()
+            $0.ha = ha
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

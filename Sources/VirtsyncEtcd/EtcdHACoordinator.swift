@@ -1,0 +1,179 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import VirtsyncCore
+import VirtsyncEngine
+
+/// HA's coordination port (`HACoordinator`) over etcd. The keys, under the configured prefix
+/// (decision record 0008):
+///
+/// | key | value | attached to |
+/// |---|---|---|
+/// | `PREFIX/members/HOST` | `{"host":…,"lease":…,"since":…}` | the host's lease |
+/// | `PREFIX/owners/VM` | `{"host":…,"lease":…,"from":…,"at":…}` | nothing |
+///
+/// A member key disappears with its lease; an owner record stays until another host's claim
+/// replaces it, and its `modRevision` is the epoch. A claim is one transaction: the record is
+/// unchanged since the epoch the claimant saw, the previous owner's member key is no longer on
+/// the lease the record names, and the claimant's own member key is still on its lease.
+@available(macOS 15.0, *)
+public struct EtcdHACoordinator: HACoordinator {
+    let client: EtcdClient
+    /// The cluster's prefix, with no trailing slash (`/virtsync`).
+    public let prefix: String
+    let wallClock: @Sendable () -> Date
+
+    public init(client: EtcdClient, prefix: String, wallClock: @escaping @Sendable () -> Date = Date.init) {
+        self.client = client
+        self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        self.wallClock = wallClock
+    }
+
+    var membersPrefix: String { prefix + "/members/" }
+    var ownersPrefix: String { prefix + "/owners/" }
+
+    public func join(host: String, ttl: Duration) async throws -> Int64 {
+        let lease = try await client.grantLease(ttl: ttl)
+        do {
+            let member = MemberValue(host: host, lease: lease, since: wallClock().timeIntervalSince1970)
+            try await client.put(key: membersPrefix + host, value: try Self.encode(member), lease: lease)
+        } catch {
+            // A lease without its member key would only hold the claim condition false; give it back.
+            try? await client.revoke(lease: lease)
+            throw error
+        }
+        return lease
+    }
+
+    public func renew(lease: Int64) async throws -> Bool {
+        try await client.keepAlive(lease: lease)
+    }
+
+    public func view() async throws -> HAClusterView {
+        let (revision, keyValues) = try await client.get(prefix: prefix + "/")
+        var state = ViewState()
+        for keyValue in keyValues { state.put(keyValue, coordinator: self) }
+        return state.view(revision: revision)
+    }
+
+    public func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error> {
+        let client = client, prefix = prefix, coordinator = self
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    // The view at `revision` is not kept: read it again, hand it on if it moved,
+                    // and watch from there, so no change between the two is lost.
+                    let (start, keyValues) = try await client.get(prefix: prefix + "/")
+                    var state = ViewState()
+                    for keyValue in keyValues { state.put(keyValue, coordinator: coordinator) }
+                    if start > revision { continuation.yield(state.view(revision: start)) }
+                    for try await batch in client.watch(prefix: prefix + "/", fromRevision: start + 1) {
+                        var last = start
+                        for event in batch {
+                            switch event.kind {
+                            case .put: state.put(event.keyValue, coordinator: coordinator)
+                            case .delete: state.delete(event.keyValue.key, coordinator: coordinator)
+                            }
+                            last = max(last, event.revision)
+                        }
+                        continuation.yield(state.view(revision: last))
+                    }
+                    continuation.finish(throwing: EtcdError(code: .unavailable, message: "the watch ended", operation: "watch \(prefix)/"))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord? {
+        let value = OwnerValue(host: host, lease: claim.lease, from: claim.previousOwner, at: wallClock().timeIntervalSince1970)
+        // A record without a lease (unreadable, or written by hand) has no member to wait for.
+        let previous = claim.previousOwner.flatMap { owner in claim.previousLease.flatMap { $0 == 0 ? nil : (owner, $0) } }
+        let revision = try await client.compareAndPut(
+            key: ownersPrefix + vm, expectedModRevision: claim.expectedEpoch,
+            alsoRequireKey: previous.map { membersPrefix + $0.0 }, notAttachedTo: previous?.1,
+            requireKey: membersPrefix + host, attachedTo: claim.lease, value: try Self.encode(value))
+        return revision.map { OwnerRecord(host: host, epoch: $0, lease: claim.lease) }
+    }
+
+    public func leave(lease: Int64) async throws {
+        try await client.revoke(lease: lease)
+    }
+
+    /// Every owner record with what it says beyond the epoch (where it came from and when), for
+    /// `status --cluster`; and the members with the time their lease has left.
+    public func details() async throws -> HAClusterDetails {
+        let (revision, keyValues) = try await client.get(prefix: prefix + "/")
+        var details = HAClusterDetails(revision: revision)
+        for keyValue in keyValues {
+            if keyValue.key.hasPrefix(membersPrefix) {
+                let host = String(keyValue.key.dropFirst(membersPrefix.count))
+                let member = try? JSONDecoder().decode(MemberValue.self, from: Data(keyValue.value))
+                let left = try? await client.timeToLive(lease: keyValue.lease)
+                details.members.append(.init(host: host, lease: keyValue.lease, since: member.map { Date(timeIntervalSince1970: $0.since) },
+                                             secondsLeft: left ?? nil))
+            } else if keyValue.key.hasPrefix(ownersPrefix) {
+                let vm = String(keyValue.key.dropFirst(ownersPrefix.count))
+                let owner = try? JSONDecoder().decode(OwnerValue.self, from: Data(keyValue.value))
+                details.owners.append(.init(vm: vm, host: owner?.host ?? "", epoch: keyValue.modRevision, lease: owner?.lease ?? 0,
+                                            from: owner?.from, at: owner.map { Date(timeIntervalSince1970: $0.at) }))
+            }
+        }
+        return details
+    }
+
+    // MARK: - Values
+
+    struct MemberValue: Codable {
+        var host: String
+        var lease: Int64
+        var since: Double
+    }
+
+    struct OwnerValue: Codable {
+        var host: String
+        var lease: Int64
+        var from: String?
+        var at: Double
+    }
+
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(value))
+    }
+
+    /// The members and owners seen so far, kept up to date by watch events.
+    struct ViewState {
+        var members: [String: Int64] = [:]
+        var owners: [String: OwnerRecord] = [:]
+
+        mutating func put(_ keyValue: EtcdClient.KeyValue, coordinator: EtcdHACoordinator) {
+            if keyValue.key.hasPrefix(coordinator.membersPrefix) {
+                members[String(keyValue.key.dropFirst(coordinator.membersPrefix.count))] = keyValue.lease
+            } else if keyValue.key.hasPrefix(coordinator.ownersPrefix) {
+                let vm = String(keyValue.key.dropFirst(coordinator.ownersPrefix.count))
+                // An unreadable record names no live host: it is taken over like a dead owner's,
+                // by a claim conditional on its epoch, so it cannot block the VM for ever.
+                let value = try? JSONDecoder().decode(OwnerValue.self, from: Data(keyValue.value))
+                owners[vm] = OwnerRecord(host: value?.host ?? "", epoch: keyValue.modRevision, lease: value?.lease ?? 0)
+            }
+        }
+
+        mutating func delete(_ key: String, coordinator: EtcdHACoordinator) {
+            if key.hasPrefix(coordinator.membersPrefix) {
+                members[String(key.dropFirst(coordinator.membersPrefix.count))] = nil
+            } else if key.hasPrefix(coordinator.ownersPrefix) {
+                owners[String(key.dropFirst(coordinator.ownersPrefix.count))] = nil
+            }
+        }
+
+        func view(revision: Int64) -> HAClusterView {
+            HAClusterView(revision: revision, members: members, owners: owners)
+        }
+    }
+}
