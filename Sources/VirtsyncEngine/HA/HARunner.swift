@@ -33,6 +33,8 @@ public actor HARunner {
     /// What every decision, stop and finished takeover is also handed to (status, metrics);
     /// called on the actor.
     private let observe: @Sendable (HAObservation) -> Void
+    /// The revision of the newest view handed to the controller.
+    private var lastRevision: Int64 = 0
 
     /// A runner for `host`; `resumed` is what the previous run persisted (see `HAController`).
     /// `now` is the monotonic clock the deadlines are on (`BootClock.now` on a real host); `clock`
@@ -68,6 +70,7 @@ public actor HARunner {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.tickLoop() }
             group.addTask { await self.watchLoop() }
+            group.addTask { await self.pollLoop() }
             group.addTask { await self.domainLoop() }
             await group.waitForAll()
         }
@@ -129,6 +132,18 @@ public actor HARunner {
         }
     }
 
+    /// Reads the whole view every second (at most every half renew interval) besides the watch:
+    /// a watch on a member cut off from the others stays open and silent (no error, no events)
+    /// until gRPC's keepalive gives up (etcd refuses pings more often than every 5 s), and a
+    /// takeover must not wait for that.
+    private func pollLoop() async {
+        let interval = min(.seconds(1), controller.timings.renewInterval / 2)
+        while !Task.isCancelled {
+            try? await sleep(interval)
+            if let view = try? await coordinator.view() { apply(view) }
+        }
+    }
+
     private func domainLoop() async {
         while !Task.isCancelled {
             let names = Set(controller.spec.machines.map(\.name))
@@ -140,6 +155,9 @@ public actor HARunner {
     }
 
     private func apply(_ view: HAClusterView) {
+        // The poll and the watch race: never go back to an older view.
+        guard view.revision >= lastRevision else { return }
+        lastRevision = view.revision
         send(.members(view.members))
         send(.owners(view.owners))
     }

@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import VirtsyncTestSupport
+
+/// HA failover on the testbed, end to end: real etcd (a member inside each host), a real agent
+/// inside each host, tiny guests marked `ha: true`, and a checker that reads every host's QEMU
+/// processes from /proc every 25 ms for the whole test and fails on any moment with two copies.
+@Suite("HA failover on the testbed", .serialized,
+       .enabled(if: Testbed.available && VirtsyncBinary.isBuilt, "needs root, namespaces, libvirt, etcd and the built virtsync"))
+struct HAFailoverTests {
+    @Test("a killed host's HA VMs run on the other hosts within seconds, never twice; the owner records move with higher epochs")
+    func killedHost() async throws {
+        let cluster = try await HAClusterFixture(vms: 4, watchdog: false)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        let first = try await cluster.waitUntilEachRunsOnce(within: .seconds(90))
+        #expect(first != nil, "every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+        guard first != nil else { return }
+
+        let victim = cluster.busiest
+        let survivor = try #require(cluster.testbed.hosts.first { $0 != victim })
+        let lost = cluster.vms.filter { cluster.copies[$0] == [victim.name] }
+        try cluster.testbed.kill(victim)
+        let recovered = try await cluster.waitUntilEachRunsOnce(within: .seconds(40)) { $0 != victim.name }
+        #expect(recovered != nil, "\(lost) run elsewhere after \(victim) was killed: \(cluster.copies)\n\(cluster.logs())")
+        if let recovered {
+            // TTL 5 s, guard 1 s, start ~0.5 s; etcd may add an election when the dead member led.
+            #expect(recovered < .seconds(15), "recovered after \(recovered)")
+            print("HA failover: \(lost.count) VM(s) of \(victim) ran elsewhere \(recovered) after the kill")
+        }
+        let owners = try cluster.owners(via: survivor)
+        for vm in cluster.vms { #expect(owners[vm] != nil && owners[vm] != victim.name, "\(vm) owned by \(owners[vm] ?? "nobody")") }
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")")
+        #expect((report?.polls ?? 0) > 100)
+    }
+
+    @Test("a partitioned host stops its HA VMs before any other host starts them; healed, it runs none of them again")
+    func partitionedHost() async throws {
+        let cluster = try await HAClusterFixture(vms: 3, watchdog: false)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        let victim = cluster.busiest
+        try cluster.testbed.partition(victim)
+        let recovered = try await cluster.waitUntilEachRunsOnce(within: .seconds(40)) { $0 != victim.name }
+        #expect(recovered != nil, "the VMs of \(victim) run elsewhere: \(cluster.copies)\n\(cluster.logs())")
+        // The checker saw every moment: had the cut-off host not stopped its copies first, two
+        // would have run at once.
+        try cluster.testbed.heal(victim)
+        try await Task.sleep(for: .seconds(8))
+        #expect(cluster.vms.allSatisfy { cluster.copies[$0]?.count == 1 }, "\(cluster.copies)")
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
+
+    @Test("a frozen host is reset by its watchdog and its VMs run elsewhere, never twice")
+    func frozenHost() async throws {
+        let cluster = try await HAClusterFixture(vms: 3, watchdog: true)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        let frozen = cluster.busiest
+        try cluster.testbed.freeze(frozen)
+        let recovered = try await cluster.waitUntilEachRunsOnce(within: .seconds(40)) { $0 != frozen.name }
+        #expect(recovered != nil, "the VMs of frozen \(frozen) run elsewhere: \(cluster.copies)\n\(cluster.logs())")
+        #expect(cluster.testbed.watchdogFired(frozen) != nil, "the watchdog reset \(frozen)")
+        report = cluster.tearDown()
+        // A frozen host's guests count as running: had the watchdog not reset it before the
+        // takeover, the checker would have seen two copies.
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
+
+    @Test("killing only the agent: its watchdog resets the host and the VMs run elsewhere, never twice")
+    func killedAgent() async throws {
+        let cluster = try await HAClusterFixture(vms: 3, watchdog: true)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        let orphaned = cluster.busiest
+        let agent = try #require(cluster.agents[orphaned.name])
+        #expect(Glibc.kill(agent.pid, SIGKILL) == 0)
+        let recovered = try await cluster.waitUntilEachRunsOnce(within: .seconds(40)) { $0 != orphaned.name }
+        #expect(recovered != nil, "the VMs of \(orphaned) run elsewhere: \(cluster.copies)\n\(cluster.logs())")
+        #expect(cluster.testbed.watchdogFired(orphaned) != nil, "the watchdog reset \(orphaned)")
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
+
+    @Test("a rebooted host with its agent back starts none of its stale copies; an etcd member loss alone changes nothing")
+    func rebootedHost() async throws {
+        let cluster = try await HAClusterFixture(vms: 3, watchdog: false)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        // One etcd member stops (its host and agent stay): nothing moves.
+        let before = cluster.copies
+        let quiet = try #require(cluster.testbed.hosts.last)
+        // Only the member in this host's network namespace (every host's processes are visible).
+        let killed = try cluster.testbed.exec(quiet, ["sh", "-c", "pkill -KILL --ns $$ --nslist net -x etcd"])
+        #expect(killed.status == 0, "\(killed.stderr)")
+        try await Task.sleep(for: .seconds(HAClusterFixture.leaseTTL + 3))
+        #expect(cluster.copies == before, "an etcd member loss moved VMs: \(before) → \(cluster.copies)\n\(cluster.logs())")
+        _ = try cluster.testbed.restartEtcd(quiet)
+
+        let victim = cluster.busiest
+        try cluster.testbed.kill(victim)
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(40), allowed: { $0 != victim.name }) != nil else {
+            Issue.record("the VMs of \(victim) run elsewhere: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        // The host boots again with its old definitions (autostart off), its etcd member and
+        // its agent: it must run none of the VMs it lost.
+        try cluster.testbed.reboot(victim)
+        _ = try cluster.testbed.restartEtcd(victim)
+        try cluster.startAgent(victim)
+        try await Task.sleep(for: .seconds(12))
+        let copies = cluster.copies
+        #expect(cluster.vms.allSatisfy { copies[$0]?.count == 1 && copies[$0]?.first != victim.name }, "\(copies)\n\(cluster.logs())")
+        let defined = try cluster.testbed.virsh(victim, ["list", "--all", "--name"])
+        #expect(cluster.vms.contains { defined.contains($0) }, "the stale definitions are still on \(victim) (kept, never run)")
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import VirtsyncTestSupport
+
+/// A testbed of three hosts with HA as operators run it: a 3-member etcd (one member inside each
+/// host), a git repository with the spec, and a real `virtsync agent` inside each host with an
+/// `ha` section (lease TTL 5 s, margin 1.5 s, guard 1 s), optionally with the testbed's emulated
+/// watchdog. A `DoubleRunChecker` reads every QEMU process from /proc the whole time.
+final class HAClusterFixture {
+    let testbed: Testbed
+    let git: GitFixture
+    let scratch: ScratchDirectory
+    let vms: [String]
+    let watchdog: Bool
+    private(set) var agents: [String: ChildProcess] = [:]
+    private(set) var checker: DoubleRunChecker?
+
+    static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
+    /// The watchdog fires this long after the last pet: at most leaseTTL - margin.
+    static let watchdogTimeout = 3.0
+
+    /// Brings up the testbed, etcd and the repository; `start()` starts the agents.
+    init(vms count: Int, watchdog: Bool) async throws {
+        testbed = try Testbed.up(hosts: 3, name: Testbed.uniqueName(prefix: "vha"))
+        do {
+            git = try await GitFixture()
+            scratch = try ScratchDirectory(prefix: "ha-cluster")
+            let tag = TinySpec.uniqueTag()
+            vms = (1...count).map { "\(tag)-ha-\($0)" }
+            self.watchdog = watchdog
+            _ = try testbed.startEtcd()
+            try writeSpec()
+            _ = try await git.commit("HA VMs")
+        } catch {
+            try? testbed.down()
+            throw error
+        }
+    }
+
+    func writeSpec() throws {
+        var documents = testbed.hosts.map { host in
+            """
+            apiVersion: virtsync/v1
+            kind: Host
+            name: \(host.name)
+            uri: "\(host.uri)"
+            migrationURI: "\(host.peerURI)"
+
+            """
+        }
+        for vm in vms {
+            documents.append("""
+            apiVersion: virtsync/v1
+            kind: VirtualMachine
+            name: \(vm)
+            placement:
+              hosts: [\(testbed.hosts.map(\.name).joined(separator: ", "))]
+            ha: true
+            vcpus: 1
+            memory: 32MiB
+            machine: pc
+            loader: \(Testbed.qboot)
+            power: running
+
+            """)
+        }
+        try git.write("spec.yaml", TinySpec.documents(documents))
+    }
+
+    /// The agent configuration of `host`.
+    func config(_ host: Testbed.Host) -> String {
+        let endpoints = testbed.hosts.map { "\"\($0.address):\(Testbed.etcdClientPort)\"" }.joined(separator: ", ")
+        let device = watchdog ? "/run/libvirt/watchdog" : "off"
+        return """
+        apiVersion: virtsync/v1
+        kind: AgentConfig
+        host: \(host.name)
+        source:
+          repo: \(git.url)
+        libvirt:
+          uri: qemu:///system
+          shutdownTimeout: 0s
+        reconcile:
+          interval: 5s
+        stateDir: \(scratch.path("\(host.name)/state"))
+        hostsDir: \(scratch.path("\(host.name)/hosts"))
+        ha:
+          etcd:
+            endpoints: [\(endpoints)]
+          leaseTTL: \(Int(Self.leaseTTL * 1000))ms
+          margin: \(Int(Self.margin * 1000))ms
+          guard: \(Int(Self.guardTime * 1000))ms
+          watchdog:
+            device: \(device)
+            timeout: \(Int(Self.watchdogTimeout * 1000))ms
+
+        """
+    }
+
+    /// The agent's log of `host`.
+    func agentLog(_ host: Testbed.Host) -> String { scratch.path("\(host.name)/agent.log") }
+
+    /// Starts (or starts again) the agent of `host`, with its watchdog armed first when asked.
+    func startAgent(_ host: Testbed.Host) throws {
+        try FileManager.default.createDirectory(atPath: scratch.path("\(host.name)/state"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch.path("\(host.name)/hosts"), withIntermediateDirectories: true)
+        let path = scratch.path("\(host.name)/agent.yaml")
+        try config(host).write(toFile: path, atomically: true, encoding: .utf8)
+        if watchdog { _ = try testbed.startWatchdog(host, timeout: Self.watchdogTimeout) }
+        agents[host.name] = try testbed.spawn(host, [VirtsyncBinary.path, "agent", "--config", path], logPath: agentLog(host),
+                                              environment: ["VIRTSYNC_SHUTDOWN_TIMEOUT": "0"])
+    }
+
+    /// Starts every agent and the checker.
+    func start() throws {
+        checker = DoubleRunChecker.start(testbed, guests: Set(vms))
+        for host in testbed.hosts { try startAgent(host) }
+    }
+
+    /// Where each VM runs now, by QEMU processes (a frozen host's count).
+    var copies: [String: [String]] { checker?.copies() ?? [:] }
+
+    /// Waits until every VM runs exactly once, on a host `allowed` accepts; returns how long it took.
+    func waitUntilEachRunsOnce(within timeout: Duration, allowed: (String) -> Bool = { _ in true }) async throws -> Duration? {
+        let start = ContinuousClock.now
+        while start.duration(to: .now) < timeout {
+            let copies = self.copies
+            if vms.allSatisfy({ copies[$0]?.count == 1 && allowed(copies[$0]![0]) }) { return start.duration(to: .now) }
+            // Every agent gone (a bad configuration): nothing more will happen.
+            if !agents.isEmpty && agents.values.allSatisfy({ !$0.isRunning }) { return nil }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// The host running the most VMs.
+    var busiest: Testbed.Host {
+        let copies = self.copies
+        var count: [String: Int] = [:]
+        for hosts in copies.values { for host in hosts { count[host, default: 0] += 1 } }
+        let name = count.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? testbed.hosts[0].name
+        return testbed.hosts.first { $0.name == name } ?? testbed.hosts[0]
+    }
+
+    /// The owner records in etcd (VM to host), read through `via`.
+    func owners(via host: Testbed.Host) throws -> [String: String] {
+        let output = try testbed.etcdctl(via: host, ["get", "--prefix", "/virtsync/owners/"],
+                                         endpoints: testbed.hosts.map(testbed.etcdEndpoint))
+        var owners: [String: String] = [:]
+        let lines = output.split(separator: "\n").map(String.init)
+        var index = 0
+        while index + 1 < lines.count {
+            let vm = String(lines[index].dropFirst("/virtsync/owners/".count))
+            if let data = lines[index + 1].data(using: .utf8),
+               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let host = object["host"] as? String {
+                owners[vm] = host
+            }
+            index += 2
+        }
+        return owners
+    }
+
+    /// What the agents logged, for a failing test's message.
+    func logs() -> String {
+        testbed.hosts.map { host in
+            let text = (try? String(contentsOfFile: agentLog(host), encoding: .utf8)) ?? "(no log)"
+            return "--- \(host.name) agent ---\n" + text.split(separator: "\n").suffix(40).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    /// Stops the agents, the checker and the testbed; returns the checker's report.
+    @discardableResult
+    func tearDown() -> DoubleRunChecker.Report? {
+        let report = checker?.stop()
+        for agent in agents.values { agent.terminate(timeout: 5) }
+        try? testbed.down()
+        return report
+    }
+}
