@@ -13,7 +13,7 @@ import VirtsyncTestSupport
 struct HAFailoverTests {
     @Test("a killed host's HA VMs run on the other hosts within seconds, never twice; the owner records move with higher epochs")
     func killedHost() async throws {
-        let cluster = try await HAClusterFixture(vms: 4, watchdog: false)
+        let cluster = try await HACluster(vms: 4, watchdog: false)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
         try cluster.start()
@@ -41,7 +41,7 @@ struct HAFailoverTests {
 
     @Test("a partitioned host stops its HA VMs before any other host starts them; healed, it runs none of them again")
     func partitionedHost() async throws {
-        let cluster = try await HAClusterFixture(vms: 3, watchdog: false)
+        let cluster = try await HACluster(vms: 3, watchdog: false)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
         try cluster.start()
@@ -64,7 +64,7 @@ struct HAFailoverTests {
 
     @Test("a frozen host is reset by its watchdog and its VMs run elsewhere, never twice")
     func frozenHost() async throws {
-        let cluster = try await HAClusterFixture(vms: 3, watchdog: true)
+        let cluster = try await HACluster(vms: 3, watchdog: true)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
         try cluster.start()
@@ -85,7 +85,7 @@ struct HAFailoverTests {
 
     @Test("killing only the agent: its watchdog resets the host and the VMs run elsewhere, never twice")
     func killedAgent() async throws {
-        let cluster = try await HAClusterFixture(vms: 3, watchdog: true)
+        let cluster = try await HACluster(vms: 3, watchdog: true)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
         try cluster.start()
@@ -105,7 +105,7 @@ struct HAFailoverTests {
 
     @Test("a rebooted host with its agent back starts none of its stale copies; an etcd member loss alone changes nothing")
     func rebootedHost() async throws {
-        let cluster = try await HAClusterFixture(vms: 3, watchdog: false)
+        let cluster = try await HACluster(vms: 3, watchdog: false)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
         try cluster.start()
@@ -119,7 +119,7 @@ struct HAFailoverTests {
         // Only the member in this host's network namespace (every host's processes are visible).
         let killed = try cluster.testbed.exec(quiet, ["sh", "-c", "pkill -KILL --ns $$ --nslist net -x etcd"])
         #expect(killed.status == 0, "\(killed.stderr)")
-        try await Task.sleep(for: .seconds(HAClusterFixture.leaseTTL + 3))
+        try await Task.sleep(for: .seconds(HACluster.leaseTTL + 3))
         #expect(cluster.copies == before, "an etcd member loss moved VMs: \(before) → \(cluster.copies)\n\(cluster.logs())")
         _ = try cluster.testbed.restartEtcd(quiet)
 

@@ -1,27 +1,29 @@
 import Foundation
-import Testing
-import VirtsyncTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A testbed of three hosts with HA as operators run it: a 3-member etcd (one member inside each
 /// host), a git repository with the spec, and a real `virtsync agent` inside each host with an
 /// `ha` section (lease TTL 5 s, margin 1.5 s, guard 1 s), optionally with the testbed's emulated
-/// watchdog. A `DoubleRunChecker` reads every QEMU process from /proc the whole time.
-final class HAClusterFixture {
-    let testbed: Testbed
-    let git: GitFixture
-    let scratch: ScratchDirectory
-    let vms: [String]
-    let watchdog: Bool
-    private(set) var agents: [String: ChildProcess] = [:]
-    private(set) var checker: DoubleRunChecker?
+/// watchdog. A `DoubleRunChecker` reads every QEMU process from /proc the whole time. Used by
+/// the cluster tests and by `virtsync-bench --ha-only`.
+public final class HACluster {
+    public let testbed: Testbed
+    public let git: GitFixture
+    public let scratch: ScratchDirectory
+    public let vms: [String]
+    public let watchdog: Bool
+    public private(set) var agents: [String: ChildProcess] = [:]
+    public private(set) var checker: DoubleRunChecker?
 
-    static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
+    public static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
     /// The watchdog fires this long after the last pet: at most leaseTTL - margin.
-    static let watchdogTimeout = 3.0
+    public static let watchdogTimeout = 3.0
 
     /// Brings up the testbed, etcd and the repository; `start()` starts the agents.
-    init(vms count: Int, watchdog: Bool) async throws {
-        testbed = try Testbed.up(hosts: 3, name: Testbed.uniqueName(prefix: "vha"))
+    public init(vms count: Int, watchdog: Bool, name: String = Testbed.uniqueName(prefix: "vha")) async throws {
+        testbed = try Testbed.up(hosts: 3, name: name)
         do {
             git = try await GitFixture()
             scratch = try ScratchDirectory(prefix: "ha-cluster")
@@ -68,7 +70,7 @@ final class HAClusterFixture {
     }
 
     /// The agent configuration of `host`.
-    func config(_ host: Testbed.Host) -> String {
+    public func config(_ host: Testbed.Host) -> String {
         let endpoints = testbed.hosts.map { "\"\($0.address):\(Testbed.etcdClientPort)\"" }.joined(separator: ", ")
         let device = watchdog ? "/run/libvirt/watchdog" : "off"
         return """
@@ -98,10 +100,10 @@ final class HAClusterFixture {
     }
 
     /// The agent's log of `host`.
-    func agentLog(_ host: Testbed.Host) -> String { scratch.path("\(host.name)/agent.log") }
+    public func agentLog(_ host: Testbed.Host) -> String { scratch.path("\(host.name)/agent.log") }
 
     /// Starts (or starts again) the agent of `host`, with its watchdog armed first when asked.
-    func startAgent(_ host: Testbed.Host) throws {
+    public func startAgent(_ host: Testbed.Host) throws {
         try FileManager.default.createDirectory(atPath: scratch.path("\(host.name)/state"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: scratch.path("\(host.name)/hosts"), withIntermediateDirectories: true)
         let path = scratch.path("\(host.name)/agent.yaml")
@@ -112,16 +114,16 @@ final class HAClusterFixture {
     }
 
     /// Starts every agent and the checker.
-    func start() throws {
+    public func start() throws {
         checker = DoubleRunChecker.start(testbed, guests: Set(vms))
         for host in testbed.hosts { try startAgent(host) }
     }
 
     /// Where each VM runs now, by QEMU processes (a frozen host's count).
-    var copies: [String: [String]] { checker?.copies() ?? [:] }
+    public var copies: [String: [String]] { checker?.copies() ?? [:] }
 
     /// Waits until every VM runs exactly once, on a host `allowed` accepts; returns how long it took.
-    func waitUntilEachRunsOnce(within timeout: Duration, allowed: (String) -> Bool = { _ in true }) async throws -> Duration? {
+    public func waitUntilEachRunsOnce(within timeout: Duration, allowed: (String) -> Bool = { _ in true }) async throws -> Duration? {
         let start = ContinuousClock.now
         while start.duration(to: .now) < timeout {
             let copies = self.copies
@@ -134,7 +136,7 @@ final class HAClusterFixture {
     }
 
     /// The host running the most VMs.
-    var busiest: Testbed.Host {
+    public var busiest: Testbed.Host {
         let copies = self.copies
         var count: [String: Int] = [:]
         for hosts in copies.values { for host in hosts { count[host, default: 0] += 1 } }
@@ -143,7 +145,7 @@ final class HAClusterFixture {
     }
 
     /// The owner records in etcd (VM to host), read through `via`.
-    func owners(via host: Testbed.Host) throws -> [String: String] {
+    public func owners(via host: Testbed.Host) throws -> [String: String] {
         let output = try testbed.etcdctl(via: host, ["get", "--prefix", "/virtsync/owners/"],
                                          endpoints: testbed.hosts.map(testbed.etcdEndpoint))
         var owners: [String: String] = [:]
@@ -161,7 +163,7 @@ final class HAClusterFixture {
     }
 
     /// What the agents logged, for a failing test's message.
-    func logs() -> String {
+    public func logs() -> String {
         testbed.hosts.map { host in
             let text = (try? String(contentsOfFile: agentLog(host), encoding: .utf8)) ?? "(no log)"
             return "--- \(host.name) agent ---\n" + text.split(separator: "\n").suffix(40).joined(separator: "\n")
@@ -170,7 +172,7 @@ final class HAClusterFixture {
 
     /// Stops the agents, the checker and the testbed; returns the checker's report.
     @discardableResult
-    func tearDown() -> DoubleRunChecker.Report? {
+    public func tearDown() -> DoubleRunChecker.Report? {
         let report = checker?.stop()
         for agent in agents.values { agent.terminate(timeout: 5) }
         try? testbed.down()
