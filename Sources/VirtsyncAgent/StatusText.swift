@@ -30,6 +30,7 @@ public enum StatusText {
             out += "\nAt their restart limit (left stopped):\n"
             for (name, message) in status.restartLimited.sorted(by: { $0.key < $1.key }) { out += "  \(name): \(message)\n" }
         }
+        if let ha = status.ha { out += "\n" + renderHA(ha) }
         out += "\nLast passes (newest first):\n"
         if status.passes.isEmpty { out += "  none yet\n" }
         for pass in status.passes {
@@ -42,11 +43,11 @@ public enum StatusText {
         return out
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
+    static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 
-    private static func time(_ date: Date) -> String {
+    static func time(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)

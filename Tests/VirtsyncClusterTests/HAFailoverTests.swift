@@ -34,6 +34,21 @@ struct HAFailoverTests {
         }
         let owners = try cluster.owners(via: survivor)
         for vm in cluster.vms { #expect(owners[vm] != nil && owners[vm] != victim.name, "\(vm) owned by \(owners[vm] ?? "nobody")") }
+
+        // What an operator sees: the cluster from etcd, and the taker's own status.
+        let config = cluster.scratch.path("\(survivor.name)/agent.yaml")
+        let view = try cluster.testbed.exec(survivor, [VirtsyncBinary.path, "status", "--cluster", "--config", config])
+        #expect(view.status == 0, "\(view.stderr)")
+        #expect(!view.stdout.contains("\(victim.name)  "), "the dead host is no member:\n\(view.stdout)")
+        for vm in lost { #expect(view.stdout.contains(vm) && view.stdout.contains("taken over from \(victim.name)"), "\(view.stdout)") }
+        let taker = try #require(cluster.testbed.hosts.first { $0.name == owners[lost.first ?? ""] })
+        // The status file is written once the start has returned, a moment after QEMU runs.
+        var own = try cluster.testbed.exec(taker, [VirtsyncBinary.path, "status", "--config", cluster.scratch.path("\(taker.name)/agent.yaml")])
+        for _ in 0..<20 where !own.stdout.contains("last takeovers") {
+            try await Task.sleep(for: .milliseconds(250))
+            own = try cluster.testbed.exec(taker, [VirtsyncBinary.path, "status", "--config", cluster.scratch.path("\(taker.name)/agent.yaml")])
+        }
+        #expect(own.stdout.contains("last takeovers") && own.stdout.contains("from \(victim.name)"), "\(own.stdout)\n\(own.stderr)\n\(cluster.logs())")
         report = cluster.tearDown()
         #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")")
         #expect((report?.polls ?? 0) > 100)
