@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import VirtsyncAgent
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncTesting
+
+/// What the agent's pass does differently with HA: the power of running HA VMs is HA's, their
+/// autostart is off, and the runner gets the spec's HA view every pass.
+@Suite("Agent with HA")
+struct AgentHATests {
+    static func machine(_ name: String, ha: Bool, power: PowerState = .running) -> ClusterMachine {
+        var domain = DomainModel(name: name, memory: .mib(64))
+        domain.power = power
+        domain.autostart = true
+        return ClusterMachine(domain: domain, placement: DesiredPlacement(ha: ha))
+    }
+
+    static func make() throws -> (AgentHA, DesiredState) {
+        let directory = NSTemporaryDirectory() + "agent-ha-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let clock = ManualClock()
+        let state = AgentState(status: AgentStatus(host: "a", source: "test", pid: 1, startedAt: Date()),
+                               files: AgentFiles(stateDirectory: directory), clock: clock)
+        let etcd = ModelCoordinator(now: { .zero })
+        let runner = HARunner(host: "a", timings: HATimings(), spec: HASpec(), resumed: nil, coordinator: etcd.client(for: "a"),
+                              domains: ModelDomains(host: "a", defined: [], journal: ModelJournal()), watchdog: nil, clock: clock,
+                              now: { .zero }, persist: { _ in })
+        let ha = AgentHA(runner: runner, definitions: HADefinitions(), timings: HATimings(), state: state, now: { .zero })
+        let desired = DesiredState(hosts: [DesiredHost(name: "a"), DesiredHost(name: "b")], specDigest: "d",
+                                   machines: [machine("web", ha: true), machine("batch", ha: false), machine("cold", ha: true, power: .stopped)],
+                                   owner: "team/x")
+        return (ha, desired)
+    }
+
+    static func step(_ action: StepAction, _ name: String) -> PlanStep {
+        PlanStep(action: action, resource: ResourceRef(kind: .domain, host: "a", name: name), disruption: .none, reason: "test")
+    }
+
+    @Test("the pass never starts, stops, restarts or migrates a running HA VM; it still defines and updates it; other VMs are untouched")
+    func planFiltered() async throws {
+        let (ha, desired) = try Self.make()
+        let steps = [Self.step(.create, "web"), Self.step(.start, "web"), Self.step(.stop, "web"), Self.step(.restart, "web"),
+                     Self.step(.migrate, "web"), Self.step(.update, "web"), Self.step(.start, "batch"), Self.step(.stop, "cold")]
+        let plan = Plan(basis: PlanBasis(specDigest: "d", observedFingerprint: "f"), steps: steps)
+        let observed = desired.emptyCluster
+        let kept = await ha.planned(plan, desired: desired, observed: observed)
+        #expect(kept.steps.map { "\($0.action.rawValue) \($0.resource.name)" } == ["create web", "update web", "start batch", "stop cold"])
+        // The runner now knows the spec's HA VMs, and where the spec's placement puts them.
+        let spec = await ha.runner.state.spec
+        #expect(Set(spec.machines.map(\.name)) == ["web", "cold"])
+        #expect(spec.machines.first { $0.name == "cold" }?.shouldRun == false)
+        #expect(spec.others.map(\.name) == ["batch"])
+        #expect(spec.assigned["web"] != nil)
+        // The definition a takeover needs elsewhere: autostart off, marked for this spec's owner.
+        let definition = try #require(ha.definitions["web"])
+        #expect(definition.0.autostart == false)
+        #expect(definition.1.owner == "team/x")
+        #expect(ha.definitions.owner == .some("team/x"))
+    }
+
+    @Test("HA VMs plan with autostart off; other VMs keep theirs")
+    func autostartOff() throws {
+        let (ha, desired) = try Self.make()
+        let prepared = ha.prepare(desired)
+        #expect(prepared.machines.first { $0.domain.name == "web" }?.domain.autostart == false)
+        #expect(prepared.machines.first { $0.domain.name == "batch" }?.domain.autostart == true)
+    }
+}
