@@ -157,4 +157,38 @@ struct HAFailoverTests {
         report = cluster.tearDown()
         #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
     }
+
+    @Test("etcd loses its quorum: every host stops its HA VMs by its deadline and none starts any; with quorum back they run again, once")
+    func quorumLost() async throws {
+        let cluster = try await HACluster(vms: 3, watchdog: false)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        // Two of the three members die; the hosts, their agents and the guests stay.
+        let lost = Array(cluster.testbed.hosts.prefix(2))
+        for host in lost {
+            let killed = try cluster.testbed.exec(host, ["sh", "-c", "pkill -KILL --ns $$ --nslist net -x etcd"])
+            #expect(killed.status == 0, "\(killed.stderr)")
+        }
+        let cut = ContinuousClock.now
+        var empty: Duration?
+        while cut.duration(to: .now) < .seconds(HACluster.leaseTTL + 5) {
+            if cluster.copies.isEmpty { empty = cut.duration(to: .now); break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(empty != nil, "every HA VM stops when no host can prove it owns it: \(cluster.copies)\n\(cluster.logs())")
+        if let empty { #expect(empty < .seconds(HACluster.leaseTTL), "stopped \(empty) after the quorum was lost") }
+        try await Task.sleep(for: .seconds(5))
+        #expect(cluster.copies.isEmpty, "nothing starts without a quorum: \(cluster.copies)")
+
+        for host in lost { _ = try cluster.testbed.restartEtcd(host) }
+        let back = try await cluster.waitUntilEachRunsOnce(within: .seconds(60))
+        #expect(back != nil, "with the quorum back every HA VM runs again: \(cluster.copies)\n\(cluster.logs())")
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
 }
