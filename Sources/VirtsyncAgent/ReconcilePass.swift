@@ -198,6 +198,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
                                             holder: "virtsync agent, pid \(getpid()), owner \(loaded.desired.owner ?? "none")")
         request.writeHosts = [host]
         request.readOtherHosts = { observed in PeerView.needed(desired, observed: observed, host: host) }
+        if let ha { request.deadHosts = { await ha.deadHosts() } }
         request.allowMassDelete = config.allowMassDelete
         request.lockTimeout = .seconds(30)
         request.record = isHead ? ApplyWorkflow.CommitRecord(store: follower.records, key: follower.recordKey,

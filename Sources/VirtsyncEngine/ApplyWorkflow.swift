@@ -51,6 +51,9 @@ public struct ApplyWorkflow: Sendable {
         public var writeHosts: Set<String>?
         /// Read the other hosts too, for placement and migrations (the agent decides per pass).
         public var readOtherHosts: @Sendable (ObservedState) -> Bool = { _ in true }
+        /// The unreachable hosts known dead, with the VMs each held (HA knows them): placement
+        /// treats them as dead, not unknown.
+        public var deadHosts: @Sendable () async -> [String: Set<String>] = { [:] }
         /// A reviewed plan to carry out instead of the fresh one; refused unless it is what
         /// virtsync plans now.
         public var saved: Plan?
@@ -183,6 +186,8 @@ public struct ApplyWorkflow: Sendable {
             all.merge(peerSessions) { mine, _ in mine }
         }
 
+        let dead = await request.deadHosts().filter { observed.hosts[$0.key] == nil }
+        if !dead.isEmpty { observed.dead = dead }
         var plan = request.fingerprint
             ? await reader.plan(desired, observed: observed, options: request.options)
             : Planner.plan(desired: desired, observed: observed, options: request.options, fingerprint: "")

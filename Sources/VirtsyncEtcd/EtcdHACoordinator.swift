@@ -13,6 +13,7 @@ import VirtsyncEngine
 /// |---|---|---|
 /// | `PREFIX/members/HOST` | `{"host":…,"lease":…,"since":…}` | the host's lease |
 /// | `PREFIX/owners/VM` | `{"host":…,"lease":…,"from":…,"at":…}` | nothing |
+/// | `PREFIX/hosts/HOST` | `{"vms":[…],"at":…}`: what the host holds, for when it is dead | nothing |
 ///
 /// A member key disappears with its lease; an owner record stays until another host's claim
 /// replaces it, and its `modRevision` is the epoch. A claim is one transaction: the record is
@@ -33,6 +34,7 @@ public struct EtcdHACoordinator: HACoordinator {
 
     var membersPrefix: String { prefix + "/members/" }
     var ownersPrefix: String { prefix + "/owners/" }
+    var hostsPrefix: String { prefix + "/hosts/" }
 
     public func join(host: String, ttl: Duration) async throws -> Int64 {
         let lease = try await client.grantLease(ttl: ttl)
@@ -104,6 +106,23 @@ public struct EtcdHACoordinator: HACoordinator {
         try await client.revoke(lease: lease)
     }
 
+    public func publish(host: String, vms: Set<String>) async throws {
+        let value = HostValue(vms: vms.sorted(), at: wallClock().timeIntervalSince1970)
+        try await client.put(key: hostsPrefix + host, value: try Self.encode(value))
+    }
+
+    public func inventories() async throws -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for keyValue in try await client.get(prefix: hostsPrefix).keyValues {
+            let host = String(keyValue.key.dropFirst(hostsPrefix.count))
+            // An unreadable record says nothing about what the host held: keep it as holding
+            // an unknowable VM, so the host is not mistaken for an empty one.
+            let value = try? JSONDecoder().decode(HostValue.self, from: Data(keyValue.value))
+            out[host] = value.map { Set($0.vms) } ?? ["?unreadable record"]
+        }
+        return out
+    }
+
     /// Every owner record with what it says beyond the epoch (where it came from and when), for
     /// `status --cluster`; and the members with the time their lease has left.
     public func details() async throws -> HAClusterDetails {
@@ -132,6 +151,11 @@ public struct EtcdHACoordinator: HACoordinator {
         var host: String
         var lease: Int64
         var since: Double
+    }
+
+    struct HostValue: Codable {
+        var vms: [String]
+        var at: Double
     }
 
     struct OwnerValue: Codable {

@@ -16,6 +16,8 @@ public final class HACluster {
     public let watchdog: Bool
     public private(set) var agents: [String: ChildProcess] = [:]
     public private(set) var checker: DoubleRunChecker?
+    /// More spec documents (non-HA VMs), written after the HA VMs.
+    public var extra: [String] = []
 
     public static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
     /// The watchdog fires this long after the last pet: at most leaseTTL - margin.
@@ -37,6 +39,12 @@ public final class HACluster {
             try? testbed.down()
             throw error
         }
+    }
+
+    /// Writes the spec again (with `extra`) and commits it; the agents pick it up within an interval.
+    public func commitSpec(_ message: String) async throws {
+        try writeSpec()
+        _ = try await git.commit(message)
     }
 
     func writeSpec() throws {
@@ -66,7 +74,23 @@ public final class HACluster {
 
             """)
         }
-        try git.write("spec.yaml", TinySpec.documents(documents))
+        try git.write("spec.yaml", TinySpec.documents(documents + extra))
+    }
+
+    /// A non-HA tiny VM document, running, on `host` or placed by virtsync.
+    public func plainVM(_ name: String, host: String? = nil) -> String {
+        """
+        apiVersion: virtsync/v1
+        kind: VirtualMachine
+        name: \(name)
+        \(host.map { "host: \($0)" } ?? "placement:\n  hosts: [\(testbed.hosts.map(\.name).joined(separator: ", "))]")
+        vcpus: 1
+        memory: 32MiB
+        machine: pc
+        loader: \(Testbed.qboot)
+        power: running
+
+        """
     }
 
     /// The agent configuration of `host`.
@@ -115,7 +139,7 @@ public final class HACluster {
 
     /// Starts every agent and the checker.
     public func start() throws {
-        checker = DoubleRunChecker.start(testbed, guests: Set(vms))
+        checker = DoubleRunChecker.start(testbed)
         for host in testbed.hosts { try startAgent(host) }
     }
 

@@ -9,8 +9,9 @@ import VirtsyncEngine
 /// off (every call throws, as from a partitioned host).
 public final class ModelCoordinator: @unchecked Sendable {
     // `lock` guards every `var`.
-    private let lock = NSLock()
+    fileprivate let lock = NSLock()
     private let now: @Sendable () -> Duration
+    fileprivate var published: [String: Set<String>] = [:]
     private var revision: Int64 = 1
     private var nextLease: Int64 = 100
     private var leases: [Int64: (ttl: Duration, expiresAt: Duration)] = [:]
@@ -63,7 +64,7 @@ public final class ModelCoordinator: @unchecked Sendable {
         for continuation in continuations { continuation.yield(view) }
     }
 
-    private func reachable(_ host: String) throws {
+    fileprivate func reachable(_ host: String) throws {
         if lock.withLock({ cutOff.contains(host) }) { throw ModelCoordinatorError.unreachable(host) }
     }
 
@@ -164,6 +165,14 @@ public final class ModelCoordinator: @unchecked Sendable {
         func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error> { model.changes(host: host, after: revision) }
         func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord? { try model.claim(vm: vm, host: host, claim) }
         func leave(lease: Int64) async throws { try model.leave(host: host, lease: lease) }
+        func publish(host: String, vms: Set<String>) async throws {
+            try model.reachable(self.host)
+            model.lock.withLock { model.published[host] = vms }
+        }
+        func inventories() async throws -> [String: Set<String>] {
+            try model.reachable(host)
+            return model.lock.withLock { model.published }
+        }
     }
 }
 

@@ -191,4 +191,47 @@ struct HAFailoverTests {
         report = cluster.tearDown()
         #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
     }
+
+    @Test("a dead host is not unknown: a new VM is created on a live host, while its non-HA VM stays down and is reported")
+    func deadHostIsNotUnknown() async throws {
+        let cluster = try await HACluster(vms: 2, watchdog: false)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        let victim = cluster.testbed.hosts[0]
+        let batch = cluster.vms[0] + "-batch", fresh = cluster.vms[0] + "-fresh"
+        cluster.extra = [cluster.plainVM(batch, host: victim.name)]
+        try await cluster.commitSpec("a non-HA VM on \(victim.name)")
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil,
+              try await eventually(within: .seconds(30), { cluster.copies[batch] == [victim.name] }) else {
+            Issue.record("every VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        try cluster.testbed.kill(victim)
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(40), allowed: { $0 != victim.name }) != nil else {
+            Issue.record("the HA VMs run elsewhere: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        cluster.extra.append(cluster.plainVM(fresh))
+        try await cluster.commitSpec("a new VM while \(victim.name) is dead")
+        let created = try await eventually(within: .seconds(40)) { cluster.copies[fresh]?.count == 1 }
+        #expect(created, "the new VM runs on a live host although \(victim.name) is unreachable: \(cluster.copies)\n\(cluster.logs())")
+        #expect(cluster.copies[batch] == nil, "the dead host's non-HA VM stays down: \(cluster.copies)")
+        // The survivors' passes report the dead host as a warning, not a conflict that stalls them.
+        let survivor = cluster.testbed.hosts[1]
+        let status = try cluster.testbed.exec(survivor, [VirtsyncBinary.path, "status", "--config", cluster.scratch.path("\(survivor.name)/agent.yaml")])
+        #expect(status.stdout.contains("known dead (lease expired): \(victim.name)"), "\(status.stdout)")
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds or `timeout` passes.
+func eventually(within timeout: Duration, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return try condition()
 }

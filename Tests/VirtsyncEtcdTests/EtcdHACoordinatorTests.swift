@@ -119,6 +119,8 @@ struct EtcdHACoordinatorTests {
             // A record no one can read is seen as owned by no live host (so it can be taken over).
             try await client.put(key: "/vs/owners/broken", value: bytes("{not json"))
             #expect(try await ha.view().owners["broken"]?.host == "")
+            try await ha.publish(host: "b", vms: ["web", "db"])
+            #expect(try await ha.inventories() == ["b": ["web", "db"]])
             let details = try await ha.details()
             #expect(details.members.map(\.host) == ["b"])
             #expect((details.members.first?.secondsLeft ?? 0) > 20)
@@ -171,6 +173,8 @@ struct EtcdHACoordinatorTests {
             return try await base.claim(vm: vm, host: host, claim)
         }
         func leave(lease: Int64) async throws { try check(); try await base.leave(lease: lease) }
+        func publish(host: String, vms: Set<String>) async throws { try check(); try await base.publish(host: host, vms: vms) }
+        func inventories() async throws -> [String: Set<String>] { try check(); return try await base.inventories() }
     }
 
     @available(macOS 15.0, *)

@@ -19,6 +19,8 @@ package final class AgentHA: Sendable {
     private let state: AgentState
     private let logger = Logger(label: "virtsync.ha")
     private let now: @Sendable () -> Duration
+    /// What this host last published as held (nil: nothing yet).
+    private let published = Locked<Set<String>?>(nil)
 
     package init(runner: HARunner, definitions: HADefinitions, timings: HATimings, state: AgentState,
                  now: @escaping @Sendable () -> Duration = BootClock.now) {
@@ -42,10 +44,12 @@ package final class AgentHA: Sendable {
         return out
     }
 
-    /// Hands the runner this pass's view of the spec and drops the steps that are HA's to take.
+    /// Hands the runner this pass's view of the spec, publishes what this host holds, and drops
+    /// the steps that are HA's to take.
     package func planned(_ plan: Plan, desired: DesiredState, observed: ObservedState) async -> Plan {
         definitions.update(from: desired)
         await runner.update(spec: HASpec.from(desired, observed: observed))
+        let plan = await publishHeld(plan, desired: desired, observed: observed)
         let powered = Set(desired.machines.filter { $0.placement.ha && $0.domain.power == .running }.map(\.domain.name))
         guard !powered.isEmpty else { return plan }
         var out = plan
@@ -60,6 +64,34 @@ package final class AgentHA: Sendable {
             }
         }
         return out
+    }
+
+    /// The dead hosts and what they held, for the pass's placement.
+    package func deadHosts() async -> [String: Set<String>] {
+        await runner.deadHosts()
+    }
+
+    /// Publishes the VMs this host holds, including those the plan is about to create here,
+    /// before any of them is created: while this host is dead the others place only VMs in no
+    /// host's record. When that fails, the plan creates no domain this pass.
+    private func publishHeld(_ plan: Plan, desired: DesiredState, observed: ObservedState) async -> Plan {
+        let host = runner.host
+        var held = Set(observed.hosts[host]?.domains.values.filter { $0.claim(by: desired.owner).isOurs }.map(\.model.name) ?? [])
+        held.formUnion(plan.steps.filter { $0.resource.kind == .domain && $0.resource.host == host && $0.action == .create }.map(\.resource.name))
+        if published.withLock({ $0 }) == held { return plan }
+        do {
+            try await runner.publish(vms: held)
+            published.withLock { $0 = held }
+            return plan
+        } catch {
+            var out = plan
+            let new = Set(plan.steps.filter { $0.resource.kind == .domain && $0.action == .create }.map(\.resource.name))
+            out.steps.removeAll { $0.resource.kind == .domain && new.contains($0.resource.name) }
+            if out.steps.count != plan.steps.count {
+                logger.warning("cannot record this host's VMs in etcd; no VM is created this pass", metadata: ["error": "\(error)"])
+            }
+            return out
+        }
     }
 
     /// Metrics and status for what the runner reports.

@@ -79,7 +79,10 @@ public enum ClusterPlacement {
         }
         var unknown = Set(observed.unreachable.keys)
         for host in desired.hosts where observed.hosts[host.name] == nil { unknown.insert(host.name) }
-        return PlacementInput(hosts: hosts, requests: requests, current: current, unknownHosts: unknown)
+        // A dead host is not unknown: its VMs stay where they were, and new VMs may be placed.
+        let dead = observed.dead.filter { observed.hosts[$0.key] == nil }
+        unknown.subtract(dead.keys)
+        return PlacementInput(hosts: hosts, requests: requests, current: current, unknownHosts: unknown, deadHosts: dead)
     }
 
     /// A VM's request: what it consumes while it runs and which networks and pools it needs.

@@ -49,6 +49,13 @@ public enum Planner {
         var usages: [String: HostUsage] = [:]
         for host in desired.hosts {
             guard let live = observed.hosts[host.name] else {
+                if let held = observed.dead[host.name] {
+                    let names = held.sorted()
+                    builder.notes.append(PlanNote(severity: .warning, message:
+                        "host \(host.name) is dead (its HA lease expired): nothing is planned for it; "
+                        + (names.isEmpty ? "it held no VM" : "its VMs stay down unless HA restarts them elsewhere: \(names.joined(separator: ", "))")))
+                    continue
+                }
                 let reason = observed.unreachable[host.name] ?? "not observed"
                 builder.notes.append(PlanNote(severity: .error, message:
                     "host \(host.name) is unreachable (\(reason)); its state is unknown and nothing is planned for it"))

@@ -169,9 +169,29 @@ public struct ObservedState: Hashable, Codable, Sendable {
     public var hosts: [String: ObservedHost]
     /// Hosts that could not be read, with the reason. Their state is unknown, never "empty".
     public var unreachable: [String: String]
+    /// Unreachable hosts known dead (HA: their lease expired, so they fenced or were reset), with
+    /// the names of the VMs each held as it last published them. Empty without HA.
+    public var dead: [String: Set<String>]
 
-    public init(hosts: [String: ObservedHost] = [:], unreachable: [String: String] = [:]) {
+    public init(hosts: [String: ObservedHost] = [:], unreachable: [String: String] = [:], dead: [String: Set<String>] = [:]) {
         self.hosts = hosts
         self.unreachable = unreachable
+        self.dead = dead
+    }
+
+    private enum CodingKeys: String, CodingKey { case hosts, unreachable, dead }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        hosts = try container.decode([String: ObservedHost].self, forKey: .hosts)
+        unreachable = try container.decode([String: String].self, forKey: .unreachable)
+        dead = try container.decodeIfPresent([String: Set<String>].self, forKey: .dead) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(unreachable, forKey: .unreachable)
+        if !dead.isEmpty { try container.encode(dead, forKey: .dead) }
     }
 }

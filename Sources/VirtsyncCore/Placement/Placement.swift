@@ -52,7 +52,8 @@ public enum Placement {
     /// greedy check less pessimistic; a warning names the VMs left without a host and, per
     /// host, the first constraint that failed. Empty when any single host can be lost.
     public static func survivability(_ input: PlacementInput, decisions: [String: PlacementDecision]) -> [String] {
-        let base = Placer(PlacementInput(hosts: input.hosts, requests: input.requests, unknownHosts: input.unknownHosts))
+        let base = Placer(PlacementInput(hosts: input.hosts, requests: input.requests, unknownHosts: input.unknownHosts,
+                                         deadHosts: input.deadHosts))
         var warnings: [String] = []
         for lost in base.hostNames {
             let victims = base.sortedRequests.filter {

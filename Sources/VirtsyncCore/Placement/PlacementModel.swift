@@ -104,13 +104,18 @@ public struct PlacementInput: Hashable, Codable, Sendable {
     public var current: [String: CurrentPlacement]
     /// Hosts that could not be read: their VMs' whereabouts are unknown.
     public var unknownHosts: Set<String>
+    /// Hosts known dead (their HA lease expired, so they fenced or were reset), with the VMs each
+    /// held: those stay where they were (down, unless HA restarts them), nothing is placed on a
+    /// dead host, and, unlike an unknown host, a dead one does not block new VMs.
+    public var deadHosts: [String: Set<String>]
 
     public init(hosts: [PlacementHost], requests: [PlacementRequest], current: [String: CurrentPlacement] = [:],
-                unknownHosts: Set<String> = []) {
+                unknownHosts: Set<String> = [], deadHosts: [String: Set<String>] = [:]) {
         self.hosts = hosts
         self.requests = requests
         self.current = current
         self.unknownHosts = unknownHosts
+        self.deadHosts = deadHosts
     }
 }
 

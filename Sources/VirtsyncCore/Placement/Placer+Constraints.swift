@@ -34,6 +34,7 @@ extension Placer {
     func groupFailure(_ group: [PlacementRequest], on name: String) -> String? {
         guard let host = hosts[name] else { return "not in the spec" }
         if unknownHosts.contains(name) { return "unreachable" }
+        if deadHosts.contains(name) { return "dead" }
         if host.maintenance, !group.allSatisfy({ $0.onMaintenance == .shutdown && current[$0.name]?.host == name }) {
             return "in maintenance"
         }

@@ -8,6 +8,9 @@ struct Placer: Sendable {
     let sortedRequests: [PlacementRequest]
     let current: [String: CurrentPlacement]
     let unknownHosts: Set<String>
+    /// Dead hosts, and the dead host of each VM one held.
+    let deadHosts: Set<String>
+    let onDeadHost: [String: String]
     let apart: [String: Set<String>]
     var ledger = Ledger()
     var result = PlacementResult()
@@ -21,6 +24,12 @@ struct Placer: Sendable {
         sortedRequests = requests.keys.sorted().compactMap { requests[$0] }
         current = input.current
         unknownHosts = input.unknownHosts
+        deadHosts = Set(input.deadHosts.keys)
+        var onDeadHost: [String: String] = [:]
+        for (host, names) in input.deadHosts.sorted(by: { $0.key < $1.key }) {
+            for name in names where onDeadHost[name] == nil { onDeadHost[name] = host }
+        }
+        self.onDeadHost = onDeadHost
         apart = AffinityGroups.antiAffinity(of: sortedRequests)
     }
 
@@ -67,6 +76,10 @@ struct Placer: Sendable {
     func whyUnknown(_ vm: PlacementRequest) -> String? {
         if let pin = vm.rule.pinned, unknownHosts.contains(pin) {
             return "pinned to \(pin), which is unreachable"
+        }
+        if current[vm.name] == nil, let dead = onDeadHost[vm.name] ?? vm.rule.pinned.flatMap({ deadHosts.contains($0) ? $0 : nil }) {
+            return vm.ha ? "its host \(dead) is dead (its HA lease expired): HA restarts it elsewhere"
+                         : "its host \(dead) is dead (its HA lease expired): it stays down until \(dead) is back (it is not HA)"
         }
         let unreachable = unknownHosts.sorted().joined(separator: ", ")
         guard let here = current[vm.name] else {

@@ -40,6 +40,11 @@ public protocol HACoordinator: Sendable {
     /// Gives `lease` back at once (its member key goes with it): a host that stopped its HA VMs
     /// on purpose lets the others take over after the guard instead of after the TTL.
     func leave(lease: Int64) async throws
+    /// Records the VMs `host` holds (defined there, or about to be), so the others know what
+    /// stays down if it dies: only VMs in no host's record may be placed while it is dead.
+    func publish(host: String, vms: Set<String>) async throws
+    /// Every host's last published VMs.
+    func inventories() async throws -> [String: Set<String>]
 }
 
 /// This host's HA VMs in libvirt, as HA needs them. The implementation touches only domains

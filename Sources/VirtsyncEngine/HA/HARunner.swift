@@ -20,7 +20,7 @@ public enum HAObservation: Sendable, Hashable {
 /// fence: the controller sees the deadline pass on the next tick (every `tick`, at most a
 /// quarter of the renew interval) and its stop commands go out at once.
 public actor HARunner {
-    public let host: String
+    public nonisolated let host: String
     private var controller: HAController
     private let coordinator: any HACoordinator
     private let domains: any HADomainControl
@@ -58,6 +58,20 @@ public actor HARunner {
 
     /// The state of the controller, for status and tests.
     public var state: HAController { controller }
+
+    /// Records the VMs this host holds in the coordination service (see `HACoordinator.publish`).
+    public func publish(vms: Set<String>) async throws {
+        try await coordinator.publish(host: host, vms: vms)
+    }
+
+    /// The spec hosts known dead now (see `HAController.deadHosts`) that published what they
+    /// held, with those VMs. A host that never published (no agent ever ran HA there) is not
+    /// taken for dead: nothing says what it runs.
+    public func deadHosts() async -> [String: Set<String>] {
+        let dead = controller.deadHosts(at: now())
+        guard !dead.isEmpty, let published = try? await coordinator.inventories() else { return [:] }
+        return published.filter { dead.contains($0.key) }
+    }
 
     /// A new spec (HA VMs, hosts, the spec's placement).
     public func update(spec: HASpec) {
