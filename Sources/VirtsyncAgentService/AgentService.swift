@@ -70,7 +70,10 @@ public enum AgentService {
         let workflow = ApplyWorkflow(connector: connector, inventory: inventory, defaultURI: config.libvirtURI)
         let ha = try config.ha.map { settings in
             try HAComposition.make(config: config, settings: settings, state: state,
-                                   options: LibvirtSessionOptions(connectTimeout: .seconds(5), callTimeout: .seconds(5)), logger: logger)
+                                   // A start under load can take seconds: a short deadline only made
+                                   // HA retry starts that had worked (the fence never waits on it).
+                                   options: LibvirtSessionOptions(connectTimeout: .seconds(5), callTimeout: .seconds(config.callTimeout)),
+                                   logger: logger)
         }
         let pass = ReconcilePass(config: config, follower: follower, workflow: workflow, connector: connector, state: state, clock: clock,
                                  ledger: ledger, ha: ha?.ha)

@@ -44,7 +44,9 @@ enum HAComposition {
         let domains = DefiningHADomains(
             base: AgentHADomains(uri: config.libvirtURI, options: options, definitions: definitions),
             definitions: definitions, host: config.host,
-            define: { step in try await AgentHADomains.session(uri: config.libvirtURI, options: options).apply(step) })
+            define: { step in
+                try await AgentHADomains.session(uri: config.libvirtURI, role: AgentHADomains.startRole(), options: options).apply(step)
+            })
         let holder = Locked<AgentHA?>(nil)
         let runner = HARunner(host: config.host, timings: timings, spec: HASpec(), resumed: resumed,
                               coordinator: EtcdHACoordinator(client: client, prefix: settings.prefix),
@@ -84,7 +86,7 @@ enum HAComposition {
     }
 }
 
-/// A value behind a lock, set once the object it refers to exists.
+/// A value behind a lock.
 final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value
@@ -93,58 +95,75 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&stored)
+    }
 }
 
-/// HA's libvirt port on the agent: `LibvirtHADomains` over one lasting session of HA's own,
-/// opened again after a failure, for the spec owner the last pass loaded.
+/// HA's libvirt port on the agent: `LibvirtHADomains` for the spec owner the last pass loaded,
+/// over connections of HA's own, opened again after a failure. libvirt runs the calls of one
+/// connection one after another, so each kind of work has its own: a hard stop (a fence) never
+/// waits behind a start or a read, and starts of several VMs taken over at once run side by side.
 struct AgentHADomains: HADomainControl {
     let uri: String
     let options: LibvirtSessionOptions
     let definitions: HADefinitions
 
+    /// How many starts run at once.
+    static let startConnections = 3
     private static let sessions = SessionCache()
+    private static let nextStart = Locked(0)
 
-    static func session(uri: String, options: LibvirtSessionOptions) async throws -> LibvirtSession {
-        try await sessions.get(uri: uri, options: options)
+    /// The connection for `role`: `observe`, `stop`, or `start-N`.
+    static func session(uri: String, role: String, options: LibvirtSessionOptions) async throws -> LibvirtSession {
+        try await sessions.get(key: "\(role) \(uri)", uri: uri, options: options)
     }
 
-    private func control() async throws -> LibvirtHADomains {
+    /// The next start connection, round robin.
+    static func startRole() -> String {
+        let index = nextStart.withLock { value -> Int in
+            defer { value = (value + 1) % startConnections }
+            return value
+        }
+        return "start-\(index)"
+    }
+
+    private func run<T>(_ role: String, _ body: (LibvirtHADomains) async throws -> T) async throws -> T {
         guard let owner = definitions.owner else {
             throw EngineError("HA waits for the first pass to load the spec (it cannot yet tell its domains from others')")
         }
-        return LibvirtHADomains(session: try await Self.session(uri: uri, options: options), owner: owner)
-    }
-
-    private func run<T>(_ body: (LibvirtHADomains) async throws -> T) async throws -> T {
-        let control = try await control()
+        let key = "\(role) \(uri)"
+        let session = try await Self.sessions.get(key: key, uri: uri, options: options)
         do {
-            return try await body(control)
+            return try await body(LibvirtHADomains(session: session, owner: owner))
         } catch {
             // Reconnecting costs milliseconds; a closed connection reports itself in many ways.
-            Self.sessions.drop(uri: uri)
+            Self.sessions.drop(key: key)
             throw error
         }
     }
 
-    func domains(_ names: Set<String>) async throws -> [String: HALocalDomain] { try await run { try await $0.domains(names) } }
-    func start(vm: String, epoch: Int64) async throws { try await run { try await $0.start(vm: vm, epoch: epoch) } }
-    func hardStop(vm: String) async throws { try await run { try await $0.hardStop(vm: vm) } }
+    func domains(_ names: Set<String>) async throws -> [String: HALocalDomain] { try await run("observe") { try await $0.domains(names) } }
+    func start(vm: String, epoch: Int64) async throws { try await run(Self.startRole()) { try await $0.start(vm: vm, epoch: epoch) } }
+    func hardStop(vm: String) async throws { try await run("stop") { try await $0.hardStop(vm: vm) } }
 
-    /// One session per URI, opened on first use.
+    /// One session per key, opened on first use.
     final class SessionCache: @unchecked Sendable {
         private let lock = NSLock()
         private var sessions: [String: LibvirtSession] = [:]
 
-        func get(uri: String, options: LibvirtSessionOptions) async throws -> LibvirtSession {
-            if let existing = lock.withLock({ sessions[uri] }) { return existing }
+        func get(key: String, uri: String, options: LibvirtSessionOptions) async throws -> LibvirtSession {
+            if let existing = lock.withLock({ sessions[key] }) { return existing }
             let opened = try await LibvirtSession.connect(uri: uri, options: options)
             return lock.withLock {
-                if let raced = sessions[uri] { return raced }
-                sessions[uri] = opened
+                if let raced = sessions[key] { return raced }
+                sessions[key] = opened
                 return opened
             }
         }
 
-        func drop(uri: String) { _ = lock.withLock { sessions.removeValue(forKey: uri) } }
+        func drop(key: String) { _ = lock.withLock { sessions.removeValue(forKey: key) } }
     }
 }

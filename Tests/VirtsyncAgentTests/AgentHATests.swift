@@ -4,6 +4,7 @@ import VirtsyncAgent
 import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncTesting
+import VirtsyncTestSupport
 
 /// What the agent's pass does differently with HA: the power of running HA VMs is HA's, their
 /// autostart is off, and the runner gets the spec's HA view every pass.
@@ -17,6 +18,11 @@ struct AgentHATests {
     }
 
     static func make() throws -> (AgentHA, DesiredState) {
+        let (ha, desired, _) = try makeWithState()
+        return (ha, desired)
+    }
+
+    static func makeWithState() throws -> (AgentHA, DesiredState, AgentState) {
         let directory = NSTemporaryDirectory() + "agent-ha-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let clock = ManualClock()
@@ -30,7 +36,7 @@ struct AgentHATests {
         let desired = DesiredState(hosts: [DesiredHost(name: "a"), DesiredHost(name: "b")], specDigest: "d",
                                    machines: [machine("web", ha: true), machine("batch", ha: false), machine("cold", ha: true, power: .stopped)],
                                    owner: "team/x")
-        return (ha, desired)
+        return (ha, desired, state)
     }
 
     static func step(_ action: StepAction, _ name: String) -> PlanStep {
@@ -65,5 +71,28 @@ struct AgentHATests {
         let prepared = ha.prepare(desired)
         #expect(prepared.machines.first { $0.domain.name == "web" }?.domain.autostart == false)
         #expect(prepared.machines.first { $0.domain.name == "batch" }?.domain.autostart == true)
+    }
+
+    @Test("fence actions by cause, takeovers and their recovery time reach the metrics (promtool-clean) and the status")
+    func metricsAndStatus() async throws {
+        let (ha, _, state) = try Self.makeWithState()
+        ha.observe(.stopping(vm: "web", cause: .leaseDeadline))
+        ha.observe(.stopping(vm: "db", cause: .staleEpoch))
+        ha.observe(.stopping(vm: "api", cause: .leaseDeadline))
+        ha.observe(.recovery(HARecovery(vm: "db", from: "b", epoch: 42, leaseGoneAt: .seconds(10), runningAt: .milliseconds(11_700))))
+        await ha.refresh()
+        let scrape = Exposition(state.metrics.render())
+        let lint = try await scrape.promtool()
+        #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+        #expect(scrape.value("virtsync_ha_fence_actions_total", ["cause": "leaseDeadline"]) == 2)
+        #expect(scrape.value("virtsync_ha_fence_actions_total", ["cause": "staleEpoch"]) == 1)
+        #expect(scrape.value("virtsync_ha_failovers_total") == 1)
+        #expect(scrape.value("virtsync_ha_recovery_seconds_count") == 1)
+        #expect(scrape.value("virtsync_ha_lease_valid") == 0, "no lease held yet")
+        let status = try #require(state.snapshot.ha)
+        #expect(status.stops.map(\.vm) == ["api", "db", "web"], "newest first")
+        #expect(status.failovers.first.map { "\($0.vm) \($0.from) \($0.epoch)" } == "db b 42")
+        #expect(abs((status.failovers.first?.seconds ?? 0) - 1.7) < 0.001)
+        #expect(StatusText.renderHA(status).contains("db from b, epoch 42, running 1.70s after the lease was seen gone"))
     }
 }
