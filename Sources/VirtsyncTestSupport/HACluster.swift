@@ -126,13 +126,15 @@ public final class HACluster {
     /// The agent's log of `host`.
     public func agentLog(_ host: Testbed.Host) -> String { scratch.path("\(host.name)/agent.log") }
 
-    /// Starts (or starts again) the agent of `host`, with its watchdog armed first when asked.
-    public func startAgent(_ host: Testbed.Host) throws {
+    /// Starts (or starts again) the agent of `host`, with a new watchdog first when the cluster
+    /// has them and `newWatchdog` (false: the running one keeps counting, as across a restart of
+    /// the agent alone).
+    public func startAgent(_ host: Testbed.Host, newWatchdog: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: scratch.path("\(host.name)/state"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: scratch.path("\(host.name)/hosts"), withIntermediateDirectories: true)
         let path = scratch.path("\(host.name)/agent.yaml")
         try config(host).write(toFile: path, atomically: true, encoding: .utf8)
-        if watchdog { _ = try testbed.startWatchdog(host, timeout: Self.watchdogTimeout) }
+        if watchdog && newWatchdog { _ = try testbed.startWatchdog(host, timeout: Self.watchdogTimeout) }
         agents[host.name] = try testbed.spawn(host, [VirtsyncBinary.path, "agent", "--config", path], logPath: agentLog(host),
                                               environment: ["VIRTSYNC_SHUTDOWN_TIMEOUT": "0"])
     }

@@ -224,6 +224,33 @@ struct HAFailoverTests {
         report = cluster.tearDown()
         #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
     }
+
+    @Test("an agent restarted within its deadline resumes its lease: its HA VMs keep running, the watchdog never fires, nothing moves")
+    func restartedAgentResumes() async throws {
+        let cluster = try await HACluster(vms: 3, watchdog: true)
+        var report: DoubleRunChecker.Report?
+        defer { if report == nil { cluster.tearDown() } }
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return
+        }
+        let host = cluster.busiest
+        let before = cluster.copies
+        let agent = try #require(cluster.agents[host.name])
+        agent.terminate(timeout: 5)  // SIGTERM: a planned restart (an upgrade)
+        try cluster.startAgent(host, newWatchdog: false)
+        for _ in 0..<100 {
+            #expect(cluster.copies == before, "nothing moves or stops across the restart: \(before) → \(cluster.copies)")
+            if cluster.copies != before { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(cluster.testbed.watchdogFired(host) == nil, "the restarted agent pets the watchdog again in time")
+        let log = (try? String(contentsOfFile: cluster.agentLog(host), encoding: .utf8)) ?? ""
+        #expect(log.contains("HA resumes lease"), "\(cluster.logs())")
+        report = cluster.tearDown()
+        #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
 }
 
 /// Polls `condition` every 100 ms until it holds or `timeout` passes.
