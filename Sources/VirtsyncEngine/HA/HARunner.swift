@@ -132,26 +132,32 @@ public actor HARunner {
     }
 
     private func watchLoop() async {
+        var failures = 0
         while !Task.isCancelled {
             do {
                 let view = try await coordinator.view()
                 apply(view)
+                failures = 0
                 for try await change in coordinator.changes(after: view.revision) {
                     apply(change)
                 }
             } catch {
-                logger.warning("coordination watch broke; reading again", metadata: ["error": "\(error)"])
+                // Once per outage at warning level: it is tried again four times a second.
+                failures += 1
+                logger.log(level: failures == 1 ? .warning : .debug, "coordination watch broke; reading again",
+                           metadata: ["error": "\(error)"])
             }
-            try? await sleep(.seconds(1))
+            // Soon: the member it watched may be the one that died, and the others need the news.
+            try? await sleep(.milliseconds(250))
         }
     }
 
-    /// Reads the whole view every second (at most every half renew interval) besides the watch:
+    /// Reads the whole view every half second (at most every half renew interval) besides the watch:
     /// a watch on a member cut off from the others stays open and silent (no error, no events)
     /// until gRPC's keepalive gives up (etcd refuses pings more often than every 5 s), and a
     /// takeover must not wait for that.
     private func pollLoop() async {
-        let interval = min(.seconds(1), controller.timings.renewInterval / 2)
+        let interval = min(.milliseconds(500), controller.timings.renewInterval / 2)
         while !Task.isCancelled {
             try? await sleep(interval)
             if let view = try? await coordinator.view() { apply(view) }
