@@ -245,6 +245,11 @@ extension LibvirtSession {
                 if active {
                     var volumes: UnsafeMutablePointer<OpaquePointer?>?
                     let volumeCount = virStoragePoolListAllVolumes(pool.pointer, &volumes, 0)
+                    if volumeCount < 0, (try? call.isActive(pool: pool, operation)) == false {
+                        // Stopped by someone else between the two calls: seen as it is now.
+                        raw.active = false
+                        return raw
+                    }
                     try call.check(volumeCount, "list volumes of pool \(name)")
                     raw.volumes = try takeList(volumes, count: volumeCount, kind: .volume).compactMap { volume in
                         do {
