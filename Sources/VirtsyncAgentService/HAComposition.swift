@@ -52,9 +52,9 @@ enum HAComposition {
                               coordinator: EtcdHACoordinator(client: client, prefix: settings.prefix),
                               domains: domains, watchdog: watchdog, clock: SystemAgentClock(),
                               persist: { persisted in writeLease(persisted, to: leaseFile, logger: logger) },
-                              observe: { observation in holder.value?.observe(observation) })
+                              observe: { observation in holder.withLock { $0 }?.observe(observation) })
         let ha = AgentHA(runner: runner, definitions: definitions, timings: timings, state: state)
-        holder.value = ha
+        holder.withLock { $0 = ha }
         if let resumed {
             logger.notice("HA resumes lease \(resumed.lease) persisted by the previous run")
         }
@@ -83,22 +83,6 @@ enum HAComposition {
         } catch {
             logger.error("cannot persist the HA lease", metadata: ["file": "\(path)", "error": "\(error)"])
         }
-    }
-}
-
-/// A value behind a lock.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-    func withLock<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&stored)
     }
 }
 
