@@ -11,6 +11,17 @@ import VirtsyncTestSupport
 @Suite("HA failover on the testbed", .serialized,
        .enabled(if: Testbed.available && VirtsyncBinary.isBuilt, "needs root, namespaces, libvirt, etcd and the built virtsync"))
 struct HAFailoverTests {
+    /// Starts the agents and waits until every HA VM runs once; false (with the issue recorded)
+    /// when that never happens.
+    static func started(_ cluster: HACluster) async throws -> Bool {
+        try cluster.start()
+        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
+            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
+            return false
+        }
+        return true
+    }
+
     @Test("a killed host's HA VMs run on the other hosts within seconds, never twice; the owner records move with higher epochs")
     func killedHost() async throws {
         let cluster = try await HACluster(vms: 4, watchdog: false)
@@ -59,11 +70,7 @@ struct HAFailoverTests {
         let cluster = try await HACluster(vms: 3, watchdog: false)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
-        try cluster.start()
-        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
-            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
-            return
-        }
+        guard try await Self.started(cluster) else { return }
         let victim = cluster.busiest
         try cluster.testbed.partition(victim)
         let recovered = try await cluster.waitUntilEachRunsOnce(within: .seconds(40)) { $0 != victim.name }
@@ -82,11 +89,7 @@ struct HAFailoverTests {
         let cluster = try await HACluster(vms: 3, watchdog: true)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
-        try cluster.start()
-        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
-            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
-            return
-        }
+        guard try await Self.started(cluster) else { return }
         let frozen = cluster.busiest
         try cluster.testbed.freeze(frozen)
         let recovered = try await cluster.waitUntilEachRunsOnce(within: .seconds(40)) { $0 != frozen.name }
@@ -103,11 +106,7 @@ struct HAFailoverTests {
         let cluster = try await HACluster(vms: 3, watchdog: true)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
-        try cluster.start()
-        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
-            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
-            return
-        }
+        guard try await Self.started(cluster) else { return }
         let orphaned = cluster.busiest
         let agent = try #require(cluster.agents[orphaned.name])
         #expect(Glibc.kill(agent.pid, SIGKILL) == 0)
@@ -123,11 +122,7 @@ struct HAFailoverTests {
         let cluster = try await HACluster(vms: 3, watchdog: false)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
-        try cluster.start()
-        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
-            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
-            return
-        }
+        guard try await Self.started(cluster) else { return }
         // One etcd member stops (its host and agent stay): nothing moves.
         let before = cluster.copies
         let quiet = try #require(cluster.testbed.hosts.last)
@@ -163,11 +158,7 @@ struct HAFailoverTests {
         let cluster = try await HACluster(vms: 3, watchdog: false)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
-        try cluster.start()
-        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
-            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
-            return
-        }
+        guard try await Self.started(cluster) else { return }
         // Two of the three members die; the hosts, their agents and the guests stay.
         let lost = Array(cluster.testbed.hosts.prefix(2))
         for host in lost {
@@ -230,11 +221,7 @@ struct HAFailoverTests {
         let cluster = try await HACluster(vms: 3, watchdog: true)
         var report: DoubleRunChecker.Report?
         defer { if report == nil { cluster.tearDown() } }
-        try cluster.start()
-        guard try await cluster.waitUntilEachRunsOnce(within: .seconds(90)) != nil else {
-            Issue.record("every HA VM runs once: \(cluster.copies)\n\(cluster.logs())")
-            return
-        }
+        guard try await Self.started(cluster) else { return }
         let host = cluster.busiest
         let before = cluster.copies
         let agent = try #require(cluster.agents[host.name])
