@@ -1,14 +1,16 @@
+import Foundation
 import Testing
 import VirtsyncCore
 import VirtsyncSpec
 
 /// `ha: true`: never with libvirt autostart, and its disks on shared storage so that another
-/// host can restart it.
-@Suite("HA VMs: autostart and shared storage")
+/// host can restart it; `failback` says whether it goes home after a failover.
+@Suite("HA VMs: autostart, shared storage and failback")
 struct HASpecTests {
-    /// Two hosts (one with `hosts: 1`), a `shared` pool and a `local` one, and the HA VM `db`
-    /// pinned to host-a, with `extra` appended from line 30 on (line 25 with one host).
-    private func load(_ extra: String, hosts: Int = 2, vm: String = "host: host-a") -> SpecLoadResult {
+    /// Two hosts (one with `hosts: 1`), a `shared` pool and a `local` one, and the VM `db`
+    /// pinned to host-a, HA unless `ha` is false, with `extra` appended from line 30 on (line 25
+    /// with one host).
+    private func load(_ extra: String, hosts: Int = 2, vm: String = "host: host-a", ha: Bool = true) -> SpecLoadResult {
         var text = "apiVersion: virtsync/v1\nkind: Host\nname: host-a\nuri: qemu+ssh://a/system\n---\n"
         if hosts == 2 { text += "apiVersion: virtsync/v1\nkind: Host\nname: host-b\nuri: qemu+ssh://b/system\n---\n" }
         text += """
@@ -29,7 +31,7 @@ struct HASpecTests {
             kind: VirtualMachine
             name: db
             \(vm)
-            ha: true
+            ha: \(ha)
             memory: 64MiB
 
             """
@@ -120,5 +122,58 @@ struct HASpecTests {
         let result = load("disks:\n  - volume: local/db.qcow2\n  - file: /var/lib/images/db.img\ncloudInit: {pool: local}\n", hosts: 1)
         #expect(result.diagnostics.items.isEmpty, "\(result.diagnostics)")
         #expect(result.desired?.hosts.first?.domains.map(\.name) == ["db"])
+    }
+
+    @Test("failback: false is carried into the VM's placement; left out, it is true")
+    func failbackCarried() {
+        let off = load("failback: false\ndisks: [{volume: shared/db.qcow2}]\n")
+        #expect(off.diagnostics.items.isEmpty, "\(off.diagnostics)")
+        #expect(off.desired?.machines.first?.placement.failback == false)
+        #expect(off.desired?.machines.first?.placement.ha == true)
+        let on = load("failback: true\ndisks: [{volume: shared/db.qcow2}]\n")
+        #expect(on.diagnostics.items.isEmpty, "\(on.diagnostics)")
+        #expect(on.desired?.machines.first?.placement.failback == true)
+        let absent = load("disks: [{volume: shared/db.qcow2}]\n")
+        #expect(absent.desired?.machines.first?.placement.failback == true)
+    }
+
+    @Test("a failback that is not true or false is an error at the value")
+    func failbackNotBoolean() {
+        let result = load("failback: maybe\ndisks: [{volume: shared/db.qcow2}]\n")
+        #expect(result.desired == nil)
+        #expect(result.diagnostics.description == "spec.yaml:30:11: error: VirtualMachine[db].failback: expected true or false, got 'maybe'")
+        let quoted = load("failback: \"false\"\ndisks: [{volume: shared/db.qcow2}]\n")
+        #expect(quoted.desired == nil)
+        #expect(quoted.diagnostics.description.hasPrefix("spec.yaml:30:11: error: VirtualMachine[db].failback: expected true or false"),
+                "\(quoted.diagnostics)")
+    }
+
+    @Test("failback on a VM without ha: true is a warning at the key, with several hosts or one")
+    func failbackWithoutHA() {
+        let result = load("failback: false\ndisks: [{volume: shared/db.qcow2}]\n", ha: false)
+        #expect(result.desired != nil)
+        #expect(result.diagnostics.description
+            == "spec.yaml:30:1: warning: VirtualMachine[db].failback: failback has no effect without 'ha: true'")
+        let text = "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: vm\nmemory: 64MiB\nfailback: true\n"
+        let single = SpecLoader.load(files: [SpecFile(path: "vm.yaml", bytes: Array(text.utf8))])
+        #expect(single.desired != nil)
+        #expect(single.diagnostics.description == "vm.yaml:5:1: warning: VirtualMachine[vm].failback: failback has no effect without 'ha: true'")
+    }
+
+    @Test("a placement reads without failback as failback true, and writes it only when false")
+    func failbackCoding() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let placement = DesiredPlacement(rule: PlacementRule(pinned: "host-a"), ha: true)
+        let json = String(decoding: try encoder.encode(placement), as: UTF8.self)
+        #expect(!json.contains("failback"), "\(json)")
+        let decoded = try JSONDecoder().decode(DesiredPlacement.self, from: Data(json.utf8))
+        #expect(decoded == placement)
+        #expect(decoded.failback)
+        var off = placement
+        off.failback = false
+        let offJSON = try encoder.encode(off)
+        #expect(String(decoding: offJSON, as: UTF8.self).contains("\"failback\":false"))
+        #expect(try JSONDecoder().decode(DesiredPlacement.self, from: offJSON) == off)
     }
 }

@@ -79,6 +79,7 @@ BAD = {
     "bare-number bandwidth": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {bandwidth: 100}\n",
     "unknown migration key": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {maxDowntme: 1s}\n",
     "ha with autostart": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nha: true\nautostart: true\n",
+    "quoted failback": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nha: true\nfailback: 'false'\n",
 }
 
 

@@ -235,6 +235,8 @@ defs["VirtualMachine"] = obj({
                       "description": "When the VM's host is in maintenance: migrate it to another host (it returns when the mark is removed), or shut it down in place (it starts again when the mark is removed)."},
     "ha": {"type": "boolean", "default": False,
            "description": "The VM must survive the loss of a host: counted by the N+1 check, which warns when losing some host would leave HA VMs without room. Never with autostart: true. With several hosts, its disks and cloud-init seed belong in shared pools (virtsync validate warns otherwise: the VM could not fail over)."},
+    "failback": {"type": "boolean", "default": True,
+                 "description": "After HA restarted this pinned VM on another host because its host died, it returns to its own host by live migration once that host has been healthy for the agents' ha.failbackSettle; false keeps it where it runs until someone moves it. Only meaningful with ha: true (virtsync validate warns otherwise); the agents' ha.failback: false turns it off for the whole cluster."},
     "uuid": ref("uuid", "A fixed UUID; default: chosen by libvirt."),
     "vcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 1, "description": "vCPUs."},
     "maxVcpus": {"type": "integer", "minimum": 1, "maximum": 4096, "description": "Hot-plug ceiling, at least vcpus."},

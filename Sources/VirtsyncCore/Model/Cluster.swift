@@ -34,11 +34,41 @@ public struct DesiredPlacement: Hashable, Codable, Sendable {
     public var onMaintenance: MaintenancePolicy
     /// Must survive a host loss (the N+1 check counts it).
     public var ha: Bool
+    /// After a failover, a pinned HA VM goes back to its host by live migration once that host
+    /// is healthy again (the spec's `failback`, default true). Only meaningful with `ha`.
+    public var failback: Bool
 
-    public init(rule: PlacementRule = PlacementRule(), onMaintenance: MaintenancePolicy = .migrate, ha: Bool = false) {
+    public init(rule: PlacementRule = PlacementRule(), onMaintenance: MaintenancePolicy = .migrate, ha: Bool = false,
+                failback: Bool = true) {
         self.rule = rule
         self.onMaintenance = onMaintenance
         self.ha = ha
+        self.failback = failback
+    }
+}
+
+extension DesiredPlacement {
+    private enum CodingKeys: String, CodingKey {
+        case rule, onMaintenance, ha, failback
+    }
+
+    /// Reads what older versions wrote too: a missing `failback` is the default, true.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        rule = try container.decode(PlacementRule.self, forKey: .rule)
+        onMaintenance = try container.decode(MaintenancePolicy.self, forKey: .onMaintenance)
+        ha = try container.decode(Bool.self, forKey: .ha)
+        failback = try container.decodeIfPresent(Bool.self, forKey: .failback) ?? true
+    }
+
+    /// Writes `failback` only when it is false, so that the encoding (and every digest over it)
+    /// of a placement that does not use it stays what it was before the key existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rule, forKey: .rule)
+        try container.encode(onMaintenance, forKey: .onMaintenance)
+        try container.encode(ha, forKey: .ha)
+        if !failback { try container.encode(failback, forKey: .failback) }
     }
 }
 

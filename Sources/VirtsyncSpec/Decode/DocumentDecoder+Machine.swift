@@ -3,8 +3,8 @@ import Yams
 
 extension DocumentDecoder {
     static let machineKeys = KeySet([
-        "apiVersion", "kind", "name", "host", "placement", "onMaintenance", "ha", "uuid", "vcpus", "maxVcpus", "memory", "maxMemory", "machine",
-        "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
+        "apiVersion", "kind", "name", "host", "placement", "onMaintenance", "ha", "failback", "uuid", "vcpus", "maxVcpus", "memory",
+        "maxMemory", "machine", "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
         "restartWindow", "graphics", "console",
         "disks", "interfaces", "cloudInit", "xml", "adopt",
     ])
@@ -47,6 +47,7 @@ extension DocumentDecoder {
         }
         vm.onMaintenance = map.choice("onMaintenance", MaintenancePolicy.allCases)?.value
         vm.ha = map.bool("ha")
+        vm.failback = map.bool("failback").map { Located($0, map.keyLocation("failback")) }
         vm.adopt = map.bool("adopt") ?? false
         if let uuid = map.string("uuid") {
             if let normalized = Formats.normalizedUUID(uuid.value) {

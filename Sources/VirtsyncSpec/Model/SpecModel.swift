@@ -163,6 +163,8 @@ struct MachineSpec: Sendable {
     var placement: PlacementSpec?
     var onMaintenance: MaintenancePolicy?
     var ha: Bool?
+    /// `failback`, located at its key (a warning points there when the VM is not HA).
+    var failback: Located<Bool>?
     var uuid: Located<String>?
     var vcpus: Located<Int>?
     var maxVcpus: Located<Int>?

@@ -42,7 +42,8 @@ struct Normalizer {
         for (position, vm) in spec.machines.enumerated() {
             guard let (domain, seed) = domainModel(vm) else { continue }
             if multiHost {
-                let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false)
+                let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false,
+                                                 failback: vm.failback?.value ?? true)
                 machines.append(ClusterMachine(domain: domain, placement: placement, seed: seed))
                 continue
             }

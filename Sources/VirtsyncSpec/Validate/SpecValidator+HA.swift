@@ -36,6 +36,15 @@ extension SpecValidator {
         }
     }
 
+    /// `failback` only says where an HA VM goes after a failover: on any other VM it is a
+    /// warning at the key, since it most likely means that `ha: true` was forgotten.
+    func checkFailback() {
+        for vm in spec.machines where vm.ha != true {
+            guard let failback = vm.failback else { continue }
+            reporter.warning(failback.location, vm.header.path + ".failback", "failback has no effect without 'ha: true'")
+        }
+    }
+
     /// What a disk off shared storage means for an HA VM.
     private static let noFailover = "this HA VM will not be restarted on another host when its host dies"
 }

@@ -24,6 +24,7 @@ struct SpecValidator {
         validator.placeMachines()
         validator.checkMachineReferences()
         validator.checkFailoverStorage()
+        validator.checkFailback()
         validator.checkIdentities()
         validator.checkCapacity()
         validator.buildVolumeTable()
