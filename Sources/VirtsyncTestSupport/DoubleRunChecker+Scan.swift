@@ -12,10 +12,13 @@ struct QEMUProcess: Sendable, Equatable {
     let netNamespace: UInt64
     /// Whether it was started with `-incoming` (a live-migration destination).
     let incoming: Bool
+    /// When it started, in clock ticks since boot (field 22 of /proc/PID/stat).
+    let startTicks: UInt64
 }
 
 /// Lists QEMU processes from /proc, cheaply enough to run 40 times a second: one `readlink` of
-/// `exe` per process per scan, and the command line and namespace read once per QEMU process.
+/// `exe` per process per scan, and the command line, namespace and start time read once per QEMU
+/// process.
 ///
 /// Used by one thread at a time (the checker's first poll runs before its thread starts).
 final class ProcessScanner: @unchecked Sendable {
@@ -85,7 +88,7 @@ final class ProcessScanner: @unchecked Sendable {
         case unreadable
     }
 
-    /// The guest, namespace and `-incoming` flag of QEMU process `pid`.
+    /// The guest, namespace, `-incoming` flag and start time of QEMU process `pid`.
     private func describe(_ pid: Int32) -> Description {
         guard let arguments = Self.commandLine(pid) else { return .unreadable }
         guard let guest = Self.guestName(arguments) else { return .noGuest }
@@ -93,8 +96,11 @@ final class ProcessScanner: @unchecked Sendable {
         guard length > 0 else { return .unreadable }
         let text = String(decoding: buffer[0..<length], as: UTF8.self)  // net:[4026532289]
         guard let open = text.firstIndex(of: "["), let close = text.lastIndex(of: "]"),
-              let inode = UInt64(text[text.index(after: open)..<close]) else { return .unreadable }
-        return .qemu(QEMUProcess(pid: pid, guest: guest, netNamespace: inode, incoming: arguments.contains("-incoming")))
+              let inode = UInt64(text[text.index(after: open)..<close]),
+              let stat = Self.contents("/proc/\(pid)/stat"),
+              let started = Self.startTicks(stat: String(decoding: stat, as: UTF8.self)) else { return .unreadable }
+        return .qemu(QEMUProcess(pid: pid, guest: guest, netNamespace: inode, incoming: arguments.contains("-incoming"),
+                                 startTicks: started))
     }
 
     /// readlink into `buffer`; the length, or -1.
@@ -109,7 +115,14 @@ final class ProcessScanner: @unchecked Sendable {
 
     /// /proc/PID/cmdline split at its NULs.
     static func commandLine(_ pid: Int32) -> [String]? {
-        let descriptor = open("/proc/\(pid)/cmdline", O_RDONLY | O_CLOEXEC)
+        guard let data = contents("/proc/\(pid)/cmdline"), !data.isEmpty else { return nil }
+        return data.split(separator: 0, omittingEmptySubsequences: false).dropLast(data.last == 0 ? 1 : 0)
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// All of a /proc file (whose size stat reports as 0), or nil when it cannot be opened.
+    private static func contents(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var data: [UInt8] = []
@@ -119,9 +132,17 @@ final class ProcessScanner: @unchecked Sendable {
             guard count > 0 else { break }
             data += chunk[0..<count]
         }
-        guard !data.isEmpty else { return nil }
-        return data.split(separator: 0, omittingEmptySubsequences: false).dropLast(data.last == 0 ? 1 : 0)
-            .map { String(decoding: $0, as: UTF8.self) }
+        return data
+    }
+
+    /// The start time in a /proc/PID/stat line (field 22, clock ticks since boot). Counted from
+    /// the last `)`: the command name before it (field 2) may hold spaces and parentheses.
+    static func startTicks(stat line: String) -> UInt64? {
+        guard let close = line.lastIndex(of: ")") else { return nil }
+        let fields = line[line.index(after: close)...].split(whereSeparator: \.isWhitespace)
+        // fields[0] is field 3 (the state).
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
     }
 
     /// The guest name of a QEMU command line: `-name guest=NAME,debug-threads=on` (libvirt; a

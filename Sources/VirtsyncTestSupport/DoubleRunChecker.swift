@@ -16,8 +16,17 @@ import Foundation
 ///     #expect(report.doubleRuns.isEmpty, "\(report)")
 ///
 /// A live migration has two copies for a moment (the destination's QEMU is started with
-/// `-incoming`): `ignoringIncoming` leaves such processes out entirely, which also hides a
-/// migrated guest on its new host for as long as that process lives.
+/// `-incoming`, and keeps the flag for its whole life). By default (`.counted`) that is a double
+/// run. `.ignored` (or `ignoringIncoming: true`) leaves such processes out entirely, which also
+/// hides a migrated guest on its new host for as long as that process lives. `.migrationAware`,
+/// for tests with live migrations, orders each guest's copies by process start time: three or
+/// more, or two where the newer was not started with `-incoming`, are a double run; two where the
+/// newer was are a migration, reported in `Report.migrations` (see `overlap(of:counting:)`):
+///
+///     let checker = DoubleRunChecker.start(testbed, guests: ["ha-1"], incoming: .migrationAware)
+///     ... fail over, then fail back by live migration ...
+///     let report = checker.stop()
+///     #expect(report.doubleRuns.isEmpty && report.migrations.count == 1, "\(report)")
 public final class DoubleRunChecker: @unchecked Sendable {
     /// One stretch of polls during which a guest had copies on several hosts.
     public struct DoubleRun: Sendable, Equatable, CustomStringConvertible {
@@ -57,13 +66,21 @@ public final class DoubleRunChecker: @unchecked Sendable {
         public let duration: Duration
         /// QEMU processes left out because they were started with `-incoming` (when ignoring them).
         public let ignoredIncoming: Int
+        /// Every stretch during which a guest was being live-migrated, in the order they began
+        /// (counted `.migrationAware` only; empty otherwise).
+        public let migrations: [Migration]
 
-        /// The double runs and the checker's own figures, for test failure messages.
+        /// The double runs, the migrations and the checker's own figures, for test failure messages.
         public var description: String {
             let figures = "\(polls) polls in \(duration), longest gap \(longestGap), mean scan \(meanScan)"
                 + (ignoredIncoming > 0 ? ", \(ignoredIncoming) -incoming processes ignored" : "")
-            guard !doubleRuns.isEmpty else { return "no double run (\(figures))" }
-            return "\(doubleRuns.count) double run(s) (\(figures)):\n" + doubleRuns.map { "  \($0)" }.joined(separator: "\n")
+            var text = doubleRuns.isEmpty
+                ? "no double run (\(figures))"
+                : "\(doubleRuns.count) double run(s) (\(figures)):\n" + doubleRuns.map { "  \($0)" }.joined(separator: "\n")
+            if !migrations.isEmpty {
+                text += "\n\(migrations.count) live migration(s):\n" + migrations.map { "  \($0)" }.joined(separator: "\n")
+            }
+            return text
         }
     }
 
@@ -71,8 +88,10 @@ public final class DoubleRunChecker: @unchecked Sendable {
     public let guests: Set<String>?
     /// The pause between two scans.
     public let interval: Duration
-    /// Whether QEMU processes started with `-incoming` (live-migration destinations) are left out.
-    public let ignoringIncoming: Bool
+    /// How QEMU processes started with `-incoming` (live-migration destinations) are counted.
+    public let incoming: Incoming
+    /// Whether QEMU processes started with `-incoming` are left out (`incoming == .ignored`).
+    public var ignoringIncoming: Bool { incoming == .ignored }
 
     /// Host name by network namespace inode.
     private let hostByNamespace: [UInt64: String]
@@ -82,6 +101,8 @@ public final class DoubleRunChecker: @unchecked Sendable {
     private var stopping = false
     private var runs: [DoubleRun] = []
     private var open: [String: Int] = [:]  // guest -> index in `runs` of its ongoing double run
+    private var migrations: [Migration] = []
+    private var migrating: [String: Int] = [:]  // guest -> index in `migrations` of its ongoing migration
     private var latest: [String: [String]] = [:]
     private var polls = 0
     private var longestGap: Duration = .zero
@@ -90,24 +111,32 @@ public final class DoubleRunChecker: @unchecked Sendable {
     private let started = ContinuousClock.now
     private var stopped: ContinuousClock.Instant?
 
-    private init(hostByNamespace: [UInt64: String], guests: Set<String>?, interval: Duration, ignoringIncoming: Bool) {
+    private init(hostByNamespace: [UInt64: String], guests: Set<String>?, interval: Duration, incoming: Incoming) {
         self.hostByNamespace = hostByNamespace
         self.guests = guests
         self.interval = interval
-        self.ignoringIncoming = ignoringIncoming
+        self.incoming = incoming
     }
 
     /// Starts watching `testbed`'s hosts for copies of `guests` (nil: every guest) on a thread of
-    /// its own, scanning /proc every `interval`; returns once the first scan is done.
+    /// its own, scanning /proc every `interval`, leaving `-incoming` processes out or not; returns
+    /// once the first scan is done.
     public static func start(_ testbed: Testbed, guests: Set<String>? = nil, interval: Duration = .milliseconds(25),
-                             ignoringIncoming: Bool = false) -> DoubleRunChecker {
+                             ignoringIncoming: Bool) -> DoubleRunChecker {
+        start(testbed, guests: guests, interval: interval, incoming: ignoringIncoming ? .ignored : .counted)
+    }
+
+    /// Starts watching `testbed`'s hosts for copies of `guests` (nil: every guest) on a thread of
+    /// its own, scanning /proc every `interval` and counting `-incoming` processes as `incoming`
+    /// says; returns once the first scan is done.
+    public static func start(_ testbed: Testbed, guests: Set<String>? = nil, interval: Duration = .milliseconds(25),
+                             incoming: Incoming = .counted) -> DoubleRunChecker {
         var namespaces: [UInt64: String] = [:]
         for host in testbed.hosts {
             var info = stat()
             if stat("/run/netns/\(testbed.name)-\(host.name)", &info) == 0 { namespaces[UInt64(info.st_ino)] = host.name }
         }
-        let checker = DoubleRunChecker(hostByNamespace: namespaces, guests: guests, interval: interval,
-                                       ignoringIncoming: ignoringIncoming)
+        let checker = DoubleRunChecker(hostByNamespace: namespaces, guests: guests, interval: interval, incoming: incoming)
         let scanner = ProcessScanner()
         checker.poll(scanner)
         // Weakly, and strongly only for one poll at a time: a checker dropped without `stop()`
@@ -139,7 +168,7 @@ public final class DoubleRunChecker: @unchecked Sendable {
             let end = stopped ?? ContinuousClock.now
             return Report(doubleRuns: runs, polls: polls, longestGap: longestGap,
                           meanScan: polls > 0 ? scanTime / polls : .zero, duration: end - started,
-                          ignoredIncoming: ignored.count)
+                          ignoredIncoming: ignored.count, migrations: migrations)
         }
     }
 
@@ -162,16 +191,17 @@ public final class DoubleRunChecker: @unchecked Sendable {
         let began = ContinuousClock.now
         let processes = scanner.scan()
         let at = Date()
-        var byGuest: [String: [(host: String, pid: Int32)]] = [:]
+        var byGuest: [String: [Copy]] = [:]
         var skipped: [Int32] = []
         for process in processes {
             guard let host = hostByNamespace[process.netNamespace] else { continue }
             if let guests, !guests.contains(process.guest) { continue }
-            if ignoringIncoming && process.incoming {
+            if incoming == .ignored && process.incoming {
                 skipped.append(process.pid)
                 continue
             }
-            byGuest[process.guest, default: []].append((host, process.pid))
+            byGuest[process.guest, default: []].append(
+                Copy(host: host, pid: process.pid, startTicks: process.startTicks, incoming: process.incoming))
         }
         let took = ContinuousClock.now - began
         lock.withLock {
@@ -179,19 +209,37 @@ public final class DoubleRunChecker: @unchecked Sendable {
             scanTime += took
             ignored.formUnion(skipped)
             latest = byGuest.mapValues { $0.map(\.host).sorted() }
+            var doubled = Set<String>(), moving = Set<String>()
             for (guest, copies) in byGuest {
-                let sorted = copies.sorted { $0.host < $1.host }
-                let hosts = sorted.map(\.host)
-                guard Set(hosts).count > 1 else { continue }
-                if let index = open[guest], runs[index].hosts == hosts, runs[index].pids == sorted.map(\.pid) {
-                    runs[index].lastSeen = at
-                    runs[index].polls += 1
-                } else {
-                    open[guest] = runs.count
-                    runs.append(DoubleRun(guest: guest, hosts: hosts, pids: sorted.map(\.pid), firstSeen: at, lastSeen: at, polls: 1))
+                switch Self.overlap(of: copies, counting: incoming) {
+                case .none:
+                    continue
+                case .doubleRun:
+                    doubled.insert(guest)
+                    let sorted = copies.sorted { ($0.host, $0.pid) < ($1.host, $1.pid) }
+                    Self.extend(&runs, open: &open, guest: guest, copies: sorted, at: at)
+                case .migration:
+                    moving.insert(guest)
+                    let sorted = copies.sorted { $0.startTicks < $1.startTicks }  // source first
+                    Self.extend(&migrations, open: &migrating, guest: guest, copies: sorted, at: at)
                 }
             }
-            for guest in open.keys where Set(byGuest[guest]?.map(\.host) ?? []).count < 2 { open[guest] = nil }
+            open = open.filter { doubled.contains($0.key) }
+            migrating = migrating.filter { moving.contains($0.key) }
+        }
+    }
+
+    /// Counts one more poll for `guest`'s ongoing stretch in `stretches` when it has the same
+    /// `copies`, else begins a new one there.
+    private static func extend<Stretch: OverlapStretch>(_ stretches: inout [Stretch], open: inout [String: Int],
+                                                         guest: String, copies: [Copy], at: Date) {
+        let hosts = copies.map(\.host), pids = copies.map(\.pid)
+        if let index = open[guest], stretches[index].hosts == hosts, stretches[index].pids == pids {
+            stretches[index].lastSeen = at
+            stretches[index].polls += 1
+        } else {
+            open[guest] = stretches.count
+            stretches.append(Stretch(guest: guest, hosts: hosts, pids: pids, firstSeen: at, lastSeen: at, polls: 1))
         }
     }
 }

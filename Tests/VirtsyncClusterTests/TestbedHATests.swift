@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VirtsyncEngine
-import VirtsyncTestSupport
+@testable import VirtsyncTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -169,7 +169,7 @@ struct TestbedHATests {
         #expect(child.status.map { $0 & 0x7f } == SIGKILL)
     }
 
-    @Test("the double-run checker sees one copy as none, two copies on two hosts (one frozen) as a double run, and a live migration as one unless -incoming processes are ignored")
+    @Test("the double-run checker sees one copy as none, two copies on two hosts (one frozen) as a double run, a live migration as one unless -incoming processes are ignored or it is migration-aware, and a fresh start beside a migrated copy as one when migration-aware")
     func doubleRunChecker() throws {
         let testbed = try Testbed.up(hosts: 2)
         defer { try? testbed.down() }
@@ -207,10 +207,140 @@ struct TestbedHATests {
         // During a live migration both QEMU processes exist for a while.
         let counting = DoubleRunChecker.start(testbed, guests: [guest])
         let ignoring = DoubleRunChecker.start(testbed, guests: [guest], ignoringIncoming: true)
+        let aware = DoubleRunChecker.start(testbed, guests: [guest], incoming: .migrationAware)
         try testbed.migrate(guest, from: first, to: second)
-        let counted = counting.stop(), ignored = ignoring.stop()
-        #expect(counted.doubleRuns.count == 1, "\(counted)")
+        let counted = counting.stop()
+        #expect(counted.doubleRuns.count == 1 && counted.migrations.isEmpty, "\(counted)")
+        #expect(aware.doubleRuns().isEmpty)
+
+        // The migrated copy keeps -incoming for its whole life: a fresh start beside it is a double
+        // run that only the migration-aware count sees.
+        try testbed.startTinyGuest(on: first, name: guest)
+        _ = try eventually(seconds: 5) { try expectCopies(aware, guest, [first.name, second.name]) }
+        let ignored = ignoring.stop(), migrationAware = aware.stop()
         #expect(ignored.doubleRuns.isEmpty && ignored.ignoredIncoming == 1, "\(ignored)")
+        #expect(migrationAware.migrations.map(\.hosts) == [[first.name, second.name]], "\(migrationAware)")
+        #expect(migrationAware.doubleRuns.map(\.hosts) == [[first.name, second.name]], "\(migrationAware)")
+        print("migration-aware double-run checker: \(migrationAware)")
+    }
+}
+
+/// The double-run checker's counting rule on made-up copies, and its /proc reading on stand-in
+/// QEMU processes: no testbed needed.
+@Suite("Double-run checker: which copies of a guest are a double run")
+struct DoubleRunRuleTests {
+    typealias Copy = DoubleRunChecker.Copy
+
+    /// `guest`'s copies at one poll, checked in both orders (the rule must not depend on it).
+    private func overlap(_ copies: [Copy], _ incoming: DoubleRunChecker.Incoming) -> DoubleRunChecker.Overlap? {
+        let forward = DoubleRunChecker.overlap(of: copies, counting: incoming)
+        return DoubleRunChecker.overlap(of: copies.reversed(), counting: incoming) == forward ? forward : nil
+    }
+
+    @Test("a migration in flight (an older plain copy, a newer -incoming one) is a migration when migration-aware, a double run when counted, nothing when -incoming is ignored")
+    func migrationInFlight() {
+        let copies = [Copy(host: "host-1", pid: 900, startTicks: 1_000, incoming: false),
+                      Copy(host: "host-2", pid: 400, startTicks: 5_000, incoming: true)]
+        #expect(overlap(copies, .migrationAware) == .migration)
+        #expect(overlap(copies, .counted) == .doubleRun)
+        #expect(overlap(copies, .ignored) == DoubleRunChecker.Overlap.none)
+    }
+
+    @Test("a fresh start beside a migrated copy (an older -incoming copy, a newer plain one) is a double run")
+    func freshStartBesideMigratedCopy() {
+        let copies = [Copy(host: "host-2", pid: 400, startTicks: 5_000, incoming: true),
+                      Copy(host: "host-3", pid: 700, startTicks: 9_000, incoming: false)]
+        #expect(overlap(copies, .migrationAware) == .doubleRun)
+        #expect(overlap(copies, .ignored) == DoubleRunChecker.Overlap.none, "the gap migration-aware counting closes")
+    }
+
+    @Test("a failback (migrating a migrated copy: both -incoming, the newer one the destination) is a migration")
+    func failback() {
+        let copies = [Copy(host: "host-2", pid: 400, startTicks: 5_000, incoming: true),
+                      Copy(host: "host-1", pid: 800, startTicks: 9_000, incoming: true)]
+        #expect(overlap(copies, .migrationAware) == .migration)
+    }
+
+    @Test("three copies on three hosts are a double run, even when the newest is -incoming")
+    func threeCopies() {
+        let copies = [Copy(host: "host-1", pid: 100, startTicks: 1_000, incoming: false),
+                      Copy(host: "host-2", pid: 200, startTicks: 2_000, incoming: false),
+                      Copy(host: "host-3", pid: 300, startTicks: 3_000, incoming: true)]
+        #expect(overlap(copies, .migrationAware) == .doubleRun)
+        #expect(overlap(copies, .counted) == .doubleRun)
+    }
+
+    @Test("two plain copies on two hosts are a double run however -incoming is counted")
+    func twoPlainCopies() {
+        let copies = [Copy(host: "host-1", pid: 100, startTicks: 1_000, incoming: false),
+                      Copy(host: "host-2", pid: 200, startTicks: 2_000, incoming: false)]
+        for incoming in [DoubleRunChecker.Incoming.counted, .ignored, .migrationAware] {
+            #expect(overlap(copies, incoming) == .doubleRun, "\(incoming)")
+        }
+    }
+
+    @Test("a single copy, no copy, or two copies on one host are no overlap")
+    func singleHost() {
+        let single = [Copy(host: "host-1", pid: 100, startTicks: 1_000, incoming: false)]
+        let oneHost = single + [Copy(host: "host-1", pid: 200, startTicks: 2_000, incoming: true)]
+        for incoming in [DoubleRunChecker.Incoming.counted, .ignored, .migrationAware] {
+            #expect(overlap(single, incoming) == DoubleRunChecker.Overlap.none, "\(incoming)")
+            #expect(overlap([], incoming) == DoubleRunChecker.Overlap.none, "\(incoming)")
+            #expect(overlap(oneHost, incoming) == DoubleRunChecker.Overlap.none, "\(incoming)")
+        }
+    }
+
+    @Test("two copies started in the same clock tick cannot be ordered and are a double run")
+    func sameTick() {
+        let copies = [Copy(host: "host-1", pid: 100, startTicks: 1_000, incoming: false),
+                      Copy(host: "host-2", pid: 200, startTicks: 1_000, incoming: true)]
+        #expect(overlap(copies, .migrationAware) == .doubleRun)
+    }
+
+    @Test("the start time is field 22 of /proc/PID/stat, counted past a command name holding spaces and parentheses")
+    func startTicksFromStat() {
+        let tail = "S 1 2 3 0 -1 4194560 10 0 0 0 5 6 0 0 20 0 3 0 123456 1000 200 18446744073709551615"
+        #expect(ProcessScanner.startTicks(stat: "4242 (qemu-system-x86) \(tail)\n") == 123_456)
+        #expect(ProcessScanner.startTicks(stat: "4242 (a) b) (c) \(tail)") == 123_456)  // the name is "a) b) (c"
+        #expect(ProcessScanner.startTicks(stat: "4242 (qemu-system-x86) S 1 2 3") == nil)
+        #expect(ProcessScanner.startTicks(stat: "") == nil)
+    }
+
+    @Test("the scanner reads the guest, -incoming flag and start time of qemu-system-* processes, once per process")
+    func scannerOnStandIns() throws {
+        // A copy of the shell named qemu-system-x86_64 (/proc/PID/exe names the copy, where a
+        // symlink would name the shell), blocked opening a FIFO nobody writes: no child to leave behind.
+        let scratch = try ScratchDirectory(prefix: "double-run-scan")
+        let qemu = scratch.path("qemu-system-x86_64"), fifo = scratch.path("fifo")
+        try FileManager.default.copyItem(atPath: URL(fileURLWithPath: "/bin/sh").resolvingSymlinksInPath().path, toPath: qemu)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let guest = "standin-" + UUID().uuidString.prefix(8)
+        func spawn(_ extra: [String]) throws -> ChildProcess {
+            try ChildProcess(executable: qemu, arguments: ["-c", "read line < \(fifo)", "-name", "guest=\(guest),debug-threads=on"] + extra,
+                             environment: ["PATH": "/usr/bin:/bin"], outputPath: scratch.path("output"))
+        }
+        let source = try spawn([])
+        defer { source.terminate() }
+        // Start times are counted in ticks of 10 ms: the destination must start a few ticks later.
+        Thread.sleep(forTimeInterval: 0.05)
+        let destination = try spawn(["-incoming", "tcp:127.0.0.1:49152"])
+        defer { destination.terminate() }
+
+        let scanner = ProcessScanner()
+        let found = try eventually(seconds: 5) { () -> [QEMUProcess] in
+            let mine = scanner.scan().filter { $0.guest == guest }.sorted { $0.startTicks < $1.startTicks }
+            guard mine.count == 2 else { throw NotYet("stand-ins seen: \(mine)") }
+            return mine
+        }
+        #expect(found.map(\.pid) == [source.pid, destination.pid], "\(found)")
+        #expect(found.map(\.incoming) == [false, true], "\(found)")
+        #expect(found[0].startTicks < found[1].startTicks, "\(found)")
+        #expect(scanner.scan().filter { $0.guest == guest } .sorted { $0.pid < $1.pid } == found.sorted { $0.pid < $1.pid })
+
+        let copies = zip(["host-1", "host-2"], found).map {
+            Copy(host: $0, pid: $1.pid, startTicks: $1.startTicks, incoming: $1.incoming)
+        }
+        #expect(overlap(copies, .migrationAware) == .migration)
     }
 }
 
