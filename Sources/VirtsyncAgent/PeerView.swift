@@ -6,15 +6,19 @@ import VirtsyncEngine
 /// are then left alone, never re-created here).
 enum PeerView {
     /// Whether this pass needs the peers: VMs placed by constraints, a host in maintenance, a
-    /// VM here that left another host for maintenance, or a VM placed here that is not here (it
-    /// may run on a peer: a move, not a create).
+    /// VM here that left another host for maintenance, a VM placed here that is not here (it
+    /// may run on a peer: a move, not a create), or a VM here that the spec pins to another host
+    /// (it moves there: a changed pin, or an HA failback).
     static func needed(_ desired: DesiredState, observed: ObservedState, host: String) -> Bool {
         guard desired.hosts.count > 1, !desired.machines.isEmpty else { return false }
         if desired.hosts.contains(where: \.maintenance) { return true }
         if desired.machines.contains(where: { $0.placement.rule.pinned == nil }) { return true }
         let here = observed.hosts[host]?.domains ?? [:]
         if here.values.contains(where: { $0.marker?.evacuatedFrom != nil }) { return true }
-        return desired.machines.contains { $0.placement.rule.pinned == host && here[$0.domain.name] == nil }
+        return desired.machines.contains { machine in
+            guard let pinned = machine.placement.rule.pinned else { return false }
+            return pinned == host ? here[machine.domain.name] == nil : here[machine.domain.name] != nil
+        }
     }
 
     /// The steps this host's agent carries out: those on its own host (migrations away from it

@@ -75,6 +75,10 @@ public enum AgentService {
                                    options: LibvirtSessionOptions(connectTimeout: .seconds(5), callTimeout: .seconds(config.callTimeout)),
                                    logger: logger)
         }
+        if let agentHA = ha?.ha {
+            // A live migration of an HA VM hands its owner record over with it.
+            connector.migrations.set { step, migration, perform in try await agentHA.migrate(step, migration, perform: perform) }
+        }
         let pass = ReconcilePass(config: config, follower: follower, workflow: workflow, connector: connector, state: state, clock: clock,
                                  ledger: ledger, ha: ha?.ha)
         let loop = AgentLoop(runner: pass, clock: clock,

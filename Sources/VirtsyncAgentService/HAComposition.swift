@@ -53,7 +53,7 @@ enum HAComposition {
                               domains: domains, watchdog: watchdog, clock: SystemAgentClock(),
                               persist: { persisted in writeLease(persisted, to: leaseFile, logger: logger) },
                               observe: { observation in holder.withLock { $0 }?.observe(observation) })
-        let ha = AgentHA(runner: runner, definitions: definitions, timings: timings, state: state)
+        let ha = AgentHA(runner: runner, definitions: definitions, timings: timings, state: state, failback: settings.failback)
         holder.withLock { $0 = ha }
         if let resumed {
             logger.notice("HA resumes lease \(resumed.lease) persisted by the previous run")
@@ -132,6 +132,7 @@ struct AgentHADomains: HADomainControl {
     func domains(_ names: Set<String>) async throws -> [String: HALocalDomain] { try await run("observe") { try await $0.domains(names) } }
     func start(vm: String, epoch: Int64) async throws { try await run(Self.startRole()) { try await $0.start(vm: vm, epoch: epoch) } }
     func hardStop(vm: String) async throws { try await run("stop") { try await $0.hardStop(vm: vm) } }
+    func mark(vm: String, epoch: Int64) async throws { try await run("observe") { try await $0.mark(vm: vm, epoch: epoch) } }
 
     /// One session per key, opened on first use.
     final class SessionCache: @unchecked Sendable {

@@ -69,14 +69,29 @@ extension EtcdClient {
     public func compareAndPut(key: String, expectedModRevision: Int64?, alsoRequireKey memberKey: String? = nil,
                               notAttachedTo lease: Int64? = nil, requireKey ownKey: String? = nil, attachedTo ownLease: Int64? = nil,
                               value: [UInt8]) async throws -> Int64? {
-        let operation = "compare and put \(key)"
         guard (memberKey == nil) == (lease == nil) else {
             throw EtcdError(code: .invalidArgument, message: "alsoRequireKey and notAttachedTo go together",
-                            operation: operation)
+                            operation: "compare and put \(key)")
         }
-        guard (ownKey == nil) == (ownLease == nil), ownLease != 0 else {
+        guard (ownKey == nil) == (ownLease == nil) else {
             throw EtcdError(code: .invalidArgument, message: "requireKey and attachedTo go together, with a lease other than 0",
-                            operation: operation)
+                            operation: "compare and put \(key)")
+        }
+        var attached: [String: Int64] = [:]
+        if let ownKey, let ownLease { attached[ownKey] = ownLease }
+        var notAttached: [String: Int64] = [:]
+        if let memberKey, let lease { notAttached[memberKey] = lease }
+        return try await compareAndPut(key: key, expectedModRevision: expectedModRevision, attached: attached,
+                                       notAttached: notAttached, value: value)
+    }
+
+    /// `compareAndPut` with any number of lease conditions: every key of `attached` exists and is
+    /// attached to its lease (never 0), and no key of `notAttached` is attached to its lease.
+    public func compareAndPut(key: String, expectedModRevision: Int64?, attached: [String: Int64],
+                              notAttached: [String: Int64], value: [UInt8]) async throws -> Int64? {
+        let operation = "compare and put \(key)"
+        guard !attached.values.contains(0) else {
+            throw EtcdError(code: .invalidArgument, message: "a key required attached needs a lease other than 0", operation: operation)
         }
         let keyBytes = Data(key.utf8), valueBytes = Data(value)
         var request = Etcdserverpb_TxnRequest()
@@ -91,7 +106,7 @@ extension EtcdClient {
                 $0.createRevision = 0
             }
         })
-        if let memberKey, let lease {
+        for (memberKey, lease) in notAttached.sorted(by: { $0.key < $1.key }) {
             request.compare.append(.with {
                 $0.key = Data(memberKey.utf8)
                 $0.target = .lease
@@ -99,7 +114,7 @@ extension EtcdClient {
                 $0.lease = lease
             })
         }
-        if let ownKey, let ownLease {
+        for (ownKey, ownLease) in attached.sorted(by: { $0.key < $1.key }) {
             request.compare.append(.with {
                 $0.key = Data(ownKey.utf8)
                 $0.target = .lease

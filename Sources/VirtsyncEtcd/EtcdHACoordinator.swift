@@ -92,14 +92,17 @@ public struct EtcdHACoordinator: HACoordinator {
     }
 
     public func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord? {
-        let value = OwnerValue(host: host, lease: claim.lease, from: claim.previousOwner, at: wallClock().timeIntervalSince1970)
-        // A record without a lease (unreadable, or written by hand) has no member to wait for.
-        let previous = claim.previousOwner.flatMap { owner in claim.previousLease.flatMap { $0 == 0 ? nil : (owner, $0) } }
+        let value = OwnerValue(host: claim.host ?? host, lease: claim.lease, from: claim.previousOwner, at: wallClock().timeIntervalSince1970,
+                               carried: claim.carried, movingTo: claim.moving?.to, movingLease: claim.moving?.lease)
+        // A record without a lease (unreadable, or written by hand) has no member to wait for:
+        // `notAttached` leaves out lease 0.
+        let membersPrefix = membersPrefix
         let revision = try await client.compareAndPut(
             key: ownersPrefix + vm, expectedModRevision: claim.expectedEpoch,
-            alsoRequireKey: previous.map { membersPrefix + $0.0 }, notAttachedTo: previous?.1,
-            requireKey: membersPrefix + host, attachedTo: claim.lease, value: try Self.encode(value))
-        return revision.map { OwnerRecord(host: host, epoch: $0, lease: claim.lease) }
+            attached: Dictionary(uniqueKeysWithValues: claim.attached(claimant: host).map { (membersPrefix + $0.key, $0.value) }),
+            notAttached: Dictionary(uniqueKeysWithValues: claim.notAttached.filter { $0.value != 0 }.map { (membersPrefix + $0.key, $0.value) }),
+            value: try Self.encode(value))
+        return revision.map { claim.record(claimant: host, epoch: $0) }
     }
 
     public func leave(lease: Int64) async throws {
@@ -163,6 +166,15 @@ public struct EtcdHACoordinator: HACoordinator {
         var lease: Int64
         var from: String?
         var at: Double
+        /// `OwnerRecord.carried`.
+        var carried: Int64?
+        /// `OwnerRecord.moving`, when a live migration is in flight.
+        var movingTo: String?
+        var movingLease: Int64?
+
+        var record: (carried: Int64?, moving: HAMove?) {
+            (carried, movingTo.flatMap { to in movingLease.map { HAMove(to: to, lease: $0) } })
+        }
     }
 
     static func encode(_ value: some Encodable) throws -> [UInt8] {
@@ -184,7 +196,8 @@ public struct EtcdHACoordinator: HACoordinator {
                 // An unreadable record names no live host: it is taken over like a dead owner's,
                 // by a claim conditional on its epoch, so it cannot block the VM for ever.
                 let value = try? JSONDecoder().decode(OwnerValue.self, from: Data(keyValue.value))
-                owners[vm] = OwnerRecord(host: value?.host ?? "", epoch: keyValue.modRevision, lease: value?.lease ?? 0)
+                owners[vm] = OwnerRecord(host: value?.host ?? "", epoch: keyValue.modRevision, lease: value?.lease ?? 0,
+                                         carried: value?.record.carried, moving: value?.record.moving)
             }
         }
 

@@ -35,11 +35,7 @@ public struct LibvirtHADomains: HADomainControl {
     public func start(vm: String, epoch: Int64) async throws {
         try await session.run("start HA domain \(vm) with epoch \(epoch)") { call in
             let operation = "start HA domain \(vm) with epoch \(epoch)"
-            let domain = try call.existingDomain(vm, operation)
-            let root = try LibvirtSession.managedDefinition(domain, vm, action: "start", call)
-            guard let marker = LibvirtXML.marker(in: root), marker.owner == owner else {
-                throw HypervisorError(code: .rejected, message: "domain \(vm) belongs to another spec owner", operation: operation)
-            }
+            let (domain, root) = try ownDomain(vm, action: "start", operation, call)
             if try call.isActive(domain: domain, operation) {
                 throw HypervisorError(code: .rejected, message: "domain \(vm) already runs", operation: operation)
             }
@@ -49,6 +45,28 @@ public struct LibvirtHADomains: HADomainControl {
                                                   operation, call)
             try call.check(virDomainCreate(domain.pointer), operation)
         }
+    }
+
+    public func mark(vm: String, epoch: Int64) async throws {
+        try await session.run("mark HA domain \(vm) with epoch \(epoch)") { call in
+            let operation = "mark HA domain \(vm) with epoch \(epoch)"
+            let (domain, root) = try ownDomain(vm, action: "mark", operation, call)
+            guard try call.isActive(domain: domain, operation) else {
+                throw HypervisorError(code: .rejected, message: "domain \(vm) does not run", operation: operation)
+            }
+            try LibvirtSession.setMarkerAttribute(LibvirtXML.haEpochAttribute, to: String(epoch), domain, root: root, live: true,
+                                                  operation, call)
+        }
+    }
+
+    /// The domain `vm` and its persistent definition, when it carries this spec owner's marker.
+    private func ownDomain(_ vm: String, action: String, _ operation: String, _ call: LibvirtCall) throws -> (LibvirtObject, XElement) {
+        let domain = try call.existingDomain(vm, operation)
+        let root = try LibvirtSession.managedDefinition(domain, vm, action: action, call)
+        guard let marker = LibvirtXML.marker(in: root), marker.owner == owner else {
+            throw HypervisorError(code: .rejected, message: "domain \(vm) belongs to another spec owner", operation: operation)
+        }
+        return (domain, root)
     }
 
     public func hardStop(vm: String) async throws {

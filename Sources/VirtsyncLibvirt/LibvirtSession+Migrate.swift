@@ -16,8 +16,9 @@ extension LibvirtSession {
     public func migrate(_ step: PlanStep, _ migration: Migration, destination: any HypervisorSession) async throws -> MigrationReport {
         let name = step.resource.name
         let operation = "migrate domain \(name) to \(migration.to)"
-        let pools = try await run(operation) { call -> [String] in
+        let (pools, uuid) = try await run(operation) { call -> ([String], String) in
             let domain = try call.existingDomain(name, operation)
+            let uuid = try call.uuid(operation) { virDomainGetUUIDString(domain.pointer, $0) }
             let root = try LibvirtSession.managedDefinition(domain, name, action: "migrate", call)
             try LibvirtSession.rewriteMarker(domain, root: root, evacuatedFrom: migration.marker.evacuatedFrom, operation, call)
             if migration.live {
@@ -25,10 +26,11 @@ extension LibvirtSession {
                 let ms = UInt64(max(1, (migration.settings.maxDowntime * 1000).rounded()))
                 if virDomainMigrateSetMaxDowntime(domain.pointer, ms, 0) < 0 { virResetLastError() }
             }
-            return root.path("devices")?.children(named: "disk").compactMap { $0.child("source")?[attribute: "pool"] } ?? []
+            return (root.path("devices")?.children(named: "disk").compactMap { $0.child("source")?[attribute: "pool"] } ?? [], uuid)
         }
         if let target = destination as? LibvirtSession {
             for pool in Set(pools).sorted() { try await target.refreshPool(pool) }
+            try await target.clearStoppedCopy(name, keeping: uuid)
         }
         let started = ContinuousClock.now
         let timeout = Duration.milliseconds(Int64(migration.settings.timeout * 1000))
@@ -101,6 +103,29 @@ extension LibvirtSession {
         let flags = VIR_DOMAIN_AFFECT_CONFIG.rawValue | (live ? VIR_DOMAIN_AFFECT_LIVE.rawValue : 0)
         try call.check(virDomainSetMetadata(domain.pointer, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue), marker.serialized(),
                                             OwnershipMarker.prefix, OwnershipMarker.namespace, flags), operation)
+    }
+
+    /// Before a migration here: undefines a stopped copy of `name` this host still has under
+    /// another UUID (the leftover of a host that died and came back after HA restarted the VM
+    /// elsewhere), which would refuse the arriving one. Only a copy with virtsync's marker, and
+    /// never a running one; its disks and NVRAM are kept.
+    func clearStoppedCopy(_ name: String, keeping uuid: String) async throws {
+        let operation = "replace the stopped copy of domain \(name) on \(self.uri)"
+        try await run(operation) { call in
+            guard let domain = try call.domain(name) else { return }
+            let existing = try call.uuid(operation) { virDomainGetUUIDString(domain.pointer, $0) }
+            guard existing.lowercased() != uuid.lowercased() else { return }
+            if try call.isActive(domain: domain, operation) {
+                throw HypervisorError(code: .rejected, message: "another copy of \(name) runs on the destination", operation: operation)
+            }
+            try LibvirtSession.requireMarker(domain, name, action: "replace the stopped copy of", call)
+            let basic = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE.rawValue | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA.rawValue
+            for flags in [basic | VIR_DOMAIN_UNDEFINE_KEEP_NVRAM.rawValue | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA.rawValue, basic, 0] {
+                if virDomainUndefineFlags(domain.pointer, flags) == 0 { return }
+                let error = call.error(operation)
+                guard flags != 0, LibvirtErrors.isUnsupported(error) else { throw error }
+            }
+        }
     }
 
     /// Rescans a pool so volumes created by another host sharing its storage are listed.

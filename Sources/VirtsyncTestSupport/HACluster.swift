@@ -18,6 +18,15 @@ public final class HACluster {
     public private(set) var checker: DoubleRunChecker?
     /// More spec documents (non-HA VMs), written after the HA VMs.
     public var extra: [String] = []
+    /// HA VMs pinned to a host (`host:`) instead of placed, by VM name.
+    public var pinned: [String: String] = [:]
+    /// Hosts marked `maintenance: true` in the spec.
+    public var maintenance: Set<String> = []
+    /// The agents' `ha.failbackSettle`, in seconds (nil: the default, one minute).
+    public var failbackSettle: Double?
+    /// How the checker counts live-migration destinations (`.migrationAware` for tests that move
+    /// HA VMs; by default every second copy is a double run).
+    public var incoming: DoubleRunChecker.Incoming = .counted
 
     public static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
     /// The watchdog fires this long after the last pet: at most leaseTTL - margin.
@@ -53,8 +62,9 @@ public final class HACluster {
             apiVersion: virtsync/v1
             kind: Host
             name: \(host.name)
-            uri: "\(host.uri)"
+            uri: "\(host.peerURI)"
             migrationURI: "\(host.peerURI)"
+            \(maintenance.contains(host.name) ? "maintenance: true" : "")
 
             """
         }
@@ -63,8 +73,7 @@ public final class HACluster {
             apiVersion: virtsync/v1
             kind: VirtualMachine
             name: \(vm)
-            placement:
-              hosts: [\(testbed.hosts.map(\.name).joined(separator: ", "))]
+            \(pinned[vm].map { "host: \($0)" } ?? "placement:\n  hosts: [\(testbed.hosts.map(\.name).joined(separator: ", "))]")
             ha: true
             vcpus: 1
             memory: 32MiB
@@ -116,6 +125,7 @@ public final class HACluster {
           leaseTTL: \(Int(Self.leaseTTL * 1000))ms
           margin: \(Int(Self.margin * 1000))ms
           guard: \(Int(Self.guardTime * 1000))ms
+          \(failbackSettle.map { "failbackSettle: \(Int($0 * 1000))ms" } ?? "")
           watchdog:
             device: \(device)
             timeout: \(Int(Self.watchdogTimeout * 1000))ms
@@ -141,7 +151,7 @@ public final class HACluster {
 
     /// Starts every agent and the checker.
     public func start() throws {
-        checker = DoubleRunChecker.start(testbed)
+        checker = DoubleRunChecker.start(testbed, incoming: incoming)
         for host in testbed.hosts { try startAgent(host) }
     }
 

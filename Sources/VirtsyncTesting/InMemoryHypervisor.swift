@@ -95,7 +95,8 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             return domain
         }
         try target.lock.withLock {
-            guard target.state.domains[step.resource.name] == nil else {
+            // As the libvirt adapter: a stopped copy on the destination is replaced, a running one refuses.
+            if let existing = target.state.domains[step.resource.name], existing.state.isActive || existing.marker == nil {
                 throw fail(step, "domain \(step.resource.name) already exists on \(migration.to)")
             }
             var arrived = moving

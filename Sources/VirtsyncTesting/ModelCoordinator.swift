@@ -133,11 +133,11 @@ public final class ModelCoordinator: @unchecked Sendable {
         expireLeases()
         let outcome: (OwnerRecord, HAClusterView)? = lock.withLock {
             guard owners[vm]?.epoch == claim.expectedEpoch else { return nil }
-            if let previous = claim.previousOwner, members[previous] == claim.previousLease { return nil }
-            // The claimant's own lease must still be alive (its member key on it).
-            guard members[host] == claim.lease else { return nil }
+            if claim.notAttached.contains(where: { members[$0.key] == $0.value }) { return nil }
+            // The leases the record names must still be alive (their member keys on them).
+            guard claim.attached(claimant: host).allSatisfy({ members[$0.key] == $0.value }) else { return nil }
             revision += 1
-            let record = OwnerRecord(host: host, epoch: revision, lease: claim.lease)
+            let record = claim.record(claimant: host, epoch: revision)
             owners[vm] = record
             return (record, currentView())
         }
@@ -180,6 +180,9 @@ public final class ModelCoordinator: @unchecked Sendable {
 public enum ModelCoordinatorError: Error, Sendable {
     case unreachable(String)
     case watchBroken
+    case alreadyRunning(String)
+    case notRunning(String)
+    case migrationFailed(String)
 }
 
 /// A host's HA domains in memory: started and stopped by the HA runner, with every start and
@@ -226,13 +229,48 @@ public final class ModelDomains: HADomainControl, @unchecked Sendable {
     }
 
     public func start(vm: String, epoch: Int64) async throws {
-        lock.withLock { running[vm] = epoch }
+        // As libvirt: a running domain is not started again.
+        try lock.withLock {
+            if running[vm] != nil { throw ModelCoordinatorError.alreadyRunning(vm) }
+            running[vm] = epoch
+            defined.insert(vm)
+        }
         journal.record(host: host, vm: vm, running: true)
     }
 
     public func hardStop(vm: String) async throws {
-        lock.withLock { running[vm] = nil }
+        let was = lock.withLock { running.removeValue(forKey: vm) }
+        if was != nil { journal.record(host: host, vm: vm, running: false) }
+    }
+
+    public func mark(vm: String, epoch: Int64) async throws {
+        try lock.withLock {
+            guard running[vm] != nil else { throw ModelCoordinatorError.notRunning(vm) }
+            running[vm] = epoch
+        }
+    }
+
+    /// A live migration of `vm` to `target` (as libvirt's, peer to peer): the copy stops here
+    /// and runs there with the same marker, the definition moves with it. Throws when it does
+    /// not run here, or when `fails` (the copy then keeps running here).
+    public func migrate(_ vm: String, to target: ModelDomains, fails: Bool = false) throws {
+        let epoch: Int64 = try lock.withLock {
+            guard let epoch = running[vm] else { throw ModelCoordinatorError.notRunning(vm) }
+            if fails { throw ModelCoordinatorError.migrationFailed(vm) }
+            running[vm] = nil
+            defined.remove(vm)
+            return epoch
+        }
         journal.record(host: host, vm: vm, running: false)
+        target.arrive(vm, epoch: epoch)
+    }
+
+    private func arrive(_ vm: String, epoch: Int64) {
+        lock.withLock {
+            running[vm] = epoch
+            defined.insert(vm)
+        }
+        journal.record(host: host, vm: vm, running: true)
     }
 }
 

@@ -47,6 +47,37 @@ struct ClusterReconcileTests {
         #expect(again.steps.isEmpty, "\(again.steps.map(\.id))")
     }
 
+    @Test("a VM running away from its pinned host, which has a stopped copy left, goes back by live migration replacing that copy")
+    func returnsOverStoppedCopy() async throws {
+        let h = try Harness()
+        let spec = cluster([("web", PlacementRule(pinned: "a"))])
+        await h.apply(spec)
+        // As after HA restarted it on b while a was dead: a kept its stopped definition.
+        let copy = try #require(host(h, "a").snapshot.domains["web"])
+        host(h, "a").mutate { $0.domains["web"]?.state = .shutoff }
+        host(h, "b").mutate { $0.domains["web"] = copy }
+        let plan = await h.plan(spec)
+        let migrate = try #require(plan.steps.first { $0.action == .migrate }, "\(plan.steps.map(\.id))")
+        guard case .migration(let m) = migrate.payload else { Issue.record("no migration payload"); return }
+        #expect(migrate.resource.host == "b" && m.from == "b" && m.to == "a" && m.live)
+        #expect(!plan.steps.contains { $0.action == .start || $0.action == .delete || $0.action == .create }, "\(plan.steps.map(\.id))")
+        let (_, report) = await h.apply(spec)
+        #expect(report.ok, "\(report.results.map(\.outcome))")
+        #expect(host(h, "a").snapshot.domains["web"]?.state == .running)
+        #expect(host(h, "b").snapshot.domains["web"] == nil)
+        #expect(await h.plan(spec).steps.isEmpty)
+    }
+
+    @Test("a stopped copy on its pinned host is not moved over by another stopped copy elsewhere")
+    func twoStoppedCopiesStay() async throws {
+        let h = try Harness()
+        let spec = cluster([("idle", PlacementRule(pinned: "a"))], power: .stopped)
+        await h.apply(spec)
+        let copy = try #require(host(h, "a").snapshot.domains["idle"])
+        host(h, "b").mutate { $0.domains["idle"] = copy }
+        #expect(!(await h.plan(spec)).steps.contains { $0.action == .migrate })
+    }
+
     @Test("a stopped VM moves too (by redefinition) and stays stopped")
     func stoppedMove() async throws {
         let h = try Harness()

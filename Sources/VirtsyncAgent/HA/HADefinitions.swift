@@ -74,4 +74,8 @@ package struct DefiningHADomains: HADomainControl {
     package func hardStop(vm: String) async throws {
         try await base.hardStop(vm: vm)
     }
+
+    package func mark(vm: String, epoch: Int64) async throws {
+        try await base.mark(vm: vm, epoch: epoch)
+    }
 }

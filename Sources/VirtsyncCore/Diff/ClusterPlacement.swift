@@ -53,6 +53,7 @@ public enum ClusterPlacement {
             notes.append(PlanNote(severity: .warning, message: "N+1: \(warning)"))
         }
         notes += HANotes.failover(desired)
+        notes += HANotes.ownership(desired, observed: observed)
         return Outcome(desired: out, result: result, evacuatedFrom: marks, notes: notes)
     }
 

@@ -26,4 +26,30 @@ public enum HANotes {
         }
         return notes
     }
+
+    /// One info note with where each HA VM runs and under which HA epoch (the epoch in its
+    /// domain's marker, written by the agent that owns it): `HA: db-1 on host-b (epoch 812),
+    /// web-1 not running (HA starts it where its owner record says)`. Nil-free: a plan of a spec
+    /// with no HA VMs, or one host, has no such note.
+    public static func ownership(_ desired: DesiredState, observed: ObservedState) -> [PlanNote] {
+        let names = desired.machines.filter(\.placement.ha).map(\.domain.name).sorted()
+        guard !names.isEmpty else { return [] }
+        var runs: [String: [(host: String, epoch: Int64?)]] = [:]
+        for (hostName, host) in observed.hosts {
+            for name in names {
+                guard let domain = host.domains[name], domain.state.isActive else { continue }
+                runs[name, default: []].append((hostName, domain.marker?.haEpoch))
+            }
+        }
+        let parts = names.map { name -> String in
+            guard let copies = runs[name]?.sorted(by: { $0.host < $1.host }), !copies.isEmpty else {
+                return "\(name) not running (HA starts it where its owner record says)"
+            }
+            let each = copies.map { copy in
+                copy.epoch.map { "\(copy.host) (epoch \($0))" } ?? "\(copy.host) (no epoch yet: the agents' HA claims it)"
+            }
+            return "\(name) on " + each.joined(separator: " and ")
+        }
+        return [PlanNote(severity: .info, message: "HA: " + parts.joined(separator: ", "))]
+    }
 }

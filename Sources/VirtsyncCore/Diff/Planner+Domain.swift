@@ -4,6 +4,11 @@ extension PlanBuilder {
         for vm in host.domains {
             let ref = ResourceRef(kind: .domain, host: host.name, name: vm.name)
             let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner)
+            if let move = moves[vm.name], move.to == host.name, let cluster, live.domains[vm.name] != nil {
+                // Only a stopped copy here, and the VM runs on another host: it moves here.
+                planMigration(vm, move: move, destination: host, desired: cluster.desired, observed: cluster.observed)
+                continue
+            }
             guard let seen = live.domains[vm.name] else {
                 if let move = moves[vm.name], move.to == host.name, let cluster {
                     planMigration(vm, move: move, destination: host, desired: cluster.desired, observed: cluster.observed)

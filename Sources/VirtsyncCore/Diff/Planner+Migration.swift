@@ -7,13 +7,19 @@ struct Move: Sendable {
 }
 
 extension PlanBuilder {
-    /// Managed domains placed on a host other than the one they are defined on.
+    /// Managed domains placed on a host other than the one they are defined on; and a running
+    /// one placed on a host that has only a stopped copy of it (a host that came back after HA
+    /// restarted the VM elsewhere, or an interrupted move): the running copy moves there,
+    /// replacing the stopped one.
     static func moves(desired: DesiredState, observed: ObservedState, placement: PlacementResult) -> [String: Move] {
         var out: [String: Move] = [:]
         for host in desired.hosts {
-            for vm in host.domains where observed.hosts[host.name]?.domains[vm.name] == nil {
+            for vm in host.domains {
+                let here = observed.hosts[host.name]?.domains[vm.name]
+                if let here, here.state.isActive || !here.claim(by: desired.owner).isOurs { continue }
                 for other in observed.hosts.keys.sorted() where other != host.name {
                     guard let seen = observed.hosts[other]?.domains[vm.name], seen.claim(by: desired.owner).isOurs else { continue }
+                    if here != nil && !seen.state.isActive { continue }
                     if let found = out[vm.name], found.seen.state.isActive || !seen.state.isActive { continue }
                     out[vm.name] = Move(from: other, to: host.name, seen: seen, decision: placement.decisions[vm.name])
                 }
@@ -39,7 +45,8 @@ extension PlanBuilder {
         marker.evacuatedFrom = move.decision?.evacuatedFrom
         let target = destination.migrationURI ?? destination.uri ?? ""
         let migration = Migration(from: move.from, to: move.to, destinationURI: target, live: live, storage: storage,
-                                  settings: settings.migration, marker: marker, checks: checks)
+                                  settings: settings.migration, marker: marker, checks: checks,
+                                  ha: haNames.contains(vm.name) ? true : nil)
         add(PlanStep(action: .migrate, resource: ref,
                      changes: [FieldChange(field: "host", before: move.from, after: move.to, disruption: live ? .live : .none)],
                      disruption: live ? .live : .none, reason: Self.moveReason(move, live: live), payload: .migration(migration)))

@@ -35,6 +35,7 @@ public enum Planner {
         builder.adopt = desired.adopt
         builder.claimUnowned = options.claimUnowned
         let placement = ClusterPlacement.resolve(desired, observed: observed)
+        builder.haNames = desired.haMachineNames
         let desired = placement.desired
         builder.notes += placement.notes
         // Moves are looked for in every multi-host plan, even one given an already placed state:
@@ -56,7 +57,9 @@ public enum Planner {
                         + (names.isEmpty ? "it held no VM" : "its VMs stay down unless HA restarts them elsewhere: \(names.joined(separator: ", "))")))
                     continue
                 }
-                let reason = observed.unreachable[host.name] ?? "not observed"
+                // A host the caller chose not to read (an agent acts on its own host and reads the
+                // others only when placement needs them) is not a conflict.
+                guard let reason = observed.unreachable[host.name] else { continue }
                 builder.notes.append(PlanNote(severity: .error, message:
                     "host \(host.name) is unreachable (\(reason)); its state is unknown and nothing is planned for it"))
                 continue
@@ -91,6 +94,8 @@ struct PlanBuilder {
     /// and the VMs of the spec that are not removed from a host where placement did not put
     /// them (they are decided elsewhere, or undecided).
     var cluster: (desired: DesiredState, observed: ObservedState)?
+    /// The spec's HA VMs (`ha: true`), whose migrations hand their owner record over.
+    var haNames: Set<String> = []
     var moves: [String: Move] = [:]
     var placedElsewhere: Set<String> = []
     /// The spec source's owner: only what carries it is changed or removed.

@@ -18,7 +18,12 @@
 ///    that succeeds only if the record is unchanged and the old lease is still gone. The winner's
 ///    epoch (the transaction's revision) goes into the marker when it starts the VM.
 /// 4. **A VM never owned yet** is claimed by the host the spec's own placement assigns it to, or
-///    by the host where it already runs.
+///    by the host where it already runs (the running copy is kept: the record carries its epoch,
+///    and the new one is written into its marker).
+/// 5. **A live migration hands the record over** (`HAController+Move.swift`): the owner marks
+///    the record as moving to a live target before libvirt moves the VM, the target accepts the
+///    arriving copy, and the owner then names the target as owner (or itself again, when the copy
+///    stayed). A move whose outcome was not recorded is settled by stopping the owner's copy first.
 ///
 /// Nothing here reads a clock or does I/O: `now` comes with each event.
 public struct HAController: Sendable {
@@ -42,23 +47,30 @@ public struct HAController: Sendable {
     /// Takeovers finished on this host since the last `takeRecoveries()`.
     public private(set) var recoveries: [HARecovery] = []
 
-    private var membersKnown = false
-    private var ownersKnown = false
-    private var localKnown = false
+    var membersKnown = false
+    var ownersKnown = false
+    var localKnown = false
     private var grantSentAt: Duration?
     private var grantFailedAt: Duration?
     private var renewSentAt: Duration?
     /// When this host first saw each `host#lease` gone from the members.
-    private var goneSince: [String: Duration] = [:]
+    var goneSince: [String: Duration] = [:]
+    /// Since when this host has seen each member with the lease it holds now.
+    var memberSince: [String: (lease: Int64, since: Duration)] = [:]
     /// When this host first saw each spec host absent from the members (for "known dead").
     private var absentSince: [String: Duration] = [:]
-    private var pendingClaims: Set<String> = []
-    private var pendingStops: Set<String> = []
-    private var pendingStarts: Set<String> = []
+    var pendingClaims: Set<String> = []
+    var pendingStops: Set<String> = []
+    var pendingStarts: Set<String> = []
+    var pendingMarks: Set<String> = []
+    /// Live migrations away from this host in flight (between `beginMove` and `moveEnded`).
+    var movesInFlight: Set<String> = []
+    /// Moves whose outcome was not recorded, whose copy here has been stopped: ready to hand over.
+    var handoverStopped: Set<String> = []
     private var failedStarts: [String: Duration] = [:]
     /// Takeovers claimed by this host and not yet running: the previous owner and when this host
     /// first saw its lease gone.
-    private var pendingTakeovers: [String: (from: String, goneSince: Duration)] = [:]
+    var pendingTakeovers: [String: (from: String, goneSince: Duration)] = [:]
 
     /// A controller for `host`. `resumed` is what the previous run of the agent persisted: while
     /// its deadline has not passed, the lease is taken as held (and renewed at once); after it,
@@ -140,10 +152,13 @@ public struct HAController: Sendable {
         case .members(let alive):
             members = alive
             membersKnown = true
+            memberSince = memberSince.filter { alive[$0.key] == $0.value.lease }
+            for (name, lease) in alive where memberSince[name] == nil { memberSince[name] = (lease, now) }
         case .owners(let records):
             owners = records
             ownersKnown = true
-            pendingClaims = pendingClaims.filter { records[$0]?.host != host }
+            pendingClaims = pendingClaims.filter { records[$0]?.host != host || movesInFlight.contains($0) }
+            handoverStopped = handoverStopped.filter { records[$0]?.moving != nil && records[$0]?.host == host }
         case .localDomains(let domains):
             local = domains
             localKnown = true
@@ -153,7 +168,13 @@ public struct HAController: Sendable {
         case .claimed(let vm, let record):
             pendingClaims.remove(vm)
             owners[vm] = record
-            log(now, "claimed \(vm) with epoch \(record.epoch)")
+            if let moving = record.moving {
+                log(now, "owner record of \(vm) marks its move to \(moving.to) (epoch \(record.epoch))")
+            } else if record.host != host {
+                log(now, "owner record of \(vm) handed over to \(record.host) (epoch \(record.epoch))")
+            } else {
+                log(now, "claimed \(vm) with epoch \(record.epoch)")
+            }
         case .claimLost(let vm):
             pendingClaims.remove(vm)
             pendingTakeovers[vm] = nil
@@ -173,7 +194,19 @@ public struct HAController: Sendable {
             }
         case .stopFinished(let vm, let succeeded):
             pendingStops.remove(vm)
-            if succeeded { local[vm]?.running = false }
+            if succeeded {
+                local[vm]?.running = false
+                if owners[vm]?.moving != nil, owners[vm]?.host == host, !movesInFlight.contains(vm) { handoverStopped.insert(vm) }
+            }
+        case .markFinished(let vm, let epoch, let succeeded):
+            pendingMarks.remove(vm)
+            if succeeded, local[vm]?.running == true {
+                local[vm]?.epoch = epoch
+                log(now, "\(vm) carries epoch \(epoch) in its marker")
+            }
+        case .moveEnded(let vm):
+            movesInFlight.remove(vm)
+            pendingClaims.remove(vm)
         }
     }
 
@@ -207,9 +240,16 @@ public struct HAController: Sendable {
             // Never owned: nobody else can start it without a record; it is claimed below.
             return nil
         }
-        guard record.host == host else { return .notOwner }
+        guard record.host == host else {
+            // The copy a live migration brings here, while the owner has not handed over yet.
+            if let moving = record.moving, moving.to == host, let lease, moving.lease == lease,
+               record.accepts(copyEpoch: domain.epoch) {
+                return nil
+            }
+            return .notOwner
+        }
         guard let lease, record.lease == lease else { return .staleLease }
-        if let epoch = domain.epoch, epoch == record.epoch { return nil }
+        if record.accepts(copyEpoch: domain.epoch) { return nil }
         // Claimed again under this lease while an older copy runs (or one without an epoch).
         return .staleEpoch
     }
@@ -221,17 +261,28 @@ public struct HAController: Sendable {
             let name = machine.name
             guard !pendingClaims.contains(name) else { continue }
             guard let record = owners[name] else {
-                // Rule 4: first owner.
+                // Rule 4: first owner. A copy that runs here keeps running: the record carries its epoch.
                 let runsHere = local[name]?.running == true
                 if runsHere || spec.assigned[name] == host {
-                    claim(name, HAClaim(expectedEpoch: nil, previousOwner: nil, previousLease: nil, lease: lease), now: now,
+                    let carried = runsHere ? (local[name]?.epoch ?? 0) : nil
+                    claim(name, HAClaim(expectedEpoch: nil, previousOwner: nil, previousLease: nil, lease: lease, carried: carried), now: now,
                           why: runsHere ? "runs here and has no owner" : "assigned here by the spec's placement", into: &commands)
                 }
                 continue
             }
+            if record.moving != nil {
+                // Rule 5: a live migration, in flight or to be settled.
+                if settleMove(name, record: record, lease: lease, now: now, into: &commands) { takeovers.append(machine) }
+                continue
+            }
             if record.host == host && record.lease == lease {
-                // Ours: make it run.
-                let running = local[name]?.running == true && local[name]?.epoch == record.epoch
+                // Ours: make it run, with the record's epoch in its marker.
+                if let copy = local[name], copy.running, record.accepts(copyEpoch: copy.epoch), copy.epoch != record.epoch,
+                   !pendingMarks.contains(name), !pendingStops.contains(name) {
+                    pendingMarks.insert(name)
+                    commands.append(.mark(vm: name, epoch: record.epoch))
+                }
+                let running = local[name]?.running == true && record.accepts(copyEpoch: local[name]?.epoch)
                 let retryAt = failedStarts[name].map { $0 + timings.startRetry }
                 if !running, !pendingStarts.contains(name), !pendingStops.contains(name), local[name]?.running != true,
                    retryAt.map({ now >= $0 }) ?? true {
@@ -252,7 +303,10 @@ public struct HAController: Sendable {
         for machine in takeovers {
             guard targets[machine.name] == host, let record = owners[machine.name] else { continue }
             pendingTakeovers[machine.name] = (record.host, goneSince["\(record.host)#\(record.lease)"] ?? now)
-            claim(machine.name, HAClaim(expectedEpoch: record.epoch, previousOwner: record.host, previousLease: record.lease, lease: lease),
+            // A move's target that died too must be gone as well: a copy may have arrived there.
+            let gone = record.moving.map { [$0.to: $0.lease] } ?? [:]
+            claim(machine.name, HAClaim(expectedEpoch: record.epoch, previousOwner: record.host, previousLease: record.lease, lease: lease,
+                                        gone: gone),
                   now: now, why: "its owner \(record.host) (epoch \(record.epoch)) lost its lease", into: &commands)
         }
     }
@@ -261,7 +315,7 @@ public struct HAController: Sendable {
     /// maintenance, with every VM that still runs on a live host staying there (taking its
     /// capacity) and pins to dead hosts dropped. Every live host computes the same answer from
     /// the same view.
-    private func failoverPlacement(_ moving: [HAMachine]) -> [String: String] {
+    func failoverPlacement(_ moving: [HAMachine]) -> [String: String] {
         let live = Set(members.keys)
         let hosts = spec.hosts.filter { live.contains($0.name) }
         let movingNames = Set(moving.map(\.name))
@@ -315,11 +369,14 @@ public struct HAController: Sendable {
 
     private mutating func trackAbsences(now: Duration) {
         guard membersKnown else { return }
-        for record in owners.values where members[record.host] != record.lease {
-            let key = "\(record.host)#\(record.lease)"
+        // Owners, and the targets of moves: the host#lease pairs a takeover may wait on.
+        var held = owners.values.map { ($0.host, $0.lease) }
+        held += owners.values.compactMap { $0.moving.map { ($0.to, $0.lease) } }
+        for (holder, lease) in held where members[holder] != lease {
+            let key = "\(holder)#\(lease)"
             if goneSince[key] == nil { goneSince[key] = now }
         }
-        let liveKeys = Set(owners.values.filter { members[$0.host] == $0.lease }.map { "\($0.host)#\($0.lease)" })
+        let liveKeys = Set(held.filter { members[$0.0] == $0.1 }.map { "\($0.0)#\($0.1)" })
         goneSince = goneSince.filter { !liveKeys.contains($0.key) }
         for spec in spec.hosts {
             if members[spec.name] == nil {
@@ -340,13 +397,14 @@ public struct HAController: Sendable {
         pendingClaims = []
         pendingStarts = []
         pendingTakeovers = [:]
+        handoverStopped = []
         commands.append(.persist(nil))
         for name in haNames.sorted() where local[name]?.running == true && !pendingStops.contains(name) {
             stop(name, cause: cause, now: now, into: &commands)
         }
     }
 
-    private mutating func stop(_ name: String, cause: HAStopCause, now: Duration, into commands: inout [HACommand]) {
+    mutating func stop(_ name: String, cause: HAStopCause, now: Duration, into commands: inout [HACommand]) {
         pendingStops.insert(name)
         commands.append(.stop(vm: name, cause: cause))
         let epoch = local[name]?.epoch.map { " (epoch \($0))" } ?? ""
@@ -354,13 +412,13 @@ public struct HAController: Sendable {
         log(now, "stopping \(name)\(epoch): \(cause.rawValue)\(owner)")
     }
 
-    private mutating func claim(_ name: String, _ claim: HAClaim, now: Duration, why: String, into commands: inout [HACommand]) {
+    mutating func claim(_ name: String, _ claim: HAClaim, now: Duration, why: String, into commands: inout [HACommand]) {
         pendingClaims.insert(name)
         commands.append(.claim(vm: name, claim))
         log(now, "claiming \(name): \(why)")
     }
 
-    private mutating func log(_ now: Duration, _ text: String) {
+    mutating func log(_ now: Duration, _ text: String) {
         decisions.append(HADecision(at: now, text: text))
     }
 }

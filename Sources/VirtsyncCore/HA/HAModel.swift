@@ -60,10 +60,36 @@ public struct OwnerRecord: Hashable, Sendable, Codable {
     public var host: String
     public var epoch: Int64
     public var lease: Int64
+    /// The epoch in the marker of a copy that already ran when this record was written (a live
+    /// migration's, or a running VM's first claim; 0: a copy with no epoch in its marker). Such a
+    /// copy is accepted on `host` besides one with `epoch`, until its marker is rewritten.
+    public var carried: Int64?
+    /// A live migration in flight: `host` still owns the VM, and the copy arriving on the target
+    /// is accepted there until the owner hands the record over (or takes it back).
+    public var moving: HAMove?
 
-    public init(host: String, epoch: Int64, lease: Int64) {
+    public init(host: String, epoch: Int64, lease: Int64, carried: Int64? = nil, moving: HAMove? = nil) {
         self.host = host
         self.epoch = epoch
+        self.lease = lease
+        self.carried = carried
+        self.moving = moving
+    }
+
+    /// Whether a copy whose marker holds `epoch` (nil: none) is the one this record stands for.
+    public func accepts(copyEpoch epoch: Int64?) -> Bool {
+        let epoch = epoch ?? 0
+        return (epoch != 0 && epoch == self.epoch) || (carried != nil && epoch == carried)
+    }
+}
+
+/// The target of a live migration of an HA VM: the host and the lease it held when the move began.
+public struct HAMove: Hashable, Sendable, Codable {
+    public var to: String
+    public var lease: Int64
+
+    public init(to: String, lease: Int64) {
+        self.to = to
         self.lease = lease
     }
 }
@@ -138,23 +164,60 @@ public enum HAStopCause: String, Hashable, Sendable, Codable {
     /// The agent stops on purpose and no watchdog covers the host: it stops its HA VMs and gives
     /// its lease back.
     case released
+    /// A live migration away from this host ended without its outcome recorded (the agent
+    /// restarted, or etcd could not be written): this copy is stopped so the target may run the VM.
+    case handover
 }
 
-/// A conditional claim of a VM's owner record: it succeeds only if the record is still what
-/// this host saw (`expectedEpoch`, nil: no record yet) and, for a takeover, the previous owner's
-/// lease is gone.
+/// A conditional write of a VM's owner record: it succeeds only if the record is still what
+/// this host saw (`expectedEpoch`, nil: no record yet), the host it names still holds `lease`
+/// (its member key is on it), a migration's target still holds its lease, and every previous
+/// holder in `previousOwner` and `gone` no longer holds the lease given for it.
 public struct HAClaim: Hashable, Sendable, Codable {
     public var expectedEpoch: Int64?
     public var previousOwner: String?
     public var previousLease: Int64?
-    /// The lease this host claims under.
+    /// The lease the record names (the claimant's own, unless `host` names another host).
     public var lease: Int64
+    /// The host the record names when it is not the claimant: a live migration's target, to
+    /// which the owner hands the record over.
+    public var host: String?
+    /// See `OwnerRecord.carried`.
+    public var carried: Int64?
+    /// See `OwnerRecord.moving`.
+    public var moving: HAMove?
+    /// Other hosts whose member key must no longer be on the given lease (a dead migration target).
+    public var gone: [String: Int64]
 
-    public init(expectedEpoch: Int64?, previousOwner: String?, previousLease: Int64?, lease: Int64) {
+    public init(expectedEpoch: Int64?, previousOwner: String?, previousLease: Int64?, lease: Int64, host: String? = nil,
+                carried: Int64? = nil, moving: HAMove? = nil, gone: [String: Int64] = [:]) {
         self.expectedEpoch = expectedEpoch
         self.previousOwner = previousOwner
         self.previousLease = previousLease
         self.lease = lease
+        self.host = host
+        self.carried = carried
+        self.moving = moving
+        self.gone = gone
+    }
+
+    /// The record this claim writes for `claimant` at `epoch`.
+    public func record(claimant: String, epoch: Int64) -> OwnerRecord {
+        OwnerRecord(host: host ?? claimant, epoch: epoch, lease: lease, carried: carried, moving: moving)
+    }
+
+    /// The member keys (host to lease) that must be on their lease for the write.
+    public func attached(claimant: String) -> [String: Int64] {
+        var out = [host ?? claimant: lease]
+        if let moving { out[moving.to] = moving.lease }
+        return out
+    }
+
+    /// The member keys (host to lease) that must no longer be on their lease for the write.
+    public var notAttached: [String: Int64] {
+        var out = gone
+        if let previousOwner, let previousLease, previousLease != 0 { out[previousOwner] = previousLease }
+        return out
     }
 }
 
@@ -186,6 +249,11 @@ public enum HAEvent: Hashable, Sendable {
     case startFinished(vm: String, epoch: Int64, succeeded: Bool)
     /// A stop finished (or failed).
     case stopFinished(vm: String, succeeded: Bool)
+    /// Writing `epoch` into a running copy's marker finished (or failed).
+    case markFinished(vm: String, epoch: Int64, succeeded: Bool)
+    /// A live migration of `vm` away from this host (see `HAController.beginMove`) ended, its
+    /// outcome recorded or not.
+    case moveEnded(vm: String)
 }
 
 /// What the HA state machine asks its adapters to do.
@@ -202,6 +270,9 @@ public enum HACommand: Hashable, Sendable {
     case claim(vm: String, HAClaim)
     /// Start a VM on this host with `epoch` in its marker (never through autostart).
     case start(vm: String, epoch: Int64)
+    /// Write `epoch` into the marker of the copy that runs here (live and persistent), without
+    /// restarting it: the copy the owner record accepted as `carried`.
+    case mark(vm: String, epoch: Int64)
     /// Keep this across a restart of the agent.
     case persist(HAPersisted?)
 }

@@ -34,9 +34,13 @@ public struct Migration: Hashable, Codable, Sendable {
     /// The marker the VM carries on its destination (records a maintenance evacuation).
     public var marker: OwnershipMarker
     public var checks: [PreflightCheck]
+    /// An HA VM (`ha: true`): when it runs, the agents' HA hands its owner record over with it.
+    /// Nil for other VMs (and left out of saved plans).
+    public var ha: Bool?
 
     public init(from: String, to: String, destinationURI: String, live: Bool, storage: MigrationStorage,
-                settings: MigrationSettings, marker: OwnershipMarker, checks: [PreflightCheck]) {
+                settings: MigrationSettings, marker: OwnershipMarker, checks: [PreflightCheck], ha: Bool? = nil) {
+        self.ha = ha
         self.from = from
         self.to = to
         self.destinationURI = destinationURI
@@ -65,6 +69,10 @@ extension PlanStep {
             if let bandwidth = m.settings.bandwidthMiBps { how.append("bandwidth \(bandwidth) MiB/s") }
         }
         if let home = m.marker.evacuatedFrom { how.append("returns to \(home) after maintenance") }
+        if m.ha == true, m.live {
+            let epoch = m.marker.haEpoch.map { " (epoch \($0) now)" } ?? ""
+            how.append("HA: its owner record\(epoch) is handed over to \(m.to) with it")
+        }
         return [how.joined(separator: ", ")] + m.checks.map { "check \($0.name): \($0.passed ? "ok" : "FAILED"), \($0.detail)" }
     }
 }

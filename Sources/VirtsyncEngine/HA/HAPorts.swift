@@ -31,11 +31,12 @@ public protocol HACoordinator: Sendable {
     /// Every later view, one per change, from `revision` on; ends (throws) when the watch
     /// breaks, and the caller reads `view()` again.
     func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error>
-    /// Writes `vm`'s owner record for `host` if, and only if, the record is still at
-    /// `claim.expectedEpoch` (nil: there is none), the previous owner's member key is not
-    /// attached to `claim.previousLease`, and `host`'s own member key is still attached to
-    /// `claim.lease`. Returns the record written (its epoch is the
-    /// transaction's revision), or nil when the condition failed.
+    /// Writes `vm`'s owner record (`claim.record(claimant: host, …)`) if, and only if, the record
+    /// is still at `claim.expectedEpoch` (nil: there is none), every member key of
+    /// `claim.attached(claimant: host)` is attached to its lease (the host the record names, and a
+    /// move's target), and none of `claim.notAttached` is (the previous owner, a dead target).
+    /// Returns the record written (its epoch is the transaction's revision), or nil when the
+    /// condition failed.
     func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord?
     /// Gives `lease` back at once (its member key goes with it): a host that stopped its HA VMs
     /// on purpose lets the others take over after the guard instead of after the TTL.
@@ -54,8 +55,12 @@ public protocol HADomainControl: Sendable {
     func domains(_ names: Set<String>) async throws -> [String: HALocalDomain]
     /// Writes `epoch` into the domain's marker, then starts it (never through autostart).
     func start(vm: String, epoch: Int64) async throws
-    /// Stops the domain at once (virDomainDestroy): no shutdown, no waiting for the guest.
+    /// Stops the domain at once (virDomainDestroy): no shutdown, no waiting for the guest. A
+    /// domain that is not running, or not defined, is left as it is.
     func hardStop(vm: String) async throws
+    /// Writes `epoch` into the marker of the running domain, live and persistent, without
+    /// restarting it.
+    func mark(vm: String, epoch: Int64) async throws
 }
 
 /// A watchdog the agent pets while its lease is valid (`/dev/watchdog`, or the testbed's

@@ -21,14 +21,14 @@ public enum HAObservation: Sendable, Hashable {
 /// quarter of the renew interval) and its stop commands go out at once.
 public actor HARunner {
     public nonisolated let host: String
-    private var controller: HAController
-    private let coordinator: any HACoordinator
-    private let domains: any HADomainControl
+    var controller: HAController
+    let coordinator: any HACoordinator
+    let domains: any HADomainControl
     private let watchdog: (any HAWatchdog)?
     private let clock: any AgentClock
-    private let now: @Sendable () -> Duration
+    let now: @Sendable () -> Duration
     private let persist: @Sendable (HAPersisted?) -> Void
-    private let logger: Logger
+    let logger: Logger
     private let tick: Duration
     /// What every decision, stop and finished takeover is also handed to (status, metrics);
     /// called on the actor.
@@ -192,12 +192,32 @@ public actor HARunner {
     /// Hands `event` to the controller and carries out its commands.
     func send(_ event: HAEvent) {
         let commands = controller.handle(event, now: now())
+        flush()
+        for command in commands { execute(command) }
+    }
+
+    /// Writes `vm`'s owner record as `claim` says and reports `claimed` or `claimLost` (also when
+    /// the write failed: its condition is checked again on the next try).
+    func write(_ vm: String, _ claim: HAClaim) async {
+        do {
+            if let record = try await coordinator.claim(vm: vm, host: host, claim) {
+                send(.claimed(vm: vm, record))
+            } else {
+                send(.claimLost(vm: vm))
+            }
+        } catch {
+            logger.warning("claim failed", metadata: ["vm": "\(vm)", "error": "\(error)"])
+            send(.claimLost(vm: vm))
+        }
+    }
+
+    /// Logs and hands on the controller's decisions and finished takeovers.
+    func flush() {
         for decision in controller.takeDecisions() {
             logger.notice("\(decision.text)", metadata: ["host": "\(host)"])
             observe(.decision(decision))
         }
         for recovery in controller.takeRecoveries() { observe(.recovery(recovery)) }
-        for command in commands { execute(command) }
     }
 
     private func execute(_ command: HACommand) {
@@ -233,18 +253,7 @@ public actor HARunner {
                 }
             }
         case .claim(let vm, let claim):
-            Task {
-                do {
-                    if let record = try await coordinator.claim(vm: vm, host: host, claim) {
-                        send(.claimed(vm: vm, record))
-                    } else {
-                        send(.claimLost(vm: vm))
-                    }
-                } catch {
-                    logger.warning("claim failed", metadata: ["vm": "\(vm)", "error": "\(error)"])
-                    send(.claimLost(vm: vm))
-                }
-            }
+            Task { await write(vm, claim) }
         case .start(let vm, let epoch):
             Task {
                 do {
@@ -253,6 +262,16 @@ public actor HARunner {
                 } catch {
                     logger.error("cannot start an HA VM", metadata: ["vm": "\(vm)", "epoch": "\(epoch)", "error": "\(error)"])
                     send(.startFinished(vm: vm, epoch: epoch, succeeded: false))
+                }
+            }
+        case .mark(let vm, let epoch):
+            Task {
+                do {
+                    try await domains.mark(vm: vm, epoch: epoch)
+                    send(.markFinished(vm: vm, epoch: epoch, succeeded: true))
+                } catch {
+                    logger.warning("cannot write the epoch into an HA VM's marker", metadata: ["vm": "\(vm)", "epoch": "\(epoch)", "error": "\(error)"])
+                    send(.markFinished(vm: vm, epoch: epoch, succeeded: false))
                 }
             }
         case .stop(let vm, let cause):

@@ -53,6 +53,9 @@ public struct HAStatus: Codable, Sendable, Equatable {
     public var failovers: [Failover]
     /// Newest first.
     public var stops: [Stop]
+    /// Live migrations of HA VMs the plan asked for and HA holds back for now, by VM: why
+    /// (a failback waiting for its host to settle, failback off, the target without a lease).
+    public var heldMoves: [String: String]?
 
     public init(lease: Int64? = nil, leaseValidSeconds: Double? = nil, members: [String] = [], owned: [String: Int64] = [:],
                 deadHosts: [String] = [], failovers: [Failover] = [], stops: [Stop] = []) {
