@@ -20,6 +20,10 @@ extension StatusText {
                 out += "    \(failover.vm) from \(failover.from), epoch \(failover.epoch), running \(String(format: "%.2f", failover.seconds))s after the lease was seen gone, at \(time(failover.at))\n"
             }
         }
+        if let held = ha.heldMoves, !held.isEmpty {
+            out += "  moves held back:\n"
+            for (vm, why) in held.sorted(by: { $0.key < $1.key }) { out += "    \(vm): \(why)\n" }
+        }
         if !ha.stops.isEmpty {
             out += "  last HA stops (newest first):\n"
             for stop in ha.stops { out += "    \(stop.vm): \(stop.cause) at \(time(stop.at))\n" }
@@ -44,9 +48,10 @@ extension StatusText {
         if details.owners.isEmpty { out += "  none claimed yet\n" }
         for owner in details.owners.sorted(by: { $0.vm < $1.vm }) {
             let state = owner.host.isEmpty ? "unreadable record" : live.contains(owner.host) ? "owner live" : "OWNER HAS NO LEASE (taken over after the guard)"
+            let origin = owner.from.map { owner.moved ? "moved from \($0) by live migration" : "taken over from \($0)" } ?? "first claim"
             out += "  " + pad(owner.vm, 24) + pad(owner.host.isEmpty ? "-" : owner.host, 16) + pad("epoch \(owner.epoch)", 14)
-                + pad(state, 20)
-                + (owner.from.map { "taken over from \($0)" } ?? "first claim") + (owner.at.map { " at \(time($0))" } ?? "") + "\n"
+                + pad(state, 20) + origin + (owner.at.map { " at \(time($0))" } ?? "")
+                + (owner.movingTo.map { ", MOVING to \($0) now" } ?? "") + "\n"
         }
         if let local, let ha = local.ha {
             out += "\nThis host (\(local.host)):\n" + renderHA(ha).split(separator: "\n").dropFirst().map { "\($0)\n" }.joined()

@@ -96,7 +96,7 @@ struct AgentHADomains: HADomainControl {
     let definitions: HADefinitions
 
     /// How many starts run at once.
-    static let startConnections = 3
+    static let startConnections = 5
     private static let sessions = SessionCache()
     private static let nextStart = Locked(0)
 

@@ -93,7 +93,8 @@ public struct EtcdHACoordinator: HACoordinator {
 
     public func claim(vm: String, host: String, _ claim: HAClaim) async throws -> OwnerRecord? {
         let value = OwnerValue(host: claim.host ?? host, lease: claim.lease, from: claim.previousOwner, at: wallClock().timeIntervalSince1970,
-                               carried: claim.carried, movingTo: claim.moving?.to, movingLease: claim.moving?.lease)
+                               carried: claim.carried, movingTo: claim.moving?.to, movingLease: claim.moving?.lease,
+                               moved: claim.host != nil ? true : nil)
         // A record without a lease (unreadable, or written by hand) has no member to wait for:
         // `notAttached` leaves out lease 0.
         let membersPrefix = membersPrefix
@@ -142,7 +143,8 @@ public struct EtcdHACoordinator: HACoordinator {
                 let vm = String(keyValue.key.dropFirst(ownersPrefix.count))
                 let owner = try? JSONDecoder().decode(OwnerValue.self, from: Data(keyValue.value))
                 details.owners.append(.init(vm: vm, host: owner?.host ?? "", epoch: keyValue.modRevision, lease: owner?.lease ?? 0,
-                                            from: owner?.from, at: owner.map { Date(timeIntervalSince1970: $0.at) }))
+                                            from: owner?.from, at: owner.map { Date(timeIntervalSince1970: $0.at) },
+                                            moved: owner?.moved == true, movingTo: owner?.movingTo))
             }
         }
         return details
@@ -171,6 +173,8 @@ public struct EtcdHACoordinator: HACoordinator {
         /// `OwnerRecord.moving`, when a live migration is in flight.
         var movingTo: String?
         var movingLease: Int64?
+        /// Handed over by the previous owner with a live migration (`from`), not taken over.
+        var moved: Bool?
 
         var record: (carried: Int64?, moving: HAMove?) {
             (carried, movingTo.flatMap { to in movingLease.map { HAMove(to: to, lease: $0) } })

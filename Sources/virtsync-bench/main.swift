@@ -14,8 +14,8 @@ import VirtsyncSpec
 //
 //   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
 //   virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
-//   virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10]   (root and the testbed; exits 3 without them,
-//       1 when a kill never recovered or a double run was seen)
+//   virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]   (root and the testbed;
+//       exits 3 without them, 1 when a kill never recovered or a double run was seen)
 //
 // Each measurement runs in a child process of its own so that peak memory (ru_maxrss) is the
 // measurement's, not the whole run's.
@@ -177,7 +177,8 @@ if args.contains("--migration-only") {
     exit(0)
 }
 if args.contains("--ha-only") {
-    exit(await HABench.run(kills: Int(option("--ha-kills") ?? "20") ?? 20, vms: Int(option("--ha-vms") ?? "10") ?? 10))
+    exit(await HABench.run(kills: Int(option("--ha-kills") ?? "20") ?? 20, vms: Int(option("--ha-vms") ?? "10") ?? 10,
+                           etcdElection: option("--etcd-election").map { Int($0) ?? -1 }))
 }
 if args.contains("--git-only") {
     try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)

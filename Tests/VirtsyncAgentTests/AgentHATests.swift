@@ -95,4 +95,20 @@ struct AgentHATests {
         #expect(abs((status.failovers.first?.seconds ?? 0) - 1.7) < 0.001)
         #expect(StatusText.renderHA(status).contains("db from b, epoch 42, running 1.70s after the lease was seen gone"))
     }
+
+    @Test("status shows moves held back; status --cluster tells a move from a takeover and shows a move in flight")
+    func movesInStatus() {
+        var status = HAStatus(lease: 7, leaseValidSeconds: 2, members: ["a", "b"])
+        status.heldMoves = ["db": "failback waits until a has held its HA lease for 60 seconds (12 seconds so far)"]
+        #expect(StatusText.renderHA(status).contains("moves held back:\n    db: failback waits until a"))
+        let details = HAClusterDetails(revision: 40, members: [.init(host: "a", lease: 1, since: nil, secondsLeft: 4),
+                                                                .init(host: "b", lease: 2, since: nil, secondsLeft: 4)],
+                                       owners: [.init(vm: "db", host: "a", epoch: 31, lease: 1, from: "b", at: nil, moved: true),
+                                                .init(vm: "web", host: "b", epoch: 35, lease: 2, from: "c", at: nil),
+                                                .init(vm: "api", host: "a", epoch: 39, lease: 1, from: nil, at: nil, movingTo: "b")])
+        let text = StatusText.renderCluster(details, endpoints: ["e:2379"], prefix: "/virtsync", local: nil)
+        #expect(text.contains("moved from b by live migration"))
+        #expect(text.contains("taken over from c"))
+        #expect(text.contains("first claim, MOVING to b now"))
+    }
 }

@@ -41,6 +41,41 @@ struct EtcdHACoordinatorTests {
     }
 
     @available(macOS 15.0, *)
+    @Test("a move marks the record (only while the target holds its lease), hands it over with the carried epoch, and status tells a move from a takeover")
+    func moveHandover() async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.stop() }
+        try await withEtcdClient(.init(endpoints: [etcd.endpoint])) { client in
+            let ha = EtcdHACoordinator(client: client, prefix: "/vs")
+            let a = try await ha.join(host: "a", ttl: .seconds(30))
+            let b = try await ha.join(host: "b", ttl: .seconds(30))
+            let owned = try #require(try await ha.claim(vm: "web", host: "a", HAClaim(expectedEpoch: nil, previousOwner: nil, previousLease: nil, lease: a)))
+            // A target lease that is not b's: refused.
+            let wrong = HAClaim(expectedEpoch: owned.epoch, previousOwner: nil, previousLease: nil, lease: a, carried: owned.epoch,
+                                moving: HAMove(to: "b", lease: b + 1))
+            #expect(try await ha.claim(vm: "web", host: "a", wrong) == nil)
+            var begin = wrong
+            begin.moving = HAMove(to: "b", lease: b)
+            let moving = try #require(try await ha.claim(vm: "web", host: "a", begin))
+            #expect(moving.host == "a" && moving.moving == HAMove(to: "b", lease: b) && moving.carried == owned.epoch)
+            #expect(try await ha.view().owners["web"] == moving, "read back with the move and the carried epoch")
+            #expect(try await ha.details().owners.first?.movingTo == "b")
+
+            let finish = HAClaim(expectedEpoch: moving.epoch, previousOwner: "a", previousLease: nil, lease: b, host: "b", carried: owned.epoch)
+            let handed = try #require(try await ha.claim(vm: "web", host: "a", finish))
+            #expect(handed.host == "b" && handed.lease == b && handed.moving == nil && handed.epoch > moving.epoch)
+            #expect(try await ha.view().owners["web"] == handed)
+            let details = try #require(try await ha.details().owners.first)
+            #expect(details.moved && details.from == "a" && details.movingTo == nil)
+
+            // A handover to a target whose lease is gone is refused.
+            try await client.revoke(lease: b)
+            let back = HAClaim(expectedEpoch: handed.epoch, previousOwner: "b", previousLease: nil, lease: b, host: "b")
+            #expect(try await ha.claim(vm: "web", host: "a", back) == nil)
+        }
+    }
+
+    @available(macOS 15.0, *)
     @Test("a takeover loses while the old owner's member key is on its lease, and wins once the lease is gone, with a higher epoch")
     func takeoverNeedsTheOldLeaseGone() async throws {
         let etcd = try await EtcdServer.start()

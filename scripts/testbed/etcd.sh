@@ -36,9 +36,14 @@ host_powered() { [[ -n $(ip netns pids "$(host_ns "$1")" 2>/dev/null) ]]; }
 
 # start_etcd I: host I's member, in its namespaces, detached. The same command line starts a new
 # member and restarts one: with a data directory present, etcd ignores the --initial-* flags and
-# rejoins with its write-ahead log.
+# rejoins with its write-ahead log. VIRTSYNC_TESTBED_ETCD_ELECTION_MS (with
+# VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS, default a tenth of it) replaces etcd's timings (1000 / 100).
 start_etcd() {
-    local i=$1 dir j cluster=()
+    local i=$1 dir j cluster=() timings=()
+    if [[ -n ${VIRTSYNC_TESTBED_ETCD_ELECTION_MS:-} ]]; then
+        timings=(--election-timeout "$VIRTSYNC_TESTBED_ETCD_ELECTION_MS"
+                 --heartbeat-interval "${VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS:-$((VIRTSYNC_TESTBED_ETCD_ELECTION_MS / 10))}")
+    fi
     dir=$(host_dir "$i")
     for ((j = 1; j <= $(host_count); j++)); do cluster+=("host-$j=$(etcd_peer_url "$j")"); done
     mkdir -p "$dir/etcd"
@@ -49,7 +54,7 @@ start_etcd() {
         --advertise-client-urls "$(etcd_client_url "$i")" \
         --listen-peer-urls "$(etcd_peer_url "$i")" --initial-advertise-peer-urls "$(etcd_peer_url "$i")" \
         --initial-cluster "$(IFS=,; echo "${cluster[*]}")" --initial-cluster-token "$NAME" \
-        --initial-cluster-state new --logger zap --log-outputs stderr
+        --initial-cluster-state new --logger zap --log-outputs stderr "${timings[@]}"
     # Until it has entered the host's namespaces, where `wait_etcd` looks for it.
     local deadline=$((SECONDS + 5))
     until etcd_pid "$i" >/dev/null; do

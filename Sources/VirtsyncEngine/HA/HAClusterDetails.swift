@@ -25,18 +25,25 @@ public struct HAClusterDetails: Hashable, Sendable, Codable {
         public var host: String
         public var epoch: Int64
         public var lease: Int64
-        /// The previous owner, for a takeover; nil for a first claim.
+        /// The previous owner, for a takeover or a move; nil for a first claim.
         public var from: String?
         /// When the claim was written, by the claimant's wall clock.
         public var at: Date?
+        /// The record was handed over by its previous owner with a live migration (not a takeover).
+        public var moved: Bool
+        /// A live migration in flight, to this host.
+        public var movingTo: String?
 
-        public init(vm: String, host: String, epoch: Int64, lease: Int64, from: String?, at: Date?) {
+        public init(vm: String, host: String, epoch: Int64, lease: Int64, from: String?, at: Date?, moved: Bool = false,
+                    movingTo: String? = nil) {
             self.vm = vm
             self.host = host
             self.epoch = epoch
             self.lease = lease
             self.from = from
             self.at = at
+            self.moved = moved
+            self.movingTo = movingTo
         }
     }
 
