@@ -38,8 +38,8 @@ enum HAComposition {
                 throw AgentService.StartError("\(config.locations["ha.watchdog.device"].map { "\($0): " } ?? "")ha.watchdog.device: \(error)")
             }
         }
-        let leaseFile = config.stateDirectory + "/ha-lease.json"
-        let resumed = readLease(leaseFile, logger: logger)
+        let leaseFile = HALeaseFile(path: config.stateDirectory + "/ha-lease.json")
+        let resumed = leaseFile.read(logger: logger)
         let definitions = HADefinitions()
         let domains = DefiningHADomains(
             base: AgentHADomains(uri: config.libvirtURI, options: options, definitions: definitions),
@@ -51,7 +51,7 @@ enum HAComposition {
         let runner = HARunner(host: config.host, timings: timings, spec: HASpec(), resumed: resumed,
                               coordinator: EtcdHACoordinator(client: client, prefix: settings.prefix),
                               domains: domains, watchdog: watchdog, clock: SystemAgentClock(),
-                              persist: { persisted in writeLease(persisted, to: leaseFile, logger: logger) },
+                              persist: { persisted in leaseFile.write(persisted, logger: logger) },
                               observe: { observation in holder.withLock { $0 }?.observe(observation) })
         let ha = AgentHA(runner: runner, definitions: definitions, timings: timings, state: state, failback: settings.failback)
         holder.withLock { $0 = ha }
@@ -59,30 +59,6 @@ enum HAComposition {
             logger.notice("HA resumes lease \(resumed.lease) persisted by the previous run")
         }
         return Parts(ha: ha, service: HAService(ha: ha, hasWatchdog: watchdog != nil), client: client)
-    }
-
-    /// The lease the previous run persisted; nil when there is none (or it cannot be read, which
-    /// only costs a new lease: the old one is then fenced by its deadline).
-    static func readLease(_ path: String, logger: Logger) -> HAPersisted? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        do {
-            return try JSONDecoder().decode(HAPersisted.self, from: data)
-        } catch {
-            logger.warning("the persisted HA lease cannot be read; a new one is asked for", metadata: ["file": "\(path)", "error": "\(error)"])
-            return nil
-        }
-    }
-
-    static func writeLease(_ persisted: HAPersisted?, to path: String, logger: Logger) {
-        do {
-            if let persisted {
-                try AtomicFile.write(path: path, data: try JSONEncoder().encode(persisted))
-            } else if FileManager.default.fileExists(atPath: path) {
-                try FileManager.default.removeItem(atPath: path)
-            }
-        } catch {
-            logger.error("cannot persist the HA lease", metadata: ["file": "\(path)", "error": "\(error)"])
-        }
     }
 }
 

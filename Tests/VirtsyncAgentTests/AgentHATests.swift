@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import VirtsyncAgent
 import VirtsyncCore
@@ -110,5 +111,23 @@ struct AgentHATests {
         #expect(text.contains("moved from b by live migration"))
         #expect(text.contains("taken over from c"))
         #expect(text.contains("first claim, MOVING to b now"))
+    }
+
+    @Test("the persisted lease is resumed in the boot that wrote it, never after a reboot (the boot clock starts again at zero)")
+    func leaseFileBoot() throws {
+        let directory = try ScratchDirectory(prefix: "ha-lease")
+        let path = directory.path("ha-lease.json")
+        let logger = Logger(label: "test")
+        let lease = HAPersisted(lease: 42, validUntil: .seconds(5000))
+        HALeaseFile(path: path, bootID: "boot-1").write(lease, logger: logger)
+        #expect(HALeaseFile(path: path, bootID: "boot-1").read(logger: logger) == lease)
+        #expect(HALeaseFile(path: path, bootID: "boot-2").read(logger: logger) == nil, "another boot")
+        #expect(HALeaseFile(path: path, bootID: nil).read(logger: logger) == nil, "no boot identifier")
+        // The previous format, without a boot, is not resumed either.
+        try JSONEncoder().encode(lease).write(to: URL(fileURLWithPath: path))
+        #expect(HALeaseFile(path: path, bootID: "boot-1").read(logger: logger) == nil)
+        HALeaseFile(path: path, bootID: "boot-1").write(nil, logger: logger)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(HALeaseFile.currentBootID()?.count == 36, "this machine's boot id")
     }
 }
