@@ -91,7 +91,7 @@ extension HAController {
                 claim(name, HAClaim(expectedEpoch: record.epoch, previousOwner: host, previousLease: nil, lease: moving.lease,
                                     host: moving.to, carried: record.carried),
                       now: now, why: "its move to \(moving.to) ended unrecorded; the copy here is stopped, the target takes it", into: &commands)
-            } else if let since = goneSince["\(moving.to)#\(moving.lease)"], now - since >= timings.guardTime {
+            } else if let since = goneSince["\(moving.to)#\(moving.lease)"], now - since >= guardTime {
                 claim(name, HAClaim(expectedEpoch: record.epoch, previousOwner: nil, previousLease: nil, lease: lease,
                                     gone: [moving.to: moving.lease]),
                       now: now, why: "its move to \(moving.to) ended unrecorded and \(moving.to) lost its lease", into: &commands)
@@ -100,7 +100,7 @@ extension HAController {
         }
         // The owner's lease: alive, it settles the move itself.
         if members[record.host] == record.lease { return false }
-        guard let since = goneSince["\(record.host)#\(record.lease)"], now - since >= timings.guardTime else { return false }
+        guard let since = goneSince["\(record.host)#\(record.lease)"], now - since >= guardTime else { return false }
         if members[moving.to] == moving.lease {
             // The target lives: it alone takes the VM, keeping the copy that arrived if it runs.
             guard moving.to == host, moving.lease == lease, !pendingClaims.contains(name) else { return false }
@@ -112,7 +112,7 @@ extension HAController {
                   now: now, why: "its owner \(record.host) (epoch \(record.epoch)) lost its lease while moving it here", into: &commands)
             return false
         }
-        guard let targetSince = goneSince["\(moving.to)#\(moving.lease)"], now - targetSince >= timings.guardTime else { return false }
+        guard let targetSince = goneSince["\(moving.to)#\(moving.lease)"], now - targetSince >= guardTime else { return false }
         return true
     }
 }

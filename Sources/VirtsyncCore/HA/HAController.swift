@@ -37,6 +37,8 @@ public struct HAController: Sendable {
 
     public let host: String
     public let timings: HATimings
+    /// The safety measures in force: always `.full`, except in the simulator's broken variants.
+    public let safety: HASafety
     public private(set) var lease: LeaseState
     public private(set) var members: [String: Int64] = [:]
     public private(set) var owners: [String: OwnerRecord] = [:]
@@ -75,9 +77,11 @@ public struct HAController: Sendable {
     /// A controller for `host`. `resumed` is what the previous run of the agent persisted: while
     /// its deadline has not passed, the lease is taken as held (and renewed at once); after it,
     /// the host fences as soon as it sees its domains.
-    public init(host: String, timings: HATimings = HATimings(), spec: HASpec = HASpec(), resumed: HAPersisted? = nil, now: Duration) {
+    public init(host: String, timings: HATimings = HATimings(), spec: HASpec = HASpec(), resumed: HAPersisted? = nil, now: Duration,
+                safety: HASafety = .full) {
         self.host = host
         self.timings = timings
+        self.safety = safety
         self.spec = spec
         if let resumed, now < resumed.validUntil {
             lease = .held(id: resumed.lease, validUntil: resumed.validUntil)
@@ -88,9 +92,12 @@ public struct HAController: Sendable {
 
     /// The lease id while it is valid at `now`.
     public func validLease(at now: Duration) -> Int64? {
-        guard case .held(let id, let validUntil) = lease, now < validUntil else { return nil }
+        guard case .held(let id, let validUntil) = lease, now < validUntil || !safety.selfFence else { return nil }
         return id
     }
+
+    /// How long a lease must have been seen gone before a claim (zero in the variant without a guard).
+    var guardTime: Duration { safety.guardTime ? timings.guardTime : .zero }
 
     /// Spec hosts this host knows to be dead at `now`: absent from the members for at least
     /// `guardTime` (their lease expired, so they fenced or were reset). Not "unknown": new VMs
@@ -132,10 +139,11 @@ public struct HAController: Sendable {
                 // A second grant while one is held cannot happen by these rules; keep the newer.
                 log(now, "lease \(old) replaced by \(id)")
             }
-            lease = .held(id: id, validUntil: sentAt + timings.leaseTTL - timings.margin)
+            let base = safety.deadlineFromSend ? sentAt : now
+            lease = .held(id: id, validUntil: base + timings.leaseTTL - timings.margin)
             renewSentAt = sentAt
             log(now, "lease \(id) granted")
-            commands.append(.persist(HAPersisted(lease: id, validUntil: sentAt + timings.leaseTTL - timings.margin)))
+            commands.append(.persist(HAPersisted(lease: id, validUntil: base + timings.leaseTTL - timings.margin)))
         case .leaseGrantFailed:
             // Asked again one renew interval after this grant was sent, not on the next tick.
             if case .none = lease { lease = .none(requested: false) }
@@ -143,7 +151,7 @@ public struct HAController: Sendable {
             grantSentAt = nil
         case .leaseRenewed(let id, let sentAt):
             guard case .held(let held, let validUntil) = lease, held == id else { return }
-            let renewed = max(validUntil, sentAt + timings.leaseTTL - timings.margin)
+            let renewed = max(validUntil, (safety.deadlineFromSend ? sentAt : now) + timings.leaseTTL - timings.margin)
             lease = .held(id: id, validUntil: renewed)
             if renewed != validUntil { commands.append(.persist(HAPersisted(lease: id, validUntil: renewed))) }
         case .leaseGone(let id):
@@ -214,7 +222,7 @@ public struct HAController: Sendable {
 
     private mutating func evaluate(now: Duration, into commands: inout [HACommand]) {
         // Rule 1: the own deadline.
-        if case .held(_, let validUntil) = lease, now >= validUntil {
+        if safety.selfFence, case .held(_, let validUntil) = lease, now >= validUntil {
             fence(now: now, cause: .leaseDeadline, into: &commands)
         }
         maintainLease(now: now, into: &commands)
@@ -248,6 +256,7 @@ public struct HAController: Sendable {
             }
             return .notOwner
         }
+        if !safety.epochCheck { return nil }
         guard let lease, record.lease == lease else { return .staleLease }
         if record.accepts(copyEpoch: domain.epoch) { return nil }
         // Claimed again under this lease while an older copy runs (or one without an epoch).
@@ -295,7 +304,7 @@ public struct HAController: Sendable {
             // Rule 3: is the owner's lease gone, and for long enough?
             if members[record.host] == record.lease { continue }
             let key = "\(record.host)#\(record.lease)"
-            guard let since = goneSince[key], now - since >= timings.guardTime else { continue }
+            guard let since = goneSince[key], now - since >= guardTime else { continue }
             takeovers.append(machine)
         }
         guard !takeovers.isEmpty else { return }

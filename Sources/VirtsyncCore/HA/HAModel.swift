@@ -306,3 +306,29 @@ public struct HARecovery: Hashable, Sendable, Codable {
         self.runningAt = runningAt
     }
 }
+
+/// The safety measures of `HAController`, each on unless turned off. Only the HA simulator turns
+/// one off, to show that its invariants catch the double run that follows (a check that cannot
+/// fail proves nothing); the agent always runs with `.full`.
+public struct HASafety: Hashable, Sendable {
+    /// Rule 1: stop every HA VM when the own deadline passes. Off: the lease counts as held until
+    /// etcd says it is gone.
+    public var selfFence: Bool
+    /// Rule 3: wait `guardTime` after seeing a lease gone before claiming. Off: claim at once.
+    public var guardTime: Bool
+    /// Count the deadline from when a renewal was sent. Off: from when its answer came.
+    public var deadlineFromSend: Bool
+    /// Rule 2: a copy on the owner host runs only under the record's lease and epoch. Off: any
+    /// copy on the host the record names is kept (a stale one after a reboot included).
+    public var epochCheck: Bool
+
+    public init(selfFence: Bool = true, guardTime: Bool = true, deadlineFromSend: Bool = true, epochCheck: Bool = true) {
+        self.selfFence = selfFence
+        self.guardTime = guardTime
+        self.deadlineFromSend = deadlineFromSend
+        self.epochCheck = epochCheck
+    }
+
+    /// Every measure on.
+    public static let full = HASafety()
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import VirtsyncCore
+import VirtsyncTesting
+
+/// The HA state machine under the deterministic simulator: many seeded schedules of crashes,
+/// freezes, partitions and agent crashes, with the invariants checked after every event; and
+/// the broken variants, each missing one safety measure, which the simulation must catch.
+@Suite("HA simulation")
+struct HASimulationTests {
+    /// `VIRTSYNC_HA_SIM_SEEDS` seeds (default 200); `virtsync-bench --ha-sim` runs thousands.
+    static let seeds: Range<UInt64> = 0..<UInt64(ProcessInfo.processInfo.environment["VIRTSYNC_HA_SIM_SEEDS"].flatMap { Int($0) } ?? 200)
+
+    @Test("seeded runs of 3 minutes each: never two copies, epochs only grow, every crash recovered within the bound")
+    func seededRuns() {
+        var recoveries: [Duration] = []
+        var faults: [String: Int] = [:]
+        for seed in Self.seeds {
+            let result = HASimulation(seed: seed).run()
+            #expect(result.violations.isEmpty, "\(result.report)")
+            if !result.violations.isEmpty { return }
+            recoveries += result.recoveries
+            faults.merge(result.faults, uniquingKeysWith: +)
+        }
+        #expect(recoveries.count > Self.seeds.count / 2, "crashes were timed: \(recoveries.count)")
+        #expect(Set(faults.keys).isSuperset(of: ["crash", "freeze", "cut", "deaf", "mute", "agentCrash"]), "\(faults)")
+    }
+
+    @Test("a seed gives the same run every time")
+    func deterministic() {
+        let first = HASimulation(seed: 7).run(), second = HASimulation(seed: 7).run()
+        #expect(first.events == second.events && first.recoveries == second.recoveries && first.faults == second.faults)
+        #expect(HASimulation(seed: 8).run().events != first.events)
+    }
+
+    /// The first seed under `budget` whose run breaks "never two copies", with its report.
+    static func doubleRun(_ safety: HASafety, budget: Range<UInt64> = 0..<200) -> (UInt64, String)? {
+        var config = HASimulation.Config()
+        config.safety = safety
+        for seed in budget {
+            let result = HASimulation(seed: seed, config: config).run()
+            if result.violations.contains(where: { $0.what.contains(" at once") }) { return (seed, result.report) }
+        }
+        return nil
+    }
+
+    @Test("a variant without one safety measure is caught: the simulation finds a double run within a few seeds", arguments: [
+        ("no self-fence", HASafety(selfFence: false)),
+        ("no guard", HASafety(guardTime: false)),
+    ])
+    func brokenVariants(_ name: String, _ safety: HASafety) {
+        let found = Self.doubleRun(safety, budget: 0..<60)
+        #expect(found != nil, "\(name): no double run found within the seed budget")
+        if let found { print("\(name): double run at seed \(found.0)") }
+    }
+
+    @Test("not caught yet: a deadline counted from the reply, and no epoch check (the model lacks slow links and stale copies at boot)",
+          .disabled("issue 14 is open: these two variants need gray-failure delays and copies that come back with a rebooted host"),
+          arguments: [("deadline from the reply", HASafety(deadlineFromSend: false)), ("no epoch check", HASafety(epochCheck: false))])
+    func variantsNotCaughtYet(_ name: String, _ safety: HASafety) {
+        #expect(Self.doubleRun(safety) != nil, "\(name)")
+    }
+}
