@@ -65,6 +65,9 @@ public struct HAController: Sendable {
     var pendingStops: Set<String> = []
     var pendingStarts: Set<String> = []
     var pendingMarks: Set<String> = []
+    /// Claims lost, with when and against which epoch: not sent again before `claimRetry` unless
+    /// the record changed (a claim that keeps failing must not hammer etcd on every event).
+    var lostClaims: [String: (at: Duration, epoch: Int64?)] = [:]
     /// Live migrations away from this host in flight (between `beginMove` and `moveEnded`).
     var movesInFlight: Set<String> = []
     /// Moves whose outcome was not recorded, whose copy here has been stopped: ready to hand over.
@@ -95,6 +98,9 @@ public struct HAController: Sendable {
         guard case .held(let id, let validUntil) = lease, now < validUntil || !safety.selfFence else { return nil }
         return id
     }
+
+    /// How soon a lost claim may be sent again against an unchanged record.
+    var claimRetry: Duration { min(.milliseconds(500), timings.renewInterval / 2) }
 
     /// How long a lease must have been seen gone before a claim (zero in the variant without a guard).
     var guardTime: Duration { safety.guardTime ? timings.guardTime : .zero }
@@ -165,7 +171,14 @@ public struct HAController: Sendable {
         case .owners(let records):
             owners = records
             ownersKnown = true
-            pendingClaims = pendingClaims.filter { records[$0]?.host != host || movesInFlight.contains($0) }
+            // A claim is done once the record names this host under the lease it holds now (an
+            // older record naming this host under a lease gone is what it is claiming from).
+            var held: Int64?
+            if case .held(let id, _) = lease { held = id }
+            pendingClaims = pendingClaims.filter { name in
+                guard let record = records[name] else { return true }
+                return !(record.host == host && record.lease == held) || movesInFlight.contains(name)
+            }
             handoverStopped = handoverStopped.filter { records[$0]?.moving != nil && records[$0]?.host == host }
         case .localDomains(let domains):
             local = domains
@@ -186,6 +199,7 @@ public struct HAController: Sendable {
         case .claimLost(let vm):
             pendingClaims.remove(vm)
             pendingTakeovers[vm] = nil
+            lostClaims[vm] = (now, owners[vm]?.epoch)
             log(now, "claim of \(vm) lost")
         case .startFinished(let vm, let epoch, let succeeded):
             pendingStarts.remove(vm)
@@ -269,6 +283,10 @@ public struct HAController: Sendable {
         for machine in machines {
             let name = machine.name
             guard !pendingClaims.contains(name) else { continue }
+            if let lost = lostClaims[name] {
+                if now - lost.at < claimRetry && lost.epoch == owners[name]?.epoch { continue }
+                lostClaims[name] = nil
+            }
             guard let record = owners[name] else {
                 // Rule 4: first owner. A copy that runs here keeps running: the record carries its epoch.
                 let runsHere = local[name]?.running == true

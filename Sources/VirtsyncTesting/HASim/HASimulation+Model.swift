@@ -27,6 +27,11 @@ struct SimHost {
     var cut = false
     var deaf = false
     var mute = false
+    /// A gray failure: what it sends is lost half the time, and every message to or from it
+    /// takes 1 to 4 s more.
+    var slow = false
+    /// The fault under way on this host, if any.
+    var fault: HASimulation.Fault?
     /// Claims and a grant sent and not answered yet (answered once: by etcd or by the deadline).
     var openClaims: Set<String> = []
     var openGrant = false
@@ -87,7 +92,7 @@ extension HASimulation {
         case etcdExpiry
         case election
         case fault
-        case heal(Fault)
+        case heal(Fault, host: Int)
         case watchdogCheck(host: Int, boot: Int)
         case agentStart(host: Int)
         case boot(host: Int)
@@ -108,7 +113,7 @@ extension HASimulation {
     }
 
     enum Fault: String, CaseIterable {
-        case crash, freeze, cut, deaf, mute, agentCrash
+        case crash, freeze, cut, deaf, mute, slow, agentCrash
     }
 
     // MARK: - Agents
@@ -184,14 +189,15 @@ extension HASimulation {
     /// or the message is.
     func toEtcd(_ index: Int, _ request: Request) {
         let host = hosts[index]
-        guard !host.cut, !host.mute, let delay = delay() else { return }
+        guard !host.cut, !host.mute, let delay = delay(slow: host.slow) else { return }
+        if host.slow, rng.double(in: 0...1) < 0.5 { return }
         schedule(after: delay, .request(host: index, generation: host.agentGeneration, request))
     }
 
     /// Sends an answer from etcd to a host's agent; lost when the host is deaf or cut off.
     func toHost(_ index: Int, generation: Int, _ event: HAEvent) {
         let host = hosts[index]
-        guard !host.cut, !host.deaf, let delay = delay() else { return }
+        guard !host.cut, !host.deaf, let delay = delay(slow: host.slow) else { return }
         schedule(after: delay, .deliver(host: index, generation: generation, event))
     }
 

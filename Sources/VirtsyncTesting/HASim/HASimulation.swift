@@ -13,8 +13,10 @@ import VirtsyncCore
 ///   leases whose TTL counts on the leader's clock from each renewal it receives; an election
 ///   `electionTimeout` to twice that after the leader is lost, after which every lease gets its
 ///   full TTL again; expiry checked every 500 ms; a watch that pushes every change.
-/// - **network**: per-message delay and loss; a host cut off both ways, or deaf (its replies and
-///   watch events lost), or mute (what it sends lost).
+/// - **network**: per-message delay and loss; a host cut off both ways, deaf (its replies and
+///   watch events lost), mute (what it sends lost), or slow (a gray failure: half its requests
+///   lost, every message to or from it 1 to 4 s late).
+/// - **faults**: one at a time, sometimes a second one on another host while the first lasts.
 /// - **hosts**: crash (guests gone) and reboot (a new boot: the persisted lease is not resumed),
 ///   freeze and thaw (guests count as running all along), agent crash and restart (guests keep
 ///   running), monotonic clocks up to `clockSkew` fast or slow, a watchdog outside the host
@@ -36,6 +38,8 @@ public final class HASimulation {
         /// One-way network delay, in seconds.
         public var delay: ClosedRange<Double> = 0.0002...0.004
         public var loss = 0.002
+        /// How often a second fault, on another host, starts while one lasts.
+        public var overlap = 0.3
         public var startLatency: ClosedRange<Double> = 0.1...0.9
         public var startFailure = 0.02
         public var stopLatency: ClosedRange<Double> = 0.005...0.08
@@ -86,10 +90,8 @@ public final class HASimulation {
     var timedCrash: (host: Int, at: Duration, vms: Set<String>, spoiled: Bool)?
     /// The last epoch seen per VM (epochs only grow).
     var lastEpoch: [String: Int64] = [:]
-    /// The host whose fault is waiting for its heal.
-    var pendingHeal: Int?
-    /// A fault is under way (the next one is scheduled when it is over: one at a time).
-    var faultActive = false
+    /// A `.fault` event is in the queue.
+    var nextFaultScheduled = true
 
     public init(seed: UInt64, config: Config = Config()) {
         self.seed = seed
@@ -119,6 +121,10 @@ public final class HASimulation {
             handle(event.action)
             check()
             if violations.count >= 1 { break }
+            if events > 2_000_000 {
+                violate("runaway: more than 2,000,000 events by \(Self.format(now)) s (last: \(event.action))")
+                break
+            }
         }
         return Result(seed: seed, violations: violations, recoveries: recoveries, faults: faultCounts, events: events)
     }
@@ -153,10 +159,10 @@ public final class HASimulation {
         violations.append(Violation(at: now, what: what, trace: trace))
     }
 
-    /// A message delay, or nil when the message is lost.
-    func delay() -> Duration? {
+    /// A message delay, or nil when the message is lost; 1 to 4 s more to or from a slow host.
+    func delay(slow: Bool = false) -> Duration? {
         if rng.double(in: 0...1) < config.loss { return nil }
-        return seconds(rng.double(in: config.delay))
+        return seconds(rng.double(in: config.delay) + (slow ? rng.double(in: 1...4) : 0))
     }
 }
 
