@@ -167,13 +167,12 @@ extension HASimulation {
                 toHost(index, generation: generation, .claimLost(vm: vm))
                 return
             }
-            etcd.revision += 1
-            let record = claim.record(claimant: hosts[index].name, epoch: etcd.revision)
+            // The write's revision, which `changed()` makes current, is the epoch.
+            let record = claim.record(claimant: hosts[index].name, epoch: etcd.revision + 1)
             if let last = lastEpoch[vm], record.epoch <= last { violate("the epoch of \(vm) went from \(last) to \(record.epoch)") }
             lastEpoch[vm] = record.epoch
             etcd.owners[vm] = record
             log("etcd: \(vm) → \(record.host) epoch \(record.epoch)")
-            etcd.revision -= 1
             changed()
             toHost(index, generation: generation, .claimed(vm: vm, record))
         case .view:
