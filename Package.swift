@@ -153,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync-bench",
             dependencies: ["VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncHTTP", "CLibvirt",
-                           "VirtsyncTestSupport", .product(name: "Logging", package: "swift-log")]
+                           "VirtsyncTestSupport", "VirtsyncTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),

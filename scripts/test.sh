@@ -8,7 +8,8 @@
 # and are skipped without it; when no daemon can run (libvirtd-up.sh exits 3) the suite still runs
 # against the unit and test-driver tests. Exits with `swift test`'s status.
 # Environment: SWIFT_SCRATCH_PATH (swift's build directory, default .build);
-# VIRTSYNC_SKIP_LIBVIRTD=1 to run without starting libvirtd.
+# VIRTSYNC_SKIP_LIBVIRTD=1 to run without starting libvirtd; VIRTSYNC_HA_CAMPAIGN_FAULTS (default
+# 10) for the HA fault campaign that follows the suites (scripts/ha-campaign.sh).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -55,6 +56,14 @@ else
     swift test "${scratch[@]}" --filter VirtsyncGitTests || status=$?
     swift test "${scratch[@]}" --filter VirtsyncAgentTests || status=$?
     swift test "${scratch[@]}" --filter VirtsyncClusterTests || status=$?
+    # A short HA fault campaign on a testbed (real etcd, agents and guests); 3: no testbed here.
+    campaign=0
+    scripts/ha-campaign.sh --faults "${VIRTSYNC_HA_CAMPAIGN_FAULTS:-10}" || campaign=$?
+    case $campaign in
+        0) ;;
+        3) say "no testbed here: HA fault campaign skipped" ;;
+        *) say "HA fault campaign failed (exit $campaign)"; status=$campaign ;;
+    esac
 fi
 say "swift test exited with $status"
 exit "$status"

@@ -15,6 +15,8 @@
 #   scripts/testbed.sh watchdog HOST --timeout SECONDS [--name NAME]
 #                                         # stdout: the watchdog's FIFO inside HOST
 #   scripts/testbed.sh watchdog-stop HOST [--name NAME]
+#   scripts/testbed.sh libvirtd-kill|libvirtd-start HOST [--name NAME]
+#   scripts/testbed.sh etcd-kill|etcd-partition|etcd-heal HOST [--name NAME]
 #
 # Each host is a libvirtd (with its own virtlogd and virtlockd, under its own subreaper) in its
 # own network, mount and UTS namespaces, named host-1..host-N. Hosts reach each other over a
@@ -211,6 +213,59 @@ cmd_reboot() {
     say "host-$i rebooted in $(elapsed "$started") s"
 }
 
+# cmd_libvirtd_kill I: SIGKILL to the host's libvirtd alone; its guests (QEMU) keep running.
+cmd_libvirtd_kill() {
+    local pid
+    pid=$(libvirtd_pid "$1") || die "host-$1: no libvirtd runs"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+    say "host-$1: libvirtd killed"
+}
+
+# cmd_libvirtd_start I: starts the host's libvirtd again (after libvirtd-kill), waits until it answers.
+cmd_libvirtd_start() {
+    local i=$1 started=$EPOCHREALTIME
+    libvirtd_pid "$i" >/dev/null && die "host-$i: libvirtd runs already"
+    host_powered "$i" || die "host-$i is killed: reboot it instead"
+    rm -f "$(host_dir "$i")/run/libvirtd.pid"
+    host_enter "$i"
+    detach "$(host_dir "$i")/log/libvirtd-restart.log" "${ENTER[@]}" libvirtd -d --listen -p /run/libvirt/libvirtd.pid
+    local deadline=$((SECONDS + TB_TIMEOUT))
+    until answering "$i"; do
+        ((SECONDS < deadline)) || die "host-$i: libvirtd did not answer within $TB_TIMEOUT s"
+        sleep 0.1
+    done
+    say "host-$i: libvirtd started again in $(elapsed "$started") s"
+}
+
+# cmd_etcd_kill I: SIGKILL to the host's etcd member alone (`etcd-start` starts it again).
+cmd_etcd_kill() {
+    local pid
+    pid=$(etcd_pid "$1") || die "host-$1: no etcd member runs"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+    say "host-$1: etcd member killed"
+}
+
+# etcd_rules I -I|-D: inserts or deletes the rules that drop every packet to or from the etcd
+# ports (client 2379, peer 2380) inside host I: its agent, its member and the others' traffic to
+# it. Everything else (libvirt, migration) still flows.
+etcd_rules() {
+    local ns chain port flag
+    ns=$(host_ns "$1")
+    for chain in INPUT OUTPUT; do
+        for port in 2379 2380; do
+            for flag in --dport --sport; do
+                if [[ $2 == -D ]]; then
+                    ip netns exec "$ns" iptables -D "$chain" -p tcp "$flag" "$port" -j DROP 2>/dev/null || true
+                else
+                    ip netns exec "$ns" iptables -I "$chain" -p tcp "$flag" "$port" -j DROP
+                fi
+            done
+        done
+    done
+}
+
 require_testbed() { [[ -r $STATE ]] || die "no testbed named $NAME (scripts/testbed.sh up N --name $NAME)"; }
 
 # --- arguments ----------------------------------------------------------------------------------
@@ -253,6 +308,7 @@ esac
 case $command in
     kill | freeze | thaw | partition | heal | reboot | uri | peer-uri | address | exec) ;;
     etcd-start | watchdog | watchdog-stop) ;;
+    libvirtd-kill | libvirtd-start | etcd-kill | etcd-partition | etcd-heal) ;;
     *) usage ;;
 esac
 arity 1
@@ -268,6 +324,11 @@ case $command in
     etcd-start) cmd_etcd_start "$i" ;;
     watchdog) [[ -n $timeout ]] || usage; cmd_watchdog "$i" "$timeout" ;;
     watchdog-stop) stop_watchdog "$i"; say "host-$i: watchdog stopped" ;;
+    libvirtd-kill) cmd_libvirtd_kill "$i" ;;
+    libvirtd-start) cmd_libvirtd_start "$i" ;;
+    etcd-kill) cmd_etcd_kill "$i" ;;
+    etcd-partition) etcd_rules "$i" -I; say "host-$i: etcd traffic dropped" ;;
+    etcd-heal) etcd_rules "$i" -D; say "host-$i: etcd traffic flows again" ;;
     uri) host_root_uri "$i" ;;
     peer-uri) host_peer_uri "$i" ;;
     address) host_address "$i" ;;

@@ -48,6 +48,37 @@ extension EtcdClient {
         }
     }
 
+    /// What `putUnlessHeld` found.
+    public enum PutUnlessHeldOutcome: Equatable, Sendable {
+        /// The key was absent and is now written, attached to the lease.
+        case written
+        /// The key was there already, attached to the lease: left as it is.
+        case alreadyAttached
+        /// The key is attached to another lease (or to none: 0); nothing was written.
+        case held(lease: Int64)
+    }
+
+    /// Writes `value` at `key`, attached to `lease`, in one transaction, only if `key` does not
+    /// exist; when it exists, reports whether it is on `lease` already (an earlier attempt of the
+    /// caller's) or on another.
+    public func putUnlessHeld(key: String, value: [UInt8], lease: Int64) async throws -> PutUnlessHeldOutcome {
+        let keyBytes = Data(key.utf8), valueBytes = Data(value)
+        var request = Etcdserverpb_TxnRequest()
+        request.compare = [.with { $0.key = keyBytes; $0.result = .equal; $0.target = .create; $0.createRevision = 0 }]
+        request.success = [.with { $0.requestPut = .with { $0.key = keyBytes; $0.value = valueBytes; $0.lease = lease } }]
+        request.failure = [.with { $0.requestRange = .with { $0.key = keyBytes } }]
+        let options = callOptions
+        return try await call("put \(key) unless held") { endpoint, _ in
+            let response = try await endpoint.kv.txn(request, options: options)
+            if response.succeeded { return .written }
+            guard case .responseRange(let range)? = response.responses.first?.response, let current = range.kvs.first else {
+                // Deleted between the compare and the read: impossible in one transaction.
+                return .held(lease: 0)
+            }
+            return current.lease == lease ? .alreadyAttached : .held(lease: current.lease)
+        }
+    }
+
     /// Writes `value` at `key` (attached to no lease) in one transaction, only if
     ///
     /// - `key` is unchanged since `expectedModRevision`, or does not exist when that is nil; and

@@ -20,6 +20,38 @@ extension EtcdClient {
         }
     }
 
+    /// Grants lease `id` (chosen by the caller, > 0) with `ttl`, rounded up to whole seconds.
+    ///
+    /// Returns true when this call granted it, false when it existed already and
+    /// `existingIsOurs` (an earlier attempt of the caller's, whose answer was lost) or an earlier
+    /// attempt of this same call, on another endpoint, may have granted it. An existing lease
+    /// keeps its remaining TTL: etcd does not renew it.
+    ///
+    /// - Throws: `EtcdError` with code `.alreadyExists` when the lease exists and may be someone
+    ///   else's; other codes as for every call.
+    @discardableResult
+    public func grantLease(id: Int64, ttl: Duration, existingIsOurs: Bool) async throws -> Bool {
+        guard id > 0 else {
+            throw EtcdError(code: .invalidArgument, message: "a chosen lease id must be positive", operation: "grant lease \(id)")
+        }
+        let (whole, fraction) = ttl.components
+        let seconds = max(1, whole + (fraction > 0 ? 1 : 0))
+        let options = callOptions
+        let operation = "grant lease \(id)"
+        return try await call(operation) { endpoint, attempt in
+            do {
+                let response = try await endpoint.lease.leaseGrant(.with { $0.id = id; $0.ttl = seconds }, options: options)
+                guard response.error.isEmpty else {
+                    throw EtcdError(code: .rejected, message: response.error, operation: operation)
+                }
+                return true
+            } catch let error as RPCError where error.code == .failedPrecondition && error.message.contains("lease already exists") {
+                if existingIsOurs || attempt > 0 { return false }
+                throw Final(error: EtcdError(code: .alreadyExists, message: error.message, operation: operation, cause: error))
+            }
+        }
+    }
+
     /// Renews `lease` once (one round trip on a LeaseKeepAlive stream of its own): true when etcd
     /// renewed it to its full TTL, false when the lease is gone (expired or revoked; etcd answers
     /// with a TTL of 0), which no later renewal can undo.

@@ -17,6 +17,8 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// etcd answered with an error (a bad request, a missing permission, an internal error).
         public static let rejected = Code("rejected")
+        /// What was to be created exists already (a lease id granted before).
+        public static let alreadyExists = Code("alreadyExists")
         /// The configuration or an argument is invalid: found before sending, or etcd said so.
         public static let invalidArgument = Code("invalidArgument")
         /// A watch asked for a revision etcd has compacted away: list again, then watch from the

@@ -36,17 +36,22 @@ public struct EtcdHACoordinator: HACoordinator {
     var ownersPrefix: String { prefix + "/owners/" }
     var hostsPrefix: String { prefix + "/hosts/" }
 
-    public func join(host: String, ttl: Duration) async throws -> Int64 {
-        let lease = try await client.grantLease(ttl: ttl)
+    public func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws {
         do {
-            let member = MemberValue(host: host, lease: lease, since: wallClock().timeIntervalSince1970)
-            try await client.put(key: membersPrefix + host, value: try Self.encode(member), lease: lease)
-        } catch {
-            // A lease without its member key would only hold the claim condition false; give it back.
-            try? await client.revoke(lease: lease)
-            throw error
+            try await client.grantLease(id: lease, ttl: ttl, existingIsOurs: retry)
+        } catch let error as EtcdError where error.code == .alreadyExists {
+            throw HAJoinError.leaseIDTaken(lease)
         }
-        return lease
+        // A lease left without its member key (the put below refused, or never sent) holds
+        // nothing and expires on its own; it is not revoked, since a retry with the same id may
+        // be about to use it.
+        let member = MemberValue(host: host, lease: lease, since: wallClock().timeIntervalSince1970)
+        switch try await client.putUnlessHeld(key: membersPrefix + host, value: try Self.encode(member), lease: lease) {
+        case .written, .alreadyAttached:
+            return
+        case .held(let other):
+            throw HAJoinError.memberKeyHeld(host: host, lease: other)
+        }
     }
 
     public func renew(lease: Int64) async throws -> Bool {

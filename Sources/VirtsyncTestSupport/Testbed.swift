@@ -115,6 +115,22 @@ public final class Testbed: Sendable {
     /// Reconnects a partitioned `host`.
     public func heal(_ host: Host) throws { try Self.script("heal", [host.name], name: name) }
 
+    /// SIGKILL to `host`'s libvirtd alone: its guests keep running, unmanaged until `startLibvirtd`.
+    public func killLibvirtd(_ host: Host) throws { try Self.script("libvirtd-kill", [host.name], name: name) }
+
+    /// Starts `host`'s libvirtd again after `killLibvirtd`; returns once it answers.
+    public func startLibvirtd(_ host: Host) throws { try Self.script("libvirtd-start", [host.name], name: name) }
+
+    /// SIGKILL to `host`'s etcd member alone (`restartEtcd` starts it again).
+    public func killEtcd(_ host: Host) throws { try Self.script("etcd-kill", [host.name], name: name) }
+
+    /// Drops every etcd packet (ports 2379 and 2380) to and from `host`: its agent and its member
+    /// are cut off from etcd while libvirt and migration traffic still flow.
+    public func partitionEtcd(_ host: Host) throws { try Self.script("etcd-partition", [host.name], name: name) }
+
+    /// Undoes `partitionEtcd`.
+    public func healEtcd(_ host: Host) throws { try Self.script("etcd-heal", [host.name], name: name) }
+
     /// Kills `host`, forgets its runtime state (so autostart runs again, as after a real boot),
     /// starts its daemons with the same configuration and UUID, and returns once it answers.
     public func reboot(_ host: Host, timeout: TimeInterval = 120) throws {

@@ -13,7 +13,6 @@ public final class ModelCoordinator: @unchecked Sendable {
     private let now: @Sendable () -> Duration
     fileprivate var published: [String: Set<String>] = [:]
     private var revision: Int64 = 1
-    private var nextLease: Int64 = 100
     private var leases: [Int64: (ttl: Duration, expiresAt: Duration)] = [:]
     private var members: [String: Int64] = [:]
     private var owners: [String: OwnerRecord] = [:]
@@ -68,18 +67,24 @@ public final class ModelCoordinator: @unchecked Sendable {
         if lock.withLock({ cutOff.contains(host) }) { throw ModelCoordinatorError.unreachable(host) }
     }
 
-    fileprivate func join(host: String, ttl: Duration) throws -> Int64 {
+    fileprivate func join(host: String, lease: Int64, ttl: Duration, retry: Bool) throws {
         try reachable(host)
         expireLeases()
-        let (id, view): (Int64, HAClusterView) = lock.withLock {
-            nextLease += 1
-            leases[nextLease] = (ttl, now() + ttl)
-            members[host] = nextLease
+        let view: HAClusterView? = try lock.withLock {
+            if leases[lease] != nil {
+                guard retry else { throw HAJoinError.leaseIDTaken(lease) }
+            } else {
+                leases[lease] = (ttl, now() + ttl)
+            }
+            if let held = members[host] {
+                guard held == lease else { throw HAJoinError.memberKeyHeld(host: host, lease: held) }
+                return nil
+            }
+            members[host] = lease
             revision += 1
-            return (nextLease, currentView())
+            return currentView()
         }
-        broadcast(view)
-        return id
+        if let view { broadcast(view) }
     }
 
     fileprivate func renew(host: String, lease: Int64) throws -> Bool {
@@ -159,7 +164,9 @@ public final class ModelCoordinator: @unchecked Sendable {
         let model: ModelCoordinator
         let host: String
 
-        func join(host: String, ttl: Duration) async throws -> Int64 { try model.join(host: host, ttl: ttl) }
+        func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws {
+            try model.join(host: host, lease: lease, ttl: ttl, retry: retry)
+        }
         func renew(lease: Int64) async throws -> Bool { try model.renew(host: host, lease: lease) }
         func view() async throws -> HAClusterView { try model.view(host: host) }
         func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error> { model.changes(host: host, after: revision) }

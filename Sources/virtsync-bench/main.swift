@@ -16,6 +16,11 @@ import VirtsyncSpec
 //   virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
 //   virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]   (root and the testbed;
 //       exits 3 without them, 1 when a kill never recovered or a double run was seen)
+//   virtsync-bench --ha-campaign [--faults 200] [--ha-vms 6] [--campaign-seed S]   (root and the testbed;
+//       randomized faults on real etcd, agents and guests; exits 1 on a double run or a VM not recovered)
+//   virtsync-bench --ha-sim [--seeds 10000] [--from 0] [--jobs N] [--variants] [--variant-budget 1000]
+//   virtsync-bench --ha-sim --show SEED [--variant no-self-fence|no-guard|deadline-from-reply|no-epoch-check]
+//       (the HA simulation; exits 1 on any violation, or a broken variant not caught; --show prints one run's trace)
 //
 // Each measurement runs in a child process of its own so that peak memory (ru_maxrss) is the
 // measurement's, not the whole run's.
@@ -179,6 +184,18 @@ if args.contains("--migration-only") {
 if args.contains("--ha-only") {
     exit(await HABench.run(kills: Int(option("--ha-kills") ?? "20") ?? 20, vms: Int(option("--ha-vms") ?? "10") ?? 10,
                            etcdElection: option("--etcd-election").map { Int($0) ?? -1 }))
+}
+if args.contains("--ha-sim"), let seed = option("--show") {
+    exit(HASimBench.show(seed: UInt64(seed) ?? 0, variant: option("--variant")))
+}
+if args.contains("--ha-sim") {
+    exit(HASimBench.run(seeds: Int(option("--seeds") ?? "10000") ?? 10000, from: UInt64(option("--from") ?? "0") ?? 0,
+                        jobs: Int(option("--jobs") ?? "") ?? ProcessInfo.processInfo.activeProcessorCount,
+                        variants: args.contains("--variants"), budget: Int(option("--variant-budget") ?? "1000") ?? 1000))
+}
+if args.contains("--ha-campaign") {
+    exit(await HACampaign.run(faults: Int(option("--faults") ?? "200") ?? 200, vms: Int(option("--ha-vms") ?? "6") ?? 6,
+                              seed: UInt64(option("--campaign-seed") ?? "") ?? UInt64(Date().timeIntervalSince1970)))
 }
 if args.contains("--git-only") {
     try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)

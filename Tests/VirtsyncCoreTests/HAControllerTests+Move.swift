@@ -141,7 +141,8 @@ struct HAControllerMoveTests {
     func failbackSettles() {
         let timings = HATimings(leaseTTL: .seconds(9), margin: .seconds(2), guardTime: .seconds(1), watchdogTimeout: .seconds(5),
                                 failbackSettle: .seconds(30))
-        var a = HAController(host: "a", timings: timings, spec: Self.two, now: .zero)
+        var a = HAController(host: "a", timings: timings, spec: Self.two, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 0))
+        _ = a.handle(.tick, now: .zero)
         _ = a.handle(.leaseGranted(id: 1, sentAt: .zero), now: .zero)
         _ = a.handle(.members(["a": 1, "c": 3]), now: .zero)
         _ = a.handle(.owners(["vm-1": OwnerRecord(host: "a", epoch: 5, lease: 1)]), now: .zero)

@@ -24,7 +24,7 @@ struct HAControllerTests {
     /// `holding`, with the commands the last of those events gave (the first decisions on a full view).
     static func holdingWithCommands(_ host: String, lease: Int64, spec: HASpec, members: [String: Int64], owners: [String: OwnerRecord],
                                     local: [String: HALocalDomain] = [:]) -> (HAController, [HACommand]) {
-        var controller = HAController(host: host, timings: timings, spec: spec, now: .zero)
+        var controller = HAController(host: host, timings: timings, spec: spec, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: lease - 1))
         _ = controller.handle(.tick, now: .zero)
         _ = controller.handle(.leaseGranted(id: lease, sentAt: .zero), now: .zero)
         _ = controller.handle(.members(members), now: .zero)
@@ -45,25 +45,30 @@ struct HAControllerTests {
         return stops
     }
 
+    /// The grants among `commands`.
+    static func grants(_ commands: [HACommand]) -> [HACommand] {
+        commands.filter { if case .grantLease = $0 { true } else { false } }
+    }
+
     @Test("a failed grant is asked for again one renew interval after it was sent, not on every tick")
     func grantBackoff() {
-        var controller = HAController(host: "a", timings: Self.timings, now: .zero)
-        #expect(controller.handle(.tick, now: .zero) == [.grantLease])
+        var controller = HAController(host: "a", timings: Self.timings, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 0))
+        #expect(controller.handle(.tick, now: .zero) == [.grantLease(id: 1, retry: false)])
         #expect(controller.handle(.leaseGrantFailed, now: .milliseconds(100)) == [])
         #expect(controller.handle(.tick, now: .seconds(1)) == [])
         #expect(controller.handle(.tick, now: .milliseconds(2900)) == [])
-        #expect(controller.handle(.tick, now: .seconds(3)) == [.grantLease], "renew interval is 9 s / 3")
+        #expect(controller.handle(.tick, now: .seconds(3)) == [.grantLease(id: 1, retry: true)], "renew interval is 9 s / 3, same id")
         #expect(controller.handle(.tick, now: .seconds(4)) == [], "in flight")
     }
 
     @Test("a lease is asked for, renewed every third of the TTL, and the watchdog is petted only while it is valid")
     func leaseLifecycle() {
-        var controller = HAController(host: "a", timings: Self.timings, now: .zero)
-        #expect(controller.handle(.tick, now: .zero) == [.grantLease])
+        var controller = HAController(host: "a", timings: Self.timings, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 6))
+        #expect(controller.handle(.tick, now: .zero) == [.grantLease(id: 7, retry: false)])
         // No second grant while one is in flight.
         #expect(controller.handle(.tick, now: .seconds(1)) == [])
         let granted = controller.handle(.leaseGranted(id: 7, sentAt: .seconds(1)), now: .seconds(1))
-        #expect(granted.contains(.persist(HAPersisted(lease: 7, validUntil: .seconds(8)))))
+        #expect(granted.contains(.persist(HAPersisted(lease: 7, validUntil: .seconds(7)))), "counted from the first attempt, sent at 0 s")
         #expect(granted.contains(.petWatchdog))
         #expect(controller.handle(.tick, now: .seconds(3)) == [.petWatchdog])
         #expect(controller.handle(.tick, now: .seconds(4)) == [.renewLease(id: 7), .petWatchdog])
@@ -92,7 +97,7 @@ struct HAControllerTests {
         #expect(Self.stops(fenced) == ["vm-1": .leaseDeadline, "vm-2": .leaseDeadline])
         #expect(!fenced.contains(.petWatchdog))
         #expect(fenced.contains(.persist(nil)))
-        #expect(fenced.contains(.grantLease), "it asks for a new lease to rejoin")
+        #expect(Self.grants(fenced) == [.grantLease(id: 2, retry: false)], "it asks for a new lease, with a new id, to rejoin")
         // The deadline (7 s) comes before etcd can expire the lease for anyone else (9 s after it
         // received the grant, which was sent at 0 s).
         #expect(Duration.seconds(7) < Self.timings.leaseTTL)
@@ -168,12 +173,12 @@ struct HAControllerTests {
         commands += resumed.handle(.owners(owners), now: .seconds(25))
         commands += resumed.handle(.localDomains(local), now: .seconds(25))
         #expect(Self.stops(commands).isEmpty)
-        #expect(!commands.contains(.grantLease))
+        #expect(Self.grants(commands).isEmpty)
 
         var late = HAController(host: "a", timings: Self.timings, spec: spec, resumed: HAPersisted(lease: 1, validUntil: .seconds(30)),
                                 now: .seconds(31))
         commands = late.handle(.tick, now: .seconds(31))
-        #expect(commands.contains(.grantLease))
+        #expect(Self.grants(commands).count == 1)
         commands += late.handle(.owners(owners), now: .seconds(31))
         commands += late.handle(.localDomains(local), now: .seconds(31))
         #expect(Self.stops(commands) == ["vm-1": .staleLease])
@@ -220,5 +225,62 @@ struct HAControllerTests {
         #expect(slowWatchdog.problems.count == 1)
         #expect(slowWatchdog.problems.first?.hasPrefix("watchdogTimeout") == true)
         #expect(HATimings(leaseTTL: .seconds(1), margin: .milliseconds(100), watchdogTimeout: .milliseconds(500)).problems.count == 1)
+    }
+}
+
+extension HAControllerTests {
+    @Test("every attempt of one join asks for the same lease id; its deadline counts from the first attempt")
+    func joinRetriesKeepTheirID() {
+        var controller = HAController(host: "a", timings: Self.timings, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 40))
+        #expect(controller.handle(.tick, now: .zero) == [.grantLease(id: 41, retry: false)])
+        _ = controller.handle(.leaseGrantFailed, now: .seconds(2))
+        #expect(controller.handle(.tick, now: .seconds(3)) == [.grantLease(id: 41, retry: true)])
+        // The first attempt may be the one etcd granted: 0 s + 9 s TTL - 2 s margin.
+        let granted = controller.handle(.leaseGranted(id: 41, sentAt: .seconds(3)), now: .seconds(4))
+        #expect(granted.contains(.persist(HAPersisted(lease: 41, validUntil: .seconds(7)))))
+        #expect(controller.validLease(at: .seconds(5)) == 41)
+    }
+
+    @Test("a join that took longer than its deadline is confirmed by a renewal before the lease counts")
+    func lateJoinIsConfirmed() {
+        let spec = Self.spec(hosts: ["a", "b"], machines: [Self.machine("vm-1")])
+        var controller = HAController(host: "a", timings: Self.timings, spec: spec, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 0))
+        _ = controller.handle(.tick, now: .zero)
+        for attempt in 1...3 {
+            _ = controller.handle(.leaseGrantFailed, now: .seconds(Int64(attempt * 3 - 1)))
+            #expect(controller.handle(.tick, now: .seconds(Int64(attempt * 3))) == [.grantLease(id: 1, retry: true)])
+        }
+        let granted = controller.handle(.leaseGranted(id: 1, sentAt: .seconds(9)), now: .seconds(9))
+        #expect(controller.validLease(at: .seconds(9)) == nil, "0 s + 7 s has passed: the lease may be about to expire")
+        #expect(granted.contains(.renewLease(id: 1)), "a renewal gives the deadline")
+        #expect(!granted.contains(.petWatchdog))
+        #expect(!granted.contains { if case .persist = $0 { true } else { false } })
+        let confirmed = controller.handle(.leaseRenewed(id: 1, sentAt: .seconds(9)), now: .seconds(10))
+        #expect(confirmed.contains(.persist(HAPersisted(lease: 1, validUntil: .seconds(16)))))
+        #expect(controller.validLease(at: .seconds(10)) == 1)
+    }
+
+    @Test("a lease confirmed gone starts a new join with a new id")
+    func confirmingLeaseGone() {
+        var controller = HAController(host: "a", timings: Self.timings, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 0))
+        _ = controller.handle(.tick, now: .zero)
+        _ = controller.handle(.leaseGrantFailed, now: .seconds(2))
+        _ = controller.handle(.tick, now: .seconds(8))
+        _ = controller.handle(.leaseGranted(id: 1, sentAt: .seconds(8)), now: .seconds(8))
+        let gone = controller.handle(.leaseGone(id: 1), now: .seconds(9))
+        #expect(Self.grants(gone) == [.grantLease(id: 2, retry: false)])
+    }
+
+    @Test("an id found taken on the first attempt is dropped for the next; a grant of an id given up on is ignored")
+    func leaseIDTaken() {
+        var controller = HAController(host: "a", timings: Self.timings, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: 0))
+        _ = controller.handle(.tick, now: .zero)
+        let taken = controller.handle(.leaseIDTaken(id: 1), now: .milliseconds(10))
+        #expect(Self.grants(taken) == [.grantLease(id: 2, retry: false)])
+        // The answer of a join given up on comes late: it does not make the host a member.
+        _ = controller.handle(.leaseGranted(id: 1, sentAt: .zero), now: .milliseconds(20))
+        #expect(controller.validLease(at: .milliseconds(20)) == nil)
+        _ = controller.handle(.leaseGranted(id: 2, sentAt: .milliseconds(10)), now: .milliseconds(30))
+        #expect(controller.validLease(at: .milliseconds(30)) == 2)
     }
 }

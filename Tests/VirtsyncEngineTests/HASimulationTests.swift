@@ -17,21 +17,14 @@ struct HASimulationTests {
         var faults: [String: Int] = [:]
         for seed in Self.seeds {
             let result = HASimulation(seed: seed).run()
-            if !result.violations.isEmpty, result.faults["duplicateJoin"] != nil {
-                // Found by this simulation: a grant whose answer came after its deadline, asked
-                // again, moves the member key to a lease the agent never renews (decision record
-                // 0009, "Found"). Not fixed yet.
-                withKnownIssue("a late duplicate join moves the member key off the agent's lease", isIntermittent: true) {
-                    Issue.record("\(result.report)")
-                }
-                continue
-            }
             #expect(result.violations.isEmpty, "\(result.report)")
             if !result.violations.isEmpty { return }
             recoveries += result.recoveries
             faults.merge(result.faults, uniquingKeysWith: +)
         }
-        #expect(recoveries.count > Self.seeds.count / 2, "crashes were timed: \(recoveries.count)")
+        // A crash is timed only while nothing else goes wrong until its VMs run again (about one
+        // seed in seven: a second fault, or a cut during a takeover's start, spoils the rest).
+        #expect(recoveries.count > Self.seeds.count / 10, "crashes timed: \(recoveries.count) of \(faults["crash"] ?? 0)")
         #expect(Set(faults.keys).isSuperset(of: ["crash", "freeze", "cut", "deaf", "mute", "agentCrash"]), "\(faults)")
     }
 
@@ -53,21 +46,16 @@ struct HASimulationTests {
         return nil
     }
 
-    @Test("a variant without one safety measure is caught: the simulation finds a double run within a few seeds", arguments: [
+    @Test("a variant without one safety measure is caught: the simulation finds a double run within a fixed seed budget", arguments: [
         ("no self-fence", HASafety(selfFence: false)),
         ("no guard", HASafety(guardTime: false)),
+        ("deadline counted from the reply", HASafety(deadlineFromSend: false)),
+        ("no epoch check", HASafety(epochCheck: false)),
     ])
     func brokenVariants(_ name: String, _ safety: HASafety) {
         let found = Self.doubleRun(safety, budget: 0..<200)
         #expect(found != nil, "\(name): no double run found within the seed budget")
         if let found { print("\(name): double run at seed \(found.0)") }
-    }
-
-    @Test("not caught yet: a deadline counted from the reply, and no epoch check (the model lacks slow links and stale copies at boot)",
-          .disabled("issue 14 is open: these two variants need gray-failure delays and copies that come back with a rebooted host"),
-          arguments: [("deadline from the reply", HASafety(deadlineFromSend: false)), ("no epoch check", HASafety(epochCheck: false))])
-    func variantsNotCaughtYet(_ name: String, _ safety: HASafety) {
-        #expect(Self.doubleRun(safety) != nil, "\(name)")
     }
 
     @Test("per-seed figures, for investigating a seed (VIRTSYNC_HA_SIM_PROBE=1, VIRTSYNC_HA_SIM_FROM, VIRTSYNC_HA_SIM_SEEDS)", .enabled(if: ProcessInfo.processInfo.environment["VIRTSYNC_HA_SIM_PROBE"] != nil))

@@ -76,6 +76,36 @@ struct EtcdHACoordinatorTests {
     }
 
     @available(macOS 15.0, *)
+    @Test("a join retried with its id lands on the same lease; an id taken, or a member key on another live lease, is refused and changes nothing")
+    func joinIsIdempotent() async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.stop() }
+        try await withEtcdClient(.init(endpoints: [etcd.endpoint])) { client in
+            let ha = EtcdHACoordinator(client: client, prefix: "/vs")
+            try await ha.join(host: "a", lease: 1001, ttl: .seconds(30), retry: false)
+            // The answer was lost: the retry finds lease and key in place.
+            try await ha.join(host: "a", lease: 1001, ttl: .seconds(30), retry: true)
+            #expect(try await ha.view().members == ["a": 1001])
+            // Another host whose first attempt picks a taken id.
+            await #expect(throws: HAJoinError.leaseIDTaken(1001)) {
+                try await ha.join(host: "b", lease: 1001, ttl: .seconds(30), retry: false)
+            }
+            // An attempt of an older join (or an earlier run of a's agent) arriving late: the key
+            // stays on the lease a's agent holds.
+            await #expect(throws: HAJoinError.memberKeyHeld(host: "a", lease: 1001)) {
+                try await ha.join(host: "a", lease: 977, ttl: .seconds(30), retry: true)
+            }
+            #expect(try await ha.view().members == ["a": 1001])
+            let raw = try await client.get(prefix: "/vs/members/a").keyValues
+            #expect(raw.first?.lease == 1001)
+            // Once a's lease is gone, a new join takes the key.
+            try await client.revoke(lease: 1001)
+            try await ha.join(host: "a", lease: 1002, ttl: .seconds(30), retry: false)
+            #expect(try await ha.view().members == ["a": 1002])
+        }
+    }
+
+    @available(macOS 15.0, *)
     @Test("a takeover loses while the old owner's member key is on its lease, and wins once the lease is gone, with a higher epoch")
     func takeoverNeedsTheOldLeaseGone() async throws {
         let etcd = try await EtcdServer.start()
@@ -177,7 +207,10 @@ struct EtcdHACoordinatorTests {
         }
         struct CutOff: Error {}
         func check() throws { if cut { throw CutOff() } }
-        func join(host: String, ttl: Duration) async throws -> Int64 { try check(); return try await base.join(host: host, ttl: ttl) }
+        func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws {
+            try check()
+            try await base.join(host: host, lease: lease, ttl: ttl, retry: retry)
+        }
         func renew(lease: Int64) async throws -> Bool { try check(); return try await base.renew(lease: lease) }
         func view() async throws -> HAClusterView { try check(); return try await base.view() }
         func changes(after revision: Int64) -> AsyncThrowingStream<HAClusterView, any Error> {
@@ -265,5 +298,15 @@ struct EtcdHACoordinatorTests {
             #expect(journal.running.values.allSatisfy { !$0.contains("a") })
             #expect(journal.doubles.isEmpty, "two copies ran: \(journal.doubles)")
         }
+    }
+}
+
+extension HACoordinator {
+    /// Joins with a fresh random lease id and returns it.
+    func join(host: String, ttl: Duration) async throws -> Int64 {
+        var ids = HALeaseIDs()
+        let id = ids.next()
+        try await join(host: host, lease: id, ttl: ttl, retry: false)
+        return id
     }
 }

@@ -31,6 +31,10 @@ public struct HAController: Sendable {
     public enum LeaseState: Hashable, Sendable {
         /// None held; `requested` while a grant is in flight.
         case none(requested: Bool)
+        /// Granted, but with no deadline yet: the join took more than one attempt and it went on
+        /// so long that the first attempt's send plus the TTL has passed. A renewal gives the
+        /// deadline; until then the lease is not valid.
+        case confirming(id: Int64)
         /// Held and valid until `validUntil` (monotonic).
         case held(id: Int64, validUntil: Duration)
     }
@@ -53,6 +57,9 @@ public struct HAController: Sendable {
     var ownersKnown = false
     var localKnown = false
     private var grantSentAt: Duration?
+    /// The join under way: the lease id every attempt asks for, and when the first was sent.
+    private var joining: (id: Int64, since: Duration)?
+    private var leaseIDs: HALeaseIDs
     private var grantFailedAt: Duration?
     private var renewSentAt: Duration?
     /// When this host first saw each `host#lease` gone from the members.
@@ -81,8 +88,9 @@ public struct HAController: Sendable {
     /// its deadline has not passed, the lease is taken as held (and renewed at once); after it,
     /// the host fences as soon as it sees its domains.
     public init(host: String, timings: HATimings = HATimings(), spec: HASpec = HASpec(), resumed: HAPersisted? = nil, now: Duration,
-                safety: HASafety = .full) {
+                safety: HASafety = .full, leaseIDs: HALeaseIDs = HALeaseIDs()) {
         self.host = host
+        self.leaseIDs = leaseIDs
         self.timings = timings
         self.safety = safety
         self.spec = spec
@@ -140,27 +148,58 @@ public struct HAController: Sendable {
         case .tick:
             break
         case .leaseGranted(let id, let sentAt):
-            grantSentAt = nil
-            if case .held(let old, _) = lease, old != id {
-                // A second grant while one is held cannot happen by these rules; keep the newer.
-                log(now, "lease \(old) replaced by \(id)")
+            guard let join = joining, join.id == id else {
+                // An answer to a join given up on (its lease holds no member key of this host
+                // unless it is the current join's, so it only expires).
+                log(now, "lease \(id) granted after its join was given up; left to expire")
+                return
             }
-            let base = safety.deadlineFromSend ? sentAt : now
-            lease = .held(id: id, validUntil: base + timings.leaseTTL - timings.margin)
-            renewSentAt = sentAt
-            log(now, "lease \(id) granted")
-            commands.append(.persist(HAPersisted(lease: id, validUntil: base + timings.leaseTTL - timings.margin)))
+            joining = nil
+            grantSentAt = nil
+            // etcd counts the TTL from when it granted the lease: not before the first attempt
+            // of this join was sent, whichever attempt's answer this is.
+            let base = safety.deadlineFromSend ? min(sentAt, join.since) : now
+            let validUntil = base + timings.leaseTTL - timings.margin
+            if validUntil > now {
+                lease = .held(id: id, validUntil: validUntil)
+                renewSentAt = sentAt
+                log(now, "lease \(id) granted")
+                commands.append(.persist(HAPersisted(lease: id, validUntil: validUntil)))
+            } else {
+                lease = .confirming(id: id)
+                renewSentAt = nil
+                log(now, "lease \(id) granted after \(now - join.since) of attempts; renewing it before it counts")
+            }
         case .leaseGrantFailed:
             // Asked again one renew interval after this grant was sent, not on the next tick.
             if case .none = lease { lease = .none(requested: false) }
             grantFailedAt = grantSentAt ?? now
             grantSentAt = nil
+        case .leaseIDTaken(let id):
+            guard joining?.id == id else { return }
+            log(now, "lease id \(id) is taken; the next attempt asks for another")
+            joining = nil
+            if case .none = lease { lease = .none(requested: false) }
+            grantSentAt = nil
         case .leaseRenewed(let id, let sentAt):
+            if case .confirming(let confirming) = lease, confirming == id {
+                let validUntil = (safety.deadlineFromSend ? sentAt : now) + timings.leaseTTL - timings.margin
+                guard validUntil > now else { return }
+                lease = .held(id: id, validUntil: validUntil)
+                log(now, "lease \(id) confirmed by a renewal")
+                commands.append(.persist(HAPersisted(lease: id, validUntil: validUntil)))
+                return
+            }
             guard case .held(let held, let validUntil) = lease, held == id else { return }
             let renewed = max(validUntil, (safety.deadlineFromSend ? sentAt : now) + timings.leaseTTL - timings.margin)
             lease = .held(id: id, validUntil: renewed)
             if renewed != validUntil { commands.append(.persist(HAPersisted(lease: id, validUntil: renewed))) }
         case .leaseGone(let id):
+            if case .confirming(let confirming) = lease, confirming == id {
+                lease = .none(requested: false)
+                renewSentAt = nil
+                return
+            }
             guard case .held(let held, _) = lease, held == id else { return }
             fence(now: now, cause: .leaseGone, into: &commands)
         case .members(let alive):
@@ -383,9 +422,11 @@ public struct HAController: Sendable {
                 grantFailedAt = nil
                 lease = .none(requested: true)
                 grantSentAt = now
-                commands.append(.grantLease)
+                let join = joining ?? (leaseIDs.next(), now)
+                commands.append(.grantLease(id: join.id, retry: joining != nil))
+                joining = join
             }
-        case .held(let id, _):
+        case .confirming(let id), .held(let id, _):
             // One renewal per interval, answered or not: an unanswered one is not waited for.
             if renewSentAt.map({ now - $0 >= timings.renewInterval }) ?? true {
                 renewSentAt = now

@@ -225,10 +225,15 @@ public struct HAClaim: Hashable, Sendable, Codable {
 public enum HAEvent: Hashable, Sendable {
     /// Time passed (the agent ticks at least every renew interval / 2).
     case tick
-    /// A new lease was granted; the grant was sent at `sentAt`.
+    /// The lease asked for by `.grantLease(id:retry:)` exists and this host's member key is on
+    /// it; the attempt answered was sent at `sentAt`.
     case leaseGranted(id: Int64, sentAt: Duration)
-    /// A grant failed (etcd unreachable, no quorum); it is asked for again.
+    /// A grant failed (etcd unreachable, no quorum, or the member key still on an older lease of
+    /// this host); it is asked for again with the same id.
     case leaseGrantFailed
+    /// The first attempt of a join found its id already granted (another holder's lease): the
+    /// next attempt takes a new id.
+    case leaseIDTaken(id: Int64)
     /// A renewal sent at `sentAt` was acknowledged.
     case leaseRenewed(id: Int64, sentAt: Duration)
     /// etcd answered that the lease does not exist (it expired).
@@ -258,8 +263,10 @@ public enum HAEvent: Hashable, Sendable {
 
 /// What the HA state machine asks its adapters to do.
 public enum HACommand: Hashable, Sendable {
-    /// Grant a lease of the configured TTL and put this host's member key on it.
-    case grantLease
+    /// Grant lease `id` with the configured TTL and put this host's member key on it, only if the
+    /// key is absent or already on `id`. `retry`: an earlier attempt with this id may have been
+    /// granted, so an existing lease `id` is this host's own.
+    case grantLease(id: Int64, retry: Bool)
     /// Renew a lease (a keepalive); report `leaseRenewed` with the time it was sent.
     case renewLease(id: Int64)
     /// Pet the watchdog (only ever asked while the lease is valid).

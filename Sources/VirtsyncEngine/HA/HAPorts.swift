@@ -22,8 +22,16 @@ public struct HAClusterView: Hashable, Sendable {
 /// simulator and the tests. Every call has a deadline of its own and throws when it cannot be
 /// answered; none of them may be retried by the implementation past that deadline.
 public protocol HACoordinator: Sendable {
-    /// Grants a lease of `ttl` and puts this host's member key on it.
-    func join(host: String, ttl: Duration) async throws -> Int64
+    /// Grants lease `lease` (chosen by the caller) with `ttl`, then puts this host's member key
+    /// on it, only if the key is absent or already on `lease`: an attempt of an older join,
+    /// arriving late, can never move the key off the lease the agent holds.
+    ///
+    /// `retry`: an earlier attempt with this id may have been granted, so an existing lease
+    /// `lease` is taken as this host's. Otherwise an existing one throws `.leaseIDTaken`.
+    ///
+    /// - Throws: `HAJoinError` when etcd answered no; anything else when it did not answer (the
+    ///   lease may exist: retry with the same id).
+    func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws
     /// Renews a lease once; false when the coordination service says it is gone.
     func renew(lease: Int64) async throws -> Bool
     /// The members and owner records now.
@@ -61,6 +69,22 @@ public protocol HADomainControl: Sendable {
     /// Writes `epoch` into the marker of the running domain, live and persistent, without
     /// restarting it.
     func mark(vm: String, epoch: Int64) async throws
+}
+
+/// Why a join was refused.
+public enum HAJoinError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A first attempt found its lease id granted already: someone else's lease.
+    case leaseIDTaken(Int64)
+    /// The member key is on another lease of this host (an earlier run, or a join given up on);
+    /// it goes when that lease expires.
+    case memberKeyHeld(host: String, lease: Int64)
+
+    public var description: String {
+        switch self {
+        case .leaseIDTaken(let id): "lease id \(id) is taken"
+        case .memberKeyHeld(let host, let lease): "the member key of \(host) is still on lease \(lease); it goes when that lease expires"
+        }
+    }
 }
 
 /// A watchdog the agent pets while its lease is valid (`/dev/watchdog`, or the testbed's

@@ -230,14 +230,17 @@ public actor HARunner {
             }
         case .persist(let state):
             persist(state)
-        case .grantLease:
+        case .grantLease(let id, let retry):
             let sentAt = now()
             Task {
                 do {
-                    let lease = try await coordinator.join(host: host, ttl: controller.timings.leaseTTL)
-                    send(.leaseGranted(id: lease, sentAt: sentAt))
+                    try await coordinator.join(host: host, lease: id, ttl: controller.timings.leaseTTL, retry: retry)
+                    send(.leaseGranted(id: id, sentAt: sentAt))
+                } catch HAJoinError.leaseIDTaken(let id) {
+                    logger.warning("lease id taken; asking for another", metadata: ["lease": "\(id)"])
+                    send(.leaseIDTaken(id: id))
                 } catch {
-                    logger.warning("cannot get a lease", metadata: ["error": "\(error)"])
+                    logger.warning("cannot get a lease", metadata: ["lease": "\(id)", "error": "\(error)"])
                     send(.leaseGrantFailed)
                 }
             }

@@ -65,7 +65,6 @@ struct SimEtcd {
     /// When the leader was lost (an election is due).
     var leaderLostAt: Duration?
     var revision: Int64 = 1
-    var nextLease: Int64 = 100
     /// Lease id to its TTL and the true time it expires.
     var leases: [Int64: (ttl: Duration, expiresAt: Duration)] = [:]
     var memberKeys: [String: Int64] = [:]
@@ -92,6 +91,8 @@ extension HASimulation {
         case etcdExpiry
         case election
         case fault
+        /// A fault aimed at one host at an awkward moment (while it starts an HA VM).
+        case strike(Fault, host: Int)
         case heal(Fault, host: Int)
         case watchdogCheck(host: Int, boot: Int)
         case agentStart(host: Int)
@@ -100,7 +101,7 @@ extension HASimulation {
     }
 
     enum Request {
-        case grant(sentAt: Duration)
+        case grant(lease: Int64, retry: Bool, sentAt: Duration)
         case renew(lease: Int64, sentAt: Duration)
         case claim(vm: String, HAClaim)
         case view
@@ -126,7 +127,8 @@ extension HASimulation {
         let clock = host.clock(now)
         let resumed = host.persisted.flatMap { $0.boot == host.boot ? $0.lease : nil }
         host.controller = HAController(host: host.name, timings: config.timings, spec: spec, resumed: resumed, now: clock,
-                                       safety: config.safety)
+                                       safety: config.safety,
+                                       leaseIDs: HALeaseIDs(sequentialAfter: Int64(index + 1) * 1_000_000 + Int64(host.agentGeneration) * 1_000))
         hosts[index] = host
         log("\(host.name): agent starts\(resumed.map { ", resuming lease \($0.lease)" } ?? "")")
         schedule(after: .milliseconds(Int64(rng.int(100))), .tick(host: index, generation: host.agentGeneration))
@@ -158,9 +160,9 @@ extension HASimulation {
             hosts[index].lastPet = now
         case .persist(let lease):
             hosts[index].persisted = lease.map { (host.boot, $0) }
-        case .grantLease:
+        case .grantLease(let id, let retry):
             hosts[index].openGrant = true
-            toEtcd(index, .grant(sentAt: host.clock(now)))
+            toEtcd(index, .grant(lease: id, retry: retry, sentAt: host.clock(now)))
             let deadline = host.trueDuration(min(.seconds(2), config.timings.renewInterval))
             schedule(after: deadline, .deliver(host: index, generation: generation, .leaseGrantFailed))
         case .renewLease(let id):
@@ -173,8 +175,14 @@ extension HASimulation {
             schedule(after: deadline, .deliver(host: index, generation: generation, .claimLost(vm: vm)))
         case .start(let vm, let epoch):
             if vm.hasPrefix("plain") { violate("\(host.name): HA started \(vm), which is not an HA VM") }
-            schedule(after: seconds(rng.double(in: config.startLatency)),
+            let latency = rng.double(in: 0...1) < config.slowStart ? config.slowStartLatency : config.startLatency
+            schedule(after: seconds(rng.double(in: latency)),
                      .libvirt(host: index, generation: generation, boot: host.boot, .start(vm: vm, epoch: epoch)))
+            // Now and then the host is cut off while the start is under way (it fences with the
+            // start in flight, and the copy comes up after the fence).
+            if rng.double(in: 0...1) < config.cutDuringStart, host.fault == nil, hosts.filter({ $0.fault != nil }).count < 2 {
+                schedule(after: seconds(rng.double(in: 0...1.5)), .strike(.cut, host: index))
+            }
         case .stop(let vm, _):
             if vm.hasPrefix("plain") { violate("\(host.name): HA stopped \(vm), which is not an HA VM") }
             schedule(after: seconds(rng.double(in: config.stopLatency)),

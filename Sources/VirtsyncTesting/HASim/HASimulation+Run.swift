@@ -30,6 +30,8 @@ extension HASimulation {
             elect()
         case .fault:
             injectFault()
+        case .strike(let fault, let index):
+            strike(fault, on: index, label: "\(fault.rawValue)DuringStart")
         case .heal(let fault, let index):
             heal(fault, host: index)
         case .watchdogCheck(let index, let boot):
@@ -55,7 +57,7 @@ extension HASimulation {
         switch event {
         case .claimed(let vm, _), .claimLost(let vm):
             guard hosts[index].openClaims.remove(vm) != nil else { return }
-        case .leaseGranted, .leaseGrantFailed:
+        case .leaseGranted, .leaseGrantFailed, .leaseIDTaken:
             guard hosts[index].openGrant else { return }
             hosts[index].openGrant = false
         default:
@@ -137,19 +139,28 @@ extension HASimulation {
         guard etcdServes else { return }
         let leaderRate = hosts[etcd.leader!]
         switch request {
-        case .grant(let sentAt):
-            etcd.nextLease += 1
-            let id = etcd.nextLease
-            etcd.leases[id] = (config.timings.leaseTTL, now + leaderRate.trueDuration(config.timings.leaseTTL))
-            if let previous = etcd.memberKeys[hosts[index].name], etcd.leases[previous] != nil {
-                // A late duplicate join (its first answer was taken for lost): the member key moves
-                // to a lease its agent will never hear of (issue 14: a known defect, see 0009).
-                log("etcd: member key of \(hosts[index].name) moves from live lease \(previous) to \(id)")
-                faultCounts["duplicateJoin", default: 0] += 1
+        case .grant(let id, let retry, let sentAt):
+            let name = hosts[index].name
+            if etcd.leases[id] == nil {
+                etcd.leases[id] = (config.timings.leaseTTL, now + leaderRate.trueDuration(config.timings.leaseTTL))
+                log("etcd: lease \(id) granted to \(name), expires at \(Self.format(etcd.leases[id]!.expiresAt))")
+            } else if !retry {
+                toHost(index, generation: generation, .leaseIDTaken(id: id))
+                return
             }
-            etcd.memberKeys[hosts[index].name] = id
-            log("etcd: lease \(id) granted to \(hosts[index].name), expires at \(Self.format(etcd.leases[id]!.expiresAt))")
-            changed()
+            if let held = etcd.memberKeys[name], held != id {
+                // The key is still on an older lease of this host (the agent fenced before etcd
+                // expired it), or this is a join given up on, arriving late: either way the key
+                // stays where it is, and never moves off a lease the agent holds.
+                log("etcd: member key of \(name) stays on lease \(held); join on lease \(id) refused")
+                faultCounts["joinRefused", default: 0] += 1
+                toHost(index, generation: generation, .leaseGrantFailed)
+                return
+            }
+            if etcd.memberKeys[name] != id {
+                etcd.memberKeys[name] = id
+                changed()
+            }
             toHost(index, generation: generation, .leaseGranted(id: id, sentAt: sentAt))
         case .renew(let id, let sentAt):
             if let lease = etcd.leases[id] {
@@ -223,22 +234,28 @@ extension HASimulation {
             return
         }
         let index = candidates[rng.int(candidates.count)]
+        // Sometimes a second fault on another host while this one lasts.
+        if rng.double(in: 0...1) < config.overlap, hosts.filter({ $0.fault != nil }).isEmpty {
+            nextFaultScheduled = true
+            schedule(after: seconds(rng.double(in: 0...10)), .fault)
+        }
+        strike(fault, on: index, label: fault.rawValue)
+    }
+
+    /// Starts `fault` on host `index` (if it is up, its agent runs and it has no fault yet).
+    func strike(_ fault: Fault, on index: Int, label: String) {
+        guard hosts[index].power == .up, hosts[index].agentUp, hosts[index].fault == nil else { return }
         // Timed only when everything else is healthy: the bound assumes a quorum and room.
         let healthy = hosts.allSatisfy { $0.power == .up && $0.agentUp && $0.fault == nil }
         timedCrash?.spoiled = true
         hosts[index].fault = fault
-        faultCounts[fault.rawValue, default: 0] += 1
-        log("FAULT \(fault.rawValue) \(hosts[index].name)")
-        // Sometimes a second fault on another host while this one lasts.
-        if rng.double(in: 0...1) < config.overlap, !nextFaultScheduled, hosts.filter({ $0.fault != nil }).count < 2 {
-            nextFaultScheduled = true
-            schedule(after: seconds(rng.double(in: 0...4)), .fault)
-        }
+        faultCounts[label, default: 0] += 1
+        log("FAULT \(label) \(hosts[index].name)")
         let length = seconds(rng.double(in: 2...15))
         switch fault {
         case .crash:
             let vms = Set(vmNames.filter { hosts[index].running[$0] != nil })
-            timedCrash = (index, now, vms, !healthy)
+            timedCrash = vms.isEmpty ? nil : (index, now, vms, !healthy)
             crash(index)
             schedule(after: seconds(rng.double(in: 5...20)), .boot(host: index))
             return
@@ -352,9 +369,9 @@ extension HASimulation {
 
     /// What the timings promise after a crash, with a quorum and room: an election and the TTL
     /// (the leader renews every lease), the expiry check, the guard, two start attempts.
-    var recoveryBound: Duration {
+    public var recoveryBound: Duration {
         let t = config.timings
         return (t.leaseTTL * 1.02) + config.electionTimeout * 2 + .milliseconds(1000) + t.guardTime
-            + .seconds(2) * 1 + (t.startRetry + .milliseconds(Int64(config.startLatency.upperBound * 1000))) * 3
+            + .seconds(2) * 1 + (t.startRetry + .milliseconds(Int64(max(config.startLatency.upperBound, config.slowStartLatency.upperBound) * 1000))) * 3
     }
 }

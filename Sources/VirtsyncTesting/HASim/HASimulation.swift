@@ -41,6 +41,11 @@ public final class HASimulation {
         /// How often a second fault, on another host, starts while one lasts.
         public var overlap = 0.3
         public var startLatency: ClosedRange<Double> = 0.1...0.9
+        /// How often a start is slow (a large guest, busy storage), and how slow it then is.
+        public var slowStart = 0.2
+        public var slowStartLatency: ClosedRange<Double> = 1...5
+        /// How often a host is cut off just after it begins to start an HA VM.
+        public var cutDuringStart = 0.05
         public var startFailure = 0.02
         public var stopLatency: ClosedRange<Double> = 0.005...0.08
         public var traceLines = 400
@@ -180,11 +185,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
-    mutating func double(in range: ClosedRange<Double>) -> Double {
+    public mutating func double(in range: ClosedRange<Double>) -> Double {
         range.lowerBound + (range.upperBound - range.lowerBound) * (Double(next() >> 11) / Double(1 << 53))
     }
 
-    mutating func int(_ upper: Int) -> Int { Int(next() % UInt64(upper)) }
+    public mutating func int(_ upper: Int) -> Int { Int(next() % UInt64(upper)) }
 }
 
 /// Events ordered by time, then by the order they were scheduled (deterministic ties).

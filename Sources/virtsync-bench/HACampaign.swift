@@ -1,0 +1,280 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import VirtsyncTestSupport
+import VirtsyncTesting
+
+/// `virtsync-bench --ha-campaign`: randomized faults on the testbed (three hosts, a 3-member etcd,
+/// a real agent in each with the emulated watchdog, tiny HA guests), one after another with time
+/// to recover between them, while the `/proc` checker outside the hosts records every host's
+/// guests every 25 ms. Prints a line per fault, then faults by kind, the recovery time of every
+/// HA VM that went down (median, p99, max), double runs and the VMs that did not come back, why.
+enum HACampaign {
+    enum Kind: String, CaseIterable {
+        case killHost = "kill-host"
+        case rebootHost = "reboot-host"
+        case partitionHost = "partition-host"
+        case partitionEtcd = "partition-etcd"
+        case freezeHost = "freeze-host"
+        case killAgent = "kill-agent"
+        case killLibvirtd = "kill-libvirtd"
+        case killEtcdMember = "kill-etcd-member"
+        case killEtcdLeader = "kill-etcd-leader"
+    }
+
+    /// One fault and what followed it.
+    struct Outcome {
+        let number: Int
+        let kind: Kind
+        let host: String
+        /// How long the fault lasted before it was undone (a killed host: until it was rebooted).
+        var held: Duration = .zero
+        /// Whether the host's watchdog reset it during the fault.
+        var watchdogFired = false
+        /// Each VM that went down (no copy on a live, unfrozen host), with the time from the fault
+        /// until it ran exactly once again; nil: not within the deadline.
+        var recoveries: [String: Duration?] = [:]
+        /// Why the VMs that did not come back did not.
+        var why: String?
+    }
+
+    /// A VM that went down must run again within this long after the fault started.
+    static let recoveryDeadline: Duration = .seconds(60)
+
+    static func run(faults count: Int, vms: Int, seed: UInt64) async -> Int32 {
+        guard count > 0, vms > 0 else {
+            print("error: --faults and --vms must be positive")
+            return 2
+        }
+        if let reason = Testbed.unavailableReason {
+            print("ha-campaign: no testbed can run here: \(reason)")
+            return 3
+        }
+        guard VirtsyncBinary.isBuilt else {
+            print("ha-campaign: \(VirtsyncBinary.path) not found: build it beside virtsync-bench (swift build --product virtsync)")
+            return 3
+        }
+        let interrupt = Interrupt.install()
+        print("virtsync-bench --ha-campaign: \(count) faults (seed \(seed)), 3 hosts, \(vms) HA tiny VMs, lease TTL "
+              + "\(HABench.format(HACluster.leaseTTL)) s, margin \(HABench.format(HACluster.margin)) s, guard "
+              + "\(HABench.format(HACluster.guardTime)) s, watchdog \(HABench.format(HACluster.watchdogTimeout)) s; "
+              + "kinds: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        fflush(nil)
+        let cluster: HACluster
+        do {
+            cluster = try await HACluster(vms: vms, watchdog: true, name: Testbed.uniqueName(prefix: "vscp"))
+        } catch let error as TestbedError where error.code == .unavailable {
+            print("ha-campaign: no testbed can run here: \(error)")
+            return 3
+        } catch {
+            print("error: testbed, etcd or spec repository: \(error)")
+            return 1
+        }
+        var outcomes: [Outcome] = []
+        var failure: String?
+        do {
+            var campaign = Campaign(cluster: cluster, interrupt: interrupt, rng: SplitMix64(seed: seed))
+            try await campaign.run(count: count) { outcome in
+                outcomes.append(outcome)
+                print(line(outcome))
+                fflush(nil)
+            }
+        } catch {
+            failure = "\(error)"
+        }
+        let logs = HABench.keepLogs(cluster)
+        let report = cluster.tearDown()
+        if let failure { print("error: \(failure)") }
+        let ok = summarize(outcomes, count: count, vms: vms, report: report, logs: logs)
+        if interrupt.raised { return 130 }
+        return failure == nil && ok ? 0 : 1
+    }
+
+    /// The faults, one after another.
+    struct Campaign {
+        let cluster: HACluster
+        let interrupt: Interrupt
+        var rng: SplitMix64
+        var testbed: Testbed { cluster.testbed }
+
+        mutating func run(count: Int, report: (Outcome) -> Void) async throws {
+            let started = ContinuousClock.now
+            try cluster.start()
+            guard try await HABench.waitUntilEachRunsOnce(cluster, since: started, within: .seconds(180), interrupt: interrupt) != nil else {
+                throw BenchError("the HA VMs never all ran once: \(cluster.copies)\n\(cluster.logs())")
+            }
+            try await HABench.settle(cluster, via: testbed.hosts[0], interrupt: interrupt)
+            print("setup: testbed \(testbed.name); every VM runs once, 3 agents hold leases, 3 etcd members healthy after "
+                  + String(format: "%.1f s", started.duration(to: .now).seconds))
+            fflush(nil)
+            for number in 1...count {
+                try interrupt.check()
+                let kind = Kind.allCases[rng.int(Kind.allCases.count)]
+                var host = testbed.hosts[rng.int(testbed.hosts.count)]
+                if kind == .killEtcdLeader, let leader = HABench.etcdLeader(cluster), let leading = try? testbed.host(leader) {
+                    host = leading
+                }
+                let outcome = try await fault(number, kind, on: host)
+                report(outcome)
+                // Time to recover: every VM once, every agent with a lease, every etcd member healthy.
+                try await HABench.settle(cluster, via: testbed.hosts.first { $0.name != host.name } ?? host, interrupt: interrupt)
+            }
+        }
+
+        /// Injects `kind` on `host`, holds it, undoes it, and follows every VM until the ones that
+        /// went down run again (or the deadline passes).
+        mutating func fault(_ number: Int, _ kind: Kind, on host: Testbed.Host) async throws -> Outcome {
+            var outcome = Outcome(number: number, kind: kind, host: host.name)
+            var monitor = Monitor(cluster: cluster, start: .now)
+            let hold: Duration = switch kind {
+            case .partitionHost, .partitionEtcd: pick(4...15)
+            case .freezeHost: pick(1.5...8)
+            case .killAgent: pick(0.5...6)
+            case .killLibvirtd, .killEtcdMember, .killEtcdLeader: pick(1...8)
+            case .killHost, .rebootHost: .zero
+            }
+            switch kind {
+            case .killHost: try testbed.kill(host)
+            case .rebootHost: try testbed.reboot(host)
+            case .partitionHost: try testbed.partition(host)
+            case .partitionEtcd: try testbed.partitionEtcd(host)
+            case .freezeHost: try testbed.freeze(host)
+            case .killAgent: cluster.agents[host.name].map { _ = Glibc.kill($0.pid, SIGKILL) }
+            case .killLibvirtd: try testbed.killLibvirtd(host)
+            case .killEtcdMember, .killEtcdLeader: try testbed.killEtcd(host)
+            }
+            // A killed host stays down until its VMs ran elsewhere (or the deadline passed).
+            let until = kind == .killHost ? recoveryDeadline : hold
+            try await monitor.follow(for: until, interrupt: interrupt) { $0.allRecovered && kind == .killHost }
+            outcome.held = monitor.start.duration(to: .now)
+            let fired = testbed.watchdogFired(host).map { $0.timeIntervalSinceNow > -outcome.held.seconds - 1 } ?? false
+            outcome.watchdogFired = fired
+            // Undo it.
+            switch kind {
+            case .partitionHost: try testbed.heal(host)
+            case .partitionEtcd: try testbed.healEtcd(host)
+            case .freezeHost: if !fired { try testbed.thaw(host) }
+            case .killLibvirtd: if !fired { try testbed.startLibvirtd(host) }
+            case .killEtcdMember, .killEtcdLeader: if !fired { _ = try testbed.restartEtcd(host) }
+            case .killAgent: if !fired { try cluster.startAgent(host, newWatchdog: false) }
+            case .killHost, .rebootHost: break
+            }
+            let state = (try? testbed.status())?[host.name] ?? ""
+            if kind == .killHost || kind == .rebootHost || state.contains("killed") {
+                if kind != .rebootHost { try testbed.reboot(host) }
+                _ = try testbed.restartEtcd(host)
+                try cluster.startAgent(host)
+            }
+            try await monitor.follow(for: recoveryDeadline - monitor.start.duration(to: .now), interrupt: interrupt) { $0.allRecovered }
+            outcome.recoveries = monitor.recoveries
+            if outcome.recoveries.values.contains(where: { $0 == nil }) {
+                outcome.why = "copies \(cluster.copies); owners \((try? cluster.owners(via: testbed.hosts[0])) ?? [:]); "
+                    + "hosts \((try? testbed.status()) ?? [:])"
+            }
+            return outcome
+        }
+
+        mutating func pick(_ range: ClosedRange<Double>) -> Duration {
+            .milliseconds(Int64(rng.double(in: range) * 1000))
+        }
+    }
+
+    /// Follows every VM from a fault on: when it went down (no copy on a live, unfrozen host) and
+    /// when it ran exactly once again.
+    struct Monitor {
+        let cluster: HACluster
+        let start: ContinuousClock.Instant
+        var down: Set<String> = []
+        var recovered: [String: Duration] = [:]
+        var unavailable: Set<String> = []
+        var checkedHosts: ContinuousClock.Instant?
+
+        var allRecovered: Bool { down.allSatisfy { recovered[$0] != nil } }
+        var recoveries: [String: Duration?] { Dictionary(uniqueKeysWithValues: down.map { ($0, recovered[$0]) }) }
+
+        /// Polls every 20 ms for `duration`, or until `done` says so.
+        mutating func follow(for duration: Duration, interrupt: Interrupt, until done: (Monitor) -> Bool) async throws {
+            let end = ContinuousClock.now + max(.zero, duration)
+            while ContinuousClock.now < end {
+                try interrupt.check()
+                poll()
+                if done(self) { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            poll()
+        }
+
+        mutating func poll() {
+            // Which hosts can serve (not killed, not frozen): asked every 300 ms.
+            if checkedHosts.map({ $0.duration(to: .now) > .milliseconds(300) }) ?? true {
+                checkedHosts = .now
+                let states = (try? cluster.testbed.status()) ?? [:]
+                unavailable = Set(states.filter { $0.value.contains("killed") || $0.value.contains("frozen") }.keys)
+            }
+            let copies = cluster.copies
+            let now = start.duration(to: .now)
+            for vm in cluster.vms {
+                let live = (copies[vm] ?? []).filter { !unavailable.contains($0) }
+                if live.isEmpty {
+                    if recovered[vm] != nil { recovered[vm] = nil }
+                    down.insert(vm)
+                } else if live.count == 1, (copies[vm] ?? []).count == 1, down.contains(vm), recovered[vm] == nil {
+                    recovered[vm] = now
+                }
+            }
+        }
+    }
+
+    /// `fault=3 kind=partition-etcd host=host-2 held_s=7.210 watchdog=0 down=2 recovered=2 recovery_s=6.41,6.52`
+    static func line(_ outcome: Outcome) -> String {
+        let times = outcome.recoveries.sorted { $0.key < $1.key }.map { $0.value.map { String(format: "%.2f", $0.seconds) } ?? "timeout" }
+        return "fault=\(outcome.number) kind=\(outcome.kind.rawValue) host=\(outcome.host) held_s=\(String(format: "%.2f", outcome.held.seconds)) "
+            + "watchdog=\(outcome.watchdogFired ? 1 : 0) down=\(outcome.recoveries.count) "
+            + "recovered=\(outcome.recoveries.values.filter { $0 != nil }.count)"
+            + (times.isEmpty ? "" : " recovery_s=\(times.joined(separator: ","))")
+            + (outcome.why.map { " why=\"\($0)\"" } ?? "")
+    }
+
+    /// Prints the summary; true when every fault ran, every VM came back and nothing ran twice.
+    static func summarize(_ outcomes: [Outcome], count: Int, vms: Int, report: DoubleRunChecker.Report?, logs: String?) -> Bool {
+        let times = outcomes.flatMap { $0.recoveries.values.compactMap { $0?.seconds } }.sorted()
+        let lost = outcomes.flatMap { outcome in outcome.recoveries.filter { $0.value == nil }.map { "\($0.key) after fault \(outcome.number) (\(outcome.kind.rawValue) \(outcome.host))" } }
+        let doubleRuns = report?.doubleRuns.count ?? -1
+        let ok = outcomes.count == count && lost.isEmpty && doubleRuns == 0
+        func value(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "none" }
+        let gap = report.map { $0.longestGap.seconds }
+        print("")
+        print("ha_campaign_faults=\(count) faults_done=\(outcomes.count) vms_down=\(times.count + lost.count) vms_recovered=\(times.count) "
+              + "recovery_median_s=\(value(HABench.percentile(times, 0.5))) recovery_p99_s=\(value(HABench.percentile(times, 0.99))) "
+              + "recovery_max_s=\(value(times.last)) double_runs=\(doubleRuns) not_recovered=\(lost.count) "
+              + "checker_polls=\(report?.polls ?? 0) checker_longest_gap_s=\(value(gap)) verdict=\(ok ? "PASS" : "FAIL")")
+        print("")
+        print("| Fault | injected | HA VMs down | recovered | recovery median / p99 / max | watchdog resets |")
+        print("|---|---|---|---|---|---|")
+        for kind in Kind.allCases {
+            let subset = outcomes.filter { $0.kind == kind }
+            guard !subset.isEmpty else { continue }
+            let down = subset.reduce(0) { $0 + $1.recoveries.count }
+            let kindTimes = subset.flatMap { $0.recoveries.values.compactMap { $0?.seconds } }.sorted()
+            let distribution = kindTimes.isEmpty ? "-" : "\(value(HABench.percentile(kindTimes, 0.5))) / \(value(HABench.percentile(kindTimes, 0.99))) / \(value(kindTimes.last)) s"
+            print("| \(kind.rawValue) | \(subset.count) | \(down) | \(kindTimes.count) | \(distribution) | \(subset.filter(\.watchdogFired).count) |")
+        }
+        print("| **all** | \(outcomes.count) | \(times.count + lost.count) | \(times.count) | "
+              + (times.isEmpty ? "- |" : "\(value(HABench.percentile(times, 0.5))) / \(value(HABench.percentile(times, 0.99))) / \(value(times.last)) s |")
+              + " \(outcomes.filter(\.watchdogFired).count) |")
+        print("")
+        print("double runs: \(report.map { "\($0.doubleRuns.count)" } ?? "unknown") (the checker read /proc \(report?.polls ?? 0) times, longest gap \(value(gap)) s)")
+        print("not recovered: \(lost.isEmpty ? "none" : lost.joined(separator: "; "))")
+        for outcome in outcomes where outcome.why != nil { print("  fault \(outcome.number): \(outcome.why!)") }
+        if let report, !report.doubleRuns.isEmpty { print("\n\(report)") }
+        if let logs { print("\nagent and etcd logs kept in \(logs)") }
+        fflush(nil)
+        return ok
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
