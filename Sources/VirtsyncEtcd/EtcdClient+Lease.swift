@@ -52,9 +52,15 @@ extension EtcdClient {
         }
     }
 
-    /// Renews `lease` once (one round trip on a LeaseKeepAlive stream of its own): true when etcd
-    /// renewed it to its full TTL, false when the lease is gone (expired or revoked; etcd answers
-    /// with a TTL of 0), which no later renewal can undo.
+    /// Renews `lease` once: true when etcd renewed it to its full TTL, false when the lease is gone
+    /// (expired or revoked; etcd answers with a TTL of 0), which no later renewal can undo.
+    ///
+    /// The keepalive goes to every endpoint at once, and the first answer counts (the others are
+    /// cancelled). A keepalive is idempotent and every member forwards it to the leader, so
+    /// asking all is safe; asking one after another would spend the whole deadline on a member
+    /// that accepts the connection and never answers (a frozen host) before trying the next,
+    /// which can cost a lease when the leader changes at the same time (found by the HA fault
+    /// campaign).
     ///
     /// etcd counts the renewed TTL from when it received the request, so the lease is safe until
     /// the time this call was *started* plus the TTL.
@@ -63,17 +69,43 @@ extension EtcdClient {
     ///   not have been renewed.
     public func keepAlive(lease: Int64) async throws -> Bool {
         let options = callOptions
-        return try await call("keep lease \(lease) alive") { endpoint, _ in
-            let ttl = try await endpoint.lease.leaseKeepAlive(options: options) { writer in
-                try await writer.write(.with { $0.id = lease })
-            } onResponse: { response in
-                for try await message in response.messages {
-                    return message.ttl
+        let operation = "keep lease \(lease) alive"
+        return try await withTaskGroup(of: (String, Result<Bool, any Error>).self, returning: Result<Bool, EtcdError>.self) { group in
+            for endpoint in endpoints {
+                group.addTask {
+                    do {
+                        let ttl = try await endpoint.lease.leaseKeepAlive(options: options) { writer in
+                            try await writer.write(.with { $0.id = lease })
+                        } onResponse: { response in
+                            for try await message in response.messages {
+                                return message.ttl
+                            }
+                            throw RPCError(code: .unavailable, message: "the keepalive stream ended without an answer")
+                        }
+                        return (endpoint.address, .success(ttl > 0))
+                    } catch {
+                        return (endpoint.address, .failure(error))
+                    }
                 }
-                throw RPCError(code: .unavailable, message: "the keepalive stream ended without an answer")
             }
-            return ttl > 0
-        }
+            var failures: [EtcdError] = []
+            for await (address, result) in group {
+                switch result {
+                case .success(let alive):
+                    group.cancelAll()
+                    return .success(alive)
+                case .failure(let error):
+                    failures.append(Self.etcdError(error, operation: operation, endpoint: address))
+                }
+            }
+            guard var last = failures.last else {
+                return .failure(EtcdError(code: .unavailable, message: "no endpoint", operation: operation))
+            }
+            if failures.count > 1 {
+                last.message = "no endpoint answered: " + failures.map { "\($0.endpoint ?? "?"): \($0.message)" }.joined(separator: "; ")
+            }
+            return .failure(last)
+        }.get()
     }
 
     /// Revokes `lease`: etcd deletes every key attached to it at once. Revoking a lease that is

@@ -36,7 +36,8 @@ public struct EtcdHACoordinator: HACoordinator {
     var ownersPrefix: String { prefix + "/owners/" }
     var hostsPrefix: String { prefix + "/hosts/" }
 
-    public func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws {
+    public func join(host: String, lease: Int64, ttl: Duration, retry: Bool, replacing: Int64?) async throws {
+        if let replacing { try await client.revoke(lease: replacing) }
         do {
             try await client.grantLease(id: lease, ttl: ttl, existingIsOurs: retry)
         } catch let error as EtcdError where error.code == .alreadyExists {

@@ -67,10 +67,14 @@ public final class ModelCoordinator: @unchecked Sendable {
         if lock.withLock({ cutOff.contains(host) }) { throw ModelCoordinatorError.unreachable(host) }
     }
 
-    fileprivate func join(host: String, lease: Int64, ttl: Duration, retry: Bool) throws {
+    fileprivate func join(host: String, lease: Int64, ttl: Duration, retry: Bool, replacing: Int64?) throws {
         try reachable(host)
         expireLeases()
         let view: HAClusterView? = try lock.withLock {
+            if let replacing, leases.removeValue(forKey: replacing) != nil {
+                members = members.filter { $0.value != replacing }
+                revision += 1
+            }
             if leases[lease] != nil {
                 guard retry else { throw HAJoinError.leaseIDTaken(lease) }
             } else {
@@ -164,8 +168,8 @@ public final class ModelCoordinator: @unchecked Sendable {
         let model: ModelCoordinator
         let host: String
 
-        func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws {
-            try model.join(host: host, lease: lease, ttl: ttl, retry: retry)
+        func join(host: String, lease: Int64, ttl: Duration, retry: Bool, replacing: Int64?) async throws {
+            try model.join(host: host, lease: lease, ttl: ttl, retry: retry, replacing: replacing)
         }
         func renew(lease: Int64) async throws -> Bool { try model.renew(host: host, lease: lease) }
         func view() async throws -> HAClusterView { try model.view(host: host) }

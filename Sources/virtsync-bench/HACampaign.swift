@@ -42,11 +42,18 @@ enum HACampaign {
     /// A VM that went down must run again within this long after the fault started.
     static let recoveryDeadline: Duration = .seconds(60)
 
-    static func run(faults count: Int, vms: Int, seed: UInt64) async -> Int32 {
+    static func run(faults count: Int, vms: Int, seed: UInt64, etcdElection: Int) async -> Int32 {
         guard count > 0, vms > 0 else {
             print("error: --faults and --vms must be positive")
             return 2
         }
+        guard (100...50_000).contains(etcdElection) else {
+            print("error: --etcd-election must be 100 to 50000 (milliseconds)")
+            return 2
+        }
+        // A lease TTL of 5 s wants elections well under the 1.5 s margin (README, HA failover).
+        setenv("VIRTSYNC_TESTBED_ETCD_ELECTION_MS", String(etcdElection), 1)
+        setenv("VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS", String(etcdElection / 10), 1)
         if let reason = Testbed.unavailableReason {
             print("ha-campaign: no testbed can run here: \(reason)")
             return 3
@@ -58,7 +65,8 @@ enum HACampaign {
         let interrupt = Interrupt.install()
         print("virtsync-bench --ha-campaign: \(count) faults (seed \(seed)), 3 hosts, \(vms) HA tiny VMs, lease TTL "
               + "\(HABench.format(HACluster.leaseTTL)) s, margin \(HABench.format(HACluster.margin)) s, guard "
-              + "\(HABench.format(HACluster.guardTime)) s, watchdog \(HABench.format(HACluster.watchdogTimeout)) s; "
+              + "\(HABench.format(HACluster.guardTime)) s, watchdog \(HABench.format(HACluster.watchdogTimeout)) s, "
+              + "etcd election \(etcdElection) ms (heartbeat \(etcdElection / 10) ms); "
               + "kinds: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         fflush(nil)
         let cluster: HACluster
@@ -73,6 +81,7 @@ enum HACampaign {
         }
         var outcomes: [Outcome] = []
         var failure: String?
+        let began = ContinuousClock.now
         do {
             var campaign = Campaign(cluster: cluster, interrupt: interrupt, rng: SplitMix64(seed: seed))
             try await campaign.run(count: count) { outcome in
@@ -87,6 +96,7 @@ enum HACampaign {
         let report = cluster.tearDown()
         if let failure { print("error: \(failure)") }
         let ok = summarize(outcomes, count: count, vms: vms, report: report, logs: logs)
+        print(String(format: "campaign: %.0f s for %d faults", began.duration(to: .now).seconds, outcomes.count))
         if interrupt.raised { return 130 }
         return failure == nil && ok ? 0 : 1
     }
@@ -117,8 +127,17 @@ enum HACampaign {
                 }
                 let outcome = try await fault(number, kind, on: host)
                 report(outcome)
-                // Time to recover: every VM once, every agent with a lease, every etcd member healthy.
-                try await HABench.settle(cluster, via: testbed.hosts.first { $0.name != host.name } ?? host, interrupt: interrupt)
+                // Time to recover: every VM once, every agent with a lease, every etcd member
+                // healthy, then a few quiet seconds (a member that just came back is still catching up).
+                do {
+                    try await HABench.settle(cluster, via: testbed.hosts.first { $0.name != host.name } ?? host, interrupt: interrupt)
+                } catch let error as BenchError {
+                    // Once more after bringing back whatever is down (a reset during the recovery).
+                    print("fault=\(number): not settled (\(error)); restoring and waiting once more")
+                    try restoreKilledHosts(alsoStart: testbed.hosts.filter { cluster.agents[$0.name]?.isRunning != true })
+                    try await HABench.settle(cluster, via: host, interrupt: interrupt)
+                }
+                try await Task.sleep(for: .seconds(2))
             }
         }
 
@@ -149,30 +168,52 @@ enum HACampaign {
             try await monitor.follow(for: until, interrupt: interrupt) { $0.allRecovered && kind == .killHost }
             outcome.held = monitor.start.duration(to: .now)
             let fired = testbed.watchdogFired(host).map { $0.timeIntervalSinceNow > -outcome.held.seconds - 1 } ?? false
-            outcome.watchdogFired = fired
-            // Undo it.
-            switch kind {
-            case .partitionHost: try testbed.heal(host)
-            case .partitionEtcd: try testbed.healEtcd(host)
-            case .freezeHost: if !fired { try testbed.thaw(host) }
-            case .killLibvirtd: if !fired { try testbed.startLibvirtd(host) }
-            case .killEtcdMember, .killEtcdLeader: if !fired { _ = try testbed.restartEtcd(host) }
-            case .killAgent: if !fired { try cluster.startAgent(host, newWatchdog: false) }
-            case .killHost, .rebootHost: break
+            // A killed host's watchdog fires too, at nothing: only a reset of a live host counts.
+            outcome.watchdogFired = fired && kind != .killHost
+            // Undo it, unless the host was reset meanwhile (its watchdog fired).
+            let killed = (try? testbed.status())?[host.name]?.contains("killed") ?? false
+            if !killed {
+                switch kind {
+                case .partitionHost: try testbed.heal(host)
+                case .partitionEtcd: try testbed.healEtcd(host)
+                case .freezeHost: try testbed.thaw(host)
+                case .killLibvirtd: try testbed.startLibvirtd(host)
+                case .killEtcdMember, .killEtcdLeader: _ = try testbed.restartEtcd(host)
+                case .killAgent: try cluster.startAgent(host, newWatchdog: false)
+                case .killHost, .rebootHost: break
+                }
+            } else if kind == .partitionHost {
+                try testbed.heal(host)
+            } else if kind == .partitionEtcd {
+                try testbed.healEtcd(host)
             }
-            let state = (try? testbed.status())?[host.name] ?? ""
-            if kind == .killHost || kind == .rebootHost || state.contains("killed") {
-                if kind != .rebootHost { try testbed.reboot(host) }
-                _ = try testbed.restartEtcd(host)
-                try cluster.startAgent(host)
+            try restoreKilledHosts(alsoStart: kind == .rebootHost ? [host] : [])
+            // Follow the VMs back, bringing back any host a watchdog resets meanwhile.
+            while monitor.start.duration(to: .now) < recoveryDeadline {
+                try await monitor.follow(for: min(.seconds(2), recoveryDeadline - monitor.start.duration(to: .now)),
+                                         interrupt: interrupt) { $0.allRecovered }
+                if monitor.allRecovered { break }
+                try restoreKilledHosts(alsoStart: [])
             }
-            try await monitor.follow(for: recoveryDeadline - monitor.start.duration(to: .now), interrupt: interrupt) { $0.allRecovered }
             outcome.recoveries = monitor.recoveries
             if outcome.recoveries.values.contains(where: { $0 == nil }) {
                 outcome.why = "copies \(cluster.copies); owners \((try? cluster.owners(via: testbed.hosts[0])) ?? [:]); "
                     + "hosts \((try? testbed.status()) ?? [:])"
             }
             return outcome
+        }
+
+        /// Boots every host that is down (the fault's, and any other a watchdog reset: when etcd
+        /// loses its quorum every agent stops petting), starts the etcd members of all of them
+        /// together (one alone may have no quorum to join), then their agents.
+        func restoreKilledHosts(alsoStart started: [Testbed.Host]) throws {
+            let states = try testbed.status()
+            let killed = testbed.hosts.filter { states[$0.name]?.contains("killed") ?? false }
+            for host in killed { try testbed.reboot(host) }
+            let restart = killed + started.filter { host in !killed.contains { $0.name == host.name } }
+            guard !restart.isEmpty else { return }
+            _ = try testbed.startEtcd()
+            for host in restart { try cluster.startAgent(host) }
         }
 
         mutating func pick(_ range: ClosedRange<Double>) -> Duration {

@@ -16,7 +16,7 @@ import VirtsyncSpec
 //   virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
 //   virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]   (root and the testbed;
 //       exits 3 without them, 1 when a kill never recovered or a double run was seen)
-//   virtsync-bench --ha-campaign [--faults 200] [--ha-vms 6] [--campaign-seed S]   (root and the testbed;
+//   virtsync-bench --ha-campaign [--faults 200] [--ha-vms 6] [--campaign-seed S] [--etcd-election 500]   (root, testbed;
 //       randomized faults on real etcd, agents and guests; exits 1 on a double run or a VM not recovered)
 //   virtsync-bench --ha-sim [--seeds 10000] [--from 0] [--jobs N] [--variants] [--variant-budget 1000]
 //   virtsync-bench --ha-sim --show SEED [--variant no-self-fence|no-guard|deadline-from-reply|no-epoch-check]
@@ -195,7 +195,8 @@ if args.contains("--ha-sim") {
 }
 if args.contains("--ha-campaign") {
     exit(await HACampaign.run(faults: Int(option("--faults") ?? "200") ?? 200, vms: Int(option("--ha-vms") ?? "6") ?? 6,
-                              seed: UInt64(option("--campaign-seed") ?? "") ?? UInt64(Date().timeIntervalSince1970)))
+                              seed: UInt64(option("--campaign-seed") ?? "") ?? UInt64(Date().timeIntervalSince1970),
+                              etcdElection: Int(option("--etcd-election") ?? "500") ?? -1))
 }
 if args.contains("--git-only") {
     try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)

@@ -284,3 +284,23 @@ extension HAControllerTests {
         #expect(controller.validLease(at: .milliseconds(30)) == 2)
     }
 }
+
+extension HAControllerTests {
+    @Test("after fencing by its deadline, a host gives its old lease back with the next join, once every HA VM here is stopped")
+    func fencedLeaseGivenBack() {
+        let spec = Self.spec(hosts: ["a", "b"], machines: [Self.machine("vm-1")])
+        var controller = Self.holding("a", lease: 1, spec: spec, members: ["a": 1, "b": 2],
+                                      owners: ["vm-1": OwnerRecord(host: "a", epoch: 5, lease: 1)],
+                                      local: ["vm-1": HALocalDomain(running: true, epoch: 5)])
+        let fenced = controller.handle(.tick, now: .seconds(7))
+        #expect(Self.stops(fenced) == ["vm-1": .leaseDeadline])
+        #expect(Self.grants(fenced) == [.grantLease(id: 2, retry: false, replacing: nil)], "vm-1 is still stopping: the old lease stays")
+        _ = controller.handle(.stopFinished(vm: "vm-1", succeeded: true), now: .milliseconds(7100))
+        _ = controller.handle(.leaseGrantFailed, now: .milliseconds(7200))
+        let again = controller.handle(.tick, now: .seconds(10))
+        #expect(Self.grants(again) == [.grantLease(id: 2, retry: true, replacing: 1)])
+        _ = controller.handle(.leaseGranted(id: 2, sentAt: .seconds(10)), now: .seconds(10))
+        let later = controller.handle(.leaseGone(id: 2), now: .seconds(11))
+        #expect(Self.grants(later) == [.grantLease(id: 3, retry: false, replacing: nil)], "a lease etcd said is gone needs no revoke")
+    }
+}

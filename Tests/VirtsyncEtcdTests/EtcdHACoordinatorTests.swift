@@ -82,26 +82,26 @@ struct EtcdHACoordinatorTests {
         defer { etcd.stop() }
         try await withEtcdClient(.init(endpoints: [etcd.endpoint])) { client in
             let ha = EtcdHACoordinator(client: client, prefix: "/vs")
-            try await ha.join(host: "a", lease: 1001, ttl: .seconds(30), retry: false)
+            try await ha.join(host: "a", lease: 1001, ttl: .seconds(30), retry: false, replacing: nil)
             // The answer was lost: the retry finds lease and key in place.
-            try await ha.join(host: "a", lease: 1001, ttl: .seconds(30), retry: true)
+            try await ha.join(host: "a", lease: 1001, ttl: .seconds(30), retry: true, replacing: nil)
             #expect(try await ha.view().members == ["a": 1001])
             // Another host whose first attempt picks a taken id.
             await #expect(throws: HAJoinError.leaseIDTaken(1001)) {
-                try await ha.join(host: "b", lease: 1001, ttl: .seconds(30), retry: false)
+                try await ha.join(host: "b", lease: 1001, ttl: .seconds(30), retry: false, replacing: nil)
             }
             // An attempt of an older join (or an earlier run of a's agent) arriving late: the key
             // stays on the lease a's agent holds.
             await #expect(throws: HAJoinError.memberKeyHeld(host: "a", lease: 1001)) {
-                try await ha.join(host: "a", lease: 977, ttl: .seconds(30), retry: true)
+                try await ha.join(host: "a", lease: 977, ttl: .seconds(30), retry: true, replacing: nil)
             }
             #expect(try await ha.view().members == ["a": 1001])
             let raw = try await client.get(prefix: "/vs/members/a").keyValues
             #expect(raw.first?.lease == 1001)
-            // Once a's lease is gone, a new join takes the key.
-            try await client.revoke(lease: 1001)
-            try await ha.join(host: "a", lease: 1002, ttl: .seconds(30), retry: false)
+            // A join that replaces a's lease (fenced from, nothing runs) takes the key at once.
+            try await ha.join(host: "a", lease: 1002, ttl: .seconds(30), retry: false, replacing: 1001)
             #expect(try await ha.view().members == ["a": 1002])
+            #expect(try await client.timeToLive(lease: 1001) == nil, "the old lease is revoked")
         }
     }
 
@@ -207,9 +207,9 @@ struct EtcdHACoordinatorTests {
         }
         struct CutOff: Error {}
         func check() throws { if cut { throw CutOff() } }
-        func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws {
+        func join(host: String, lease: Int64, ttl: Duration, retry: Bool, replacing: Int64?) async throws {
             try check()
-            try await base.join(host: host, lease: lease, ttl: ttl, retry: retry)
+            try await base.join(host: host, lease: lease, ttl: ttl, retry: retry, replacing: replacing)
         }
         func renew(lease: Int64) async throws -> Bool { try check(); return try await base.renew(lease: lease) }
         func view() async throws -> HAClusterView { try check(); return try await base.view() }
@@ -306,7 +306,7 @@ extension HACoordinator {
     func join(host: String, ttl: Duration) async throws -> Int64 {
         var ids = HALeaseIDs()
         let id = ids.next()
-        try await join(host: host, lease: id, ttl: ttl, retry: false)
+        try await join(host: host, lease: id, ttl: ttl, retry: false, replacing: nil)
         return id
     }
 }

@@ -60,6 +60,10 @@ public struct HAController: Sendable {
     /// The join under way: the lease id every attempt asks for, and when the first was sent.
     private var joining: (id: Int64, since: Duration)?
     private var leaseIDs: HALeaseIDs
+    /// The lease this host fenced from by its own deadline: etcd may still hold it (and the
+    /// member key on it) for up to the margin, or a full TTL after a leader change. Revoked with
+    /// the next join once nothing runs here.
+    private var fencedLease: Int64?
     private var grantFailedAt: Duration?
     private var renewSentAt: Duration?
     /// When this host first saw each `host#lease` gone from the members.
@@ -156,6 +160,7 @@ public struct HAController: Sendable {
             }
             joining = nil
             grantSentAt = nil
+            fencedLease = nil
             // etcd counts the TTL from when it granted the lease: not before the first attempt
             // of this join was sent, whichever attempt's answer this is.
             let base = safety.deadlineFromSend ? min(sentAt, join.since) : now
@@ -423,7 +428,7 @@ public struct HAController: Sendable {
                 lease = .none(requested: true)
                 grantSentAt = now
                 let join = joining ?? (leaseIDs.next(), now)
-                commands.append(.grantLease(id: join.id, retry: joining != nil))
+                commands.append(.grantLease(id: join.id, retry: joining != nil, replacing: quietFencedLease))
                 joining = join
             }
         case .confirming(let id), .held(let id, _):
@@ -455,15 +460,26 @@ public struct HAController: Sendable {
         }
     }
 
+    /// The lease fenced from, once every HA VM here is known stopped: safe to give back.
+    private var quietFencedLease: Int64? {
+        guard let fencedLease, localKnown, pendingStops.isEmpty, pendingStarts.isEmpty,
+              !haNames.contains(where: { local[$0]?.running == true }) else { return nil }
+        return fencedLease
+    }
+
     private mutating func fence(now: Duration, cause: HAStopCause, into commands: inout [HACommand]) {
         if case .held(let id, _) = lease {
             log(now, "fencing: lease \(id) \(cause == .leaseGone ? "is gone" : "not renewed by its deadline"); stopping every HA VM here")
+            fencedLease = cause == .leaseGone ? nil : id
         }
         lease = .none(requested: false)
         grantSentAt = nil
         renewSentAt = nil
         pendingClaims = []
-        pendingStarts = []
+        // Starts in flight stay tracked: one that completes after the fence is stopped at once
+        // (rule 2), and the fenced lease is not given back while one may still complete (found
+        // by the simulation: a slow start came up after the lease was given back and the VM
+        // taken over).
         pendingTakeovers = [:]
         handoverStopped = []
         commands.append(.persist(nil))

@@ -265,8 +265,10 @@ public enum HAEvent: Hashable, Sendable {
 public enum HACommand: Hashable, Sendable {
     /// Grant lease `id` with the configured TTL and put this host's member key on it, only if the
     /// key is absent or already on `id`. `retry`: an earlier attempt with this id may have been
-    /// granted, so an existing lease `id` is this host's own.
-    case grantLease(id: Int64, retry: Bool)
+    /// granted, so an existing lease `id` is this host's own. `replacing`: first revoke this
+    /// older lease of this host (it fenced by its deadline and every HA VM here is stopped), so
+    /// the member key is free at once instead of when etcd expires it.
+    case grantLease(id: Int64, retry: Bool, replacing: Int64? = nil)
     /// Renew a lease (a keepalive); report `leaseRenewed` with the time it was sent.
     case renewLease(id: Int64)
     /// Pet the watchdog (only ever asked while the lease is valid).

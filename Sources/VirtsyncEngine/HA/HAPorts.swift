@@ -28,10 +28,11 @@ public protocol HACoordinator: Sendable {
     ///
     /// `retry`: an earlier attempt with this id may have been granted, so an existing lease
     /// `lease` is taken as this host's. Otherwise an existing one throws `.leaseIDTaken`.
+    /// `replacing`: an older lease of this host to revoke first (its member key goes with it).
     ///
     /// - Throws: `HAJoinError` when etcd answered no; anything else when it did not answer (the
     ///   lease may exist: retry with the same id).
-    func join(host: String, lease: Int64, ttl: Duration, retry: Bool) async throws
+    func join(host: String, lease: Int64, ttl: Duration, retry: Bool, replacing: Int64?) async throws
     /// Renews a lease once; false when the coordination service says it is gone.
     func renew(lease: Int64) async throws -> Bool
     /// The members and owner records now.

@@ -230,11 +230,12 @@ public actor HARunner {
             }
         case .persist(let state):
             persist(state)
-        case .grantLease(let id, let retry):
+        case .grantLease(let id, let retry, let replacing):
             let sentAt = now()
+            if let replacing { logger.notice("giving back lease \(replacing), fenced from, with the join", metadata: ["host": "\(host)"]) }
             Task {
                 do {
-                    try await coordinator.join(host: host, lease: id, ttl: controller.timings.leaseTTL, retry: retry)
+                    try await coordinator.join(host: host, lease: id, ttl: controller.timings.leaseTTL, retry: retry, replacing: replacing)
                     send(.leaseGranted(id: id, sentAt: sentAt))
                 } catch HAJoinError.leaseIDTaken(let id) {
                     logger.warning("lease id taken; asking for another", metadata: ["lease": "\(id)"])

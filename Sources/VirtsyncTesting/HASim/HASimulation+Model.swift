@@ -101,7 +101,7 @@ extension HASimulation {
     }
 
     enum Request {
-        case grant(lease: Int64, retry: Bool, sentAt: Duration)
+        case grant(lease: Int64, retry: Bool, replacing: Int64?, sentAt: Duration)
         case renew(lease: Int64, sentAt: Duration)
         case claim(vm: String, HAClaim)
         case view
@@ -160,9 +160,9 @@ extension HASimulation {
             hosts[index].lastPet = now
         case .persist(let lease):
             hosts[index].persisted = lease.map { (host.boot, $0) }
-        case .grantLease(let id, let retry):
+        case .grantLease(let id, let retry, let replacing):
             hosts[index].openGrant = true
-            toEtcd(index, .grant(lease: id, retry: retry, sentAt: host.clock(now)))
+            toEtcd(index, .grant(lease: id, retry: retry, replacing: replacing, sentAt: host.clock(now)))
             let deadline = host.trueDuration(min(.seconds(2), config.timings.renewInterval))
             schedule(after: deadline, .deliver(host: index, generation: generation, .leaseGrantFailed))
         case .renewLease(let id):

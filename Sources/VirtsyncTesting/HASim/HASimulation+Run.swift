@@ -139,8 +139,13 @@ extension HASimulation {
         guard etcdServes else { return }
         let leaderRate = hosts[etcd.leader!]
         switch request {
-        case .grant(let id, let retry, let sentAt):
+        case .grant(let id, let retry, let replacing, let sentAt):
             let name = hosts[index].name
+            if let replacing, etcd.leases.removeValue(forKey: replacing) != nil {
+                log("etcd: lease \(replacing) of \(name) revoked (fenced from)")
+                if etcd.memberKeys[name] == replacing { etcd.memberKeys[name] = nil }
+                changed()
+            }
             if etcd.leases[id] == nil {
                 etcd.leases[id] = (config.timings.leaseTTL, now + leaderRate.trueDuration(config.timings.leaseTTL))
                 log("etcd: lease \(id) granted to \(name), expires at \(Self.format(etcd.leases[id]!.expiresAt))")
