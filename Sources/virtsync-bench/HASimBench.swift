@@ -62,7 +62,7 @@ enum HASimBench {
 
     /// `--show SEED [--variant NAME]`: one run's full report (its trace, when it broke an invariant).
     static func show(seed: UInt64, variant: String?) -> Int32 {
-        var config = HASimulation.Config()
+        var config = variant == nil ? HASimulation.Config() : .agentOnly
         config.traceLines = 100_000
         if let variant {
             guard let safety = variants.first(where: { $0.0 == variant })?.1 else {
@@ -73,6 +73,7 @@ enum HASimBench {
         }
         let result = HASimulation(seed: seed, config: config).run()
         print(result.report)
+        if result.violations.isEmpty { print(result.trace.joined(separator: "\n")) }
         return result.violations.isEmpty ? 0 : 1
     }
 
@@ -105,9 +106,9 @@ enum HASimBench {
         var status: Int32 = tally.violations.isEmpty ? 0 : 1
         if variants {
             print("")
-            print("broken variants (one safety measure off; seeds from 0 until the first double run, at most \(budget)):")
+            print("broken variants (one safety measure off, no watchdog; seeds from 0 until the first double run, at most \(budget)):")
             for (name, safety) in Self.variants {
-                var broken = config
+                var broken = HASimulation.Config.agentOnly
                 broken.safety = safety
                 let found = sweep(0..<UInt64(budget), config: broken, jobs: jobs, stopAtFirstDoubleRun: true)
                 let first = found.violations.first { $0.report.contains(" at once") }

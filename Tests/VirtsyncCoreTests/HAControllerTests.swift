@@ -118,7 +118,11 @@ struct HAControllerTests {
         #expect(claims == ["vm-1": HAClaim(expectedEpoch: 5, previousOwner: "a", previousLease: 1, lease: 2)])
         // While the claim is in flight it is not sent again.
         #expect(Self.claims(controller.handle(.tick, now: .milliseconds(2100))).isEmpty)
-        let started = controller.handle(.claimed(vm: "vm-1", OwnerRecord(host: "b", epoch: 9, lease: 2)), now: .milliseconds(2200))
+        // A start waits for a lease valid for at least the start window (9 s - 2 s - 1.5 s): with
+        // 4.8 s left it waits for the next renewal.
+        let early = controller.handle(.claimed(vm: "vm-1", OwnerRecord(host: "b", epoch: 9, lease: 2)), now: .milliseconds(2200))
+        #expect(!early.contains(.start(vm: "vm-1", epoch: 9)))
+        let started = controller.handle(.leaseRenewed(id: 2, sentAt: .milliseconds(2200)), now: .milliseconds(2210))
         #expect(started.contains(.start(vm: "vm-1", epoch: 9)))
         #expect(!controller.handle(.tick, now: .milliseconds(2300)).contains(.start(vm: "vm-1", epoch: 9)), "one start at a time")
         #expect(controller.deadHosts(at: .seconds(3)) == ["a"])
@@ -155,6 +159,7 @@ struct HAControllerTests {
         #expect(Self.stops(commands) == ["vm-1": .notOwner, "vm-2": .staleEpoch])
         #expect(!commands.contains { if case .start = $0 { return true } else { return false } }, "no start while the old copy runs")
         // Once stopped, the owned one is started again with its epoch.
+        _ = rebooted.handle(.leaseRenewed(id: 4, sentAt: .seconds(2)), now: .seconds(2))
         let restarted = rebooted.handle(.stopFinished(vm: "vm-2", succeeded: true), now: .seconds(2))
         #expect(restarted.contains(.start(vm: "vm-2", epoch: 12)))
     }

@@ -43,7 +43,7 @@ public struct HAController: Sendable {
     public let timings: HATimings
     /// The safety measures in force: always `.full`, except in the simulator's broken variants.
     public let safety: HASafety
-    public private(set) var lease: LeaseState
+    public internal(set) var lease: LeaseState
     public private(set) var members: [String: Int64] = [:]
     public private(set) var owners: [String: OwnerRecord] = [:]
     public private(set) var local: [String: HALocalDomain] = [:]
@@ -56,16 +56,16 @@ public struct HAController: Sendable {
     var membersKnown = false
     var ownersKnown = false
     var localKnown = false
-    private var grantSentAt: Duration?
+    var grantSentAt: Duration?
     /// The join under way: the lease id every attempt asks for, and when the first was sent.
-    private var joining: (id: Int64, since: Duration)?
-    private var leaseIDs: HALeaseIDs
+    var joining: (id: Int64, since: Duration)?
+    var leaseIDs: HALeaseIDs
     /// The lease this host fenced from by its own deadline: etcd may still hold it (and the
     /// member key on it) for up to the margin, or a full TTL after a leader change. Revoked with
     /// the next join once nothing runs here.
-    private var fencedLease: Int64?
-    private var grantFailedAt: Duration?
-    private var renewSentAt: Duration?
+    var fencedLease: Int64?
+    var grantFailedAt: Duration?
+    var renewSentAt: Duration?
     /// When this host first saw each `host#lease` gone from the members.
     var goneSince: [String: Duration] = [:]
     /// Since when this host has seen each member with the lease it holds now.
@@ -103,12 +103,6 @@ public struct HAController: Sendable {
         } else {
             lease = .none(requested: false)
         }
-    }
-
-    /// The lease id while it is valid at `now`.
-    public func validLease(at now: Duration) -> Int64? {
-        guard case .held(let id, let validUntil) = lease, now < validUntil || !safety.selfFence else { return nil }
-        return id
     }
 
     /// How soon a lost claim may be sent again against an unchanged record.
@@ -151,62 +145,8 @@ public struct HAController: Sendable {
         switch event {
         case .tick:
             break
-        case .leaseGranted(let id, let sentAt):
-            guard let join = joining, join.id == id else {
-                // An answer to a join given up on (its lease holds no member key of this host
-                // unless it is the current join's, so it only expires).
-                log(now, "lease \(id) granted after its join was given up; left to expire")
-                return
-            }
-            joining = nil
-            grantSentAt = nil
-            fencedLease = nil
-            // etcd counts the TTL from when it granted the lease: not before the first attempt
-            // of this join was sent, whichever attempt's answer this is.
-            let base = safety.deadlineFromSend ? min(sentAt, join.since) : now
-            let validUntil = base + timings.leaseTTL - timings.margin
-            if validUntil > now {
-                lease = .held(id: id, validUntil: validUntil)
-                renewSentAt = sentAt
-                log(now, "lease \(id) granted")
-                commands.append(.persist(HAPersisted(lease: id, validUntil: validUntil)))
-            } else {
-                lease = .confirming(id: id)
-                renewSentAt = nil
-                log(now, "lease \(id) granted after \(now - join.since) of attempts; renewing it before it counts")
-            }
-        case .leaseGrantFailed:
-            // Asked again one renew interval after this grant was sent, not on the next tick.
-            if case .none = lease { lease = .none(requested: false) }
-            grantFailedAt = grantSentAt ?? now
-            grantSentAt = nil
-        case .leaseIDTaken(let id):
-            guard joining?.id == id else { return }
-            log(now, "lease id \(id) is taken; the next attempt asks for another")
-            joining = nil
-            if case .none = lease { lease = .none(requested: false) }
-            grantSentAt = nil
-        case .leaseRenewed(let id, let sentAt):
-            if case .confirming(let confirming) = lease, confirming == id {
-                let validUntil = (safety.deadlineFromSend ? sentAt : now) + timings.leaseTTL - timings.margin
-                guard validUntil > now else { return }
-                lease = .held(id: id, validUntil: validUntil)
-                log(now, "lease \(id) confirmed by a renewal")
-                commands.append(.persist(HAPersisted(lease: id, validUntil: validUntil)))
-                return
-            }
-            guard case .held(let held, let validUntil) = lease, held == id else { return }
-            let renewed = max(validUntil, (safety.deadlineFromSend ? sentAt : now) + timings.leaseTTL - timings.margin)
-            lease = .held(id: id, validUntil: renewed)
-            if renewed != validUntil { commands.append(.persist(HAPersisted(lease: id, validUntil: renewed))) }
-        case .leaseGone(let id):
-            if case .confirming(let confirming) = lease, confirming == id {
-                lease = .none(requested: false)
-                renewSentAt = nil
-                return
-            }
-            guard case .held(let held, _) = lease, held == id else { return }
-            fence(now: now, cause: .leaseGone, into: &commands)
+        case .leaseGranted, .leaseGrantFailed, .leaseIDTaken, .leaseRenewed, .leaseGone:
+            applyLease(event, now: now, into: &commands)
         case .members(let alive):
             members = alive
             membersKnown = true
@@ -356,7 +296,7 @@ public struct HAController: Sendable {
                 let running = local[name]?.running == true && record.accepts(copyEpoch: local[name]?.epoch)
                 let retryAt = failedStarts[name].map { $0 + timings.startRetry }
                 if !running, !pendingStarts.contains(name), !pendingStops.contains(name), local[name]?.running != true,
-                   retryAt.map({ now >= $0 }) ?? true {
+                   retryAt.map({ now >= $0 }) ?? true, leaseLeft(at: now) >= timings.startWindow {
                     pendingStarts.insert(name)
                     commands.append(.start(vm: name, epoch: record.epoch))
                     log(now, "starting \(name) with epoch \(record.epoch)")
@@ -417,30 +357,9 @@ public struct HAController: Sendable {
 
     // MARK: - Helpers
 
-    private var haNames: Set<String> { Set(spec.machines.map(\.name)) }
+    var haNames: Set<String> { Set(spec.machines.map(\.name)) }
 
-    private mutating func maintainLease(now: Duration, into commands: inout [HACommand]) {
-        switch lease {
-        case .none(let requested):
-            if let failed = grantFailedAt, now - failed < timings.renewInterval { return }
-            if !requested || grantSentAt.map({ now - $0 >= timings.leaseTTL }) == true {
-                grantFailedAt = nil
-                lease = .none(requested: true)
-                grantSentAt = now
-                let join = joining ?? (leaseIDs.next(), now)
-                commands.append(.grantLease(id: join.id, retry: joining != nil, replacing: quietFencedLease))
-                joining = join
-            }
-        case .confirming(let id), .held(let id, _):
-            // One renewal per interval, answered or not: an unanswered one is not waited for.
-            if renewSentAt.map({ now - $0 >= timings.renewInterval }) ?? true {
-                renewSentAt = now
-                commands.append(.renewLease(id: id))
-            }
-        }
-    }
-
-    private mutating func trackAbsences(now: Duration) {
+    mutating func trackAbsences(now: Duration) {
         guard membersKnown else { return }
         // Owners, and the targets of moves: the host#lease pairs a takeover may wait on.
         var held = owners.values.map { ($0.host, $0.lease) }
@@ -461,33 +380,6 @@ public struct HAController: Sendable {
     }
 
     /// The lease fenced from, once every HA VM here is known stopped: safe to give back.
-    private var quietFencedLease: Int64? {
-        guard let fencedLease, localKnown, pendingStops.isEmpty, pendingStarts.isEmpty,
-              !haNames.contains(where: { local[$0]?.running == true }) else { return nil }
-        return fencedLease
-    }
-
-    private mutating func fence(now: Duration, cause: HAStopCause, into commands: inout [HACommand]) {
-        if case .held(let id, _) = lease {
-            log(now, "fencing: lease \(id) \(cause == .leaseGone ? "is gone" : "not renewed by its deadline"); stopping every HA VM here")
-            fencedLease = cause == .leaseGone ? nil : id
-        }
-        lease = .none(requested: false)
-        grantSentAt = nil
-        renewSentAt = nil
-        pendingClaims = []
-        // Starts in flight stay tracked: one that completes after the fence is stopped at once
-        // (rule 2), and the fenced lease is not given back while one may still complete (found
-        // by the simulation: a slow start came up after the lease was given back and the VM
-        // taken over).
-        pendingTakeovers = [:]
-        handoverStopped = []
-        commands.append(.persist(nil))
-        for name in haNames.sorted() where local[name]?.running == true && !pendingStops.contains(name) {
-            stop(name, cause: cause, now: now, into: &commands)
-        }
-    }
-
     mutating func stop(_ name: String, cause: HAStopCause, now: Duration, into commands: inout [HACommand]) {
         pendingStops.insert(name)
         commands.append(.stop(vm: name, cause: cause))

@@ -37,6 +37,18 @@ public struct HATimings: Hashable, Sendable, Codable {
     /// Renewals are sent every third of the TTL.
     public var renewInterval: Duration { leaseTTL / 3 }
 
+    /// How long the lease must still be valid when HA starts a VM: the first half of each
+    /// renewal period. A libvirt start cannot be called back; if the agent then fences, the
+    /// copy comes up after the fence and is stopped at once, and the other hosts start the VM
+    /// no sooner than the deadline plus the margin plus the guard. So a start is safe when it
+    /// takes less than `safeStartLatency` (found by the simulation with slow starts).
+    public var startWindow: Duration { leaseTTL - margin - renewInterval / 2 }
+
+    /// The longest a libvirt start may take and still never overlap a takeover elsewhere:
+    /// `startWindow + margin + guardTime` (9.3 s with the defaults). Raise the guard for
+    /// guests that start slower.
+    public var safeStartLatency: Duration { startWindow + margin + guardTime }
+
     /// What is wrong with these timings, in words (empty when they are safe): the margin must
     /// leave room to renew, the watchdog must fire before the lease can expire for others, and
     /// the TTL must be at least etcd's minimum at default settings (2 s).

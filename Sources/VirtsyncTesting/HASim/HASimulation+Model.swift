@@ -91,8 +91,8 @@ extension HASimulation {
         case etcdExpiry
         case election
         case fault
-        /// A fault aimed at one host at an awkward moment (while it starts an HA VM).
-        case strike(Fault, host: Int)
+        /// A fault aimed at one host at an awkward moment (while it starts an HA VM), with its label.
+        case strike(Fault, host: Int, label: String)
         case heal(Fault, host: Int)
         case watchdogCheck(host: Int, boot: Int)
         case agentStart(host: Int)
@@ -113,7 +113,7 @@ extension HASimulation {
         case mark(vm: String, epoch: Int64)
     }
 
-    enum Fault: String, CaseIterable {
+    public enum Fault: String, CaseIterable, Sendable {
         case crash, freeze, cut, deaf, mute, slow, agentCrash
     }
 
@@ -181,11 +181,12 @@ extension HASimulation {
             // Now and then the host is cut off while the start is under way (it fences with the
             // start in flight, and the copy comes up after the fence).
             if rng.double(in: 0...1) < config.cutDuringStart, host.fault == nil, hosts.filter({ $0.fault != nil }).count < 2 {
-                schedule(after: seconds(rng.double(in: 0...1.5)), .strike(.cut, host: index))
+                schedule(after: seconds(rng.double(in: 0...1.5)), .strike(.cut, host: index, label: "cutDuringStart"))
             }
         case .stop(let vm, _):
             if vm.hasPrefix("plain") { violate("\(host.name): HA stopped \(vm), which is not an HA VM") }
-            schedule(after: seconds(rng.double(in: config.stopLatency)),
+            let latency = rng.double(in: 0...1) < config.slowStop ? config.slowStopLatency : config.stopLatency
+            schedule(after: seconds(rng.double(in: latency)),
                      .libvirt(host: index, generation: generation, boot: host.boot, .stop(vm: vm)))
         case .mark(let vm, let epoch):
             schedule(after: seconds(rng.double(in: config.stopLatency)),

@@ -30,8 +30,8 @@ extension HASimulation {
             elect()
         case .fault:
             injectFault()
-        case .strike(let fault, let index):
-            strike(fault, on: index, label: "\(fault.rawValue)DuringStart")
+        case .strike(let fault, let index, let label):
+            strike(fault, on: index, label: label)
         case .heal(let fault, let index):
             heal(fault, host: index)
         case .watchdogCheck(let index, let boot):
@@ -231,7 +231,7 @@ extension HASimulation {
 
     func injectFault() {
         nextFaultScheduled = false
-        let kinds = Fault.allCases
+        let kinds = config.faults
         let fault = kinds[rng.int(kinds.count)]
         let candidates = hosts.indices.filter { hosts[$0].power == .up && hosts[$0].agentUp && hosts[$0].fault == nil }
         guard !candidates.isEmpty else {

@@ -35,9 +35,14 @@ public final class HASimulation {
         public var electionTimeout: Duration = .seconds(1)
         public var clockSkew = 0.01
         public var watchdog = true
+        /// The faults drawn from.
+        public var faults: [Fault] = Fault.allCases
         /// One-way network delay, in seconds.
         public var delay: ClosedRange<Double> = 0.0002...0.004
         public var loss = 0.002
+        /// What a slow host (a gray failure) adds to every message to or from it, in seconds:
+        /// TCP retransmissions back off 1, 2, 4 s.
+        public var slowDelay: ClosedRange<Double> = 1...6
         /// How often a second fault, on another host, starts while one lasts.
         public var overlap = 0.3
         public var startLatency: ClosedRange<Double> = 0.1...0.9
@@ -48,9 +53,23 @@ public final class HASimulation {
         public var cutDuringStart = 0.05
         public var startFailure = 0.02
         public var stopLatency: ClosedRange<Double> = 0.005...0.08
+        /// How often a destroy is slow (QEMU stuck in I/O), and how slow: under margin + guard,
+        /// the time HA gives a fenced host's stops before another host starts its VMs.
+        public var slowStop = 0.1
+        public var slowStopLatency: ClosedRange<Double> = 0.5...2
         public var traceLines = 400
 
         public init() {}
+
+        /// No watchdog, and only the faults an agent must fence on its own (no freeze and no
+        /// agent crash, which only a watchdog can end): what the agent's own rules must get right
+        /// with no reset to save them.
+        public static var agentOnly: Config {
+            var config = Config()
+            config.watchdog = false
+            config.faults = [.crash, .cut, .deaf, .mute, .slow]
+            return config
+        }
     }
 
     /// One broken invariant, with the trace that led to it.
@@ -68,6 +87,8 @@ public final class HASimulation {
         public var recoveries: [Duration]
         public var faults: [String: Int]
         public var events: Int
+        /// The last `traceLines` lines of the trace, violation or not.
+        public var trace: [String] = []
 
         /// The first violation with its trace, or a one-line summary.
         public var report: String {
@@ -131,7 +152,7 @@ public final class HASimulation {
                 break
             }
         }
-        return Result(seed: seed, violations: violations, recoveries: recoveries, faults: faultCounts, events: events)
+        return Result(seed: seed, violations: violations, recoveries: recoveries, faults: faultCounts, events: events, trace: trace)
     }
 
     // MARK: - Helpers
@@ -164,10 +185,10 @@ public final class HASimulation {
         violations.append(Violation(at: now, what: what, trace: trace))
     }
 
-    /// A message delay, or nil when the message is lost; 1 to 4 s more to or from a slow host.
+    /// A message delay, or nil when the message is lost; `slowDelay` more to or from a slow host.
     func delay(slow: Bool = false) -> Duration? {
         if rng.double(in: 0...1) < config.loss { return nil }
-        return seconds(rng.double(in: config.delay) + (slow ? rng.double(in: 1...4) : 0))
+        return seconds(rng.double(in: config.delay) + (slow ? rng.double(in: config.slowDelay) : 0))
     }
 }
 
