@@ -98,8 +98,10 @@ extension HAController {
         }
     }
 
+    /// The lease fenced from, once every HA VM here is known stopped, and no start or live
+    /// migration is in flight: safe to give back.
     var quietFencedLease: Int64? {
-        guard let fencedLease, localKnown, pendingStops.isEmpty, pendingStarts.isEmpty,
+        guard let fencedLease, localKnown, pendingStops.isEmpty, pendingStarts.isEmpty, movesInFlight.isEmpty,
               !haNames.contains(where: { local[$0]?.running == true }) else { return nil }
         return fencedLease
     }
@@ -124,5 +126,4 @@ extension HAController {
             stop(name, cause: cause, now: now, into: &commands)
         }
     }
-
 }
