@@ -4,10 +4,11 @@ import VirtsyncCore
 /// Reads a spec from a directory of the local file system (recursively), for `plan` and
 /// `validate` without git. Hidden files and directories (names starting with `.`) are skipped.
 ///
-/// Refused, each with a diagnostic: a missing root, a symbolic link that resolves outside the
-/// root (inside is fine), a `.yaml`/`.yml` file that is not UTF-8 text ("binary file"), any file
-/// larger than `maxFileSize`, special files (FIFOs, sockets, devices). A single `.yaml` file may
-/// be given instead of a directory: it is a one-file spec.
+/// Refused, each with an error: a missing root, a symbolic link that resolves outside the root
+/// (inside is fine), a `.yaml`/`.yml` file that is not UTF-8 text ("binary file"), any file
+/// larger than `maxFileSize`, and special files (FIFOs, sockets, devices), which are never
+/// opened: skipping one would read a smaller spec, which with pruning deletes. A single `.yaml`
+/// file may be given instead of a directory: it is a one-file spec.
 public struct DirectorySource: Sendable {
     /// Largest file accepted, in bytes (1 MiB).
     public static var maxFileSize: Int { SpecFile.maxSize }
@@ -37,7 +38,12 @@ public struct DirectorySource: Sendable {
                 return ([], Diagnostics(walk.diagnostics))
             }
             walk.realRoot = (realRoot as NSString).deletingLastPathComponent
-            walk.readFile(realPath: realRoot, relative: name)
+            var stats = stat()
+            guard stat(realRoot, &stats) == 0, stats.st_mode & S_IFMT == S_IFREG else {
+                walk.error(name, Walk.specialFileProblem(stats.st_mode))
+                return ([], Diagnostics(walk.diagnostics))
+            }
+            walk.readFile(realPath: realRoot, relative: name, size: Int(stats.st_size))
         } else {
             walk.realRoot = realRoot
             walk.visitedDirectories.insert(realRoot)
@@ -77,8 +83,16 @@ private struct Walk {
         diagnostics.append(Diagnostic(.error, at: SourceLocation(file: file), message))
     }
 
-    mutating func warning(_ file: String, _ message: String) {
-        diagnostics.append(Diagnostic(.warning, at: SourceLocation(file: file), message))
+    /// Why a file of `mode` is refused: it is not a regular file or directory.
+    static func specialFileProblem(_ mode: mode_t) -> String {
+        let kind = switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        default: "not a regular file"
+        }
+        return "\(kind): a spec directory holds only regular files, directories and symbolic links to them"
     }
 
     private func isInsideRoot(_ real: String) -> Bool {
@@ -115,7 +129,7 @@ private struct Walk {
             case S_IFREG:
                 readFile(realPath: real, relative: child, size: Int(stats.st_size))
             default:
-                warning(child, "skipped: not a regular file or directory")
+                self.error(child, Self.specialFileProblem(stats.st_mode))
             }
         }
     }

@@ -96,3 +96,34 @@ struct DirectorySourceTests {
         #expect(files == [SpecFile(path: "cluster.yaml", bytes: Array(Self.settings.utf8))])
     }
 }
+
+extension DirectorySourceTests {
+    @Test("a FIFO or socket in the spec directory, or given as the spec, is an error and is never opened")
+    func specialFiles() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("good.yaml", Self.settings)
+        #expect(mkfifo(dir.path + "/vms.yaml", 0o644) == 0)
+        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = dir.path + "/net.yaml"
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        // Reading a FIFO with no writer would block forever: the walk must not open it.
+        let (files, diagnostics) = DirectorySource(root: dir.path).files()
+        #expect(files.map(\.path) == ["good.yaml"])
+        #expect(diagnostics.description == """
+            net.yaml: error: a socket: a spec directory holds only regular files, directories and symbolic links to them
+            vms.yaml: error: a FIFO: a spec directory holds only regular files, directories and symbolic links to them
+            """)
+        let (single, singleDiagnostics) = DirectorySource(root: dir.path + "/vms.yaml").files()
+        #expect(single.isEmpty)
+        #expect(singleDiagnostics.errors.first?.message.hasPrefix("a FIFO") == true)
+    }
+}
