@@ -21,6 +21,7 @@ struct SpecValidator {
         validator.index.networkHosts = spec.networks.map { validator.placement(hosts: $0.hosts, header: $0.header) }
         validator.index.poolHosts = spec.pools.map { validator.placement(hosts: $0.hosts, header: $0.header) }
         validator.checkBridgesAndPaths()
+        validator.checkSubnets()
         validator.placeMachines()
         validator.checkMachineReferences()
         validator.checkFailoverStorage()
@@ -163,6 +164,30 @@ struct SpecValidator {
                     break
                 }
                 targets[host, default: [:]][target.value] = name
+            }
+        }
+    }
+
+    /// Two networks on one host may not have overlapping IPv4 subnets: libvirt refuses to start
+    /// the second ("Network is already in use by interface"). DHCP ranges lie inside their
+    /// subnet, so this also keeps two networks' ranges apart.
+    private func checkSubnets() {
+        var taken: [String: [(name: String, first: UInt32, last: UInt32, text: String)]] = [:]
+        for (position, network) in spec.networks.enumerated() {
+            guard let name = network.header.name?.value, let ipv4 = network.ipv4, let address = ipv4.address,
+                  let host = ipv4.hostAddress, let prefix = ipv4.prefix, (0...32).contains(prefix) else { continue }
+            let mask: UInt32 = prefix == 0 ? 0 : UInt32.max << (32 - prefix)
+            let first = host & mask, last = first | ~mask
+            let text = "\(Formats.formatIPv4(first))/\(prefix)"
+            var reported = false
+            for placed in index.networkHosts[position] {
+                if !reported, let other = taken[placed, default: []].first(where: { first <= $0.last && $0.first <= last }) {
+                    reporter.error(address.location, ipv4.path + ".address",
+                                   "subnet \(text) overlaps \(other.text) of Network[\(other.name)] on host \(placed): "
+                                   + "libvirt would refuse to start the second")
+                    reported = true
+                }
+                taken[placed, default: []].append((name, first, last, text))
             }
         }
     }
