@@ -2,7 +2,17 @@ import VirtsyncCore
 import Yams
 
 /// Splits one spec file into YAML document trees, with libyaml's position for syntax errors.
+///
+/// The one place spec YAML is read, so its limits hold everywhere: a file is at most 1 MiB
+/// (`SpecFile.maxSize`), libyaml refuses nesting deeper than 1,000 levels, and a file's
+/// documents may expand to at most `maxExpandedNodes` nodes, every use of an alias counted
+/// (a "billion laughs" of a few hundred bytes under a cloud-init value expands to billions of
+/// nodes and hung `validate`).
 package enum YAMLDocuments {
+    /// The most nodes one file's documents may expand to, aliases counted at every use. A
+    /// 1 MiB file without aliases has at most about 500,000.
+    package static let maxExpandedNodes = 1_000_000
+
     /// The file's text, or nil (with an error reported) when it is not UTF-8 text.
     package static func text(of file: SpecFile, reporter: Reporter) -> String? {
         let location = SourceLocation(file: file.path)
@@ -31,7 +41,14 @@ package enum YAMLDocuments {
             // encoding spares Yams a read of the process environment per parser.
             let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
             var index = 0
+            var budget = maxExpandedNodes
             while let root = try parser.nextRoot() {
+                if let over = expand(root, budget: &budget) {
+                    reporter.error(over.location(in: file), "",
+                                   "this file's YAML expands to more than \(maxExpandedNodes) nodes (every use of an alias counts): "
+                                   + "refused before it is read (an alias bomb?)")
+                    return false
+                }
                 if case .null = NodeValue(root) {} else { body(root, index) }
                 index += 1
             }
@@ -43,6 +60,28 @@ package enum YAMLDocuments {
             reporter.error(SourceLocation(file: file), "", "malformed YAML: \(error)")
             return false
         }
+    }
+
+    /// Counts `root`'s nodes, aliases expanded, against `budget`; returns the node at which the
+    /// budget ran out, or nil. Stops there: the work is bounded by the budget, not the expansion.
+    static func expand(_ root: Node, budget: inout Int) -> Node? {
+        var stack: [Node] = [root]
+        while let node = stack.popLast() {
+            budget -= 1
+            if budget < 0 { return node }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    stack.append(value)
+                    stack.append(key)
+                }
+            case .sequence(let sequence):
+                stack.append(contentsOf: sequence.reversed())
+            default:
+                break
+            }
+        }
+        return nil
     }
 
     private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
