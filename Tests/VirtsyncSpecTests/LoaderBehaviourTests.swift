@@ -91,7 +91,7 @@ struct LoaderBehaviourTests {
             """)
     }
 
-    @Test("YAML anchors, aliases and merge keys share settings; a document's own keys win")
+    @Test("YAML anchors, aliases and merge keys share settings within a document; its own keys win")
     func mergeKeys() throws {
         let result = load(file("vms.yaml", """
             apiVersion: virtsync/v1
@@ -99,15 +99,24 @@ struct LoaderBehaviourTests {
             name: a
             memory: 1GiB
             vcpus: 2
-            interfaces: &nics
+            interfaces:
               - bridge: br0
             ---
             apiVersion: virtsync/v1
             kind: VirtualMachine
-            <<: {memory: 2GiB, vcpus: 4, graphics: vnc}
+            <<: &defaults {memory: 2GiB, vcpus: 4, graphics: vnc}
             name: b
             vcpus: 1
-            interfaces: *nics
+            interfaces: &nics
+              - bridge: br0
+            cloudInit:
+              pool: images
+              userData: {users: [{name: ops}], defaults: *defaults, nics: *nics}
+            ---
+            apiVersion: virtsync/v1
+            kind: StoragePool
+            name: images
+            path: /var/lib/images
             """))
         let domains = try #require(result.desired?.hosts.first?.domains, "\(result.diagnostics)")
         #expect(domains.map(\.name) == ["a", "b"])

@@ -75,3 +75,25 @@ struct YAMLLimitsTests {
         #expect(result.desired != nil)
     }
 }
+
+extension YAMLLimitsTests {
+    @Test("an alias to an anchor of an earlier document is an error: anchors belong to their document")
+    func anchorsPerDocument() {
+        let text = """
+            apiVersion: virtsync/v1
+            kind: Network
+            name: lab
+            mode: &mode isolated
+            ---
+            apiVersion: virtsync/v1
+            kind: Network
+            name: lan
+            mode: *mode
+            """
+        let (result, _) = Self.load(text)
+        let errors = result.diagnostics.errors
+        #expect(errors.count == 1, "\(result.diagnostics)")
+        #expect(errors.first?.location.line == 6, "at the start of the document that uses it")
+        #expect(errors.first?.message == "an alias in this document refers to the anchor at line 4 of an earlier document: anchors belong to the document that defines them")
+    }
+}

@@ -43,11 +43,21 @@ package enum YAMLDocuments {
             var index = 0
             var budget = maxExpandedNodes
             while let root = try parser.nextRoot() {
-                if let over = expand(root, budget: &budget) {
-                    reporter.error(over.location(in: file), "",
+                switch expand(root, budget: &budget) {
+                case .fits:
+                    break
+                case .overBudget(let node):
+                    reporter.error(node.location(in: file), "",
                                    "this file's YAML expands to more than \(maxExpandedNodes) nodes (every use of an alias counts): "
                                    + "refused before it is read (an alias bomb?)")
                     return false
+                case .earlierDocument(let node):
+                    // YAML scopes anchors to their document; the parser does not.
+                    reporter.error(root.location(in: file), "",
+                                   "an alias in this document refers to the anchor at line \(node.mark?.line ?? 0) of an earlier "
+                                   + "document: anchors belong to the document that defines them")
+                    index += 1
+                    continue
                 }
                 if case .null = NodeValue(root) {} else { body(root, index) }
                 index += 1
@@ -62,13 +72,24 @@ package enum YAMLDocuments {
         }
     }
 
-    /// Counts `root`'s nodes, aliases expanded, against `budget`; returns the node at which the
-    /// budget ran out, or nil. Stops there: the work is bounded by the budget, not the expansion.
-    static func expand(_ root: Node, budget: inout Int) -> Node? {
+    enum Expansion {
+        case fits
+        /// The budget ran out at this node.
+        case overBudget(Node)
+        /// This node, reached through an alias, was anchored before the document began.
+        case earlierDocument(Node)
+    }
+
+    /// Counts `root`'s nodes, aliases expanded, against `budget`, and checks that every node lies
+    /// in the document (an alias may only use an anchor of its own document). Stops at the first
+    /// problem: the work is bounded by the budget, not by the expansion.
+    static func expand(_ root: Node, budget: inout Int) -> Expansion {
         var stack: [Node] = [root]
+        let start = root.mark.map { ($0.line, $0.column) }
         while let node = stack.popLast() {
             budget -= 1
-            if budget < 0 { return node }
+            if budget < 0 { return .overBudget(node) }
+            if let start, let mark = node.mark, (mark.line, mark.column) < start { return .earlierDocument(node) }
             switch node {
             case .mapping(let mapping):
                 for (key, value) in mapping {
@@ -81,7 +102,7 @@ package enum YAMLDocuments {
                 break
             }
         }
-        return nil
+        return .fits
     }
 
     private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
