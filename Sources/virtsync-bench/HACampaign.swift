@@ -195,6 +195,10 @@ enum HACampaign {
                 if monitor.allRecovered { break }
                 try restoreKilledHosts(alsoStart: [])
             }
+            // A host that lost its lease with nothing to stop is reset by its watchdog only after
+            // the watchdog timeout: wait for it, and boot it again, before asking for calm.
+            try await Task.sleep(for: .milliseconds(Int64((HACluster.watchdogTimeout + 1) * 1000)))
+            try restoreKilledHosts(alsoStart: [])
             outcome.recoveries = monitor.recoveries
             if outcome.recoveries.values.contains(where: { $0 == nil }) {
                 outcome.why = "copies \(cluster.copies); owners \((try? cluster.owners(via: testbed.hosts[0])) ?? [:]); "
