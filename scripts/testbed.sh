@@ -213,14 +213,16 @@ cmd_reboot() {
     say "host-$i rebooted in $(elapsed "$started") s"
 }
 
-# cmd_libvirtd_kill I: SIGKILL to the host's libvirtd alone; its guests (QEMU) keep running.
-cmd_libvirtd_kill() {
-    local pid
-    pid=$(libvirtd_pid "$1") || die "host-$1: no libvirtd runs"
-    kill -KILL "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
-    say "host-$1: libvirtd killed"
+# kill_one I WHAT PID: SIGKILL to one process of host I (PID empty: none runs), until it is gone.
+kill_one() {
+    [[ -n $3 ]] || die "host-$1: no $2 runs"
+    kill -KILL "$3"
+    while kill -0 "$3" 2>/dev/null; do sleep 0.02; done
+    say "host-$1: $2 killed"
 }
+
+# cmd_libvirtd_kill I: SIGKILL to the host's libvirtd alone; its guests (QEMU) keep running.
+cmd_libvirtd_kill() { kill_one "$1" libvirtd "$(libvirtd_pid "$1" || true)"; }
 
 # cmd_libvirtd_start I: starts the host's libvirtd again (after libvirtd-kill), waits until it answers.
 cmd_libvirtd_start() {
@@ -239,13 +241,7 @@ cmd_libvirtd_start() {
 }
 
 # cmd_etcd_kill I: SIGKILL to the host's etcd member alone (`etcd-start` starts it again).
-cmd_etcd_kill() {
-    local pid
-    pid=$(etcd_pid "$1") || die "host-$1: no etcd member runs"
-    kill -KILL "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
-    say "host-$1: etcd member killed"
-}
+cmd_etcd_kill() { kill_one "$1" "etcd member" "$(etcd_pid "$1" || true)"; }
 
 # etcd_rules I -I|-D: inserts or deletes the rules that drop every packet to or from the etcd
 # ports (client 2379, peer 2380) inside host I: its agent, its member and the others' traffic to

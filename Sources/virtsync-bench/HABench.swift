@@ -45,23 +45,7 @@ enum HABench {
             print("error: --ha-kills and --ha-vms must be positive")
             return 2
         }
-        if let etcdElection {
-            // etcd's own advice: heartbeat about the round trip, election timeout ten times that.
-            guard (100...50_000).contains(etcdElection) else {
-                print("error: --etcd-election must be 100 to 50000 (milliseconds)")
-                return 2
-            }
-            setenv("VIRTSYNC_TESTBED_ETCD_ELECTION_MS", String(etcdElection), 1)
-            setenv("VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS", String(etcdElection / 10), 1)
-        }
-        if let reason = Testbed.unavailableReason {
-            print("ha: no testbed can run here: \(reason)")
-            return 3
-        }
-        guard VirtsyncBinary.isBuilt else {
-            print("ha: \(VirtsyncBinary.path) not found: build it beside virtsync-bench (swift build --product virtsync)")
-            return 3
-        }
+        if let status = prepare(label: "ha", etcdElection: etcdElection) { return status }
         let interrupt = Interrupt.install()
         print("virtsync-bench --ha-only: 3 hosts, \(vms) HA tiny VMs, lease TTL \(format(HACluster.leaseTTL)) s "
               + "(margin \(format(HACluster.margin)) s, guard \(format(HACluster.guardTime)) s), watchdog off, \(count) kills, "
@@ -91,6 +75,30 @@ enum HABench {
         if interrupt.raised { return 130 }
         let unrecovered = kills.contains { $0.recovery == nil }
         return failure != nil || unrecovered || kills.count < count || !(report?.doubleRuns.isEmpty ?? false) ? 1 : 0
+    }
+
+    /// Checks what a testbed benchmark needs and sets etcd's election timeout (nil: etcd's
+    /// default) for the testbed to come; returns the exit status when it cannot run: 2 for a bad
+    /// timeout, 3 without a testbed or the `virtsync` binary.
+    static func prepare(label: String, etcdElection: Int?) -> Int32? {
+        if let etcdElection {
+            // etcd's own advice: heartbeat about the round trip, election timeout ten times that.
+            guard (100...50_000).contains(etcdElection) else {
+                print("error: --etcd-election must be 100 to 50000 (milliseconds)")
+                return 2
+            }
+            setenv("VIRTSYNC_TESTBED_ETCD_ELECTION_MS", String(etcdElection), 1)
+            setenv("VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS", String(etcdElection / 10), 1)
+        }
+        if let reason = Testbed.unavailableReason {
+            print("\(label): no testbed can run here: \(reason)")
+            return 3
+        }
+        guard VirtsyncBinary.isBuilt else {
+            print("\(label): \(VirtsyncBinary.path) not found: build it beside virtsync-bench (swift build --product virtsync)")
+            return 3
+        }
+        return nil
     }
 
     /// Starts the agents, waits for the first placement, then kills and brings back a host

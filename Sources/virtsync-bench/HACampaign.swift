@@ -47,21 +47,8 @@ enum HACampaign {
             print("error: --faults and --vms must be positive")
             return 2
         }
-        guard (100...50_000).contains(etcdElection) else {
-            print("error: --etcd-election must be 100 to 50000 (milliseconds)")
-            return 2
-        }
         // A lease TTL of 5 s wants elections well under the 1.5 s margin (README, HA failover).
-        setenv("VIRTSYNC_TESTBED_ETCD_ELECTION_MS", String(etcdElection), 1)
-        setenv("VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS", String(etcdElection / 10), 1)
-        if let reason = Testbed.unavailableReason {
-            print("ha-campaign: no testbed can run here: \(reason)")
-            return 3
-        }
-        guard VirtsyncBinary.isBuilt else {
-            print("ha-campaign: \(VirtsyncBinary.path) not found: build it beside virtsync-bench (swift build --product virtsync)")
-            return 3
-        }
+        if let status = HABench.prepare(label: "ha-campaign", etcdElection: etcdElection) { return status }
         let interrupt = Interrupt.install()
         print("virtsync-bench --ha-campaign: \(count) faults (seed \(seed)), 3 hosts, \(vms) HA tiny VMs, lease TTL "
               + "\(HABench.format(HACluster.leaseTTL)) s, margin \(HABench.format(HACluster.margin)) s, guard "

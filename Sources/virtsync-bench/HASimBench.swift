@@ -95,7 +95,7 @@ enum HASimBench {
             print("recoveries: none timed")
         } else {
             print(String(format: "recoveries (crash to every VM of the host running again, %d timed): min %.2f s, median %.2f s, p90 %.2f s, p99 %.2f s, max %.2f s; bound %.2f s",
-                         sorted.count, sorted[0], percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99), sorted[sorted.count - 1],
+                         sorted.count, sorted[0], HABench.percentile(sorted, 0.5) ?? 0, HABench.percentile(sorted, 0.9) ?? 0, HABench.percentile(sorted, 0.99) ?? 0, sorted[sorted.count - 1],
                          seconds(HASimulation(seed: 0, config: config).recoveryBound)))
         }
         print("violations: \(tally.violations.count)")
@@ -122,12 +122,6 @@ enum HASimBench {
         }
         return status
     }
-
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
-        sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-    }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     static func format(_ value: Double) -> String { String(format: "%.0f", value) }
 }
