@@ -115,6 +115,25 @@ final class AgentHarness {
         return nil
     }
 
+    /// Waits (real time) until no pass has been recorded for `quiet` seconds; returns that status.
+    func waitForQuiet(for quiet: Double, timeout: Double = 30) async -> AgentStatus? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = await status()
+        var since = Date()
+        while Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = await status()
+            if now?.passes.count != last?.passes.count || now?.passes.first?.id != last?.passes.first?.id {
+                last = now
+                since = Date()
+            } else if Date().timeIntervalSince(since) >= quiet {
+                return now
+            }
+        }
+        Issue.record("the agent kept running passes for \(timeout) s")
+        return nil
+    }
+
     /// Waits until some condition holds outside the agent (virsh state, files).
     func waitUntil(_ what: String, timeout: Double = 30, _ condition: () async throws -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
