@@ -97,3 +97,76 @@ extension YAMLLimitsTests {
         #expect(errors.first?.message == "an alias in this document refers to the anchor at line 4 of an earlier document: anchors belong to the document that defines them")
     }
 }
+
+extension YAMLLimitsTests {
+    static func vm(_ body: String) -> String {
+        "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: web-1\nmemory: 64MiB\n" + body
+    }
+
+    @Test("a merge key takes mappings only: a scalar merge is an error at its line, not ignored")
+    func scalarMergeKey() {
+        let (result, _) = Self.load(Self.vm("<<: 4\nvcpus: 1\n"))
+        let errors = result.diagnostics.errors
+        #expect(errors.count == 1, "\(result.diagnostics)")
+        #expect(errors.first?.location.line == 5)
+        #expect(errors.first?.message == "a merge key takes a mapping or a list of mappings, got the number 4")
+        let (listed, _) = Self.load(Self.vm("<<: [{vcpus: 2}, oops]\n"))
+        #expect(listed.diagnostics.errors.map(\.message) == ["a merge key takes a mapping or a list of mappings, got 'oops'"])
+    }
+
+    @Test("explicit core tags are honoured as YAML defines them: !!str makes a string, !!int a number, !!bool a boolean")
+    func honouredTags() {
+        // `!!str 2` is the string "2", so an integer field refuses it, as it refuses "2".
+        let (stringVCPUs, _) = Self.load(Self.vm("vcpus: !!str 2\n"))
+        #expect(stringVCPUs.diagnostics.errors.map(\.message) == ["expected an integer, got the string '2'"], "\(stringVCPUs.diagnostics)")
+        #expect(stringVCPUs.diagnostics.errors.first?.location.line == 5)
+        // And the reverse: a quoted number tagged !!int is a number.
+        let (intVCPUs, _) = Self.load(Self.vm("vcpus: !!int \"2\"\nautostart: !!bool 'true'\nmachine: !!str pc\n"))
+        #expect(intVCPUs.diagnostics.errors.isEmpty, "\(intVCPUs.diagnostics)")
+        let domain = intVCPUs.desired?.hosts.first?.domains.first
+        #expect(domain?.vcpus == 2)
+        #expect(domain?.autostart == true)
+        // The non-specific tag `!` makes a plain scalar a string too; !!map and !!seq on their own kinds are fine.
+        let (nonSpecific, _) = Self.load(Self.vm("vcpus: ! 2\n"))
+        #expect(nonSpecific.diagnostics.errors.map(\.message) == ["expected an integer, got the string '2'"])
+        let (collections, _) = Self.load(Self.vm("cloudInit: !!map\n  userData: !!map {packages: !!seq [nginx]}\n"))
+        #expect(!collections.diagnostics.errors.contains { $0.message.contains("tag") }, "\(collections.diagnostics)")
+    }
+
+    @Test("every other explicit tag is refused at its line: !!binary, !!float, !!timestamp, local and verbatim tags, tags on keys")
+    func refusedTags() {
+        let cases: [(String, Int, String)] = [
+            ("cloudInit:\n  userData:\n    blob: !!binary aGVsbG8=\n", 7, "explicit tag !!binary is not supported in a spec"),
+            ("machine: !!float 1.5\n", 5, "explicit tag !!float is not supported"),
+            ("machine: !!timestamp 2001-12-14\n", 5, "explicit tag !!timestamp is not supported"),
+            ("machine: !vault secret/web\n", 5, "explicit tag !vault is not supported"),
+            ("machine: !<tag:example.com,2026:x> y\n", 5, "explicit tag tag:example.com,2026:x is not supported"),
+            ("vcpus: !!int two\n", 5, "!!int 'two' is not an integer"),
+            ("autostart: !!bool maybe\n", 5, "!!bool 'maybe' is not a boolean"),
+            ("machine: !!map x\n", 5, "!!map on a scalar"),
+            ("cloudInit: !!set {a: null}\n", 5, "explicit tag !!set on a mapping is not supported"),
+            ("disks: !!omap []\n", 5, "explicit tag !!omap on a list is not supported"),
+            ("!!int 5: x\n", 5, "explicit tag !!int on a key: keys are strings"),
+        ]
+        for (body, line, message) in cases {
+            let (result, _) = Self.load(Self.vm(body))
+            let tagErrors = result.diagnostics.errors.filter { $0.message.contains(message) }
+            #expect(tagErrors.count == 1, "\(body): \(result.diagnostics)")
+            #expect(tagErrors.first?.location.line == line, "\(body)")
+            #expect(result.desired == nil)
+        }
+    }
+
+    @Test("aliases to deep anchors cannot nest a document past 1,000 levels once expanded")
+    func expandedDepth() {
+        // Each anchor is 600 levels deep and holds the one before: libyaml accepts every line,
+        // the expansion nests 1,800 levels.
+        func deep(_ name: String, holding inner: String?) -> String {
+            "\(name): &\(name) " + String(repeating: "[", count: 600) + (inner.map { "*\($0)" } ?? "x") + String(repeating: "]", count: 600)
+        }
+        let text = Self.vm("cloudInit:\n  userData:\n    " + deep("a", holding: nil) + "\n    " + deep("b", holding: "a") + "\n    " + deep("c", holding: "b") + "\n")
+        let (result, elapsed) = Self.load(text)
+        #expect(result.diagnostics.errors.map(\.message) == ["this document nests deeper than 1000 levels once its aliases are expanded"], "\(result.diagnostics)")
+        #expect(elapsed < .seconds(5))
+    }
+}

@@ -56,7 +56,7 @@ package struct MapReader {
             switch merge {
             case .mapping: sources = [merge]
             case .sequence(let sequence): sources = Array(sequence)
-            default: sources = []
+            default: sources = [merge]  // a scalar: refused below, never silently ignored
             }
             for source in sources {
                 guard case .mapping(let merged) = source, depth < 8 else {

@@ -7,11 +7,16 @@ import Yams
 /// (`SpecFile.maxSize`), libyaml refuses nesting deeper than 1,000 levels, and a file's
 /// documents may expand to at most `maxExpandedNodes` nodes, every use of an alias counted
 /// (a "billion laughs" of a few hundred bytes under a cloud-init value expands to billions of
-/// nodes and hung `validate`).
+/// nodes and hung `validate`), and to at most `maxExpandedDepth` levels. Anchors are scoped to
+/// their document, and explicit tags are honoured or refused here (`ExplicitTags`).
 package enum YAMLDocuments {
     /// The most nodes one file's documents may expand to, aliases counted at every use. A
     /// 1 MiB file without aliases has at most about 500,000.
     package static let maxExpandedNodes = 1_000_000
+    /// The deepest nesting once aliases are expanded: libyaml's own limit for what is written.
+    /// A chain of aliases to deep anchors nests far deeper than any one of them (500,000 levels
+    /// within the node budget), and the readers after this one recurse.
+    package static let maxExpandedDepth = 1_000
 
     /// The file's text, or nil (with an error reported) when it is not UTF-8 text.
     package static func text(of file: SpecFile, reporter: Reporter) -> String? {
@@ -43,9 +48,15 @@ package enum YAMLDocuments {
             var index = 0
             var budget = maxExpandedNodes
             while let root = try parser.nextRoot() {
+                var document = root
                 switch expand(root, budget: &budget) {
-                case .fits:
-                    break
+                case .fits(let tagged):
+                    if tagged { document = ExplicitTags.apply(root, file: file, reporter: reporter) }
+                case .tooDeep(let node):
+                    reporter.error(node.location(in: file), "",
+                                   "this document nests deeper than \(maxExpandedDepth) levels once its aliases are expanded")
+                    index += 1
+                    continue
                 case .overBudget(let node):
                     reporter.error(node.location(in: file), "",
                                    "this file's YAML expands to more than \(maxExpandedNodes) nodes (every use of an alias counts): "
@@ -59,7 +70,7 @@ package enum YAMLDocuments {
                     index += 1
                     continue
                 }
-                if case .null = NodeValue(root) {} else { body(root, index) }
+                if case .null = NodeValue(document) {} else { body(document, index) }
                 index += 1
             }
             return true
@@ -73,36 +84,43 @@ package enum YAMLDocuments {
     }
 
     enum Expansion {
-        case fits
+        /// Within the limits; `tagged` when some node has an explicit tag (`ExplicitTags`).
+        case fits(tagged: Bool)
+        /// This node lies deeper than `maxExpandedDepth`.
+        case tooDeep(Node)
         /// The budget ran out at this node.
         case overBudget(Node)
         /// This node, reached through an alias, was anchored before the document began.
         case earlierDocument(Node)
     }
 
-    /// Counts `root`'s nodes, aliases expanded, against `budget`, and checks that every node lies
-    /// in the document (an alias may only use an anchor of its own document). Stops at the first
-    /// problem: the work is bounded by the budget, not by the expansion.
+    /// Counts `root`'s nodes, aliases expanded, against `budget`, checks their depth, and checks
+    /// that every node lies in the document (an alias may only use an anchor of its own
+    /// document). Stops at the first problem: the work is bounded by the budget, not by the
+    /// expansion.
     static func expand(_ root: Node, budget: inout Int) -> Expansion {
-        var stack: [Node] = [root]
+        var stack: [(node: Node, depth: Int, isKey: Bool)] = [(root, 1, false)]
         let start = root.mark.map { ($0.line, $0.column) }
-        while let node = stack.popLast() {
+        var tagged = false
+        while let (node, depth, isKey) = stack.popLast() {
             budget -= 1
             if budget < 0 { return .overBudget(node) }
+            if depth > maxExpandedDepth { return .tooDeep(node) }
             if let start, let mark = node.mark, (mark.line, mark.column) < start { return .earlierDocument(node) }
+            if !tagged { tagged = isKey ? !ExplicitTags.isPlainKey(node) : !ExplicitTags.name(node).isEmpty }
             switch node {
             case .mapping(let mapping):
                 for (key, value) in mapping {
-                    stack.append(value)
-                    stack.append(key)
+                    stack.append((value, depth + 1, false))
+                    stack.append((key, depth + 1, true))
                 }
             case .sequence(let sequence):
-                stack.append(contentsOf: sequence.reversed())
+                for element in sequence.reversed() { stack.append((element, depth + 1, false)) }
             default:
                 break
             }
         }
-        return .fits
+        return .fits(tagged: tagged)
     }
 
     private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
