@@ -48,12 +48,15 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HeapModule", package: "swift-collections")]
         ),
+        // A small XML parser and tree (standard library only): libvirt's documents, read leniently,
+        // and a spec's escape-hatch fragments, read strictly (Fuzz/README.md says why by hand).
+        .target(name: "VirtsyncXML"),
         // ISO 9660 images (the cloud-init seed's NoCloud volume), written by hand (decision record 0007).
         .target(name: "VirtsyncISO"),
         // YAML files to validated desired state, with file:line:column diagnostics.
         .target(
             name: "VirtsyncSpec",
-            dependencies: ["VirtsyncCore", "VirtsyncISO", .product(name: "Yams", package: "Yams")]
+            dependencies: ["VirtsyncCore", "VirtsyncISO", "VirtsyncXML", .product(name: "Yams", package: "Yams")]
         ),
         // Ports (spec source, hypervisor reader/writer, inventory), executor, the apply workflow.
         .target(
@@ -63,7 +66,7 @@ let package = Package(
         // The hypervisor ports over the libvirt C API; domain/network/pool XML in and out.
         .target(
             name: "VirtsyncLibvirt",
-            dependencies: ["VirtsyncEngine", "VirtsyncCore", "CLibvirt"]
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncXML", "CLibvirt"]
         ),
         // The spec repository port over libgit2 (bare cache, fetch, trees, ancestry, signatures)
         // and SSH signature verification with OpenSSH's ssh-keygen (run through swift-subprocess,
@@ -157,12 +160,12 @@ let package = Package(
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncGolden", "VirtsyncTestSupport"],
+        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncXML", "VirtsyncGolden", "VirtsyncTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),
         .testTarget(name: "VirtsyncLibvirtTests",
-                    dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncCore", "VirtsyncGolden"],
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncXML", "VirtsyncEngine", "VirtsyncCore", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
         // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
         .testTarget(name: "VirtsyncGitTests",

@@ -33,13 +33,13 @@ swiftc=${SWIFTC:-swiftc}
 build=$root/${FUZZ_BUILD_DIR:-.build-fuzz}
 work=${FUZZ_WORK_DIR:-${TMPDIR:-/tmp}/virtsync-fuzz/$target}
 artifacts=$build/artifacts/$target
-common=(-swift-version 6 -parse-as-library -O -g -use-ld=lld)
+common=(-swift-version 6 -parse-as-library -package-name virtsync -O -g -use-ld=lld)
 
 case $target in
     xml)
-        sources=(Sources/VirtsyncLibvirt/XML/XMLParser.swift Sources/VirtsyncLibvirt/XML/XMLTree.swift)
+        sources=(Sources/VirtsyncXML/XMLParser.swift Sources/VirtsyncXML/XMLTree.swift)
         entry=Fuzz/XML/FuzzXML.swift
-        module=VirtsyncLibvirt
+        module=VirtsyncXML
         seeds=Fuzz/XML/corpus
         dict=Fuzz/XML/xml.dict
         stubs=()

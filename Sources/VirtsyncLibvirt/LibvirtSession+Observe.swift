@@ -1,3 +1,4 @@
+import VirtsyncXML
 import CLibvirt
 import VirtsyncCore
 import VirtsyncEngine

@@ -1,3 +1,4 @@
+import VirtsyncXML
 import Foundation
 import CLibvirt
 import VirtsyncCore

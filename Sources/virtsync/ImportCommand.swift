@@ -87,19 +87,19 @@ struct ImportCommand: AsyncParsableCommand {
             var carried: [String] = [], lacking: [String] = []
             var domainXML: [String] = [], devicesXML: [String] = []
             for element in uncovered.domainElements {
-                if EscapeHatch.refused(inDomain: element).isEmpty {
+                if let problem = EscapeHatch.check(element, as: .domain).first {
+                    lacking.append("not carried (\(problem)): " + firstLine(element))
+                } else {
                     domainXML.append(element)
                     carried.append("xml.domain: " + firstLine(element))
-                } else {
-                    lacking.append("not carried (holds elements the model owns): " + firstLine(element))
                 }
             }
             for element in uncovered.deviceElements {
-                if EscapeHatch.refused(inDevices: element).isEmpty {
+                if let problem = EscapeHatch.check(element, as: .devices).first {
+                    lacking.append("not carried (\(problem)): " + firstLine(element))
+                } else {
                     devicesXML.append(element)
                     carried.append("xml.devices: " + firstLine(element))
-                } else {
-                    lacking.append("not carried (holds elements the model owns): " + firstLine(element))
                 }
             }
             lacking += uncovered.partlyCovered.map { "kept on the host, not in this spec: \($0)" }

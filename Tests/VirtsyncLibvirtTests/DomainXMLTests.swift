@@ -1,3 +1,4 @@
+import VirtsyncXML
 import Testing
 import VirtsyncCore
 @testable import VirtsyncLibvirt

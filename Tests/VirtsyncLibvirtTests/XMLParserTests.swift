@@ -1,3 +1,4 @@
+import VirtsyncXML
 import Testing
 @testable import VirtsyncLibvirt
 

@@ -1,3 +1,4 @@
+import VirtsyncXML
 import VirtsyncCore
 
 /// libvirt XML out of the model and back: builders, parsers and the update merge.

@@ -1,3 +1,4 @@
+import VirtsyncXML
 import VirtsyncCore
 
 /// What of a domain's definition the model does not cover, for `virtsync import`.

@@ -1,3 +1,4 @@
+import VirtsyncXML
 import VirtsyncCore
 
 /// A domain's persistent definition parsed into the model.

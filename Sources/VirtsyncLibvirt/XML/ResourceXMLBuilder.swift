@@ -1,3 +1,4 @@
+import VirtsyncXML
 import VirtsyncCore
 
 extension LibvirtXML {

@@ -1,3 +1,4 @@
+import VirtsyncXML
 import VirtsyncCore
 
 /// A network definition parsed into the model.

@@ -109,14 +109,12 @@ extension DocumentDecoder {
             let devices = xml.string("devices"), domain = xml.string("domain")
             vm.xmlDevices = devices?.value
             vm.xmlDomain = domain?.value
-            // The escape hatch is for what the model does not cover: elements the model owns
-            // would be compared as the model's and fought over on every pass.
-            for (fragment, key, owned) in [(devices, "devices", Self.modelDeviceElements), (domain, "domain", Self.modelDomainElements)] {
+            // The escape hatch is for what the model does not cover, and must reach libvirt as
+            // what it says: parsed strictly, owned elements refused at any depth.
+            for (fragment, key, field) in [(devices, "devices", EscapeHatch.Field.devices), (domain, "domain", .domain)] {
                 guard let fragment else { continue }
-                let clashes = Self.elementNames(in: fragment.value).filter(owned.contains)
-                if !clashes.isEmpty {
-                    reporter.error(fragment.location, xml.keyPath(key),
-                                   "raw XML may not hold <\(clashes.joined(separator: ">, <"))>: the spec has fields for that (use them instead)")
+                for problem in EscapeHatch.check(fragment.value, as: field) {
+                    reporter.error(fragment.location, xml.keyPath(key), problem.description)
                 }
             }
         }
@@ -252,24 +250,4 @@ extension DocumentDecoder {
 /// `link:` of an interface.
 enum LinkState: String, CaseIterable, Sendable {
     case up, down
-}
-
-extension DocumentDecoder {
-    /// Device elements the domain model owns.
-    static let modelDeviceElements: Set<String> = ["disk", "interface", "graphics", "serial", "console"]
-    /// Top-level domain elements the domain model owns.
-    static let modelDomainElements: Set<String> = ["name", "uuid", "memory", "currentMemory", "vcpu", "os", "cpu", "devices", "metadata"]
-
-    /// Names of the elements opened in an XML fragment, in order, without repeats.
-    static func elementNames(in fragment: String) -> [String] {
-        var names: [String] = []
-        var rest = Substring(fragment)
-        while let open = rest.firstIndex(of: "<") {
-            rest = rest[rest.index(after: open)...]
-            guard let first = rest.first, first.isLetter else { continue }   // closing tags, comments, declarations
-            let name = String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ":" || $0 == "." })
-            if !names.contains(name) { names.append(name) }
-        }
-        return names
-    }
 }

@@ -1,5 +1,5 @@
-/// Why a libvirt XML document could not be parsed into the model.
-public struct LibvirtXMLError: Error, Sendable, CustomStringConvertible {
+/// Why an XML document could not be parsed (or, for libvirt's documents, read into the model).
+public struct XMLParseError: Error, Sendable, CustomStringConvertible {
     /// Byte offset in the document (0 when the document is well-formed but lacks something).
     public var offset: Int
     /// What is wrong.
@@ -15,8 +15,6 @@ public struct LibvirtXMLError: Error, Sendable, CustomStringConvertible {
     public var description: String { offset > 0 ? "XML error at byte \(offset): \(message)" : message }
 }
 
-typealias XMLParseError = LibvirtXMLError
-
 /// A small non-validating XML parser for libvirt's documents.
 ///
 /// Hand-written instead of FoundationXML because observing a host parses one document per
@@ -26,9 +24,9 @@ typealias XMLParseError = LibvirtXMLError
 /// elements is dropped; other text is kept as written (after entity decoding). A `&` that does
 /// not start a known entity is kept literally, because libvirt 9.0 writes a few values (a DHCP
 /// host's name) without escaping them.
-enum XMLParser {
+package enum XMLParser {
     /// Parses a whole document and returns its root element.
-    static func parse(_ text: String) throws(XMLParseError) -> XElement {
+    package static func parse(_ text: String) throws(XMLParseError) -> XElement {
         var copy = text
         let result: Result<XElement, XMLParseError> = copy.withUTF8 { buffer in
             var cursor = Cursor(bytes: buffer)
@@ -43,8 +41,33 @@ enum XMLParser {
 
     /// Parses a fragment (zero or more elements with text between them) into its top-level
     /// elements, for the user's extra XML.
-    static func parseFragment(_ text: String) throws(XMLParseError) -> [XElement] {
+    package static func parseFragment(_ text: String) throws(XMLParseError) -> [XElement] {
         try parse("<fragment>\(text)</fragment>").elements
+    }
+
+    /// Parses a fragment strictly, as a spec's escape hatch must be before it may reach libvirt,
+    /// and returns its top-level nodes (elements and text, whitespace-only text dropped).
+    ///
+    /// Well-formed XML 1.0 content and nothing else: no DOCTYPE, ENTITY or other declarations,
+    /// no processing instructions, no entities but the five predefined ones and character
+    /// references to XML characters, no bare `&` or `<` in text or attribute values, no control
+    /// characters, element and attribute names that are XML names, no attribute twice, every
+    /// element closed, and no closing tag for an element the fragment did not open (so a
+    /// fragment cannot close its parent and carry on beside it). Comments and CDATA are fine.
+    /// Error offsets are bytes into `text`.
+    package static func parseStrictFragment(_ text: String) throws(XMLParseError) -> [XNode] {
+        var copy = text
+        let result: Result<[XNode], XMLParseError> = copy.withUTF8 { buffer in
+            var cursor = Cursor(bytes: buffer, strict: true)
+            var wrapper = XElement("fragment")
+            do throws(XMLParseError) {
+                try cursor.content(of: &wrapper, topLevel: true)
+                return .success(wrapper.children)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 }
 
@@ -59,7 +82,13 @@ private struct Cursor {
     /// limit (`xmlParserMaxDepth`); libvirt's documents are a few levels deep.
     static let maxDepth = 256
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    /// `parseStrictFragment`'s rules (the escape hatch); libvirt's own documents are read leniently.
+    let strict: Bool
+
+    init(bytes: UnsafeBufferPointer<UInt8>, strict: Bool = false) {
+        self.bytes = bytes
+        self.strict = strict
+    }
 
     private func fail(_ message: String) -> XMLParseError { XMLParseError(offset: index, message: message) }
 
@@ -132,7 +161,28 @@ private struct Cursor {
         let start = index
         while index < bytes.count, Cursor.isNameByte(bytes[index]) { index += 1 }
         guard index > start else { throw fail("expected a name") }
+        if strict {
+            // XML names: a letter, '_' or ':' (or any non-ASCII character) first, then also
+            // digits, '-' and '.'. ASCII punctuation such as '!' or '&' is never part of one.
+            for i in start..<index {
+                let b = bytes[i]
+                let letter = (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x3A || b >= 0x80
+                let other = (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E
+                guard letter || (i > start && other) else {
+                    index = i
+                    throw fail("'\(string(start, start + min(index - start + 1, 40)))' is not an XML name")
+                }
+            }
+        }
         return string(start, index)
+    }
+
+    /// In strict mode, refuses control characters (XML 1.0 allows tab, LF and CR only).
+    private func checkCharacters(_ start: Int, _ end: Int) throws(XMLParseError) {
+        guard strict else { return }
+        for i in start..<end where bytes[i] < 0x20 && bytes[i] != 0x09 && bytes[i] != 0x0A && bytes[i] != 0x0D {
+            throw XMLParseError(offset: i, message: "control character U+\(hex4(UInt32(bytes[i]))) is not allowed in XML")
+        }
     }
 
     private mutating func element() throws(XMLParseError) -> XElement {
@@ -166,32 +216,58 @@ private struct Cursor {
             let start = index
             while index < bytes.count, bytes[index] != quote { index += 1 }
             guard !atEnd else { throw fail("unterminated attribute value") }
-            let value = decode(start, index)
+            if strict {
+                if let lt = (start..<index).first(where: { bytes[$0] == 0x3C }) {
+                    throw XMLParseError(offset: lt, message: "'<' in the value of attribute \(attributeName) must be written &lt;")
+                }
+                if element.attributes.contains(where: { $0.name == attributeName }) {
+                    throw XMLParseError(offset: start, message: "attribute \(attributeName) given twice on <\(element.name)>")
+                }
+                try checkCharacters(start, index)
+            }
+            let value = try decode(start, index)
             index += 1
             element.attributes.append((name: attributeName, value: value))
         }
-        // Content.
+        try content(of: &element, topLevel: false)
+        return element
+    }
+
+    /// Reads `element`'s content up to and including its closing tag; for the top level of a
+    /// fragment (no enclosing tag), up to the end of the input.
+    mutating func content(of element: inout XElement, topLevel: Bool) throws(XMLParseError) {
         while true {
-            guard !atEnd else { throw fail("element <\(element.name)> is not closed") }
+            guard !atEnd else {
+                if topLevel { return }
+                throw fail("element <\(element.name)> is not closed")
+            }
             if bytes[index] == 0x3C {
                 if peek(1) == 0x2F {
+                    let tagStart = index
                     index += 2
                     let closing = try name()
+                    if topLevel {
+                        throw XMLParseError(offset: tagStart, message: "</\(closing)> closes an element this fragment did not open")
+                    }
                     guard closing == element.name else {
                         throw fail("</\(closing)> does not close <\(element.name)>")
                     }
                     skipSpace()
                     guard peek() == 0x3E else { throw fail("expected '>'") }
                     index += 1
-                    return element
+                    return
                 } else if starts(with: "<!--") {
                     try skip(past: "-->")
                 } else if starts(with: "<![CDATA[") {
                     index += 9
                     let start = index
                     try skip(past: "]]>")
+                    try checkCharacters(start, index - 3)
                     element.children.append(.text(string(start, index - 3)))
+                } else if strict && peek(1) == 0x21 {
+                    throw fail("declarations (<!DOCTYPE>, <!ENTITY>, <!ELEMENT>) are not allowed")
                 } else if peek(1) == 0x3F {
+                    if strict { throw fail("processing instructions (<?...?>) are not allowed") }
                     try skip(past: "?>")
                 } else {
                     element.children.append(.element(try self.element()))
@@ -203,15 +279,16 @@ private struct Cursor {
                     if onlySpace, !Cursor.isSpace(bytes[index]) { onlySpace = false }
                     index += 1
                 }
+                try checkCharacters(start, index)
                 if !onlySpace {
-                    element.children.append(.text(decode(start, index)))
+                    element.children.append(.text(try decode(start, index)))
                 }
             }
         }
     }
 
     /// The text between `start` and `end` with entities replaced.
-    private func decode(_ start: Int, _ end: Int) -> String {
+    private func decode(_ start: Int, _ end: Int) throws(XMLParseError) -> String {
         var hasEntity = false
         for i in start..<end where bytes[i] == 0x26 {
             hasEntity = true
@@ -231,6 +308,7 @@ private struct Cursor {
             var j = i + 1
             while j < end, j - i <= 10, bytes[j] != 0x3B { j += 1 }
             guard j < end, bytes[j] == 0x3B else {
+                if strict { throw XMLParseError(offset: i, message: "a bare '&' must be written &amp;") }
                 // A bare '&': libvirt 9.0 writes some values unescaped (a DHCP host's name).
                 out.append(b)
                 i += 1
@@ -252,6 +330,16 @@ private struct Cursor {
                 } else {
                     scalarValue = nil
                 }
+                if strict {
+                    guard let value = scalarValue else {
+                        throw XMLParseError(offset: i, message: "entity &\(entity); is not defined (only &amp; &lt; &gt; &quot; &apos; and character references are)")
+                    }
+                    let isXMLChar = value == 0x9 || value == 0xA || value == 0xD || (0x20...0xD7FF).contains(value)
+                        || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
+                    guard isXMLChar else {
+                        throw XMLParseError(offset: i, message: "&\(entity); does not refer to a character XML allows")
+                    }
+                }
                 guard let value = scalarValue, let scalar = Unicode.Scalar(value) else {
                     // Not an entity this parser knows: keep the text as written (see above).
                     out.append(b)
@@ -264,4 +352,10 @@ private struct Cursor {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// `n` as four or more uppercase hexadecimal digits.
+private func hex4(_ n: UInt32) -> String {
+    let digits = String(n, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }

@@ -3,7 +3,7 @@
 /// Only what libvirt's documents use: elements, text and verbatim fragments. Comments and
 /// processing instructions are dropped when parsing; namespace prefixes are kept as part of the
 /// names (`virtsync:managed`, `xmlns:virtsync`), which is all libvirt's metadata needs.
-enum XNode: Hashable, Sendable {
+package enum XNode: Hashable, Sendable {
     case element(XElement)
     /// Character data, escaped on output.
     case text(String)
@@ -12,29 +12,29 @@ enum XNode: Hashable, Sendable {
 }
 
 /// An XML element with ordered attributes and children.
-struct XElement: Hashable, Sendable {
-    var name: String
-    var attributes: [(name: String, value: String)]
-    var children: [XNode]
+package struct XElement: Hashable, Sendable {
+    package var name: String
+    package var attributes: [(name: String, value: String)]
+    package var children: [XNode]
 
-    init(_ name: String, _ attributes: [(String, String)] = [], children: [XNode] = []) {
+    package init(_ name: String, _ attributes: [(String, String)] = [], children: [XNode] = []) {
         self.name = name
         self.attributes = attributes.map { (name: $0.0, value: $0.1) }
         self.children = children
     }
 
     /// An element holding only text.
-    init(_ name: String, _ attributes: [(String, String)] = [], text: String) {
+    package init(_ name: String, _ attributes: [(String, String)] = [], text: String) {
         self.init(name, attributes, children: [.text(text)])
     }
 
-    static func == (a: XElement, b: XElement) -> Bool {
+    package static func == (a: XElement, b: XElement) -> Bool {
         a.name == b.name && a.children == b.children
             && a.attributes.count == b.attributes.count
             && zip(a.attributes, b.attributes).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         for attribute in attributes {
             hasher.combine(attribute.name)
@@ -44,7 +44,7 @@ struct XElement: Hashable, Sendable {
     }
 
     /// The value of an attribute.
-    subscript(attribute name: String) -> String? {
+    package subscript(attribute name: String) -> String? {
         get { attributes.first { $0.name == name }?.value }
         set {
             if let index = attributes.firstIndex(where: { $0.name == name }) {
@@ -56,23 +56,23 @@ struct XElement: Hashable, Sendable {
     }
 
     /// Child elements, in order.
-    var elements: [XElement] {
+    package var elements: [XElement] {
         children.compactMap { if case .element(let e) = $0 { return e } else { return nil } }
     }
 
     /// The first child element with this name.
-    func child(_ name: String) -> XElement? {
+    package func child(_ name: String) -> XElement? {
         for case .element(let e) in children where e.name == name { return e }
         return nil
     }
 
     /// All child elements with this name.
-    func children(named name: String) -> [XElement] {
+    package func children(named name: String) -> [XElement] {
         elements.filter { $0.name == name }
     }
 
     /// The element at a `/`-separated path of child names (`os/type`).
-    func path(_ path: String) -> XElement? {
+    package func path(_ path: String) -> XElement? {
         var current = self
         for part in path.split(separator: "/") {
             guard let next = current.child(String(part)) else { return nil }
@@ -82,23 +82,23 @@ struct XElement: Hashable, Sendable {
     }
 
     /// The element's text content (direct text children, concatenated).
-    var text: String {
+    package var text: String {
         var result = ""
         for case .text(let t) in children { result += t }
         return result
     }
 
     /// Appends a child element.
-    mutating func append(_ element: XElement) { children.append(.element(element)) }
+    package mutating func append(_ element: XElement) { children.append(.element(element)) }
 
     /// Removes every child element for which `predicate` is true.
-    mutating func removeElements(where predicate: (XElement) -> Bool) {
+    package mutating func removeElements(where predicate: (XElement) -> Bool) {
         children.removeAll { if case .element(let e) = $0 { return predicate(e) } else { return false } }
     }
 
     /// Replaces the first child element named `name` (or appends it) with `element`; removes it
     /// when `element` is `nil`.
-    mutating func setChild(_ name: String, _ element: XElement?) {
+    package mutating func setChild(_ name: String, _ element: XElement?) {
         if let index = children.firstIndex(where: { if case .element(let e) = $0 { return e.name == name } else { return false } }) {
             if let element { children[index] = .element(element) } else { children.remove(at: index) }
             // Drop duplicates so the element stays unique.
@@ -114,7 +114,7 @@ struct XElement: Hashable, Sendable {
     }
 
     /// Applies `change` to the first child element named `name`, creating it when missing.
-    mutating func modifyChild(_ name: String, _ change: (inout XElement) -> Void) {
+    package mutating func modifyChild(_ name: String, _ change: (inout XElement) -> Void) {
         if let index = children.firstIndex(where: { if case .element(let e) = $0 { return e.name == name } else { return false } }),
            case .element(var e) = children[index] {
             change(&e)
@@ -128,9 +128,9 @@ struct XElement: Hashable, Sendable {
 }
 
 /// Escaping of text and attribute values.
-enum XMLEscape {
+package enum XMLEscape {
     /// `s` with `& < > " '` replaced by entities, safe in text and in either kind of quotes.
-    static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         guard s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else {
             return s
         }
@@ -152,7 +152,7 @@ enum XMLEscape {
 
 extension XElement {
     /// The element as an indented document (two spaces per level, libvirt's own style).
-    func serialized() -> String {
+    package func serialized() -> String {
         var out = ""
         write(into: &out, indent: 0)
         return out
