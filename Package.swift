@@ -48,6 +48,10 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HeapModule", package: "swift-collections")]
         ),
+        // The spec fuzz target (Fuzz/Spec): built by scripts/fuzz.sh with libFuzzer; a plain build
+        // makes the replay tool `virtsync-fuzz-spec FILE...`, which runs the same checks once.
+        .executableTarget(name: "virtsync-fuzz-spec", dependencies: ["VirtsyncSpec", "VirtsyncCore"],
+                          path: "Fuzz/Spec", exclude: ["corpus", "spec.dict"]),
         // A small XML parser and tree (standard library only): libvirt's documents, read leniently,
         // and a spec's escape-hatch fragments, read strictly (Fuzz/README.md says why by hand).
         .target(name: "VirtsyncXML"),
@@ -165,7 +169,7 @@ let package = Package(
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),
         .testTarget(name: "VirtsyncLibvirtTests",
-                    dependencies: ["VirtsyncLibvirt", "VirtsyncXML", "VirtsyncEngine", "VirtsyncCore", "VirtsyncGolden"],
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncXML", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
         // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
         .testTarget(name: "VirtsyncGitTests",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (libFuzzer, AddressSanitizer) of the two hand-written parsers; see
-# Fuzz/README.md.
+# Coverage-guided fuzzing (libFuzzer, AddressSanitizer) of the hand-written parsers and of the
+# spec loader and validator; see Fuzz/README.md.
 #
-#   scripts/fuzz.sh xml|known-hosts [seconds]     (default 600 seconds)
+#   scripts/fuzz.sh xml|known-hosts|spec [seconds]     (default 600 seconds)
 #
 # Builds the fuzz target from the real parser sources with `swiftc -sanitize=fuzzer,address` into
 # .build-fuzz/ (gitignored), runs it at `nice -n 10` on a work corpus outside the repository
@@ -11,8 +11,9 @@
 # .build-fuzz/artifacts/<target>/.
 # Environment: SWIFTC (default swiftc); FUZZ_BUILD_DIR (default .build-fuzz);
 # FUZZ_WORK_DIR (default ${TMPDIR:-/tmp}/virtsync-fuzz/<target>); FUZZ_TIMEOUT (seconds per
-# input, default 10); FUZZ_RSS_MB (default 2048); FUZZ_MAX_LEN (bytes per input, default 8192
-# for xml, 4096 for known-hosts); FUZZ_NICE (default 10).
+# input, default 10); FUZZ_RSS_MB (default 2048); FUZZ_MALLOC_MB (largest single allocation,
+# default 256); FUZZ_MAX_LEN (bytes per input, default 8192 for xml, 4096 for known-hosts, 16384
+# for spec); FUZZ_NICE (default 10).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,7 +21,7 @@ root=$PWD
 
 say() { printf 'fuzz.sh: %s\n' "$*" >&2; }
 usage() {
-    echo "usage: scripts/fuzz.sh xml|known-hosts [seconds]" >&2
+    echo "usage: scripts/fuzz.sh xml|known-hosts|spec [seconds]" >&2
     exit 2
 }
 
@@ -55,6 +56,14 @@ case $target in
         stubs=(Crypto VirtsyncEngine VirtsyncSpec)
         max_len=${FUZZ_MAX_LEN:-4096}
         ;;
+    spec)
+        # Built by SwiftPM (the loader needs Yams, libyaml and swift-crypto), see below.
+        sources=()
+        seeds=Fuzz/Spec/corpus
+        dict=Fuzz/Spec/spec.dict
+        stubs=()
+        max_len=${FUZZ_MAX_LEN:-16384}
+        ;;
     *) usage ;;
 esac
 
@@ -74,6 +83,18 @@ binary=$build/fuzz-$target
 mkdir -p "$build" "$artifacts" "$work/corpus"
 
 say "building $binary"
+if [[ $target == spec ]]; then
+    # The whole graph under the loader is instrumented (Swift and C: Yams, libyaml, swift-crypto),
+    # in a scratch directory of its own so the normal build is untouched.
+    swift build -c release --product virtsync-fuzz-spec --scratch-path "$build/spm" \
+        --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING -Xswiftc -g -Xswiftc -package-name -Xswiftc virtsync >&2
+    cp "$build/spm/release/virtsync-fuzz-spec" "$binary"
+    # Seeds: every example and fixture spec file, and the regression inputs of Fuzz/Spec/corpus.
+    while IFS= read -r -d '' file; do
+        name=seed-$(printf '%s' "$file" | tr '/' '_')
+        [[ -e $work/corpus/$name ]] || cp "$file" "$work/corpus/$name"
+    done < <(find examples Tests/VirtsyncSpecTests/Fixtures -name '*.yaml' -print0)
+fi
 link=()
 if ((${#stubs[@]} > 0)); then
     stubdir=$build/stubs
@@ -86,8 +107,10 @@ if ((${#stubs[@]} > 0)); then
     done
     link=(-I "$stubdir" -L "$stubdir" "${link[@]}")
 fi
-"$swiftc" "${common[@]}" -sanitize=fuzzer,address -module-name "$module" "${link[@]}" \
-    -o "$binary" "${sources[@]}" "$entry"
+if [[ $target != spec ]]; then
+    "$swiftc" "${common[@]}" -sanitize=fuzzer,address -module-name "$module" "${link[@]}" \
+        -o "$binary" "${sources[@]}" "$entry"
+fi
 
 for seed in "$seeds"/*; do
     [[ -e $work/corpus/${seed##*/} ]] || cp "$seed" "$work/corpus/"
@@ -104,6 +127,7 @@ SWIFT_BACKTRACE=enable=no nice -n "${FUZZ_NICE:-10}" "$binary" \
     -max_total_time="$seconds" \
     -timeout="${FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
+    -malloc_limit_mb="${FUZZ_MALLOC_MB:-256}" \
     -max_len="$max_len" \
     -dict="$dict" \
     -artifact_prefix="$artifacts/" \

@@ -245,11 +245,20 @@ extension LibvirtSession {
                                       xml: try call.poolXML(pool, operation))
                 if active {
                     var volumes: UnsafeMutablePointer<OpaquePointer?>?
-                    let volumeCount = virStoragePoolListAllVolumes(pool.pointer, &volumes, 0)
-                    if volumeCount < 0, (try? call.isActive(pool: pool, operation)) == false {
-                        // Stopped by someone else between the two calls: seen as it is now.
-                        raw.active = false
-                        return raw
+                    var volumeCount = virStoragePoolListAllVolumes(pool.pointer, &volumes, 0)
+                    if volumeCount < 0 {
+                        // Stopped or removed by someone else (another tool, another owner's
+                        // apply) between the calls: seen as it is now, not as a host failure.
+                        // libvirt 9.0 can fail the listing of a pool being destroyed without
+                        // setting an error, so the pool is looked up again by name.
+                        switch call.poolState(named: name) {
+                        case .gone: return nil
+                        case .inactive:
+                            raw.active = false
+                            return raw
+                        case .active, .unknown:
+                            volumeCount = virStoragePoolListAllVolumes(pool.pointer, &volumes, 0)
+                        }
                     }
                     try call.check(volumeCount, "list volumes of pool \(name)")
                     raw.volumes = try takeList(volumes, count: volumeCount, kind: .volume).compactMap { volume in

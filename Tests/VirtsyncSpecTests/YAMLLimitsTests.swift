@@ -38,7 +38,7 @@ struct YAMLLimitsTests {
         let (result, elapsed) = Self.load(text)
         let errors = result.diagnostics.errors
         #expect(errors.count == 1, "\(result.diagnostics)")
-        #expect(errors.first?.message.contains("expands to more than 1000000 nodes") == true)
+        #expect(errors.first?.message.contains("aliases expand to more than 100000 nodes") == true)
         #expect((errors.first?.location.line ?? 0) >= 7, "inside the cloud-init value (an anchor the expansion ran over on), not the document's start")
         #expect(result.desired == nil)
         #expect(elapsed < .seconds(5), "bounded by the budget, not by the expansion: \(elapsed)")
@@ -48,7 +48,7 @@ struct YAMLLimitsTests {
     func manyDocuments() {
         let document = "apiVersion: virtsync/v1\nkind: Settings\nx:\n" + Self.bomb(levels: 5, indent: "  ")
         let (result, elapsed) = Self.load(Array(repeating: document, count: 200).joined(separator: "---\n"))
-        #expect(result.diagnostics.errors.contains { $0.message.contains("expands to more than") }, "\(result.diagnostics)")
+        #expect(result.diagnostics.errors.contains { $0.message.contains("aliases expand to more than") }, "\(result.diagnostics)")
         #expect(elapsed < .seconds(5))
     }
 
@@ -168,5 +168,21 @@ extension YAMLLimitsTests {
         let (result, elapsed) = Self.load(text)
         #expect(result.diagnostics.errors.map(\.message) == ["this document nests deeper than 1000 levels once its aliases are expanded"], "\(result.diagnostics)")
         #expect(elapsed < .seconds(5))
+    }
+}
+
+extension YAMLLimitsTests {
+    @Test("an empty hosts list is reported at its own line, not at the start of its document")
+    func emptyHostsAtItsLine() {
+        let (result, _) = Self.load("""
+            apiVersion: virtsync/v1
+            kind: Network
+            name: lan
+            mode: isolated
+            hosts: []
+            """)
+        let errors = result.diagnostics.errors.filter { $0.message.contains("'hosts' must not be empty") }
+        #expect(errors.count == 1, "\(result.diagnostics)")
+        #expect(errors.first?.location.line == 5)
     }
 }

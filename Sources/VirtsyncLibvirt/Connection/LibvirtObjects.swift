@@ -132,6 +132,21 @@ extension LibvirtCall {
         return result == 1
     }
 
+    /// A pool's state, looked up afresh by name (never throws: for observation's races).
+    enum PoolState { case active, inactive, gone, unknown }
+
+    func poolState(named name: String) -> PoolState {
+        guard let pointer = virStoragePoolLookupByName(conn, name) else {
+            return virGetLastErrorCode() == Int32(VIR_ERR_NO_STORAGE_POOL.rawValue) ? .gone : .unknown
+        }
+        defer { virStoragePoolFree(pointer) }
+        switch virStoragePoolIsActive(pointer) {
+        case 1: return .active
+        case 0: return .inactive
+        default: return .unknown
+        }
+    }
+
     /// Reads an autostart flag with one of libvirt's `Get*Autostart` functions.
     func autostart(_ operation: String, _ get: (UnsafeMutablePointer<Int32>) -> Int32) throws -> Bool {
         var value: Int32 = 0

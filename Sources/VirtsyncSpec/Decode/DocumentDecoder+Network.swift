@@ -22,8 +22,14 @@ extension DocumentDecoder {
         }
         let mode = network.mode ?? .nat
         if mode == .bridge && !map.has("bridge") {
-            reporter.error(map.location, map.keyPath("bridge"),
+            reporter.error(map.keyLocation("mode"), map.keyPath("bridge"),
                            "missing required key 'bridge': bridge mode attaches guests to an existing host bridge")
+        }
+        if (mode == .nat || mode == .routed) && !map.has("ipv4") {
+            // libvirt refuses the definition ("nat forwarding requested, but no IP address
+            // provided"): found by the validate-implies-apply property test.
+            reporter.error(map.has("mode") ? map.keyLocation("mode") : map.location, map.keyPath("ipv4"),
+                           "missing required key 'ipv4': a \(mode.rawValue) network forwards for its subnet, so it needs one (or use mode: isolated)")
         }
         if let ipv4 = map.map("ipv4", keys: Self.ipv4Keys) {
             if mode == .bridge {

@@ -18,8 +18,8 @@ struct SpecValidator {
         validator.checkEmpty()
         validator.checkUniqueNames()
         validator.resolveHosts()
-        validator.index.networkHosts = spec.networks.map { validator.placement(hosts: $0.hosts, header: $0.header) }
-        validator.index.poolHosts = spec.pools.map { validator.placement(hosts: $0.hosts, header: $0.header) }
+        validator.index.networkHosts = spec.networks.map { validator.placement(hosts: $0.hosts, at: $0.hostsLocation, header: $0.header) }
+        validator.index.poolHosts = spec.pools.map { validator.placement(hosts: $0.hosts, at: $0.hostsLocation, header: $0.header) }
         validator.checkBridgesAndPaths()
         validator.checkSubnets()
         validator.placeMachines()
@@ -114,10 +114,10 @@ struct SpecValidator {
     }
 
     /// The hosts a network or pool is placed on: its `hosts` list, or every host.
-    private func placement(hosts: [Located<String>]?, header: DocumentHeader) -> [String] {
+    private func placement(hosts: [Located<String>]?, at location: SourceLocation, header: DocumentHeader) -> [String] {
         guard let hosts else { return index.hostNames }
         if hosts.isEmpty {
-            reporter.error(header.location, header.path + ".hosts", "'hosts' must not be empty; leave it out to mean every host")
+            reporter.error(location, header.path + ".hosts", "'hosts' must not be empty; leave it out to mean every host")
         }
         var placed: [String] = []
         for (position, host) in hosts.enumerated() {

@@ -4,18 +4,19 @@ import Yams
 /// Splits one spec file into YAML document trees, with libyaml's position for syntax errors.
 ///
 /// The one place spec YAML is read, so its limits hold everywhere: a file is at most 1 MiB
-/// (`SpecFile.maxSize`), libyaml refuses nesting deeper than 1,000 levels, and a file's
-/// documents may expand to at most `maxExpandedNodes` nodes, every use of an alias counted
-/// (a "billion laughs" of a few hundred bytes under a cloud-init value expands to billions of
-/// nodes and hung `validate`), and to at most `maxExpandedDepth` levels. Anchors are scoped to
+/// (`SpecFile.maxSize`, which bounds the nodes written), libyaml refuses nesting deeper than
+/// 1,000 levels, a file's aliases may add at most `maxAliasNodes` nodes, every use counting its
+/// target's whole subtree (a "billion laughs" of a few hundred bytes under a cloud-init value
+/// expands to billions of nodes and hung `validate`), and documents may nest at most
+/// `maxExpandedDepth` levels with aliases expanded. Anchors are scoped to
 /// their document, and explicit tags are honoured or refused here (`ExplicitTags`).
 package enum YAMLDocuments {
-    /// The most nodes one file's documents may expand to, aliases counted at every use. A
-    /// 1 MiB file without aliases has at most about 500,000.
-    package static let maxExpandedNodes = 1_000_000
+    /// The most nodes all aliases of one file may add (each use counts its target's whole
+    /// subtree). Anchors for shared defaults add hundreds; an alias bomb, billions.
+    package static let maxAliasNodes = 100_000
     /// The deepest nesting once aliases are expanded: libyaml's own limit for what is written.
-    /// A chain of aliases to deep anchors nests far deeper than any one of them (500,000 levels
-    /// within the node budget), and the readers after this one recurse.
+    /// A chain of aliases to deep anchors nests far deeper than any one of them, and the readers
+    /// after this one recurse.
     package static let maxExpandedDepth = 1_000
 
     /// The file's text, or nil (with an error reported) when it is not UTF-8 text.
@@ -46,10 +47,10 @@ package enum YAMLDocuments {
             // encoding spares Yams a read of the process environment per parser.
             let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
             var index = 0
-            var budget = maxExpandedNodes
+            var aliasBudget = maxAliasNodes
             while let root = try parser.nextRoot() {
                 var document = root
-                switch expand(root, budget: &budget) {
+                switch expand(root, aliasBudget: &aliasBudget) {
                 case .fits(let tagged):
                     if tagged { document = ExplicitTags.apply(root, file: file, reporter: reporter) }
                 case .tooDeep(let node):
@@ -57,9 +58,9 @@ package enum YAMLDocuments {
                                    "this document nests deeper than \(maxExpandedDepth) levels once its aliases are expanded")
                     index += 1
                     continue
-                case .overBudget(let node):
+                case .overAliasBudget(let node):
                     reporter.error(node.location(in: file), "",
-                                   "this file's YAML expands to more than \(maxExpandedNodes) nodes (every use of an alias counts): "
+                                   "this file's aliases expand to more than \(maxAliasNodes) nodes in all: "
                                    + "refused before it is read (an alias bomb?)")
                     return false
                 case .earlierDocument(let node):
@@ -88,39 +89,24 @@ package enum YAMLDocuments {
         case fits(tagged: Bool)
         /// This node lies deeper than `maxExpandedDepth`.
         case tooDeep(Node)
-        /// The budget ran out at this node.
-        case overBudget(Node)
+        /// The alias budget ran out at this alias's target.
+        case overAliasBudget(Node)
         /// This node, reached through an alias, was anchored before the document began.
         case earlierDocument(Node)
     }
 
-    /// Counts `root`'s nodes, aliases expanded, against `budget`, checks their depth, and checks
-    /// that every node lies in the document (an alias may only use an anchor of its own
-    /// document). Stops at the first problem: the work is bounded by the budget, not by the
-    /// expansion.
-    static func expand(_ root: Node, budget: inout Int) -> Expansion {
-        var stack: [(node: Node, depth: Int, isKey: Bool)] = [(root, 1, false)]
-        let start = root.mark.map { ($0.line, $0.column) }
-        var tagged = false
-        while let (node, depth, isKey) = stack.popLast() {
-            budget -= 1
-            if budget < 0 { return .overBudget(node) }
-            if depth > maxExpandedDepth { return .tooDeep(node) }
-            if let start, let mark = node.mark, (mark.line, mark.column) < start { return .earlierDocument(node) }
-            if !tagged { tagged = isKey ? !ExplicitTags.isPlainKey(node) : !ExplicitTags.name(node).isEmpty }
-            switch node {
-            case .mapping(let mapping):
-                for (key, value) in mapping {
-                    stack.append((value, depth + 1, false))
-                    stack.append((key, depth + 1, true))
-                }
-            case .sequence(let sequence):
-                for element in sequence.reversed() { stack.append((element, depth + 1, false)) }
-            default:
-                break
-            }
-        }
-        return .fits(tagged: tagged)
+    /// Counts what `root`'s aliases add against the alias budget, checks the depth with aliases
+    /// expanded, and checks that every alias uses an anchor of its own document.
+    ///
+    /// Each anchored node is walked once, where it is defined; every alias to it then counts its
+    /// remembered size and height without walking it again, so the work is bounded by what is
+    /// written (at most 1 MiB), not by the expansion (billions of nodes in an alias bomb).
+    static func expand(_ root: Node, aliasBudget: inout Int) -> Expansion {
+        var walk = ExpansionWalk(start: root.mark.map { ($0.line, $0.column) }, aliasBudget: aliasBudget)
+        let summary = walk.visit(root, depth: 1)
+        aliasBudget = walk.aliasBudget
+        if let problem = walk.problem { return problem }
+        return .fits(tagged: summary?.tagged ?? false)
     }
 
     private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
@@ -157,5 +143,82 @@ package enum YAMLDocuments {
             }
         }
         return (line, column)
+    }
+}
+
+/// The state of `YAMLDocuments.expand`.
+struct ExpansionWalk {
+    struct Summary {
+        var count: Int
+        var height: Int
+        var tagged: Bool
+    }
+
+    let start: (Int, Int)?
+    var aliasBudget: Int
+    var problem: YAMLDocuments.Expansion?
+    /// Anchored nodes seen, by anchor and position (an anchor name may be defined again).
+    var anchored: [String: Summary] = [:]
+
+    init(start: (Int, Int)?, aliasBudget: Int) {
+        self.start = start
+        self.aliasBudget = aliasBudget
+    }
+
+    /// Recursion is bounded by `maxExpandedDepth`: a node deeper is a problem, not a call.
+    mutating func visit(_ node: Node, depth: Int, isKey: Bool = false) -> Summary? {
+        if depth > YAMLDocuments.maxExpandedDepth {
+            problem = .tooDeep(node)
+            return nil
+        }
+        var key: String?
+        if let anchor = node.anchor {
+            let mark = node.mark
+            let id = "\(anchor.rawValue)@\(mark?.line ?? 0):\(mark?.column ?? 0)"
+            if let seen = anchored[id] {
+                // An alias: counted, not walked again.
+                if let start, let mark, (mark.line, mark.column) < start {
+                    problem = .earlierDocument(node)
+                    return nil
+                }
+                if depth - 1 + seen.height > YAMLDocuments.maxExpandedDepth {
+                    problem = .tooDeep(node)
+                    return nil
+                }
+                aliasBudget -= seen.count
+                if aliasBudget < 0 { problem = .overAliasBudget(node); return nil }
+                return seen
+            }
+            key = id
+        }
+        if let start, let mark = node.mark, (mark.line, mark.column) < start {
+            problem = .earlierDocument(node)
+            return nil
+        }
+        var summary = Summary(count: 1, height: 1,
+                              tagged: isKey ? !ExplicitTags.isPlainKey(node) : !ExplicitTags.name(node).isEmpty)
+        func add(_ child: Summary) {
+            summary.count += child.count
+            summary.height = max(summary.height, child.height + 1)
+            summary.tagged = summary.tagged || child.tagged
+        }
+        switch node {
+        case .mapping(let mapping):
+            for (k, value) in mapping {
+                guard let keySummary = visit(k, depth: depth + 1, isKey: true) else { return nil }
+                add(keySummary)
+                guard let valueSummary = visit(value, depth: depth + 1) else { return nil }
+                add(valueSummary)
+            }
+        case .sequence(let sequence):
+            for element in sequence {
+                guard let child = visit(element, depth: depth + 1) else { return nil }
+                add(child)
+            }
+        default:
+            break
+        }
+        if let key { anchored[key] = summary }
+        return summary
     }
 }
