@@ -50,8 +50,8 @@ let package = Package(
         ),
         // The spec fuzz target (Fuzz/Spec): built by scripts/fuzz.sh with libFuzzer; a plain build
         // makes the replay tool `virtsync-fuzz-spec FILE...`, which runs the same checks once.
-        .executableTarget(name: "virtsync-fuzz-spec", dependencies: ["VirtsyncSpec", "VirtsyncCore"],
-                          path: "Fuzz/Spec", exclude: ["corpus", "spec.dict"]),
+        .executableTarget(name: "virtsync-fuzz-spec", dependencies: ["SpecFuzzChecks"], path: "Fuzz/Spec/Entry"),
+        .target(name: "SpecFuzzChecks", dependencies: ["VirtsyncSpec", "VirtsyncCore"], path: "Fuzz/Spec/Checks"),
         // A small XML parser and tree (standard library only): libvirt's documents, read leniently,
         // and a spec's escape-hatch fragments, read strictly (Fuzz/README.md says why by hand).
         .target(name: "VirtsyncXML"),
@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(name: "VirtsyncCoreTests", dependencies: ["VirtsyncCore", "VirtsyncTesting", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncXML", "VirtsyncGolden", "VirtsyncTestSupport"],
+        .testTarget(name: "VirtsyncSpecTests", dependencies: ["VirtsyncSpec", "VirtsyncCore", "VirtsyncISO", "VirtsyncXML", "VirtsyncGolden", "VirtsyncTestSupport", "SpecFuzzChecks"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),

@@ -186,3 +186,14 @@ extension YAMLLimitsTests {
         #expect(errors.first?.location.line == 5)
     }
 }
+
+extension YAMLLimitsTests {
+    @Test("a syntax error at the end of a file without a final newline is shown on its last line, not past it (found by the spec fuzzer)")
+    func errorAtEndOfFile() {
+        let (result, _) = Self.load("apiVersion: virtsync/v1\nkind: VirtualMachine\nname: web\nmemory: 64MiB\nx: [a, b")
+        let errors = result.diagnostics.errors
+        #expect(errors.count == 1, "\(result.diagnostics)")
+        #expect(errors.first?.location.line == 5)
+        #expect(errors.first?.location.column == 9)
+    }
+}

@@ -110,7 +110,14 @@ package enum YAMLDocuments {
     }
 
     private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        // libyaml ends a stream that lacks a final newline with one of its own, so an error at
+        // the end of such a file is at a line past its last: shown at the end of the last line.
+        let lastLine = text.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+        func at(_ mark: Mark) -> SourceLocation {
+            guard mark.line > lastLine else { return SourceLocation(file: file, line: mark.line, column: mark.column) }
+            let tail = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).last ?? []
+            return SourceLocation(file: file, line: lastLine, column: String(decoding: tail, as: UTF8.self).count + 1)
+        }
         func context(_ context: YamlError.Context?) -> String {
             guard let context else { return "" }
             return " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"

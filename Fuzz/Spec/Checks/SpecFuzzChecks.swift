@@ -1,0 +1,50 @@
+// The checks of the spec fuzz target (Fuzz/Spec/Entry), in a module of their own so the spec
+// tests run them on the regression corpus too. See Fuzz/Spec/Entry/FuzzSpec.swift for what they
+// check.
+import VirtsyncCore
+import VirtsyncSpec
+
+/// The files an input stands for.
+public func specFiles(_ bytes: [UInt8]) -> [SpecFile] {
+    let marker = Array("\n#--- file\n".utf8)
+    if let at = firstRange(of: marker, in: bytes) {
+        return [SpecFile(path: "fuzz.yaml", bytes: Array(bytes[..<at])),
+                SpecFile(path: "more/fuzz-2.yaml", bytes: Array(bytes[(at + marker.count)...]))]
+    }
+    return [SpecFile(path: "fuzz.yaml", bytes: bytes)]
+}
+
+private func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    guard haystack.count >= needle.count else { return nil }
+    for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+        if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
+    }
+    return nil
+}
+
+/// Runs the checks on one input; traps (a finding) when a property does not hold.
+public func checkSpec(_ bytes: [UInt8]) {
+    let files = specFiles(bytes)
+    let result = SpecLoader.load(files: files)
+    let errors = result.diagnostics.errors
+    if errors.isEmpty != (result.desired != nil) {
+        fatalError("inconsistent result: \(errors.count) errors but desired state \(result.desired == nil ? "missing" : "present")")
+    }
+    var lines: [String: Int] = [:]
+    for file in files { lines[file.path] = file.bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) } }
+    for diagnostic in result.diagnostics.items {
+        let location = diagnostic.location
+        // "." is the spec as a whole ("empty spec").
+        guard let count = lines[location.file] ?? (location.file == "." ? 0 : nil) else {
+            fatalError("diagnostic names a file that is not in the spec: \(diagnostic)")
+        }
+        guard location.line >= 0, location.line <= count else {
+            fatalError("diagnostic line \(location.line) is outside \(location.file) (\(count) lines): \(diagnostic)")
+        }
+    }
+    let again = SpecLoader.load(files: files)
+    guard again.diagnostics.description == result.diagnostics.description else {
+        fatalError("not deterministic:\n\(result.diagnostics)\n--- then:\n\(again.diagnostics)")
+    }
+}
+
