@@ -72,6 +72,9 @@ private struct Walk {
     let repo: OpaquePointer
     let odb: OpaquePointer
     var files: [SpecFile] = []
+    /// Bytes read so far, and whether the whole-spec limit was hit (then nothing more is read).
+    var totalBytes = 0
+    var overTotal = false
     var diagnostics: [Diagnostic] = []
 
     mutating func error(_ file: String, _ message: String) {
@@ -111,6 +114,13 @@ private struct Walk {
             error(relative, problem)
             return
         }
+        guard !overTotal else { return }
+        if let problem = SpecFile.totalProblem(files: files.count + 1, bytes: totalBytes + size) {
+            error(relative, problem)
+            overTotal = true
+            return
+        }
+        totalBytes += size
         var blob: OpaquePointer?
         try check(git_blob_lookup(&blob, repo, &id), "cannot read \(relative)")
         defer { git_blob_free(blob) }

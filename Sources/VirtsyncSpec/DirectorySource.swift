@@ -71,6 +71,9 @@ private struct Walk {
     let rootLabel: String
     var realRoot = ""
     var files: [SpecFile] = []
+    /// Bytes read so far, and whether the whole-spec limit was hit (then nothing more is read).
+    var totalBytes = 0
+    var overTotal = false
     var diagnostics: [Diagnostic] = []
     /// Real paths of directories already read: a link to one of them is not followed again.
     var visitedDirectories: Set<String> = []
@@ -140,6 +143,13 @@ private struct Walk {
             self.error(relative, problem)
             return
         }
+        guard !overTotal else { return }
+        if let problem = SpecFile.totalProblem(files: files.count + 1, bytes: totalBytes + size) {
+            self.error(relative, problem)
+            overTotal = true
+            return
+        }
+        totalBytes += size
         guard let data = FileManager.default.contents(atPath: realPath) else {
             self.error(relative, "cannot read the file")
             return

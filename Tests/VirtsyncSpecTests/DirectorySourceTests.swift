@@ -66,6 +66,26 @@ struct DirectorySourceTests {
         #expect(diagnostics.errors.first?.message.hasPrefix("file is larger than 1 MiB") == true)
     }
 
+    @Test("a spec over 64 MiB in all is an error at the file that crosses the limit, and nothing after it is read")
+    func tooLargeInAll() throws {
+        let dir = try TemporaryDirectory()
+        let mebibyte = String(repeating: "# padding, a comment line of sixty-four bytes in all, padding!!\n", count: 16_384)
+        for index in 0..<66 { try dir.write(String(format: "f%03d.yaml", index), mebibyte) }
+        let (files, diagnostics) = DirectorySource(root: dir.path).files()
+        #expect(files.count == 64)
+        #expect(diagnostics.errors.map(\.location.file) == ["f064.yaml"])
+        #expect(diagnostics.errors.first?.message == "the spec is larger than 64 MiB in all; nothing from this file on is read")
+    }
+
+    @Test("a spec of more than 10,000 files is an error")
+    func tooManyFiles() throws {
+        let dir = try TemporaryDirectory()
+        for index in 0..<10_001 { try dir.write(String(format: "f%05d.yaml", index), "# empty\n") }
+        let (files, diagnostics) = DirectorySource(root: dir.path).files()
+        #expect(files.count == 10_000)
+        #expect(diagnostics.errors.map(\.message) == ["the spec holds more than 10000 files; nothing after this one is read"])
+    }
+
     @Test("an empty directory, or one without .yaml files, has no spec files")
     func empty() throws {
         let dir = try TemporaryDirectory()

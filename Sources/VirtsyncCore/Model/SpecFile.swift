@@ -27,6 +27,19 @@ public struct SpecFile: Sendable, Hashable {
     /// Largest spec file accepted, in bytes (1 MiB), from a directory or a git tree alike.
     public static let maxSize = 1 << 20
 
+    /// Most bytes a whole spec may hold (64 MiB), over all its files: a commit of thousands of
+    /// 1 MiB files would otherwise be read into every agent's memory.
+    public static let maxTotalSize = 64 << 20
+    /// Most files a spec may hold.
+    public static let maxFiles = 10_000
+
+    /// The problem with a spec that would hold `files` files of `bytes` bytes in all.
+    public static func totalProblem(files: Int, bytes: Int) -> String? {
+        if files > maxFiles { return "the spec holds more than \(maxFiles) files; nothing after this one is read" }
+        if bytes > maxTotalSize { return "the spec is larger than 64 MiB in all; nothing from this file on is read" }
+        return nil
+    }
+
     /// The problem with a file of `size` bytes, by its size alone.
     public static func sizeProblem(_ size: Int) -> String? {
         size > maxSize ? "file is larger than 1 MiB (\(size) bytes); spec files must be small text files" : nil
