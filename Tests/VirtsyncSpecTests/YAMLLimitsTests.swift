@@ -197,3 +197,15 @@ extension YAMLLimitsTests {
         #expect(errors.first?.location.column == 9)
     }
 }
+
+extension YAMLLimitsTests {
+    @Test("a long string aliased many times is refused by the alias text budget, though within the node budget")
+    func aliasTextBudget() {
+        let long = String(repeating: "x", count: 200_000)
+        let uses = Array(repeating: "*s", count: 100).joined(separator: ", ")
+        let (result, elapsed) = Self.load(Self.vm("cloudInit:\n  userData:\n    s: &s \(long)\n    many: [\(uses)]\n"))
+        #expect(result.diagnostics.errors.map(\.message) == ["this file's aliases expand to more than 16 MiB of text in all: refused before it is read (an alias bomb?)"],
+                "\(result.diagnostics)")
+        #expect(elapsed < .seconds(5))
+    }
+}

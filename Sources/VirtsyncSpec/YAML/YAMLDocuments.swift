@@ -14,6 +14,9 @@ package enum YAMLDocuments {
     /// The most nodes all aliases of one file may add (each use counts its target's whole
     /// subtree). Anchors for shared defaults add hundreds; an alias bomb, billions.
     package static let maxAliasNodes = 100_000
+    /// The most scalar text all aliases of one file may add: an anchor on a long string, used
+    /// 100,000 times, is within the node budget and would still write gigabytes of cloud-init.
+    package static let maxAliasBytes = 16 << 20
     /// The deepest nesting once aliases are expanded: libyaml's own limit for what is written.
     /// A chain of aliases to deep anchors nests far deeper than any one of them, and the readers
     /// after this one recurse.
@@ -48,9 +51,10 @@ package enum YAMLDocuments {
             let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
             var index = 0
             var aliasBudget = maxAliasNodes
+            var aliasBytes = maxAliasBytes
             while let root = try parser.nextRoot() {
                 var document = root
-                switch expand(root, aliasBudget: &aliasBudget) {
+                switch expand(root, aliasBudget: &aliasBudget, aliasBytes: &aliasBytes) {
                 case .fits(let tagged):
                     if tagged { document = ExplicitTags.apply(root, file: file, reporter: reporter) }
                 case .tooDeep(let node):
@@ -61,6 +65,11 @@ package enum YAMLDocuments {
                 case .overAliasBudget(let node):
                     reporter.error(node.location(in: file), "",
                                    "this file's aliases expand to more than \(maxAliasNodes) nodes in all: "
+                                   + "refused before it is read (an alias bomb?)")
+                    return false
+                case .overAliasBytes(let node):
+                    reporter.error(node.location(in: file), "",
+                                   "this file's aliases expand to more than 16 MiB of text in all: "
                                    + "refused before it is read (an alias bomb?)")
                     return false
                 case .earlierDocument(let node):
@@ -91,6 +100,8 @@ package enum YAMLDocuments {
         case tooDeep(Node)
         /// The alias budget ran out at this alias's target.
         case overAliasBudget(Node)
+        /// The alias text budget ran out at this alias's target.
+        case overAliasBytes(Node)
         /// This node, reached through an alias, was anchored before the document began.
         case earlierDocument(Node)
     }
@@ -101,10 +112,11 @@ package enum YAMLDocuments {
     /// Each anchored node is walked once, where it is defined; every alias to it then counts its
     /// remembered size and height without walking it again, so the work is bounded by what is
     /// written (at most 1 MiB), not by the expansion (billions of nodes in an alias bomb).
-    static func expand(_ root: Node, aliasBudget: inout Int) -> Expansion {
-        var walk = ExpansionWalk(start: root.mark.map { ($0.line, $0.column) }, aliasBudget: aliasBudget)
+    static func expand(_ root: Node, aliasBudget: inout Int, aliasBytes: inout Int) -> Expansion {
+        var walk = ExpansionWalk(start: root.mark.map { ($0.line, $0.column) }, aliasBudget: aliasBudget, aliasBytes: aliasBytes)
         let summary = walk.visit(root, depth: 1)
         aliasBudget = walk.aliasBudget
+        aliasBytes = walk.aliasBytes
         if let problem = walk.problem { return problem }
         return .fits(tagged: summary?.tagged ?? false)
     }
@@ -157,19 +169,23 @@ package enum YAMLDocuments {
 struct ExpansionWalk {
     struct Summary {
         var count: Int
+        /// Scalar text in the subtree, in UTF-8 bytes.
+        var bytes: Int
         var height: Int
         var tagged: Bool
     }
 
     let start: (Int, Int)?
     var aliasBudget: Int
+    var aliasBytes: Int
     var problem: YAMLDocuments.Expansion?
     /// Anchored nodes seen, by anchor and position (an anchor name may be defined again).
     var anchored: [String: Summary] = [:]
 
-    init(start: (Int, Int)?, aliasBudget: Int) {
+    init(start: (Int, Int)?, aliasBudget: Int, aliasBytes: Int) {
         self.start = start
         self.aliasBudget = aliasBudget
+        self.aliasBytes = aliasBytes
     }
 
     /// Recursion is bounded by `maxExpandedDepth`: a node deeper is a problem, not a call.
@@ -193,7 +209,9 @@ struct ExpansionWalk {
                     return nil
                 }
                 aliasBudget -= seen.count
+                aliasBytes -= seen.bytes
                 if aliasBudget < 0 { problem = .overAliasBudget(node); return nil }
+                if aliasBytes < 0 { problem = .overAliasBytes(node); return nil }
                 return seen
             }
             key = id
@@ -202,10 +220,13 @@ struct ExpansionWalk {
             problem = .earlierDocument(node)
             return nil
         }
-        var summary = Summary(count: 1, height: 1,
+        var scalarBytes = 0
+        if case .scalar(let scalar) = node { scalarBytes = scalar.string.utf8.count }
+        var summary = Summary(count: 1, bytes: scalarBytes, height: 1,
                               tagged: isKey ? !ExplicitTags.isPlainKey(node) : !ExplicitTags.name(node).isEmpty)
         func add(_ child: Summary) {
             summary.count += child.count
+            summary.bytes += child.bytes
             summary.height = max(summary.height, child.height + 1)
             summary.tagged = summary.tagged || child.tagged
         }
