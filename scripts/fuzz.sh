@@ -115,6 +115,23 @@ fi
 for seed in "$seeds"/*; do
     [[ -e $work/corpus/${seed##*/} ]] || cp "$seed" "$work/corpus/"
 done
+if [[ $target == xml ]]; then
+    # libvirt's own documents as seeds, gathered here rather than copied into the repository:
+    # the CPU model maps the libvirt package installs, and what its test driver writes for a
+    # domain, a network, a pool, a volume and the capabilities.
+    for file in /usr/share/libvirt/cpu_map/*.xml; do
+        [[ -e $file ]] || continue
+        name=libvirt-cpu_map-${file##*/}
+        [[ -e $work/corpus/$name ]] || cp "$file" "$work/corpus/$name"
+    done
+    if command -v virsh > /dev/null; then
+        for command in "dumpxml test" "dumpxml --inactive test" "net-dumpxml default" "pool-dumpxml default-pool" \
+                       "vol-dumpxml --pool default-pool default-vol" "capabilities" "iface-dumpxml eth1" "nodedev-dumpxml computer"; do
+            name=libvirt-test-driver-${command// /-}.xml
+            [[ -e $work/corpus/$name ]] || virsh -q -c test:///default $command > "$work/corpus/$name" 2> /dev/null || rm -f "$work/corpus/$name"
+        done
+    fi
+fi
 log=$work/fuzz.log
 marker=$work/.started
 touch "$marker"

@@ -134,6 +134,20 @@ struct GitCacheTests {
         #expect(escape.hasErrors)
     }
 
+    @Test("a tree over 64 MiB in all is refused at the file that crosses the limit, and nothing after it is read")
+    func treeTooLargeInAll() async throws {
+        let fixture = try await GitFixture()
+        let mebibyte = String(repeating: "# padding, a comment line of sixty-four bytes in all, padding!!\n", count: 16_384)
+        for index in 0..<66 { try fixture.write(String(format: "spec/f%03d.yaml", index), mebibyte) }
+        let head = try await fixture.commit("large")
+        let cache = try makeCache(fixture)
+        _ = try cache.fetch()
+        let (files, diagnostics) = try cache.files(at: CommitID(head)!, path: "spec")
+        #expect(files.count == 64)
+        #expect(diagnostics.errors.map(\.location.file) == ["f064.yaml"])
+        #expect(diagnostics.errors.first?.message == "the spec is larger than 64 MiB in all; nothing from this file on is read")
+    }
+
     @Test("a damaged cache is detected and rebuilt, and the read succeeds")
     func damagedCache() async throws {
         let fixture = try await GitFixture()
