@@ -70,11 +70,31 @@ public enum SpecLoader {
 
         let index = SpecValidator.validate(spec, reporter: reporter)
         guard !reporter.hasErrors else {
-            return SpecLoadResult(desired: nil, diagnostics: Diagnostics(reporter.items))
+            return SpecLoadResult(desired: nil, diagnostics: Diagnostics(withinFiles(reporter.items, byPath)))
         }
         let normalizer = Normalizer(spec: spec, index: index, files: byPath)
         let desired = normalizer.desiredState(specDigest: digest(of: sorted), commit: commit)
-        return SpecLoadResult(desired: desired, diagnostics: Diagnostics(reporter.items))
+        return SpecLoadResult(desired: desired, diagnostics: Diagnostics(withinFiles(reporter.items, byPath)))
+    }
+
+    /// The diagnostics with every position inside its file. libyaml ends a file that lacks a
+    /// final line break with one of its own, so a node or an error at the very end can be
+    /// placed on a line past the file's last; it is shown at the end of the last line instead.
+    static func withinFiles(_ items: [Diagnostic], _ files: [String: SpecFile]) -> [Diagnostic] {
+        var ends: [String: (line: Int, column: Int)] = [:]
+        return items.map { item in
+            guard item.location.line > 1, let file = files[item.location.file] else { return item }
+            let end = ends[file.path] ?? {
+                let (count, lastStart) = YAMLDocuments.lines(in: file.bytes)
+                let end = (count, String(decoding: file.bytes[lastStart...], as: UTF8.self).count + 1)
+                ends[file.path] = end
+                return end
+            }()
+            guard item.location.line > end.line else { return item }
+            var clamped = item
+            clamped.location = SourceLocation(file: file.path, line: end.line, column: end.column)
+            return clamped
+        }
     }
 
     /// SHA-256 over every file in path order, each path and content prefixed by its length so

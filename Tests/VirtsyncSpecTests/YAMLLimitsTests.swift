@@ -209,3 +209,24 @@ extension YAMLLimitsTests {
         #expect(elapsed < .seconds(5))
     }
 }
+
+extension YAMLLimitsTests {
+    @Test("lines are counted as libyaml counts them: a lone CR is a line break, so is CR LF, once (found by the spec fuzzer)")
+    func carriageReturnLines() {
+        let (result, _) = Self.load("apiVersion: virtsync/v1\rkind: VirtualMachine\r\nname: web\rmemory: 64MiB\rx: [a, b")
+        let errors = result.diagnostics.errors
+        #expect(errors.count == 1, "\(result.diagnostics)")
+        #expect(errors.first?.location.line == 5, "the last line, not past it and not line 1")
+        #expect(errors.first?.location.column == 9)
+    }
+}
+
+extension YAMLLimitsTests {
+    @Test("a diagnostic about an empty node at the very end of a file without a final line break stays inside the file")
+    func emptyNodeAtEnd() {
+        let text = Self.vm("disks:\n  -")
+        let (result, _) = Self.load(text)
+        #expect(result.diagnostics.errors.count >= 1, "\(result.diagnostics)")
+        #expect(result.diagnostics.items.allSatisfy { $0.location.line <= 6 }, "\(result.diagnostics)")
+    }
+}

@@ -31,7 +31,7 @@ public func checkSpec(_ bytes: [UInt8]) {
         fatalError("inconsistent result: \(errors.count) errors but desired state \(result.desired == nil ? "missing" : "present")")
     }
     var lines: [String: Int] = [:]
-    for file in files { lines[file.path] = file.bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) } }
+    for file in files { lines[file.path] = YAMLDocuments.lines(in: file.bytes).count }
     for diagnostic in result.diagnostics.items {
         let location = diagnostic.location
         // "." is the spec as a whole ("empty spec").

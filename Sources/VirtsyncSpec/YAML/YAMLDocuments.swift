@@ -122,12 +122,12 @@ package enum YAMLDocuments {
     }
 
     private static func report(_ error: YamlError, text: String, file: String, reporter: Reporter) {
-        // libyaml ends a stream that lacks a final newline with one of its own, so an error at
+        // libyaml ends a stream that lacks a final line break with one of its own, so an error at
         // the end of such a file is at a line past its last: shown at the end of the last line.
-        let lastLine = text.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let (lastLine, lastLineStart) = lines(in: Array(text.utf8))
         func at(_ mark: Mark) -> SourceLocation {
             guard mark.line > lastLine else { return SourceLocation(file: file, line: mark.line, column: mark.column) }
-            let tail = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).last ?? []
+            let tail = text.utf8.dropFirst(lastLineStart)
             return SourceLocation(file: file, line: lastLine, column: String(decoding: tail, as: UTF8.self).count + 1)
         }
         func context(_ context: YamlError.Context?) -> String {
@@ -146,6 +146,30 @@ package enum YAMLDocuments {
         default:
             reporter.error(SourceLocation(file: file), "", "malformed YAML: \(error)")
         }
+    }
+
+    /// The number of lines in `bytes` as libyaml counts them (a line break is LF, CR, CR LF, NEL,
+    /// LS or PS), and where the last line starts.
+    package static func lines(in bytes: [UInt8]) -> (count: Int, lastStart: Int) {
+        var count = 1, start = 0, i = 0
+        while i < bytes.count {
+            var width = 0
+            switch bytes[i] {
+            case 0x0A: width = 1
+            case 0x0D: width = i + 1 < bytes.count && bytes[i + 1] == 0x0A ? 2 : 1
+            case 0xC2 where i + 1 < bytes.count && bytes[i + 1] == 0x85: width = 2
+            case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9): width = 3
+            default: break
+            }
+            if width > 0 {
+                count += 1
+                i += width
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        return (count, start)
     }
 
     /// 1-based line and column of the character at `offset`.
