@@ -1,4 +1,6 @@
 import Testing
+import VirtsyncLibvirt
+import VirtsyncSpec
 import VirtsyncXML
 
 /// The strict reading of a spec's escape-hatch fragments (`XMLParser.parseStrictFragment`).
@@ -62,5 +64,28 @@ struct XMLStrictFragmentTests {
     func lenientUnchanged() throws {
         let root = try XMLParser.parse("<?xml version='1.0'?><!DOCTYPE d><d><?pi x?><h name='a&b'/></d>")
         #expect(root.child("h")?[attribute: "name"] == "a&b")
+    }
+}
+
+/// What `virtsync import` carries into the escape hatch passes the same check validation applies.
+@Suite("import and the escape hatch")
+struct ImportEscapeHatchTests {
+    @Test("uncovered elements that pass the check are what import carries: <numatune><memory> does, a nested owned element does not")
+    func importCheck() throws {
+        let xml = """
+            <domain type='kvm'><name>web</name><memory unit='KiB'>65536</memory><vcpu>1</vcpu>
+              <os><type arch='x86_64'>hvm</type></os>
+              <numatune><memory mode='strict' nodeset='0'/></numatune>
+              <sysinfo type='smbios'><os/></sysinfo>
+              <clock offset='utc'/>
+              <devices><watchdog model='i6300esb' action='reset'/></devices>
+            </domain>
+            """
+        let uncovered = try LibvirtXML.uncovered(domainXML: xml)
+        let carried = uncovered.domainElements.filter { EscapeHatch.check($0, as: .domain).isEmpty }
+        let refused = uncovered.domainElements.filter { !EscapeHatch.check($0, as: .domain).isEmpty }
+        #expect(carried.map { $0.split(separator: ">").first.map(String.init) ?? "" } == ["<numatune", "<clock offset='utc'/"])
+        #expect(refused.count == 1 && refused[0].hasPrefix("<sysinfo"))
+        #expect(uncovered.deviceElements.allSatisfy { EscapeHatch.check($0, as: .devices).isEmpty })
     }
 }
