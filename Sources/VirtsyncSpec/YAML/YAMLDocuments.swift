@@ -12,11 +12,13 @@ import Yams
 /// their document, and explicit tags are honoured or refused here (`ExplicitTags`).
 package enum YAMLDocuments {
     /// The most nodes all aliases of one file may add (each use counts its target's whole
-    /// subtree). Anchors for shared defaults add hundreds; an alias bomb, billions.
-    package static let maxAliasNodes = 100_000
+    /// subtree). Anchors belong to one document, so shared defaults add tens to hundreds per
+    /// document; an alias bomb, billions. What aliases add is decoded (and a cloud-init value
+    /// written out) in full, so the budget bounds that work too.
+    package static let maxAliasNodes = 10_000
     /// The most scalar text all aliases of one file may add: an anchor on a long string, used
-    /// 100,000 times, is within the node budget and would still write gigabytes of cloud-init.
-    package static let maxAliasBytes = 16 << 20
+    /// many times, is within the node budget and would still write megabytes of cloud-init.
+    package static let maxAliasBytes = 256 << 10
     /// The deepest nesting once aliases are expanded: libyaml's own limit for what is written.
     /// A chain of aliases to deep anchors nests far deeper than any one of them, and the readers
     /// after this one recurse.
@@ -69,7 +71,7 @@ package enum YAMLDocuments {
                     return false
                 case .overAliasBytes(let node):
                     reporter.error(node.location(in: file), "",
-                                   "this file's aliases expand to more than 16 MiB of text in all: "
+                                   "this file's aliases expand to more than 256 KiB of text in all: "
                                    + "refused before it is read (an alias bomb?)")
                     return false
                 case .earlierDocument(let node):
