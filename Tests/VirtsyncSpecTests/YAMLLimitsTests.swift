@@ -230,3 +230,15 @@ extension YAMLLimitsTests {
         #expect(result.diagnostics.items.allSatisfy { $0.location.line <= 6 }, "\(result.diagnostics)")
     }
 }
+
+extension YAMLLimitsTests {
+    @Test("duplicate keys next to a duplicated key that is not a string give the same diagnostic every time (found by the spec fuzzer)")
+    func duplicateComplexKeysDeterministic() {
+        let text = "apiVersion: virtsync/v1\nkind: Settings\ndisks: 1\n? - a\n: 1\ndisks: 2\n? - a\n: 2\n"
+        let first = Self.load(text).0.diagnostics.description
+        #expect(first == "spec.yaml: error: malformed YAML: duplicate key 'disks' and a key that is not a string in a mapping")
+        for _ in 0..<20 { #expect(Self.load(text).0.diagnostics.description == first) }
+        let plain = Self.load("apiVersion: virtsync/v1\nkind: Settings\nb: 1\na: 1\nb: 2\na: 2\n").0.diagnostics.description
+        #expect(plain == "spec.yaml:4:1: error: malformed YAML: duplicate key 'a', 'b' in a mapping")
+    }
+}

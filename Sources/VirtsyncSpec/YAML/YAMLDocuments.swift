@@ -143,8 +143,17 @@ package enum YAMLDocuments {
             let (line, column) = position(ofCharacter: offset ?? 0, in: text)
             reporter.error(SourceLocation(file: file, line: line, column: column), "", "malformed YAML: \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.map(\.quotedForMessage).joined(separator: ", ")
-            reporter.error(at(context.mark), "", "malformed YAML: duplicate key \(keys) in a mapping")
+            // Yams names a key that is not a scalar "<uncovertable>", and orders such keys
+            // against the others differently from one run to the next (the found-by-fuzzing
+            // nondeterminism), so its position is then not the first key's: the file is named
+            // without a line.
+            let names = duplicates.filter { $0 != "<uncovertable>" }.sorted()
+            let complex = duplicates.count - names.count
+            var keys = names.map(\.quotedForMessage).joined(separator: ", ")
+            if complex > 0 {
+                keys += (keys.isEmpty ? "" : " and ") + (complex == 1 ? "a key that is not a string" : "\(complex) keys that are not strings")
+            }
+            reporter.error(complex == 0 ? at(context.mark) : SourceLocation(file: file), "", "malformed YAML: duplicate key \(keys) in a mapping")
         default:
             reporter.error(SourceLocation(file: file), "", "malformed YAML: \(error)")
         }
