@@ -30,6 +30,18 @@ enum ExplicitTags {
         }
     }
 
+    /// Whether `apply` has anything to do for this value node. Yams gives every quoted scalar
+    /// the tag `!!str` (libyaml's "quoted implicit"); a quoted scalar is a string already, so
+    /// that alone is no reason to rewrite a document (nearly every document quotes a MAC).
+    static func needsApply(_ node: Node) -> Bool {
+        if case .scalar(let scalar) = node {
+            let tag = scalar.tag.rawValue
+            if tag.isEmpty { return false }
+            return !(tag == str && scalar.style != .plain && scalar.style != .any)
+        }
+        return !name(node).isEmpty
+    }
+
     /// Whether a mapping key's tag is acceptable as it stands. Yams hashes keys while composing
     /// (its duplicate-key check), which resolves an untagged key's tag to `!!str` in place, so a
     /// key's `!!str` cannot be told from no tag, and either is fine: keys are strings.

@@ -258,7 +258,7 @@ struct ExpansionWalk {
         var scalarBytes = 0
         if case .scalar(let scalar) = node { scalarBytes = scalar.string.utf8.count }
         var summary = Summary(count: 1, bytes: scalarBytes, height: 1,
-                              tagged: isKey ? !ExplicitTags.isPlainKey(node) : !ExplicitTags.name(node).isEmpty)
+                              tagged: isKey ? !ExplicitTags.isPlainKey(node) : ExplicitTags.needsApply(node))
         func add(_ child: Summary) {
             summary.count += child.count
             summary.bytes += child.bytes
