@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(name: "VirtsyncEngineTests",
                     dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncSpec"]),
         .testTarget(name: "VirtsyncLibvirtTests",
-                    dependencies: ["VirtsyncLibvirt", "VirtsyncXML", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGolden"],
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncXML", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncTesting", "VirtsyncGolden"],
                     resources: [.copy("Golden")]),
         // Real repositories in temporary folders (git CLI), file:// and ssh:// (sshd on loopback).
         .testTarget(name: "VirtsyncGitTests",

@@ -3,6 +3,7 @@ import Testing
 import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncSpec
+import VirtsyncTesting
 @testable import VirtsyncLibvirt
 
 /// Property: a spec that `validate` accepts never fails to apply for a reason in the spec. Random
@@ -45,18 +46,12 @@ struct SpecPropertyTests {
     }
 }
 
-/// Random spec text from a seed (SplitMix64).
+/// Random spec text from a seed (the HA simulator's SplitMix64).
 struct SpecGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
+    var rng: SplitMix64
+    init(seed: UInt64) { rng = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { rng.next() }
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
     mutating func pick<T>(_ options: [T]) -> T { options[int(0...(options.count - 1))] }
