@@ -82,6 +82,15 @@ let package = Package(
                            .product(name: "Subprocess", package: "swift-subprocess"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The secret reader port over the host: files under the secrets directory, age files
+        // decrypted with Debian's `age` (through swift-subprocess, with a deadline), the digest key.
+        .target(
+            name: "VirtsyncSecrets",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Subprocess", package: "swift-subprocess"),
+                           .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // In-memory hypervisor and helpers for tests of the core and engine.
         .target(
             name: "VirtsyncTesting",
@@ -142,7 +151,7 @@ let package = Package(
         // imports adapters.
         .target(
             name: "VirtsyncAgentService",
-            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd",
+            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd", "VirtsyncSecrets",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
@@ -151,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd", "VirtsyncSecrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -22,11 +22,15 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     let clock: any AgentClock
     /// HA, when the configuration has an `ha` section: it takes the power of HA VMs.
     let ha: AgentHA?
+    /// Reads the secrets the spec's VMs use, every pass (a host file may change without a commit).
+    let secrets: any SecretReader
     private let logger = Logger(label: "virtsync.agent")
     private var lastOutcome: (PassOutcome, String)?
 
     package init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
-         clock: any AgentClock, ledger: RestartLedger, ha: AgentHA? = nil) {
+         clock: any AgentClock, ledger: RestartLedger, ha: AgentHA? = nil,
+         secrets: any SecretReader = NoSecrets(reason: "the agent reads no secrets")) {
+        self.secrets = secrets
         self.config = config
         self.follower = follower
         self.workflow = workflow
@@ -193,7 +197,8 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     /// its own host's steps, restart limits, drift and metrics.
     private func apply(_ loaded: LoadedCommit, isHead: Bool, stop: StopFlag) async throws -> ApplyWorkflow.Outcome {
         let host = config.host
-        let desired = ha?.prepare(loaded.desired) ?? loaded.desired
+        let bound = await secrets.bind(loaded.desired)
+        let desired = ha?.prepare(bound) ?? bound
         var request = ApplyWorkflow.Request(desired: desired, options: PlanOptions(prune: config.prune, recorded: ["agent": host]),
                                             holder: "virtsync agent, pid \(getpid()), owner \(loaded.desired.owner ?? "none")")
         request.writeHosts = [host]

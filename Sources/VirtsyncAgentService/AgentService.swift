@@ -12,6 +12,7 @@ import VirtsyncGit
 import VirtsyncLibvirt
 import VirtsyncAgent
 import VirtsyncHTTP
+import VirtsyncSecrets
 import VirtsyncSpec
 import VirtsyncEtcd
 
@@ -80,7 +81,10 @@ public enum AgentService {
             connector.migrations.set { step, migration, perform in try await agentHA.migrate(step, migration, perform: perform) }
         }
         let pass = ReconcilePass(config: config, follower: follower, workflow: workflow, connector: connector, state: state, clock: clock,
-                                 ledger: ledger, ha: ha?.ha)
+                                 ledger: ledger, ha: ha?.ha,
+                                 secrets: HostSecretReader(settings: SecretSettings(directory: config.secrets.directory,
+                                                                                    ageIdentity: config.secrets.ageIdentity,
+                                                                                    digestKey: config.secrets.digestKey)))
         let loop = AgentLoop(runner: pass, clock: clock,
                              timing: AgentTiming(interval: config.interval, jitter: config.jitter, debounce: config.debounce,
                                                  backoffInitial: config.backoffInitial, backoffMax: config.backoffMax),

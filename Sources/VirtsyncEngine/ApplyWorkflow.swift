@@ -197,7 +197,10 @@ public struct ApplyWorkflow: Sendable {
             } catch {
                 return Outcome(plan: plan, observed: observed, refusal: .staleSavedPlan(error.message))
             }
-            plan = saved
+            // The fresh plan is the saved one, step for step, and it carries what a plan file
+            // never holds: secret values and the content of seeds, built again here and checked
+            // against the saved digests by the comparison above.
+            plan.basis = saved.basis
         }
         plan = await hooks.adjust(plan, observed)
         do {

@@ -33,7 +33,7 @@ extension LibvirtSession {
                 try LibvirtSession.define(model, marker: marker, domainType: domainType, mustExist: mustExist, call)
             }
             if active && step.action == .update {
-                for operation in live { try await perform(operation, domain: name) }
+                for operation in live { try await perform(operation, model: model) }
             }
         case .replace:
             guard case .domain(let model, _, let marker) = step.payload else { throw missingPayload(step) }
@@ -144,12 +144,14 @@ extension LibvirtSession {
     }
 
     /// Applies one live operation to a running domain (nothing when it is not running).
-    private func perform(_ live: LiveOperation, domain name: String) async throws {
+    private func perform(_ live: LiveOperation, model: DomainModel) async throws {
+        let name = model.name
         let operation: String
         switch live {
         case .setMemory(let size): operation = "set memory of domain \(name) to \(size)"
         case .setVcpus(let count): operation = "set vCPUs of domain \(name) to \(count)"
         case .setLink(let mac, let up): operation = "set link \(mac) of domain \(name) \(up ? "up" : "down")"
+        case .setGraphicsPassword: operation = "set the \(model.graphics.rawValue) password of domain \(name)"
         }
         try await run(operation) { call in
             let domain = try call.existingDomain(name, operation)
@@ -170,6 +172,19 @@ extension LibvirtSession {
                 }
                 interface.setChild("link", XElement("link", [("state", up ? "up" : "down")]))
                 try call.check(virDomainUpdateDeviceFlags(domain.pointer, interface.serialized(), flags), operation)
+            case .setGraphicsPassword:
+                guard let password = model.graphicsPassword, password.value != nil else {
+                    throw HypervisorError(code: .other, message: "the password was not read on this host", operation: operation)
+                }
+                let xml = try call.domainXML(domain, inactive: false, operation)
+                let root = try parsing("live domain \(name)") { () throws(LibvirtXMLError) in try XMLParser.parse(xml) }
+                guard var graphics = root.child("devices")?.children(named: "graphics").first(where: {
+                    $0[attribute: "type"] == model.graphics.rawValue
+                }) else {
+                    throw HypervisorError(code: .notFound, message: "the running domain has no \(model.graphics.rawValue) display", operation: operation)
+                }
+                LibvirtXML.setPassword(password, on: &graphics)
+                try call.check(virDomainUpdateDeviceFlags(domain.pointer, graphics.serialized(), flags), operation)
             }
         }
     }

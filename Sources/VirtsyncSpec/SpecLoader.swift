@@ -59,6 +59,7 @@ public enum SpecLoader {
             spec.pools += part.spec.pools
             spec.machines += part.spec.machines
             spec.settings += part.spec.settings
+            spec.secrets += part.spec.secrets
             spec.documentCount += part.spec.documentCount
             spec.incomplete = spec.incomplete || part.spec.incomplete
             reporter.absorb(part.reporter)
@@ -68,7 +69,7 @@ public enum SpecLoader {
             reporter.error(SourceLocation(file: "."), "", "empty spec: \(what)")
         }
 
-        let index = SpecValidator.validate(spec, reporter: reporter)
+        let index = SpecValidator.validate(spec, reporter: reporter, files: byPath)
         guard !reporter.hasErrors else {
             return SpecLoadResult(desired: nil, diagnostics: Diagnostics(withinFiles(reporter.items, byPath)))
         }

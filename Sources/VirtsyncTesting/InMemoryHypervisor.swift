@@ -154,6 +154,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
                     case .setMemory(let m): live.memory = m
                     case .setVcpus(let n): live.vcpus = n
                     case .setLink(let mac, let up): live.linkUp[mac] = up
+                    case .setGraphicsPassword: break
                     }
                 }
                 new.live = live
@@ -208,6 +209,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         m.restartForUpdates = false
         m.restart = RestartPolicy()
         m.extraXML = ExtraXML()
+        m.graphicsPassword = nil   // libvirt shows it only to secure readers; the marker has its digest
         m.maxMemory = d.maxMemory ?? d.memory
         m.maxVcpus = d.maxVcpus ?? d.vcpus
         m.machine = d.machine ?? "pc-q35-7.2"

@@ -13,6 +13,7 @@ struct Apply: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var host: HostOptions
+    @OptionGroup var secrets: SecretOptions
 
     @Option(name: .long, help: "Carry out this saved plan (from `plan --out`); refused if the spec, the commit or the hosts moved since.")
     var plan: String?
@@ -79,6 +80,7 @@ struct Apply: AsyncParsableCommand {
         let last = try Frontend.lastApplied(source, records: records)
         let loaded = try await Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
         guard var desired = loaded.desired else { throw loaded.diagnostics }
+        desired = await secrets.reader.bind(desired)
         try Frontend.applyConnect(&desired, host)
         var options = Frontend.planOptions(source, host, uri: workflow.defaultURI)
         if let saved { options.prune = saved.basis.options["prune"] == "true" }

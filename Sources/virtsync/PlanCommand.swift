@@ -19,6 +19,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var host: HostOptions
+    @OptionGroup var secrets: SecretOptions
 
     @Option(name: .long, help: "Review plan: the commit assumed to be running (with --repo). No host is read.")
     var base: String?
@@ -88,6 +89,7 @@ struct PlanCommand: AsyncParsableCommand {
             prefetch?.cancel()
             throw loaded.diagnostics
         }
+        desired = await secrets.reader.bind(desired)
         if !loaded.diagnostics.items.isEmpty { Environment.printError(loaded.diagnostics.description) }
         try Frontend.applyConnect(&desired, host)
         let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)

@@ -54,6 +54,10 @@ public struct AgentConfig: Sendable, Equatable {
     /// High availability (`ha`): etcd, the lease and the watchdog; nil: no HA (a single host,
     /// or a cluster whose HA VMs do not fail over), and no etcd is needed.
     public var ha: HA?
+    /// Where this host keeps secrets (`secrets`): the directory of host files, the age identity
+    /// and the digest key. Defaults: `/etc/virtsync/secrets`, no identity,
+    /// `/etc/virtsync/secret-digest.key`.
+    public var secrets = Secrets()
     /// The log level: `trace`, `debug`, `info`, `notice`, `warning` or `error`.
     public var logLevel: String
     /// How log lines are written.
@@ -143,6 +147,14 @@ public struct AgentConfig: Sendable, Equatable {
     }
 
     /// The address the HTTP endpoint listens on.
+    /// `secrets` of the configuration.
+    public struct Secrets: Sendable, Equatable {
+        public var directory = "/etc/virtsync/secrets"
+        public var ageIdentity: String?
+        public var digestKey = "/etc/virtsync/secret-digest.key"
+        public init() {}
+    }
+
     public struct Listen: Sendable, Equatable, CustomStringConvertible {
         /// An IPv4 or IPv6 address (without brackets) or a host name.
         public var host: String

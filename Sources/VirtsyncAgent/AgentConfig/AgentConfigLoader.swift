@@ -85,7 +85,7 @@ public enum AgentConfigLoader {
 extension AgentConfigLoader {
     /// One reading of a configuration document: the checks of each section, and where each key was.
     struct Reader {
-        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "http", "ha", "log"])
+        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "http", "ha", "log", "secrets"])
         static let sourceKeys = KeySet(["repo", "ref", "path", "allowedSigners", "sshKey", "knownHosts", "httpsUser",
                                         "tokenFile", "tokenEnv", "caFile", "fetchTimeout"])
         static let libvirtKeys = KeySet(["uri", "callTimeout", "shutdownTimeout"])
@@ -95,10 +95,12 @@ extension AgentConfigLoader {
         static let httpKeys = KeySet(["listen", "webhookSecretFile", "tokenFile", "tls"])
         static let tlsKeys = KeySet(["certificateFile", "keyFile"])
         static let logKeys = KeySet(["level", "format"])
+        static let secretsKeys = KeySet(["directory", "ageIdentity", "digestKey"])
         /// The key set of each mapping-valued key path.
         static let sections: [String: KeySet] = ["source": sourceKeys, "libvirt": libvirtKeys, "reconcile": reconcileKeys,
                                                  "reconcile.backoff": backoffKeys, "http": httpKeys, "http.tls": tlsKeys,
-                                                 "ha": haKeys, "ha.etcd": etcdKeys, "ha.watchdog": watchdogKeys, "log": logKeys]
+                                                 "ha": haKeys, "ha.etcd": etcdKeys, "ha.watchdog": watchdogKeys, "log": logKeys,
+                                                 "secrets": secretsKeys]
 
         /// The log levels `log.level` accepts, least severe first.
         enum LogLevel: String, CaseIterable, Sendable {
@@ -166,6 +168,13 @@ extension AgentConfigLoader {
             }
             if let ha = map.map("ha", keys: Self.haKeys) {
                 config.ha = readHA(ha)
+            }
+            if let secrets = map.map("secrets", keys: Self.secretsKeys) {
+                record(secrets, Self.secretsKeys)
+                config.secrets.directory = absolutePath(secrets, "directory") ?? config.secrets.directory
+                // The identity must be there and closed to others now; a missing digest key is made later.
+                config.secrets.ageIdentity = secretFile(secrets, "ageIdentity")
+                config.secrets.digestKey = absolutePath(secrets, "digestKey") ?? config.secrets.digestKey
             }
             if let log = map.map("log", keys: Self.logKeys) {
                 record(log, Self.logKeys)

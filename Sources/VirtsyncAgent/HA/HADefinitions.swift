@@ -24,7 +24,8 @@ package final class HADefinitions: @unchecked Sendable {
             var model = machine.domain
             model.autostart = false
             next[model.name] = (model, OwnershipMarker(specDigest: desired.specDigest, commit: desired.commit,
-                                                       extraDigest: model.extraXML.digest, owner: desired.owner))
+                                                       extraDigest: model.extraXML.digest, owner: desired.owner,
+                                                       graphicsPassword: model.graphicsPassword?.markerValue))
         }
         lock.withLock {
             byName = next

@@ -83,6 +83,7 @@ private enum AssumedHost {
         model.restartForUpdates = false
         model.restart = RestartPolicy()
         model.extraXML = ExtraXML()
+        model.graphicsPassword = nil
         let running = vm.power == .running
         let live = running
             ? LiveDomainValues(memory: vm.memory, maxMemory: model.maxMemory ?? vm.memory, vcpus: vm.vcpus,
@@ -90,7 +91,8 @@ private enum AssumedHost {
                                linkUp: Dictionary(vm.interfaces.compactMap { nic in nic.mac.map { ($0, nic.linkUp) } },
                                                   uniquingKeysWith: { a, _ in a }))
             : nil
-        let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner)
+        let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner,
+                                     graphicsPassword: vm.graphicsPassword?.markerValue)
         return ObservedDomain(model: model, uuid: uuid, state: running ? .running : .shutoff, live: live, marker: marker)
     }
 

@@ -39,6 +39,7 @@ enum DomainDiff {
         if let l = vm.loader { out.append(FieldChange(field: "loader", before: nil, after: l, disruption: .none)) }
         if let c = vm.cpuMode { out.append(FieldChange(field: "cpu", before: nil, after: c.rawValue, disruption: .none)) }
         if vm.graphics != .none { out.append(FieldChange(field: "graphics", before: nil, after: vm.graphics.rawValue, disruption: .none)) }
+        if let p = vm.graphicsPassword { out.append(FieldChange(field: "graphics.password", before: nil, after: p.description, disruption: .none)) }
         if vm.autostart { out.append(FieldChange(field: "autostart", before: nil, after: "true", disruption: .none)) }
         if !vm.extraXML.isEmpty { out.append(FieldChange(field: "xml", before: nil, after: "digest \(vm.extraXML.digest)", disruption: .none)) }
         for (i, d) in vm.disks.enumerated() {
@@ -100,6 +101,14 @@ enum DomainDiff {
         add("loader", old.loader, vm.loader, boot)
         if let c = vm.cpuMode { add("cpu", old.cpuMode?.rawValue, c.rawValue, boot) }   // open when not given
         add("graphics", old.graphics.rawValue, vm.graphics.rawValue, boot)
+        let seenPassword = seen.marker?.graphicsPassword.flatMap(SecretMaterial.init(markerValue:))
+        if seenPassword != vm.graphicsPassword {
+            // QEMU takes a new password on a running display; a password removed, or one for a
+            // display that is itself changing, waits for the next boot.
+            let canLive = running && old.graphics == vm.graphics && vm.graphics != .none && vm.graphicsPassword != nil
+            add("graphics.password", seenPassword?.description, vm.graphicsPassword?.description, canLive ? .live : boot)
+            if canLive { r.live.append(.setGraphicsPassword) }
+        }
         add("console", String(old.serialConsole), String(vm.serialConsole), boot)
         add("autostart", String(old.autostart), String(vm.autostart), .none)
 

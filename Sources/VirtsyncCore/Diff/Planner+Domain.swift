@@ -3,7 +3,8 @@ extension PlanBuilder {
     mutating func planDomains(host: DesiredHost, live: ObservedHost) {
         for vm in host.domains {
             let ref = ResourceRef(kind: .domain, host: host.name, name: vm.name)
-            let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner)
+            let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner,
+                                         graphicsPassword: vm.graphicsPassword?.markerValue)
             if let move = moves[vm.name], move.to == host.name, let cluster, live.domains[vm.name] != nil {
                 // Only a stopped copy here, and the VM runs on another host: it moves here.
                 planMigration(vm, move: move, destination: host, desired: cluster.desired, observed: cluster.observed)

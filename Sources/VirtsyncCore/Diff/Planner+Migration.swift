@@ -54,7 +54,8 @@ extension PlanBuilder {
         let arrived = ResourceRef(kind: .domain, host: move.to, name: vm.name)
         planUpdate(vm: vm, seen: move.seen, seenMarker: marker, ref: arrived,
                    marker: OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest,
-                                           evacuatedFrom: move.decision?.evacuatedFrom, owner: owner))
+                                           evacuatedFrom: move.decision?.evacuatedFrom, owner: owner,
+                                           graphicsPassword: vm.graphicsPassword?.markerValue))
     }
 
     static func moveReason(_ move: Move, live: Bool) -> String {

@@ -70,6 +70,7 @@ public enum Planner {
             builder.planNetworks(host: host, live: live, usage: usage)
             builder.planDomains(host: host, live: live)
         }
+        builder.hold(desired.held)
         var recorded = options.recorded
         recorded["prune"] = String(builder.prune)
         if options.claimUnowned { recorded["claim_unowned"] = "true" }

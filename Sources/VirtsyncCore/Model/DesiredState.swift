@@ -83,6 +83,13 @@ public struct DesiredState: Hashable, Codable, Sendable {
     /// Existing resources the spec takes over (`adopt: true`): one that is unmanaged, or was
     /// written without an owner, gets an `adopt` step instead of a warning.
     public var adopt: Set<AdoptKey>
+    /// The spec's `kind: Secret` documents by name.
+    public var secrets: [String: SecretReference] = [:]
+    /// VMs whose secrets are still to be read on the host, by name: held until `SecretBinder`
+    /// binds them.
+    public var pendingSecrets: [String: PendingSecrets] = [:]
+    /// Resources no step may touch, with the reason (a VM whose secrets could not be read).
+    public var held: [HeldResource] = []
 
     public init(hosts: [DesiredHost], settings: SpecSettings = SpecSettings(), specDigest: String, commit: String? = nil,
                 machines: [ClusterMachine] = [], sharedPools: Set<String> = [], owner: String? = nil, adopt: Set<AdoptKey> = []) {

@@ -122,6 +122,8 @@ public struct DomainModel: Hashable, Codable, Sendable {
     public var disks: [DiskModel]
     public var interfaces: [InterfaceModel]
     public var graphics: GraphicsType
+    /// The VNC/SPICE password, a secret of the spec (`graphics.passwordSecret`).
+    public var graphicsPassword: SecretMaterial?
     /// A serial console (`virsh console`).
     public var serialConsole: Bool
     public var autostart: Bool
@@ -139,7 +141,8 @@ public struct DomainModel: Hashable, Codable, Sendable {
                 disks: [DiskModel] = [], interfaces: [InterfaceModel] = [],
                 graphics: GraphicsType = .none, serialConsole: Bool = true, autostart: Bool = false,
                 power: PowerState = .running, restartForUpdates: Bool = false, restart: RestartPolicy = RestartPolicy(),
-                extraXML: ExtraXML = ExtraXML()) {
+                extraXML: ExtraXML = ExtraXML(), graphicsPassword: SecretMaterial? = nil) {
+        self.graphicsPassword = graphicsPassword
         self.name = name
         self.uuid = uuid
         self.vcpus = vcpus

@@ -3,7 +3,7 @@ extension DomainModel {
     // `extraXml`, never to `extraXML`).
     private enum CodingKeys: String, CodingKey {
         case name, uuid, vcpus, maxVcpus, memory, maxMemory, machine, firmware, loader, cpuMode, disks, interfaces
-        case graphics, serialConsole, autostart, power, restartForUpdates, restart
+        case graphics, graphicsPassword, serialConsole, autostart, power, restartForUpdates, restart
         case extraXML = "extraXml"
     }
 
@@ -23,6 +23,7 @@ extension DomainModel {
         disks = try c.decode([DiskModel].self, forKey: .disks)
         interfaces = try c.decode([InterfaceModel].self, forKey: .interfaces)
         graphics = try c.decode(GraphicsType.self, forKey: .graphics)
+        graphicsPassword = try c.decodeIfPresent(SecretMaterial.self, forKey: .graphicsPassword)
         serialConsole = try c.decode(Bool.self, forKey: .serialConsole)
         autostart = try c.decode(Bool.self, forKey: .autostart)
         power = try c.decode(PowerState.self, forKey: .power)
@@ -48,6 +49,7 @@ extension DomainModel {
         try c.encode(disks, forKey: .disks)
         try c.encode(interfaces, forKey: .interfaces)
         try c.encode(graphics, forKey: .graphics)
+        try c.encodeIfPresent(graphicsPassword, forKey: .graphicsPassword)
         try c.encode(serialConsole, forKey: .serialConsole)
         try c.encode(autostart, forKey: .autostart)
         try c.encode(power, forKey: .power)

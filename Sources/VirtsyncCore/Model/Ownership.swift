@@ -24,9 +24,13 @@ public struct OwnershipMarker: Hashable, Codable, Sendable {
     /// HA never started. A copy whose epoch is older than the record's is stopped, never run.
     /// Kept when the definition is updated: only HA writes it.
     public var haEpoch: Int64?
+    /// The VNC/SPICE password the definition was last written with, as `NAME:DIGEST`
+    /// (`SecretMaterial.markerValue`): libvirt never shows the password itself.
+    public var graphicsPassword: String?
 
     public init(specDigest: String, commit: String? = nil, extraDigest: String = "", evacuatedFrom: String? = nil,
-                owner: String? = nil, haEpoch: Int64? = nil) {
+                owner: String? = nil, haEpoch: Int64? = nil, graphicsPassword: String? = nil) {
+        self.graphicsPassword = graphicsPassword
         self.haEpoch = haEpoch
         self.evacuatedFrom = evacuatedFrom
         self.specDigest = specDigest

@@ -1,9 +1,9 @@
-import Foundation
 
 extension VolumeModel {
     private enum CodingKeys: String, CodingKey { case pool, name, capacity, format, source, content }
 
-    /// Decodes a volume; `content` is base64 so that saved plans stay compact.
+    /// Decodes a volume. `content` is never written (a seed may hold secrets, and apply builds
+    /// it again from the spec); one in an older plan file is read and ignored.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         pool = try c.decode(String.self, forKey: .pool)
@@ -11,17 +11,11 @@ extension VolumeModel {
         capacity = try c.decode(ByteSize.self, forKey: .capacity)
         format = try c.decode(VolumeFormat.self, forKey: .format)
         source = try c.decode(VolumeSource.self, forKey: .source)
-        if let text = try c.decodeIfPresent(String.self, forKey: .content) {
-            guard let data = Data(base64Encoded: text) else {
-                throw DecodingError.dataCorruptedError(forKey: .content, in: c, debugDescription: "content is not base64")
-            }
-            content = Array(data)
-        } else {
-            content = nil
-        }
+        _ = try c.decodeIfPresent(String.self, forKey: .content)
+        content = nil
     }
 
-    /// Encodes a volume with `content` as base64.
+    /// Encodes a volume without its `content`: the source's digest names it.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(pool, forKey: .pool)
@@ -29,6 +23,20 @@ extension VolumeModel {
         try c.encode(capacity, forKey: .capacity)
         try c.encode(format, forKey: .format)
         try c.encode(source, forKey: .source)
-        if let content { try c.encode(Data(content).base64EncodedString(), forKey: .content) }
+    }
+}
+
+extension VolumeModel {
+    /// Equal when everything but `content` is: a generated volume's digest names its content.
+    public static func == (a: VolumeModel, b: VolumeModel) -> Bool {
+        a.pool == b.pool && a.name == b.name && a.capacity == b.capacity && a.format == b.format && a.source == b.source
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(pool)
+        hasher.combine(name)
+        hasher.combine(capacity)
+        hasher.combine(format)
+        hasher.combine(source)
     }
 }

@@ -64,6 +64,8 @@ public enum LiveOperation: Hashable, Codable, Sendable {
     case setMemory(ByteSize)
     case setVcpus(Int)
     case setLink(mac: String, up: Bool)
+    /// Give the running guest's VNC/SPICE display the model's password.
+    case setGraphicsPassword
 }
 
 /// What the executor needs to carry out a step: the desired value, never a flag.

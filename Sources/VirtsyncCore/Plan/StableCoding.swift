@@ -52,6 +52,7 @@ extension LiveOperation {
         case "setLink":
             let link = try c.decode(Link.self, forKey: Key("setLink"))
             self = .setLink(mac: link.mac, up: link.up)
+        case "setGraphicsPassword": self = .setGraphicsPassword
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
         }
     }
@@ -62,6 +63,7 @@ extension LiveOperation {
         case .setMemory(let m): try c.encode(m, forKey: Key("setMemory"))
         case .setVcpus(let n): try c.encode(n, forKey: Key("setVcpus"))
         case .setLink(let mac, let up): try c.encode(Link(mac: mac, up: up), forKey: Key("setLink"))
+        case .setGraphicsPassword: try c.encode(true, forKey: Key("setGraphicsPassword"))
         }
     }
 }

@@ -60,6 +60,8 @@ extension LibvirtXML {
     public static let evacuatedFromAttribute = "evacuated-from"
     /// Attribute of the ownership marker naming the spec source that owns the domain.
     public static let ownerAttribute = "owner"
+    /// Attribute of the ownership marker naming the display password's secret and keyed digest.
+    public static let graphicsPasswordAttribute = "graphics-password"
     /// Attribute of the ownership marker holding the HA epoch the running copy was started with.
     public static let haEpochAttribute = "ha-epoch"
 
@@ -76,6 +78,7 @@ extension LibvirtXML {
         if let home = marker.evacuatedFrom { attributes.append((evacuatedFromAttribute, home)) }
         if let owner = marker.owner { attributes.append((ownerAttribute, owner)) }
         if let epoch = marker.haEpoch { attributes.append((haEpochAttribute, String(epoch))) }
+        if let password = marker.graphicsPassword { attributes.append((graphicsPasswordAttribute, password)) }
         if let machine = model.machine { attributes.append((requestedMachineAttribute, machine)) }
         let domainNames = fragmentElementNames(extra.domain)
         let deviceNames = fragmentElementNames(extra.devices)
@@ -191,7 +194,7 @@ extension LibvirtXML {
         var result = model.disks.map { diskElement($0, volumeFormats: volumeFormats) }
         result += model.interfaces.map { interfaceElement($0) }
         if model.serialConsole { result += serialConsoleElements() }
-        if let graphics = graphicsElement(model.graphics) { result.append(graphics) }
+        if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword) { result.append(graphics) }
         return result
     }
 
@@ -244,9 +247,18 @@ extension LibvirtXML {
         ]
     }
 
-    static func graphicsElement(_ type: GraphicsType) -> XElement? {
+    static func graphicsElement(_ type: GraphicsType, password: SecretMaterial? = nil) -> XElement? {
         guard type != .none else { return nil }
-        return XElement("graphics", [("type", type.rawValue), ("autoport", "yes"), ("listen", graphicsListen)],
-                        children: [.element(XElement("listen", [("type", "address"), ("address", graphicsListen)]))])
+        var element = XElement("graphics", [("type", type.rawValue), ("autoport", "yes"), ("listen", graphicsListen)],
+                               children: [.element(XElement("listen", [("type", "address"), ("address", graphicsListen)]))])
+        setPassword(password, on: &element)
+        return element
+    }
+
+    /// Writes the password's value into a `<graphics>` element (`passwd`). libvirt shows it only
+    /// to `VIR_DOMAIN_XML_SECURE` readers, which virtsync never is: the marker records its digest.
+    static func setPassword(_ password: SecretMaterial?, on element: inout XElement) {
+        guard let value = password?.value else { return }
+        element[attribute: "passwd"] = String(decoding: value.bytes, as: UTF8.self)
     }
 }

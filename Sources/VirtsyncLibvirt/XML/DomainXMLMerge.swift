@@ -133,9 +133,12 @@ extension LibvirtXML {
         } else if model.serialConsole {
             owned += serialConsoleElements()
         }
-        if let graphics = graphicsElement(model.graphics) {
-            if let first = existingGraphics.first, first[attribute: "type"] == model.graphics.rawValue {
-                owned += existingGraphics
+        if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword) {
+            if var first = existingGraphics.first, first[attribute: "type"] == model.graphics.rawValue {
+                // The definition as read never shows a password: write the spec's (or none) again.
+                first[attribute: "passwd"] = nil
+                setPassword(model.graphicsPassword, on: &first)
+                owned += [first] + existingGraphics.dropFirst()
             } else {
                 owned.append(graphics)
             }

@@ -137,7 +137,8 @@ extension LibvirtXML {
                                extraDigest: element[attribute: "extra-digest"] ?? "",
                                evacuatedFrom: element[attribute: LibvirtXML.evacuatedFromAttribute],
                                owner: element[attribute: LibvirtXML.ownerAttribute].flatMap { $0.isEmpty ? nil : $0 },
-                               haEpoch: element[attribute: LibvirtXML.haEpochAttribute].flatMap { Int64($0) })
+                               haEpoch: element[attribute: LibvirtXML.haEpochAttribute].flatMap { Int64($0) },
+                               graphicsPassword: element[attribute: LibvirtXML.graphicsPasswordAttribute])
     }
 
     /// The `<metadata>` child in virtsync's namespace, whatever prefix it was written with.

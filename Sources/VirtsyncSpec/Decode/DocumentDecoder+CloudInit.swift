@@ -2,8 +2,8 @@ import VirtsyncCore
 import Yams
 
 extension DocumentDecoder {
-    static let cloudInitKeys = KeySet(["userData", "userDataFile", "metaData", "metaDataFile", "networkConfig",
-                                       "networkConfigFile", "pool"])
+    static let cloudInitKeys = KeySet(["userData", "userDataFile", "userDataSecret", "metaData", "metaDataFile", "metaDataSecret",
+                                       "networkConfig", "networkConfigFile", "networkConfigSecret", "pool"])
 
     func decodeCloudInit(_ map: MapReader) -> CloudInitSpec {
         var spec = CloudInitSpec(path: map.path, location: map.location)
@@ -15,23 +15,26 @@ extension DocumentDecoder {
     }
 
     /// One cloud-init file: inline text, an inline mapping (written out as YAML after
-    /// `mappingHeader`), or a file of the spec directory.
+    /// `mappingHeader`), a file of the spec directory, or a secret (`…Secret: NAME`).
     private func readContent(_ map: MapReader, inline: String, file fileKey: String, mappingHeader: String) -> CloudInitContent? {
-        if map.has(inline), map.has(fileKey) {
-            reporter.error(map.keyLocation(fileKey), map.keyPath(fileKey), "'\(inline)' and '\(fileKey)' are mutually exclusive")
+        let secretKey = inline + "Secret"
+        let given = [inline, fileKey, secretKey].filter { map.has($0) }
+        if given.count > 1 {
+            reporter.error(map.keyLocation(given[1]), map.keyPath(given[1]), "\(given.map { "'\($0)'" }.joined(separator: given.count == 2 ? " and " : ", ")) are mutually exclusive")
             return nil
         }
+        if map.has(secretKey) { return readNameRef(map, secretKey).map { .secret($0) } }
         if let node = map.node(inline) {
             switch NodeValue(node) {
             case .mapping:
                 do {
-                    return .inline(mappingHeader + (try Yams.serialize(node: node)))
+                    return .inline(mappingHeader + (try Yams.serialize(node: node)), at: node.location(in: file))
                 } catch {
                     reporter.error(node.location(in: file), map.keyPath(inline), "cannot write this mapping as YAML: \(error)")
                     return nil
                 }
             case .string(let text):
-                return .inline(text)
+                return .inline(text, at: node.location(in: file))
             default:
                 map.typeError(inline, expected: "text or a mapping", got: node)
                 return nil

@@ -93,7 +93,7 @@ extension DocumentDecoder {
                 reporter.warning(map.keyLocation(key), map.keyPath(key), "'\(key)' has no effect with restartPolicy never")
             }
         }
-        vm.graphics = map.choice("graphics", GraphicsType.allCases)?.value
+        decodeGraphics(map, into: &vm)
         vm.console = map.bool("console")
         decodeDisks(map, into: &vm)
         for (index, node) in (map.list("interfaces") ?? []).enumerated() {

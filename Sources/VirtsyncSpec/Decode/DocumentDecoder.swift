@@ -55,6 +55,9 @@ struct DocumentDecoder {
         case .settings:
             guard let map = MapReader(root, file: file, path: path, keys: Self.settingsKeys, reporter: reporter) else { return }
             spec.settings.append(decodeSettings(map, header: header))
+        case .secret:
+            guard let map = MapReader(root, file: file, path: path, keys: Self.secretKeys, reporter: reporter) else { return }
+            spec.secrets.append(decodeSecret(map, header: header))
         }
     }
 

@@ -11,6 +11,7 @@ enum DocumentKind: String, CaseIterable, Sendable {
     case storagePool = "StoragePool"
     case virtualMachine = "VirtualMachine"
     case settings = "Settings"
+    case secret = "Secret"
 }
 
 /// What every document has: its kind, name and place.
@@ -137,10 +138,22 @@ struct InterfaceSpec: Sendable {
     var linkUp: Bool
 }
 
-/// Inline content or a file of the spec directory, for one cloud-init file.
+/// Inline content, a file of the spec directory, or a secret, for one cloud-init file. Inline
+/// and file content may name secrets with `((secret:NAME))`.
 enum CloudInitContent: Sendable {
-    case inline(String)
+    case inline(String, at: SourceLocation)
     case file(Located<String>)
+    /// `…Secret: NAME`: the whole file is the secret's value.
+    case secret(Located<String>)
+}
+
+/// kind: Secret.
+struct SecretSpec: Sendable {
+    var header: DocumentHeader
+    /// An age-encrypted file of the spec directory.
+    var ageFile: Located<String>?
+    /// A path under the host's secrets directory.
+    var hostFile: Located<String>?
 }
 
 /// `cloudInit` of a VM.
@@ -182,6 +195,8 @@ struct MachineSpec: Sendable {
     /// `restartWindow`, in seconds.
     var restartWindow: Double?
     var graphics: GraphicsType?
+    /// `graphics.passwordSecret`.
+    var graphicsPassword: Located<String>?
     var console: Bool?
     var disks: [DiskSpec]
     var interfaces: [InterfaceSpec]
@@ -219,6 +234,7 @@ struct ClusterSpec: Sendable {
     var pools: [PoolSpec] = []
     var machines: [MachineSpec] = []
     var settings: [SettingsSpec] = []
+    var secrets: [SecretSpec] = []
     /// Number of non-empty documents read, whatever their kind.
     var documentCount = 0
     /// A file could not be parsed: some documents are missing, so references are not checked.

@@ -12,24 +12,62 @@ enum CloudInitSeed {
         "instance-id: \(machine)\nlocal-hostname: \(machine)\n"
     }
 
-    /// The seed volume: named after the VM and its content's digest, so a change of content is
-    /// a new volume and a running VM's CD-ROM is never rewritten underneath it.
-    static func volume(machine: String, spec: CloudInitSpec, pool: String, files: [String: SpecFile]) -> VolumeModel {
-        func bytes(_ content: CloudInitContent?) -> [UInt8]? {
+    /// Name of the seed volume until its secrets are read (never created: the VM is held).
+    static func pendingName(machine: String) -> String { "\(machine)-cidata-pending.iso" }
+
+    /// What goes into the seed: each file's text and secrets, in image order.
+    static func recipe(machine: String, spec: CloudInitSpec, pool: String, files: [String: SpecFile]) -> SeedRecipe {
+        func parts(_ content: CloudInitContent?, field: String) -> [SeedPart]? {
+            let path = "\(spec.path).\(field)"
             switch content {
-            case .inline(let text): return Array(text.utf8)
-            case .file(let path): return files[path.value]?.bytes
-            case nil: return nil
+            case .inline(let text, let at):
+                // A block scalar's text starts on the line after its indicator.
+                let first = at.line + (text.contains("\n") ? 1 : 0)
+                return template(Array(text.utf8), field: path, file: at.file, firstLine: first)
+            case .file(let located):
+                return template(files[located.value]?.bytes ?? [], field: path, file: located.value, firstLine: 1)
+            case .secret(let name):
+                return [.secret(SecretUse(name: name.value, field: path + "Secret", location: "\(name.location.file):\(name.location.line)"))]
+            case nil:
+                return nil
             }
         }
-        var entries: [(name: String, bytes: [UInt8])] = [
-            ("meta-data", bytes(spec.metaData) ?? Array(defaultMetaData(machine: machine).utf8)),
-        ]
-        if let network = bytes(spec.networkConfig) { entries.append(("network-config", network)) }
-        entries.append(("user-data", bytes(spec.userData) ?? Array(defaultUserData.utf8)))
+        var out = [SeedRecipe.File(name: "meta-data", parts: parts(spec.metaData, field: "metaData")
+                                   ?? [.text(Array(defaultMetaData(machine: machine).utf8))])]
+        if let network = parts(spec.networkConfig, field: "networkConfig") { out.append(SeedRecipe.File(name: "network-config", parts: network)) }
+        out.append(SeedRecipe.File(name: "user-data", parts: parts(spec.userData, field: "userData") ?? [.text(Array(defaultUserData.utf8))]))
+        return SeedRecipe(pool: pool, files: out)
+    }
+
+    private static func template(_ bytes: [UInt8], field: String, file: String, firstLine: Int) -> [SeedPart] {
+        SecretTemplate.split(bytes).pieces.map { piece in
+            switch piece {
+            case .text(let text): return .text(text)
+            case .secret(let name, let line):
+                return .secret(SecretUse(name: name, field: field, location: "\(file):\(firstLine + line)"))
+            }
+        }
+    }
+
+    /// The seed volume: named after the VM and its content's digest, so a change of content is
+    /// a new volume and a running VM's CD-ROM is never rewritten underneath it. A seed that holds
+    /// secrets is named by the keyed digest of its image (`values` holds them, `key` is the
+    /// cluster's digest key), so neither the plan nor the name lets anyone test a guess.
+    static func volume(machine: String, recipe: SeedRecipe, values: [String: SecretBytes] = [:], key: [UInt8]? = nil) -> VolumeModel {
+        var entries: [(name: String, bytes: [UInt8])] = []
+        for file in recipe.files {
+            var bytes: [UInt8] = []
+            for part in file.parts {
+                switch part {
+                case .text(let text): bytes += text
+                case .secret(let use): bytes += values[use.name]?.bytes ?? []
+                }
+            }
+            entries.append((file.name, bytes))
+        }
         let image = ISO9660.image(volumeID: "cidata", files: entries)
-        let digest = Digest.sha256Hex(image)
-        return VolumeModel(pool: pool, name: "\(machine)-cidata-\(digest.prefix(8)).iso",
+        let digest = recipe.uses.isEmpty || key == nil ? Digest.sha256Hex(image) : SecretDigest.keyed(image, key: key ?? [])
+        return VolumeModel(pool: recipe.pool, name: "\(machine)-cidata-\(digest.prefix(8)).iso",
                            capacity: ByteSize(bytes: UInt64(image.count)), format: .iso,
                            source: .generated(digest: digest), content: image)
     }

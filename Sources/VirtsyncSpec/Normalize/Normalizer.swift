@@ -39,8 +39,10 @@ struct Normalizer {
         }
         let multiHost = index.hostNames.count > 1
         var machines: [ClusterMachine] = []
+        var pending: [String: PendingSecrets] = [:]
         for (position, vm) in spec.machines.enumerated() {
-            guard let (domain, seed) = domainModel(vm) else { continue }
+            guard let (domain, seed, secrets) = domainModel(vm) else { continue }
+            if let secrets { pending[domain.name] = secrets }
             if multiHost {
                 let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false,
                                                  failback: vm.failback?.value ?? true)
@@ -70,9 +72,30 @@ struct Normalizer {
             }
         }
         let settings = settings()
-        return DesiredState(hosts: sorted, settings: settings, specDigest: specDigest, commit: commit,
-                            machines: machines.sorted { $0.domain.name < $1.domain.name }, sharedPools: sharedPools,
-                            owner: settings.owner, adopt: adopt)
+        var desired = DesiredState(hosts: sorted, settings: settings, specDigest: specDigest, commit: commit,
+                                   machines: machines.sorted { $0.domain.name < $1.domain.name }, sharedPools: sharedPools,
+                                   owner: settings.owner, adopt: adopt)
+        desired.secrets = secretReferences()
+        desired.pendingSecrets = pending
+        desired.held = pending.keys.sorted().map {
+            HeldResource(kind: .domain, name: $0, reason: "its secrets have not been read on this host")
+        }
+        return desired
+    }
+
+    /// The spec's Secret documents by name, with an age file's ciphertext.
+    private func secretReferences() -> [String: SecretReference] {
+        var out: [String: SecretReference] = [:]
+        for secret in spec.secrets {
+            guard let name = secret.header.name?.value, out[name] == nil else { continue }
+            let declared = "\(secret.header.location.file):\(secret.header.location.line)"
+            if let path = secret.ageFile?.value {
+                out[name] = SecretReference(name: name, source: .age(path: path), declaredAt: declared, ciphertext: files[path]?.bytes ?? [])
+            } else if let path = secret.hostFile?.value {
+                out[name] = SecretReference(name: name, source: .host(path: path), declaredAt: declared)
+            }
+        }
+        return out
     }
 
     private func rule(_ vm: MachineSpec) -> PlacementRule {
@@ -124,17 +147,32 @@ struct Normalizer {
         }
     }
 
-    /// The domain, and its cloud-init seed volume when it has one.
-    private func domainModel(_ vm: MachineSpec) -> (DomainModel, VolumeModel?)? {
+    /// The domain, its cloud-init seed volume when it has one, and the secrets it still needs:
+    /// a VM that uses secrets gets its password and seed once `SecretBinder` has them (its seed
+    /// disk names a placeholder volume until then).
+    private func domainModel(_ vm: MachineSpec) -> (DomainModel, VolumeModel?, PendingSecrets?)? {
         guard let name = vm.header.name?.value, let memory = vm.memory?.value else { return nil }
         var disks = DiskTargets.assign(vm.disks)
         var seed: VolumeModel?
+        var pending = PendingSecrets(machine: name)
+        if let password = vm.graphicsPassword {
+            pending.graphicsPassword = SecretUse(name: password.value, field: "\(vm.header.path).graphics.passwordSecret",
+                                                 location: "\(password.location.file):\(password.location.line)")
+        }
         if let cloudInit = vm.cloudInit,
            let pool = cloudInit.pool?.value ?? vm.disks.lazy.compactMap({ $0.volume?.value.pool }).first {
-            let volume = CloudInitSeed.volume(machine: name, spec: cloudInit, pool: pool, files: files)
+            let recipe = CloudInitSeed.recipe(machine: name, spec: cloudInit, pool: pool, files: files)
+            let volumeName: String
+            if recipe.uses.isEmpty {
+                let volume = CloudInitSeed.volume(machine: name, recipe: recipe)
+                volumeName = volume.name
+                seed = volume
+            } else {
+                pending.seed = recipe
+                volumeName = CloudInitSeed.pendingName(machine: name)
+            }
             disks.append(DiskModel(target: DiskTargets.next(prefix: "sd", after: disks), bus: .sata, cdrom: true,
-                                   source: .volume(pool: pool, volume: volume.name), readonly: true))
-            seed = volume
+                                   source: .volume(pool: pool, volume: volumeName), readonly: true))
         }
         let interfaces = vm.interfaces.compactMap { nic -> InterfaceModel? in
             let source: InterfaceSource
@@ -157,7 +195,7 @@ struct Normalizer {
             restart: RestartPolicy(mode: vm.restartPolicy ?? .always, maxRestarts: vm.maxRestarts ?? RestartPolicy.defaultMaxRestarts,
                                    window: vm.restartWindow ?? RestartPolicy.defaultWindow),
             extraXML: ExtraXML(devices: vm.xmlDevices, domain: vm.xmlDomain))
-        return (domain, seed)
+        return (domain, seed, pending.uses.isEmpty ? nil : pending)
     }
 }
 

@@ -13,7 +13,7 @@ struct SpecValidator {
     }
 
     /// Runs every check and returns what was resolved.
-    static func validate(_ spec: ClusterSpec, reporter: Reporter) -> SpecIndex {
+    static func validate(_ spec: ClusterSpec, reporter: Reporter, files: [String: SpecFile] = [:]) -> SpecIndex {
         var validator = SpecValidator(spec: spec, reporter: reporter)
         validator.checkEmpty()
         validator.checkUniqueNames()
@@ -29,6 +29,7 @@ struct SpecValidator {
         validator.checkIdentities()
         validator.checkCapacity()
         validator.buildVolumeTable()
+        validator.checkSecrets(files: files)
         return validator.index
     }
 
@@ -54,6 +55,7 @@ struct SpecValidator {
         case .storagePool: return "pool"
         case .virtualMachine: return "VM"
         case .settings: return "settings"
+        case .secret: return "secret"
         }
     }
 

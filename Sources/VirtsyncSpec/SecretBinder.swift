@@ -1,0 +1,84 @@
+import VirtsyncCore
+
+/// Puts the secrets read on this host into a desired state: each VM that waits for secrets gets
+/// its display password and its cloud-init seed, or stays held with the reason when one of its
+/// secrets could not be read. Pure: the values come in, a desired state goes out.
+public enum SecretBinder {
+    /// The secrets `desired`'s held VMs need, declared or not (an undeclared one was reported
+    /// by validation already).
+    public static func needed(_ desired: DesiredState) -> [SecretReference] {
+        let names = Set(desired.pendingSecrets.values.flatMap { $0.uses.map(\.name) })
+        return names.sorted().compactMap { desired.secrets[$0] }
+    }
+
+    /// Binds `values` (by secret name) into `desired`. `key` is the cluster's digest key, or a
+    /// problem when it could not be read, which holds every VM that uses a secret.
+    public static func bind(_ desired: DesiredState, values: [String: Result<SecretBytes, SecretProblem>],
+                            key: Result<[UInt8], SecretProblem>) -> DesiredState {
+        var out = desired
+        var held = desired.held.filter { desired.pendingSecrets[$0.name] == nil || $0.kind != .domain }
+        for (machine, pending) in desired.pendingSecrets.sorted(by: { $0.key < $1.key }) {
+            var failures: [String] = []
+            var resolved: [String: SecretBytes] = [:]
+            for use in pending.uses where resolved[use.name] == nil {
+                guard let reference = desired.secrets[use.name] else {
+                    failures.append("secret '\(use.name)' (\(use.field) at \(use.location)) is not declared")
+                    continue
+                }
+                switch values[use.name] {
+                case .success(let value)?: resolved[use.name] = value
+                case .failure(let problem)?:
+                    failures.append("secret '\(use.name)' (\(reference.source), declared at \(reference.declaredAt)), used by \(use.field) at \(use.location): \(problem.message)")
+                case nil:
+                    failures.append("secret '\(use.name)' (\(reference.source)), used by \(use.field) at \(use.location), was not read")
+                }
+            }
+            let digestKey: [UInt8]
+            switch key {
+            case .success(let bytes): digestKey = bytes
+            case .failure(let problem):
+                failures.append("the digest key is unavailable: \(problem.message)")
+                digestKey = []
+            }
+            guard failures.isEmpty else {
+                held.append(HeldResource(kind: .domain, name: machine, reason: failures.joined(separator: "; ")))
+                continue
+            }
+            var password: SecretMaterial?
+            if let use = pending.graphicsPassword, let value = resolved[use.name] {
+                password = SecretMaterial(name: use.name, digest: SecretDigest.keyed(value.bytes, key: digestKey), value: value)
+            }
+            let seed = pending.seed.map { CloudInitSeed.volume(machine: machine, recipe: $0, values: resolved, key: digestKey) }
+            place(machine, password: password, seed: seed, in: &out)
+        }
+        out.pendingSecrets = [:]
+        out.held = held
+        return out
+    }
+
+    /// Gives the VM its password and seed, wherever the normalizer put it.
+    private static func place(_ machine: String, password: SecretMaterial?, seed: VolumeModel?, in desired: inout DesiredState) {
+        func fill(_ domain: inout DomainModel) {
+            domain.graphicsPassword = password
+            guard let seed else { return }
+            let placeholder = CloudInitSeed.pendingName(machine: machine)
+            for i in domain.disks.indices {
+                if case .volume(let pool, placeholder) = domain.disks[i].source {
+                    domain.disks[i].source = .volume(pool: pool, volume: seed.name)
+                }
+            }
+        }
+        for h in desired.hosts.indices {
+            guard let d = desired.hosts[h].domains.firstIndex(where: { $0.name == machine }) else { continue }
+            fill(&desired.hosts[h].domains[d])
+            if let seed {
+                desired.hosts[h].volumes.append(seed)
+                desired.hosts[h].volumes.sort { ($0.pool, $0.name) < ($1.pool, $1.name) }
+            }
+        }
+        for m in desired.machines.indices where desired.machines[m].domain.name == machine {
+            fill(&desired.machines[m].domain)
+            desired.machines[m].seed = seed
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import VirtsyncCore
+
+extension SpecValidator {
+    /// Secrets: unique names, every reference and `((secret:NAME))` placeholder names a Secret
+    /// document, and a Secret nothing uses is a warning. Takes the spec files to read templates
+    /// kept in files.
+    mutating func checkSecrets(files: [String: SpecFile]) {
+        var declared: [String: SecretSpec] = [:]
+        for secret in spec.secrets {
+            guard let name = secret.header.name else { continue }
+            if let earlier = declared[name.value] {
+                reporter.error(name.location, secret.header.path + ".name",
+                               "duplicate Secret name '\(name.value)'; also defined at \(earlier.header.name?.location ?? earlier.header.location)")
+            } else {
+                declared[name.value] = secret
+            }
+        }
+        var used = Set<String>()
+        func reference(_ name: String, at location: SourceLocation, path: String) {
+            used.insert(name)
+            guard declared[name] == nil, !spec.incomplete else { return }
+            var message = "unknown secret \(name.quotedForMessage)"
+            if let close = Suggest.closest(to: name, among: Array(declared.keys)) {
+                message += "; did you mean '\(close)'?"
+            } else {
+                message += " (no Secret document has this name)"
+            }
+            reporter.error(location, path, message)
+        }
+        func scan(_ content: CloudInitContent?, path: String) {
+            switch content {
+            case .secret(let name):
+                reference(name.value, at: name.location, path: path + "Secret")
+            case .inline(let text, let at):
+                let first = at.line + (text.contains("\n") ? 1 : 0)
+                scanTemplate(Array(text.utf8), file: at.file, firstLine: first, column: at.column, path: path, reference: reference)
+            case .file(let located):
+                scanTemplate(files[located.value]?.bytes ?? [], file: located.value, firstLine: 1, column: 1, path: path, reference: reference)
+            case nil:
+                break
+            }
+        }
+        for vm in spec.machines {
+            if let password = vm.graphicsPassword {
+                reference(password.value, at: password.location, path: vm.header.path + ".graphics.passwordSecret")
+            }
+            guard let cloudInit = vm.cloudInit else { continue }
+            scan(cloudInit.userData, path: cloudInit.path + ".userData")
+            scan(cloudInit.metaData, path: cloudInit.path + ".metaData")
+            scan(cloudInit.networkConfig, path: cloudInit.path + ".networkConfig")
+        }
+        for (name, secret) in declared.sorted(by: { $0.key < $1.key }) where !used.contains(name) {
+            reporter.warning(secret.header.name?.location ?? secret.header.location, secret.header.path,
+                             "Secret '\(name)' is not used by any VM")
+        }
+    }
+
+    private func scanTemplate(_ bytes: [UInt8], file: String, firstLine: Int, column: Int, path: String,
+                              reference: (String, SourceLocation, String) -> Void) {
+        guard bytes.count >= SecretTemplate.open.count else { return }
+        let (pieces, problems) = SecretTemplate.split(bytes)
+        for problem in problems {
+            reporter.error(SourceLocation(file: file, line: firstLine + problem.line, column: problem.line == 0 ? column : 1), path, problem.message)
+        }
+        for case .secret(let name, let line) in pieces {
+            reference(name, SourceLocation(file: file, line: firstLine + line, column: line == 0 ? column : 1), path)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+import VirtsyncCore
+import VirtsyncISO
+import VirtsyncSpec
+
+/// Secret documents, the places that use them, and binding their values into the desired state.
+@Suite("secrets in the spec")
+struct SecretSpecTests {
+    private func file(_ path: String, _ text: String) -> SpecFile { SpecFile(path: path, bytes: Array(text.utf8)) }
+
+    static let pool = "apiVersion: virtsync/v1\nkind: StoragePool\nname: vms\npath: /srv/vms\n"
+    static let secrets = """
+        apiVersion: virtsync/v1
+        kind: Secret
+        name: web-password
+        ageFile: secrets/web-password.age
+        ---
+        apiVersion: virtsync/v1
+        kind: Secret
+        name: web-network
+        hostFile: web-1/network-config
+        ---
+        apiVersion: virtsync/v1
+        kind: Secret
+        name: vnc
+        hostFile: web-1/vnc
+        """
+    static let machine = """
+        apiVersion: virtsync/v1
+        kind: VirtualMachine
+        name: web-1
+        memory: 64MiB
+        graphics: {type: vnc, passwordSecret: vnc}
+        disks:
+          - volume: vms/web-1-root
+            size: 1GiB
+        cloudInit:
+          networkConfigSecret: web-network
+          userDataFile: cloud/web-1.cfg
+        """
+    static let userData = "#cloud-config\nusers:\n  - name: ops\n    passwd: ((secret:web-password))\n"
+
+    private func loadLab(userData: String = Self.userData, machine: String = Self.machine) -> SpecLoadResult {
+        SpecLoader.load(files: [file("pool.yaml", Self.pool), file("secrets.yaml", Self.secrets), file("vm.yaml", machine),
+                                file("cloud/web-1.cfg", userData), file("secrets/web-password.age", "age-encryption.org/v1 (not read here)\n")])
+    }
+
+    static let key = Array(repeating: UInt8(7), count: 32)
+    static let values: [String: Result<SecretBytes, SecretProblem>] = [
+        "web-password": .success(SecretBytes(Array("$6$canary-hash".utf8))),
+        "web-network": .success(SecretBytes(Array("version: 2\n".utf8))),
+        "vnc": .success(SecretBytes(Array("s3cret".utf8))),
+    ]
+
+    @Test("a VM that uses secrets is held until they are bound: no password, a placeholder seed, every use listed with its file and line")
+    func heldUntilBound() throws {
+        let result = loadLab()
+        let desired = try #require(result.desired, "\(result.diagnostics)")
+        #expect(result.diagnostics.items.isEmpty, "\(result.diagnostics)")
+        #expect(desired.held.map(\.name) == ["web-1"])
+        let pending = try #require(desired.pendingSecrets["web-1"])
+        #expect(pending.uses.map(\.name) == ["vnc", "web-network", "web-password"])
+        #expect(pending.uses.map(\.location) == ["vm.yaml:5", "vm.yaml:10", "cloud/web-1.cfg:4"])
+        #expect(desired.secrets["web-password"]?.source == .age(path: "secrets/web-password.age"))
+        #expect(desired.secrets["vnc"]?.source == .host(path: "web-1/vnc"))
+        #expect(SecretBinder.needed(desired).map(\.name) == ["vnc", "web-network", "web-password"])
+        let domain = try #require(desired.hosts.first?.domains.first)
+        #expect(domain.graphicsPassword == nil)
+        #expect(desired.hosts.first?.volumes.contains { $0.format == .iso } == false)
+    }
+
+    @Test("binding fills the password and builds the seed with the values, named by the keyed digest of its image")
+    func bound() throws {
+        let desired = try #require(loadLab().desired)
+        let bound = SecretBinder.bind(desired, values: Self.values, key: .success(Self.key))
+        #expect(bound.held.isEmpty)
+        #expect(bound.pendingSecrets.isEmpty)
+        let host = try #require(bound.hosts.first)
+        let domain = try #require(host.domains.first)
+        #expect(domain.graphicsPassword == SecretMaterial(name: "vnc", digest: SecretDigest.keyed(Array("s3cret".utf8), key: Self.key)))
+        #expect(domain.graphicsPassword?.value?.bytes == Array("s3cret".utf8))
+        let image = ISO9660.image(volumeID: "cidata", files: [
+            ("meta-data", Array("instance-id: web-1\nlocal-hostname: web-1\n".utf8)),
+            ("network-config", Array("version: 2\n".utf8)),
+            ("user-data", Array("#cloud-config\nusers:\n  - name: ops\n    passwd: $6$canary-hash\n".utf8)),
+        ])
+        let seed = try #require(host.volumes.first { $0.format == .iso })
+        let digest = SecretDigest.keyed(image, key: Self.key)
+        #expect(seed.content == image)
+        #expect(seed.source == .generated(digest: digest))
+        #expect(seed.name == "web-1-cidata-\(digest.prefix(8)).iso")
+        #expect(digest != Digest.sha256Hex(image))
+        #expect(domain.disks.contains { $0.source == .volume(pool: "vms", volume: seed.name) })
+        // The same values give the same desired state: a second pass plans nothing.
+        #expect(SecretBinder.bind(desired, values: Self.values, key: .success(Self.key)) == bound)
+    }
+
+    @Test("a secret that cannot be read holds its VM with a reason naming the secret, its file and the field that uses it")
+    func unreadable() throws {
+        let desired = try #require(loadLab().desired)
+        var values = Self.values
+        values["web-password"] = .failure(SecretProblem("this host's age identity cannot decrypt it"))
+        let bound = SecretBinder.bind(desired, values: values, key: .success(Self.key))
+        let held = try #require(bound.held.first)
+        #expect(bound.held.count == 1)
+        #expect(held.name == "web-1")
+        #expect(held.reason.contains("secret 'web-password' (age file secrets/web-password.age, declared at secrets.yaml:1)"))
+        #expect(held.reason.contains("VirtualMachine[web-1].cloudInit.userData at cloud/web-1.cfg:4"))
+        #expect(held.reason.contains("cannot decrypt"))
+        #expect(bound.hosts.first?.domains.first?.graphicsPassword == nil)
+        let noKey = SecretBinder.bind(desired, values: Self.values, key: .failure(SecretProblem("no key here")))
+        #expect(noKey.held.first?.reason.contains("the digest key is unavailable: no key here") == true)
+    }
+
+    @Test("unknown secrets, a malformed placeholder, a secret outside the spec and an unused one are reported at their line")
+    func problems() {
+        let machine = Self.machine.replacingOccurrences(of: "passwordSecret: vnc", with: "passwordSecret: vcn")
+        let result = SpecLoader.load(files: [
+            file("pool.yaml", Self.pool),
+            file("secrets.yaml", Self.secrets + "\n---\napiVersion: virtsync/v1\nkind: Secret\nname: spare\nhostFile: spare\n---\napiVersion: virtsync/v1\nkind: Secret\nname: lost\nageFile: ../outside.age\n---\napiVersion: virtsync/v1\nkind: Secret\nname: both\nageFile: secrets/web-password.age\nhostFile: x\n"),
+            file("vm.yaml", machine),
+            file("cloud/web-1.cfg", "#cloud-config\nchpasswd: ((secret:web-pasword))\nbroken: ((secret:vnc\n"),
+            file("secrets/web-password.age", "x\n"),
+        ])
+        let text = result.diagnostics.description
+        #expect(result.desired == nil)
+        #expect(text.contains("vm.yaml:5:39: error: VirtualMachine[web-1].graphics.passwordSecret: unknown secret 'vcn'; did you mean 'vnc'?"), "\(text)")
+        #expect(text.contains("cloud/web-1.cfg:2:1: error: VirtualMachine[web-1].cloudInit.userData: unknown secret 'web-pasword'; did you mean 'web-password'?"), "\(text)")
+        #expect(text.contains("cloud/web-1.cfg:3:1: error: VirtualMachine[web-1].cloudInit.userData: '((secret:' is not closed by '))' on the same line"), "\(text)")
+        #expect(text.contains("Secret[lost].ageFile: '../outside.age' must be a path relative to the spec directory"), "\(text)")
+        #expect(text.contains("Secret[both].hostFile: 'ageFile' and 'hostFile' are mutually exclusive"), "\(text)")
+        #expect(text.contains("warning: Secret[spare]: Secret 'spare' is not used by any VM"), "\(text)")
+    }
+
+    @Test("a display password needs a display, and an inline template names the line of its placeholder")
+    func displayAndInline() {
+        let result = SpecLoader.load(files: [
+            file("pool.yaml", Self.pool),
+            file("secrets.yaml", "apiVersion: virtsync/v1\nkind: Secret\nname: pw\nhostFile: pw\n"),
+            file("vm.yaml", """
+                apiVersion: virtsync/v1
+                kind: VirtualMachine
+                name: web-1
+                memory: 64MiB
+                graphics: {type: none, passwordSecret: pw}
+                disks:
+                  - volume: vms/web-1-root
+                    size: 1GiB
+                cloudInit:
+                  userData: |
+                    #cloud-config
+                    password: ((secret:nope))
+                """),
+        ])
+        let text = result.diagnostics.description
+        #expect(text.contains("vm.yaml:5:"), "\(text)")
+        #expect(text.contains("graphics.passwordSecret: a password needs a display: type vnc or spice"), "\(text)")
+        #expect(text.contains("vm.yaml:12:1: error: VirtualMachine[web-1].cloudInit.userData: unknown secret 'nope'"), "\(text)")
+    }
+
+    @Test("a spec without secrets is bound to itself: nothing held, seeds named by their plain SHA-256 as before")
+    func noSecrets() throws {
+        let result = SpecLoader.load(files: [file("pool.yaml", Self.pool), file("vm.yaml", """
+            apiVersion: virtsync/v1
+            kind: VirtualMachine
+            name: web-1
+            memory: 64MiB
+            disks:
+              - volume: vms/web-1-root
+                size: 1GiB
+            cloudInit:
+              userData: "#cloud-config\\n"
+            """)])
+        let desired = try #require(result.desired, "\(result.diagnostics)")
+        #expect(desired.held.isEmpty && desired.pendingSecrets.isEmpty)
+        let seed = try #require(desired.hosts.first?.volumes.first { $0.format == .iso })
+        #expect(seed.source == .generated(digest: Digest.sha256Hex(seed.content ?? [])))
+    }
+}
