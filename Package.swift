@@ -188,6 +188,9 @@ let package = Package(
         .testTarget(name: "VirtsyncAgentTests",
                     dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
                                    "VirtsyncTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        // The host's secret reader: real files with real permissions, real age encryption.
+        .testTarget(name: "VirtsyncSecretsTests",
+                    dependencies: ["VirtsyncSecrets", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTestSupport"]),
         // Against a real single-member etcd on loopback, started by the tests (skipped without etcd).
         .testTarget(name: "VirtsyncEtcdTests", dependencies: ["VirtsyncEtcd", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncTestSupport"]),
         // Several libvirt hosts on one machine (scripts/testbed.sh, network and mount namespaces)

@@ -41,6 +41,7 @@ readonly PACKAGES=(
     prometheus
     openssl wrk
     etcd-server etcd-client
+    age
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import VirtsyncCore
+import VirtsyncEngine
+import VirtsyncTesting
+
+/// Secrets through plan and apply against the in-memory hypervisor: held VMs are never touched,
+/// a display password is compared by digest and changed live, and no value reaches a plan.
+@Suite("secrets in plans and applies")
+struct SecretReconcileTests {
+    static let key = Array("0123456789abcdef0123456789abcdef".utf8)
+
+    static func password(_ value: String) -> SecretMaterial {
+        SecretMaterial(name: "vnc", digest: SecretDigest.keyed(Array(value.utf8), key: key), value: SecretBytes(Array(value.utf8)))
+    }
+
+    static func withPassword(_ value: String?, memory: ByteSize = .mib(64)) -> DesiredState {
+        var desired = lab(memory: memory)
+        desired.hosts[0].domains[0].graphics = .vnc
+        desired.hosts[0].domains[0].graphicsPassword = value.map(password)
+        return desired
+    }
+
+    @Test("a display password is applied, then compared by its digest: the second pass plans nothing, and no plan holds the value")
+    func passwordRoundTrip() async throws {
+        let harness = try Harness()
+        let desired = Self.withPassword("canary-pw-1")
+        let (first, report) = await harness.apply(desired)
+        #expect(report.failed == 0)
+        let create = try #require(first.steps.first { $0.id == "create:domain:local/web-1" })
+        #expect(create.changes.contains { $0.field == "graphics.password" && $0.after == Self.password("canary-pw-1").description })
+        let marker = harness.hypervisor.snapshot.domains["web-1"]?.marker
+        #expect(marker?.graphicsPassword == Self.password("canary-pw-1").markerValue)
+        #expect(await harness.plan(desired).isEmpty)
+        let json = try JSONRenderer().render(first)
+        #expect(!json.contains("canary-pw-1"))
+        #expect(!TextRenderer(color: false).render(first).contains("canary-pw-1"))
+        #expect(!MarkdownRenderer().render(first).contains("canary-pw-1"))
+    }
+
+    @Test("a changed password on a running VM is a live update; a removed one waits for the next boot")
+    func rotation() async throws {
+        let harness = try Harness()
+        await harness.apply(Self.withPassword("one"))
+        let changed = await harness.plan(Self.withPassword("two"))
+        let step = try #require(changed.steps.first)
+        #expect(changed.steps.count == 1)
+        #expect(step.action == .update && step.disruption == .live)
+        #expect(step.changes.map(\.field) == ["graphics.password"])
+        #expect(step.changes.first?.before == Self.password("one").description)
+        guard case .domain(_, let live, let marker) = step.payload else { Issue.record("no domain payload"); return }
+        #expect(live == [.setGraphicsPassword])
+        #expect(marker.graphicsPassword == Self.password("two").markerValue)
+        await harness.apply(Self.withPassword("two"))
+        #expect(await harness.plan(Self.withPassword("two")).isEmpty)
+        let removed = await harness.plan(Self.withPassword(nil))
+        #expect(removed.steps.first?.changes.first { $0.field == "graphics.password" }?.disruption == .nextBoot)
+    }
+
+    @Test("a held VM gets no step at all (not updated, created, started or pruned) and an error note; the rest is planned")
+    func held() async throws {
+        let harness = try Harness()
+        await harness.apply(lab())
+        var desired = lab(memory: .mib(96))
+        desired.hosts[0].domains[1].memory = .mib(48)
+        desired.held = [HeldResource(kind: .domain, name: "web-1", reason: "secret 'vnc' (host file web-1/vnc): missing")]
+        let plan = await harness.plan(desired, prune: true)
+        #expect(!plan.steps.contains { $0.resource.name == "web-1" })
+        #expect(plan.steps.contains { $0.resource.name == "web-2" && $0.action == .update })
+        #expect(plan.notes.contains { $0.severity == .error && $0.message == "domain web-1 is left exactly as it is: secret 'vnc' (host file web-1/vnc): missing" })
+        // Gone from the host: still not created.
+        let fresh = try Harness()
+        var empty = lab()
+        empty.held = desired.held
+        let created = await fresh.plan(empty)
+        #expect(!created.steps.contains { $0.resource.name == "web-1" })
+        #expect(created.steps.contains { $0.resource.name == "web-2" && $0.action == .create })
+        #expect(created.steps.allSatisfy { step in step.dependsOn.allSatisfy { id in created.steps.contains { $0.id == id } } })
+    }
+
+    @Test("a saved plan read back has no values; applied with --plan it runs the fresh plan, values and all")
+    func savedPlan() async throws {
+        let harness = try Harness()
+        await harness.apply(Self.withPassword("one"))
+        let desired = Self.withPassword("two")
+        let (sessions, failed) = await harness.reconciler.connect(desired)
+        let fresh = await harness.reconciler.plan(desired, sessions: sessions, failed: failed, options: PlanOptions()).0
+        let text = try JSONRenderer().render(fresh)
+        #expect(!text.contains("\"two\""))
+        let saved = try JSONRenderer.decode(Array(text.utf8))
+        guard case .domain(let model, _, _)? = saved.steps.first?.payload else { Issue.record("no domain payload"); return }
+        #expect(model.graphicsPassword?.value == nil)
+        var request = ApplyWorkflow.Request(desired: desired, options: PlanOptions(), holder: "test")
+        request.saved = saved
+        let outcome = try await harness.workflow.run(request)
+        #expect(outcome.refusal == nil)
+        #expect(outcome.report?.failed == 0)
+        guard case .domain(let ran, _, _)? = outcome.plan.steps.first?.payload else { Issue.record("no domain payload"); return }
+        #expect(ran.graphicsPassword?.value?.bytes == Array("two".utf8))
+        #expect(await harness.plan(desired).isEmpty)
+    }
+}
