@@ -145,8 +145,13 @@ package final class SpecFollower: @unchecked Sendable {
         own.uri = config.libvirtURI
         guard !desired.machines.isEmpty else {
             // Every VM is pinned to a host already: this host's part is all the agent needs.
-            let mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex,
+            var mine = DesiredState(hosts: [own], settings: desired.settings, specDigest: desired.specDigest, commit: commit.hex,
                                     owner: desired.owner, adopt: desired.adopt)
+            // This host's VMs keep their secrets to read (and stay held until they are read).
+            let names = Set(own.domains.map(\.name))
+            mine.secrets = desired.secrets
+            mine.pendingSecrets = desired.pendingSecrets.filter { names.contains($0.key) }
+            mine.held = desired.held.filter { $0.kind != .domain || names.contains($0.name) }
             return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))
         }
         // Several hosts: placement needs the whole cluster; the pass acts only on this host.

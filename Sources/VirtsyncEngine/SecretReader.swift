@@ -22,3 +22,22 @@ public struct NoSecrets: SecretReader {
     }
     public func digestKey() async -> Result<[UInt8], SecretProblem> { .failure(SecretProblem(reason)) }
 }
+
+/// The reader of review plans (`plan --base --head`), which read no host and no secret: each
+/// secret stands in as what the commit shows of it (an age file's ciphertext, a host file's
+/// path), under a fixed key. A secret then shows as changed when its encrypted file or its path
+/// changed between the commits, and never by a digest of its value.
+public struct ReviewSecrets: SecretReader {
+    public init() {}
+
+    public func read(_ references: [SecretReference]) async -> [String: Result<SecretBytes, SecretProblem>] {
+        Dictionary(references.map { reference in
+            switch reference.source {
+            case .age: return (reference.name, .success(SecretBytes(reference.ciphertext)))
+            case .host(let path): return (reference.name, .success(SecretBytes(Array("host file \(path)".utf8))))
+            }
+        }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func digestKey() async -> Result<[UInt8], SecretProblem> { .success(Array("virtsync review plan: no secret read".utf8)) }
+}

@@ -45,7 +45,7 @@ public enum SecretBinder {
                 continue
             }
             var password: SecretMaterial?
-            if let use = pending.graphicsPassword, let value = resolved[use.name] {
+            if let use = pending.graphicsPassword, let value = resolved[use.name].map(use.taking) {
                 password = SecretMaterial(name: use.name, digest: SecretDigest.keyed(value.bytes, key: digestKey), value: value)
             }
             let seed = pending.seed.map { CloudInitSeed.volume(machine: machine, recipe: $0, values: resolved, key: digestKey) }

@@ -113,11 +113,14 @@ struct PlanCommand: AsyncParsableCommand {
         let url = source.repository.displayURL
         let baseSpec = Frontend.loaded(baseRead, options: self.source, repository: url)
         let headSpec = Frontend.loaded(headRead, options: self.source, repository: url)
-        guard let headDesired = headSpec.desired else { throw headSpec.diagnostics }
+        guard let unbound = headSpec.desired else { throw headSpec.diagnostics }
         if !headSpec.diagnostics.items.isEmpty { Environment.printError(headSpec.diagnostics.description) }
+        // No secret is read for a review: each stands in as what the commits show of it.
+        let review = ReviewSecrets()
+        let headDesired = await review.bind(unbound)
         var assumed = ObservedState()
         if let baseDesired = baseSpec.desired {
-            assumed = ObservedState.assuming(baseDesired)
+            assumed = ObservedState.assuming(await review.bind(baseDesired))
         } else if !baseRead.files.contains(where: \.isSpecDocument)
                     && baseRead.readDiagnostics.items.contains(where: { $0.message.contains("does not exist in commit") }) {
             // The change creates the spec directory: nothing of it runs yet.
@@ -130,6 +133,9 @@ struct PlanCommand: AsyncParsableCommand {
         var plan = Planner.plan(desired: headDesired, observed: assumed,
                                 options: PlanOptions(prune: host.prune, source: nil, recorded: ["review": "true"]))
         plan.basis.baseCommit = baseID.hex
+        if !unbound.pendingSecrets.isEmpty {
+            plan.notes.append(PlanNote(severity: .info, message: "review plan: no secret was read; a secret shows as changed when its encrypted file or its host file's path changed, and its digests here are not the hosts' digests"))
+        }
         Frontend.annotate(&plan, headSpec.provenance)
         return plan
     }

@@ -177,4 +177,21 @@ struct SecretSpecTests {
         let seed = try #require(desired.hosts.first?.volumes.first { $0.format == .iso })
         #expect(seed.source == .generated(digest: Digest.sha256Hex(seed.content ?? [])))
     }
+
+    @Test("one final line break of a secret file is not part of a password or a placeholder's value; a whole file keeps it")
+    func finalLineBreak() throws {
+        let desired = try #require(loadLab().desired)
+        let values: [String: Result<SecretBytes, SecretProblem>] = [
+            "web-password": .success(SecretBytes(Array("hash\n".utf8))),
+            "web-network": .success(SecretBytes(Array("version: 2\n".utf8))),
+            "vnc": .success(SecretBytes(Array("s3cret\r\n".utf8))),
+        ]
+        let bound = SecretBinder.bind(desired, values: values, key: .success(Self.key))
+        let host = try #require(bound.hosts.first)
+        #expect(host.domains.first?.graphicsPassword?.value?.bytes == Array("s3cret".utf8))
+        let seed = try #require(host.volumes.first { $0.format == .iso }?.content)
+        let text = String(decoding: seed, as: UTF8.self)
+        #expect(text.contains("passwd: hash\n") && !text.contains("passwd: hash\n\n"))
+        #expect(text.contains("version: 2\n"))
+    }
 }

@@ -80,6 +80,17 @@ BAD = {
     "unknown migration key": "apiVersion: virtsync/v1\nkind: Settings\nmigration: {maxDowntme: 1s}\n",
     "ha with autostart": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nha: true\nautostart: true\n",
     "quoted failback": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nha: true\nfailback: 'false'\n",
+    "secret without a source": "apiVersion: virtsync/v1\nkind: Secret\nname: s\n",
+    "secret with two sources": "apiVersion: virtsync/v1\nkind: Secret\nname: s\nageFile: s.age\nhostFile: s\n",
+    "secret value in the spec": "apiVersion: virtsync/v1\nkind: Secret\nname: s\nvalue: hunter2\n",
+    "age file read as a document": "apiVersion: virtsync/v1\nkind: Secret\nname: s\nageFile: secrets/s.yaml\n",
+    "absolute host file": "apiVersion: virtsync/v1\nkind: Secret\nname: s\nhostFile: /etc/shadow\n",
+    "host file outside": "apiVersion: virtsync/v1\nkind: Secret\nname: s\nhostFile: ../shadow\n",
+    "user data inline and secret": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ncloudInit: {userData: x, userDataSecret: s}\n",
+    "network config file and secret": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ncloudInit: {networkConfigFile: n.cfg, networkConfigSecret: s}\n",
+    "graphics mapping without type": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ngraphics: {passwordSecret: s}\n",
+    "password without a display": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ngraphics: {type: none, passwordSecret: s}\n",
+    "graphics password in clear": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ngraphics: {type: vnc, password: hunter2}\n",
 }
 
 

@@ -207,17 +207,36 @@ nic = obj({
 }, desc="A network interface: exactly one of network or bridge.",
     oneOf=[{"required": ["network"]}, {"required": ["bridge"]}])
 
+placeholders = " ((secret:NAME)) placeholders are replaced by the Secret's value on the host."
 cloud = obj({
-    "userData": ref("cloudInitContent", "User data; a mapping is written after a #cloud-config line. Default: an empty #cloud-config."),
-    "userDataFile": ref("relativePath", "User data from a file of the spec directory."),
-    "metaData": ref("cloudInitContent", "Meta data; default: instance-id and local-hostname = the VM's name."),
-    "metaDataFile": ref("relativePath", "Meta data from a file of the spec directory."),
-    "networkConfig": ref("cloudInitContent", "Network configuration (cloud-init v1 or v2)."),
-    "networkConfigFile": ref("relativePath", "Network configuration from a file of the spec directory."),
+    "userData": ref("cloudInitContent", "User data; a mapping is written after a #cloud-config line. Default: an empty #cloud-config." + placeholders),
+    "userDataFile": ref("relativePath", "User data from a file of the spec directory." + placeholders),
+    "userDataSecret": ref("name", "The whole user data is the value of this Secret."),
+    "metaData": ref("cloudInitContent", "Meta data; default: instance-id and local-hostname = the VM's name." + placeholders),
+    "metaDataFile": ref("relativePath", "Meta data from a file of the spec directory." + placeholders),
+    "metaDataSecret": ref("name", "The whole meta data is the value of this Secret."),
+    "networkConfig": ref("cloudInitContent", "Network configuration (cloud-init v1 or v2)." + placeholders),
+    "networkConfigFile": ref("relativePath", "Network configuration from a file of the spec directory." + placeholders),
+    "networkConfigSecret": ref("name", "The whole network configuration is the value of this Secret."),
     "pool": ref("name", "Pool for the seed volume; default: the pool of the first volume disk."),
 }, desc="A cloud-init NoCloud seed ISO, built by virtsync and attached as a CD-ROM.",
-    allOf=[{"not": {"required": [a, b]}} for a, b in
-           [("userData", "userDataFile"), ("metaData", "metaDataFile"), ("networkConfig", "networkConfigFile")]])
+    allOf=[{"not": {"required": [a, b]}} for base in ["userData", "metaData", "networkConfig"]
+           for a, b in [(base, base + "File"), (base, base + "Secret"), (base + "File", base + "Secret")]])
+
+graphics_type = {"enum": ["none", "vnc", "spice"], "description": "Remote display on 127.0.0.1."}
+graphics = {
+    "description": "Remote display on 127.0.0.1: none, vnc or spice; or a mapping {type, passwordSecret} for a display with a password. Default: none.",
+    "default": "none",
+    "oneOf": [
+        graphics_type,
+        obj({
+            "type": graphics_type,
+            "passwordSecret": ref("name", "The display's password: the value of this Secret. A changed password is applied live to a running VM."),
+        }, required=["type"], desc="A display with a password.",
+            allOf=[{"if": {"properties": {"type": {"const": "none"}}, "required": ["type"]},
+                    "then": {"not": {"required": ["passwordSecret"]}}}]),
+    ],
+}
 
 defs["VirtualMachine"] = obj({
     **envelope("VirtualMachine"),
@@ -256,7 +275,7 @@ defs["VirtualMachine"] = obj({
     "maxRestarts": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5,
                     "description": "Most restarts within restartWindow; a VM at its limit stays stopped until its spec changes or someone starts it."},
     "restartWindow": ref("duration", "The window over which restarts are counted, 1m to 1d; default 10m.", default="10m"),
-    "graphics": {"enum": ["none", "vnc", "spice"], "default": "none", "description": "Remote display on 127.0.0.1."},
+    "graphics": graphics,
     "console": {"type": "boolean", "default": True, "description": "A serial console."},
     "disks": {"type": "array", "items": disk, "description": "Disks and CD-ROMs, in order."},
     "interfaces": {"type": "array", "items": nic, "description": "Network interfaces, in order."},
@@ -296,7 +315,18 @@ defs["Settings"] = obj({
     }, desc="How live migrations run (specs with several hosts)."),
 }, required=["apiVersion", "kind"], desc="Settings of the spec (at most one).")
 
-kinds = ["Host", "Network", "StoragePool", "VirtualMachine", "Settings"]
+defs["Secret"] = obj({
+    **envelope("Secret"),
+    "name": ref("name", "The secret's name: what graphics.passwordSecret, cloudInit's ...Secret keys and ((secret:NAME)) placeholders refer to."),
+    "ageFile": {"allOf": [ref("relativePath")], "not": {"pattern": r"\.ya?ml$"},
+                "description": "An age-encrypted file of the spec directory (armored or binary), decrypted on the host with its age identity. Not .yaml/.yml; .age by convention.",
+                "examples": ["secrets/web-1-password.age"]},
+    "hostFile": ref("relativePath", "A file under the host's secrets directory (default /etc/virtsync/secrets), relative to it, without '..': root-owned, mode 0600.",
+                    examples=["web-1/vnc"]),
+}, required=["apiVersion", "kind", "name"], desc="A secret: its name and where its value is kept (exactly one of ageFile and hostFile), never the value.",
+    oneOf=[{"required": ["ageFile"]}, {"required": ["hostFile"]}])
+
+kinds = ["Host", "Network", "StoragePool", "VirtualMachine", "Settings", "Secret"]
 schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://virtsync.dev/schemas/virtsync-v1.schema.json",

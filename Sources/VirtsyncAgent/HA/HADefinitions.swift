@@ -18,9 +18,18 @@ package final class HADefinitions: @unchecked Sendable {
     package var owner: String?? { lock.withLock { loaded ? .some(specOwner) : nil } }
 
     /// Replaces every definition with the HA VMs of `desired` (autostart off: HA starts them).
+    /// A VM held because its secrets could not be read keeps the definition it had (with the
+    /// password and seed of the last pass that read them), or has none: HA never starts a VM
+    /// without its display password or with a seed that does not exist.
     package func update(from desired: DesiredState) {
         var next: [String: (DomainModel, OwnershipMarker)] = [:]
+        let held = Set(desired.held.filter { $0.kind == .domain }.map(\.name))
+        let previous = lock.withLock { byName }
         for machine in desired.machines where machine.placement.ha {
+            if held.contains(machine.domain.name) {
+                next[machine.domain.name] = previous[machine.domain.name]
+                continue
+            }
             var model = machine.domain
             model.autostart = false
             next[model.name] = (model, OwnershipMarker(specDigest: desired.specDigest, commit: desired.commit,

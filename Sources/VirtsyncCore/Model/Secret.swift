@@ -122,11 +122,26 @@ public struct SecretUse: Hashable, Codable, Sendable {
     public var field: String
     /// `file:line` of the use.
     public var location: String
+    /// The value goes into a line of text (a placeholder, a password): one final line break of
+    /// the file it was kept in (`echo pw > file`) is not part of it.
+    public var inline: Bool
 
-    public init(name: String, field: String, location: String) {
+    public init(name: String, field: String, location: String, inline: Bool = false) {
         self.name = name
         self.field = field
         self.location = location
+        self.inline = inline
+    }
+
+    /// The value as this use takes it.
+    public func taking(_ value: SecretBytes) -> SecretBytes {
+        guard inline else { return value }
+        var bytes = value.bytes
+        if bytes.last == UInt8(ascii: "\n") {
+            bytes.removeLast()
+            if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        }
+        return SecretBytes(bytes)
     }
 }
 

@@ -44,7 +44,7 @@ enum CloudInitSeed {
             switch piece {
             case .text(let text): return .text(text)
             case .secret(let name, let line):
-                return .secret(SecretUse(name: name, field: field, location: "\(file):\(firstLine + line)"))
+                return .secret(SecretUse(name: name, field: field, location: "\(file):\(firstLine + line)", inline: true))
             }
         }
     }
@@ -60,7 +60,7 @@ enum CloudInitSeed {
             for part in file.parts {
                 switch part {
                 case .text(let text): bytes += text
-                case .secret(let use): bytes += values[use.name]?.bytes ?? []
+                case .secret(let use): bytes += values[use.name].map(use.taking)?.bytes ?? []
                 }
             }
             entries.append((file.name, bytes))

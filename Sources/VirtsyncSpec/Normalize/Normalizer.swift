@@ -157,7 +157,7 @@ struct Normalizer {
         var pending = PendingSecrets(machine: name)
         if let password = vm.graphicsPassword {
             pending.graphicsPassword = SecretUse(name: password.value, field: "\(vm.header.path).graphics.passwordSecret",
-                                                 location: "\(password.location.file):\(password.location.line)")
+                                                 location: "\(password.location.file):\(password.location.line)", inline: true)
         }
         if let cloudInit = vm.cloudInit,
            let pool = cloudInit.pool?.value ?? vm.disks.lazy.compactMap({ $0.volume?.value.pool }).first {

@@ -112,4 +112,23 @@ struct ReviewPlanCLITests {
         #expect(!apply.stdout.contains("Apply:"), "\(apply.transcript)")
         #expect(try repo.record() == nil)
     }
+
+    @Test("a review plan reads no secret: a VM that uses one is planned, and its secret shows as changed only when its encrypted file changed")
+    func secretsInReview() async throws {
+        let repo = try await CLIRepository()
+        let vm = "\(repo.tag)-vm"
+        let machine = TinySpec.vm(vm) + "graphics: {type: vnc, passwordSecret: pw}\n"
+        let secret = "---\napiVersion: virtsync/v1\nkind: Secret\nname: pw\nageFile: secrets/pw.age\n"
+        let base = try await repo.commit("base", ["vms/vm.yaml": machine + secret, "secrets/pw.age": "ciphertext one\n"])
+        let memory = try await repo.commit("memory", ["vms/vm.yaml": TinySpec.vm(vm, memory: "48MiB") + "graphics: {type: vnc, passwordSecret: pw}\n" + secret])
+        let review = try await repo.reviewPlan(base: base, head: memory)
+        #expect(review.status == 0, "\(review.transcript)")
+        #expect(review.stdout.contains("memory: 32MiB → 48MiB"), "\(review.transcript)")
+        #expect(!review.stdout.contains("graphics.password"), "an unchanged secret is no change: \(review.transcript)")
+        #expect(review.stdout.contains("review plan: no secret was read"), "\(review.transcript)")
+        let rotated = try await repo.commit("rotate", ["secrets/pw.age": "ciphertext two\n"])
+        let change = try await repo.reviewPlan(base: memory, head: rotated)
+        #expect(change.stdout.contains("graphics.password: secret pw (digest "), "\(change.transcript)")
+        #expect(!change.stdout.contains("left exactly as it is"), "\(change.transcript)")
+    }
 }
