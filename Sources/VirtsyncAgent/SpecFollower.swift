@@ -151,7 +151,15 @@ package final class SpecFollower: @unchecked Sendable {
             let names = Set(own.domains.map(\.name))
             mine.secrets = desired.secrets
             mine.pendingSecrets = desired.pendingSecrets.filter { names.contains($0.key) }
-            mine.held = desired.held.filter { $0.kind != .domain || names.contains($0.name) }
+            let volumes = Set(own.secretObjects.map(\.volume))
+            mine.pendingVolumeSecrets = desired.pendingVolumeSecrets.filter { volumes.contains($0.key) }
+            mine.held = desired.held.filter {
+                switch $0.kind {
+                case .domain: return names.contains($0.name)
+                case .volume, .secret: return volumes.contains($0.name)
+                case .pool, .network: return true
+                }
+            }
             return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))
         }
         // Several hosts: placement needs the whole cluster; the pass acts only on this host.

@@ -168,7 +168,8 @@ public struct Executor: Sendable {
             return await migrate(step, migration, session: session, destination: destination, elapsed: elapsed)
         }
         let kind = step.resource.kind
-        let tracked = kind != .domain
+        // Domains and secret objects carry virtsync's marker themselves; the rest are in the inventory.
+        let tracked = kind != .domain && kind != .secret
         do {
             if tracked, step.action == .create || step.action == .replace {
                 var digest: String?

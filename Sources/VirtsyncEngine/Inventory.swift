@@ -42,7 +42,7 @@ public struct Inventory: Codable, Sendable, Equatable {
                 case .network: return networks
                 case .pool: return pools
                 case .volume: return volumes
-                case .domain: return [:]
+                case .domain, .secret: return [:]
                 }
             }
             set {
@@ -50,7 +50,7 @@ public struct Inventory: Codable, Sendable, Equatable {
                 case .network: networks = newValue
                 case .pool: pools = newValue
                 case .volume: volumes = newValue
-                case .domain: break
+                case .domain, .secret: break
                 }
             }
         }

@@ -54,7 +54,7 @@ extension LibvirtSession {
                 guard parts.count == 2, let pool = try call.pool(parts[0]),
                       let volume = try call.volume(parts[1], in: pool, poolName: parts[0]) else { return nil }
                 return try LibvirtXML.parseVolume(try call.volumeXML(volume, operation), pool: parts[0]).path
-            case .domain:
+            case .domain, .secret:
                 return nil
             }
         }

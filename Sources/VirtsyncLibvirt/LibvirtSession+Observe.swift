@@ -91,6 +91,9 @@ extension LibvirtSession {
             }
             observed.volumes[model.key] = ObservedVolume(model: model, path: parsed.path)
         }
+        for secret in try await run("read secrets", { call in try LibvirtSession.readSecrets(call) }) {
+            observed.secretObjects[secret.uuid] = secret
+        }
         observed.facts = facts
         return observed
     }

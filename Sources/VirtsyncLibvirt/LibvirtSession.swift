@@ -121,6 +121,7 @@ public final class LibvirtSession: HypervisorSession {
         case .network: try await applyNetwork(step)
         case .pool: try await applyPool(step)
         case .volume: try await applyVolume(step)
+        case .secret: try await applySecretObject(step)
         }
     }
 

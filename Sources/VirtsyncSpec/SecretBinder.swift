@@ -7,7 +7,7 @@ public enum SecretBinder {
     /// The secrets `desired`'s held VMs need, declared or not (an undeclared one was reported
     /// by validation already).
     public static func needed(_ desired: DesiredState) -> [SecretReference] {
-        let names = Set(desired.pendingSecrets.values.flatMap { $0.uses.map(\.name) })
+        let names = Set(desired.pendingSecrets.values.flatMap { $0.uses.map(\.name) } + desired.pendingVolumeSecrets.values.map(\.name))
         return names.sorted().compactMap { desired.secrets[$0] }
     }
 
@@ -16,8 +16,50 @@ public enum SecretBinder {
     public static func bind(_ desired: DesiredState, values: [String: Result<SecretBytes, SecretProblem>],
                             key: Result<[UInt8], SecretProblem>) -> DesiredState {
         var out = desired
-        var held = desired.held.filter { desired.pendingSecrets[$0.name] == nil || $0.kind != .domain }
-        for (machine, pending) in desired.pendingSecrets.sorted(by: { $0.key < $1.key }) {
+        var held = desired.held.filter { $0.reason != HeldResource.pendingReason }
+        func failure(_ use: SecretUse) -> String? {
+            guard let reference = desired.secrets[use.name] else {
+                return "secret '\(use.name)' (\(use.field) at \(use.location)) is not declared"
+            }
+            switch values[use.name] {
+            case .success?: return nil
+            case .failure(let problem)?:
+                return "secret '\(use.name)' (\(reference.source), declared at \(reference.declaredAt)), used by \(use.field) at \(use.location): \(problem.message)"
+            case nil:
+                return "secret '\(use.name)' (\(reference.source)), used by \(use.field) at \(use.location), was not read"
+            }
+        }
+        // Encrypted volumes first: a VM that opens one whose passphrase is unreadable is held too.
+        var heldVolumes: [String: String] = [:]
+        for (volume, use) in desired.pendingVolumeSecrets.sorted(by: { $0.key < $1.key }) {
+            var problems = [failure(use)].compactMap { $0 }
+            if case .failure(let problem) = key { problems.append("the digest key is unavailable: \(problem.message)") }
+            guard problems.isEmpty, case .success(let digestKey) = key, case .success(let read)? = values[use.name] else {
+                heldVolumes[volume] = problems.joined(separator: "; ")
+                held.append(HeldResource(kind: .volume, name: volume, reason: heldVolumes[volume] ?? ""))
+                continue
+            }
+            // A passphrase is a password: one final line break of its file is not part of it.
+            let value = use.taking(read)
+            let material = SecretMaterial(name: use.name, digest: SecretDigest.keyed(value.bytes, key: digestKey), value: value)
+            for h in out.hosts.indices {
+                for o in out.hosts[h].secretObjects.indices where out.hosts[h].secretObjects[o].volume == volume {
+                    out.hosts[h].secretObjects[o].secret = material
+                }
+            }
+        }
+        let everyDomain = desired.hosts.flatMap(\.domains) + desired.machines.map(\.domain)
+        var heldByVolume = Set<String>()
+        for domain in everyDomain {
+            let reasons = domain.disks.compactMap { disk -> String? in
+                guard disk.encryption != nil, case .volume(let p, let v) = disk.source else { return nil }
+                return heldVolumes["\(p)/\(v)"].map { "its encrypted volume \(p)/\(v) cannot be opened: \($0)" }
+            }
+            if !reasons.isEmpty, heldByVolume.insert(domain.name).inserted {
+                held.append(HeldResource(kind: .domain, name: domain.name, reason: reasons.joined(separator: "; ")))
+            }
+        }
+        for (machine, pending) in desired.pendingSecrets.sorted(by: { $0.key < $1.key }) where !heldByVolume.contains(machine) {
             var failures: [String] = []
             var resolved: [String: SecretBytes] = [:]
             for use in pending.uses where resolved[use.name] == nil {
@@ -52,6 +94,7 @@ public enum SecretBinder {
             place(machine, password: password, seed: seed, in: &out)
         }
         out.pendingSecrets = [:]
+        out.pendingVolumeSecrets = [:]
         out.held = held
         return out
     }

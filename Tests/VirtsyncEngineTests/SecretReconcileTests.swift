@@ -99,4 +99,55 @@ struct SecretReconcileTests {
         #expect(ran.graphicsPassword?.value?.bytes == Array("two".utf8))
         #expect(await harness.plan(desired).isEmpty)
     }
+
+    static func encrypted(_ value: String?, keepVolume: Bool = true) -> DesiredState {
+        var desired = lab()
+        let uuid = SecretObjectModel.uuid(volume: "lab/data.raw")
+        if keepVolume {
+            desired.hosts[0].volumes.append(VolumeModel(pool: "lab", name: "data.raw", capacity: .mib(64), format: .raw, encryption: uuid))
+            desired.hosts[0].domains[0].disks.append(DiskModel(target: "vdb", source: .volume(pool: "lab", volume: "data.raw"), encryption: uuid))
+            if let value {
+                let material = SecretMaterial(name: "disk-key", digest: SecretDigest.keyed(Array(value.utf8), key: key), value: SecretBytes(Array(value.utf8)))
+                desired.hosts[0].secretObjects = [SecretObjectModel(uuid: uuid, volume: "lab/data.raw", path: "/var/lib/virtsync/pools/lab/data.raw", secret: material)]
+            }
+        }
+        desired.settings.deleteVolumesWithVM = true
+        return desired
+    }
+
+    @Test("an encrypted volume's secret object is made first, then the volume, then the VM that opens it; a second pass plans nothing")
+    func encryptedVolumeOrder() async throws {
+        let harness = try Harness()
+        let plan = await harness.plan(Self.encrypted("luks-1"))
+        let secret = try #require(plan.steps.firstIndex { $0.resource.kind == .secret && $0.action == .create })
+        let volume = try #require(plan.steps.firstIndex { $0.resource.name == "lab/data.raw" && $0.resource.kind == .volume })
+        let domain = try #require(plan.steps.firstIndex { $0.id == "create:domain:local/web-1" })
+        #expect(secret < volume && volume < domain)
+        #expect(plan.steps[volume].dependsOn.contains(plan.steps[secret].id))
+        #expect(plan.steps[domain].dependsOn.contains(plan.steps[secret].id))
+        #expect(!(try JSONRenderer().render(plan)).contains("luks-1"))
+        let (_, report) = await harness.apply(Self.encrypted("luks-1"))
+        #expect(report.failed == 0)
+        #expect(harness.hypervisor.snapshot.secretObjects[SecretObjectModel.uuid(volume: "lab/data.raw")]?.marker?.secret == "disk-key")
+        #expect(await harness.plan(Self.encrypted("luks-1")).isEmpty)
+    }
+
+    @Test("a changed passphrase is an error and changes nothing; the secret object goes after its volume, never before")
+    func encryptedVolumeChangeAndRemoval() async throws {
+        let harness = try Harness()
+        await harness.apply(Self.encrypted("luks-1"))
+        let changed = await harness.plan(Self.encrypted("luks-2"))
+        #expect(changed.steps.isEmpty)
+        #expect(changed.notes.contains { $0.severity == .error && $0.message.contains("the passphrase of encrypted volume lab/data.raw changed") })
+        // The VM and the volume leave the spec (pruning, volumes with their VM).
+        var gone = Self.encrypted(nil, keepVolume: false)
+        gone.hosts[0].domains.removeAll { $0.name == "web-1" }
+        let removal = await harness.plan(gone, prune: true)
+        let volume = try #require(removal.steps.first { $0.resource.kind == .volume && $0.resource.name == "lab/data.raw" })
+        let secret = try #require(removal.steps.first { $0.resource.kind == .secret })
+        #expect(secret.action == .delete && secret.dependsOn.contains(volume.id))
+        await harness.apply(gone, prune: true)
+        #expect(harness.hypervisor.snapshot.secretObjects.isEmpty)
+        #expect(await harness.plan(gone, prune: true).isEmpty)
+    }
 }

@@ -194,4 +194,81 @@ struct SecretSpecTests {
         #expect(text.contains("passwd: hash\n") && !text.contains("passwd: hash\n\n"))
         #expect(text.contains("version: 2\n"))
     }
+
+    static let encryptedLab = """
+        apiVersion: virtsync/v1
+        kind: StoragePool
+        name: vms
+        path: /srv/vms/
+        volumes:
+          - name: data.raw
+            size: 1GiB
+            format: raw
+            encryptionSecret: disk-key
+        ---
+        apiVersion: virtsync/v1
+        kind: Secret
+        name: disk-key
+        hostFile: disks/data
+        ---
+        apiVersion: virtsync/v1
+        kind: VirtualMachine
+        name: db
+        memory: 64MiB
+        disks:
+          - volume: vms/data.raw
+        ---
+        apiVersion: virtsync/v1
+        kind: VirtualMachine
+        name: web
+        memory: 64MiB
+        """
+
+    @Test("an encrypted volume gets a secret object (named by the volume, at its path), the disks that open it its UUID; both wait for the passphrase")
+    func encryptedVolume() throws {
+        let result = SpecLoader.load(files: [file("lab.yaml", Self.encryptedLab)])
+        let desired = try #require(result.desired, "\(result.diagnostics)")
+        let uuid = SecretObjectModel.uuid(volume: "vms/data.raw")
+        let host = try #require(desired.hosts.first)
+        #expect(host.volumes.first { $0.name == "data.raw" }?.encryption == uuid)
+        #expect(host.secretObjects.map(\.uuid) == [uuid])
+        #expect(host.secretObjects.first?.path == "/srv/vms/data.raw")
+        #expect(host.domains.first { $0.name == "db" }?.disks.first?.encryption == uuid)
+        #expect(Set(desired.held.map { "\($0.kind.rawValue) \($0.name)" }) == ["volume vms/data.raw", "domain db"])
+        #expect(SecretBinder.needed(desired).map(\.name) == ["disk-key"])
+
+        let bound = SecretBinder.bind(desired, values: ["disk-key": .success(SecretBytes(Array("luks pass\n".utf8)))], key: .success(Self.key))
+        #expect(bound.held.isEmpty)
+        let object = try #require(bound.hosts.first?.secretObjects.first)
+        #expect(object.secret == SecretMaterial(name: "disk-key", digest: SecretDigest.keyed(Array("luks pass".utf8), key: Self.key)))
+        #expect(object.secret.value?.bytes == Array("luks pass".utf8))
+
+        let failed = SecretBinder.bind(desired, values: ["disk-key": .failure(SecretProblem("missing"))], key: .success(Self.key))
+        #expect(Set(failed.held.map { "\($0.kind.rawValue) \($0.name)" }) == ["volume vms/data.raw", "domain db"])
+        #expect(failed.held.first { $0.name == "db" }?.reason.contains("its encrypted volume vms/data.raw cannot be opened: secret 'disk-key' (host file disks/data") == true)
+    }
+
+    @Test("an encrypted volume is blank: with backing, clone or adopt it is an error at that key")
+    func encryptedVolumeRules() {
+        let result = SpecLoader.load(files: [file("lab.yaml", """
+            apiVersion: virtsync/v1
+            kind: StoragePool
+            name: vms
+            path: /srv/vms
+            volumes:
+              - {name: base.qcow2, size: 1GiB}
+              - {name: a, size: 1GiB, backing: vms/base.qcow2, encryptionSecret: k}
+              - {name: b, size: 1GiB, adopt: true, encryptionSecret: k}
+              - {name: c, size: 1GiB, encryptionSecret: nope}
+            ---
+            apiVersion: virtsync/v1
+            kind: Secret
+            name: k
+            hostFile: k
+            """)])
+        let text = result.diagnostics.description
+        #expect(text.contains("StoragePool[vms].volumes[1].backing: an encrypted volume (encryptionSecret) cannot have 'backing'"), "\(text)")
+        #expect(text.contains("StoragePool[vms].volumes[2].adopt: an encrypted volume (encryptionSecret) cannot have 'adopt'"), "\(text)")
+        #expect(text.contains("StoragePool[vms].volumes[3].encryptionSecret: unknown secret 'nope'"), "\(text)")
+    }
 }

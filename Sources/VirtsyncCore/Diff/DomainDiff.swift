@@ -162,7 +162,7 @@ func describe(_ d: DiskModel) -> String {
     case .volume(let p, let v): src = "volume \(p)/\(v)"
     case .file(let path): src = "file \(path)"
     }
-    return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)"
+    return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)\(d.encryption == nil ? "" : " encrypted")"
 }
 
 /// One line per interface for plans.

@@ -31,7 +31,30 @@ enum Ordering {
         recreateAfterDelete,
         migrationNeedsDestination,
         arrivalFollowsMigration,
+        secretBeforeItsVolume,
+        secretDeleteAfterItsVolume,
     ]
+
+    /// An encrypted volume is created, and a domain opening it defined, after the secret
+    /// object that holds its passphrase.
+    static let secretBeforeItsVolume: Rule = { step, idx, _, _ in
+        let host = step.resource.host
+        if step.resource.kind == .volume, step.action == .create, case .volume(let v)? = step.payloadVolume, v.encryption != nil {
+            return idx.ids(kind: .secret, host: host, name: step.resource.name, actions: [.create])
+        }
+        guard step.resource.kind == .domain, [.create, .update, .replace, .start, .restart].contains(step.action),
+              let vm = idx.domainModel(host: host, name: step.resource.name) else { return [] }
+        return vm.disks.flatMap { disk -> [String] in
+            guard disk.encryption != nil, case .volume(let p, let v) = disk.source else { return [] }
+            return idx.ids(kind: .secret, host: host, name: "\(p)/\(v)", actions: [.create])
+        }
+    }
+
+    /// A volume's secret object goes after the volume.
+    static let secretDeleteAfterItsVolume: Rule = { step, idx, _, _ in
+        guard step.resource.kind == .secret, step.action == .delete else { return [] }
+        return idx.ids(kind: .volume, host: step.resource.host, name: step.resource.name, actions: [.delete])
+    }
 
     /// A migration waits for the destination's networks, pools and volumes of the VM.
     static let migrationNeedsDestination: Rule = { step, idx, _, _ in

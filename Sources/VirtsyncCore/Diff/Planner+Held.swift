@@ -5,10 +5,13 @@ extension PlanBuilder {
     mutating func hold(_ held: [HeldResource]) {
         guard !held.isEmpty else { return }
         let domains = Set(held.filter { $0.kind == .domain }.map(\.name))
+        let volumes = Set(held.filter { $0.kind == .volume }.map(\.name))
         func touchesHeld(_ ref: ResourceRef) -> Bool {
             switch ref.kind {
             case .domain: return domains.contains(ref.name)
+            case .secret: return volumes.contains(ref.name)
             case .volume:
+                if volumes.contains(ref.name) { return true }
                 let volume = ref.name.split(separator: "/", maxSplits: 1).last.map(String.init) ?? ref.name
                 guard let range = volume.range(of: "-cidata-") else { return false }
                 return domains.contains(String(volume[..<range.lowerBound]))

@@ -83,6 +83,7 @@ extension PlanBuilder {
                 case .generated: fields = [FieldChange(field: "content", before: nil, after: "cloud-init seed (\(volume.capacity))", disruption: .none)]
                 case .blank: break
                 }
+                if volume.encryption != nil { fields.append(FieldChange(field: "encryption", before: nil, after: "luks", disruption: .none)) }
                 add(PlanStep(action: .create, resource: ref, changes: fields, disruption: .none,
                              reason: "in the spec, not on the host", payload: .volume(volume)))
                 continue
@@ -113,6 +114,11 @@ extension PlanBuilder {
             }
             if seen.model.format != volume.format {
                 note(.error, ref, "volume \(volume.key) is \(seen.model.format.rawValue), the spec says \(volume.format.rawValue); a format cannot change in place and virtsync never replaces a disk (give the volume a new name)")
+            }
+            if (seen.model.encryption == nil) != (volume.encryption == nil) {
+                note(.error, ref, seen.model.encryption == nil
+                     ? "volume \(volume.key) exists unencrypted and the spec encrypts it; virtsync does not encrypt a volume in place (give the encrypted volume a new name)"
+                     : "volume \(volume.key) is encrypted and the spec does not say so; virtsync does not decrypt a volume (keep encryptionSecret)")
             }
             // libvirt rounds sizes up (qcow2 to 512 bytes, LVM to whole extents, clones to the
             // source's size): a volume up to `sizeSlack` larger than asked is as asked.

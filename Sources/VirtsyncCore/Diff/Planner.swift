@@ -67,6 +67,7 @@ public enum Planner {
             let usage = HostUsage(live)
             usages[host.name] = usage
             builder.planStorage(host: host, live: live, usage: usage)
+            builder.planSecretObjects(host: host, live: live)
             builder.planNetworks(host: host, live: live, usage: usage)
             builder.planDomains(host: host, live: live)
         }

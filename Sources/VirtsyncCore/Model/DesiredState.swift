@@ -18,6 +18,8 @@ public struct DesiredHost: Hashable, Codable, Sendable {
     public var pools: [PoolModel]
     public var volumes: [VolumeModel]
     public var domains: [DomainModel]
+    /// libvirt secret objects of this host's encrypted volumes.
+    public var secretObjects: [SecretObjectModel] = []
 
     public init(name: String, uri: String? = nil, memoryCapacity: ByteSize? = nil, cpuCapacity: Int? = nil,
                 networks: [NetworkModel] = [], pools: [PoolModel] = [], volumes: [VolumeModel] = [], domains: [DomainModel] = [],
@@ -90,6 +92,8 @@ public struct DesiredState: Hashable, Codable, Sendable {
     public var pendingSecrets: [String: PendingSecrets] = [:]
     /// Resources no step may touch, with the reason (a VM whose secrets could not be read).
     public var held: [HeldResource] = []
+    /// Encrypted volumes whose passphrase is still to be read, by `pool/volume`.
+    public var pendingVolumeSecrets: [String: SecretUse] = [:]
 
     public init(hosts: [DesiredHost], settings: SpecSettings = SpecSettings(), specDigest: String, commit: String? = nil,
                 machines: [ClusterMachine] = [], sharedPools: Set<String> = [], owner: String? = nil, adopt: Set<AdoptKey> = []) {

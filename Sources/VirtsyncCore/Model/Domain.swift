@@ -37,8 +37,12 @@ public struct DiskModel: Hashable, Codable, Sendable {
     public var cdrom: Bool
     public var source: DiskSource
     public var readonly: Bool
+    /// LUKS encryption of the volume: the UUID of the libvirt secret object that opens it.
+    public var encryption: String?
 
-    public init(target: String, bus: DiskBus = .virtio, cdrom: Bool = false, source: DiskSource, readonly: Bool = false) {
+    public init(target: String, bus: DiskBus = .virtio, cdrom: Bool = false, source: DiskSource, readonly: Bool = false,
+                encryption: String? = nil) {
+        self.encryption = encryption
         self.target = target
         self.bus = bus
         self.cdrom = cdrom

@@ -150,6 +150,8 @@ public struct ObservedHost: Hashable, Codable, Sendable {
     /// Keyed by `pool/volume`.
     public var volumes: [String: ObservedVolume]
     public var domains: [String: ObservedDomain]
+    /// libvirt secret objects, by UUID (all of them: virtsync's carry its marker).
+    public var secretObjects: [String: ObservedSecretObject] = [:]
     /// The host's own facts (architecture, CPU, memory), when read.
     public var facts: HostFacts?
 

@@ -1,14 +1,18 @@
 /// The kinds of libvirt resource virtsync manages.
 public enum ResourceKind: String, Codable, Sendable, CaseIterable, Comparable {
     case pool, volume, network, domain
+    /// A libvirt secret object holding the passphrase of an encrypted volume; named after the
+    /// volume (`pool/volume`).
+    case secret
 
     /// Order used for stable sorting and for rendering (dependencies first).
     var rank: Int {
         switch self {
         case .pool: return 0
-        case .volume: return 1
-        case .network: return 2
-        case .domain: return 3
+        case .secret: return 1
+        case .volume: return 2
+        case .network: return 3
+        case .domain: return 4
         }
     }
 
@@ -169,8 +173,12 @@ public struct VolumeModel: Hashable, Codable, Sendable {
     public var source: VolumeSource
     /// The payload of a generated volume (cloud-init seed ISO); not compared, not observed.
     public var content: [UInt8]?
+    /// LUKS encryption: the UUID of the libvirt secret object holding the passphrase.
+    public var encryption: String?
 
-    public init(pool: String, name: String, capacity: ByteSize, format: VolumeFormat, source: VolumeSource = .blank, content: [UInt8]? = nil) {
+    public init(pool: String, name: String, capacity: ByteSize, format: VolumeFormat, source: VolumeSource = .blank, content: [UInt8]? = nil,
+                encryption: String? = nil) {
+        self.encryption = encryption
         self.pool = pool
         self.name = name
         self.capacity = capacity

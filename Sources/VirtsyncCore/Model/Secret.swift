@@ -104,6 +104,9 @@ public struct SecretReference: Hashable, Codable, Sendable {
 /// be read on this host. No step touches it (not even pruning), and the plan reports it as an
 /// error.
 public struct HeldResource: Hashable, Codable, Sendable {
+    /// The reason of a hold the loader puts on what waits for secrets, which binding lifts.
+    public static let pendingReason = "its secrets have not been read on this host"
+
     public var kind: ResourceKind
     public var name: String
     public var reason: String
@@ -122,8 +125,8 @@ public struct SecretUse: Hashable, Codable, Sendable {
     public var field: String
     /// `file:line` of the use.
     public var location: String
-    /// The value goes into a line of text (a placeholder, a password): one final line break of
-    /// the file it was kept in (`echo pw > file`) is not part of it.
+    /// The value goes into a line of text (a placeholder, a password, a passphrase): one final
+    /// line break of the file it was kept in (`echo pw > file`) is not part of it.
     public var inline: Bool
 
     public init(name: String, field: String, location: String, inline: Bool = false) {

@@ -1,6 +1,6 @@
 
 extension VolumeModel {
-    private enum CodingKeys: String, CodingKey { case pool, name, capacity, format, source, content }
+    private enum CodingKeys: String, CodingKey { case pool, name, capacity, format, source, content, encryption }
 
     /// Decodes a volume. `content` is never written (a seed may hold secrets, and apply builds
     /// it again from the spec); one in an older plan file is read and ignored.
@@ -13,6 +13,7 @@ extension VolumeModel {
         source = try c.decode(VolumeSource.self, forKey: .source)
         _ = try c.decodeIfPresent(String.self, forKey: .content)
         content = nil
+        encryption = try c.decodeIfPresent(String.self, forKey: .encryption)
     }
 
     /// Encodes a volume without its `content`: the source's digest names it.
@@ -23,6 +24,7 @@ extension VolumeModel {
         try c.encode(capacity, forKey: .capacity)
         try c.encode(format, forKey: .format)
         try c.encode(source, forKey: .source)
+        try c.encodeIfPresent(encryption, forKey: .encryption)
     }
 }
 
@@ -30,6 +32,7 @@ extension VolumeModel {
     /// Equal when everything but `content` is: a generated volume's digest names its content.
     public static func == (a: VolumeModel, b: VolumeModel) -> Bool {
         a.pool == b.pool && a.name == b.name && a.capacity == b.capacity && a.format == b.format && a.source == b.source
+            && a.encryption == b.encryption
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -38,5 +41,6 @@ extension VolumeModel {
         hasher.combine(capacity)
         hasher.combine(format)
         hasher.combine(source)
+        hasher.combine(encryption)
     }
 }

@@ -73,6 +73,8 @@ public enum StepPayload: Hashable, Codable, Sendable {
     case network(NetworkModel)
     case pool(PoolModel)
     case volume(VolumeModel)
+    /// Define a secret object and set its value.
+    case secretObject(SecretObjectModel)
     /// Define (create or update) a domain; `live` operations follow on a running domain;
     /// `restart` stops and starts it afterwards.
     case domain(DomainModel, live: [LiveOperation], marker: OwnershipMarker)

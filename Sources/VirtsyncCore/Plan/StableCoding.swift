@@ -78,6 +78,7 @@ extension StepPayload {
         case "network": self = .network(try c.decode(NetworkModel.self, forKey: Key("network")))
         case "pool": self = .pool(try c.decode(PoolModel.self, forKey: Key("pool")))
         case "volume": self = .volume(try c.decode(VolumeModel.self, forKey: Key("volume")))
+        case "secretObject": self = .secretObject(try c.decode(SecretObjectModel.self, forKey: Key("secretObject")))
         case "domain":
             let d = try c.decode(Domain.self, forKey: Key("domain"))
             self = .domain(d.model, live: d.live, marker: d.marker)
@@ -93,6 +94,7 @@ extension StepPayload {
         case .network(let n): try c.encode(n, forKey: Key("network"))
         case .pool(let p): try c.encode(p, forKey: Key("pool"))
         case .volume(let v): try c.encode(v, forKey: Key("volume"))
+        case .secretObject(let s): try c.encode(s, forKey: Key("secretObject"))
         case .domain(let m, let live, let marker): try c.encode(Domain(model: m, live: live, marker: marker), forKey: Key("domain"))
         case .migration(let m): try c.encode(m, forKey: Key("migration"))
         case .adopted(let uuid): try c.encode(uuid, forKey: Key("adopted"))

@@ -8,7 +8,7 @@ import VirtsyncEngine
 /// `LibvirtConnection.run` bodies, on the connection's queue. A handle may be carried from one
 /// body to the next (observing lists in one call and reads in batches), hence `Sendable`.
 final class LibvirtObject: @unchecked Sendable {
-    enum Kind { case domain, network, pool, volume, stream }
+    enum Kind { case domain, network, pool, volume, stream, secret }
 
     let pointer: OpaquePointer
     private let kind: Kind
@@ -25,6 +25,7 @@ final class LibvirtObject: @unchecked Sendable {
         case .pool: virStoragePoolFree(pointer)
         case .volume: virStorageVolFree(pointer)
         case .stream: virStreamFree(pointer)
+        case .secret: virSecretFree(pointer)
         }
     }
 }

@@ -207,7 +207,9 @@ extension LibvirtXML {
         case .volume(let pool, let volume):
             element = XElement("disk", [("type", "volume"), ("device", device)])
             format = volumeFormats["\(pool)/\(volume)"]
-            source = XElement("source", [("pool", pool), ("volume", volume)])
+            var volumeSource = XElement("source", [("pool", pool), ("volume", volume)])
+            if let uuid = disk.encryption { volumeSource.append(encryptionElement(uuid)) }
+            source = volumeSource
         case .file(let path):
             element = XElement("disk", [("type", "file"), ("device", device)])
             source = XElement("source", [("file", path)])

@@ -181,7 +181,8 @@ extension LibvirtXML {
             return nil
         }
         return DiskModel(target: target, bus: bus, cdrom: device == "cdrom", source: source,
-                         readonly: element.child("readonly") != nil)
+                         readonly: element.child("readonly") != nil,
+                         encryption: LibvirtXML.encryptionUUID(sourceElement?.child("encryption") ?? element.child("encryption")))
     }
 
     static func parseInterface(_ element: XElement) -> InterfaceModel? {

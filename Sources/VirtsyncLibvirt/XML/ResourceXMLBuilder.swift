@@ -89,7 +89,9 @@ extension LibvirtXML {
         volume.append(XElement("capacity", [("unit", "bytes")], text: String(model.capacity.bytes)))
         if poolType != .logical {
             let format = model.format == .iso ? VolumeFormat.raw : model.format
-            volume.append(XElement("target", children: [.element(XElement("format", [("type", format.rawValue)]))]))
+            var target = XElement("target", children: [.element(XElement("format", [("type", format.rawValue)]))])
+            if let uuid = model.encryption { target.append(encryptionElement(uuid)) }
+            volume.append(target)
             if let backing {
                 let format = backing.format == .iso ? VolumeFormat.raw : backing.format
                 volume.append(XElement("backingStore", children: [

@@ -119,7 +119,8 @@ extension LibvirtXML {
         default: format = .raw
         }
         let backing = root.path("backingStore/path")?.text.trimmed
-        return ParsedVolume(model: VolumeModel(pool: pool, name: name, capacity: capacity, format: format),
+        return ParsedVolume(model: VolumeModel(pool: pool, name: name, capacity: capacity, format: format,
+                                               encryption: encryptionUUID(root.path("target/encryption"))),
                             path: root.path("target/path")?.text ?? "",
                             backingPath: (backing?.isEmpty ?? true) ? nil : backing)
     }

@@ -4,7 +4,7 @@ extension DocumentDecoder {
     static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices", "adopt",
                                   "source", "autostart", "shared", "volumes"])
     static let poolSourceKeys = KeySet(["host", "dir"])
-    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt"])
+    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt", "encryptionSecret"])
     /// The formats a spec may ask for (`iso` is only for generated seed images).
     static let volumeFormats: [VolumeFormat] = [.qcow2, .raw]
 
@@ -95,6 +95,16 @@ extension DocumentDecoder {
         volume.backing = readVolumeRef(map, "backing")
         volume.clone = readVolumeRef(map, "clone")
         checkVolumeSource(map, format: volume.format, backing: volume.backing, clone: volume.clone, logical: logical)
+        if let secret = readNameRef(map, "encryptionSecret") {
+            // LUKS over a blank volume only: an overlay or a copy would need the base's key too,
+            // and an adopted volume is whatever it already is.
+            let conflicts = ["backing", "clone", "adopt"].filter { map.has($0) }
+            if let first = conflicts.first {
+                reporter.error(map.keyLocation(first), map.keyPath(first), "an encrypted volume (encryptionSecret) cannot have '\(first)'")
+            } else {
+                volume.encryptionSecret = secret
+            }
+        }
         return volume
     }
 

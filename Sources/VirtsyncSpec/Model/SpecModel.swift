@@ -87,6 +87,8 @@ struct PoolVolumeSpec: Sendable {
     var clone: Located<VolumeRef>?
     /// `adopt: true`: take over the existing volume of this name.
     var adopt = false
+    /// `encryptionSecret`: LUKS-encrypted with this secret as its passphrase.
+    var encryptionSecret: Located<String>?
 }
 
 /// kind: StoragePool.

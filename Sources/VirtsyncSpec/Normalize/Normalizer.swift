@@ -33,6 +33,23 @@ struct Normalizer {
             guard let model = poolModel(pool) else { continue }
             for host in index.poolHosts[position] { hosts[host]?.pools.append(model) }
         }
+        // Encrypted pool volumes: a secret object on every host of the pool (the volume's own host
+        // and every host that may open it), filled once the passphrase is read.
+        var encrypted: [String: SecretUse] = [:]
+        for (position, pool) in spec.pools.enumerated() {
+            guard let poolName = pool.header.name?.value, let model = poolModel(pool) else { continue }
+            for volume in pool.volumes {
+                guard let secret = volume.encryptionSecret, let name = volume.name?.value else { continue }
+                let key = "\(poolName)/\(name)"
+                encrypted[key] = SecretUse(name: secret.value, field: volume.path + ".encryptionSecret",
+                                           location: "\(secret.location.file):\(secret.location.line)", inline: true)
+                var directory = model.type == .logical ? "/dev/\(model.volumeGroup ?? poolName)" : model.path
+                while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+                let object = SecretObjectModel(uuid: SecretObjectModel.uuid(volume: key), volume: key, path: "\(directory)/\(name)",
+                                               secret: SecretMaterial(name: secret.value, digest: ""))
+                for host in index.poolHosts[position] { hosts[host]?.secretObjects.append(object) }
+            }
+        }
         for (key, entry) in index.volumes {
             if let steward = poolSteward[key.pool], steward != key.host { continue }
             hosts[key.host]?.volumes.append(entry.model)
@@ -41,7 +58,7 @@ struct Normalizer {
         var machines: [ClusterMachine] = []
         var pending: [String: PendingSecrets] = [:]
         for (position, vm) in spec.machines.enumerated() {
-            guard let (domain, seed, secrets) = domainModel(vm) else { continue }
+            guard let (domain, seed, secrets) = domainModel(vm, encrypted: encrypted) else { continue }
             if let secrets { pending[domain.name] = secrets }
             if multiHost {
                 let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false,
@@ -59,6 +76,7 @@ struct Normalizer {
             host.pools.sort { $0.name < $1.name }
             host.volumes.sort { ($0.pool, $0.name) < ($1.pool, $1.name) }
             host.domains.sort { $0.name < $1.name }
+            host.secretObjects.sort { $0.volume < $1.volume }
             return host
         }
         var adopt: Set<AdoptKey> = []
@@ -77,9 +95,15 @@ struct Normalizer {
                                    owner: settings.owner, adopt: adopt)
         desired.secrets = secretReferences()
         desired.pendingSecrets = pending
-        desired.held = pending.keys.sorted().map {
-            HeldResource(kind: .domain, name: $0, reason: "its secrets have not been read on this host")
+        desired.pendingVolumeSecrets = encrypted
+        // Until binding reads them: the encrypted volumes, and every VM that uses a secret or
+        // opens an encrypted volume, are held.
+        var heldDomains = Set(pending.keys)
+        for domain in sorted.flatMap(\.domains) + desired.machines.map(\.domain) where domain.disks.contains(where: { $0.encryption != nil }) {
+            heldDomains.insert(domain.name)
         }
+        desired.held = encrypted.keys.sorted().map { HeldResource(kind: .volume, name: $0, reason: HeldResource.pendingReason) }
+            + heldDomains.sorted().map { HeldResource(kind: .domain, name: $0, reason: HeldResource.pendingReason) }
         return desired
     }
 
@@ -150,9 +174,14 @@ struct Normalizer {
     /// The domain, its cloud-init seed volume when it has one, and the secrets it still needs:
     /// a VM that uses secrets gets its password and seed once `SecretBinder` has them (its seed
     /// disk names a placeholder volume until then).
-    private func domainModel(_ vm: MachineSpec) -> (DomainModel, VolumeModel?, PendingSecrets?)? {
+    private func domainModel(_ vm: MachineSpec, encrypted: [String: SecretUse]) -> (DomainModel, VolumeModel?, PendingSecrets?)? {
         guard let name = vm.header.name?.value, let memory = vm.memory?.value else { return nil }
         var disks = DiskTargets.assign(vm.disks)
+        for i in disks.indices {
+            if case .volume(let pool, let volume) = disks[i].source, encrypted["\(pool)/\(volume)"] != nil {
+                disks[i].encryption = SecretObjectModel.uuid(volume: "\(pool)/\(volume)")
+            }
+        }
         var seed: VolumeModel?
         var pending = PendingSecrets(machine: name)
         if let password = vm.graphicsPassword {

@@ -49,6 +49,11 @@ extension SpecValidator {
             scan(cloudInit.metaData, path: cloudInit.path + ".metaData")
             scan(cloudInit.networkConfig, path: cloudInit.path + ".networkConfig")
         }
+        for pool in spec.pools {
+            for volume in pool.volumes {
+                if let secret = volume.encryptionSecret { reference(secret.value, at: secret.location, path: volume.path + ".encryptionSecret") }
+            }
+        }
         for (name, secret) in declared.sorted(by: { $0.key < $1.key }) where !used.contains(name) {
             reporter.warning(secret.header.name?.location ?? secret.header.location, secret.header.path,
                              "Secret '\(name)' is not used by any VM")

@@ -25,7 +25,8 @@ extension SpecValidator {
                 guard let name = volume.name, let size = volume.size else { continue }
                 let model = VolumeModel(pool: poolName, name: name.value, capacity: size.value,
                                         format: volume.format?.value ?? defaultFormat,
-                                        source: Self.source(backing: volume.backing, clone: volume.clone))
+                                        source: Self.source(backing: volume.backing, clone: volume.clone),
+                                        encryption: volume.encryptionSecret.map { _ in SecretObjectModel.uuid(volume: "\(poolName)/\(name.value)") })
                 let entry = VolumeEntry(model: model, location: name.location, path: volume.path,
                                         sourceRef: volume.backing ?? volume.clone,
                                         sourcePath: volume.path + (volume.backing != nil ? ".backing" : ".clone"))
