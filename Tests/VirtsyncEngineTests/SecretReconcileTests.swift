@@ -150,4 +150,12 @@ struct SecretReconcileTests {
         #expect(harness.hypervisor.snapshot.secretObjects.isEmpty)
         #expect(await harness.plan(gone, prune: true).isEmpty)
     }
+
+    @Test("the encryption of a disk the spec does not manage (an adopted VM's LUKS disk) is no difference")
+    func unmanagedDiskEncryption() async throws {
+        let harness = try Harness()
+        await harness.apply(lab())
+        harness.hypervisor.mutate { host in host.domains["web-1"]?.model.disks[0].encryption = "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f" }
+        #expect(await harness.plan(lab()).isEmpty)
+    }
 }

@@ -92,6 +92,24 @@ struct DomainXMLTests {
         #expect(model.maxVcpus == 2)
     }
 
+    @Test("disk encryption: a managed volume's is written and read back; one the spec does not manage survives an update")
+    func diskEncryption() throws {
+        let uuid = SecretObjectModel.uuid(volume: "images/web-1-root.qcow2")
+        var model = Models.fullDomain
+        model.disks[0].encryption = uuid
+        let written = try XMLParser.parse(try LibvirtXML.updatedDomain(current: Samples.qemuDomain, model: model,
+                                                                       marker: OwnershipMarker(specDigest: "n")))
+        let vda = try #require(written.child("devices")?.children(named: "disk").first { $0.child("target")?[attribute: "dev"] == "vda" })
+        #expect(vda.child("source")?.child("encryption")?.child("secret")?[attribute: "uuid"] == uuid)
+        #expect(LibvirtXML.parseDisk(vda)?.encryption == uuid)
+        // The spec leaves the encryption of an adopted VM's disk alone: the update keeps it.
+        model.disks[0].encryption = nil
+        let kept = try XMLParser.parse(try LibvirtXML.updatedDomain(current: written.serialized(), model: model,
+                                                                    marker: OwnershipMarker(specDigest: "n")))
+        let again = try #require(kept.child("devices")?.children(named: "disk").first { $0.child("target")?[attribute: "dev"] == "vda" })
+        #expect(LibvirtXML.parseDisk(again)?.encryption == uuid)
+    }
+
     @Test("a document that is not a domain is refused")
     func notADomain() {
         #expect(throws: LibvirtXMLError.self) { try LibvirtXML.parseDomain("<network><name>n</name></network>") }

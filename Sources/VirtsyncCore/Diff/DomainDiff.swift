@@ -116,8 +116,10 @@ enum DomainDiff {
         func norm(_ d: DiskModel) -> DiskModel { var d = d; if d.cdrom { d.readonly = true }; return d }
         let diskCount = max(vm.disks.count, old.disks.count)
         for i in 0..<diskCount {
-            let a = i < old.disks.count ? norm(old.disks[i]) : nil
+            var a = i < old.disks.count ? norm(old.disks[i]) : nil
             let b = i < vm.disks.count ? norm(vm.disks[i]) : nil
+            // Encryption is open when the spec does not manage it: an update keeps what is there.
+            if let wanted = b, wanted.encryption == nil, a?.source == wanted.source { a?.encryption = nil }
             if a != b { add("disks[\(i)]", a.map(describe), b.map(describe), boot) }
         }
 

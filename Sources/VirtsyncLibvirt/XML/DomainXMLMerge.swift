@@ -101,6 +101,14 @@ extension LibvirtXML {
             if let match = existingDisks.first(where: { $0.model.target == disk.target }) {
                 carry(["boot"], from: match.element, to: &element)
                 if match.model.bus == disk.bus { carry(["address"], from: match.element, to: &element) }
+                // Encryption the spec does not manage (an adopted VM's LUKS disk) stays: without
+                // it the guest could not open the disk at its next boot.
+                if disk.encryption == nil, match.model.source == disk.source {
+                    carry(["encryption"], from: match.element, to: &element)
+                    if let kept = match.element.child("source")?.child("encryption") {
+                        element.modifyChild("source") { source in if source.child("encryption") == nil { source.append(kept) } }
+                    }
+                }
             }
             owned.append(element)
         }
