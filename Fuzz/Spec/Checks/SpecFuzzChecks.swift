@@ -46,5 +46,22 @@ public func checkSpec(_ bytes: [UInt8]) {
     guard again.diagnostics.description == result.diagnostics.description else {
         fatalError("not deterministic:\n\(result.diagnostics)\n--- then:\n\(again.diagnostics)")
     }
+    if let desired = result.desired { checkSecrets(desired) }
+}
+
+/// Every secret bound with a marker value: nothing stays pending, and the marker is in no plan.
+private func checkSecrets(_ desired: DesiredState) {
+    let marker = "FUZZ-SECRET-VALUE"
+    let needed = SecretBinder.needed(desired)
+    guard !needed.isEmpty else { return }
+    let values = Dictionary(needed.map { ($0.name, Result<SecretBytes, SecretProblem>.success(SecretBytes(Array(marker.utf8)))) },
+                            uniquingKeysWith: { a, _ in a })
+    let bound = SecretBinder.bind(desired, values: values, key: .success(Array(repeating: 1, count: 32)))
+    if !bound.pendingSecrets.isEmpty || !bound.pendingVolumeSecrets.isEmpty || bound.held.contains(where: { $0.reason == HeldResource.pendingReason }) {
+        fatalError("secrets still pending after binding every one of them")
+    }
+    let plan = Planner.plan(desired: bound, observed: bound.emptyCluster)
+    let shown = ((try? JSONRenderer().render(plan)) ?? "") + TextRenderer(color: false).render(plan) + MarkdownRenderer().render(plan)
+    if shown.contains(marker) { fatalError("a secret's value is in a plan") }
 }
 
