@@ -151,7 +151,7 @@ package final class SpecFollower: @unchecked Sendable {
             let names = Set(own.domains.map(\.name))
             mine.secrets = desired.secrets
             mine.pendingSecrets = desired.pendingSecrets.filter { names.contains($0.key) }
-            let volumes = Set(own.secretObjects.map(\.volume))
+            let volumes = Set(own.secretObjects.map(\.consumer))
             mine.pendingVolumeSecrets = desired.pendingVolumeSecrets.filter { volumes.contains($0.key) }
             mine.held = desired.held.filter {
                 switch $0.kind {

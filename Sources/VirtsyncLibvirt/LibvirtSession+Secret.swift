@@ -5,13 +5,20 @@ import VirtsyncEngine
 import VirtsyncXML
 
 extension LibvirtXML {
-    /// A secret object's definition: private (libvirt never shows its value), persistent, usage
-    /// `volume` with the encrypted volume's path, virtsync's marker as its description.
+    /// A secret object's definition: private (libvirt never shows its value), persistent, its
+    /// usage, virtsync's marker as its description.
     static func secret(_ model: SecretObjectModel) -> String {
-        XElement("secret", [("ephemeral", "no"), ("private", "yes")], children: [
+        let usage: XElement
+        switch model.usage {
+        case .volume(let path):
+            usage = XElement("usage", [("type", "volume")], children: [.element(XElement("volume", text: path))])
+        case .named(let type, let id):
+            usage = XElement("usage", [("type", type)], children: [.element(XElement(type == "iscsi" ? "target" : "name", text: id))])
+        }
+        return XElement("secret", [("ephemeral", "no"), ("private", "yes")], children: [
             .element(XElement("uuid", text: model.uuid)),
             .element(XElement("description", text: model.marker)),
-            .element(XElement("usage", [("type", "volume")], children: [.element(XElement("volume", text: model.path))])),
+            .element(usage),
         ]).serialized()
     }
 
@@ -59,13 +66,13 @@ extension LibvirtSession {
         }
     }
 
-    /// `create`: define the object and set its value (an object of the same UUID that virtsync
-    /// made is given the value again; anyone else's is refused). `delete`: undefine virtsync's
-    /// object; one that is gone is fine.
+    /// `create` and `update`: define the object and set its value (an object of the same UUID
+    /// that virtsync made is given the value again; anyone else's is refused). `delete`:
+    /// undefine virtsync's object; one that is gone is fine.
     func applySecretObject(_ step: PlanStep) async throws {
-        let operation = "\(step.action.rawValue) the secret object of volume \(step.resource.name)"
+        let operation = "\(step.action.rawValue) secret object \(step.resource.name)"
         switch step.action {
-        case .create:
+        case .create, .update:
             guard case .secretObject(let model) = step.payload else { throw missingPayload(step) }
             guard let value = model.secret.value else {
                 throw HypervisorError(code: .other, message: "the secret \(model.secret.name) was not read on this host", operation: operation)
@@ -92,7 +99,7 @@ extension LibvirtSession {
             }
         case .delete:
             try await run(operation) { call in
-                guard let pointer = virSecretLookupByUUIDString(call.conn, SecretObjectModel.uuid(volume: step.resource.name)) else {
+                guard let pointer = virSecretLookupByUUIDString(call.conn, SecretObjectModel.uuid(consumer: step.resource.name)) else {
                     let failure = call.error(operation)
                     if failure.code == .notFound { return }
                     throw failure
@@ -105,7 +112,7 @@ extension LibvirtSession {
                 try call.check(virSecretUndefine(secret.pointer), operation)
             }
         default:
-            throw HypervisorError(code: .rejected, message: "a secret object can only be created or deleted", operation: operation)
+            throw HypervisorError(code: .rejected, message: "a secret object is created, updated or deleted", operation: operation)
         }
     }
 }

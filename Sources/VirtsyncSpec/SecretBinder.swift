@@ -29,12 +29,18 @@ public enum SecretBinder {
                 return "secret '\(use.name)' (\(reference.source)), used by \(use.field) at \(use.location), was not read"
             }
         }
-        // Encrypted volumes first: a VM that opens one whose passphrase is unreadable is held too.
+        // Secret objects first: a VM that opens a volume whose passphrase is unreadable, or names
+        // an object whose value is, is held too.
         var heldVolumes: [String: String] = [:]
+        var heldByObject: [String: [String]] = [:]
         for (volume, use) in desired.pendingVolumeSecrets.sorted(by: { $0.key < $1.key }) {
             var problems = [failure(use)].compactMap { $0 }
             if case .failure(let problem) = key { problems.append("the digest key is unavailable: \(problem.message)") }
             guard problems.isEmpty, case .success(let digestKey) = key, case .success(let read)? = values[use.name] else {
+                if let vm = SecretObjectModel.domain(ofConsumer: volume) {
+                    heldByObject[vm, default: []].append(problems.joined(separator: "; "))
+                    continue
+                }
                 heldVolumes[volume] = problems.joined(separator: "; ")
                 held.append(HeldResource(kind: .volume, name: volume, reason: heldVolumes[volume] ?? ""))
                 continue
@@ -43,7 +49,7 @@ public enum SecretBinder {
             let value = use.taking(read)
             let material = SecretMaterial(name: use.name, digest: SecretDigest.keyed(value.bytes, key: digestKey), value: value)
             for h in out.hosts.indices {
-                for o in out.hosts[h].secretObjects.indices where out.hosts[h].secretObjects[o].volume == volume {
+                for o in out.hosts[h].secretObjects.indices where out.hosts[h].secretObjects[o].consumer == volume {
                     out.hosts[h].secretObjects[o].secret = material
                 }
             }
@@ -55,8 +61,9 @@ public enum SecretBinder {
                 guard disk.encryption != nil, case .volume(let p, let v) = disk.source else { return nil }
                 return heldVolumes["\(p)/\(v)"].map { "its encrypted volume \(p)/\(v) cannot be opened: \($0)" }
             }
-            if !reasons.isEmpty, heldByVolume.insert(domain.name).inserted {
-                held.append(HeldResource(kind: .domain, name: domain.name, reason: reasons.joined(separator: "; ")))
+            let all = reasons + (heldByObject[domain.name] ?? [])
+            if !all.isEmpty, heldByVolume.insert(domain.name).inserted {
+                held.append(HeldResource(kind: .domain, name: domain.name, reason: all.joined(separator: "; ")))
             }
         }
         for (machine, pending) in desired.pendingSecrets.sorted(by: { $0.key < $1.key }) where !heldByVolume.contains(machine) {

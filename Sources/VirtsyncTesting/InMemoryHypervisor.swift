@@ -138,12 +138,14 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             state.volumes[name]?.model.capacity = v.capacity
         case (.volume, .delete, _):
             state.volumes[name] = nil
-        case (.secret, .create, .secretObject(let s)):
+        case (.secret, .create, .secretObject(let s)), (.secret, .update, .secretObject(let s)):
             guard s.secret.value != nil else { throw fail(step, "the secret was not read") }
-            state.secretObjects[s.uuid] = ObservedSecretObject(uuid: s.uuid, usageVolume: s.path,
-                                                               marker: .init(secret: s.secret.name, digest: s.secret.digest, volume: s.volume, owner: s.owner))
+            var usageVolume: String?
+            if case .volume(let path) = s.usage { usageVolume = path }
+            state.secretObjects[s.uuid] = ObservedSecretObject(uuid: s.uuid, usageVolume: usageVolume,
+                                                               marker: .init(secret: s.secret.name, digest: s.secret.digest, consumer: s.consumer, owner: s.owner))
         case (.secret, .delete, _):
-            state.secretObjects[SecretObjectModel.uuid(volume: name)] = nil
+            state.secretObjects[SecretObjectModel.uuid(consumer: name)] = nil
         case (.domain, .create, .domain(let d, _, let marker)):
             guard state.domains[name] == nil else { throw fail(step, "domain already exists") }
             state.domains[name] = ObservedDomain(model: observable(d, old: nil), uuid: d.uuid ?? uuid(), state: .shutoff, marker: marker,

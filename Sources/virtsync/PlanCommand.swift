@@ -133,7 +133,7 @@ struct PlanCommand: AsyncParsableCommand {
         var plan = Planner.plan(desired: headDesired, observed: assumed,
                                 options: PlanOptions(prune: host.prune, source: nil, recorded: ["review": "true"]))
         plan.basis.baseCommit = baseID.hex
-        if !unbound.pendingSecrets.isEmpty {
+        if !unbound.pendingSecrets.isEmpty || !unbound.pendingVolumeSecrets.isEmpty {
             plan.notes.append(PlanNote(severity: .info, message: "review plan: no secret was read; a secret shows as changed when its encrypted file or its host file's path changed, and its digests here are not the hosts' digests"))
         }
         Frontend.annotate(&plan, headSpec.provenance)

@@ -102,13 +102,13 @@ struct SecretReconcileTests {
 
     static func encrypted(_ value: String?, keepVolume: Bool = true) -> DesiredState {
         var desired = lab()
-        let uuid = SecretObjectModel.uuid(volume: "lab/data.raw")
+        let uuid = SecretObjectModel.uuid(consumer: "lab/data.raw")
         if keepVolume {
             desired.hosts[0].volumes.append(VolumeModel(pool: "lab", name: "data.raw", capacity: .mib(64), format: .raw, encryption: uuid))
             desired.hosts[0].domains[0].disks.append(DiskModel(target: "vdb", source: .volume(pool: "lab", volume: "data.raw"), encryption: uuid))
             if let value {
                 let material = SecretMaterial(name: "disk-key", digest: SecretDigest.keyed(Array(value.utf8), key: key), value: SecretBytes(Array(value.utf8)))
-                desired.hosts[0].secretObjects = [SecretObjectModel(uuid: uuid, volume: "lab/data.raw", path: "/var/lib/virtsync/pools/lab/data.raw", secret: material)]
+                desired.hosts[0].secretObjects = [SecretObjectModel(uuid: uuid, consumer: "lab/data.raw", usage: .volume(path: "/var/lib/virtsync/pools/lab/data.raw"), secret: material)]
             }
         }
         desired.settings.deleteVolumesWithVM = true
@@ -128,7 +128,7 @@ struct SecretReconcileTests {
         #expect(!(try JSONRenderer().render(plan)).contains("luks-1"))
         let (_, report) = await harness.apply(Self.encrypted("luks-1"))
         #expect(report.failed == 0)
-        #expect(harness.hypervisor.snapshot.secretObjects[SecretObjectModel.uuid(volume: "lab/data.raw")]?.marker?.secret == "disk-key")
+        #expect(harness.hypervisor.snapshot.secretObjects[SecretObjectModel.uuid(consumer: "lab/data.raw")]?.marker?.secret == "disk-key")
         #expect(await harness.plan(Self.encrypted("luks-1")).isEmpty)
     }
 
@@ -157,5 +157,49 @@ struct SecretReconcileTests {
         await harness.apply(lab())
         harness.hypervisor.mutate { host in host.domains["web-1"]?.model.disks[0].encryption = "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f" }
         #expect(await harness.plan(lab()).isEmpty)
+    }
+
+    static func withObject(_ value: String?, type: String = "iscsi") -> DesiredState {
+        var desired = lab()
+        let consumer = SecretObjectModel.consumer(domain: "web-1", secret: "auth", type: type)
+        let uuid = SecretObjectModel.uuid(consumer: consumer)
+        guard let value else { return desired }
+        desired.hosts[0].domains[0].extraXML = ExtraXML(devices: "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.x/1'><host name='127.0.0.1'/><auth username='u'><secret type='iscsi' uuid='\(uuid)'/></auth></source></hostdev>")
+        let material = SecretMaterial(name: "auth", digest: SecretDigest.keyed(Array(value.utf8), key: key), value: SecretBytes(Array(value.utf8)))
+        desired.hosts[0].secretObjects = [SecretObjectModel(uuid: uuid, consumer: consumer, usage: .named(type: type, id: "virtsync/web-1/auth"), secret: material)]
+        return desired
+    }
+
+    @Test("an escape-hatch secret object comes before its VM; a new value is a next-boot update (vtpm: an error); it goes after the VM stops naming it")
+    func escapeHatchObjects() async throws {
+        let harness = try Harness()
+        let plan = await harness.plan(Self.withObject("one"))
+        let secret = try #require(plan.steps.first { $0.resource.kind == .secret })
+        let domain = try #require(plan.steps.first { $0.id == "create:domain:local/web-1" })
+        #expect(secret.resource.name == "web-1:auth:iscsi")
+        #expect(domain.dependsOn.contains(secret.id))
+        await harness.apply(Self.withObject("one"))
+        #expect(await harness.plan(Self.withObject("one")).isEmpty)
+
+        let rotated = await harness.plan(Self.withObject("two"))
+        #expect(rotated.steps.map(\.id) == ["update:secret:local/web-1:auth:iscsi"])
+        #expect(rotated.steps.first?.disruption == .nextBoot)
+        await harness.apply(Self.withObject("two"))
+        #expect(await harness.plan(Self.withObject("two")).isEmpty)
+
+        // The XML no longer names it: the VM is redefined first, then the object goes.
+        let gone = await harness.plan(Self.withObject(nil))
+        let update = try #require(gone.steps.first { $0.id == "update:domain:local/web-1" })
+        let delete = try #require(gone.steps.first { $0.id == "delete:secret:local/web-1:auth:iscsi" })
+        #expect(delete.dependsOn.contains(update.id))
+        await harness.apply(Self.withObject(nil))
+        #expect(harness.hypervisor.snapshot.secretObjects.isEmpty)
+        #expect(await harness.plan(Self.withObject(nil)).isEmpty)
+
+        let tpm = try Harness()
+        await tpm.apply(Self.withObject("one", type: "vtpm"))
+        let refused = await tpm.plan(Self.withObject("two", type: "vtpm"))
+        #expect(refused.steps.isEmpty)
+        #expect(refused.notes.contains { $0.severity == .error && $0.message.contains("does not re-key it") })
     }
 }

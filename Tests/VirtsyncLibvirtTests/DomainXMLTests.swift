@@ -94,7 +94,7 @@ struct DomainXMLTests {
 
     @Test("disk encryption: a managed volume's is written and read back; one the spec does not manage survives an update")
     func diskEncryption() throws {
-        let uuid = SecretObjectModel.uuid(volume: "images/web-1-root.qcow2")
+        let uuid = SecretObjectModel.uuid(consumer: "images/web-1-root.qcow2")
         var model = Models.fullDomain
         model.disks[0].encryption = uuid
         let written = try XMLParser.parse(try LibvirtXML.updatedDomain(current: Samples.qemuDomain, model: model,

@@ -228,11 +228,11 @@ struct SecretSpecTests {
     func encryptedVolume() throws {
         let result = SpecLoader.load(files: [file("lab.yaml", Self.encryptedLab)])
         let desired = try #require(result.desired, "\(result.diagnostics)")
-        let uuid = SecretObjectModel.uuid(volume: "vms/data.raw")
+        let uuid = SecretObjectModel.uuid(consumer: "vms/data.raw")
         let host = try #require(desired.hosts.first)
         #expect(host.volumes.first { $0.name == "data.raw" }?.encryption == uuid)
         #expect(host.secretObjects.map(\.uuid) == [uuid])
-        #expect(host.secretObjects.first?.path == "/srv/vms/data.raw")
+        #expect(host.secretObjects.first?.usage == .volume(path: "/srv/vms/data.raw"))
         #expect(host.domains.first { $0.name == "db" }?.disks.first?.encryption == uuid)
         #expect(Set(desired.held.map { "\($0.kind.rawValue) \($0.name)" }) == ["volume vms/data.raw", "domain db"])
         #expect(SecretBinder.needed(desired).map(\.name) == ["disk-key"])
@@ -270,5 +270,69 @@ struct SecretSpecTests {
         #expect(text.contains("StoragePool[vms].volumes[1].backing: an encrypted volume (encryptionSecret) cannot have 'backing'"), "\(text)")
         #expect(text.contains("StoragePool[vms].volumes[2].adopt: an encrypted volume (encryptionSecret) cannot have 'adopt'"), "\(text)")
         #expect(text.contains("StoragePool[vms].volumes[3].encryptionSecret: unknown secret 'nope'"), "\(text)")
+    }
+
+    static let tpmVM = """
+        apiVersion: virtsync/v1
+        kind: VirtualMachine
+        name: vault
+        memory: 64MiB
+        xml:
+          devices: |
+            <tpm model='tpm-crb'>
+              <backend type='emulator' version='2.0'>
+                <encryption secret='((secret-uuid:tpm-key:vtpm))'/>
+              </backend>
+            </tpm>
+        ---
+        apiVersion: virtsync/v1
+        kind: Secret
+        name: tpm-key
+        hostFile: vault/tpm
+        """
+
+    @Test("the escape hatch names a secret object by ((secret-uuid:NAME:TYPE)): the XML gets its UUID, the host the object, the VM waits for the value")
+    func escapeHatchObject() throws {
+        let result = SpecLoader.load(files: [file("vault.yaml", Self.tpmVM)])
+        let desired = try #require(result.desired, "\(result.diagnostics)")
+        let consumer = "vault:tpm-key:vtpm"
+        let uuid = SecretObjectModel.uuid(consumer: consumer)
+        let host = try #require(desired.hosts.first)
+        #expect(host.domains.first?.extraXML.devices?.contains("<encryption secret='\(uuid)'/>") == true)
+        #expect(host.secretObjects.map(\.consumer) == [consumer])
+        #expect(host.secretObjects.first?.usage == .named(type: "vtpm", id: "virtsync/vault/tpm-key"))
+        #expect(desired.held.map(\.name) == ["vault"])
+        let bound = SecretBinder.bind(desired, values: ["tpm-key": .success(SecretBytes(Array("tpm pass\n".utf8)))], key: .success(Self.key))
+        #expect(bound.held.isEmpty)
+        #expect(bound.hosts.first?.secretObjects.first?.secret.value?.bytes == Array("tpm pass".utf8))
+        let failed = SecretBinder.bind(desired, values: ["tpm-key": .failure(SecretProblem("missing"))], key: .success(Self.key))
+        #expect(failed.held.map(\.name) == ["vault"])
+        #expect(failed.held.first?.reason.contains("used by VirtualMachine[vault].xml.devices") == true)
+    }
+
+    @Test("in the escape hatch, a secret's value, an unknown type, a malformed placeholder and an unknown secret are errors at their line")
+    func escapeHatchProblems() {
+        let result = SpecLoader.load(files: [file("vault.yaml", """
+            apiVersion: virtsync/v1
+            kind: VirtualMachine
+            name: vault
+            memory: 64MiB
+            xml:
+              devices: |
+                <tpm model='tpm-crb'><backend type='emulator' version='2.0'><encryption secret='((secret:tpm-key))'/></backend></tpm>
+                <watchdog model='i6300esb' action='((secret-uuid:tpm-key:luks))'/>
+                <rng model='virtio'><backend model='random'>((secret-uuid:tpm-key</backend></rng>
+                <memballoon model='virtio' autodeflate='((secret-uuid:nope:ceph))'/>
+            ---
+            apiVersion: virtsync/v1
+            kind: Secret
+            name: tpm-key
+            hostFile: vault/tpm
+            """)])
+        let text = result.diagnostics.description
+        #expect(text.contains("vault.yaml:7:1: error: VirtualMachine[vault].xml.devices: a secret's value never goes into XML"), "\(text)")
+        #expect(text.contains("vault.yaml:8:1: error: VirtualMachine[vault].xml.devices: unknown secret object type 'luks'"), "\(text)")
+        #expect(text.contains("vault.yaml:9:1: error: VirtualMachine[vault].xml.devices: '((secret-uuid:' is not closed"), "\(text)")
+        #expect(text.contains("vault.yaml:10:1: error: VirtualMachine[vault].xml.devices: unknown secret 'nope'"), "\(text)")
     }
 }

@@ -53,6 +53,13 @@ private enum AssumedHost {
         for pool in host.pools {
             out.pools[pool.name] = ObservedPool(model: pool, uuid: uuid(host.name, "pool", pool.name), active: true, managed: true, owner: owner)
         }
+        for object in host.secretObjects {
+            var usageVolume: String?
+            if case .volume(let path) = object.usage { usageVolume = path }
+            out.secretObjects[object.uuid] = ObservedSecretObject(uuid: object.uuid, usageVolume: usageVolume,
+                                                                  marker: .init(secret: object.secret.name, digest: object.secret.digest,
+                                                                                consumer: object.consumer, owner: owner))
+        }
         let capacities = Capacities(host.volumes)
         let poolPaths = Dictionary(host.pools.map { ($0.name, normalizePath($0.path)) }, uniquingKeysWith: { a, _ in a })
         for volume in host.volumes {

@@ -44,15 +44,19 @@ enum Ordering {
         }
         guard step.resource.kind == .domain, [.create, .update, .replace, .start, .restart].contains(step.action),
               let vm = idx.domainModel(host: host, name: step.resource.name) else { return [] }
-        return vm.disks.flatMap { disk -> [String] in
+        let volumes = vm.disks.flatMap { disk -> [String] in
             guard disk.encryption != nil, case .volume(let p, let v) = disk.source else { return [] }
             return idx.ids(kind: .secret, host: host, name: "\(p)/\(v)", actions: [.create])
         }
+        return volumes + idx.secretSteps(host: host, domain: step.resource.name).filter { [.create, .update].contains($0.action) }.map(\.id)
     }
 
-    /// A volume's secret object goes after the volume.
+    /// A secret object goes after what used it: its volume, or its VM's new definition.
     static let secretDeleteAfterItsVolume: Rule = { step, idx, _, _ in
         guard step.resource.kind == .secret, step.action == .delete else { return [] }
+        if let vm = SecretObjectModel.domain(ofConsumer: step.resource.name) {
+            return idx.ids(kind: .domain, host: step.resource.host, name: vm, actions: [.update, .replace, .delete])
+        }
         return idx.ids(kind: .volume, host: step.resource.host, name: step.resource.name, actions: [.delete])
     }
 
@@ -228,9 +232,16 @@ struct StepIndex {
     private let desiredDomains: [String: DomainModel]
     private let usages: [String: HostUsage]
     private let migrations: [String: PlanStep]
+    /// The steps of escape-hatch secret objects, by `host|vm`.
+    private let secretsByDomain: [String: [PlanStep]]
 
     init(_ steps: [PlanStep], desired: DesiredState, usages: [String: HostUsage]) {
         self.steps = steps
+        var secrets: [String: [PlanStep]] = [:]
+        for s in steps where s.resource.kind == .secret {
+            if let vm = SecretObjectModel.domain(ofConsumer: s.resource.name) { secrets["\(s.resource.host)|\(vm)", default: []].append(s) }
+        }
+        secretsByDomain = secrets
         migrations = Dictionary(steps.filter { $0.action == .migrate }.map { ($0.resource.name, $0) }, uniquingKeysWith: { a, _ in a })
         var map: [String: [PlanStep]] = [:]
         for s in steps { map["\(s.resource.kind.rawValue)|\(s.resource.host)|\(s.resource.name)", default: []].append(s) }
@@ -249,6 +260,9 @@ struct StepIndex {
     func ids(kind: ResourceKind, host: String, name: String, actions: Set<StepAction>) -> [String] {
         (byResource["\(kind.rawValue)|\(host)|\(name)"] ?? []).filter { actions.contains($0.action) }.map(\.id)
     }
+
+    /// The steps of a VM's escape-hatch secret objects on a host.
+    func secretSteps(host: String, domain: String) -> [PlanStep] { secretsByDomain["\(host)|\(domain)"] ?? [] }
 
     /// The migration of a domain in this plan.
     func migration(of name: String) -> PlanStep? { migrations[name] }

@@ -9,7 +9,7 @@ extension PlanBuilder {
         func touchesHeld(_ ref: ResourceRef) -> Bool {
             switch ref.kind {
             case .domain: return domains.contains(ref.name)
-            case .secret: return volumes.contains(ref.name)
+            case .secret: return volumes.contains(ref.name) || SecretObjectModel.domain(ofConsumer: ref.name).map(domains.contains) == true
             case .volume:
                 if volumes.contains(ref.name) { return true }
                 let volume = ref.name.split(separator: "/", maxSplits: 1).last.map(String.init) ?? ref.name

@@ -67,10 +67,12 @@ public enum Planner {
             let usage = HostUsage(live)
             usages[host.name] = usage
             builder.planStorage(host: host, live: live, usage: usage)
-            builder.planSecretObjects(host: host, live: live)
             builder.planNetworks(host: host, live: live, usage: usage)
             builder.planDomains(host: host, live: live)
+            // Last: whether an object can go depends on the volume and domain steps.
+            builder.planSecretObjects(host: host, live: live)
         }
+        builder.dropBlocked(desired)
         builder.hold(desired.held)
         var recorded = options.recorded
         recorded["prune"] = String(builder.prune)
@@ -105,6 +107,8 @@ struct PlanBuilder {
     /// Resources the spec adopts, and whether resources without an owner are claimed.
     var adopt: Set<AdoptKey> = []
     var claimUnowned = false
+    /// Consumers of secret objects another owner holds, by host: not set up.
+    var blockedSecrets: [String: Set<String>] = [:]
 
     init(prune: Bool, settings: SpecSettings, specDigest: String, commit: String?) {
         self.prune = prune

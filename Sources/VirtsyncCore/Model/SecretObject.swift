@@ -1,35 +1,65 @@
-/// A libvirt secret object virtsync keeps for an encrypted volume: private (libvirt never shows
-/// its value), usage `volume` with the volume's path, and virtsync's marker in its description.
+/// What a libvirt secret object is for, as libvirt's `<usage>` says it.
+public enum SecretUsage: Hashable, Codable, Sendable {
+    /// The passphrase of a LUKS volume at `path` (`<usage type='volume'>`).
+    case volume(path: String)
+    /// An object the escape hatch names (`((secret-uuid:NAME:TYPE))`): libvirt's usage type
+    /// (`vtpm`, `ceph`, `iscsi`, `tls`) and the usage id virtsync gives it.
+    case named(type: String, id: String)
+
+    /// The escape hatch's usage types.
+    public static let namedTypes = ["vtpm", "ceph", "iscsi", "tls"]
+
+    /// Whether a new value may replace the old one: not for what encrypts data at rest (a LUKS
+    /// volume, an emulated TPM's state), which would no longer open.
+    public var canChangeValue: Bool {
+        switch self {
+        case .volume: return false
+        case .named(let type, _): return type != "vtpm"
+        }
+    }
+}
+
+/// A libvirt secret object virtsync keeps: private (libvirt never shows its value), persistent,
+/// with virtsync's marker in its description. One per consumer: an encrypted volume
+/// (`pool/volume`), or a VM's escape hatch (`vm:NAME:TYPE`).
 public struct SecretObjectModel: Hashable, Codable, Sendable {
     public var uuid: String
-    /// The encrypted volume, `pool/volume`: the object's resource name in plans.
-    public var volume: String
-    /// The volume's path on the host (the object's usage).
-    public var path: String
+    /// What uses it: `pool/volume`, or `vm:NAME:TYPE`. The object's resource name in plans.
+    public var consumer: String
+    public var usage: SecretUsage
     /// The spec's secret: name, keyed digest, and the value once read.
     public var secret: SecretMaterial
     /// The spec source that owns it, written into its marker (set by the planner).
     public var owner: String?
 
-    public init(uuid: String, volume: String, path: String, secret: SecretMaterial, owner: String? = nil) {
-        self.owner = owner
+    public init(uuid: String, consumer: String, usage: SecretUsage, secret: SecretMaterial, owner: String? = nil) {
         self.uuid = uuid
-        self.volume = volume
-        self.path = path
+        self.consumer = consumer
+        self.usage = usage
         self.secret = secret
+        self.owner = owner
     }
 
-    /// The object's UUID for a volume: the same on every host and in every run, derived from
-    /// the volume's name, so the volume and the disks that open it can name it before it exists.
-    public static func uuid(volume: String) -> String {
-        let hex = Array(Digest.sha256Hex(Array("virtsync secret object\u{0}\(volume)".utf8)).prefix(32))
+    /// The object's UUID for a consumer: the same on every host and in every run, so the volume,
+    /// the disks and the XML that name it can do so before it exists.
+    public static func uuid(consumer: String) -> String {
+        let hex = Array(Digest.sha256Hex(Array("virtsync secret object\u{0}\(consumer)".utf8)).prefix(32))
         func part(_ range: Range<Int>) -> String { String(hex[range]) }
         return "\(part(0..<8))-\(part(8..<12))-8\(part(13..<16))-a\(part(17..<20))-\(part(20..<32))"
     }
 
+    /// The consumer of a VM's escape-hatch object.
+    public static func consumer(domain: String, secret: String, type: String) -> String { "\(domain):\(secret):\(type)" }
+
+    /// The VM of an escape-hatch consumer (`vm:NAME:TYPE`); nil for a volume's.
+    public static func domain(ofConsumer consumer: String) -> String? {
+        guard let colon = consumer.firstIndex(of: ":") else { return nil }
+        return String(consumer[..<colon])
+    }
+
     /// The marker virtsync writes into the object's description.
     public var marker: String {
-        "virtsync secret=\(secret.name) digest=\(secret.digest) volume=\(volume)" + (owner.map { " owner=\($0)" } ?? "")
+        "virtsync secret=\(secret.name) digest=\(secret.digest) for=\(consumer)" + (owner.map { " owner=\($0)" } ?? "")
     }
 }
 
@@ -44,17 +74,18 @@ public struct ObservedSecretObject: Hashable, Codable, Sendable {
     public struct Marker: Hashable, Codable, Sendable {
         public var secret: String
         public var digest: String
-        public var volume: String
+        /// `pool/volume` or `vm:NAME:TYPE`.
+        public var consumer: String
         public var owner: String?
 
-        public init(secret: String, digest: String, volume: String, owner: String?) {
+        public init(secret: String, digest: String, consumer: String, owner: String?) {
             self.secret = secret
             self.digest = digest
-            self.volume = volume
+            self.consumer = consumer
             self.owner = owner
         }
 
-        /// Reads `SecretObjectModel.description(owner:)` back; nil for any other text.
+        /// Reads `SecretObjectModel.marker` back; nil for any other text.
         public init?(description: String) {
             guard description.hasPrefix("virtsync ") else { return nil }
             // The owner comes last and may hold spaces.
@@ -69,8 +100,8 @@ public struct ObservedSecretObject: Hashable, Codable, Sendable {
                 guard let equals = part.firstIndex(of: "=") else { return nil }
                 fields[String(part[..<equals])] = String(part[part.index(after: equals)...])
             }
-            guard let secret = fields["secret"], let digest = fields["digest"], let volume = fields["volume"] else { return nil }
-            self.init(secret: secret, digest: digest, volume: volume, owner: owner)
+            guard let secret = fields["secret"], let digest = fields["digest"], let consumer = fields["for"] else { return nil }
+            self.init(secret: secret, digest: digest, consumer: consumer, owner: owner)
         }
     }
 

@@ -109,6 +109,8 @@ extension DocumentDecoder {
             let devices = xml.string("devices"), domain = xml.string("domain")
             vm.xmlDevices = devices?.value
             vm.xmlDomain = domain?.value
+            vm.xmlDevicesAt = devices?.location
+            vm.xmlDomainAt = domain?.location
             // The escape hatch is for what the model does not cover, and must reach libvirt as
             // what it says: parsed strictly, owned elements refused at any depth.
             for (fragment, key, field) in [(devices, "devices", EscapeHatch.Field.devices), (domain, "domain", .domain)] {

@@ -101,6 +101,8 @@ extension DocumentDecoder {
             let conflicts = ["backing", "clone", "adopt"].filter { map.has($0) }
             if let first = conflicts.first {
                 reporter.error(map.keyLocation(first), map.keyPath(first), "an encrypted volume (encryptionSecret) cannot have '\(first)'")
+            } else if logical {
+                reporter.error(secret.location, map.keyPath("encryptionSecret"), "an encrypted volume is in a dir or netfs pool (libvirt makes logical volumes without LUKS)")
             } else {
                 volume.encryptionSecret = secret
             }

@@ -205,6 +205,9 @@ struct MachineSpec: Sendable {
     var cloudInit: CloudInitSpec?
     var xmlDevices: String?
     var xmlDomain: String?
+    /// Where `xml.devices` and `xml.domain` are, for their secret-object placeholders.
+    var xmlDevicesAt: SourceLocation?
+    var xmlDomainAt: SourceLocation?
     /// `adopt: true`: take over the existing domain of this name.
     var adopt = false
 }

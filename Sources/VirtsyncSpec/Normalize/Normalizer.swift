@@ -45,7 +45,7 @@ struct Normalizer {
                                            location: "\(secret.location.file):\(secret.location.line)", inline: true)
                 var directory = model.type == .logical ? "/dev/\(model.volumeGroup ?? poolName)" : model.path
                 while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-                let object = SecretObjectModel(uuid: SecretObjectModel.uuid(volume: key), volume: key, path: "\(directory)/\(name)",
+                let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: key), consumer: key, usage: .volume(path: "\(directory)/\(name)"),
                                                secret: SecretMaterial(name: secret.value, digest: ""))
                 for host in index.poolHosts[position] { hosts[host]?.secretObjects.append(object) }
             }
@@ -55,11 +55,21 @@ struct Normalizer {
             hosts[key.host]?.volumes.append(entry.model)
         }
         let multiHost = index.hostNames.count > 1
+        var objectUsers = Set<String>()
         var machines: [ClusterMachine] = []
         var pending: [String: PendingSecrets] = [:]
         for (position, vm) in spec.machines.enumerated() {
             guard let (domain, seed, secrets) = domainModel(vm, encrypted: encrypted) else { continue }
             if let secrets { pending[domain.name] = secrets }
+            // The secret objects the VM's escape hatch names: on its host, or on every host a
+            // VM of a cluster may run on.
+            let objects = escapeHatchObjects(vm, domain: domain.name)
+            if !objects.isEmpty {
+                for (object, use) in objects { encrypted[object.consumer] = use }
+                let targets = multiHost ? index.hostNames : [index.machineHosts[position]].compactMap { $0 }
+                for host in targets { hosts[host]?.secretObjects += objects.map(\.0) }
+                objectUsers.insert(domain.name)
+            }
             if multiHost {
                 let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false,
                                                  failback: vm.failback?.value ?? true)
@@ -76,7 +86,7 @@ struct Normalizer {
             host.pools.sort { $0.name < $1.name }
             host.volumes.sort { ($0.pool, $0.name) < ($1.pool, $1.name) }
             host.domains.sort { $0.name < $1.name }
-            host.secretObjects.sort { $0.volume < $1.volume }
+            host.secretObjects.sort { $0.consumer < $1.consumer }
             return host
         }
         var adopt: Set<AdoptKey> = []
@@ -98,13 +108,34 @@ struct Normalizer {
         desired.pendingVolumeSecrets = encrypted
         // Until binding reads them: the encrypted volumes, and every VM that uses a secret or
         // opens an encrypted volume, are held.
-        var heldDomains = Set(pending.keys)
+        var heldDomains = Set(pending.keys).union(objectUsers)
         for domain in sorted.flatMap(\.domains) + desired.machines.map(\.domain) where domain.disks.contains(where: { $0.encryption != nil }) {
             heldDomains.insert(domain.name)
         }
-        desired.held = encrypted.keys.sorted().map { HeldResource(kind: .volume, name: $0, reason: HeldResource.pendingReason) }
+        desired.held = encrypted.keys.filter { SecretObjectModel.domain(ofConsumer: $0) == nil }.sorted()
+            .map { HeldResource(kind: .volume, name: $0, reason: HeldResource.pendingReason) }
             + heldDomains.sorted().map { HeldResource(kind: .domain, name: $0, reason: HeldResource.pendingReason) }
         return desired
+    }
+
+    /// The secret objects `((secret-uuid:NAME:TYPE))` of a VM's escape hatch names, each with
+    /// the use that reads its value.
+    private func escapeHatchObjects(_ vm: MachineSpec, domain: String) -> [(SecretObjectModel, SecretUse)] {
+        var out: [String: (SecretObjectModel, SecretUse)] = [:]
+        for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
+            guard let fragment, fragment.contains(SecretObjectTemplate.open) else { continue }
+            for placeholder in SecretObjectTemplate.scan(fragment).placeholders {
+                let consumer = SecretObjectModel.consumer(domain: domain, secret: placeholder.name, type: placeholder.type)
+                guard out[consumer] == nil else { continue }
+                let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
+                                               usage: .named(type: placeholder.type, id: "virtsync/\(domain)/\(placeholder.name)"),
+                                               secret: SecretMaterial(name: placeholder.name, digest: ""))
+                let use = SecretUse(name: placeholder.name, field: "\(vm.header.path).xml.\(key)",
+                                    location: "\(at?.file ?? vm.header.location.file):\(at?.line ?? vm.header.location.line)", inline: true)
+                out[consumer] = (object, use)
+            }
+        }
+        return out.keys.sorted().compactMap { out[$0] }
     }
 
     /// The spec's Secret documents by name, with an age file's ciphertext.
@@ -179,7 +210,7 @@ struct Normalizer {
         var disks = DiskTargets.assign(vm.disks)
         for i in disks.indices {
             if case .volume(let pool, let volume) = disks[i].source, encrypted["\(pool)/\(volume)"] != nil {
-                disks[i].encryption = SecretObjectModel.uuid(volume: "\(pool)/\(volume)")
+                disks[i].encryption = SecretObjectModel.uuid(consumer: "\(pool)/\(volume)")
             }
         }
         var seed: VolumeModel?
@@ -223,7 +254,8 @@ struct Normalizer {
             restartForUpdates: vm.restartForUpdates ?? false,
             restart: RestartPolicy(mode: vm.restartPolicy ?? .always, maxRestarts: vm.maxRestarts ?? RestartPolicy.defaultMaxRestarts,
                                    window: vm.restartWindow ?? RestartPolicy.defaultWindow),
-            extraXML: ExtraXML(devices: vm.xmlDevices, domain: vm.xmlDomain))
+            extraXML: ExtraXML(devices: vm.xmlDevices.map { SecretObjectTemplate.substitute($0, domain: name) },
+                               domain: vm.xmlDomain.map { SecretObjectTemplate.substitute($0, domain: name) }))
         return (domain, seed, pending.uses.isEmpty ? nil : pending)
     }
 }

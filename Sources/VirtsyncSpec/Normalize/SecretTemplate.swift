@@ -52,3 +52,58 @@ enum SecretTemplate {
         return (pieces, problems)
     }
 }
+
+/// `((secret-uuid:NAME:TYPE))` placeholders in escape-hatch XML: the UUID of a libvirt secret
+/// object virtsync keeps for the VM (usage TYPE: vtpm, ceph, iscsi, tls) with the secret's value.
+/// A value itself never goes into XML: libvirt would show it to every reader.
+enum SecretObjectTemplate {
+    static let open = "((secret-uuid:"
+
+    struct Placeholder: Equatable {
+        var name: String
+        var type: String
+        /// Line in the fragment, from 0.
+        var line: Int
+    }
+
+    /// The placeholders of `text`, and the problems (malformed ones, values asked for).
+    static func scan(_ text: String) -> (placeholders: [Placeholder], problems: [SecretTemplate.Problem]) {
+        var placeholders: [Placeholder] = []
+        var problems: [SecretTemplate.Problem] = []
+        for (line, content) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = Substring(content)
+            if rest.contains("((secret:") {
+                problems.append(.init(line: line, message: "a secret's value never goes into XML (libvirt shows the XML to every reader); name a secret object's UUID with ((secret-uuid:NAME:TYPE)), TYPE one of \(SecretUsage.namedTypes.joined(separator: ", "))"))
+            }
+            while let start = rest.range(of: open) {
+                rest = rest[start.upperBound...]
+                guard let end = rest.range(of: "))") else {
+                    problems.append(.init(line: line, message: "'\(open)' is not closed by '))' on the same line"))
+                    break
+                }
+                let inner = rest[..<end.lowerBound].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                rest = rest[end.upperBound...]
+                guard inner.count == 2, Formats.nameProblem(inner[0]) == nil else {
+                    problems.append(.init(line: line, message: "\(open)\(inner.joined(separator: ":")))) must be \(open)NAME:TYPE)) with a secret's name"))
+                    continue
+                }
+                guard SecretUsage.namedTypes.contains(inner[1]) else {
+                    problems.append(.init(line: line, message: "unknown secret object type '\(inner[1].prefix(40))'; expected one of \(SecretUsage.namedTypes.joined(separator: ", "))"))
+                    continue
+                }
+                placeholders.append(Placeholder(name: inner[0], type: inner[1], line: line))
+            }
+        }
+        return (placeholders, problems)
+    }
+
+    /// `text` with every placeholder replaced by its object's UUID.
+    static func substitute(_ text: String, domain: String) -> String {
+        var out = text
+        for placeholder in scan(text).placeholders {
+            let consumer = SecretObjectModel.consumer(domain: domain, secret: placeholder.name, type: placeholder.type)
+            out = out.replacingOccurrences(of: "\(open)\(placeholder.name):\(placeholder.type)))", with: SecretObjectModel.uuid(consumer: consumer))
+        }
+        return out
+    }
+}

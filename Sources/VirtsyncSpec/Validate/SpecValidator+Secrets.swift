@@ -49,6 +49,28 @@ extension SpecValidator {
             scan(cloudInit.metaData, path: cloudInit.path + ".metaData")
             scan(cloudInit.networkConfig, path: cloudInit.path + ".networkConfig")
         }
+        for vm in spec.machines {
+            for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
+                guard let fragment, let at, fragment.contains("((secret") else { continue }
+                let path = "\(vm.header.path).xml.\(key)"
+                // A block scalar's text starts on the line after its indicator.
+                let first = at.line + (fragment.contains("\n") ? 1 : 0)
+                let (placeholders, problems) = SecretObjectTemplate.scan(fragment)
+                let column = { (line: Int) in line == 0 && !fragment.contains("\n") ? at.column : 1 }
+                for problem in problems {
+                    reporter.error(SourceLocation(file: at.file, line: first + problem.line, column: column(problem.line)), path, problem.message)
+                }
+                var types: [String: String] = [:]
+                for placeholder in placeholders {
+                    let location = SourceLocation(file: at.file, line: first + placeholder.line, column: column(placeholder.line))
+                    reference(placeholder.name, at: location, path: path)
+                    if let other = types[placeholder.name], other != placeholder.type {
+                        reporter.error(location, path, "secret '\(placeholder.name)' is named as a \(other) object and as a \(placeholder.type) object; one secret is one kind of object per VM")
+                    }
+                    types[placeholder.name] = placeholder.type
+                }
+            }
+        }
         for pool in spec.pools {
             for volume in pool.volumes {
                 if let secret = volume.encryptionSecret { reference(secret.value, at: secret.location, path: volume.path + ".encryptionSecret") }
@@ -64,11 +86,13 @@ extension SpecValidator {
                               reference: (String, SourceLocation, String) -> Void) {
         guard bytes.count >= SecretTemplate.open.count else { return }
         let (pieces, problems) = SecretTemplate.split(bytes)
+        // Text on the key's own line starts at the key's column; a block scalar's on the next line.
+        let sameLine = !bytes.contains(UInt8(ascii: "\n"))
         for problem in problems {
-            reporter.error(SourceLocation(file: file, line: firstLine + problem.line, column: problem.line == 0 ? column : 1), path, problem.message)
+            reporter.error(SourceLocation(file: file, line: firstLine + problem.line, column: problem.line == 0 && sameLine ? column : 1), path, problem.message)
         }
         for case .secret(let name, let line) in pieces {
-            reference(name, SourceLocation(file: file, line: firstLine + line, column: line == 0 ? column : 1), path)
+            reference(name, SourceLocation(file: file, line: firstLine + line, column: line == 0 && sameLine ? column : 1), path)
         }
     }
 }

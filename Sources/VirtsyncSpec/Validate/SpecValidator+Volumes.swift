@@ -26,7 +26,7 @@ extension SpecValidator {
                 let model = VolumeModel(pool: poolName, name: name.value, capacity: size.value,
                                         format: volume.format?.value ?? defaultFormat,
                                         source: Self.source(backing: volume.backing, clone: volume.clone),
-                                        encryption: volume.encryptionSecret.map { _ in SecretObjectModel.uuid(volume: "\(poolName)/\(name.value)") })
+                                        encryption: volume.encryptionSecret.map { _ in SecretObjectModel.uuid(consumer: "\(poolName)/\(name.value)") })
                 let entry = VolumeEntry(model: model, location: name.location, path: volume.path,
                                         sourceRef: volume.backing ?? volume.clone,
                                         sourcePath: volume.path + (volume.backing != nil ? ".backing" : ".clone"))
