@@ -48,6 +48,8 @@ def documents(text):
     return [doc for doc in yaml.load_all(text, Loader=Loader) if doc is not None]
 
 
+POOL = "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: /srv/p\n"
+
 BAD = {
     "unknown key": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nmemroy: 1GiB\n",
     "bare number": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 2048\n",
@@ -91,6 +93,23 @@ BAD = {
     "graphics mapping without type": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ngraphics: {passwordSecret: s}\n",
     "password without a display": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ngraphics: {type: none, passwordSecret: s}\n",
     "graphics password in clear": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ngraphics: {type: vnc, password: hunter2}\n",
+    "encrypted overlay": POOL + "volumes: [{name: v, size: 1GiB, backing: p/base, encryptionSecret: k}]\n",
+    "encrypted clone": POOL + "volumes: [{name: v, size: 1GiB, format: raw, clone: p/base, encryptionSecret: k}]\n",
+    "encrypted adopted volume": POOL + "volumes: [{name: v, size: 1GiB, adopt: true, encryptionSecret: k}]\n",
+    "encrypted with adopt false": POOL + "volumes: [{name: v, size: 1GiB, adopt: false, encryptionSecret: k}]\n",
+    "encryption secret not a name": POOL + "volumes: [{name: v, size: 1GiB, encryptionSecret: ../k}]\n",
+    "encryption secret as a list": POOL + "volumes: [{name: v, size: 1GiB, encryptionSecret: [k]}]\n",
+    "encrypted logical volume": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: logical\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
+    "encrypted disk-created volume": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, size: 1GiB, encryptionSecret: k}]\n",
+    "encryption on an attached disk": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, encryptionSecret: k}]\n",
+}
+
+# Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
+GOOD = {
+    "encrypted raw volume": POOL + "volumes: [{name: v.raw, size: 1GiB, format: raw, encryptionSecret: k}]\n",
+    "encrypted qcow2 volume": POOL + "volumes: [{name: v.qcow2, size: 1GiB, encryptionSecret: k}]\n",
+    "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
+        "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
 }
 
 
@@ -107,6 +126,7 @@ def main():
             for i, block in enumerate(yaml_blocks((ROOT / "specs/spec-v1.md").read_text()))]
     good += [(str(path.relative_to(ROOT)), path.read_text())
              for path in sorted(GOOD_SPEC.rglob("*.y*ml")) if not path.read_text().startswith("#cloud-config")]
+    good += list(GOOD.items())
     count = 0
     for name, text in good:
         for doc in documents(text):

@@ -137,11 +137,15 @@ volume_common = {
 not_both = {"not": {"required": ["backing", "clone"]}}
 backing_qcow2 = {"if": {"required": ["backing", "format"]}, "then": {"properties": {"format": {"const": "qcow2"}}}}
 
+encrypted_blank = {"if": {"required": ["encryptionSecret"]},
+                   "then": {"allOf": [{"not": {"required": [k]}} for k in ["backing", "clone", "adopt"]]}}
+
 defs["PoolVolume"] = obj({
     "name": ref("name", "The volume's name in the pool."),
     **volume_common,
     "adopt": adopt("volume"),
-}, required=["name", "size"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2])
+    "encryptionSecret": ref("name", "Create the volume LUKS-encrypted (raw: a LUKS image; qcow2: qcow2 with LUKS encryption), the whole value of this Secret being its passphrase, kept in a private libvirt secret object on every host of the pool. Disks that attach the volume open it. Only for a blank volume: not with backing, clone or adopt; dir and netfs pools. The passphrase of an existing volume is never changed."),
+}, required=["name", "size"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2, encrypted_blank])
 
 defs["StoragePool"] = obj({
     **envelope("StoragePool"),
@@ -166,7 +170,8 @@ defs["StoragePool"] = obj({
         {"if": {"properties": {"type": {"const": "logical"}}, "required": ["type"]},
          "then": {"not": {"required": ["source"]},
                   "properties": {"volumes": {"items": {"properties": {"format": {"const": "raw"}},
-                                                       "not": {"required": ["backing"]}}}}},
+                                                       "allOf": [{"not": {"required": ["backing"]}},
+                                                                 {"not": {"required": ["encryptionSecret"]}}]}}}},
          "else": {"required": ["path"], "allOf": [{"not": {"required": ["volumeGroup"]}}, {"not": {"required": ["devices"]}}]}},
         {"if": {"properties": {"type": {"const": "netfs"}}, "required": ["type"]},
          "then": {"required": ["source"]},
@@ -317,7 +322,7 @@ defs["Settings"] = obj({
 
 defs["Secret"] = obj({
     **envelope("Secret"),
-    "name": ref("name", "The secret's name: what graphics.passwordSecret, cloudInit's ...Secret keys and ((secret:NAME)) placeholders refer to."),
+    "name": ref("name", "The secret's name: what graphics.passwordSecret, cloudInit's ...Secret keys, ((secret:NAME)) placeholders and a pool volume's encryptionSecret refer to."),
     "ageFile": {"allOf": [ref("relativePath")], "not": {"pattern": r"\.ya?ml$"},
                 "description": "An age-encrypted file of the spec directory (armored or binary), decrypted on the host with its age identity. Not .yaml/.yml; .age by convention.",
                 "examples": ["secrets/web-1-password.age"]},
