@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 import VirtsyncAgent
+import VirtsyncCore
 import VirtsyncEngine
 import VirtsyncTestSupport
 
@@ -35,7 +36,9 @@ struct SecretCanaryTests {
     func canaries() async throws {
         let canaries = ["vnc": "Vnc\(Int.random(in: 10000...99999))",
                         "network": "net-canary-\(UUID().uuidString)",
-                        "user": "user-canary-\(UUID().uuidString)"]
+                        "user": "user-canary-\(UUID().uuidString)",
+                        "disk": "disk-canary-\(UUID().uuidString)",
+                        "tpm": "tpm-canary-\(UUID().uuidString)"]
         // The search finds a value however base64 aligned it.
         for pad in 0..<3 {
             let encoded = Data((String(repeating: "q", count: pad) + "Vnc12345" + "tail").utf8).base64EncodedString()
@@ -53,16 +56,37 @@ struct SecretCanaryTests {
         try await h.tearingDown {
             let spec = TinySpec.vm(vm, power: "running") + """
                 graphics: {type: vnc, passwordSecret: vnc}
+                disks:
+                  - volume: \(pool)/data.raw
                 cloudInit:
                   pool: \(pool)
                   networkConfigSecret: network
                   userDataFile: cloud/user.cfg
+                xml:
+                  devices: |
+                    <tpm model='tpm-crb'>
+                      <backend type='emulator' version='2.0'>
+                        <encryption secret='((secret-uuid:tpm:vtpm))'/>
+                      </backend>
+                    </tpm>
                 ---
                 apiVersion: virtsync/v1
                 kind: StoragePool
                 name: \(pool)
                 path: \(poolPath)
                 autostart: false
+                volumes:
+                  - {name: data.raw, size: 16MiB, format: raw, encryptionSecret: disk}
+                ---
+                apiVersion: virtsync/v1
+                kind: Secret
+                name: disk
+                hostFile: vm/disk
+                ---
+                apiVersion: virtsync/v1
+                kind: Secret
+                name: tpm
+                hostFile: vm/tpm
                 ---
                 apiVersion: virtsync/v1
                 kind: Secret
@@ -131,6 +155,11 @@ struct SecretCanaryTests {
             outputs["held plan"] = held.stdout + held.stderr
             outputs["domain XML"] = try await h.virsh("dumpxml", vm).stdout
             outputs["inactive domain XML"] = try await h.virsh("dumpxml", "--inactive", vm).stdout
+            for consumer in ["\(pool)/data.raw", "\(vm):tpm:vtpm"] {
+                let object = try await h.virsh("secret-dumpxml", SecretObjectModel.uuid(consumer: consumer)).stdout
+                #expect(object.contains("private='yes'"), "\(object)")
+                outputs["secret object \(consumer)"] = object
+            }
             outputs["agent log"] = h.log
             for file in FileManager.default.subpaths(atPath: h.stateDir) ?? [] {
                 outputs["state \(file)"] = (try? String(decoding: Data(contentsOf: URL(fileURLWithPath: h.stateDir + "/" + file)), as: UTF8.self)) ?? ""
@@ -155,6 +184,9 @@ struct SecretCanaryTests {
             }
             _ = try? await h.virsh("pool-destroy", pool)
             _ = try? await h.virsh("pool-undefine", pool)
+            for consumer in ["\(pool)/data.raw", "\(vm):tpm:vtpm"] {
+                _ = try? await h.virsh("secret-undefine", SecretObjectModel.uuid(consumer: consumer))
+            }
         }
     }
 
@@ -182,6 +214,8 @@ struct SecretCanaryTests {
         try await Command.check("/usr/bin/age-keygen", ["-o", secrets.identity])
         let recipient = try await Command.check("/usr/bin/age-keygen", ["-y", secrets.identity]).trimmingCharacters(in: .whitespacesAndNewlines)
         try secrets.write("vm/vnc", canaries["vnc"] ?? "")
+        try secrets.write("vm/disk", canaries["disk"] ?? "")
+        try secrets.write("vm/tpm", canaries["tpm"] ?? "")
         try secrets.write("vm/network-config", "version: 2\n# \(canaries["network"] ?? "")\n")
         let plain = scratch.path("user.plain")
         try Data((canaries["user"] ?? "").utf8).write(to: URL(fileURLWithPath: plain))
