@@ -49,6 +49,8 @@ def documents(text):
 
 
 POOL = "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: /srv/p\n"
+VM = "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\n"
+TPM = "<tpm model='tpm-crb'><backend type='emulator' version='2.0'><encryption secret='%s'/></backend></tpm>"
 
 BAD = {
     "unknown key": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\nmemroy: 1GiB\n",
@@ -102,6 +104,12 @@ BAD = {
     "encrypted logical volume": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: logical\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
     "encrypted disk-created volume": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, size: 1GiB, encryptionSecret: k}]\n",
     "encryption on an attached disk": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, encryptionSecret: k}]\n",
+    "secret value in xml": VM + "xml: {devices: \"" + TPM % "((secret:k))" + "\"}\n",
+    "secret value in domain xml": VM + "xml: {domain: \"<description>((secret:k))</description>\"}\n",
+    "unknown secret object type": VM + "xml: {devices: \"" + TPM % "((secret-uuid:k:luks))" + "\"}\n",
+    "secret object without a type": VM + "xml: {devices: \"" + TPM % "((secret-uuid:k))" + "\"}\n",
+    "secret object not closed": VM + "xml: {devices: \"" + TPM % "((secret-uuid:k:vtpm" + "\"}\n",
+    "secret object with a bad name": VM + "xml: {devices: \"" + TPM % "((secret-uuid:../k:vtpm))" + "\"}\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
@@ -110,6 +118,10 @@ GOOD = {
     "encrypted qcow2 volume": POOL + "volumes: [{name: v.qcow2, size: 1GiB, encryptionSecret: k}]\n",
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
         "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
+    "secret objects in xml": VM + "xml:\n  devices: |\n    " + TPM % "((secret-uuid:tpm.state-1:vtpm))" + "\n"
+        "    <hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2026-01.example:t/1'>"
+        "<host name='10.0.0.5'/><auth username='u'><secret type='iscsi' uuid='((secret-uuid:k:iscsi))'/></auth>"
+        "</source></hostdev>\n",
 }
 
 

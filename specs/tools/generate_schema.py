@@ -144,7 +144,7 @@ defs["PoolVolume"] = obj({
     "name": ref("name", "The volume's name in the pool."),
     **volume_common,
     "adopt": adopt("volume"),
-    "encryptionSecret": ref("name", "Create the volume LUKS-encrypted (raw: a LUKS image; qcow2: qcow2 with LUKS encryption), the whole value of this Secret being its passphrase, kept in a private libvirt secret object on every host of the pool. Disks that attach the volume open it. Only for a blank volume: not with backing, clone or adopt; dir and netfs pools. The passphrase of an existing volume is never changed."),
+    "encryptionSecret": ref("name", "Create the volume LUKS-encrypted (raw: a LUKS image; qcow2: qcow2 with LUKS encryption), the value of this Secret (without one final line break) being its passphrase, kept in a private libvirt secret object on every host of the pool. Disks that attach the volume open it. Only for a blank volume: not with backing, clone or adopt; only in dir and netfs pools. The passphrase of an existing volume is never changed."),
 }, required=["name", "size"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2, encrypted_blank])
 
 defs["StoragePool"] = obj({
@@ -213,6 +213,21 @@ nic = obj({
     oneOf=[{"required": ["network"]}, {"required": ["bridge"]}])
 
 placeholders = " ((secret:NAME)) placeholders are replaced by the Secret's value on the host."
+
+# An escape-hatch fragment names secret objects, never values: no ((secret:NAME)), and every
+# ((secret-uuid: is NAME:TYPE)) on its line with a valid name and one of libvirt's usage types.
+object_types = ["vtpm", "ceph", "iscsi", "tls"]
+local_name = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,63}"
+
+def xml_fragment(parent):
+    return {"type": "string",
+            "description": f"Raw XML inserted verbatim inside {parent}, but for ((secret-uuid:NAME:TYPE)) placeholders "
+                           f"(TYPE one of {', '.join(object_types)}): each is replaced by the UUID of a private libvirt secret "
+                           "object virtsync creates for the VM with the Secret's value. A value never goes into XML: "
+                           "((secret:NAME)) is an error here.",
+            "allOf": [{"not": {"pattern": r"\(\(secret:"}},
+                      {"not": {"pattern": rf"\(\(secret-uuid:(?!{local_name}:(?:{'|'.join(object_types)})\)\))"}}]}
+
 cloud = obj({
     "userData": ref("cloudInitContent", "User data; a mapping is written after a #cloud-config line. Default: an empty #cloud-config." + placeholders),
     "userDataFile": ref("relativePath", "User data from a file of the spec directory." + placeholders),
@@ -286,8 +301,8 @@ defs["VirtualMachine"] = obj({
     "interfaces": {"type": "array", "items": nic, "description": "Network interfaces, in order."},
     "cloudInit": cloud,
     "xml": obj({
-        "devices": {"type": "string", "description": "Raw XML inserted verbatim inside <devices>."},
-        "domain": {"type": "string", "description": "Raw XML inserted verbatim inside <domain>."},
+        "devices": xml_fragment("<devices>"),
+        "domain": xml_fragment("<domain>"),
     }, desc="Escape hatch: raw libvirt XML fragments."),
     "adopt": adopt("domain"),
 }, required=["apiVersion", "kind", "name", "memory"], desc="A virtual machine.",

@@ -31,7 +31,10 @@ extension PlanBuilder {
                                  disruption: .nextBoot, reason: "the secret changed; libvirt hands the new value over when the VM next starts",
                                  payload: .secretObject(object)))
                 } else {
-                    note(.error, ref, "\(what) changed (\(before) → \(object.secret.description)): the data is encrypted with the old value, and virtsync does not re-key it; the old value stays (restore the secret's value, or give the \(SecretObjectModel.domain(ofConsumer: object.consumer) == nil ? "volume" : "VM's TPM") a new name)")
+                    let advice = SecretObjectModel.domain(ofConsumer: object.consumer) == nil
+                        ? "restore the secret's value, or give the volume a new name"
+                        : "restore the secret's value: the TPM's state opens only with the old one"
+                    note(.error, ref, "\(what) changed (\(before) → \(object.secret.description)): the data is encrypted with the old value, and virtsync does not re-key it; the old value stays (\(advice))")
                 }
             case .unmanaged, .unowned, .other:
                 note(.error, ref, "a secret object with UUID \(object.uuid) exists on host \(host.name) and is not this spec's; \(what) is not set up with it")

@@ -50,6 +50,7 @@ extension SpecValidator {
             scan(cloudInit.networkConfig, path: cloudInit.path + ".networkConfig")
         }
         for vm in spec.machines {
+            var types: [String: String] = [:]
             for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
                 guard let fragment, let at, fragment.contains("((secret") else { continue }
                 let path = "\(vm.header.path).xml.\(key)"
@@ -60,7 +61,6 @@ extension SpecValidator {
                 for problem in problems {
                     reporter.error(SourceLocation(file: at.file, line: first + problem.line, column: column(problem.line)), path, problem.message)
                 }
-                var types: [String: String] = [:]
                 for placeholder in placeholders {
                     let location = SourceLocation(file: at.file, line: first + placeholder.line, column: column(placeholder.line))
                     reference(placeholder.name, at: location, path: path)
