@@ -197,7 +197,8 @@ extension LibvirtSession {
         let formats = try volumeFormats(for: model, call)
         let xml: String
         if let existing = mustExist ? try call.existingDomain(model.name, operation) : try call.domain(model.name) {
-            let current = try call.domainXML(existing, inactive: true, operation)
+            // Secure: a redefinition must keep the display password the spec does not manage.
+            let current = try call.domainXML(existing, inactive: true, secure: true, operation)
             let root = try requireMarker(xml: current, model.name, action: "update")
             // The HA epoch belongs to HA, not to the spec: an update keeps it.
             var marker = marker

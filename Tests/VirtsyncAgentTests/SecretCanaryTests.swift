@@ -14,11 +14,9 @@ import VirtsyncTestSupport
 /// they produced: plans in every format, the saved plan, the agent's log, status and metrics,
 /// the state directory and the domain's XML. The values must reach libvirt and the guest's seed,
 /// and nowhere else.
-@Suite("secret canaries", .serialized,
-       .enabled(if: ProcessInfo.processInfo.environment["VIRTSYNC_SYSTEM_URI"] != nil && VirtsyncBinary.isBuilt))
-struct SecretCanaryTests {
-    static var uri: String { ProcessInfo.processInfo.environment["VIRTSYNC_SYSTEM_URI"] ?? "qemu:///system" }
-
+// Part of the serialized suite of the agent on a real libvirtd: run beside its timing checks
+// (a repair within 5 s), creating a LUKS volume and a TPM would slow them down.
+extension AgentSystemTests {
     /// Every form a leaked value could take in text: as is, and base64 at each of the three
     /// alignments (a seed image in a JSON plan was base64).
     static func forms(_ canary: String) -> [String] {

@@ -110,6 +110,29 @@ struct DomainXMLTests {
         #expect(LibvirtXML.parseDisk(again)?.encryption == uuid)
     }
 
+    @Test("a display password: the spec's is written; one virtsync set and the spec dropped goes; one it never set (an adopted VM's) stays")
+    func displayPassword() throws {
+        var model = Models.fullDomain
+        model.graphics = .vnc
+        let password = SecretMaterial(name: "vnc", digest: "d1", value: SecretBytes(Array("pw-one".utf8)))
+        func passwd(_ xml: String) throws -> String? {
+            try XMLParser.parse(xml).child("devices")?.children(named: "graphics").first?[attribute: "passwd"]
+        }
+        // Set by virtsync (its marker records it), then dropped from the spec: removed.
+        var withPassword = model
+        withPassword.graphicsPassword = password
+        let managed = LibvirtXML.domain(withPassword, marker: OwnershipMarker(specDigest: "a", graphicsPassword: password.markerValue), domainType: "kvm")
+        #expect(try passwd(managed) == "pw-one")
+        #expect(try passwd(try LibvirtXML.updatedDomain(current: managed, model: model, marker: OwnershipMarker(specDigest: "b"))) == nil)
+        // Set outside virtsync (no record in the marker), spec silent: kept on every update.
+        let adopted = LibvirtXML.domain(withPassword, marker: OwnershipMarker(specDigest: "a"), domainType: "kvm")
+        #expect(try passwd(try LibvirtXML.updatedDomain(current: adopted, model: model, marker: OwnershipMarker(specDigest: "b"))) == "pw-one")
+        // The spec names one: it replaces whatever was there.
+        var other = model
+        other.graphicsPassword = SecretMaterial(name: "vnc", digest: "d2", value: SecretBytes(Array("pw-two".utf8)))
+        #expect(try passwd(try LibvirtXML.updatedDomain(current: adopted, model: other, marker: OwnershipMarker(specDigest: "b"))) == "pw-two")
+    }
+
     @Test("a document that is not a domain is refused")
     func notADomain() {
         #expect(throws: LibvirtXMLError.self) { try LibvirtXML.parseDomain("<network><name>n</name></network>") }

@@ -70,7 +70,10 @@ struct OwnershipSystemTests {
     func hostLock() throws {
         let tag = "vsolk"
         let state = try System.tempDir("state"), spec = try System.tempDir("spec"), pool = try System.tempDir("pool")
-        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        // A hosts directory of its own: the system suites run side by side, and another suite's
+        // apply holding the shared lock would be named instead of the holder this test makes.
+        let hostsDir = try System.tempDir("hosts")
+        defer { try? System.cleanup(stateDir: state, tag: tag, hostsDir: hostsDir) }
         try System.write(spec, "spec.yaml", System.tinySpec(tag: tag, subnet: 43, poolPath: pool, vms: 0))
         // The host's lock file is keyed by libvirt's host UUID, whatever the URI.
         let capabilities = try System.virsh(["capabilities"]).stdout
@@ -78,8 +81,7 @@ struct OwnershipSystemTests {
             Issue.record("no host UUID in the capabilities"); return
         }
         let hostUUID = String(capabilities[start.upperBound..<end.lowerBound]).lowercased()
-        let lockFile = System.hostsDir + "/\(hostUUID).lock"
-        try FileManager.default.createDirectory(atPath: System.hostsDir, withIntermediateDirectories: true)
+        let lockFile = hostsDir + "/\(hostUUID).lock"
         // Another writer: flock(1) holds it (as the other virtsync would) for a few seconds and,
         // once it holds it, writes who it is (other system tests apply to the same host, and a
         // holder's release clears the file: text written before the lock was held can vanish).
@@ -91,12 +93,14 @@ struct OwnershipSystemTests {
         while Date() < deadline, ((try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? "").contains("pid 4242") == false {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        let refused = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve", "--lock-timeout", "1"])
+        let refused = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state, "--auto-approve", "--lock-timeout", "1",
+                                           "--hosts-dir", hostsDir])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("is locked by another virtsync (virtsync agent, pid 4242, owner team-x/prod)"), "\(refused.stderr)")
         #expect(try world(tag).isEmpty)   // nothing was applied
         // With a longer wait, it goes through once the holder is done.
-        let waited = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", try System.tempDir("state"), "--auto-approve", "--lock-timeout", "30"])
+        let waited = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", try System.tempDir("state"), "--auto-approve", "--lock-timeout", "30",
+                                          "--hosts-dir", hostsDir])
         holder.waitUntilExit()
         #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
         #expect(try world(tag).contains("\(tag)-net"))

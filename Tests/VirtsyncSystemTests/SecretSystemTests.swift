@@ -4,10 +4,8 @@ import VirtsyncCore
 
 /// Encrypted volumes on a real libvirtd: the secret object, the LUKS volume qemu-img makes with
 /// it, a guest that opens it, and the object's removal with its volume.
-@Suite("System: secret objects and encrypted volumes", .serialized, .enabled(if: System.enabled, "set VIRTSYNC_SYSTEM_URI (scripts/test.sh does)"))
-struct SecretSystemTests {
-    let uri = System.uri ?? "qemu:///system"
-
+// Part of the serialized system suite: these create LUKS volumes and TPMs beside its checks.
+extension SystemTests {
     @Test("an encrypted volume is made with a private libvirt secret, a guest opens it, a second plan is empty, and the secret goes with the volume")
     func luksVolume() throws {
         let tag = "sx\(UUID().uuidString.prefix(6).lowercased())"

@@ -81,8 +81,10 @@ extension LibvirtCall {
     }
 
     /// A domain's XML: the persistent definition when `inactive`, else the running one.
-    func domainXML(_ domain: LibvirtObject, inactive: Bool, _ operation: String) throws -> String {
-        let flags = inactive ? VIR_DOMAIN_XML_INACTIVE.rawValue : 0
+    /// A domain's XML; `secure` includes what libvirt keeps from other readers (a display's
+    /// password), for a definition written back whole. Never parsed into what plans show.
+    func domainXML(_ domain: LibvirtObject, inactive: Bool, secure: Bool = false, _ operation: String) throws -> String {
+        let flags = (inactive ? VIR_DOMAIN_XML_INACTIVE.rawValue : 0) | (secure ? VIR_DOMAIN_XML_SECURE.rawValue : 0)
         guard let xml = takeString(virDomainGetXMLDesc(domain.pointer, flags)) else { throw error(operation) }
         return xml
     }

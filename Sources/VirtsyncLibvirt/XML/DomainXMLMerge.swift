@@ -62,7 +62,11 @@ extension LibvirtXML {
         }
 
         let devices = root.child("devices") ?? XElement("devices")
-        var merged = mergedDevices(devices, model: model, volumeFormats: volumeFormats, extraNames: deviceNames)
+        // A password virtsync never set (an adopted VM's, read with VIR_DOMAIN_XML_SECURE) is the
+        // spec's to leave alone; one it set and the spec dropped goes.
+        let passwordManaged = oldMarker?[attribute: graphicsPasswordAttribute] != nil
+        var merged = mergedDevices(devices, model: model, volumeFormats: volumeFormats, keepUnmanagedPassword: !passwordManaged,
+                                   extraNames: deviceNames)
         if let wanted = model.machine, let existingMachine, machineFamily(wanted) != machineFamily(existingMachine) {
             // Another chipset (i440fx ↔ q35) has other controllers and buses: let libvirt lay
             // the devices out again instead of keeping addresses that cannot exist there.
@@ -84,7 +88,7 @@ extension LibvirtXML {
         return root.serialized()
     }
 
-    private static func mergedDevices(_ devices: XElement, model: DomainModel, volumeFormats: [String: VolumeFormat],
+    private static func mergedDevices(_ devices: XElement, model: DomainModel, volumeFormats: [String: VolumeFormat], keepUnmanagedPassword: Bool,
                                       extraNames: Set<String>) -> XElement {
         let existingDisks = devices.children(named: "disk").compactMap { e in parseDisk(e).map { (element: e, model: $0) } }
         let existingInterfaces = devices.children(named: "interface").compactMap { e in
@@ -143,8 +147,8 @@ extension LibvirtXML {
         }
         if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword) {
             if var first = existingGraphics.first, first[attribute: "type"] == model.graphics.rawValue {
-                // The definition as read never shows a password: write the spec's (or none) again.
-                first[attribute: "passwd"] = nil
+                // The spec's password, or none; one the spec never managed stays as it is.
+                if model.graphicsPassword != nil || !keepUnmanagedPassword { first[attribute: "passwd"] = nil }
                 setPassword(model.graphicsPassword, on: &first)
                 owned += [first] + existingGraphics.dropFirst()
             } else {
