@@ -118,41 +118,6 @@ struct Normalizer {
         return desired
     }
 
-    /// The secret objects `((secret-uuid:NAME:TYPE))` of a VM's escape hatch names, each with
-    /// the use that reads its value.
-    private func escapeHatchObjects(_ vm: MachineSpec, domain: String) -> [(SecretObjectModel, SecretUse)] {
-        var out: [String: (SecretObjectModel, SecretUse)] = [:]
-        for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
-            guard let fragment, fragment.contains(SecretObjectTemplate.open) else { continue }
-            for placeholder in SecretObjectTemplate.scan(fragment).placeholders {
-                let consumer = SecretObjectModel.consumer(domain: domain, secret: placeholder.name, type: placeholder.type)
-                guard out[consumer] == nil else { continue }
-                let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
-                                               usage: .named(type: placeholder.type, id: "virtsync/\(domain)/\(placeholder.name)"),
-                                               secret: SecretMaterial(name: placeholder.name, digest: ""))
-                let use = SecretUse(name: placeholder.name, field: "\(vm.header.path).xml.\(key)",
-                                    location: "\(at?.file ?? vm.header.location.file):\(at?.line ?? vm.header.location.line)", inline: true)
-                out[consumer] = (object, use)
-            }
-        }
-        return out.keys.sorted().compactMap { out[$0] }
-    }
-
-    /// The spec's Secret documents by name, with an age file's ciphertext.
-    private func secretReferences() -> [String: SecretReference] {
-        var out: [String: SecretReference] = [:]
-        for secret in spec.secrets {
-            guard let name = secret.header.name?.value, out[name] == nil else { continue }
-            let declared = "\(secret.header.location.file):\(secret.header.location.line)"
-            if let path = secret.ageFile?.value {
-                out[name] = SecretReference(name: name, source: .age(path: path), declaredAt: declared, ciphertext: files[path]?.bytes ?? [])
-            } else if let path = secret.hostFile?.value {
-                out[name] = SecretReference(name: name, source: .host(path: path), declaredAt: declared)
-            }
-        }
-        return out
-    }
-
     private func rule(_ vm: MachineSpec) -> PlacementRule {
         guard let spec = vm.placement else { return PlacementRule(pinned: vm.host?.value) }
         return PlacementRule(allowedHosts: spec.hosts.map { $0.map(\.value).sorted() }, labels: spec.labels,
@@ -257,65 +222,5 @@ struct Normalizer {
             extraXML: ExtraXML(devices: vm.xmlDevices.map { SecretObjectTemplate.substitute($0, domain: name) },
                                domain: vm.xmlDomain.map { SecretObjectTemplate.substitute($0, domain: name) }))
         return (domain, seed, pending.uses.isEmpty ? nil : pending)
-    }
-}
-
-/// Guest device names for disks: explicit targets are kept; the others get the first free name
-/// of their bus's prefix, in the order written (`vd` virtio, `sd` sata and scsi, `hd` ide).
-enum DiskTargets {
-    static func prefix(of bus: DiskBus) -> String {
-        switch bus {
-        case .virtio: return "vd"
-        case .sata, .scsi: return "sd"
-        case .ide: return "hd"
-        }
-    }
-
-    /// `a`...`z`, `aa`, `ab`, ... as libvirt counts.
-    static func letters(_ number: Int) -> String {
-        var number = number
-        var out: [Character] = []
-        repeat {
-            out.insert(Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(number % 26))), at: 0)
-            number = number / 26 - 1
-        } while number >= 0
-        return String(out)
-    }
-
-    static func assign(_ disks: [DiskSpec]) -> [DiskModel] {
-        var used = Set(disks.compactMap { $0.target?.value })
-        var nextIndex: [String: Int] = [:]
-        return disks.compactMap { disk in
-            let bus = disk.bus ?? (disk.cdrom ? .sata : .virtio)
-            let source: DiskSource
-            if let volume = disk.volume?.value {
-                source = .volume(pool: volume.pool, volume: volume.volume)
-            } else if let file = disk.file?.value {
-                source = .file(path: file)
-            } else {
-                return nil
-            }
-            let target: String
-            if let explicit = disk.target?.value {
-                target = explicit
-            } else {
-                let prefix = prefix(of: bus)
-                var number = nextIndex[prefix, default: 0]
-                while used.contains(prefix + letters(number)) { number += 1 }
-                target = prefix + letters(number)
-                nextIndex[prefix] = number + 1
-                used.insert(target)
-            }
-            return DiskModel(target: target, bus: bus, cdrom: disk.cdrom, source: source,
-                             readonly: disk.readonly ?? disk.cdrom)
-        }
-    }
-
-    /// The first name with `prefix` that none of `disks` uses.
-    static func next(prefix: String, after disks: [DiskModel]) -> String {
-        let used = Set(disks.map(\.target))
-        var number = 0
-        while used.contains(prefix + letters(number)) { number += 1 }
-        return prefix + letters(number)
     }
 }

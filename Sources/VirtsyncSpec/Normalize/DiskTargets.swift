@@ -1,0 +1,61 @@
+import VirtsyncCore
+
+/// Guest device names for disks: explicit targets are kept; the others get the first free name
+/// of their bus's prefix, in the order written (`vd` virtio, `sd` sata and scsi, `hd` ide).
+enum DiskTargets {
+    static func prefix(of bus: DiskBus) -> String {
+        switch bus {
+        case .virtio: return "vd"
+        case .sata, .scsi: return "sd"
+        case .ide: return "hd"
+        }
+    }
+
+    /// `a`...`z`, `aa`, `ab`, ... as libvirt counts.
+    static func letters(_ number: Int) -> String {
+        var number = number
+        var out: [Character] = []
+        repeat {
+            out.insert(Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(number % 26))), at: 0)
+            number = number / 26 - 1
+        } while number >= 0
+        return String(out)
+    }
+
+    static func assign(_ disks: [DiskSpec]) -> [DiskModel] {
+        var used = Set(disks.compactMap { $0.target?.value })
+        var nextIndex: [String: Int] = [:]
+        return disks.compactMap { disk in
+            let bus = disk.bus ?? (disk.cdrom ? .sata : .virtio)
+            let source: DiskSource
+            if let volume = disk.volume?.value {
+                source = .volume(pool: volume.pool, volume: volume.volume)
+            } else if let file = disk.file?.value {
+                source = .file(path: file)
+            } else {
+                return nil
+            }
+            let target: String
+            if let explicit = disk.target?.value {
+                target = explicit
+            } else {
+                let prefix = prefix(of: bus)
+                var number = nextIndex[prefix, default: 0]
+                while used.contains(prefix + letters(number)) { number += 1 }
+                target = prefix + letters(number)
+                nextIndex[prefix] = number + 1
+                used.insert(target)
+            }
+            return DiskModel(target: target, bus: bus, cdrom: disk.cdrom, source: source,
+                             readonly: disk.readonly ?? disk.cdrom)
+        }
+    }
+
+    /// The first name with `prefix` that none of `disks` uses.
+    static func next(prefix: String, after disks: [DiskModel]) -> String {
+        let used = Set(disks.map(\.target))
+        var number = 0
+        while used.contains(prefix + letters(number)) { number += 1 }
+        return prefix + letters(number)
+    }
+}
