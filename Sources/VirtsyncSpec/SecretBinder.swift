@@ -33,9 +33,10 @@ public enum SecretBinder {
         // an object whose value is, is held too.
         var heldVolumes: [String: String] = [:]
         var heldByObject: [String: [String]] = [:]
+        var keyProblem: String?
+        if case .failure(let problem) = key { keyProblem = "the digest key is unavailable: \(problem.message)" }
         for (volume, use) in desired.pendingVolumeSecrets.sorted(by: { $0.key < $1.key }) {
-            var problems = [failure(use)].compactMap { $0 }
-            if case .failure(let problem) = key { problems.append("the digest key is unavailable: \(problem.message)") }
+            let problems = [failure(use), keyProblem].compactMap { $0 }
             guard problems.isEmpty, case .success(let digestKey) = key, case .success(let read)? = values[use.name] else {
                 if let vm = SecretObjectModel.domain(ofConsumer: volume) {
                     heldByObject[vm, default: []].append(problems.joined(separator: "; "))
@@ -66,30 +67,13 @@ public enum SecretBinder {
                 held.append(HeldResource(kind: .domain, name: domain.name, reason: all.joined(separator: "; ")))
             }
         }
+        let resolved = values.compactMapValues { try? $0.get() }
         for (machine, pending) in desired.pendingSecrets.sorted(by: { $0.key < $1.key }) where !heldByVolume.contains(machine) {
-            var failures: [String] = []
-            var resolved: [String: SecretBytes] = [:]
-            for use in pending.uses where resolved[use.name] == nil {
-                guard let reference = desired.secrets[use.name] else {
-                    failures.append("secret '\(use.name)' (\(use.field) at \(use.location)) is not declared")
-                    continue
-                }
-                switch values[use.name] {
-                case .success(let value)?: resolved[use.name] = value
-                case .failure(let problem)?:
-                    failures.append("secret '\(use.name)' (\(reference.source), declared at \(reference.declaredAt)), used by \(use.field) at \(use.location): \(problem.message)")
-                case nil:
-                    failures.append("secret '\(use.name)' (\(reference.source)), used by \(use.field) at \(use.location), was not read")
-                }
-            }
-            let digestKey: [UInt8]
-            switch key {
-            case .success(let bytes): digestKey = bytes
-            case .failure(let problem):
-                failures.append("the digest key is unavailable: \(problem.message)")
-                digestKey = []
-            }
-            guard failures.isEmpty else {
+            // One reason per secret, at its first use.
+            var named = Set<String>()
+            var failures = pending.uses.filter { named.insert($0.name).inserted }.compactMap(failure)
+            if let problem = keyProblem { failures.append(problem) }
+            guard failures.isEmpty, case .success(let digestKey) = key else {
                 held.append(HeldResource(kind: .domain, name: machine, reason: failures.joined(separator: "; ")))
                 continue
             }

@@ -21,11 +21,9 @@ enum CloudInitSeed {
             let path = "\(spec.path).\(field)"
             switch content {
             case .inline(let text, let at):
-                // A block scalar's text starts on the line after its indicator.
-                let first = at.line + (text.contains("\n") ? 1 : 0)
-                return template(Array(text.utf8), field: path, file: at.file, firstLine: first)
+                return template(Array(text.utf8), field: path, at: at, file: at.file)
             case .file(let located):
-                return template(files[located.value]?.bytes ?? [], field: path, file: located.value, firstLine: 1)
+                return template(files[located.value]?.bytes ?? [], field: path, at: nil, file: located.value)
             case .secret(let name):
                 return [.secret(SecretUse(name: name.value, field: path + "Secret", location: "\(name.location.file):\(name.location.line)"))]
             case nil:
@@ -39,12 +37,13 @@ enum CloudInitSeed {
         return SeedRecipe(pool: pool, files: out)
     }
 
-    private static func template(_ bytes: [UInt8], field: String, file: String, firstLine: Int) -> [SeedPart] {
+    private static func template(_ bytes: [UInt8], field: String, at: SourceLocation?, file: String) -> [SeedPart] {
         SecretTemplate.split(bytes).pieces.map { piece in
             switch piece {
             case .text(let text): return .text(text)
             case .secret(let name, let line):
-                return .secret(SecretUse(name: name, field: field, location: "\(file):\(firstLine + line)", inline: true))
+                let location = SecretTemplate.location(line: line, of: bytes, at: at, file: file)
+                return .secret(SecretUse(name: name, field: field, location: "\(location.file):\(location.line)", inline: true))
             }
         }
     }

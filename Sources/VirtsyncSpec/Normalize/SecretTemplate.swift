@@ -17,6 +17,15 @@ enum SecretTemplate {
         var message: String
     }
 
+    /// Where line `line` (from 0) of a text held in the spec is. A text given at `at` as a YAML
+    /// value starts there when it is one line, and at the start of the next line when it is a
+    /// block scalar; a file's text (`at` nil) starts at line 1 of `file`.
+    static func location(line: Int, of text: some Sequence<UInt8>, at: SourceLocation?, file: String) -> SourceLocation {
+        guard let at else { return SourceLocation(file: file, line: 1 + line, column: 1) }
+        let block = text.contains(UInt8(ascii: "\n"))
+        return SourceLocation(file: at.file, line: at.line + (block ? 1 : 0) + line, column: !block && line == 0 ? at.column : 1)
+    }
+
     /// Splits `bytes` at its placeholders. A placeholder without `))` on its line, or whose name
     /// is not a valid name, is a problem and stays text.
     static func split(_ bytes: [UInt8]) -> (pieces: [Piece], problems: [Problem]) {

@@ -32,10 +32,9 @@ extension SpecValidator {
             case .secret(let name):
                 reference(name.value, at: name.location, path: path + "Secret")
             case .inline(let text, let at):
-                let first = at.line + (text.contains("\n") ? 1 : 0)
-                scanTemplate(Array(text.utf8), file: at.file, firstLine: first, column: at.column, path: path, reference: reference)
+                scanTemplate(Array(text.utf8), at: at, file: at.file, path: path, reference: reference)
             case .file(let located):
-                scanTemplate(files[located.value]?.bytes ?? [], file: located.value, firstLine: 1, column: 1, path: path, reference: reference)
+                scanTemplate(files[located.value]?.bytes ?? [], at: nil, file: located.value, path: path, reference: reference)
             case nil:
                 break
             }
@@ -54,15 +53,13 @@ extension SpecValidator {
             for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
                 guard let fragment, let at, fragment.contains("((secret") else { continue }
                 let path = "\(vm.header.path).xml.\(key)"
-                // A block scalar's text starts on the line after its indicator.
-                let first = at.line + (fragment.contains("\n") ? 1 : 0)
                 let (placeholders, problems) = SecretObjectTemplate.scan(fragment)
-                let column = { (line: Int) in line == 0 && !fragment.contains("\n") ? at.column : 1 }
+                func locate(_ line: Int) -> SourceLocation { SecretTemplate.location(line: line, of: fragment.utf8, at: at, file: at.file) }
                 for problem in problems {
-                    reporter.error(SourceLocation(file: at.file, line: first + problem.line, column: column(problem.line)), path, problem.message)
+                    reporter.error(locate(problem.line), path, problem.message)
                 }
                 for placeholder in placeholders {
-                    let location = SourceLocation(file: at.file, line: first + placeholder.line, column: column(placeholder.line))
+                    let location = locate(placeholder.line)
                     reference(placeholder.name, at: location, path: path)
                     if let other = types[placeholder.name], other != placeholder.type {
                         reporter.error(location, path, "secret '\(placeholder.name)' is named as a \(other) object and as a \(placeholder.type) object; one secret is one kind of object per VM")
@@ -82,17 +79,16 @@ extension SpecValidator {
         }
     }
 
-    private func scanTemplate(_ bytes: [UInt8], file: String, firstLine: Int, column: Int, path: String,
+    /// Reports the placeholders of a cloud-init text given at `at` (nil: the text of `file`).
+    private func scanTemplate(_ bytes: [UInt8], at: SourceLocation?, file: String, path: String,
                               reference: (String, SourceLocation, String) -> Void) {
         guard bytes.count >= SecretTemplate.open.count else { return }
         let (pieces, problems) = SecretTemplate.split(bytes)
-        // Text on the key's own line starts at the key's column; a block scalar's on the next line.
-        let sameLine = !bytes.contains(UInt8(ascii: "\n"))
         for problem in problems {
-            reporter.error(SourceLocation(file: file, line: firstLine + problem.line, column: problem.line == 0 && sameLine ? column : 1), path, problem.message)
+            reporter.error(SecretTemplate.location(line: problem.line, of: bytes, at: at, file: file), path, problem.message)
         }
         for case .secret(let name, let line) in pieces {
-            reference(name, SourceLocation(file: file, line: firstLine + line, column: line == 0 && sameLine ? column : 1), path)
+            reference(name, SecretTemplate.location(line: line, of: bytes, at: at, file: file), path)
         }
     }
 }
