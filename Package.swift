@@ -91,6 +91,28 @@ let package = Package(
                            .product(name: "Subprocess", package: "swift-subprocess"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The image store port over the machine: OS images downloaded (AsyncHTTPClient, resumed
+        // with Range, retried) or copied into a cache named by SHA-256, checked and converted with
+        // Debian's qemu-img (through swift-subprocess, with a deadline).
+        .target(
+            name: "VirtsyncImages",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Subprocess", package: "swift-subprocess"),
+                           .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // A Hummingbird server on loopback that serves image files to tests (Range, broken
+        // connections, request counts).
+        .target(
+            name: "VirtsyncTestImageServer",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // In-memory hypervisor and helpers for tests of the core and engine.
         .target(
             name: "VirtsyncTesting",
@@ -151,7 +173,7 @@ let package = Package(
         // imports adapters.
         .target(
             name: "VirtsyncAgentService",
-            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd", "VirtsyncSecrets",
+            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
@@ -160,7 +182,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd", "VirtsyncSecrets",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -191,6 +213,11 @@ let package = Package(
         // The host's secret reader: real files with real permissions, real age encryption.
         .testTarget(name: "VirtsyncSecretsTests",
                     dependencies: ["VirtsyncSecrets", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTestSupport"]),
+        // The image cache: downloads from a server on loopback (resumed, retried, refused), real
+        // qemu-img, real files.
+        .testTarget(name: "VirtsyncImagesTests",
+                    dependencies: ["VirtsyncImages", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTestSupport", "VirtsyncTestImageServer",
+                                   .product(name: "Crypto", package: "swift-crypto")]),
         // Against a real single-member etcd on loopback, started by the tests (skipped without etcd).
         .testTarget(name: "VirtsyncEtcdTests", dependencies: ["VirtsyncEtcd", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTesting", "VirtsyncTestSupport"]),
         // Several libvirt hosts on one machine (scripts/testbed.sh, network and mount namespaces)
@@ -199,7 +226,8 @@ let package = Package(
                     dependencies: ["VirtsyncLibvirt", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTestSupport"]),
         // Against a real libvirtd started by scripts/test.sh (VIRTSYNC_SYSTEM_URI).
         .testTarget(name: "VirtsyncSystemTests",
-                    dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTestSupport"],
+                    dependencies: ["VirtsyncLibvirt", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncCore", "VirtsyncTestSupport",
+                                   "VirtsyncImages", "VirtsyncTestImageServer", .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -24,13 +24,16 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     let ha: AgentHA?
     /// Reads the secrets the spec's VMs use, every pass (a host file may change without a commit).
     let secrets: any SecretReader
+    /// Where volumes made from OS images get their verified copy.
+    let images: (any ImageStore)?
     private let logger = Logger(label: "virtsync.agent")
     private var lastOutcome: (PassOutcome, String)?
 
     package init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
          clock: any AgentClock, ledger: RestartLedger, ha: AgentHA? = nil,
-         secrets: any SecretReader = NoSecrets(reason: "the agent reads no secrets")) {
+         secrets: any SecretReader = NoSecrets(reason: "the agent reads no secrets"), images: (any ImageStore)? = nil) {
         self.secrets = secrets
+        self.images = images
         self.config = config
         self.follower = follower
         self.workflow = workflow
@@ -211,6 +214,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         request.maxParallel = config.parallel
         request.stop = stop
         request.fingerprint = false
+        request.images = images
 
         var hooks = ApplyWorkflow.Hooks()
         let ha = ha

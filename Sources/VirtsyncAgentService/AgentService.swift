@@ -12,6 +12,7 @@ import VirtsyncGit
 import VirtsyncLibvirt
 import VirtsyncAgent
 import VirtsyncHTTP
+import VirtsyncImages
 import VirtsyncSecrets
 import VirtsyncSpec
 import VirtsyncEtcd
@@ -84,7 +85,8 @@ public enum AgentService {
                                  ledger: ledger, ha: ha?.ha,
                                  secrets: HostSecretReader(settings: SecretSettings(directory: config.secrets.directory,
                                                                                     ageIdentity: config.secrets.ageIdentity,
-                                                                                    digestKey: config.secrets.digestKey)))
+                                                                                    digestKey: config.secrets.digestKey)),
+                                 images: ImageCache(directory: config.imageCache ?? (config.stateDirectory as NSString).appendingPathComponent("images")))
         let loop = AgentLoop(runner: pass, clock: clock,
                              timing: AgentTiming(interval: config.interval, jitter: config.jitter, debounce: config.debounce,
                                                  backoffInitial: config.backoffInitial, backoffMax: config.backoffMax),

@@ -75,6 +75,10 @@ public struct ApplyWorkflow: Sendable {
         /// against). The agent applies its plans at once and skips it: it was a third of an
         /// idle pass's CPU time.
         public var fingerprint = true
+        /// Where volumes made from images get their verified local copy.
+        public var images: (any ImageStore)?
+        /// Progress of image downloads and uploads (a terminal's progress line).
+        public var transferProgress: TransferProgressSink?
 
         public init(desired: DesiredState, options: PlanOptions, holder: String) {
             self.desired = desired
@@ -223,7 +227,8 @@ public struct ApplyWorkflow: Sendable {
             return outcome
         }
         try record(request.record, error: nil)
-        let executor = Executor(maxParallel: request.maxParallel, maxParallelPerHost: request.maxParallelPerHost)
+        let executor = Executor(maxParallel: request.maxParallel, maxParallelPerHost: request.maxParallelPerHost,
+                                images: request.images, transferProgress: request.transferProgress)
         let report = await executor.run(plan, sessions: all, inventory: inventory, stop: request.stop, progress: hooks.onStep)
         outcome.report = report
         let interrupted = (request.stop?.isSet ?? false) && report.skipped > 0

@@ -45,11 +45,19 @@ public struct Executor: Sendable {
     public var maxParallel: Int
     /// Steps in flight at once on one host.
     public var maxParallelPerHost: Int
+    /// Where volumes made from images get their verified local copy; without one, such a
+    /// volume's step fails (and only that step and its dependents).
+    public var images: (any ImageStore)?
+    /// Progress of image downloads and uploads.
+    public var transferProgress: TransferProgressSink?
     let logger = Logger(label: "virtsync.engine")
 
-    public init(maxParallel: Int = 8, maxParallelPerHost: Int = 4) {
+    public init(maxParallel: Int = 8, maxParallelPerHost: Int = 4, images: (any ImageStore)? = nil,
+                transferProgress: TransferProgressSink? = nil) {
         self.maxParallel = max(1, maxParallel)
         self.maxParallelPerHost = max(1, maxParallelPerHost)
+        self.images = images
+        self.transferProgress = transferProgress
     }
 
     /// Runs `plan` against `sessions` (by host name), recording created, adopted and deleted
@@ -170,15 +178,33 @@ public struct Executor: Sendable {
         let kind = step.resource.kind
         // Domains and secret objects carry virtsync's marker themselves; the rest are in the inventory.
         let tracked = kind != .domain && kind != .secret
+        var step = step
         do {
+            if case .volume(var volume) = step.payload, case .image(let image) = volume.source,
+               step.action == .create || step.action == .replace {
+                // Fetched (or found in the cache) and verified before anything is created, so a
+                // wrong digest or an unreachable URL fails this step with nothing made.
+                guard let images else {
+                    throw ImageError(.other, "no image cache is configured to fetch \(image.location)")
+                }
+                let local = try await images.localImage(image, as: volume.format, for: volume.key, progress: transferProgress)
+                logger.info("image ready", metadata: ["resource": "\(step.resource)", "host": "\(step.resource.host)",
+                                                      "image": "\(image.location)", "sha256": "\(image.sha256)", "bytes": "\(local.length)"])
+                volume.localImage = local
+                step.payload = .volume(volume)
+            }
             if tracked, step.action == .create || step.action == .replace {
                 var digest: String?
+                var imageDigest: String?
                 if case .volume(let v) = step.payload, case .generated(let d) = v.source { digest = d }
-                try await inventory.recordPending(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner, generatedDigest: digest)
+                if case .volume(let v) = step.payload, case .image(let image) = v.source { imageDigest = image.sha256 }
+                try await inventory.recordPending(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner,
+                                                  generatedDigest: digest, imageDigest: imageDigest)
             }
             // Adopting a network, pool or volume checks that it is still the one planned, then
             // only records it.
-            try await session.apply(step)
+            let planned = step
+            try await TransferProgressContext.$sink.withValue(transferProgress) { try await session.apply(planned) }
             if tracked {
                 if step.action == .create || step.action == .replace {
                     try await inventory.recordPresent(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner)
@@ -193,7 +219,9 @@ public struct Executor: Sendable {
         } catch {
             // libvirt refused the create (e.g. the name is taken by something else): the pending
             // entry must not make that thing virtsync's. Timeouts leave it: the create may have
-            // happened, and the next pass adopts or re-creates it.
+            // happened, and the next pass adopts or re-creates it. So does a volume whose
+            // content did not arrive (`.incomplete`): the entry keeps it unconfirmed, and the
+            // next pass makes it again instead of using it.
             if tracked, step.action == .create, let e = error as? HypervisorError, e.code == .rejected {
                 try? await inventory.remove(host: session.hostKey, kind: kind, name: step.resource.name)
             }

@@ -19,8 +19,12 @@ public struct Inventory: Codable, Sendable, Equatable {
         /// name made by someone else later is not this one. Filled in once the resource was
         /// seen (`nil` between the create call and the next read).
         public var uuid: String?
+        /// The SHA-256 of the image a volume was made from (an `image` source).
+        public var imageDigest: String?
 
-        public init(state: State, generated: Bool = false, generatedDigest: String? = nil, owner: String? = nil, uuid: String? = nil) {
+        public init(state: State, generated: Bool = false, generatedDigest: String? = nil, owner: String? = nil, uuid: String? = nil,
+                    imageDigest: String? = nil) {
+            self.imageDigest = imageDigest
             self.state = state
             self.generated = generated
             self.generatedDigest = generatedDigest
@@ -75,6 +79,7 @@ public struct Inventory: Codable, Sendable, Equatable {
                 host.volumes[key]?.owner = e.owner
                 host.volumes[key]?.unconfirmed = e.state == .pending
                 if e.generated { host.volumes[key]?.model.source = .generated(digest: e.generatedDigest ?? "") }
+                host.volumes[key]?.imageDigest = e.imageDigest
             }
         }
     }
@@ -170,9 +175,11 @@ public actor InventoryStore {
     }
 
     /// Records intent to create, before the call.
-    public func recordPending(host: String, kind: ResourceKind, name: String, owner: String?, generatedDigest: String? = nil) throws {
+    public func recordPending(host: String, kind: ResourceKind, name: String, owner: String?, generatedDigest: String? = nil,
+                              imageDigest: String? = nil) throws {
         try mutate(host) {
-            $0[kind][name] = Inventory.Entry(state: .pending, generated: generatedDigest != nil, generatedDigest: generatedDigest, owner: owner)
+            $0[kind][name] = Inventory.Entry(state: .pending, generated: generatedDigest != nil, generatedDigest: generatedDigest, owner: owner,
+                                             imageDigest: imageDigest)
         }
     }
 

@@ -12,6 +12,9 @@ public struct HypervisorError: Error, Sendable, CustomStringConvertible {
         case rejected
         /// The call did not finish within its deadline.
         case timeout
+        /// A volume was made but its content (an upload, a copy) did not arrive whole; it may
+        /// still be on the host and must never count as present.
+        case incomplete
         /// Anything else.
         case other
     }

@@ -107,6 +107,8 @@ extension LibvirtSession {
         case .create, .replace:
             guard case .volume(let model) = step.payload else { throw missingPayload(step) }
             let replace = step.action == .replace
+            // Read here: the body runs on libvirt's thread, outside this task's locals.
+            let progress = TransferProgressContext.sink
             try await run(operation, timeout: options.storageTimeout) { call in
                 guard let pool = try call.pool(model.pool) else {
                     throw HypervisorError(code: .notFound, message: "no pool \(model.pool)", operation: operation)
@@ -114,7 +116,7 @@ extension LibvirtSession {
                 if replace, let existing = try call.volume(model.name, in: pool, poolName: model.pool) {
                     try call.check(virStorageVolDelete(existing.pointer, 0), operation)
                 }
-                try LibvirtSession.create(model, in: pool, operation, call)
+                try LibvirtSession.create(model, in: pool, operation, call, progress: progress)
             }
         case .update:
             guard case .volume(let model) = step.payload else { throw missingPayload(step) }
@@ -161,7 +163,8 @@ extension LibvirtSession {
         a == b || (a != .qcow2 && b != .qcow2)
     }
 
-    private static func create(_ model: VolumeModel, in pool: LibvirtObject, _ operation: String, _ call: LibvirtCall) throws {
+    private static func create(_ model: VolumeModel, in pool: LibvirtObject, _ operation: String, _ call: LibvirtCall,
+                               progress: TransferProgressSink?) throws {
         let poolXML = try call.poolXML(pool, operation)
         let poolType = (try? LibvirtXML.parsePool(poolXML))?.model.type ?? .dir
         if let existing = try call.volume(model.name, in: pool, poolName: model.pool) {
@@ -175,13 +178,17 @@ extension LibvirtSession {
                     message: "volume exists with format \(current.model.format.rawValue) and capacity \(current.model.capacity)",
                     operation: operation)
             }
-            if case .generated = model.source, let content = model.content { try upload(content, to: existing, operation, call) }
+            // Crash recovery: the content is written again; a failure leaves the volume
+            // unconfirmed (the next pass makes it again), never present.
+            try fillingContent(operation) { try fill(model, into: existing, operation, call, progress: progress) }
             return
         }
         let volume: LibvirtObject
         switch model.source {
         case .blank, .generated:
             volume = try createXML(LibvirtXML.volume(model, poolType: poolType), in: pool, operation, call)
+        case .image:
+            volume = try createXML(LibvirtXML.volume(try imageShell(model, operation), poolType: poolType), in: pool, operation, call)
         case .backing(let basePool, let baseName):
             guard let baseContainer = try call.pool(basePool), let base = try call.volume(baseName, in: baseContainer, poolName: basePool) else {
                 throw HypervisorError(code: .notFound, message: "no base volume \(basePool)/\(baseName)", operation: operation)
@@ -200,7 +207,14 @@ extension LibvirtSession {
             guard let pointer = virStorageVolCreateXMLFrom(pool.pointer, xml, source.pointer, 0) else { throw call.error(operation) }
             volume = LibvirtObject(pointer, .volume)
         }
-        if case .generated = model.source, let content = model.content { try upload(content, to: volume, operation, call) }
+        do {
+            try fillingContent(operation) { try fill(model, into: volume, operation, call, progress: progress) }
+        } catch {
+            // Nothing half-made stays behind to be trusted: the volume goes again. If even that
+            // fails, the inventory's pending entry marks it unconfirmed for the next pass.
+            _ = virStorageVolDelete(volume.pointer, 0)
+            throw error
+        }
     }
 
     private static func createXML(_ xml: String, in pool: LibvirtObject, _ operation: String, _ call: LibvirtCall) throws -> LibvirtObject {

@@ -132,6 +132,13 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             var model = v
             model.content = nil
             if case .generated = v.source { model.source = .blank }
+            if case .image = v.source {
+                // As libvirt reports it: a plain volume as large as the image or the spec's size.
+                guard let local = v.localImage else { throw fail(step, "the image was not fetched") }
+                model.source = .blank
+                model.capacity = ByteSize(bytes: max(v.capacity.bytes, local.virtualSize))
+                model.localImage = nil
+            }
             state.volumes[name] = ObservedVolume(model: model, path: "/pools/\(v.pool)/\(v.name)")
         case (.volume, .update, .volume(let v)):
             guard state.volumes[name] != nil else { throw fail(step, "no such volume", .notFound) }

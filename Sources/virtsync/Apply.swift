@@ -5,6 +5,7 @@ import Glibc
 #endif
 import VirtsyncCore
 import VirtsyncEngine
+import VirtsyncImages
 import VirtsyncSpec
 
 /// `virtsync apply PATH`, `virtsync apply --repo URL` or `virtsync apply --plan FILE`.
@@ -26,6 +27,9 @@ struct Apply: AsyncParsableCommand {
 
     @Option(name: .long, help: "Steps run at once (across hosts).")
     var parallel: Int = 8
+
+    @Option(name: .long, help: "Where OS images (volumes with an image) are kept, named by SHA-256 (default: /var/cache/virtsync/images for root, else ~/.cache/virtsync/images).")
+    var imageCache: String?
 
     @Flag(name: .long, help: "No colour in text output.")
     var noColor = false
@@ -96,6 +100,8 @@ struct Apply: AsyncParsableCommand {
             ApplyWorkflow.CommitRecord(store: records, key: $0.key, commit: $0.commit.id.hex, signer: $0.signer?.description)
         }
         request.maxParallel = parallel
+        request.images = ImageCache(directory: imageCache ?? ImageCache.defaultDirectory())
+        request.transferProgress = TransferLine.sink(enabled: Environment.isTTY(2))
 
         var hooks = ApplyWorkflow.Hooks()
         let provenance = loaded.provenance
@@ -113,7 +119,9 @@ struct Apply: AsyncParsableCommand {
             print("")
             return true
         }
+        let progressLine = Environment.isTTY(2)
         hooks.onStep = { r in
+            if progressLine { FileHandle.standardError.write(Data(TransferLine.erase.utf8)) }
             let label = "\(r.step.action.rawValue) \(r.step.resource.kind.rawValue) \(r.step.resource.name) on \(r.step.resource.host)"
             switch r.outcome {
             case .succeeded: print("  ok      \(label) (\(String(format: "%.2f", r.seconds))s)")

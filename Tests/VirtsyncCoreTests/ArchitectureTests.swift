@@ -7,7 +7,7 @@ import Testing
 struct ArchitectureTests {
     static let sources = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources")
-    static let adapters = ["VirtsyncLibvirt", "VirtsyncGit", "VirtsyncEtcd", "VirtsyncSecrets", "CLibvirt", "CLibgit2"]
+    static let adapters = ["VirtsyncLibvirt", "VirtsyncGit", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages", "CLibvirt", "CLibgit2"]
     static let compositionRoots: Set<String> = ["virtsync", "virtsync-bench", "VirtsyncAgentService"]
 
     /// The `import` lines of every Swift file of a target.

@@ -142,16 +142,37 @@ struct ApplyStorageNetworkTests {
         await expectHypervisorError(.rejected) { try await session.apply(Steps.volume(.update, qcowToRaw)) }
     }
 
-    @Test("a generated volume is created and its content uploaded (the test driver refuses uploads)")
+    @Test("a volume whose upload fails is deleted again and reported incomplete (the test driver refuses uploads)")
     func generatedVolume() async throws {
         let session = try await Fixture.session()
         try await session.apply(Steps.pool(.create, Models.dirPool))
-        let error = await expectHypervisorError(.rejected) { try await session.apply(Steps.volume(.create, Models.seedVolume)) }
+        let error = await expectHypervisorError(.incomplete) { try await session.apply(Steps.volume(.create, Models.seedVolume)) }
         #expect(error?.libvirtCode == 3)
-        // The volume exists (created raw); the next pass uploads again.
-        let seen = try #require(try await observe(session).volumes[Models.seedVolume.key])
-        #expect(seen.model.format == .raw)
-        #expect(seen.model.capacity == Models.seedVolume.capacity)
+        #expect(error?.message.contains("the content did not arrive") == true)
+        // Nothing half-made stays to be taken for the seed: the next pass makes it again.
+        #expect(try await observe(session).volumes[Models.seedVolume.key] == nil)
+    }
+
+    @Test("a volume from an image that was not fetched is refused before anything is made")
+    func imageNotFetched() async throws {
+        let session = try await Fixture.session()
+        try await session.apply(Steps.pool(.create, Models.dirPool))
+        let image = ImageSource(location: .url("http://127.0.0.1:9/x.qcow2"), sha256: String(repeating: "0", count: 64))
+        let volume = VolumeModel(pool: "images", name: "from-image.qcow2", capacity: .gib(1), format: .qcow2, source: .image(image))
+        await expectHypervisorError(.other) { try await session.apply(Steps.volume(.create, volume)) }
+        #expect(try await observe(session).volumes[volume.key] == nil)
+    }
+
+    @Test("an image larger than the size the spec asks for is refused before anything is made")
+    func imageLargerThanSize() async throws {
+        let session = try await Fixture.session()
+        try await session.apply(Steps.pool(.create, Models.dirPool))
+        let image = ImageSource(location: .url("http://127.0.0.1:9/x.qcow2"), sha256: String(repeating: "0", count: 64))
+        var volume = VolumeModel(pool: "images", name: "from-image.qcow2", capacity: .gib(1), format: .qcow2, source: .image(image))
+        volume.localImage = LocalImage(path: "/nonexistent", length: 1 << 20, virtualSize: 2 << 30)
+        let error = await expectHypervisorError(.rejected) { try await session.apply(Steps.volume(.create, volume)) }
+        #expect(error?.message.contains("the image's disk is 2GiB, larger than the size 1GiB the spec asks for") == true)
+        #expect(try await observe(session).volumes[volume.key] == nil)
     }
 
     @Test("replace recreates a volume and delete removes it; deleting it again succeeds")

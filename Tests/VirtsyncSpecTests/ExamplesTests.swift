@@ -8,7 +8,7 @@ struct ExamplesTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples")
 
-    @Test("every example validates with no errors and no warnings", arguments: ["lab", "lab-secrets", "cluster"])
+    @Test("every example validates with no errors and no warnings", arguments: ["lab", "lab-secrets", "cluster", "cloud-image"])
     func validates(_ name: String) throws {
         let (files, read) = DirectorySource(root: Self.examples.appendingPathComponent(name).path).files()
         #expect(read.items.isEmpty, "\(read)")

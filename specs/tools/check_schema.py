@@ -110,10 +110,20 @@ BAD = {
     "secret object without a type": VM + "xml: {devices: \"" + TPM % "((secret-uuid:k))" + "\"}\n",
     "secret object not closed": VM + "xml: {devices: \"" + TPM % "((secret-uuid:k:vtpm" + "\"}\n",
     "secret object with a bad name": VM + "xml: {devices: \"" + TPM % "((secret-uuid:../k:vtpm))" + "\"}\n",
+    "image without sha256": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2}}]\n",
+    "image with a short sha256": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, sha256: abc}}]\n",
+    "image with url and file": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, file: /srv/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "image from ftp": POOL + "volumes: [{name: v, image: {url: ftp://example.org/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "image url with a password": POOL + "volumes: [{name: v, image: {url: \"https://u:p@example.org/v\", sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "image overlay": POOL + "volumes: [{name: v, backing: p/base, image: {url: https://example.org/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "image encrypted": POOL + "volumes: [{name: v, encryptionSecret: k, image: {file: /srv/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "image format vmdk": POOL + "volumes: [{name: v, image: {file: /srv/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: vmdk}}]\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
 GOOD = {
+    "image volume without a size": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "image volume converted and sized": POOL + "volumes: [{name: v, size: 4GiB, format: raw, image: {file: /srv/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: qcow2}}]\n",
     "encrypted raw volume": POOL + "volumes: [{name: v.raw, size: 1GiB, format: raw, encryptionSecret: k}]\n",
     "encrypted qcow2 volume": POOL + "volumes: [{name: v.qcow2, size: 1GiB, encryptionSecret: k}]\n",
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"

@@ -140,12 +140,27 @@ backing_qcow2 = {"if": {"required": ["backing", "format"]}, "then": {"properties
 encrypted_blank = {"if": {"required": ["encryptionSecret"]},
                    "then": {"allOf": [{"not": {"required": [k]}} for k in ["backing", "clone", "adopt"]]}}
 
+image_only = {"if": {"required": ["image"]},
+              "then": {"allOf": [{"not": {"required": [k]}} for k in ["backing", "clone", "adopt", "encryptionSecret"]]},
+              "else": {"required": ["size"]}}
+
+defs["Image"] = obj({
+    "url": {"type": "string", "pattern": r"^[hH][tT][tT][pP][sS]?://[^@/?#\s]+([/?#]\S*)?$", "maxLength": 4096,
+            "description": "An http:// or https:// URL to download the image from; no user or password in it, no spaces."},
+    "file": ref("absolutePath", "An image file on the machine that runs virtsync (the agent's host, or where virtsync apply runs)."),
+    "sha256": {"type": "string", "pattern": r"^[0-9a-fA-F]{64}$",
+               "description": "The SHA-256 of the file as downloaded or read, before any conversion: 64 hex digits."},
+    "format": {"enum": ["qcow2", "raw"], "description": "The file's format; default: the volume's. When it differs, the image is converted with qemu-img before the upload."},
+}, required=["sha256"], desc="An OS image: where it comes from (url or file) and its SHA-256.",
+    oneOf=[{"required": ["url"]}, {"required": ["file"]}])
+
 defs["PoolVolume"] = obj({
     "name": ref("name", "The volume's name in the pool."),
     **volume_common,
     "adopt": adopt("volume"),
+    "image": ref("Image", "Make the volume from an OS image: downloaded or read, verified by its SHA-256, converted when asked, streamed into the pool through libvirt. Without a size, the volume is as large as the image. Exclusive with backing, clone, adopt and encryptionSecret."),
     "encryptionSecret": ref("name", "Create the volume LUKS-encrypted (raw: a LUKS image; qcow2: qcow2 with LUKS encryption), the value of this Secret (without one final line break) being its passphrase, kept in a private libvirt secret object on every host of the pool. Disks that attach the volume open it. Only for a blank volume: not with backing, clone or adopt; only in dir and netfs pools. The passphrase of an existing volume is never changed."),
-}, required=["name", "size"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2, encrypted_blank])
+}, required=["name"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2, encrypted_blank, image_only])
 
 defs["StoragePool"] = obj({
     **envelope("StoragePool"),

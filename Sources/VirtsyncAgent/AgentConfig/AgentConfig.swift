@@ -42,6 +42,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// Where the per-host inventories and host locks are (`hostsDir`); nil: `VIRTSYNC_HOSTS_DIR`
     /// or `/var/lib/virtsync/hosts`, shared with `virtsync apply` on the same machine.
     public var hostsDirectory: String?
+    /// Where OS images are kept, named by SHA-256 (`imageCache`); nil: `<stateDir>/images`.
+    public var imageCache: String?
     /// The HTTP endpoint's address; nil when `http.listen` is `off`.
     public var listen: Listen?
     /// The file holding the webhook's HMAC secret; nil when the webhook is disabled.

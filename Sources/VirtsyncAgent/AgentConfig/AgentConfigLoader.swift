@@ -85,7 +85,7 @@ public enum AgentConfigLoader {
 extension AgentConfigLoader {
     /// One reading of a configuration document: the checks of each section, and where each key was.
     struct Reader {
-        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "http", "ha", "log", "secrets"])
+        static let rootKeys = KeySet(["apiVersion", "kind", "host", "source", "libvirt", "reconcile", "stateDir", "hostsDir", "imageCache", "http", "ha", "log", "secrets"])
         static let sourceKeys = KeySet(["repo", "ref", "path", "allowedSigners", "sshKey", "knownHosts", "httpsUser",
                                         "tokenFile", "tokenEnv", "caFile", "fetchTimeout"])
         static let libvirtKeys = KeySet(["uri", "callTimeout", "shutdownTimeout"])
@@ -151,6 +151,7 @@ extension AgentConfigLoader {
             }
             config.stateDirectory = absolutePath(map, "stateDir") ?? config.stateDirectory
             config.hostsDirectory = absolutePath(map, "hostsDir") ?? config.hostsDirectory
+            config.imageCache = absolutePath(map, "imageCache") ?? config.imageCache
             if let http = map.map("http", keys: Self.httpKeys) {
                 record(http, Self.httpKeys)
                 config.webhookSecretFile = secretFile(http, "webhookSecretFile")

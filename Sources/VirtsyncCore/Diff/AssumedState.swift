@@ -67,8 +67,13 @@ private enum AssumedHost {
             model.content = nil
             model.capacity = capacities.assumed(volume.key)
             if case .clone = volume.source { model.source = .blank }   // a full copy has no backing store
+            var imageDigest: String?
+            if case .image(let image) = volume.source {
+                model.source = .blank       // libvirt sees a plain volume; the inventory knows the image
+                imageDigest = image.sha256
+            }
             let path = "\(poolPaths[volume.pool] ?? "/\(volume.pool)")/\(volume.name)"
-            out.volumes[volume.key] = ObservedVolume(model: model, path: path, managed: true, owner: owner)
+            out.volumes[volume.key] = ObservedVolume(model: model, path: path, managed: true, owner: owner, imageDigest: imageDigest)
         }
         for vm in host.domains {
             out.domains[vm.name] = domain(vm, host: host.name, specDigest: specDigest, commit: commit, owner: owner)

@@ -98,7 +98,7 @@ enum Ordering {
         case .backing(let p, let n), .clone(let p, let n):
             out += idx.ids(kind: .volume, host: step.resource.host, name: "\(p)/\(n)", actions: [.create, .update])
             out += idx.ids(kind: .pool, host: step.resource.host, name: p, actions: [.create, .replace, .start])
-        case .blank, .generated: break
+        case .blank, .generated, .image: break
         }
         return out
     }

@@ -81,6 +81,7 @@ extension PlanBuilder {
                 case .backing(let p, let v): fields.append(FieldChange(field: "backing", before: nil, after: "\(p)/\(v)", disruption: .none))
                 case .clone(let p, let v): fields.append(FieldChange(field: "clone", before: nil, after: "\(p)/\(v)", disruption: .none))
                 case .generated: fields = [FieldChange(field: "content", before: nil, after: "cloud-init seed (\(volume.capacity))", disruption: .none)]
+                case .image(let image): fields = Self.imageFields(volume, image)
                 case .blank: break
                 }
                 if volume.encryption != nil { fields.append(FieldChange(field: "encryption", before: nil, after: "luks", disruption: .none)) }
@@ -91,7 +92,7 @@ extension PlanBuilder {
             let claim = seen.claim(by: owner)
             if claim.isOurs && seen.unconfirmed {
                 switch volume.source {
-                case .generated, .clone:
+                case .generated, .clone, .image:
                     // An interrupted apply may have left the upload or the copy half done.
                     add(PlanStep(action: .delete, resource: ref, disruption: .none,
                                  reason: "created by an interrupted apply; its content may be incomplete, so it is made again"))
@@ -103,8 +104,13 @@ extension PlanBuilder {
                 }
             }
             if case .generated = volume.source, claim.isOurs { continue } // named by content digest: present means equal
+            if case .image(let image) = volume.source, claim.isOurs, let made = seen.imageDigest, made != image.sha256 {
+                note(.warning, ref, "volume \(volume.key) was made from the image with sha256 \(made.prefix(12)); the spec now names \(image.shortDigest). A volume is never made again from a new image (its data would be lost): give the volume a new name to use the new image")
+            }
             var differences: [String] = []
-            if seen.model.capacity < volume.capacity { differences.append("size") }
+            // A volume made from an image without a size is as large as the image: no size to check.
+            let sized = volume.capacity.bytes > 0
+            if sized && seen.model.capacity < volume.capacity { differences.append("size") }
             if seen.model.format != volume.format { differences.append("format") }
             if claim == .unmanaged && differences.isEmpty && !adopt.contains(AdoptKey(.volume, volume.key)) { continue }
             guard ownedOrAdopted(claim, ref: ref, noun: "volume \(volume.key)", differences: differences,
@@ -124,7 +130,9 @@ extension PlanBuilder {
             // source's size): a volume up to `sizeSlack` larger than asked is as asked.
             let slack = ByteSize.mib(4)
             let runningUsers = usage.users(ofVolume: volume.key).filter { $0.state.isActive }.map(\.model.name).sorted()
-            if volume.capacity > seen.model.capacity, !runningUsers.isEmpty {
+            if !sized {
+                // nothing to grow or shrink
+            } else if volume.capacity > seen.model.capacity, !runningUsers.isEmpty {
                 note(.info, ref, "volume \(volume.key) grows from \(seen.model.capacity) to \(volume.capacity) once domain \(runningUsers.joined(separator: ", ")) is stopped (an attached image cannot be resized from outside the guest)")
             } else if volume.capacity > seen.model.capacity {
                 add(PlanStep(action: .update, resource: ref,
@@ -170,4 +178,21 @@ func normalizePath(_ path: String) -> String {
     var p = path
     while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
     return p
+}
+
+extension PlanBuilder {
+    /// The fields of a volume made from an image: where from, its digest, the format it is
+    /// converted from and the size (or "as the image").
+    static func imageFields(_ volume: VolumeModel, _ image: ImageSource) -> [FieldChange] {
+        var fields = [FieldChange(field: "image", before: nil, after: image.location.description, disruption: .none),
+                      FieldChange(field: "sha256", before: nil, after: image.shortDigest, disruption: .none)]
+        if let from = image.format, from != volume.format {
+            fields.append(FieldChange(field: "format", before: nil, after: "\(volume.format.rawValue) (converted from \(from.rawValue))", disruption: .none))
+        } else {
+            fields.append(FieldChange(field: "format", before: nil, after: volume.format.rawValue, disruption: .none))
+        }
+        fields.append(FieldChange(field: "size", before: nil, after: volume.capacity.bytes > 0 ? volume.capacity.description : "as the image",
+                                  disruption: .none))
+        return fields
+    }
 }

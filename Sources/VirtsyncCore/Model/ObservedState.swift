@@ -132,8 +132,13 @@ public struct ObservedVolume: Hashable, Codable, Sendable {
     public var unconfirmed: Bool
     /// The owner the inventory records for it.
     public var owner: String?
+    /// The SHA-256 of the image the volume was made from, when virtsync's inventory records
+    /// that the image arrived whole (libvirt cannot tell).
+    public var imageDigest: String?
 
-    public init(model: VolumeModel, path: String, managed: Bool = false, unconfirmed: Bool = false, owner: String? = nil) {
+    public init(model: VolumeModel, path: String, managed: Bool = false, unconfirmed: Bool = false, owner: String? = nil,
+                imageDigest: String? = nil) {
+        self.imageDigest = imageDigest
         self.model = model
         self.path = path
         self.managed = managed

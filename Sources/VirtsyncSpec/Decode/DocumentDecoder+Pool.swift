@@ -4,7 +4,7 @@ extension DocumentDecoder {
     static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices", "adopt",
                                   "source", "autostart", "shared", "volumes"])
     static let poolSourceKeys = KeySet(["host", "dir"])
-    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt", "encryptionSecret"])
+    static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt", "encryptionSecret", "image"])
     /// The formats a spec may ask for (`iso` is only for generated seed images).
     static let volumeFormats: [VolumeFormat] = [.qcow2, .raw]
 
@@ -90,16 +90,27 @@ extension DocumentDecoder {
             }
             volume.name = name
         }
-        volume.size = map.size("size", required: true)
+        // A volume made from an image may leave its size to the image.
+        volume.size = map.size("size", required: !map.has("image"))
         volume.format = map.choice("format", Self.volumeFormats)
         volume.backing = readVolumeRef(map, "backing")
         volume.clone = readVolumeRef(map, "clone")
+        if map.has("image") {
+            let conflicts = ["backing", "clone", "adopt", "encryptionSecret"].filter { map.has($0) }
+            for key in conflicts {
+                reporter.error(map.keyLocation(key), map.keyPath(key), "a volume made from an image cannot have '\(key)'")
+            }
+            let image = readImage(map)
+            if conflicts.isEmpty { volume.image = image }
+        }
         checkVolumeSource(map, format: volume.format, backing: volume.backing, clone: volume.clone, logical: logical)
         if let secret = readNameRef(map, "encryptionSecret") {
             // LUKS over a blank volume only: an overlay or a copy would need the base's key too,
             // and an adopted volume is whatever it already is.
             let conflicts = ["backing", "clone", "adopt"].filter { map.has($0) }
-            if let first = conflicts.first {
+            if map.has("image") {
+                // reported with the image
+            } else if let first = conflicts.first {
                 reporter.error(map.keyLocation(first), map.keyPath(first), "an encrypted volume (encryptionSecret) cannot have '\(first)'")
             } else if logical {
                 reporter.error(secret.location, map.keyPath("encryptionSecret"), "an encrypted volume is in a dir or netfs pool (libvirt makes logical volumes without LUKS)")

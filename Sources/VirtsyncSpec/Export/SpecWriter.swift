@@ -257,7 +257,7 @@ public enum SpecWriter {
             switch v.source {
             case .backing(let p, let name): source = ("backing", p, name)
             case .clone(let p, let name): source = ("clone", p, name)
-            case .blank, .generated: source = nil
+            case .blank, .generated, .image: source = nil
             }
             if let source {
                 if declared.contains(SpecWriterVolumeKey(pool: source.pool, volume: source.volume)),

@@ -89,6 +89,8 @@ struct PoolVolumeSpec: Sendable {
     var adopt = false
     /// `encryptionSecret`: LUKS-encrypted with this secret as its passphrase.
     var encryptionSecret: Located<String>?
+    /// `image`: made from an OS image (URL or file, with its SHA-256).
+    var image: Located<ImageSource>?
 }
 
 /// kind: StoragePool.

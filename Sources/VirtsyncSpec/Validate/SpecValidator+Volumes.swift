@@ -22,10 +22,11 @@ extension SpecValidator {
             guard let poolName = pool.header.name?.value, index.poolsByName[poolName] == position else { continue }
             let defaultFormat: VolumeFormat = pool.type == .logical ? .raw : .qcow2
             for volume in pool.volumes {
-                guard let name = volume.name, let size = volume.size else { continue }
-                let model = VolumeModel(pool: poolName, name: name.value, capacity: size.value,
+                // Without a size, a volume made from an image is as large as the image (0 here).
+                guard let name = volume.name, let size = volume.size?.value ?? volume.image.map({ _ in ByteSize(bytes: 0) }) else { continue }
+                let model = VolumeModel(pool: poolName, name: name.value, capacity: size,
                                         format: volume.format?.value ?? defaultFormat,
-                                        source: Self.source(backing: volume.backing, clone: volume.clone),
+                                        source: volume.image.map { .image($0.value) } ?? Self.source(backing: volume.backing, clone: volume.clone),
                                         encryption: volume.encryptionSecret.map { _ in SecretObjectModel.uuid(consumer: "\(poolName)/\(name.value)") })
                 let entry = VolumeEntry(model: model, location: name.location, path: volume.path,
                                         sourceRef: volume.backing ?? volume.clone,
