@@ -135,6 +135,14 @@ extension LibvirtSession {
                                           operation: operation)
                 }
                 guard current.model.capacity != model.capacity else { return }
+                // A volume a running guest has open is grown by QEMU, through the domain: growing
+                // the file under it would leave the guest (and QEMU's view of a qcow2) behind.
+                if model.capacity > current.model.capacity, let path = takeString(virStorageVolGetPath(volume.pointer)),
+                   let user = try LibvirtSession.runningUser(pool: model.pool, volume: model.name, path: path, call) {
+                    try call.check(virDomainBlockResize(user.domain.pointer, user.target, model.capacity.bytes,
+                                                        UInt32(VIR_DOMAIN_BLOCK_RESIZE_BYTES.rawValue)), operation)
+                    return
+                }
                 let shrink = model.capacity < current.model.capacity ? VIR_STORAGE_VOL_RESIZE_SHRINK.rawValue : 0
                 try call.check(virStorageVolResize(volume.pointer, model.capacity.bytes, shrink), operation)
             }

@@ -111,12 +111,18 @@ struct PlannerTests {
         obs.hosts["local"]?.volumes["lab/web-1-root.qcow2"]?.model.capacity = ByteSize(bytes: ByteSize.gib(2).bytes + 512)
         let rounded = Planner.plan(desired: labDesired(), observed: obs)
         #expect(!rounded.notes.contains { $0.message.contains("shrink") })
-        // Attached to a running domain: reported, resized once the domain is stopped.
+        // Attached to one running domain in a dir pool: grown live, through the domain.
         obs.hosts["local"]?.domains["web-1"] = ObservedDomain(model: labDesired().hosts[0].domains[0], uuid: "w", state: .running,
                                                               marker: OwnershipMarker(specDigest: "x"))
         obs.hosts["local"]?.volumes["lab/web-1-root.qcow2"]?.model.capacity = .gib(1)
         let attached = Planner.plan(desired: labDesired(), observed: obs)
-        #expect(!attached.steps.contains { $0.id == "update:volume:local/lab/web-1-root.qcow2" })
-        #expect(attached.notes.contains { $0.message.contains("once domain web-1 is stopped") })
+        let live = attached.steps.first { $0.id == "update:volume:local/lab/web-1-root.qcow2" }
+        #expect(live?.disruption == .live)
+        #expect(live?.reason.contains("grown live through running domain web-1") == true)
+        // In a logical pool it waits until the domain is stopped.
+        obs.hosts["local"]?.pools["lab"]?.model.type = .logical
+        let logical = Planner.plan(desired: labDesired(), observed: obs)
+        #expect(!logical.steps.contains { $0.id == "update:volume:local/lab/web-1-root.qcow2" })
+        #expect(logical.notes.contains { $0.message.contains("once domain web-1 is stopped (a logical volume is not grown under a running guest)") })
     }
 }

@@ -113,7 +113,7 @@ struct ReviewPlanTests {
         #expect(clash.notes.contains { $0.severity == .error && $0.message.contains("overlaps network labnet") })
     }
 
-    @Test("a shrunk volume is refused with an error; a grown one is resized, or noted while a running VM uses it")
+    @Test("a shrunk volume is refused with an error; a grown one is resized, live through the running VM that uses it")
     func volumeSizes() {
         let shrunk = review { host in host.volumes[3].capacity = .gib(10) }
         #expect(shrunk.steps.isEmpty)
@@ -121,8 +121,8 @@ struct ReviewPlanTests {
         #expect(shrunk.notes.first?.message.contains("would shrink from 20GiB to 10GiB") == true)
 
         let grownInUse = review { host in host.volumes[3].capacity = .gib(40) }
-        #expect(grownInUse.steps.isEmpty)
-        #expect(grownInUse.notes.first?.message.contains("once domain db-1 is stopped") == true)
+        #expect(grownInUse.steps.map(\.disruption) == [.live])
+        #expect(grownInUse.steps.first?.reason.contains("grown live through running domain db-1") == true)
 
         let grownFree = review { host in host.volumes[0].capacity = .gib(4) }
         #expect(grownFree.steps.map(\.id) == ["update:volume:local/lab/debian-12.qcow2"])

@@ -146,6 +146,34 @@ extension SystemTests {
     }
 }
 
+extension SystemTests {
+    @Test("a grown volume of a running guest is grown live through the guest: the guest's disk is larger at once, and the next plan is empty")
+    func growLive() async throws {
+        let tag = "sg\(UUID().uuidString.prefix(6).lowercased())"
+        let (dir, state, cache, poolPath) = try Self.imageDirectories(tag)
+        defer { Self.removeImageTest(tag: tag, state: state, cache: cache, poolPath: poolPath) }
+        func spec(_ size: String) throws {
+            try System.write(dir, "spec.yaml", Self.imageSpec(tag: tag, poolPath: poolPath,
+                                                              volumes: "  - {name: root.qcow2, size: \(size), format: qcow2}",
+                                                              vms: Self.tinyVM("\(tag)-vm", disk: "\(tag)-pool/root.qcow2")))
+        }
+        let options = ["--connect", uri, "--state-dir", state]
+        try spec("64MiB")
+        let first = try await Self.virtsyncAsync(["apply", dir, "--auto-approve"] + options)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        try spec("96MiB")
+        let plan = try await Self.virtsyncAsync(["plan", dir] + options)
+        #expect(plan.stdout.contains("grown live through running domain \(tag)-vm"), "\(plan.stdout)")
+        let apply = try await Self.virtsyncAsync(["apply", dir, "--auto-approve"] + options)
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        let info = try System.virsh(["domblkinfo", "\(tag)-vm", "vda"]).stdout
+        #expect(info.contains("Capacity:       \(96 << 20)"), "\(info)")
+        #expect(try System.names(["list", "--name"]).contains("\(tag)-vm"))
+        let again = try await Self.virtsyncAsync(["plan", dir, "--detailed-exitcode"] + options)
+        #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+    }
+}
+
 /// Test images made with qemu-img.
 enum ImageFixture {
     static func qcow2(in scratch: ScratchDirectory, virtual: String) async throws -> (bytes: [UInt8], sha: String) {

@@ -132,8 +132,17 @@ extension PlanBuilder {
             let runningUsers = usage.users(ofVolume: volume.key).filter { $0.state.isActive }.map(\.model.name).sorted()
             if !sized {
                 // nothing to grow or shrink
+            } else if volume.capacity > seen.model.capacity, runningUsers.count == 1,
+                      let type = live.pools[volume.pool]?.model.type, type == .dir || type == .netfs {
+                // QEMU grows an image it has open (virDomainBlockResize); the guest sees the
+                // larger disk at once and grows its file system when it is told to.
+                add(PlanStep(action: .update, resource: ref,
+                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .live)],
+                             disruption: .live, reason: "grown in the spec; grown live through running domain \(runningUsers[0])",
+                             payload: .volume(volume)))
             } else if volume.capacity > seen.model.capacity, !runningUsers.isEmpty {
-                note(.info, ref, "volume \(volume.key) grows from \(seen.model.capacity) to \(volume.capacity) once domain \(runningUsers.joined(separator: ", ")) is stopped (an attached image cannot be resized from outside the guest)")
+                let why = runningUsers.count > 1 ? "it is attached to more than one running domain" : "a logical volume is not grown under a running guest"
+                note(.info, ref, "volume \(volume.key) grows from \(seen.model.capacity) to \(volume.capacity) once domain \(runningUsers.joined(separator: ", ")) is stopped (\(why))")
             } else if volume.capacity > seen.model.capacity {
                 add(PlanStep(action: .update, resource: ref,
                              changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .none)],
