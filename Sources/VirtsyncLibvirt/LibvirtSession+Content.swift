@@ -127,3 +127,18 @@ extension LibvirtSession {
         return nil
     }
 }
+
+extension LibvirtSession {
+    /// Sets all six I/O limits of a disk (zero: no limit) with `virDomainSetBlockIoTune`.
+    static func setBlockIoTune(_ domain: LibvirtObject, target: String, _ limits: IOTune, flags: UInt32, _ operation: String,
+                               _ call: LibvirtCall) throws {
+        var params: UnsafeMutablePointer<virTypedParameter>?
+        var count: Int32 = 0
+        var capacity: Int32 = 0
+        defer { virTypedParamsFree(params, count) }
+        for (name, value) in limits.fields {
+            guard virTypedParamsAddULLong(&params, &count, &capacity, name, value) == 0 else { throw call.error(operation) }
+        }
+        try call.check(virDomainSetBlockIoTune(domain.pointer, target, params, count, flags), operation)
+    }
+}

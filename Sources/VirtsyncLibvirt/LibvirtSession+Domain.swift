@@ -152,6 +152,7 @@ extension LibvirtSession {
         case .setVcpus(let count): operation = "set vCPUs of domain \(name) to \(count)"
         case .setLink(let mac, let up): operation = "set link \(mac) of domain \(name) \(up ? "up" : "down")"
         case .setGraphicsPassword: operation = "set the \(model.graphics.rawValue) password of domain \(name)"
+        case .setIOTune(let target, _): operation = "set the I/O limits of disk \(target) of domain \(name)"
         }
         try await run(operation) { call in
             let domain = try call.existingDomain(name, operation)
@@ -185,6 +186,8 @@ extension LibvirtSession {
                 }
                 LibvirtXML.setPassword(password, on: &graphics)
                 try call.check(virDomainUpdateDeviceFlags(domain.pointer, graphics.serialized(), flags), operation)
+            case .setIOTune(let target, let limits):
+                try LibvirtSession.setBlockIoTune(domain, target: target, limits, flags: flags, operation, call)
             }
         }
     }

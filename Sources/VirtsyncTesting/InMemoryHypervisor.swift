@@ -169,7 +169,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
                     case .setMemory(let m): live.memory = m
                     case .setVcpus(let n): live.vcpus = n
                     case .setLink(let mac, let up): live.linkUp[mac] = up
-                    case .setGraphicsPassword: break
+                    case .setGraphicsPassword, .setIOTune: break
                     }
                 }
                 new.live = live

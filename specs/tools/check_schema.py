@@ -117,11 +117,15 @@ BAD = {
     "image url with a password": POOL + "volumes: [{name: v, image: {url: \"https://u:p@example.org/v\", sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
     "image overlay": POOL + "volumes: [{name: v, backing: p/base, image: {url: https://example.org/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
     "image encrypted": POOL + "volumes: [{name: v, encryptionSecret: k, image: {file: /srv/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
+    "disk io native with writeback": VM + "disks: [{file: /srv/a.raw, cache: writeback, io: native}]\n",
+    "disk iotune total and read": VM + "disks: [{file: /srv/a.raw, iotune: {totalIops: 10, readIops: 5}}]\n",
+    "disk serial too long": VM + "disks: [{file: /srv/a.raw, serial: abcdefghijklmnopqrstuvwxyz}]\n",
     "image format vmdk": POOL + "volumes: [{name: v, image: {file: /srv/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: vmdk}}]\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
 GOOD = {
+    "disk options": VM + "disks: [{file: /srv/a.raw, cache: none, io: native, discard: unmap, detectZeroes: unmap, serial: db-1, shareable: true, iotune: {totalBytesPerSecond: 100MiB, readIops: 100, writeIops: 50}}]\n",
     "image volume without a size": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
     "image volume converted and sized": POOL + "volumes: [{name: v, size: 4GiB, format: raw, image: {file: /srv/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: qcow2}}]\n",
     "encrypted raw volume": POOL + "volumes: [{name: v.raw, size: 1GiB, format: raw, encryptionSecret: k}]\n",

@@ -204,6 +204,24 @@ disk = obj({
                "description": "Guest device name; default: the next free vd*/sd*/hd* name of the bus."},
     "cdrom": {"type": "boolean", "default": False, "description": "A CD-ROM drive."},
     "readonly": {"type": "boolean", "description": "Attach read-only; default true for a CD-ROM, else false."},
+    "cache": {"enum": ["none", "writethrough", "writeback", "directsync", "unsafe"],
+              "description": "Host page cache mode (libvirt driver cache); default: libvirt's. Changed at the next boot."},
+    "io": {"enum": ["native", "threads", "io_uring"], "description": "QEMU's I/O mode; native needs cache none or directsync. Next boot."},
+    "discard": {"enum": ["unmap", "ignore"], "description": "What the guest's discard (TRIM) does. Next boot."},
+    "detectZeroes": {"enum": ["off", "on", "unmap"], "description": "Detect writes of zeroes (unmap: and discard them). Next boot."},
+    "serial": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,20}$", "description": "The disk's serial number in the guest (/dev/disk/by-id). Next boot."},
+    "shareable": {"type": "boolean", "description": "Several VMs may attach the disk at once. Next boot."},
+    "iotune": obj({
+        "totalBytesPerSecond": ref("size", "Limit of read and write bytes per second (a size per second, e.g. 100MiB)."),
+        "readBytesPerSecond": ref("size", "Limit of read bytes per second."),
+        "writeBytesPerSecond": ref("size", "Limit of written bytes per second."),
+        "totalIops": {"type": "integer", "minimum": 1, "maximum": 1000000000, "description": "Limit of I/O operations per second."},
+        "readIops": {"type": "integer", "minimum": 1, "maximum": 1000000000, "description": "Limit of reads per second."},
+        "writeIops": {"type": "integer", "minimum": 1, "maximum": 1000000000, "description": "Limit of writes per second."},
+    }, desc="I/O limits (libvirt iotune), changed live on a running VM. A total limit excludes the read and write limits of its kind.",
+        minProperties=1,
+        allOf=[{"if": {"required": [t]}, "then": {"allOf": [{"not": {"required": [p]}} for p in parts]}}
+               for t, parts in [("totalBytesPerSecond", ["readBytesPerSecond", "writeBytesPerSecond"]), ("totalIops", ["readIops", "writeIops"])]]),
 }, desc="A disk: exactly one of volume or file.",
     oneOf=[{"required": ["volume"]}, {"required": ["file"]}],
     allOf=[
@@ -216,6 +234,8 @@ disk = obj({
          "then": {"allOf": [{"not": {"required": [k]}} for k in ["format", "backing", "clone"]]}},
         {"if": {"properties": {"cdrom": {"const": True}}, "required": ["cdrom"]},
          "then": {"not": {"properties": {"bus": {"const": "virtio"}}, "required": ["bus"]}}},
+        {"if": {"properties": {"io": {"const": "native"}}, "required": ["io", "cache"]},
+         "then": {"properties": {"cache": {"enum": ["none", "directsync"]}}}},
     ])
 
 nic = obj({

@@ -120,7 +120,16 @@ enum DomainDiff {
             let b = i < vm.disks.count ? norm(vm.disks[i]) : nil
             // Encryption is open when the spec does not manage it: an update keeps what is there.
             if let wanted = b, wanted.encryption == nil, a?.source == wanted.source { a?.encryption = nil }
-            if a != b { add("disks[\(i)]", a.map(describe), b.map(describe), boot) }
+            // Options the spec leaves open are libvirt's to choose.
+            if let wanted = b, let seenOptions = a?.options { a?.options = seenOptions.masked(by: wanted.options) }
+            guard a != b else { continue }
+            if let a, let b, running, Self.onlyIOTuneDiffers(a, b) {
+                // QEMU takes new limits on a running disk.
+                add("disks[\(i)].iotune", a.options?.iotune?.summary ?? "none", b.options?.iotune?.summary ?? "none", .live)
+                r.live.append(.setIOTune(target: b.target, b.options?.iotune ?? IOTune()))
+            } else {
+                add("disks[\(i)]", a.map(describe), b.map(describe), boot)
+            }
         }
 
         let nicCount = max(vm.interfaces.count, old.interfaces.count)
@@ -157,6 +166,19 @@ enum DomainDiff {
     }
 }
 
+extension DomainDiff {
+    /// Whether two disks differ in their I/O limits only.
+    static func onlyIOTuneDiffers(_ a: DiskModel, _ b: DiskModel) -> Bool {
+        func stripped(_ d: DiskModel) -> DiskModel {
+            var d = d
+            d.options?.iotune = nil
+            if d.options?.isEmpty == true { d.options = nil }
+            return d
+        }
+        return stripped(a) == stripped(b)
+    }
+}
+
 /// One line per disk for plans.
 func describe(_ d: DiskModel) -> String {
     let src: String
@@ -164,7 +186,7 @@ func describe(_ d: DiskModel) -> String {
     case .volume(let p, let v): src = "volume \(p)/\(v)"
     case .file(let path): src = "file \(path)"
     }
-    return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)\(d.encryption == nil ? "" : " encrypted")"
+    return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)\(d.encryption == nil ? "" : " encrypted")\(d.options?.summary ?? "")"
 }
 
 /// One line per interface for plans.

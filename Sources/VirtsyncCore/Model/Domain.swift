@@ -39,9 +39,12 @@ public struct DiskModel: Hashable, Codable, Sendable {
     public var readonly: Bool
     /// LUKS encryption of the volume: the UUID of the libvirt secret object that opens it.
     public var encryption: String?
+    /// Cache, I/O mode, discard, serial, shareable and I/O limits; `nil` leaves them to libvirt.
+    public var options: DiskOptions?
 
     public init(target: String, bus: DiskBus = .virtio, cdrom: Bool = false, source: DiskSource, readonly: Bool = false,
-                encryption: String? = nil) {
+                encryption: String? = nil, options: DiskOptions? = nil) {
+        self.options = options?.isEmpty == true ? nil : options
         self.encryption = encryption
         self.target = target
         self.bus = bus

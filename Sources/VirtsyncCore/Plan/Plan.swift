@@ -66,6 +66,8 @@ public enum LiveOperation: Hashable, Codable, Sendable {
     case setLink(mac: String, up: Bool)
     /// Give the running guest's VNC/SPICE display the model's password.
     case setGraphicsPassword
+    /// Set the I/O limits of a running guest's disk (all six; zero is no limit).
+    case setIOTune(target: String, IOTune)
 }
 
 /// What the executor needs to carry out a step: the desired value, never a flag.

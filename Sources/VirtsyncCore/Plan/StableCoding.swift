@@ -43,6 +43,7 @@ extension InterfaceSource {
 
 extension LiveOperation {
     private struct Link: Codable { var mac: String; var up: Bool }
+    private struct Limits: Codable { var target: String; var limits: IOTune }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -53,6 +54,9 @@ extension LiveOperation {
             let link = try c.decode(Link.self, forKey: Key("setLink"))
             self = .setLink(mac: link.mac, up: link.up)
         case "setGraphicsPassword": self = .setGraphicsPassword
+        case "setIOTune":
+            let limits = try c.decode(Limits.self, forKey: Key("setIOTune"))
+            self = .setIOTune(target: limits.target, limits.limits)
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
         }
     }
@@ -64,6 +68,7 @@ extension LiveOperation {
         case .setVcpus(let n): try c.encode(n, forKey: Key("setVcpus"))
         case .setLink(let mac, let up): try c.encode(Link(mac: mac, up: up), forKey: Key("setLink"))
         case .setGraphicsPassword: try c.encode(true, forKey: Key("setGraphicsPassword"))
+        case .setIOTune(let target, let limits): try c.encode(Limits(target: target, limits: limits), forKey: Key("setIOTune"))
         }
     }
 }

@@ -214,13 +214,17 @@ extension LibvirtXML {
             element = XElement("disk", [("type", "file"), ("device", device)])
             source = XElement("source", [("file", path)])
         }
-        if let format {
-            // An ISO image is raw data to QEMU.
-            element.append(XElement("driver", [("name", "qemu"), ("type", format == .qcow2 ? "qcow2" : "raw")]))
+        // An ISO image is raw data to QEMU.
+        let type = format.map { [("type", $0 == .qcow2 ? "qcow2" : "raw")] } ?? []
+        let tuning = driverAttributes(disk.options)
+        if format != nil || !tuning.isEmpty {
+            element.append(XElement("driver", [("name", "qemu")] + type + tuning))
         }
         element.append(source)
         element.append(XElement("target", [("dev", disk.target), ("bus", disk.bus.rawValue)]))
+        for option in optionElements(disk.options) where option.name == "iotune" { element.append(option) }
         if disk.readonly || disk.cdrom { element.append(XElement("readonly")) }
+        for option in optionElements(disk.options) where option.name != "iotune" { element.append(option) }
         return element
     }
 

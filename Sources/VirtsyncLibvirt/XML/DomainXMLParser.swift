@@ -182,7 +182,8 @@ extension LibvirtXML {
         }
         return DiskModel(target: target, bus: bus, cdrom: device == "cdrom", source: source,
                          readonly: element.child("readonly") != nil,
-                         encryption: LibvirtXML.encryptionUUID(sourceElement?.child("encryption") ?? element.child("encryption")))
+                         encryption: LibvirtXML.encryptionUUID(sourceElement?.child("encryption") ?? element.child("encryption")),
+                         options: LibvirtXML.parseDiskOptions(element))
     }
 
     static func parseInterface(_ element: XElement) -> InterfaceModel? {

@@ -9,7 +9,7 @@ extension DocumentDecoder {
         "disks", "interfaces", "cloudInit", "xml", "adopt",
     ])
     static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
-                                  "cdrom", "readonly"])
+                                  "cdrom", "readonly"] + diskOptionKeys)
     static let interfaceKeys = KeySet(["network", "bridge", "mac", "model", "link"])
     static let xmlKeys = KeySet(["devices", "domain"])
     static let placementKeys = KeySet(["hosts", "labels", "affinity", "antiAffinity"])
@@ -173,6 +173,7 @@ extension DocumentDecoder {
         disk.backing = readVolumeRef(map, "backing")
         disk.clone = readVolumeRef(map, "clone")
         disk.bus = map.choice("bus", DiskBus.allCases)?.value
+        disk.options = readDiskOptions(map)
         if let target = map.string("target") {
             if let problem = Formats.targetProblem(target.value) {
                 reporter.error(target.location, map.keyPath("target"), problem)

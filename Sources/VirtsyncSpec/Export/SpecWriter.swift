@@ -343,6 +343,7 @@ public enum SpecWriter {
                 doc.append("    target: \(scalar(disk.target))")
                 doc.append("    cdrom: \(disk.cdrom)")
                 doc.append("    readonly: \(disk.readonly)")
+                doc.lines += diskOptionLines(disk.options)
             }
         }
         if !model.interfaces.isEmpty {

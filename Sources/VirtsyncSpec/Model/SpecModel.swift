@@ -129,6 +129,8 @@ struct DiskSpec: Sendable {
     var cdrom: Bool
     var readonly: Bool?
     var existing: Bool
+    /// Cache, I/O mode, discard, serial, shareable, I/O limits.
+    var options: DiskOptions?
 }
 
 /// An interface of a VM.

@@ -47,7 +47,7 @@ enum DiskTargets {
                 used.insert(target)
             }
             return DiskModel(target: target, bus: bus, cdrom: disk.cdrom, source: source,
-                             readonly: disk.readonly ?? disk.cdrom)
+                             readonly: disk.readonly ?? disk.cdrom, options: disk.options)
         }
     }
 
