@@ -210,6 +210,10 @@ struct MachineSpec: Sendable {
     var xmlDomainAt: SourceLocation?
     /// `adopt: true`: take over the existing domain of this name.
     var adopt = false
+    /// Boot, firmware and platform devices (`boot`, `kernel`, `tpm`, ...).
+    var platform = DomainPlatform()
+    /// Where `hostDevices` is written, when it names at least one device.
+    var hostDevicesAt: SourceLocation?
 }
 
 /// `placement` of a VM.

@@ -26,6 +26,7 @@ struct SpecValidator {
         validator.checkMachineReferences()
         validator.checkFailoverStorage()
         validator.checkFailback()
+        validator.checkHostDevicePinning()
         validator.checkIdentities()
         validator.checkCapacity()
         validator.buildVolumeTable()

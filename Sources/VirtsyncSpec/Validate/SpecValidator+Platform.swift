@@ -1,0 +1,21 @@
+import VirtsyncCore
+
+extension SpecValidator {
+    /// In a spec of several hosts, a VM with PCI or USB host devices is tied to the host that
+    /// has them: it must name that host (not `placement`), and maintenance shuts it down instead of migrating it
+    /// (the migration pre-flight would refuse the move anyway).
+    func checkHostDevicePinning() {
+        guard index.hostNames.count > 1 else { return }
+        for vm in spec.machines {
+            guard let location = vm.hostDevicesAt else { continue }
+            let path = vm.header.path + ".hostDevices"
+            if vm.placement != nil {
+                // (A VM with neither is reported as missing 'host' already.)
+                reporter.error(location, path, "a VM with host devices cannot move between hosts: pin it with 'host' (the host that has the devices) instead of 'placement'")
+            }
+            if vm.onMaintenance == .migrate {
+                reporter.error(location, path, "a VM with host devices cannot migrate; use onMaintenance: shutdown (the default for such a VM)")
+            }
+        }
+    }
+}
