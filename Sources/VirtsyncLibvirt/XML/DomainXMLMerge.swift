@@ -77,6 +77,7 @@ extension LibvirtXML {
                 return .element(device)
             }
         }
+        mergePlatformDevices(&merged, model.platform)
         root.setChild("devices", merged)
 
         // The domain-level extra fragment: drop what the old and new fragments name, add the new.
@@ -84,6 +85,7 @@ extension LibvirtXML {
         if root.child("features") == nil && !fragmentElementNames(model.extraXML.domain).contains("features") {
             root.append(defaultFeatures())
         }
+        applySecureBootFeatures(model, to: &root)
         if let fragment = model.extraXML.domain, !fragment.isEmpty { root.children.append(.raw(fragment)) }
         return root.serialized()
     }

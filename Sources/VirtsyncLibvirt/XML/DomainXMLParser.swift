@@ -91,11 +91,12 @@ extension LibvirtXML {
             }
         }
 
-        let model = DomainModel(
+        var model = DomainModel(
             name: name, uuid: uuid.isEmpty ? nil : uuid, vcpus: vcpus, maxVcpus: maxVcpus,
             memory: memory, maxMemory: maxMemory, machine: machine, firmware: firmware, loader: loader,
             cpuMode: cpuMode, disks: disks, interfaces: interfaces, graphics: graphics,
             serialConsole: serialConsole, autostart: false)
+        model.platform = parsePlatform(root)
         // A marker written for another domain came with a copy (virt-clone, dumpxml | define):
         // the copy is not virtsync's.
         let ownMarker = markerElement.flatMap { element in
