@@ -166,7 +166,7 @@ struct PlatformSpecTests {
     func export() throws {
         var model = DomainModel(name: "installer", memory: .gib(1), machine: "q35", firmware: .uefi)
         var platform = Self.expected
-        platform.video = nil   // libvirt's own choice: not written, stays open
+        platform.video?.vram = nil   // libvirt's choice: not written
         model.platform = platform
         let files = SpecWriter.files(ImportSet(domains: [ImportedDomain(model: model, running: false)]))
         let text = files.map(\.text).joined(separator: "\n")
@@ -178,9 +178,12 @@ struct PlatformSpecTests {
         #expect(result.desired?.hosts.first?.domains.first?.platform == platform, "\(text)")
     }
 
-    @Test("the export leaves out what libvirt adds by itself: the boot order disk alone and the video device")
+    @Test("the export leaves out libvirt's default boot order, video memory, and an NVRAM template the spec could not hold")
     func exportDefaults() {
-        #expect(SpecWriter.platformLines(DomainPlatform(bootOrder: [.disk], video: VideoDevice(model: .vga))).isEmpty)
-        #expect(SpecWriter.platformLines(DomainPlatform(bootOrder: [.cdrom, .disk])) == ["boot:", "  order: [cdrom, disk]"])
+        #expect(SpecWriter.platformLines(DomainPlatform(bootOrder: [.disk], nvramTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd")).isEmpty)
+        #expect(SpecWriter.platformLines(DomainPlatform(bootOrder: [.cdrom, .disk], video: VideoDevice(model: .vga, vram: .mib(16))))
+            == ["boot:", "  order: [cdrom, disk]", "video: vga"])
+        #expect(SpecWriter.platformLines(DomainPlatform(nvramTemplate: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"), loader: "/usr/share/OVMF/OVMF_CODE_4M.ms.fd")
+            == ["nvramTemplate: /usr/share/OVMF/OVMF_VARS_4M.ms.fd"])
     }
 }

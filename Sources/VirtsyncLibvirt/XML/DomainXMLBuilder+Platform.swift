@@ -13,7 +13,8 @@ extension LibvirtXML {
             for device in order { os.append(XElement("boot", [("dev", device.libvirtName)])) }
         }
         if let menu = platform.bootMenu {
-            os.setChild("bootmenu", XElement("bootmenu", [("enable", menu ? "yes" : "no")]))
+            // Modified, not replaced: a `timeout` set outside the spec stays.
+            os.modifyChild("bootmenu") { $0[attribute: "enable"] = menu ? "yes" : "no" }
         }
         switch platform.kernel {
         case .present(let kernel)?:
