@@ -30,9 +30,12 @@ struct PlatformSpecTests {
       - pci: "03:00.0"
       - usb: {vendor: "0x1D6B", product: "0x0002"}
     disks:
+      - file: /var/lib/images/installer-root.qcow2
       - file: /var/lib/images/debian-12-netinst.iso
         cdrom: true
         bus: sata
+    interfaces:
+      - bridge: br0
     """
 
     static let expected = DomainPlatform(
@@ -57,7 +60,7 @@ struct PlatformSpecTests {
         let (domain, diagnostics) = try Self.domain(Self.full)
         #expect(diagnostics.items.isEmpty, "\(diagnostics)")
         #expect(domain?.platform == Self.expected)
-        #expect(domain?.disks.first?.cdrom == true)
+        #expect(domain?.disks.last?.cdrom == true)
     }
 
     @Test("a VM without platform keys manages none of them")

@@ -23,6 +23,7 @@ struct PlatformSystemTests {
         // An "installer ISO": any readable file will do as CD-ROM media for a guest that never reads it.
         let iso = media + "/installer.iso"
         try Data(count: 64 * 1024).write(to: URL(fileURLWithPath: iso))
+        try Data(count: 1024 * 1024).write(to: URL(fileURLWithPath: media + "/root.img"))
         func write(action: String) throws {
             try System.write(spec, "spec.yaml", Self.settings(tag) + """
             ---
@@ -41,6 +42,8 @@ struct PlatformSystemTests {
             video: virtio
             tablet: true
             disks:
+              - file: \(media)/root.img
+                bus: ide
               - file: \(iso)
                 cdrom: true
                 bus: ide

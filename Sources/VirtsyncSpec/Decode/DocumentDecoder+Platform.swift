@@ -25,6 +25,7 @@ extension DocumentDecoder {
         var platform = DomainPlatform()
         if let boot = map.map("boot", keys: Self.bootKeys) {
             platform.bootOrder = readBootOrder(boot)
+            if platform.bootOrder != nil { vm.bootOrderAt = boot.valueLocation("order") }
             platform.bootMenu = boot.bool("menu")
         }
         platform.kernel = readDevice(map, "kernel", keys: Self.kernelKeys, defaults: nil) { readKernel($0) }

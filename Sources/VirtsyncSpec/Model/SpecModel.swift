@@ -214,6 +214,8 @@ struct MachineSpec: Sendable {
     var platform = DomainPlatform()
     /// Where `hostDevices` is written, when it names at least one device.
     var hostDevicesAt: SourceLocation?
+    /// Where `boot.order` is written.
+    var bootOrderAt: SourceLocation?
 }
 
 /// `placement` of a VM.

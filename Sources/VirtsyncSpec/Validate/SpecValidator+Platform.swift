@@ -18,4 +18,22 @@ extension SpecValidator {
             }
         }
     }
+
+    /// A boot order that names a device class the VM does not have boots from nothing there:
+    /// most likely a CD-ROM or interface that was meant to be in the spec (a warning).
+    func checkBootOrder() {
+        for vm in spec.machines {
+            guard let order = vm.platform.bootOrder, let location = vm.bootOrderAt else { continue }
+            let path = vm.header.path + ".boot.order"
+            if order.contains(.cdrom), !vm.disks.contains(where: \.cdrom), vm.cloudInit == nil {
+                reporter.warning(location, path, "the boot order names cdrom, but the VM has no CD-ROM")
+            }
+            if order.contains(.network), vm.interfaces.isEmpty {
+                reporter.warning(location, path, "the boot order names network, but the VM has no interface")
+            }
+            if order.contains(.disk), !vm.disks.contains(where: { !$0.cdrom }) {
+                reporter.warning(location, path, "the boot order names disk, but the VM has no disk")
+            }
+        }
+    }
 }

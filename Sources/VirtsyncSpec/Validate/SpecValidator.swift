@@ -27,6 +27,7 @@ struct SpecValidator {
         validator.checkFailoverStorage()
         validator.checkFailback()
         validator.checkHostDevicePinning()
+        validator.checkBootOrder()
         validator.checkIdentities()
         validator.checkCapacity()
         validator.buildVolumeTable()
