@@ -28,6 +28,7 @@ struct SpecValidator {
         validator.checkFailback()
         validator.checkHostDevicePinning()
         validator.checkBootOrder()
+        validator.checkPlatformAgainstEscapeHatch()
         validator.checkIdentities()
         validator.checkCapacity()
         validator.buildVolumeTable()
