@@ -13,7 +13,8 @@ extension LibvirtXML {
     /// Owned: `<memory>`, `<currentMemory>`, `<vcpu>` (other attributes such as `placement`
     /// survive), firmware/machine/loader in `<os>` (boot order, arch and nvram survive), `<cpu>`
     /// when the model sets a mode, the ownership marker, the disks of type `volume`/`file`, the
-    /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, and the
+    /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, the
+    /// platform fields the model manages (`applyPlatform`, `mergePlatformDevices`), and the
     /// elements named at the top level of the old (recorded in the marker) and new extra
     /// fragments. Everything else is kept: controllers, other metadata (the stop marker of a
     /// domain virtsync stopped included, so a stopped domain stays marked), libvirt's defaults, and
