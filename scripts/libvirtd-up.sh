@@ -120,9 +120,12 @@ if ((${#missing[@]} > 0)); then
     # /run/<daemon>.pid, outside any directory of ours).
     # shellcheck disable=SC2016  # expanded by the inner bash, not here
     spawn='run_dir=$1; shift; for d in "$@"; do "$d" -d -p "$run_dir/$d.pid" || exit 1; done'
+    # Descriptors 3-9 are closed: the daemons outlive this script, and an inherited descriptor
+    # would hold whatever the caller had open for as long as they run, e.g. the lock of
+    # `flock /tmp/virtsync-system.lock scripts/libvirtd-up.sh`, which then nobody gets again.
     setsid "$PYTHON" "$HERE/lib/subreaper.py" --pidfile "$reaper_pid" --status "$status_file" \
         -- bash -c "$spawn" spawn "$RUN_DIR" "${missing[@]}" \
-        </dev/null >>"$LOG_DIR/virtsync-reaper.log" 2>&1 &
+        </dev/null >>"$LOG_DIR/virtsync-reaper.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
     disown || true
     deadline=$((SECONDS + 30))
     until [[ -s $status_file ]]; do

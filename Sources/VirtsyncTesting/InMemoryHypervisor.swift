@@ -228,6 +228,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         m.maxMemory = d.maxMemory ?? d.memory
         m.maxVcpus = d.maxVcpus ?? d.vcpus
         m.machine = d.machine ?? "pc-q35-7.2"
+        m.platform = d.platform.keeping(old?.platform)
         for i in m.interfaces.indices where m.interfaces[i].mac == nil {
             m.interfaces[i].mac = String(format: "52:54:00:00:%02x:%02x", nextID / 256 % 256, nextID % 256)
             nextID += 1

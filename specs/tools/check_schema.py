@@ -121,6 +121,17 @@ BAD = {
     "disk iotune total and read": VM + "disks: [{file: /srv/a.raw, iotune: {totalIops: 10, readIops: 5}}]\n",
     "disk serial too long": VM + "disks: [{file: /srv/a.raw, serial: abcdefghijklmnopqrstuvwxyz}]\n",
     "image format vmdk": POOL + "volumes: [{name: v, image: {file: /srv/v, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: vmdk}}]\n",
+    "secure boot with bios": VM + "secureBoot: true\n",
+    "nvram template without loader": VM + "firmware: uefi\nnvramTemplate: /usr/share/OVMF/OVMF_VARS_4M.ms.fd\n",
+    "unknown boot device": VM + "boot: {order: [floppy]}\n",
+    "repeated boot device": VM + "boot: {order: [disk, disk]}\n",
+    "kernel without path": VM + "kernel: {initrd: /boot/initrd.img}\n",
+    "kernel true": VM + "kernel: true\n",
+    "tpm version as a number": VM + "tpm: {version: 2.0}\n",
+    "unknown watchdog action": VM + "watchdog: {action: explode}\n",
+    "bad pci address": VM + "hostDevices: [{pci: '0000:03:00.9'}]\n",
+    "pci and usb in one": VM + "hostDevices: [{pci: '03:00.0', usb: {vendor: '0x1234', product: '0x5678'}}]\n",
+    "ha with host devices": VM + "ha: true\nhostDevices: [{pci: '03:00.0'}]\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
@@ -128,6 +139,8 @@ GOOD = {
     "disk options": VM + "disks: [{file: /srv/a.raw, cache: none, io: native, discard: unmap, detectZeroes: unmap, serial: db-1, shareable: true, iotune: {totalBytesPerSecond: 100MiB, readIops: 100, writeIops: 50}}]\n",
     "image volume without a size": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
     "image volume converted and sized": POOL + "volumes: [{name: v, size: 4GiB, format: raw, image: {file: /srv/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: qcow2}}]\n",
+    "devices switched off": VM + "kernel: false\ntpm: false\nrng: false\nwatchdog: false\nguestAgent: false\ntablet: false\nhostDevices: []\n",
+    "devices with defaults": VM + "tpm: true\nrng: true\nwatchdog: true\nvideo: {model: qxl, vram: 64MiB}\n",
     "encrypted raw volume": POOL + "volumes: [{name: v.raw, size: 1GiB, format: raw, encryptionSecret: k}]\n",
     "encrypted qcow2 volume": POOL + "volumes: [{name: v.qcow2, size: 1GiB, encryptionSecret: k}]\n",
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"

@@ -293,6 +293,54 @@ graphics = {
     ],
 }
 
+def device(props, desc, defaults=True, required=()):
+    """A device key: a mapping, false to remove the device (and true for one with the defaults)."""
+    return {"description": desc,
+            "oneOf": [{"type": "boolean"} if defaults else {"const": False, "description": "Remove it."}, obj(props, required=required)]}
+
+pci_address = r"^([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,2}:[01]?[0-9A-Fa-f]\.[0-7]$"
+usb_id = {"type": "string", "pattern": r"^(0[xX])?[0-9A-Fa-f]{4}$"}
+video_model = {"enum": ["virtio", "qxl", "vga", "bochs", "cirrus", "ramfb", "none"], "description": "The video device model."}
+
+platform = {
+    "boot": obj({
+        "order": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": ["disk", "cdrom", "network"]},
+                  "description": "The firmware's boot order: the first disk, the first CD-ROM, network (PXE). Default: libvirt's (disk)."},
+        "menu": {"type": "boolean", "description": "The firmware's interactive boot menu."},
+    }, desc="Boot order and menu; left out, virtsync keeps what the domain has. Changes take effect at the next boot."),
+    "kernel": device({
+        "path": ref("absolutePath", "The kernel image on the host (required)."),
+        "initrd": ref("absolutePath", "The initial ramdisk on the host."),
+        "cmdline": {"type": "string", "maxLength": 4096, "pattern": r"^[^\u0000-\u001f\u007f]*$", "description": "The kernel command line."},
+    }, "Direct kernel boot from host files; false removes it.", defaults=False, required=["path"]),
+    "secureBoot": {"type": "boolean", "description": "UEFI Secure Boot (needs firmware: uefi and machine: q35); with an autoselected firmware, Microsoft's keys enrolled."},
+    "nvramTemplate": ref("absolutePath", "The UEFI variable store a new VM's NVRAM is copied from (needs firmware: uefi and loader)."),
+    "tpm": device({
+        "model": {"enum": ["tis", "crb"], "default": "tis", "description": "The TPM interface (crb: TPM 2.0 only)."},
+        "version": {"enum": ["1.2", "2.0"], "default": "2.0", "description": "The TPM version swtpm emulates (a string: quote it)."},
+    }, "An emulated TPM (swtpm); true for the defaults, false removes it. x86 machines only."),
+    "guestAgent": {"type": "boolean", "description": "The QEMU guest agent channel (org.qemu.guest_agent.0); false removes it."},
+    "rng": device({
+        "source": {"enum": ["/dev/urandom", "/dev/random", "/dev/hwrng"], "default": "/dev/urandom", "description": "The host's entropy source."},
+        "bytesPerSecond": {"type": "integer", "minimum": 1, "maximum": 1000000000, "description": "Rate limit; default: none."},
+    }, "A virtio random number generator; true for the defaults, false removes it."),
+    "watchdog": device({
+        "model": {"enum": ["i6300esb", "ib700"], "default": "i6300esb", "description": "The watchdog device: a PCI or an ISA card (x86)."},
+        "action": {"enum": ["reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi"], "default": "reset",
+                   "description": "What happens when it fires."},
+    }, "A watchdog; true for the defaults, false removes it."),
+    "video": {"description": "The primary video device: a model, or {model, vram}. Default: libvirt's.",
+              "oneOf": [video_model, obj({"model": video_model, "vram": ref("size", "Video memory, whole KiB, at least 1MiB; not with none.")},
+                                         required=["model"])]},
+    "tablet": {"type": "boolean", "description": "A USB tablet (an absolute pointer for VNC/SPICE); false removes it."},
+    "hostDevices": {"type": "array", "description": "PCI and USB devices of the host passed through; they pin the VM to its host. [] removes them all.",
+                    "items": {"oneOf": [
+                        obj({"pci": {"type": "string", "pattern": pci_address, "description": "A PCI address, [domain:]bus:slot.function."}},
+                            required=["pci"]),
+                        obj({"usb": obj({"vendor": usb_id, "product": usb_id}, required=["vendor", "product"])}, required=["usb"]),
+                    ]}},
+}
+
 defs["VirtualMachine"] = obj({
     **envelope("VirtualMachine"),
     "name": ref("name", "The libvirt domain name."),
@@ -332,6 +380,7 @@ defs["VirtualMachine"] = obj({
     "restartWindow": ref("duration", "The window over which restarts are counted, 1m to 1d; default 10m.", default="10m"),
     "graphics": graphics,
     "console": {"type": "boolean", "default": True, "description": "A serial console."},
+    **platform,
     "disks": {"type": "array", "items": disk, "description": "Disks and CD-ROMs, in order."},
     "interfaces": {"type": "array", "items": nic, "description": "Network interfaces, in order."},
     "cloudInit": cloud,
@@ -347,6 +396,11 @@ defs["VirtualMachine"] = obj({
          "then": {"properties": {"disks": {"items": {"not": {"required": ["size"]}}}}}},
         {"if": {"properties": {"ha": {"const": True}}, "required": ["ha"]},
          "then": {"not": {"properties": {"autostart": {"const": True}}, "required": ["autostart"]}}},
+        {"if": {"required": ["secureBoot"]}, "then": {"required": ["firmware"], "properties": {"firmware": {"const": "uefi"}}}},
+        {"if": {"required": ["nvramTemplate"]},
+         "then": {"required": ["firmware", "loader"], "properties": {"firmware": {"const": "uefi"}}}},
+        {"if": {"properties": {"ha": {"const": True}}, "required": ["ha"]},
+         "then": {"not": {"properties": {"hostDevices": {"minItems": 1}}, "required": ["hostDevices"]}}},
     ])
 
 defs["Settings"] = obj({

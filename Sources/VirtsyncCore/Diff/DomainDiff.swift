@@ -42,6 +42,7 @@ enum DomainDiff {
         if let p = vm.graphicsPassword { out.append(FieldChange(field: "graphics.password", before: nil, after: p.description, disruption: .none)) }
         if vm.autostart { out.append(FieldChange(field: "autostart", before: nil, after: "true", disruption: .none)) }
         if !vm.extraXML.isEmpty { out.append(FieldChange(field: "xml", before: nil, after: "digest \(vm.extraXML.digest)", disruption: .none)) }
+        out += platformCreationFields(vm.platform)
         for (i, d) in vm.disks.enumerated() {
             out.append(FieldChange(field: "disks[\(i)]", before: nil, after: describe(d), disruption: .none))
         }
@@ -157,6 +158,8 @@ enum DomainDiff {
                 r.live.append(.setLink(mac: mac, up: b.linkUp))
             }
         }
+
+        comparePlatform(vm.platform, old.platform, boot: boot, add: add)
 
         if vm.extraXML.digest != observedExtraDigest {
             add("xml", observedExtraDigest.isEmpty ? nil : "digest \(observedExtraDigest)",

@@ -76,6 +76,7 @@ enum Preflight {
     static func checks(vm: DomainModel, seen: ObservedDomain, from: String, to destination: DesiredHost,
                        desired: DesiredState, observed: ObservedState) -> ([PreflightCheck], MigrationStorage) {
         var out: [PreflightCheck] = []
+        if let check = hostDevices(vm: vm, seen: seen, from: from) { out.append(check) }
         guard let target = observed.hosts[destination.name] else {
             return ([PreflightCheck(name: "destination", passed: false, detail: "host \(destination.name) could not be read")], .shared)
         }

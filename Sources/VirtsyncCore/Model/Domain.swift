@@ -141,6 +141,9 @@ public struct DomainModel: Hashable, Codable, Sendable {
     /// property: never in the XML, never compared; an observed domain has the default.
     public var restart: RestartPolicy
     public var extraXML: ExtraXML
+    /// Boot order, kernel, Secure Boot, TPM and the other platform devices; empty when the
+    /// spec manages none of them.
+    public var platform = DomainPlatform()
 
     public init(name: String, uuid: String? = nil, vcpus: Int = 1, maxVcpus: Int? = nil,
                 memory: ByteSize, maxMemory: ByteSize? = nil, machine: String? = nil,

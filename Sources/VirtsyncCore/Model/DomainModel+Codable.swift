@@ -5,6 +5,7 @@ extension DomainModel {
         case name, uuid, vcpus, maxVcpus, memory, maxMemory, machine, firmware, loader, cpuMode, disks, interfaces
         case graphics, graphicsPassword, serialConsole, autostart, power, restartForUpdates, restart
         case extraXML = "extraXml"
+        case platform
     }
 
     /// Decodes a domain; a missing `restart` is the default policy (plans saved before it existed).
@@ -30,6 +31,7 @@ extension DomainModel {
         restartForUpdates = try c.decode(Bool.self, forKey: .restartForUpdates)
         restart = try c.decodeIfPresent(RestartPolicy.self, forKey: .restart) ?? RestartPolicy()
         extraXML = try c.decode(ExtraXML.self, forKey: .extraXML)
+        platform = try c.decodeIfPresent(DomainPlatform.self, forKey: .platform) ?? DomainPlatform()
     }
 
     /// Encodes a domain; `restart` only when it is not the default, so that saved plans and
@@ -56,5 +58,7 @@ extension DomainModel {
         try c.encode(restartForUpdates, forKey: .restartForUpdates)
         if restart != RestartPolicy() { try c.encode(restart, forKey: .restart) }
         try c.encode(extraXML, forKey: .extraXML)
+        // Only when managed, so saved plans and fingerprints of other domains stay as they were.
+        if !platform.isEmpty { try c.encode(platform, forKey: .platform) }
     }
 }

@@ -43,6 +43,7 @@ extension LibvirtXML {
         domain.append(osElement(model, existing: nil))
         if let cpu = cpuElement(model) { domain.append(cpu) }
         if !fragmentElementNames(model.extraXML.domain).contains("features") { domain.append(defaultFeatures()) }
+        applySecureBootFeatures(model, to: &domain)
         var devices = XElement("devices")
         for element in deviceElements(model, volumeFormats: volumeFormats) { devices.append(element) }
         if let fragment = model.extraXML.devices, !fragment.isEmpty { devices.children.append(.raw(fragment)) }
@@ -163,6 +164,7 @@ extension LibvirtXML {
             // UEFI variables make no sense for a BIOS guest.
             os.setChild("nvram", nil)
         }
+        applyPlatform(model.platform, firmware: model.firmware, loader: model.loader, to: &os)
         return os
     }
 
@@ -195,6 +197,7 @@ extension LibvirtXML {
         result += model.interfaces.map { interfaceElement($0) }
         if model.serialConsole { result += serialConsoleElements() }
         if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword) { result.append(graphics) }
+        result += platformDeviceElements(model.platform)
         return result
     }
 

@@ -16,11 +16,14 @@ extension LibvirtXML {
     /// Top-level domain elements the model reads (`<metadata>` is handled apart).
     static let coveredDomainElements: Set<String> = ["name", "uuid", "memory", "currentMemory", "vcpu", "os", "cpu", "devices", "metadata"]
 
+    /// `<os>` children the model reads: the firmware and the platform's boot fields.
+    static let coveredOSElements: Set<String> = ["type", "loader", "boot", "bootmenu", "kernel", "initrd", "cmdline", "firmware"]
+
     /// Splits an inactive domain definition into what the model covers and the rest.
     ///
     /// The rest is every top-level element besides the model's, and every device that is not a
     /// disk of type `file`/`volume` (with a source), an interface of type `network`/`bridge`,
-    /// VNC/SPICE graphics or the pty serial console. What the model covers in part (boot
+    /// VNC/SPICE graphics, the pty serial console or a platform device (`isPlatformDevice`). What the model covers in part (boot
     /// order, NVRAM and other `<os>` details, a `<cpu>` with a model or topology, another
     /// application's `<metadata>`, disks and interfaces of other types) is described in
     /// `partlyCovered`.
@@ -32,7 +35,7 @@ extension LibvirtXML {
         for element in root.elements {
             switch element.name {
             case "os":
-                let extra = element.elements.filter { !["type", "loader"].contains($0.name) }.map { "<\($0.name)>" }
+                let extra = element.elements.filter { !coveredOSElements.contains($0.name) }.map { "<\($0.name)>" }
                 if !extra.isEmpty { out.partlyCovered.append("<os>: \(Set(extra).sorted().joined(separator: ", "))") }
             case "cpu":
                 if !element.elements.isEmpty || !["host-passthrough", "host-model", "maximum", nil].contains(element[attribute: "mode"]) {
@@ -52,6 +55,8 @@ extension LibvirtXML {
                         if !["vnc", "spice"].contains(device[attribute: "type"] ?? "") { out.partlyCovered.append(describe(device)) }
                     case "serial", "console":
                         if device[attribute: "type"] != "pty" { out.partlyCovered.append(describe(device)) }
+                    case _ where isPlatformDevice(device):
+                        if let detail = platformDetail(device) { out.partlyCovered.append(detail) }
                     default:
                         out.deviceElements.append(device.serialized())
                     }
@@ -62,6 +67,35 @@ extension LibvirtXML {
             }
         }
         return out
+    }
+
+    /// A device the platform model reads (an emulated TPM, a virtio rng on a host device, a
+    /// watchdog, a video device, the USB tablet, the guest agent channel, a PCI or USB host
+    /// device): written as a field of the spec, not carried in the escape hatch.
+    static func isPlatformDevice(_ device: XElement) -> Bool {
+        switch device.name {
+        case "tpm": return parseTPM(device) != nil
+        case "rng": return parseRNG(device) != nil
+        case "watchdog": return parseWatchdog(device) != nil
+        case "video": return parseVideo(device) != nil
+        case "hostdev": return parseHostDevice(device) != nil
+        case "input": return device[attribute: "type"] == "tablet"
+        case "channel": return isGuestAgent(device)
+        default: return false
+        }
+    }
+
+    /// What a platform device has beyond its field (a TPM's state encryption, a second video
+    /// head...), in words; `nil` when the field says it all.
+    private static func platformDetail(_ device: XElement) -> String? {
+        let details: [XElement]
+        switch device.name {
+        case "tpm": details = device.child("backend")?.elements ?? []
+        case "video": details = device.elements.filter { !["model", "address", "alias"].contains($0.name) }
+        default: details = []
+        }
+        guard !details.isEmpty else { return nil }
+        return "<\(device.name)> details \(Set(details.map { "<\($0.name)>" }).sorted().joined(separator: ", "))"
     }
 
     /// A device in words: `<disk type='block' device='disk'>` with its target.

@@ -13,7 +13,8 @@ extension LibvirtXML {
     /// Owned: `<memory>`, `<currentMemory>`, `<vcpu>` (other attributes such as `placement`
     /// survive), firmware/machine/loader in `<os>` (boot order, arch and nvram survive), `<cpu>`
     /// when the model sets a mode, the ownership marker, the disks of type `volume`/`file`, the
-    /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, and the
+    /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, the
+    /// platform fields the model manages (`applyPlatform`, `mergePlatformDevices`), and the
     /// elements named at the top level of the old (recorded in the marker) and new extra
     /// fragments. Everything else is kept: controllers, other metadata (the stop marker of a
     /// domain virtsync stopped included, so a stopped domain stays marked), libvirt's defaults, and
@@ -77,6 +78,7 @@ extension LibvirtXML {
                 return .element(device)
             }
         }
+        mergePlatformDevices(&merged, model.platform)
         root.setChild("devices", merged)
 
         // The domain-level extra fragment: drop what the old and new fragments name, add the new.
@@ -84,6 +86,7 @@ extension LibvirtXML {
         if root.child("features") == nil && !fragmentElementNames(model.extraXML.domain).contains("features") {
             root.append(defaultFeatures())
         }
+        applySecureBootFeatures(model, to: &root)
         if let fragment = model.extraXML.domain, !fragment.isEmpty { root.children.append(.raw(fragment)) }
         return root.serialized()
     }

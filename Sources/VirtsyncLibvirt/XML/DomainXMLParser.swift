@@ -20,7 +20,8 @@ extension LibvirtXML {
     /// Parses a domain's persistent XML (`VIR_DOMAIN_XML_INACTIVE`) into the model.
     ///
     /// Only fields the model has are read; libvirt's additions (addresses, controllers, aliases,
-    /// seclabels, video, memballoon, ...) are ignored. Fields the spec may leave open come back
+    /// seclabels, memballoon, ...) are ignored. The platform fields (`parsePlatform`) are read
+    /// sparsely: what the XML lacks is `nil`. Fields the spec may leave open come back
     /// filled with libvirt's value: `uuid`, `maxVcpus`, `maxMemory`, `machine` (drivers that
     /// choose a default machine) and each interface's generated `mac`. A machine alias the spec
     /// asked for (recorded in the marker) reads back as the alias while libvirt's versioned
@@ -91,11 +92,12 @@ extension LibvirtXML {
             }
         }
 
-        let model = DomainModel(
+        var model = DomainModel(
             name: name, uuid: uuid.isEmpty ? nil : uuid, vcpus: vcpus, maxVcpus: maxVcpus,
             memory: memory, maxMemory: maxMemory, machine: machine, firmware: firmware, loader: loader,
             cpuMode: cpuMode, disks: disks, interfaces: interfaces, graphics: graphics,
             serialConsole: serialConsole, autostart: false)
+        model.platform = parsePlatform(root)
         // A marker written for another domain came with a copy (virt-clone, dumpxml | define):
         // the copy is not virtsync's.
         let ownMarker = markerElement.flatMap { element in

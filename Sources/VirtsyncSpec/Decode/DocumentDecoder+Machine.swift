@@ -7,7 +7,7 @@ extension DocumentDecoder {
         "maxMemory", "machine", "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
         "restartWindow", "graphics", "console",
         "disks", "interfaces", "cloudInit", "xml", "adopt",
-    ])
+    ] + platformKeys)
     static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
                                   "cdrom", "readonly"] + diskOptionKeys)
     static let interfaceKeys = KeySet(["network", "bridge", "mac", "model", "link"])
@@ -95,6 +95,7 @@ extension DocumentDecoder {
         }
         decodeGraphics(map, into: &vm)
         vm.console = map.bool("console")
+        decodePlatform(map, into: &vm)
         decodeDisks(map, into: &vm)
         for (index, node) in (map.list("interfaces") ?? []).enumerated() {
             let path = "\(map.keyPath("interfaces"))[\(index)]"

@@ -358,6 +358,7 @@ public enum SpecWriter {
                 doc.append("    link: \(nic.linkUp ? "up" : "down")")
             }
         }
+        doc.lines += platformLines(model.platform, loader: model.loader)
         // Last in the document: a block scalar kept with `|+` takes the empty lines after it.
         if model.extraXML.devices != nil || model.extraXML.domain != nil {
             doc.append("xml:")

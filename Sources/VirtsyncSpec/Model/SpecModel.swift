@@ -214,6 +214,12 @@ struct MachineSpec: Sendable {
     var xmlDomainAt: SourceLocation?
     /// `adopt: true`: take over the existing domain of this name.
     var adopt = false
+    /// Boot, firmware and platform devices (`boot`, `kernel`, `tpm`, ...).
+    var platform = DomainPlatform()
+    /// Where `hostDevices` is written, when it names at least one device.
+    var hostDevicesAt: SourceLocation?
+    /// Where `boot.order` is written.
+    var bootOrderAt: SourceLocation?
 }
 
 /// `placement` of a VM.

@@ -71,7 +71,7 @@ struct Normalizer {
                 objectUsers.insert(domain.name)
             }
             if multiHost {
-                let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? .migrate, ha: vm.ha ?? false,
+                let placement = DesiredPlacement(rule: rule(vm), onMaintenance: vm.onMaintenance ?? Self.defaultMaintenance(vm), ha: vm.ha ?? false,
                                                  failback: vm.failback?.value ?? true)
                 machines.append(ClusterMachine(domain: domain, placement: placement, seed: seed))
                 continue
@@ -210,7 +210,7 @@ struct Normalizer {
             }
             return InterfaceModel(source: source, mac: nic.mac?.value, model: nic.model?.value ?? "virtio", linkUp: nic.linkUp)
         }
-        let domain = DomainModel(
+        var domain = DomainModel(
             name: name, uuid: vm.uuid?.value, vcpus: vm.vcpus?.value ?? 1, maxVcpus: vm.maxVcpus?.value,
             memory: memory, maxMemory: vm.maxMemory?.value, machine: vm.machine?.value,
             firmware: vm.firmware ?? .bios, loader: vm.loader?.value, cpuMode: vm.cpu,
@@ -221,6 +221,7 @@ struct Normalizer {
                                    window: vm.restartWindow ?? RestartPolicy.defaultWindow),
             extraXML: ExtraXML(devices: vm.xmlDevices.map { SecretObjectTemplate.substitute($0, domain: name) },
                                domain: vm.xmlDomain.map { SecretObjectTemplate.substitute($0, domain: name) }))
+        domain.platform = vm.platform
         return (domain, seed, pending.uses.isEmpty ? nil : pending)
     }
 }

@@ -94,6 +94,20 @@ extension DomainModel {
         model.power = parsed.power
         model.restartForUpdates = parsed.restartForUpdates
         model.restart = parsed.restart
+        // Platform fields the model leaves open: libvirt's (a default boot order) or the escape hatch's.
+        let seen = parsed.platform
+        model.platform.bootOrder = model.platform.bootOrder ?? seen.bootOrder
+        model.platform.bootMenu = model.platform.bootMenu ?? seen.bootMenu
+        model.platform.kernel = model.platform.kernel ?? seen.kernel
+        model.platform.secureBoot = model.platform.secureBoot ?? seen.secureBoot
+        model.platform.nvramTemplate = model.platform.nvramTemplate ?? seen.nvramTemplate
+        model.platform.tpm = model.platform.tpm ?? seen.tpm
+        model.platform.guestAgent = model.platform.guestAgent ?? seen.guestAgent
+        model.platform.rng = model.platform.rng ?? seen.rng
+        model.platform.watchdog = model.platform.watchdog ?? seen.watchdog
+        model.platform.video = model.platform.video ?? seen.video
+        model.platform.tablet = model.platform.tablet ?? seen.tablet
+        model.platform.hostDevices = model.platform.hostDevices ?? seen.hostDevices
         return model
     }
 }

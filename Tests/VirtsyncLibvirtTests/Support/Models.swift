@@ -47,9 +47,44 @@ enum Models {
             devices: "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>",
             domain: "  <features>\n    <acpi/>\n    <apic/>\n  </features>"))
 
+    /// UEFI with Secure Boot (autoselected firmware), an installer ISO booted first, direct
+    /// kernel boot and every platform device.
+    static let platformDomain: DomainModel = {
+        var model = DomainModel(
+            name: "installer", memory: .mib(256), machine: "q35", firmware: .uefi,
+            disks: [
+                DiskModel(target: "vda", source: .volume(pool: "images", volume: "web-1-root.qcow2")),
+                DiskModel(target: "sda", bus: .sata, cdrom: true, source: .file(path: "/srv/iso/debian-12-netinst.iso"), readonly: true),
+            ],
+            graphics: .vnc)
+        model.platform = DomainPlatform(
+            bootOrder: [.cdrom, .disk, .network], bootMenu: true,
+            kernel: .present(KernelBoot(path: "/srv/boot/vmlinuz", initrd: "/srv/boot/initrd.img", cmdline: "console=ttyS0 ks=\"a&b\"")),
+            secureBoot: true, tpm: .present(TPMDevice(model: .crb, version: .v2_0)), guestAgent: true,
+            rng: .present(RNGDevice(source: .urandom, bytesPerSecond: 1024)), watchdog: .present(WatchdogDevice(model: .ib700, action: .poweroff)),
+            video: VideoDevice(model: .virtio), tablet: true,
+            hostDevices: [.pci(address: "0000:03:00.0"), .usb(vendor: "0x1d6b", product: "0x0002")])
+        return model
+    }()
+
+    /// UEFI from an explicit loader with Secure Boot and an NVRAM template, a TPM 1.2.
+    static let platformLoaderDomain: DomainModel = {
+        var model = DomainModel(name: "sb-loader", memory: .mib(128), machine: "q35", firmware: .uefi,
+                                loader: "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", serialConsole: false)
+        model.platform = DomainPlatform(secureBoot: true, nvramTemplate: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+                                        tpm: .present(TPMDevice(model: .tis, version: .v1_2)), video: VideoDevice(model: .qxl, vram: .mib(32)))
+        return model
+    }()
+
+    /// What `Samples.qemuDomain` has of the platform fields: libvirt's boot order and video device,
+    /// and an rng.
+    static let qemuDomainPlatform = DomainPlatform(bootOrder: [.disk], rng: .present(RNGDevice(source: .urandom)),
+                                                   video: VideoDevice(model: .vga, vram: .mib(16)))
+
     static let domains: [(String, DomainModel)] = [
         ("domain-minimal", minimalDomain), ("domain-full", fullDomain), ("domain-uefi-auto", uefiAutoDomain),
         ("domain-uefi-loader", uefiLoaderDomain), ("domain-hostile", hostileDomain), ("domain-extra-xml", extraXMLDomain),
+        ("domain-platform", platformDomain), ("domain-platform-loader", platformLoaderDomain),
     ]
 
     static let natNetwork = NetworkModel(
