@@ -12,6 +12,7 @@ struct DomainXMLTests {
         expected.machine = "pc-q35-7.2"
         expected.interfaces[1].mac = "52:54:00:9a:bc:de"
         expected.autostart = false
+        expected.graphicsListen = "127.0.0.1"
         #expect(parsed.model == expected)
         #expect(parsed.uuid == "6c3b1d52-1f0e-4c2a-9e1a-0d2f4b6a8c10")
         #expect(parsed.marker == OwnershipMarker(specDigest: "old", commit: "0ld", extraDigest: "1234"))
@@ -152,6 +153,7 @@ struct DomainXMLTests {
         var expected = model
         expected.interfaces[1].mac = "52:54:00:9a:bc:de"
         expected.autostart = false
+        expected.graphicsListen = "127.0.0.1"
         #expect(try LibvirtXML.parseDomain(merged).model == expected)
         #expect(LibvirtXML.marker(in: root) == OwnershipMarker(specDigest: "new"))
         #expect(root.child("metadata")?.elements.map(\.name) == ["libosinfo:libosinfo", "virtsync:managed"])

@@ -5,6 +5,7 @@ extension DomainModel {
         case name, uuid, vcpus, maxVcpus, memory, maxMemory, machine, firmware, loader, cpuMode, disks, interfaces
         case graphics, graphicsPassword, serialConsole, autostart, power, restartForUpdates, restart
         case extraXML = "extraXml"
+        case cpu, memoryTuning, graphicsListen
     }
 
     /// Decodes a domain; a missing `restart` is the default policy (plans saved before it existed).
@@ -30,6 +31,9 @@ extension DomainModel {
         restartForUpdates = try c.decode(Bool.self, forKey: .restartForUpdates)
         restart = try c.decodeIfPresent(RestartPolicy.self, forKey: .restart) ?? RestartPolicy()
         extraXML = try c.decode(ExtraXML.self, forKey: .extraXML)
+        cpu = try c.decodeIfPresent(DomainCPU.self, forKey: .cpu) ?? DomainCPU()
+        memoryTuning = try c.decodeIfPresent(DomainMemoryTuning.self, forKey: .memoryTuning) ?? DomainMemoryTuning()
+        graphicsListen = try c.decodeIfPresent(String.self, forKey: .graphicsListen)
     }
 
     /// Encodes a domain; `restart` only when it is not the default, so that saved plans and
@@ -56,5 +60,9 @@ extension DomainModel {
         try c.encode(restartForUpdates, forKey: .restartForUpdates)
         if restart != RestartPolicy() { try c.encode(restart, forKey: .restart) }
         try c.encode(extraXML, forKey: .extraXML)
+        // Only when set, so that plans and fingerprints of domains without them do not change.
+        if !cpu.isEmpty { try c.encode(cpu, forKey: .cpu) }
+        if !memoryTuning.isEmpty { try c.encode(memoryTuning, forKey: .memoryTuning) }
+        try c.encodeIfPresent(graphicsListen, forKey: .graphicsListen)
     }
 }

@@ -43,6 +43,7 @@ extension InterfaceSource {
 
 extension LiveOperation {
     private struct Link: Codable { var mac: String; var up: Bool }
+    private struct Pin: Codable { var vcpu: Int; var cpuset: CPUSet }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -53,6 +54,10 @@ extension LiveOperation {
             let link = try c.decode(Link.self, forKey: Key("setLink"))
             self = .setLink(mac: link.mac, up: link.up)
         case "setGraphicsPassword": self = .setGraphicsPassword
+        case "pinVcpu":
+            let pin = try c.decode(Pin.self, forKey: Key("pinVcpu"))
+            self = .pinVcpu(vcpu: pin.vcpu, cpuset: pin.cpuset)
+        case "pinEmulator": self = .pinEmulator(try c.decode(CPUSet.self, forKey: Key("pinEmulator")))
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
         }
     }
@@ -64,6 +69,8 @@ extension LiveOperation {
         case .setVcpus(let n): try c.encode(n, forKey: Key("setVcpus"))
         case .setLink(let mac, let up): try c.encode(Link(mac: mac, up: up), forKey: Key("setLink"))
         case .setGraphicsPassword: try c.encode(true, forKey: Key("setGraphicsPassword"))
+        case .pinVcpu(let vcpu, let cpuset): try c.encode(Pin(vcpu: vcpu, cpuset: cpuset), forKey: Key("pinVcpu"))
+        case .pinEmulator(let cpuset): try c.encode(cpuset, forKey: Key("pinEmulator"))
         }
     }
 }

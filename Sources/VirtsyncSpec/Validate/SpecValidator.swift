@@ -28,6 +28,7 @@ struct SpecValidator {
         validator.checkFailback()
         validator.checkIdentities()
         validator.checkCapacity()
+        validator.checkHugepageSizes()
         validator.buildVolumeTable()
         validator.checkSecrets(files: files)
         return validator.index
