@@ -1,10 +1,12 @@
 import Foundation
 import Testing
 
-/// CPU model, features, topology, pinning (live), NUMA cells, numatune, memory lock,
-/// graphics listen and `power: paused` on a real libvirtd, with a tiny guest (no OS, qboot).
-/// Huge pages are not run here: libvirt needs a hugetlbfs mount at daemon start, which this
-/// shared machine's libvirtd does not have (golden XML and the test driver cover them).
+/// CPU model, features, topology, pinning (live), NUMA cells, numatune, graphics listen and
+/// `power: paused` on a real libvirtd, with a tiny guest (no OS, qboot). Not run here (golden
+/// XML and the test driver cover them): huge pages, for which libvirt needs a hugetlbfs mount
+/// at daemon start that this shared machine's libvirtd does not have, and memory locking,
+/// for which libvirt cannot raise QEMU's RLIMIT_MEMLOCK in this sandbox ("cannot limit
+/// locked memory ... Operation not permitted").
 @Suite("System: CPU, memory and paused power on a real libvirtd", .serialized,
        .enabled(if: System.enabled, "set VIRTSYNC_SYSTEM_URI (scripts/test.sh does)"))
 struct CPUSystemTests {
@@ -37,7 +39,6 @@ struct CPUSystemTests {
             - {cpus: "0", memory: 32MiB}
             - {cpus: "1", memory: 32MiB}
           tune: {mode: \(tune), nodeset: "0"}
-        memoryBacking: {locked: true}
         graphics: {type: vnc, listen: \(listen)}
 
         """
@@ -70,7 +71,7 @@ struct CPUSystemTests {
         for expected in ["<model fallback='forbid'>qemu64</model>", "<topology sockets='1' dies='1' cores='2' threads='1'/>",
                          "<feature policy='require' name='sse2'/>", "<feature policy='disable' name='svm'/>",
                          "<vcpupin vcpu='0' cpuset='0'/>", "<vcpupin vcpu='1' cpuset='1'/>", "<emulatorpin cpuset='0-1'/>",
-                         "<memory mode='strict' nodeset='0'/>", "<locked/>", "listen='0.0.0.0'"] {
+                         "<memory mode='strict' nodeset='0'/>", "listen='0.0.0.0'"] {
             #expect(xml.contains(expected), "\(expected) is not in the definition:\n\(xml)")
         }
         #expect(xml.contains("cpus='0' memory='32768'") && xml.contains("cpus='1' memory='32768'"), "\(xml)")
@@ -94,7 +95,9 @@ struct CPUSystemTests {
         let rows = pins.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(rows.contains("0 1") && rows.contains("1 0"), "live pins:\n\(pins)")
         let emulator = try System.virsh(["emulatorpin", "\(tag)-vm", "--live"]).stdout
-        #expect(emulator.contains("*: 1"), "live emulator pin:\n\(emulator)")
+        // virsh prints "*: 1" on a terminal and the bare set otherwise.
+        let emulatorSet = emulator.split(separator: "\n").last.map { $0.replacingOccurrences(of: "*:", with: "").trimmingCharacters(in: .whitespaces) }
+        #expect(emulatorSet == "1", "live emulator pin:\n\(emulator)")
         try quiet()
 
         // A next-boot change (numatune mode, listen) is planned as such and lands in the definition only.
