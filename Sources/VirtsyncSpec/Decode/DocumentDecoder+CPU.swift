@@ -33,6 +33,16 @@ extension DocumentDecoder {
             }
         }
         if let features = cpu.map("features", keys: Self.cpuFeatureKeys) { tuning.features = readFeatures(features) }
+        // libvirt refuses a custom CPU without a model ("Missing CPU model name") and feature
+        // flags without a model to apply them to, unless the mode is one of the host modes.
+        if (vm.cpu ?? .custom) == .custom, tuning.model == nil, !cpu.has("model") {
+            if vm.cpu == .custom {
+                reporter.error(cpu.valueLocation("mode"), cpu.keyPath("mode"), "mode custom needs a model (cpu.model), e.g. qemu64")
+            } else if tuning.features?.isEmpty == false {
+                reporter.error(cpu.keyLocation("features"), cpu.keyPath("features"),
+                               "feature flags need a CPU model (cpu.model) or a host mode (host-model, host-passthrough, maximum)")
+            }
+        }
         let maxVcpus = vm.maxVcpus?.value ?? vm.vcpus?.value ?? 1
         if let topology = cpu.map("topology", keys: Self.topologyKeys) {
             tuning.topology = readTopology(topology, vcpus: vm.vcpus?.value ?? 1, maxVcpus: vm.maxVcpus?.value)
