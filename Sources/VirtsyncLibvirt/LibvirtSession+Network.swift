@@ -39,7 +39,7 @@ extension LibvirtSession {
                     try call.check(virNetworkCreate(network.pointer), operation)
                 }
             }
-        case .migrate, .adopt:
+        case .migrate, .adopt, .suspend, .resume:
             throw unsupported(step)
         }
     }

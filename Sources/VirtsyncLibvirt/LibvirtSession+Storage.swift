@@ -47,7 +47,7 @@ extension LibvirtSession {
                     try call.check(virStoragePoolCreate(pool.pointer, 0), operation)
                 }
             }
-        case .migrate, .adopt:
+        case .migrate, .adopt, .suspend, .resume:
             throw unsupported(step)
         }
     }
@@ -153,7 +153,7 @@ extension LibvirtSession {
                       let volume = try call.volume(volumeName, in: pool, poolName: poolName) else { return }
                 try call.check(virStorageVolDelete(volume.pointer, 0), operation)
             }
-        case .start, .stop, .restart, .migrate, .adopt:
+        case .start, .stop, .restart, .migrate, .adopt, .suspend, .resume:
             throw unsupported(step)
         }
     }

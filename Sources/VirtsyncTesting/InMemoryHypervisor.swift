@@ -170,6 +170,11 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
                     case .setVcpus(let n): live.vcpus = n
                     case .setLink(let mac, let up): live.linkUp[mac] = up
                     case .setGraphicsPassword, .setIOTune: break
+                    case .pinVcpu(let vcpu, let cpuset):
+                        live.vcpuPins.removeAll { $0.vcpu == vcpu }
+                        live.vcpuPins.append(VCPUPin(vcpu: vcpu, cpuset: cpuset))
+                        live.vcpuPins.sort { $0.vcpu < $1.vcpu }
+                    case .pinEmulator(let cpuset): live.emulatorPin = cpuset
                     }
                 }
                 new.live = live
@@ -196,6 +201,10 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             state.domains[name]?.live = liveValues(d.model)
             state.domains[name]?.stopReason = nil
             state.domains[name]?.stoppedByVirtsync = false
+        case (.domain, .suspend, _), (.domain, .resume, _):
+            guard let d = state.domains[name], d.marker != nil else { throw fail(step, "not managed by virtsync") }
+            guard d.state.isActive else { throw fail(step, "domain is not running", .rejected) }
+            state.domains[name]?.state = step.action == .suspend ? .paused : .running
         case (.domain, .delete, _):
             guard state.domains[name]?.marker != nil else { throw fail(step, "not managed by virtsync") }
             state.domains[name] = nil
@@ -229,6 +238,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         m.maxVcpus = d.maxVcpus ?? d.vcpus
         m.machine = d.machine ?? "pc-q35-7.2"
         m.platform = d.platform.keeping(old?.platform)
+        m = Self.keepingOpenTuning(m, old: old)
         for i in m.interfaces.indices where m.interfaces[i].mac == nil {
             m.interfaces[i].mac = String(format: "52:54:00:00:%02x:%02x", nextID / 256 % 256, nextID % 256)
             nextID += 1
@@ -238,7 +248,8 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
 
     private func liveValues(_ d: DomainModel) -> LiveDomainValues {
         LiveDomainValues(memory: d.memory, maxMemory: d.maxMemory ?? d.memory, vcpus: d.vcpus, maxVcpus: d.maxVcpus ?? d.vcpus,
-                         linkUp: Dictionary(d.interfaces.compactMap { n in n.mac.map { ($0, n.linkUp) } }, uniquingKeysWith: { a, _ in a }))
+                         linkUp: Dictionary(d.interfaces.compactMap { n in n.mac.map { ($0, n.linkUp) } }, uniquingKeysWith: { a, _ in a }),
+                         vcpuPins: d.cpu.vcpuPins ?? [], emulatorPin: d.cpu.emulatorPin)
     }
 
     private func uuid() -> String {

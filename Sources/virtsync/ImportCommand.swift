@@ -116,7 +116,9 @@ struct ImportCommand: AsyncParsableCommand {
             model.extraXML = ExtraXML(devices: devicesXML.isEmpty ? nil : devicesXML.joined(),
                                       domain: domainXML.isEmpty ? nil : domainXML.joined())
             model.autostart = seen.model.autostart
-            domains.append(ImportedDomain(model: model, running: seen.state.isActive, adopt: true, comments: comments))
+            var imported = ImportedDomain(model: model, running: seen.state.isActive, adopt: true, comments: comments)
+            imported.paused = seen.state == .paused
+            domains.append(imported)
             usedNetworks.formUnion(model.interfaces.compactMap { if case .network(let n) = $0.source { return n } else { return nil } })
             usedPools.formUnion(model.disks.compactMap { if case .volume(let p, _) = $0.source { return p } else { return nil } })
         }

@@ -187,14 +187,15 @@ extension PlanCase {
     }()
 
     /// Power state drift: a stopped VM that should run is started, a crashed one too, a running
-    /// VM that should be stopped is stopped, a paused one is left alone with a warning; an
-    /// inactive pool and network are started.
+    /// VM that should be stopped is stopped, a paused one that should run is resumed, a running
+    /// one that should be paused is suspended; an inactive pool and network are started.
     static let powerState: PlanCase = {
         let a = DomainModel(name: "app-1", memory: .mib(512), power: .running)
         let b = DomainModel(name: "app-2", memory: .mib(512), power: .running)
         let c = DomainModel(name: "batch-1", memory: .mib(512), power: .stopped)
         let d = DomainModel(name: "app-3", memory: .mib(512), power: .running)
-        let host = DesiredHost(name: "local", networks: [Lab.labnet], pools: [Lab.pool], domains: [a, b, c, d])
+        let e = DomainModel(name: "app-4", memory: .mib(512), power: .paused)
+        let host = DesiredHost(name: "local", networks: [Lab.labnet], pools: [Lab.pool], domains: [a, b, c, d, e])
         let observed = ObservedHost(
             name: "local",
             networks: ["labnet": ObservedNetwork(model: Lab.labnet, uuid: "n-1", active: false, managed: true)],
@@ -202,7 +203,8 @@ extension PlanCase {
             domains: ["app-1": Lab.observed(a, uuid: "u-1", state: .shutoff),
                       "app-2": Lab.observed(b, uuid: "u-2", state: .crashed),
                       "batch-1": Lab.observed(c, uuid: "u-3", state: .running),
-                      "app-3": Lab.observed(d, uuid: "u-4", state: .paused)])
+                      "app-3": Lab.observed(d, uuid: "u-4", state: .paused),
+                      "app-4": Lab.observed(e, uuid: "u-5", state: .running)])
         return PlanCase("power-state", desired: DesiredState(hosts: [host], specDigest: specDigest),
                         observed: ObservedState(hosts: ["local": observed]))
     }()

@@ -69,6 +69,6 @@ struct PlanCase: Sendable, CustomTestStringConvertible {
     /// Every case; each has a folder of the same name under `Golden/plans/`.
     static let all: [PlanCase] = [
         emptyHost, noChanges, liveAndNextBoot, pruning, unreachableHost, volumeSizes, hostileValues,
-        powerState, networkAndPoolChanges, reviewPullRequest, reviewWithoutPrune, restartPolicies,
+        powerState, cpuTuning, networkAndPoolChanges, reviewPullRequest, reviewWithoutPrune, restartPolicies,
     ]
 }

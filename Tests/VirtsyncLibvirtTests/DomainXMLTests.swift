@@ -13,6 +13,7 @@ struct DomainXMLTests {
         expected.interfaces[1].mac = "52:54:00:9a:bc:de"
         expected.autostart = false
         expected.platform = Models.qemuDomainPlatform
+        expected.graphicsListen = "127.0.0.1"
         #expect(parsed.model == expected)
         #expect(parsed.uuid == "6c3b1d52-1f0e-4c2a-9e1a-0d2f4b6a8c10")
         #expect(parsed.marker == OwnershipMarker(specDigest: "old", commit: "0ld", extraDigest: "1234"))
@@ -157,6 +158,7 @@ struct DomainXMLTests {
         // fragment (named in the marker), which the update removes.
         expected.platform = Models.qemuDomainPlatform
         expected.platform.rng = nil
+        expected.graphicsListen = "127.0.0.1"
         #expect(try LibvirtXML.parseDomain(merged).model == expected)
         #expect(LibvirtXML.marker(in: root) == OwnershipMarker(specDigest: "new"))
         #expect(root.child("metadata")?.elements.map(\.name) == ["libosinfo:libosinfo", "virtsync:managed"])

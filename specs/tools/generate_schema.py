@@ -96,6 +96,8 @@ defs["Host"] = obj({
         "memory": ref("size", "Memory the running VMs placed on this host may use."),
         "cpus": {"type": "integer", "minimum": 1, "description": "vCPUs the running VMs placed on this host may use."},
     }, desc="Optional; a spec whose running VMs exceed it on this host is refused."),
+    "hugepageSizes": {"type": "array", "items": ref("size"),
+                      "description": "The huge page sizes the host offers, e.g. [2MiB, 1GiB]; when declared, a VM on this host asking for another size is refused."},
 }, required=["apiVersion", "kind", "name"], desc="A KVM host and how to reach its libvirt.")
 
 lease = obj({
@@ -280,16 +282,19 @@ cloud = obj({
 
 graphics_type = {"enum": ["none", "vnc", "spice"], "description": "Remote display on 127.0.0.1."}
 graphics = {
-    "description": "Remote display on 127.0.0.1: none, vnc or spice; or a mapping {type, passwordSecret} for a display with a password. Default: none.",
+    "description": "Remote display on 127.0.0.1: none, vnc or spice; or a mapping {type, passwordSecret, listen} for a display with a password or another listen address. Default: none.",
     "default": "none",
     "oneOf": [
         graphics_type,
         obj({
             "type": graphics_type,
             "passwordSecret": ref("name", "The display's password: the value of this Secret. A changed password is applied live to a running VM."),
-        }, required=["type"], desc="A display with a password.",
+            "listen": {"type": "string", "pattern": r"^[0-9A-Fa-f.:]+$",
+                       "description": "The IPv4 or IPv6 address the display listens on; default 127.0.0.1. A change takes effect at the next boot.",
+                       "examples": ["0.0.0.0", "::"]},
+        }, required=["type"], desc="A display with a password or another listen address.",
             allOf=[{"if": {"properties": {"type": {"const": "none"}}, "required": ["type"]},
-                    "then": {"not": {"required": ["passwordSecret"]}}}]),
+                    "then": {"not": {"anyOf": [{"required": ["passwordSecret"]}, {"required": ["listen"]}]}}}]),
     ],
 }
 
@@ -340,6 +345,55 @@ platform = {
                         obj({"usb": obj({"vendor": usb_id, "product": usb_id}, required=["vendor", "product"])}, required=["usb"]),
                     ]}},
 }
+cpuset_pattern = r"^ *\^?[0-9]+(-[0-9]+)?( *, *\^?[0-9]+(-[0-9]+)?)* *$"
+cpuset = {"type": "string", "pattern": cpuset_pattern,
+          "description": "CPU numbers as libvirt writes them: ranges and lists, ^ excludes, e.g. \"0-3\", \"1,3\", \"0-7,^4\"."}
+cpu_modes = ["host-passthrough", "host-model", "maximum"]
+topology_count = {"type": "integer", "minimum": 1, "maximum": 4096}
+cpu = {
+    "description": "The guest CPU: a mode (host-passthrough, host-model, maximum), or a mapping with mode, model, features, topology and pinning. Default: libvirt's.",
+    "oneOf": [
+        {"enum": cpu_modes, "description": "Guest CPU mode."},
+        obj({
+            "mode": {"enum": cpu_modes + ["custom"], "description": "Guest CPU mode; custom (the default with a model) presents a named model."},
+            "model": {"oneOf": [
+                {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$", "description": "A CPU model name, e.g. qemu64, EPYC-Rome."},
+                obj({"name": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$", "description": "A CPU model name."},
+                     "fallback": {"enum": ["allow", "forbid"], "description": "Whether libvirt may use a close model the host supports; default: libvirt's (allow)."}},
+                    required=["name"], desc="A CPU model with its fallback."),
+            ], "description": "The named CPU model (mode custom). A change takes effect at the next boot."},
+            "features": obj({
+                "require": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"}, "description": "Feature flags the guest gets."},
+                "disable": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"}, "description": "Feature flags the guest never sees."},
+            }, desc="CPU feature flags; the lists are the whole set (an update removes flags not listed)."),
+            "topology": obj({
+                "sockets": topology_count, "dies": {**topology_count, "default": 1}, "cores": topology_count, "threads": topology_count,
+            }, required=["sockets", "cores", "threads"],
+                desc="sockets x dies x cores x threads must be maxVcpus (vcpus when maxVcpus is not given)."),
+            "pinning": obj({
+                "vcpus": {"type": "object", "additionalProperties": cpuset,
+                          "description": "vCPU number -> host CPUs, e.g. {0: \"2\", 1: \"3\"}; changed live on a running VM."},
+                "emulator": {**cpuset, "description": "Host CPUs of QEMU's emulator threads; changed live on a running VM."},
+            }, desc="Pinning to host CPUs."),
+        }, desc="The guest CPU in detail."),
+    ],
+}
+numa = obj({
+    "cells": {"type": "array", "minItems": 1, "items": obj({
+        "cpus": {**cpuset, "description": "The vCPUs of the cell."},
+        "memory": ref("size", "The cell's memory."),
+    }, required=["cpus", "memory"], desc="A guest NUMA cell."),
+        "description": "Guest NUMA cells; their memory adds up to maxMemory (memory when maxMemory is not given), no vCPU in two cells."},
+    "tune": obj({
+        "mode": {"enum": ["strict", "preferred", "interleave", "restrictive"], "default": "strict", "description": "How the memory is bound."},
+        "nodeset": {**cpuset, "description": "Host NUMA nodes, e.g. \"0\"."},
+    }, required=["nodeset"], desc="Bind the guest's memory to host NUMA nodes (numatune)."),
+}, desc="Guest NUMA cells and host NUMA binding; changes take effect at the next boot.")
+memory_backing = obj({
+    "hugepages": {"oneOf": [{"type": "boolean"}, ref("size")],
+                  "description": "Back the memory with huge pages: true (the host's default size), a size such as 2MiB or 1GiB, or false."},
+    "locked": {"type": "boolean", "description": "Lock the guest's memory in host RAM (never swapped)."},
+}, desc="How the guest's memory is backed; changes take effect at the next boot.")
 
 defs["VirtualMachine"] = obj({
     **envelope("VirtualMachine"),
@@ -367,8 +421,11 @@ defs["VirtualMachine"] = obj({
     "machine": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$", "description": "Machine type, e.g. q35; default: libvirt's."},
     "firmware": {"enum": ["bios", "uefi"], "default": "bios", "description": "Boot firmware."},
     "loader": ref("absolutePath", "Firmware image, e.g. /usr/share/qemu/qboot.rom."),
-    "cpu": {"enum": ["host-passthrough", "host-model", "maximum"], "description": "Guest CPU mode; default: libvirt's."},
-    "power": {"enum": ["running", "stopped"], "default": "running", "description": "Desired power state, reconciled on every pass."},
+    "cpu": cpu,
+    "numa": numa,
+    "memoryBacking": memory_backing,
+    "power": {"enum": ["running", "stopped", "paused"], "default": "running",
+              "description": "Desired power state, reconciled on every pass: paused is started (when stopped) and suspended; running resumes a paused VM. Not paused with ha: true."},
     "autostart": {"type": "boolean", "default": False,
                   "description": "libvirt starts the VM when the host boots. Not with ha: true (HA starts the VM where its owner is; autostart would start a stale copy on a host that reboots)."},
     "restartForUpdates": {"type": "boolean", "default": False,

@@ -67,7 +67,7 @@ package final class AgentHA: Sendable {
         out.steps = plan.steps.filter { step in
             guard step.resource.kind == .domain, powered.contains(step.resource.name) else { return true }
             switch step.action {
-            case .start, .stop, .restart:
+            case .start, .stop, .restart, .suspend, .resume:
                 logger.debug("left to HA", metadata: ["action": "\(step.action.rawValue)", "vm": "\(step.resource.name)", "reason": "\(step.reason)"])
                 return false
             case .migrate:

@@ -96,7 +96,7 @@ private enum AssumedHost {
         model.restart = RestartPolicy()
         model.extraXML = ExtraXML()
         model.graphicsPassword = nil
-        let running = vm.power == .running
+        let running = vm.power != .stopped
         let live = running
             ? LiveDomainValues(memory: vm.memory, maxMemory: model.maxMemory ?? vm.memory, vcpus: vm.vcpus,
                                maxVcpus: model.maxVcpus ?? vm.vcpus,
@@ -105,7 +105,7 @@ private enum AssumedHost {
             : nil
         let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner,
                                      graphicsPassword: vm.graphicsPassword?.markerValue)
-        return ObservedDomain(model: model, uuid: uuid, state: running ? .running : .shutoff, live: live, marker: marker)
+        return ObservedDomain(model: model, uuid: uuid, state: vm.power == .paused ? .paused : running ? .running : .shutoff, live: live, marker: marker)
     }
 
     /// A placeholder UUID, the same for the same resource, plainly not one libvirt generated.

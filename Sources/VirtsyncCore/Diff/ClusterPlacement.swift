@@ -89,7 +89,7 @@ public enum ClusterPlacement {
     /// A VM's request: what it consumes while it runs and which networks and pools it needs.
     static func request(_ machine: ClusterMachine) -> PlacementRequest {
         let vm = machine.domain
-        let running = vm.power == .running
+        let running = vm.power != .stopped   // a paused VM holds its memory and vCPUs
         var pools = Set(vm.disks.compactMap { disk -> String? in
             if case .volume(let pool, _) = disk.source { return pool }
             return nil

@@ -49,6 +49,7 @@ enum DomainDiff {
         for (i, n) in vm.interfaces.enumerated() {
             out.append(FieldChange(field: "interfaces[\(i)]", before: nil, after: describe(n), disruption: .none))
         }
+        out += tuningCreationFields(vm)
         out.append(FieldChange(field: "power", before: nil, after: vm.power.rawValue, disruption: .none))
         return out
     }
@@ -110,6 +111,7 @@ enum DomainDiff {
             add("graphics.password", seenPassword?.description, vm.graphicsPassword?.description, canLive ? .live : boot)
             if canLive { r.live.append(.setGraphicsPassword) }
         }
+        compareTuning(desired: vm, observed: seen, into: &r)
         add("console", String(old.serialConsole), String(vm.serialConsole), boot)
         add("autostart", String(old.autostart), String(vm.autostart), .none)
 

@@ -33,6 +33,7 @@ enum Ordering {
         arrivalFollowsMigration,
         secretBeforeItsVolume,
         secretDeleteAfterItsVolume,
+        suspendAfterStart,
     ]
 
     /// An encrypted volume is created, and a domain opening it defined, after the secret
@@ -123,9 +124,15 @@ enum Ordering {
 
     /// Start, restart and stop follow the definition of the same resource.
     static let startNeedsDefinition: Rule = { step, idx, _, _ in
-        guard [.start, .restart, .stop].contains(step.action) else { return [] }
+        guard [.start, .restart, .stop, .suspend, .resume].contains(step.action) else { return [] }
         return idx.ids(kind: step.resource.kind, host: step.resource.host, name: step.resource.name,
                        actions: [.create, .update, .replace])
+    }
+
+    /// A VM to be paused is paused once it runs: after its start or restart.
+    static let suspendAfterStart: Rule = { step, idx, _, _ in
+        guard step.action == .suspend else { return [] }
+        return idx.ids(kind: step.resource.kind, host: step.resource.host, name: step.resource.name, actions: [.start, .restart])
     }
 
     /// What a domain that stops using something may do first: be removed, redefined, restarted
@@ -220,6 +227,9 @@ enum Ordering {
         case .restart: actionRank = 6
         case .delete: actionRank = 7
         case .adopt: actionRank = -1
+        // A start comes first when a stopped VM is to be paused.
+        case .resume: actionRank = 8
+        case .suspend: actionRank = 9
         }
         return (deleting ? 1 : 0, kindRank * 10 + (s.action == .start || s.action == .restart ? 5 : 0), s.resource.host, s.resource.name, actionRank)
     }

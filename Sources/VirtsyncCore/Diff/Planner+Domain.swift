@@ -19,6 +19,9 @@ extension PlanBuilder {
                              reason: "in the spec, not on the host", payload: .domain(vm, live: [], marker: marker)))
                 if vm.power == .running {
                     add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "power: running"))
+                } else if vm.power == .paused {
+                    add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "power: paused (started, then paused)"))
+                    addSuspend(vm: vm, ref: ref, from: "running")
                 }
                 continue
             }
@@ -96,22 +99,14 @@ extension PlanBuilder {
                 }
             }
         }
-        switch (vm.power, seen.state) {
-        case (.running, .shutoff), (.running, .crashed), (.running, .other):
-            planStart(vm: vm, seen: seen, ref: ref)
-        case (.running, .paused):
-            note(.warning, ref, "domain \(vm.name) is paused; virtsync does not resume paused VMs")
-        case (.stopped, .running), (.stopped, .paused):
-            add(PlanStep(action: .stop, resource: ref, changes: [FieldChange(field: "power", before: seen.state.rawValue, after: "stopped", disruption: .stop)],
-                         disruption: .stop, reason: "power: stopped"))
-        default:
-            break
-        }
+        planPower(vm: vm, seen: seen, ref: ref)
     }
 
     /// A VM that should run and is not active: started when it was never started or stopped on
     /// purpose, restarted after a failure or a shutdown as its restart policy says, else reported.
-    private mutating func planStart(vm: DomainModel, seen: ObservedDomain, ref: ResourceRef) {
+    /// Returns whether a start step was planned.
+    @discardableResult
+    mutating func planStart(vm: DomainModel, seen: ObservedDomain, ref: ResourceRef) -> Bool {
         let cause = StopCause.classify(seen) ?? .notStarted
         let policy = vm.restart.mode.rawValue
         let (label, sentence) = Self.describeStop(seen)
@@ -119,13 +114,14 @@ extension PlanBuilder {
             // A failure someone should look at is a warning; a shutdown the policy accepts is not.
             note(cause == .failure ? .warning : .info, ref,
                  "domain \(vm.name) stopped (\(label)); restartPolicy \(policy) leaves it stopped")
-            return
+            return false
         }
         let reason = cause == .notStarted
             ? "power: running, but the VM is \(seen.state.rawValue)"
             : "restart (restartPolicy \(policy)): \(sentence)"
         add(PlanStep(action: .start, resource: ref, changes: [FieldChange(field: "power", before: seen.state.rawValue, after: "running", disruption: .none)],
                      disruption: .none, reason: reason))
+        return true
     }
 
     /// How a stopped VM stopped, in words: a short label for notes and a sentence for reasons.

@@ -8,11 +8,15 @@ public enum CPUMode: String, Codable, Sendable, CaseIterable {
     case hostPassthrough = "host-passthrough"
     case hostModel = "host-model"
     case maximum
+    /// A named model (`cpu.model`), libvirt's `custom`.
+    case custom
 }
 
 /// Desired power state of a VM; reconciled on every pass, not a create-time option.
-public enum PowerState: String, Codable, Sendable {
+public enum PowerState: String, Codable, Sendable, CaseIterable {
     case running, stopped
+    /// Started, with its vCPUs suspended (`virDomainSuspend`); memory stays allocated.
+    case paused
 }
 
 /// Disk bus types.
@@ -144,6 +148,12 @@ public struct DomainModel: Hashable, Codable, Sendable {
     /// Boot order, kernel, Secure Boot, TPM and the other platform devices; empty when the
     /// spec manages none of them.
     public var platform = DomainPlatform()
+    /// Guest CPU model, features, topology and pinning (see `DomainCPU`).
+    public var cpu: DomainCPU = DomainCPU()
+    /// Guest NUMA cells, numatune, huge pages and memory locking (see `DomainMemoryTuning`).
+    public var memoryTuning: DomainMemoryTuning = DomainMemoryTuning()
+    /// The address VNC/SPICE listen on; `nil` is left open (a new VM gets 127.0.0.1).
+    public var graphicsListen: String?
 
     public init(name: String, uuid: String? = nil, vcpus: Int = 1, maxVcpus: Int? = nil,
                 memory: ByteSize, maxMemory: ByteSize? = nil, machine: String? = nil,
@@ -151,8 +161,12 @@ public struct DomainModel: Hashable, Codable, Sendable {
                 disks: [DiskModel] = [], interfaces: [InterfaceModel] = [],
                 graphics: GraphicsType = .none, serialConsole: Bool = true, autostart: Bool = false,
                 power: PowerState = .running, restartForUpdates: Bool = false, restart: RestartPolicy = RestartPolicy(),
-                extraXML: ExtraXML = ExtraXML(), graphicsPassword: SecretMaterial? = nil) {
+                extraXML: ExtraXML = ExtraXML(), graphicsPassword: SecretMaterial? = nil,
+                cpu: DomainCPU = DomainCPU(), memoryTuning: DomainMemoryTuning = DomainMemoryTuning(), graphicsListen: String? = nil) {
         self.graphicsPassword = graphicsPassword
+        self.cpu = cpu
+        self.memoryTuning = memoryTuning
+        self.graphicsListen = graphicsListen
         self.name = name
         self.uuid = uuid
         self.vcpus = vcpus

@@ -6,6 +6,7 @@ extension DomainModel {
         case graphics, graphicsPassword, serialConsole, autostart, power, restartForUpdates, restart
         case extraXML = "extraXml"
         case platform
+        case cpu, memoryTuning, graphicsListen
     }
 
     /// Decodes a domain; a missing `restart` is the default policy (plans saved before it existed).
@@ -32,6 +33,9 @@ extension DomainModel {
         restart = try c.decodeIfPresent(RestartPolicy.self, forKey: .restart) ?? RestartPolicy()
         extraXML = try c.decode(ExtraXML.self, forKey: .extraXML)
         platform = try c.decodeIfPresent(DomainPlatform.self, forKey: .platform) ?? DomainPlatform()
+        cpu = try c.decodeIfPresent(DomainCPU.self, forKey: .cpu) ?? DomainCPU()
+        memoryTuning = try c.decodeIfPresent(DomainMemoryTuning.self, forKey: .memoryTuning) ?? DomainMemoryTuning()
+        graphicsListen = try c.decodeIfPresent(String.self, forKey: .graphicsListen)
     }
 
     /// Encodes a domain; `restart` only when it is not the default, so that saved plans and
@@ -60,5 +64,9 @@ extension DomainModel {
         try c.encode(extraXML, forKey: .extraXML)
         // Only when managed, so saved plans and fingerprints of other domains stay as they were.
         if !platform.isEmpty { try c.encode(platform, forKey: .platform) }
+        // Only when set, so that plans and fingerprints of domains without them do not change.
+        if !cpu.isEmpty { try c.encode(cpu, forKey: .cpu) }
+        if !memoryTuning.isEmpty { try c.encode(memoryTuning, forKey: .memoryTuning) }
+        try c.encodeIfPresent(graphicsListen, forKey: .graphicsListen)
     }
 }

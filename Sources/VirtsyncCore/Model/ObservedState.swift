@@ -39,8 +39,16 @@ public struct LiveDomainValues: Hashable, Codable, Sendable {
     public var maxVcpus: Int
     /// Link state per interface MAC (lower-case).
     public var linkUp: [String: Bool]
+    /// The vCPU pins the running guest has (`<cputune>` of its live XML); a vCPU not listed
+    /// runs on any host CPU.
+    public var vcpuPins: [VCPUPin] = []
+    /// The running guest's emulator pin, when it has one.
+    public var emulatorPin: CPUSet?
 
-    public init(memory: ByteSize, maxMemory: ByteSize, vcpus: Int, maxVcpus: Int, linkUp: [String: Bool] = [:]) {
+    public init(memory: ByteSize, maxMemory: ByteSize, vcpus: Int, maxVcpus: Int, linkUp: [String: Bool] = [:],
+                vcpuPins: [VCPUPin] = [], emulatorPin: CPUSet? = nil) {
+        self.vcpuPins = vcpuPins
+        self.emulatorPin = emulatorPin
         self.memory = memory
         self.maxMemory = maxMemory
         self.vcpus = vcpus

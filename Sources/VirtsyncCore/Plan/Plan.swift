@@ -4,6 +4,8 @@ public enum StepAction: String, Codable, Sendable, CaseIterable {
     /// Take over an existing resource: write the ownership marker (a domain) or the inventory
     /// entry (a network, pool or volume), and change nothing else.
     case adopt
+    /// Pause a running domain's vCPUs (`power: paused`); `resume` lets them run again.
+    case suspend, resume
 
     /// The one-character marker used by the text renderer.
     public var symbol: String {
@@ -17,6 +19,8 @@ public enum StepAction: String, Codable, Sendable, CaseIterable {
         case .migrate: return "->"
         case .delete: return "-"
         case .adopt: return "&"
+        case .suspend: return "||"
+        case .resume: return "|>"
         }
     }
 }
@@ -68,6 +72,10 @@ public enum LiveOperation: Hashable, Codable, Sendable {
     case setGraphicsPassword
     /// Set the I/O limits of a running guest's disk (all six; zero is no limit).
     case setIOTune(target: String, IOTune)
+    /// Pin one vCPU of the running guest to these host CPUs (`virDomainPinVcpuFlags`).
+    case pinVcpu(vcpu: Int, cpuset: CPUSet)
+    /// Pin the running guest's emulator threads (`virDomainPinEmulator`).
+    case pinEmulator(CPUSet)
 }
 
 /// What the executor needs to carry out a step: the desired value, never a flag.

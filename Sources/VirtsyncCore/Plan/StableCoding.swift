@@ -44,6 +44,7 @@ extension InterfaceSource {
 extension LiveOperation {
     private struct Link: Codable { var mac: String; var up: Bool }
     private struct Limits: Codable { var target: String; var limits: IOTune }
+    private struct Pin: Codable { var vcpu: Int; var cpuset: CPUSet }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -57,6 +58,10 @@ extension LiveOperation {
         case "setIOTune":
             let limits = try c.decode(Limits.self, forKey: Key("setIOTune"))
             self = .setIOTune(target: limits.target, limits.limits)
+        case "pinVcpu":
+            let pin = try c.decode(Pin.self, forKey: Key("pinVcpu"))
+            self = .pinVcpu(vcpu: pin.vcpu, cpuset: pin.cpuset)
+        case "pinEmulator": self = .pinEmulator(try c.decode(CPUSet.self, forKey: Key("pinEmulator")))
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
         }
     }
@@ -69,6 +74,8 @@ extension LiveOperation {
         case .setLink(let mac, let up): try c.encode(Link(mac: mac, up: up), forKey: Key("setLink"))
         case .setGraphicsPassword: try c.encode(true, forKey: Key("setGraphicsPassword"))
         case .setIOTune(let target, let limits): try c.encode(Limits(target: target, limits: limits), forKey: Key("setIOTune"))
+        case .pinVcpu(let vcpu, let cpuset): try c.encode(Pin(vcpu: vcpu, cpuset: cpuset), forKey: Key("pinVcpu"))
+        case .pinEmulator(let cpuset): try c.encode(cpuset, forKey: Key("pinEmulator"))
         }
     }
 }

@@ -54,7 +54,7 @@ public struct TextRenderer: Sendable {
         let actionColor: ANSI
         switch step.action {
         case .create, .start, .adopt: actionColor = .green
-        case .update, .restart, .migrate, .stop: actionColor = .yellow
+        case .update, .restart, .migrate, .stop, .suspend, .resume: actionColor = .yellow
         case .replace, .delete: actionColor = .red
         }
         let symbol = step.action.symbol.padding(3)

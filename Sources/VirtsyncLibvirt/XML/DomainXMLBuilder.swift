@@ -40,6 +40,7 @@ extension LibvirtXML {
         if let uuid = model.uuid { domain.append(XElement("uuid", text: uuid)) }
         domain.append(XElement("metadata", children: [.element(markerElement(marker, model: model))]))
         for element in sizingElements(model) { domain.append(element) }
+        for element in tuningElements(model) { domain.append(element) }
         domain.append(osElement(model, existing: nil))
         if let cpu = cpuElement(model) { domain.append(cpu) }
         if !fragmentElementNames(model.extraXML.domain).contains("features") { domain.append(defaultFeatures()) }
@@ -186,9 +187,9 @@ extension LibvirtXML {
         XElement("features", children: [.element(XElement("acpi")), .element(XElement("apic"))])
     }
 
-    /// `<cpu mode=...>`, or `nil` to leave the CPU to libvirt.
+    /// `<cpu>` (see `mergedCPU`), or `nil` to leave the CPU to libvirt.
     static func cpuElement(_ model: DomainModel) -> XElement? {
-        model.cpuMode.map { XElement("cpu", [("mode", $0.rawValue)]) }
+        mergedCPU(model, existing: nil)
     }
 
     /// The devices the model owns: disks, interfaces, serial console, graphics.
@@ -196,7 +197,9 @@ extension LibvirtXML {
         var result = model.disks.map { diskElement($0, volumeFormats: volumeFormats) }
         result += model.interfaces.map { interfaceElement($0) }
         if model.serialConsole { result += serialConsoleElements() }
-        if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword) { result.append(graphics) }
+        if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword, listen: model.graphicsListen) {
+            result.append(graphics)
+        }
         result += platformDeviceElements(model.platform)
         return result
     }
@@ -256,10 +259,11 @@ extension LibvirtXML {
         ]
     }
 
-    static func graphicsElement(_ type: GraphicsType, password: SecretMaterial? = nil) -> XElement? {
+    static func graphicsElement(_ type: GraphicsType, password: SecretMaterial? = nil, listen: String? = nil) -> XElement? {
         guard type != .none else { return nil }
-        var element = XElement("graphics", [("type", type.rawValue), ("autoport", "yes"), ("listen", graphicsListen)],
-                               children: [.element(XElement("listen", [("type", "address"), ("address", graphicsListen)]))])
+        let address = listen ?? graphicsListen
+        var element = XElement("graphics", [("type", type.rawValue), ("autoport", "yes"), ("listen", address)],
+                               children: [.element(XElement("listen", [("type", "address"), ("address", address)]))])
         setPassword(password, on: &element)
         return element
     }

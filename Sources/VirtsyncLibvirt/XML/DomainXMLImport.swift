@@ -14,7 +14,15 @@ public struct UncoveredDomainXML: Sendable, Equatable {
 
 extension LibvirtXML {
     /// Top-level domain elements the model reads (`<metadata>` is handled apart).
-    static let coveredDomainElements: Set<String> = ["name", "uuid", "memory", "currentMemory", "vcpu", "os", "cpu", "devices", "metadata"]
+    static let coveredDomainElements: Set<String> = ["name", "uuid", "memory", "currentMemory", "vcpu", "os", "cpu", "devices", "metadata",
+                                                     "cputune", "numatune", "memoryBacking"]
+    /// Children of the elements the model covers in part that it does read.
+    static let coveredTuningChildren: [String: Set<String>] = [
+        "cpu": ["model", "feature", "topology", "numa"],
+        "cputune": ["vcpupin", "emulatorpin"],
+        "numatune": ["memory"],
+        "memoryBacking": ["hugepages", "locked"],
+    ]
 
     /// `<os>` children the model reads: the firmware and the platform's boot fields.
     static let coveredOSElements: Set<String> = ["type", "loader", "boot", "bootmenu", "kernel", "initrd", "cmdline", "firmware"]
@@ -37,10 +45,10 @@ extension LibvirtXML {
             case "os":
                 let extra = element.elements.filter { !coveredOSElements.contains($0.name) }.map { "<\($0.name)>" }
                 if !extra.isEmpty { out.partlyCovered.append("<os>: \(Set(extra).sorted().joined(separator: ", "))") }
-            case "cpu":
-                if !element.elements.isEmpty || !["host-passthrough", "host-model", "maximum", nil].contains(element[attribute: "mode"]) {
-                    out.partlyCovered.append("<cpu mode='\(element[attribute: "mode"] ?? "custom")'> with \(Set(element.elements.map { "<\($0.name)>" }).sorted().joined(separator: ", "))")
-                }
+            case "cpu", "cputune", "numatune", "memoryBacking":
+                let covered = coveredTuningChildren[element.name] ?? []
+                let extra = Set(element.elements.map(\.name).filter { !covered.contains($0) }).sorted().map { "<\($0)>" }
+                if !extra.isEmpty { out.partlyCovered.append("<\(element.name)>: \(extra.joined(separator: ", "))") }
             case "metadata":
                 let others = element.elements.filter { $0 != markerElement(in: root) }
                 for other in others { out.partlyCovered.append("<metadata> element <\(other.name)> of another application") }

@@ -58,9 +58,8 @@ extension LibvirtXML {
 
         let existingMachine = root.path("os/type")?[attribute: "machine"]
         root.setChild("os", osElement(model, existing: root.child("os")))
-        if let cpu = cpuElement(model), root.child("cpu")?[attribute: "mode"] != cpu[attribute: "mode"] {
-            root.setChild("cpu", cpu)
-        }
+        if let cpu = mergedCPU(model, existing: root.child("cpu")) { root.setChild("cpu", cpu) }
+        mergeTuning(model, into: &root)
 
         let devices = root.child("devices") ?? XElement("devices")
         // A password virtsync never set (an adopted VM's, read with VIR_DOMAIN_XML_SECURE) is the
@@ -148,8 +147,9 @@ extension LibvirtXML {
         } else if model.serialConsole {
             owned += serialConsoleElements()
         }
-        if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword) {
+        if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword, listen: model.graphicsListen) {
             if var first = existingGraphics.first, first[attribute: "type"] == model.graphics.rawValue {
+                if let listen = model.graphicsListen { setListen(listen, on: &first) }
                 // The spec's password, or none; one the spec never managed stays as it is.
                 if model.graphicsPassword != nil || !keepUnmanagedPassword { first[attribute: "passwd"] = nil }
                 setPassword(model.graphicsPassword, on: &first)

@@ -98,6 +98,9 @@ extension LibvirtXML {
             cpuMode: cpuMode, disks: disks, interfaces: interfaces, graphics: graphics,
             serialConsole: serialConsole, autostart: false)
         model.platform = parsePlatform(root)
+        model.cpu = parseCPU(root)
+        model.memoryTuning = parseMemoryTuning(root)
+        model.graphicsListen = parseGraphicsListen(root)
         // A marker written for another domain came with a copy (virt-clone, dumpxml | define):
         // the copy is not virtsync's.
         let ownMarker = markerElement.flatMap { element in
@@ -123,7 +126,10 @@ extension LibvirtXML {
             guard let mac = interface.child("mac")?[attribute: "address"]?.lowercased() else { continue }
             links[mac] = interface.child("link")?[attribute: "state"] != "down"
         }
-        return LiveDomainValues(memory: memory, maxMemory: maxMemory, vcpus: vcpus, maxVcpus: maxVcpus, linkUp: links)
+        let tune = root.child("cputune")
+        return LiveDomainValues(memory: memory, maxMemory: maxMemory, vcpus: vcpus, maxVcpus: maxVcpus, linkUp: links,
+                                vcpuPins: (tune?.children(named: "vcpupin").compactMap(parsePin) ?? []).sorted { $0.vcpu < $1.vcpu },
+                                emulatorPin: tune?.child("emulatorpin")?[attribute: "cpuset"].flatMap { CPUSet(parsing: $0) })
     }
 
     /// The ownership marker in a parsed `<domain>`.

@@ -5,7 +5,7 @@ extension DocumentDecoder {
     static let machineKeys = KeySet([
         "apiVersion", "kind", "name", "host", "placement", "onMaintenance", "ha", "failback", "uuid", "vcpus", "maxVcpus", "memory",
         "maxMemory", "machine", "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
-        "restartWindow", "graphics", "console",
+        "restartWindow", "graphics", "console", "numa", "memoryBacking",
         "disks", "interfaces", "cloudInit", "xml", "adopt",
     ] + platformKeys)
     static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
@@ -76,8 +76,11 @@ extension DocumentDecoder {
         }
         vm.firmware = map.choice("firmware", Firmware.allCases)?.value
         vm.loader = readAbsolutePath(map, "loader")
-        vm.cpu = map.choice("cpu", CPUMode.allCases)?.value
-        vm.power = map.choice("power", [PowerState.running, .stopped])?.value
+        decodeCPU(map, into: &vm)
+        vm.power = map.choice("power", PowerState.allCases)?.value
+        if vm.ha == true, vm.power == .paused {
+            reporter.error(map.valueLocation("power"), map.keyPath("power"), Self.haPausedMessage)
+        }
         vm.autostart = map.bool("autostart")
         if vm.ha == true, vm.autostart == true {
             // libvirt would start the copy on a host that boots, whoever owns the VM by then.
@@ -94,6 +97,7 @@ extension DocumentDecoder {
             }
         }
         decodeGraphics(map, into: &vm)
+        decodeMemoryTuning(map, into: &vm)
         vm.console = map.bool("console")
         decodePlatform(map, into: &vm)
         decodeDisks(map, into: &vm)

@@ -3,7 +3,7 @@ import Yams
 
 extension DocumentDecoder {
     static let secretKeys = KeySet(["apiVersion", "kind", "name", "ageFile", "hostFile"])
-    static let graphicsKeys = KeySet(["type", "passwordSecret"])
+    static let graphicsKeys = KeySet(["type", "passwordSecret", "listen"])
 
     /// kind: Secret: a name and where its value is kept, never the value.
     func decodeSecret(_ map: MapReader, header: DocumentHeader) -> SecretSpec {
@@ -55,5 +55,6 @@ extension DocumentDecoder {
         if let password = vm.graphicsPassword, vm.graphics == GraphicsType.none {
             reporter.error(password.location, graphics.keyPath("passwordSecret"), "a password needs a display: type vnc or spice")
         }
+        vm.graphicsListen = readListenAddress(graphics, display: vm.graphics)
     }
 }

@@ -154,7 +154,8 @@ struct DocumentDecoder {
 
     // MARK: - Host and Settings
 
-    static let hostKeys = KeySet(["apiVersion", "kind", "name", "uri", "migrationURI", "labels", "maintenance", "capacity"])
+    static let hostKeys = KeySet(["apiVersion", "kind", "name", "uri", "migrationURI", "labels", "maintenance", "capacity",
+                                   "hugepageSizes"])
     static let capacityKeys = KeySet(["memory", "cpus"])
     static let settingsKeys = KeySet(["apiVersion", "kind", "prune", "maxDeletePercent", "deleteVolumesWithVM", "migration", "owner"])
     static let migrationKeys = KeySet(["maxPerHost", "maxPerCluster", "bandwidth", "maxDowntime", "timeout", "allowUnsafe"])
@@ -183,6 +184,7 @@ struct DocumentDecoder {
             host.memoryCapacity = capacity.size("memory")
             host.cpuCapacity = capacity.int("cpus", range: 1...1_000_000)
         }
+        host.hugepageSizes = readHugepageSizes(map)
         return host
     }
 

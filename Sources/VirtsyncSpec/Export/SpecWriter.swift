@@ -11,6 +11,8 @@ public struct ImportedDomain: Sendable {
     /// The domain runs now: written as `power: running`, otherwise `power: stopped` (the
     /// model's own `power` is not used).
     public var running: Bool
+    /// The domain is paused now: written as `power: paused`.
+    public var paused: Bool = false
     /// Write `adopt: true`: the spec takes the existing domain over.
     public var adopt: Bool
     public var comments: [String]
@@ -318,8 +320,8 @@ public enum SpecWriter {
         if let machine = model.machine { doc.append("machine: \(scalar(machine))") }
         doc.append("firmware: \(model.firmware.rawValue)")
         if let loader = model.loader { doc.append("loader: \(scalar(loader))") }
-        if let cpu = model.cpuMode { doc.append("cpu: \(cpu.rawValue)") }
-        doc.append("power: \(domain.running ? PowerState.running.rawValue : PowerState.stopped.rawValue)")
+        doc.lines += cpuLines(model)
+        doc.append(powerLine(domain))
         doc.append("autostart: \(model.autostart)")
         if model.restartForUpdates { doc.append("restartForUpdates: true") }
         if model.restart != RestartPolicy() {
@@ -327,8 +329,9 @@ public enum SpecWriter {
             doc.append("maxRestarts: \(model.restart.maxRestarts)")
             doc.append("restartWindow: \(DurationFormat.format(model.restart.window))")
         }
-        doc.append("graphics: \(model.graphics.rawValue)")
+        doc.append(graphicsLine(model))
         doc.append("console: \(model.serialConsole)")
+        doc.lines += memoryTuningLines(model)
         if !model.disks.isEmpty {
             doc.append("disks:")
             for disk in model.disks {

@@ -40,6 +40,8 @@ struct HostSpec: Sendable {
     var maintenance: Bool?
     var memoryCapacity: Located<ByteSize>?
     var cpuCapacity: Located<Int>?
+    /// `hugepageSizes`: the huge page sizes the host offers, when declared.
+    var hugepageSizes: [Located<ByteSize>]?
 }
 
 /// `ipv4.dhcp.hosts[]` of a network.
@@ -220,6 +222,14 @@ struct MachineSpec: Sendable {
     var hostDevicesAt: SourceLocation?
     /// Where `boot.order` is written.
     var bootOrderAt: SourceLocation?
+    /// `cpu.model`, `cpu.features`, `cpu.topology`, `cpu.pinning` (mode is `cpu` above).
+    var cpuTuning = DomainCPU()
+    /// `numa` and `memoryBacking`.
+    var memoryTuning = DomainMemoryTuning()
+    /// Where `memoryBacking.hugepages` gives a size, for the check against the host's sizes.
+    var hugepageSizeAt: SourceLocation?
+    /// `graphics.listen`.
+    var graphicsListen: Located<String>?
 }
 
 /// `placement` of a VM.

@@ -210,9 +210,11 @@ struct Normalizer {
             }
             return InterfaceModel(source: source, mac: nic.mac?.value, model: nic.model?.value ?? "virtio", linkUp: nic.linkUp)
         }
+        // A topology fixes the maximum vCPUs, and NUMA cells the maximum memory (validated to match).
+        let numaMemory = vm.memoryTuning.numaCells.map { ByteSize(bytes: $0.reduce(0) { $0 + $1.memory.bytes }) }
         var domain = DomainModel(
-            name: name, uuid: vm.uuid?.value, vcpus: vm.vcpus?.value ?? 1, maxVcpus: vm.maxVcpus?.value,
-            memory: memory, maxMemory: vm.maxMemory?.value, machine: vm.machine?.value,
+            name: name, uuid: vm.uuid?.value, vcpus: vm.vcpus?.value ?? 1, maxVcpus: vm.maxVcpus?.value ?? vm.cpuTuning.topology?.vcpus,
+            memory: memory, maxMemory: vm.maxMemory?.value ?? numaMemory, machine: vm.machine?.value,
             firmware: vm.firmware ?? .bios, loader: vm.loader?.value, cpuMode: vm.cpu,
             disks: disks, interfaces: interfaces, graphics: vm.graphics ?? GraphicsType.none,
             serialConsole: vm.console ?? true, autostart: vm.autostart ?? false, power: vm.power ?? .running,
@@ -222,6 +224,9 @@ struct Normalizer {
             extraXML: ExtraXML(devices: vm.xmlDevices.map { SecretObjectTemplate.substitute($0, domain: name) },
                                domain: vm.xmlDomain.map { SecretObjectTemplate.substitute($0, domain: name) }))
         domain.platform = vm.platform
+        domain.cpu = vm.cpuTuning
+        domain.memoryTuning = vm.memoryTuning
+        domain.graphicsListen = vm.graphicsListen?.value
         return (domain, seed, pending.uses.isEmpty ? nil : pending)
     }
 }

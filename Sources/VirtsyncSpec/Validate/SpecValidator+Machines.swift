@@ -152,7 +152,7 @@ extension SpecValidator {
         var vcpus: [String: Int] = [:]
         var counts: [String: Int] = [:]
         for (position, vm) in spec.machines.enumerated() {
-            guard let host = index.machineHosts[position], (vm.power ?? .running) == .running else { continue }
+            guard let host = index.machineHosts[position], (vm.power ?? .running) != .stopped else { continue }
             let (sum, overflow) = memory[host, default: 0].addingReportingOverflow(vm.memory?.value.bytes ?? 0)
             memory[host] = overflow ? UInt64.max : sum
             vcpus[host, default: 0] += vm.vcpus?.value ?? 1

@@ -31,6 +31,7 @@ struct SpecValidator {
         validator.checkPlatformAgainstEscapeHatch()
         validator.checkIdentities()
         validator.checkCapacity()
+        validator.checkHugepageSizes()
         validator.buildVolumeTable()
         validator.checkSecrets(files: files)
         return validator.index

@@ -87,6 +87,7 @@ extension DomainModel {
         model.maxVcpus = model.maxVcpus ?? parsed.maxVcpus
         model.maxMemory = model.maxMemory ?? parsed.maxMemory
         model.machine = model.machine ?? parsed.machine
+        model.graphicsListen = model.graphicsListen ?? parsed.graphicsListen
         for index in model.interfaces.indices where model.interfaces[index].mac == nil && index < parsed.interfaces.count {
             model.interfaces[index].mac = parsed.interfaces[index].mac
         }
