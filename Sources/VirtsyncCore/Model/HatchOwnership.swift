@@ -1,0 +1,159 @@
+/// Which parts of libvirt's XML the model owns, and through which spec field: one rule per owned
+/// element (or attribute), by path from the document's root element.
+///
+/// Everything the rules leave out belongs to the escape hatch (`xml.domain`, `xml.devices`,
+/// `xml.network`, `xml.pool`). An element that holds owned parts without being owned itself
+/// (`domain/os`, `domain/devices`, `domain/cpu`, `pool/target`) is a *container*: a fragment
+/// element at its path is descended into and only its owned children are refused, so
+/// `<os><bootmenu enable='yes'/></os>` is raw XML for `domain/os/bootmenu`.
+///
+/// To hand a part of the XML to a new spec field, add one line here (e.g.
+/// `.element("domain/os/boot", "boot")`): validation then refuses it in fragments naming the
+/// field, the observer stops reading it as raw XML, and updates stop removing it.
+public enum HatchOwnership {
+    /// One owned element or attribute.
+    public struct Rule: Sendable, Hashable {
+        /// Path from the root, the root's name included (`domain/devices/disk`).
+        public var path: String
+        /// The owned attribute of the element at `path`; `nil` when the whole element is owned.
+        public var attribute: String?
+        /// The element is owned only when this attribute has one of `values` (`default` when it
+        /// is absent): a `<disk type='block'>` is raw XML, a `<disk type='volume'>` is `disks`'.
+        public var discriminator: String?
+        public var values: Set<String>
+        public var defaultValue: String?
+        /// The spec field that owns it, as the messages name it.
+        public var field: String
+
+        /// An element owned as a whole, or only when `attribute` has one of `values`.
+        public static func element(_ path: String, _ field: String, when attribute: String? = nil, in values: Set<String> = [],
+                                   default defaultValue: String? = nil) -> Rule {
+            Rule(path: path, attribute: nil, discriminator: attribute, values: values, defaultValue: defaultValue, field: field)
+        }
+
+        /// One attribute of an element (which is then a container).
+        public static func attribute(_ path: String, _ attribute: String, _ field: String) -> Rule {
+            Rule(path: path, attribute: attribute, discriminator: nil, values: [], defaultValue: nil, field: field)
+        }
+    }
+
+    /// The document kinds with an escape hatch.
+    public enum Document: String, Sendable, CaseIterable {
+        case domain, network, pool
+    }
+
+    /// A domain (`xml.domain`, `xml.devices`).
+    public static let domain: [Rule] = [
+        .element("domain/name", "name"),
+        .element("domain/uuid", "uuid"),
+        .element("domain/metadata", "metadata (virtsync's ownership marker)"),
+        .element("domain/memory", "memory/maxMemory"),
+        .element("domain/currentMemory", "memory"),
+        .element("domain/vcpu", "vcpus/maxVcpus"),
+        .attribute("domain/os", "firmware", "firmware"),
+        .element("domain/os/type", "machine"),
+        .element("domain/os/loader", "firmware/loader"),
+        .element("domain/os/nvram", "firmware"),
+        .element("domain/os/firmware", "firmware"),
+        .attribute("domain/cpu", "mode", "cpu"),
+        .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume"], default: "file"),
+        .element("domain/devices/interface", "interfaces", when: "type", in: ["network", "bridge"]),
+        .element("domain/devices/graphics", "graphics", when: "type", in: ["vnc", "spice"]),
+        .element("domain/devices/serial", "console", when: "type", in: ["pty"]),
+        .element("domain/devices/console", "console", when: "type", in: ["pty"]),
+    ]
+
+    /// A network (`xml.network`).
+    public static let network: [Rule] = [
+        .element("network/name", "name"),
+        .element("network/uuid", "name (libvirt's UUID)"),
+        .element("network/forward", "mode"),
+        .element("network/bridge", "bridge"),
+        .element("network/ip", "ipv4", when: "family", in: ["ipv4"], default: "ipv4"),
+    ]
+
+    /// A storage pool (`xml.pool`).
+    public static let pool: [Rule] = [
+        .element("pool/name", "name"),
+        .element("pool/uuid", "name (libvirt's UUID)"),
+        .element("pool/target/path", "path"),
+        .element("pool/source/name", "volumeGroup"),
+        .element("pool/source/device", "devices"),
+        .element("pool/source/host", "source.host"),
+        .element("pool/source/dir", "source.dir"),
+        // libvirt's figures, not settings.
+        .element("pool/capacity", "(libvirt's figures)"),
+        .element("pool/allocation", "(libvirt's figures)"),
+        .element("pool/available", "(libvirt's figures)"),
+    ]
+
+    /// The rules of a document kind.
+    public static func rules(_ document: Document) -> [Rule] {
+        switch document {
+        case .domain: return domain
+        case .network: return network
+        case .pool: return pool
+        }
+    }
+}
+
+/// The rules of one document kind, indexed by path relative to the root (`devices/disk`).
+struct HatchTable: Sendable {
+    let root: String
+    private let elements: [String: [HatchOwnership.Rule]]
+    private let attributes: [String: [HatchOwnership.Rule]]
+    private let containers: Set<String>
+
+    /// The table of each document kind, built once.
+    static let domain = HatchTable(.domain)
+    static let network = HatchTable(.network)
+    static let pool = HatchTable(.pool)
+
+    static func of(_ document: HatchOwnership.Document) -> HatchTable {
+        switch document {
+        case .domain: return domain
+        case .network: return network
+        case .pool: return pool
+        }
+    }
+
+    private init(_ document: HatchOwnership.Document) {
+        root = document.rawValue
+        var elements: [String: [HatchOwnership.Rule]] = [:]
+        var attributes: [String: [HatchOwnership.Rule]] = [:]
+        var containers: Set<String> = []
+        for rule in HatchOwnership.rules(document) {
+            var parts = rule.path.split(separator: "/").map(String.init)
+            if parts.first == document.rawValue { parts.removeFirst() }
+            let relative = parts.joined(separator: "/")
+            if rule.attribute != nil {
+                attributes[relative, default: []].append(rule)
+                containers.insert(relative)
+            } else {
+                elements[relative, default: []].append(rule)
+            }
+            // Every ancestor of an owned part is a container.
+            for end in parts.indices.dropLast() { containers.insert(parts[...end].joined(separator: "/")) }
+        }
+        self.elements = elements
+        self.attributes = attributes
+        self.containers = containers
+    }
+
+    /// The field owning the element at `path` (relative to the root) as a whole, if any.
+    func owner(path: String, attribute value: (String) -> String?) -> String? {
+        for rule in elements[path] ?? [] {
+            guard let discriminator = rule.discriminator else { return rule.field }
+            if let actual = value(discriminator) ?? rule.defaultValue, rule.values.contains(actual) { return rule.field }
+        }
+        return nil
+    }
+
+    /// Whether the element at `path` holds owned parts (and is not owned as a whole).
+    func isContainer(_ path: String) -> Bool { containers.contains(path) }
+
+    /// The owned attributes of the container at `path`, with their fields.
+    func ownedAttributes(_ path: String) -> [(name: String, field: String)] {
+        (attributes[path] ?? []).compactMap { rule in rule.attribute.map { ($0, rule.field) } }
+    }
+}
