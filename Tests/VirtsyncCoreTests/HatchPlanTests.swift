@@ -102,3 +102,14 @@ struct HatchPlanTests {
         #expect(create.changes.filter { $0.field.hasPrefix("xml.") }.map(\.field) == ["xml.domain/os/bootmenu", "xml.domain/devices/rng"])
     }
 }
+
+extension HatchPlanTests {
+    @Test("a recorded path that is a container now is not taken as raw XML: libvirt's elements below it are never removed")
+    func recordedContainerIgnored() {
+        let d = desired(ExtraXML())
+        var observed = ObservedState.assuming(d)
+        let boot = HatchLeaf(path: "os/boot", node: HatchNode(name: "boot", attributes: ["dev": "hd"]))
+        observed.hosts["local"]?.domains["web-1"]?.hatch = ObservedHatch(recorded: ["os"], live: [boot])
+        #expect(changes(d, observed).isEmpty)
+    }
+}

@@ -41,7 +41,7 @@ enum DomainDiff {
         if vm.graphics != .none { out.append(FieldChange(field: "graphics", before: nil, after: vm.graphics.rawValue, disruption: .none)) }
         if let p = vm.graphicsPassword { out.append(FieldChange(field: "graphics.password", before: nil, after: p.description, disruption: .none)) }
         if vm.autostart { out.append(FieldChange(field: "autostart", before: nil, after: "true", disruption: .none)) }
-        out += HatchDiff.creation(Hatch.leaves(vm.extraXML), document: "domain")
+        out += HatchDiff.creation(Hatch.leaves(vm.extraXML), document: .domain)
         for (i, d) in vm.disks.enumerated() {
             out.append(FieldChange(field: "disks[\(i)]", before: nil, after: describe(d), disruption: .none))
         }
@@ -153,7 +153,7 @@ enum DomainDiff {
 
         if compareHatch {
             // Raw XML is written to the persistent definition only: it takes effect at the next boot.
-            for change in HatchDiff.changes(desired: Hatch.leaves(vm.extraXML), observed: seen.hatch ?? ObservedHatch(), document: "domain") {
+            for change in HatchDiff.changes(desired: Hatch.leaves(vm.extraXML), observed: seen.hatch ?? ObservedHatch(), document: .domain) {
                 add(change.field, change.before, change.after, boot)
             }
         }

@@ -13,8 +13,8 @@ enum HatchDiff {
         var after: String?
     }
 
-    static func changes(desired: [HatchLeaf], observed: ObservedHatch, document: String) -> [Change] {
-        let recorded = Set(observed.recorded)
+    static func changes(desired: [HatchLeaf], observed: ObservedHatch, document: HatchOwnership.Document) -> [Change] {
+        let recorded = Hatch.recordedLeafPaths(observed.recorded, document: document)
         var order: [String] = Hatch.paths(of: desired)
         for leaf in observed.live where Hatch.covers(recorded, leaf.path) && !order.contains(leaf.path) { order.append(leaf.path) }
         var out: [Change] = []
@@ -22,7 +22,7 @@ enum HatchDiff {
             let wanted = desired.filter { $0.path == path }.map(\.node)
             let ours = observed.complete || Hatch.covers(recorded, path)
             let live = ours ? observed.live.filter { $0.path == path }.map(\.node) : []
-            let field = "xml.\(document)/\(path)"
+            let field = "xml.\(document.rawValue)/\(path)"
             if wanted.isEmpty {
                 if Hatch.covers(recorded, path) && !live.isEmpty { out.append(Change(field: field, before: render(live), after: nil)) }
             } else if !Hatch.match(wanted, in: live) {
@@ -33,9 +33,9 @@ enum HatchDiff {
     }
 
     /// Field changes for a resource being created: each path the spec writes.
-    static func creation(_ desired: [HatchLeaf], document: String) -> [FieldChange] {
+    static func creation(_ desired: [HatchLeaf], document: HatchOwnership.Document) -> [FieldChange] {
         Hatch.paths(of: desired).map { path in
-            FieldChange(field: "xml.\(document)/\(path)", before: nil,
+            FieldChange(field: "xml.\(document.rawValue)/\(path)", before: nil,
                         after: render(desired.filter { $0.path == path }.map(\.node)), disruption: .none)
         }
     }

@@ -4,7 +4,7 @@ extension PlanBuilder {
     func hatchFields(_ fragment: String?, _ observed: ObservedHatch?, document: HatchOwnership.Document,
                      disruption: Disruption) -> [FieldChange] {
         HatchDiff.changes(desired: Hatch.leaves(fragment, in: document), observed: observed ?? ObservedHatch(complete: true),
-                          document: document.rawValue)
+                          document: document)
             .map { FieldChange(field: $0.field, before: $0.before, after: $0.after, disruption: disruption) }
     }
 }

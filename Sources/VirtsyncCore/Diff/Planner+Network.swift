@@ -8,7 +8,7 @@ extension PlanBuilder {
                     note(.error, ref, "network \(net.name) cannot be created: \(clash) (renaming a network that keeps its bridge or subnet takes two applies: remove the old one first)")
                 }
                 add(PlanStep(action: .create, resource: ref,
-                             changes: networkFields(nil, net) + HatchDiff.creation(Hatch.leaves(net.extraXML, in: .network), document: "network"),
+                             changes: networkFields(nil, net) + HatchDiff.creation(Hatch.leaves(net.extraXML, in: .network), document: .network),
                              disruption: .none,
                              reason: "in the spec, not on the host", payload: .network(net)))
                 continue

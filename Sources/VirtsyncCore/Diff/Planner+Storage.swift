@@ -8,7 +8,7 @@ extension PlanBuilder {
                     note(.error, ref, "pool \(pool.name) cannot be created: its path \(pool.path) is the path of pool \(other.model.name) (libvirt refuses two pools on one directory)")
                 }
                 add(PlanStep(action: .create, resource: ref,
-                             changes: poolFields(nil, pool) + HatchDiff.creation(Hatch.leaves(pool.extraXML, in: .pool), document: "pool"),
+                             changes: poolFields(nil, pool) + HatchDiff.creation(Hatch.leaves(pool.extraXML, in: .pool), document: .pool),
                              disruption: .none,
                              reason: "in the spec, not on the host", payload: .pool(pool)))
                 continue

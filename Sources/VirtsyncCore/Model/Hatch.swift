@@ -182,6 +182,14 @@ public enum Hatch {
         HatchTable.of(document).isContainer(path)
     }
 
+    /// The recorded paths that name raw XML elements. A path that is a container now (a line
+    /// added to `HatchOwnership` since it was recorded) is left out: below it are libvirt's and
+    /// the model's elements as well, which must not be taken for raw XML.
+    public static func recordedLeafPaths(_ recorded: [String], document: HatchOwnership.Document) -> Set<String> {
+        let table = HatchTable.of(document)
+        return Set(recorded.filter { !table.isContainer($0) })
+    }
+
     /// Whether `path` is one of `recorded` or below one of them.
     public static func covers(_ recorded: Set<String>, _ path: String) -> Bool {
         if recorded.contains(path) { return true }

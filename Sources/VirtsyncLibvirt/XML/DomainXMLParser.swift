@@ -104,7 +104,7 @@ extension LibvirtXML {
         }
         let recorded = ownMarker == nil ? [] : recordedHatchPaths(markerElement)
         let hatch = recorded.isEmpty ? nil
-            : ObservedHatch(recorded: recorded, live: Hatch.unowned(in: root, document: .domain, covering: Set(recorded)))
+            : ObservedHatch(recorded: recorded, live: Hatch.unowned(in: root, document: .domain, covering: Hatch.recordedLeafPaths(recorded, document: .domain)))
         return ParsedDomain(model: model, uuid: uuid, marker: ownMarker,
                             stoppedByVirtsync: metadataElement(in: root, named: stopMarkerName, namespace: stopMarkerNamespace) != nil,
                             hatch: hatch)

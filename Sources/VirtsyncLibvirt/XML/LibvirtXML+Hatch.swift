@@ -31,7 +31,7 @@ extension LibvirtXML {
     /// Owned elements are never touched.
     static func applyHatch(_ leaves: [HatchLeaf], recorded: [String], document: HatchOwnership.Document,
                            keepMatching: Bool, to root: inout XElement) {
-        let cleared = Set(recorded).union(leaves.map(\.path))
+        let cleared = Hatch.recordedLeafPaths(recorded, document: document).union(leaves.map(\.path))
         guard !cleared.isEmpty else { return }
         var pending: [String: [HatchNode]] = [:]
         for leaf in leaves { pending[leaf.path, default: []].append(leaf.node) }
