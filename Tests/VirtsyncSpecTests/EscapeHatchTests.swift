@@ -42,6 +42,9 @@ struct EscapeHatchTests {
         #expect(messages("<disk type='block' device='disk'><source dev='/dev/sdb'/><target dev='vdb' bus='virtio'/></disk>", .devices).isEmpty,
                 "a block disk is not one the model has a field for")
         #expect(messages("<interface type='direct'><source dev='eth0' mode='bridge'/></interface>", .devices).isEmpty)
+        #expect(messages("<disk type='file' device='floppy'><source file='/srv/f.img'/><target dev='fda'/></disk>", .devices).isEmpty,
+                "a floppy is not a disk the model has a field for")
+        #expect(messages("<disk device='cdrom'><source file='/srv/x.iso'/></disk>", .devices) == ["<devices><disk> is set by the field disks; raw XML may not set it"])
         #expect(messages("<dns><txt name='x' value='y'/></dns><mtu size='9000'/>", .network).isEmpty)
         #expect(messages("<ip family='ipv6' address='fd00::1' prefix='64'/>", .network).isEmpty)
         #expect(messages("<source><format type='lvm2'/></source>", .pool).isEmpty)

@@ -17,23 +17,36 @@ public enum HatchOwnership {
         public var path: String
         /// The owned attribute of the element at `path`; `nil` when the whole element is owned.
         public var attribute: String?
-        /// The element is owned only when this attribute has one of `values` (`default` when it
-        /// is absent): a `<disk type='block'>` is raw XML, a `<disk type='volume'>` is `disks`'.
-        public var discriminator: String?
-        public var values: Set<String>
-        public var defaultValue: String?
+        /// The element is owned only when each condition holds: a `<disk type='block'>` is raw
+        /// XML, a `<disk type='volume'>` is `disks`'.
+        public var conditions: [Condition]
         /// The spec field that owns it, as the messages name it.
         public var field: String
 
-        /// An element owned as a whole, or only when `attribute` has one of `values`.
+        /// An attribute that has one of `values` (`defaultValue` when it is absent).
+        public struct Condition: Sendable, Hashable {
+            public var attribute: String
+            public var values: Set<String>
+            public var defaultValue: String?
+
+            public init(_ attribute: String, in values: Set<String>, default defaultValue: String? = nil) {
+                self.attribute = attribute
+                self.values = values
+                self.defaultValue = defaultValue
+            }
+        }
+
+        /// An element owned as a whole, or only when `attribute` has one of `values` (and
+        /// every further condition holds).
         public static func element(_ path: String, _ field: String, when attribute: String? = nil, in values: Set<String> = [],
-                                   default defaultValue: String? = nil) -> Rule {
-            Rule(path: path, attribute: nil, discriminator: attribute, values: values, defaultValue: defaultValue, field: field)
+                                   default defaultValue: String? = nil, and more: [Condition] = []) -> Rule {
+            let first = attribute.map { [Condition($0, in: values, default: defaultValue)] } ?? []
+            return Rule(path: path, attribute: nil, conditions: first + more, field: field)
         }
 
         /// One attribute of an element (which is then a container).
         public static func attribute(_ path: String, _ attribute: String, _ field: String) -> Rule {
-            Rule(path: path, attribute: attribute, discriminator: nil, values: [], defaultValue: nil, field: field)
+            Rule(path: path, attribute: attribute, conditions: [], field: field)
         }
     }
 
@@ -56,7 +69,8 @@ public enum HatchOwnership {
         .element("domain/os/nvram", "firmware"),
         .element("domain/os/firmware", "firmware"),
         .attribute("domain/cpu", "mode", "cpu"),
-        .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume"], default: "file"),
+        .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume"], default: "file",
+                 and: [.init("device", in: ["disk", "cdrom"], default: "disk")]),
         .element("domain/devices/interface", "interfaces", when: "type", in: ["network", "bridge"]),
         .element("domain/devices/graphics", "graphics", when: "type", in: ["vnc", "spice"]),
         .element("domain/devices/serial", "console", when: "type", in: ["pty"]),

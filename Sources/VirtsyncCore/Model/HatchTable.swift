@@ -44,8 +44,10 @@ struct HatchTable: Sendable {
     /// The field owning the element at `path` (relative to the root) as a whole, if any.
     func owner(path: String, attribute value: (String) -> String?) -> String? {
         for rule in elements[path] ?? [] {
-            guard let discriminator = rule.discriminator else { return rule.field }
-            if let actual = value(discriminator) ?? rule.defaultValue, rule.values.contains(actual) { return rule.field }
+            let holds = rule.conditions.allSatisfy { condition in
+                (value(condition.attribute) ?? condition.defaultValue).map(condition.values.contains) ?? false
+            }
+            if holds { return rule.field }
         }
         return nil
     }
