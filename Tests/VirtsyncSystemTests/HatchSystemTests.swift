@@ -147,4 +147,25 @@ struct HatchSystemTests {
         (status, output) = try plan(dir, state)
         #expect(status == 0, "the plan after removing raw XML is not empty:\n\(output)")
     }
+
+    @Test("a domain defined by the previous version (its marker lists top-level element names) converges without being rewritten")
+    func upgradeConverges() throws {
+        let tag = "vsh-upg"
+        let state = try System.tempDir("upg-state")
+        let dir = try System.tempDir("upg-spec")
+        let poolPath = try System.tempDir("upg-pool")
+        try System.write(dir, "spec.yaml", System.tinySpec(tag: tag, subnet: 232, poolPath: poolPath, vms: 1,
+                                                            extra: "\nxml:\n  domain: <clock offset='localtime'/>\n  devices: <panic model='isa'/>"))
+        defer { try? System.cleanup(stateDir: state, tag: tag) }
+        try apply(dir, state)
+        let vm = "\(tag)-vm0"
+        // What the previous version wrote: the top-level names of each fragment, no hatch-paths.
+        try redefine("domain", vm) {
+            $0.replacingOccurrences(of: "hatch-paths=\"clock devices/panic\"", with: "extra-domain-elements=\"clock\" extra-device-elements=\"panic\"")
+        }
+        let (status, output) = try plan(dir, state)
+        #expect(status == 0, "a domain of the previous version is planned again:\n\(output)")
+        let xml = try System.virsh(["dumpxml", "--inactive", vm]).stdout
+        #expect(xml.contains("extra-device-elements=\"panic\"") && !xml.contains("hatch-paths"), "\(xml)")
+    }
 }
