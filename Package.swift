@@ -42,10 +42,12 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         // Pure core: spec/desired/observed model, diff, planner, plan, renderers. No I/O; hashing
-        // from swift-crypto and the heap from swift-collections (decision record 0007).
+        // from swift-crypto and the heap from swift-collections (decision record 0007); the
+        // escape hatch's fragments read with VirtsyncXML (decision record 0012).
         .target(
             name: "VirtsyncCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["VirtsyncXML",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HeapModule", package: "swift-collections")]
         ),
         // The spec fuzz target (Fuzz/Spec): built by scripts/fuzz.sh with libFuzzer; a plain build

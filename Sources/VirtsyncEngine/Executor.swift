@@ -206,8 +206,15 @@ public struct Executor: Sendable {
             let planned = step
             try await TransferProgressContext.$sink.withValue(transferProgress) { try await session.apply(planned) }
             if tracked {
+                // What raw XML a network or pool was written with: its entry is the record.
+                var hatchPaths: [String]?
+                if case .network(let n) = step.payload { hatchPaths = Hatch.paths(of: Hatch.leaves(n.extraXML, in: .network)) }
+                if case .pool(let p) = step.payload { hatchPaths = Hatch.paths(of: Hatch.leaves(p.extraXML, in: .pool)) }
                 if step.action == .create || step.action == .replace {
-                    try await inventory.recordPresent(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner)
+                    try await inventory.recordPresent(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner,
+                                                      hatchPaths: hatchPaths)
+                } else if step.action == .update, let hatchPaths {
+                    try await inventory.recordHatch(host: session.hostKey, kind: kind, name: step.resource.name, paths: hatchPaths)
                 } else if step.action == .adopt, case .adopted(let uuid) = step.payload {
                     try await inventory.recordPresent(host: session.hostKey, kind: kind, name: step.resource.name, owner: owner, uuid: uuid)
                 } else if step.action == .delete {

@@ -21,10 +21,15 @@ public struct Inventory: Codable, Sendable, Equatable {
         public var uuid: String?
         /// The SHA-256 of the image a volume was made from (an `image` source).
         public var imageDigest: String?
+        /// Networks and pools (which have no `<metadata>` on libvirt 9.0): the paths virtsync's
+        /// last write put raw XML at (`xml.network`, `xml.pool`), so that raw XML the spec
+        /// drops is removed. `nil` in entries written before the escape hatch covered them.
+        public var hatchPaths: [String]?
 
         public init(state: State, generated: Bool = false, generatedDigest: String? = nil, owner: String? = nil, uuid: String? = nil,
-                    imageDigest: String? = nil) {
+                    imageDigest: String? = nil, hatchPaths: [String]? = nil) {
             self.imageDigest = imageDigest
+            self.hatchPaths = hatchPaths
             self.state = state
             self.generated = generated
             self.generatedDigest = generatedDigest
@@ -59,6 +64,14 @@ public struct Inventory: Codable, Sendable, Equatable {
             }
         }
 
+        /// The observed raw XML of a network or pool with the paths its entry records.
+        static func recorded(_ e: Entry, in hatch: ObservedHatch?) -> ObservedHatch? {
+            guard hatch != nil || e.hatchPaths != nil else { return nil }
+            var out = hatch ?? ObservedHatch(complete: true)
+            out.recorded = e.hatchPaths ?? []
+            return out
+        }
+
         /// Marks what `host` holds as managed (with its owner, and generated volumes as such).
         /// An entry whose recorded UUID (path) is not the resource's is someone else's object
         /// of the same name and does not count.
@@ -67,11 +80,13 @@ public struct Inventory: Codable, Sendable, Equatable {
                 guard let seen = host.networks[name], e.uuid == nil || e.uuid == seen.uuid else { continue }
                 host.networks[name]?.managed = true
                 host.networks[name]?.owner = e.owner
+                host.networks[name]?.hatch = Self.recorded(e, in: seen.hatch)
             }
             for (name, e) in pools {
                 guard let seen = host.pools[name], e.uuid == nil || e.uuid == seen.uuid else { continue }
                 host.pools[name]?.managed = true
                 host.pools[name]?.owner = e.owner
+                host.pools[name]?.hatch = Self.recorded(e, in: seen.hatch)
             }
             for (key, e) in volumes {
                 guard let seen = host.volumes[key], e.uuid == nil || e.uuid == seen.path else { continue }
@@ -84,7 +99,8 @@ public struct Inventory: Codable, Sendable, Equatable {
         }
     }
 
-    /// Version 2: one file per host, entries with owner and UUID.
+    /// Version 2: one file per host, entries with owner and UUID (and, since the escape hatch
+    /// covers networks and pools, their raw XML paths).
     public var version = 2
     /// Version 1 (one file per state directory): keyed by libvirt URI.
     public var hosts: [String: HostEntries] = [:]
@@ -183,15 +199,25 @@ public actor InventoryStore {
         }
     }
 
-    /// Records a successful create, or an adoption (with the resource's UUID or path).
-    public func recordPresent(host: String, kind: ResourceKind, name: String, owner: String?, uuid: String? = nil) throws {
+    /// Records a successful create, or an adoption (with the resource's UUID or path), and the
+    /// raw XML paths a network or pool was written with.
+    public func recordPresent(host: String, kind: ResourceKind, name: String, owner: String?, uuid: String? = nil,
+                              hatchPaths: [String]? = nil) throws {
         try mutate(host) { entries in
             var e = entries[kind][name] ?? Inventory.Entry(state: .present)
             e.state = .present
             e.owner = owner
             if let uuid { e.uuid = uuid }
+            if let hatchPaths { e.hatchPaths = hatchPaths.isEmpty ? nil : hatchPaths }
             entries[kind][name] = e
         }
+    }
+
+    /// Records the raw XML paths an update wrote a network or pool with (an entry that is not
+    /// there is not made).
+    public func recordHatch(host: String, kind: ResourceKind, name: String, paths: [String]) throws {
+        guard try entries(host: host)[kind][name].map({ ($0.hatchPaths ?? []) != paths }) ?? false else { return }
+        try mutate(host) { $0[kind][name]?.hatchPaths = paths.isEmpty ? nil : paths }
     }
 
     /// Forgets entries whose resource is not on the host any more (deleted by hand, or a create

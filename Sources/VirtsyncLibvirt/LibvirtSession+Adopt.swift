@@ -69,21 +69,16 @@ extension LibvirtSession {
 }
 
 extension LibvirtXML {
-    /// Whether every top-level element of the raw XML fragments is in the definition already
-    /// (`domain` ones among `<domain>`'s children, `devices` ones among `<devices>`'), compared
-    /// as trees: attribute order, quoting and indentation do not count.
+    /// Whether the raw XML fragments are in the definition already: each element at its path
+    /// (`os/bootmenu`, `devices/rng`) satisfied by an unowned element there, compared in
+    /// canonical form (attribute order, quoting and indentation do not count; what libvirt adds,
+    /// such as an `<address>`, does not either).
     static func fragmentsPresent(_ extra: ExtraXML, in root: XElement) -> Bool {
-        func present(_ fragment: String?, among elements: [XElement]) -> Bool {
-            guard let fragment, !fragment.isEmpty else { return true }
-            guard let wanted = try? XMLParser.parseFragment(fragment) else { return false }
-            var pool = elements.map(canonical)
-            for element in wanted.map(canonical) {
-                guard let index = pool.firstIndex(of: element) else { return false }
-                pool.remove(at: index)
-            }
-            return true
-        }
-        return present(extra.domain, among: root.elements) && present(extra.devices, among: root.child("devices")?.elements ?? [])
+        if extra.isEmpty { return true }
+        let leaves = Hatch.leaves(extra)
+        // A fragment that does not parse is not in any definition.
+        if leaves.isEmpty { return false }
+        return hatchHolds(leaves, in: root, document: .domain)
     }
 
     /// An element with sorted attributes, trimmed text and no whitespace-only text nodes.
@@ -128,6 +123,16 @@ extension LibvirtSession {
 }
 
 extension LibvirtXML {
+    /// The unowned elements of a network definition as an `xml.network` fragment, for `virtsync
+    /// import`; `nil` when there are none. The bridge's `<mac>` is libvirt's (generated), not
+    /// carried.
+    public static func hatchFragment(networkXML xml: String) throws(LibvirtXMLError) -> String? {
+        let root = try XMLParser.parse(xml)
+        guard root.name == "network" else { throw LibvirtXMLError(message: "expected <network>, found <\(root.name)>") }
+        let leaves = Hatch.unowned(in: root, document: .network).filter { $0.path != "mac" }
+        return leaves.isEmpty ? nil : leaves.map { $0.node.element.serialized() }.joined()
+    }
+
     /// The parts of a network definition the model does not cover, in words (IPv6, DNS, a
     /// domain name, NAT port ranges, port groups, ...): an update by virtsync redefines the
     /// network from the model, without them.

@@ -19,7 +19,9 @@ extension LibvirtSession {
         switch step.action {
         case .create, .update, .replace:
             guard case .network(let model) = step.payload else { throw missingPayload(step) }
-            try await run(operation) { call in try LibvirtSession.define(model, operation, call) }
+            // Raw XML the plan removes is not visible in the spec's model: the plan's change says so.
+            let hatchChanged = step.changes.contains { $0.field.hasPrefix("xml.") }
+            try await run(operation) { call in try LibvirtSession.define(model, hatchChanged: hatchChanged, operation, call) }
         case .delete:
             try await run(operation) { call in
                 guard let network = try call.network(name) else { return }
@@ -44,7 +46,7 @@ extension LibvirtSession {
         }
     }
 
-    private static func define(_ model: NetworkModel, _ operation: String, _ call: LibvirtCall) throws {
+    private static func define(_ model: NetworkModel, hatchChanged: Bool, _ operation: String, _ call: LibvirtCall) throws {
         var network = try call.network(model.name)
         if let existing = network {
             let xml = try call.networkXML(existing, operation)
@@ -52,8 +54,14 @@ extension LibvirtSession {
             var wanted = model
             wanted.autostart = current.model.autostart
             if wanted.bridge == nil { wanted.bridge = current.model.bridge }
-            if wanted != current.model {
-                if try updateStaticHosts(existing, from: current.model, to: wanted, operation, call) {
+            let hatchHolds = !hatchChanged && (try? XMLParser.parse(xml)).map {
+                LibvirtXML.hatchHolds(Hatch.leaves(model.extraXML, in: .network), in: $0, document: .network)
+            } ?? false
+            // Raw XML is never parsed back into the model; `hatchHolds` compares it.
+            var seen = current.model
+            seen.extraXML = model.extraXML
+            if wanted != seen || !hatchHolds {
+                if hatchHolds, try updateStaticHosts(existing, from: seen, to: wanted, operation, call) {
                     // Only static DHCP entries changed: applied in place, guests stay plugged in.
                 } else {
                     if try call.isActive(network: existing, operation) {

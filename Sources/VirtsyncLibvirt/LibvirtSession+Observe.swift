@@ -66,7 +66,7 @@ extension LibvirtSession {
         for raw in networks {
             var parsed = try parsing("network \(raw.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseNetwork(raw.xml) }
             parsed.model.autostart = raw.autostart
-            observed.networks[parsed.model.name] = ObservedNetwork(model: parsed.model, uuid: parsed.uuid, active: raw.active)
+            observed.networks[parsed.model.name] = ObservedNetwork(model: parsed.model, uuid: parsed.uuid, active: raw.active, hatch: parsed.hatch)
         }
 
         let pools = try await run("read pools") { call in try LibvirtSession.readPools(call) }
@@ -75,7 +75,7 @@ extension LibvirtSession {
             // Pools of a type the model lacks cannot be represented; skip them and their volumes.
             guard var parsed = try? LibvirtXML.parsePool(raw.xml) else { continue }
             parsed.model.autostart = raw.autostart
-            observed.pools[parsed.model.name] = ObservedPool(model: parsed.model, uuid: parsed.uuid, active: raw.active)
+            observed.pools[parsed.model.name] = ObservedPool(model: parsed.model, uuid: parsed.uuid, active: raw.active, hatch: parsed.hatch)
             for xml in raw.volumes {
                 let volume = try parsing("a volume of pool \(raw.name)") { () throws(LibvirtXMLError) in
                     try LibvirtXML.parseVolume(xml, pool: parsed.model.name)
@@ -111,7 +111,8 @@ extension LibvirtSession {
         let inactive = !raw.state.isActive
         return ObservedDomain(model: model, uuid: raw.uuid.isEmpty ? parsed.uuid : raw.uuid, state: raw.state,
                               live: live, marker: parsed.marker, persistent: raw.persistent,
-                              stopReason: inactive ? raw.stopReason : nil, stoppedByVirtsync: inactive && parsed.stoppedByVirtsync)
+                              stopReason: inactive ? raw.stopReason : nil, stoppedByVirtsync: inactive && parsed.stoppedByVirtsync,
+                              hatch: parsed.hatch)
     }
 
     /// A domain with what the filtered listings said about it.

@@ -23,12 +23,14 @@ extension LibvirtSession {
         case .create, .update, .replace:
             guard case .pool(let model) = step.payload else { throw missingPayload(step) }
             let replace = step.action == .replace
+            // Raw XML the plan removes is not visible in the spec's model: the plan's change says so.
+            let hatchChanged = step.changes.contains { $0.field.hasPrefix("xml.") }
             try await run(operation, timeout: options.storageTimeout) { call in
                 if replace, let pool = try call.pool(name) {
                     if try call.isActive(pool: pool, operation) { try call.check(virStoragePoolDestroy(pool.pointer), operation) }
                     try call.check(virStoragePoolUndefine(pool.pointer), operation)
                 }
-                try LibvirtSession.define(model, operation, call)
+                try LibvirtSession.define(model, hatchChanged: hatchChanged, operation, call)
             }
         case .delete:
             try await run(operation) { call in
@@ -52,7 +54,7 @@ extension LibvirtSession {
         }
     }
 
-    private static func define(_ model: PoolModel, _ operation: String, _ call: LibvirtCall) throws {
+    private static func define(_ model: PoolModel, hatchChanged: Bool, _ operation: String, _ call: LibvirtCall) throws {
         var pool = try call.pool(model.name)
         var needsBuild = pool == nil
         if let existing = pool {
@@ -60,8 +62,12 @@ extension LibvirtSession {
             let current = try parsing("pool \(model.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parsePool(xml) }
             var wanted = model
             wanted.autostart = current.model.autostart
+            wanted.extraXML = current.model.extraXML
             if wanted.type == .logical && wanted.volumeGroup == nil { wanted.volumeGroup = model.name }
-            if wanted != current.model {
+            let hatchHolds = !hatchChanged && (try? XMLParser.parse(xml)).map {
+                LibvirtXML.hatchHolds(Hatch.leaves(model.extraXML, in: .pool), in: $0, document: .pool)
+            } ?? false
+            if wanted != current.model || !hatchHolds {
                 if try call.isActive(pool: existing, operation) {
                     try call.check(virStoragePoolDestroy(existing.pointer), operation)
                 }

@@ -115,14 +115,16 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         let name = step.resource.name
         switch (step.resource.kind, step.action, step.payload) {
         case (.pool, .create, .pool(let p)), (.pool, .replace, .pool(let p)), (.pool, .update, .pool(let p)):
-            state.pools[name] = ObservedPool(model: p, uuid: state.pools[name]?.uuid ?? uuid(), active: true)
+            state.pools[name] = ObservedPool(model: p, uuid: state.pools[name]?.uuid ?? uuid(), active: true,
+                                             hatch: .written(Hatch.leaves(p.extraXML, in: .pool), complete: true))
         case (.pool, .start, _):
             state.pools[name]?.active = true
         case (.pool, .delete, _):
             state.pools[name] = nil
             for key in state.volumes.keys where key.hasPrefix(name + "/") { state.volumes[key] = nil }
         case (.network, .create, .network(let n)), (.network, .replace, .network(let n)), (.network, .update, .network(let n)):
-            state.networks[name] = ObservedNetwork(model: n, uuid: state.networks[name]?.uuid ?? uuid(), active: true)
+            state.networks[name] = ObservedNetwork(model: n, uuid: state.networks[name]?.uuid ?? uuid(), active: true,
+                                                   hatch: .written(Hatch.leaves(n.extraXML, in: .network), complete: true))
         case (.network, .start, _):
             state.networks[name]?.active = true
         case (.network, .delete, _):
@@ -156,13 +158,14 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         case (.domain, .create, .domain(let d, _, let marker)):
             guard state.domains[name] == nil else { throw fail(step, "domain already exists") }
             state.domains[name] = ObservedDomain(model: observable(d, old: nil), uuid: d.uuid ?? uuid(), state: .shutoff, marker: marker,
-                                                 stopReason: .unknown)
+                                                 stopReason: .unknown, hatch: .written(Hatch.leaves(d.extraXML)))
         case (.domain, .update, .domain(let d, let liveOps, let marker)):
             guard let old = state.domains[name] else { throw fail(step, "no such domain", .notFound) }
             guard old.marker != nil else { throw fail(step, "not managed by virtsync") }
             var new = old
             new.model = observable(d, old: old.model)
             new.marker = marker
+            new.hatch = .written(Hatch.leaves(d.extraXML))
             if var live = new.live {
                 for op in liveOps {
                     switch op {

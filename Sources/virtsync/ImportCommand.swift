@@ -127,12 +127,27 @@ struct ImportCommand: AsyncParsableCommand {
             guard let seen = host.networks[name] else { continue }
             let adopt = wanted(name)
             var comments: [String] = adopt ? [] : ["Used by an imported VM; not adopted (add adopt: true to manage it)."]
-            let uncovered = try LibvirtXML.uncovered(networkXML: try await session.definition(ofNetwork: name))
+            let definition = try await session.definition(ofNetwork: name)
+            var model = seen.model
+            // What the model cannot express goes into the escape hatch, checked as validation would.
+            if let fragment = try LibvirtXML.hatchFragment(networkXML: definition) {
+                if let problem = EscapeHatch.check(fragment, as: .network).first {
+                    comments.append("Not carried in xml.network (\(problem)).")
+                } else {
+                    model.extraXML = fragment
+                    comments.append("Carried verbatim in the xml escape hatch (the spec has no field for them): "
+                                    + Hatch.paths(of: Hatch.leaves(fragment, in: .network)).map { "<\($0)>" }.joined(separator: ", "))
+                }
+            }
+            let carried = Set(Hatch.leaves(model.extraXML, in: .network).map(\.path))
+            let uncovered = try LibvirtXML.uncovered(networkXML: definition).filter { line in
+                !carried.contains { line == "<\($0)>" } && !(carried.contains("ip") && line.hasPrefix("an IPv6 address"))
+            }
             if !uncovered.isEmpty {
                 comments.append("Not in the model, kept until virtsync changes this network (a change redefines it without them):")
                 comments += uncovered.map { "  \($0)" }
             }
-            networks.append(ImportedNetwork(model: seen.model, adopt: adopt, comments: comments))
+            networks.append(ImportedNetwork(model: model, adopt: adopt, comments: comments))
         }
         var pools: [ImportedPool] = []
         for name in host.pools.keys.sorted() where wanted(name) || usedPools.contains(name) {

@@ -52,7 +52,7 @@ enum Lab {
                                linkUp: Dictionary(model.interfaces.compactMap { n in n.mac.map { ($0, n.linkUp) } }, uniquingKeysWith: { a, _ in a }))
             : nil)
         return ObservedDomain(model: model, uuid: uuid, state: state, live: liveValues,
-                              marker: managed ? marker(vm.extraXML) : nil)
+                              marker: managed ? marker(vm.extraXML) : nil, hatch: managed ? .written(Hatch.leaves(vm.extraXML)) : nil)
     }
 
     static func observed(_ volume: VolumeModel, managed: Bool = true) -> ObservedVolume {

@@ -188,8 +188,8 @@ struct DomainXMLTests {
         #expect(root.child("devices")?.child("watchdog") != nil)
         #expect(root.child("features")?.child("acpi") != nil)
         let marker = try #require(LibvirtXML.markerElement(in: root))
-        #expect(marker[attribute: "extra-device-elements"] == "watchdog")
-        #expect(marker[attribute: "extra-domain-elements"] == "features")
+        #expect(marker[attribute: "hatch-paths"] == "features devices/watchdog")
+        #expect(marker[attribute: "extra-device-elements"] == nil && marker[attribute: "extra-domain-elements"] == nil)
 
         // The next update without fragments removes them again.
         model.extraXML = ExtraXML()

@@ -21,10 +21,12 @@ struct SpecWriterTests {
         autostart: true)
     /// A name YAML reads as null unless quoted.
     static let isolated = NetworkModel(name: "null", mode: .isolated, bridge: nil,
-                                       ipv4: IPv4Config(address: "10.213.2.1", prefix: 24), autostart: false)
+                                       ipv4: IPv4Config(address: "10.213.2.1", prefix: 24), autostart: false,
+                                       extraXML: "<mtu size='9000'/>\n<dns>\n  <txt name='x' value='a&amp;b'/>\n</dns>\n")
     static let lan = NetworkModel(name: "lan", mode: .bridge, bridge: "br0", ipv4: nil, autostart: true)
 
-    static let vms = PoolModel(name: "vms", type: .dir, path: "/var/lib/virtsync/pools/vms", autostart: true)
+    static let vms = PoolModel(name: "vms", type: .dir, path: "/var/lib/virtsync/pools/vms", autostart: true,
+                               extraXML: "<target><permissions><mode>0750</mode></permissions></target>\n")
     static let lvm = PoolModel(name: "lvm", type: .logical, path: "/dev/vg0", volumeGroup: "vg0", devices: ["/dev/sdb"],
                                autostart: false)
     static let shared = PoolModel(name: "shared", type: .netfs, path: "/mnt/shared", sourceHost: "nfs-1.example.com",

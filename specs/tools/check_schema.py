@@ -132,6 +132,9 @@ BAD = {
     "bad pci address": VM + "hostDevices: [{pci: '0000:03:00.9'}]\n",
     "pci and usb in one": VM + "hostDevices: [{pci: '03:00.0', usb: {vendor: '0x1234', product: '0x5678'}}]\n",
     "ha with host devices": VM + "ha: true\nhostDevices: [{pci: '03:00.0'}]\n",
+    "network xml under the VM's key": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {domain: \"<mtu size='9000'/>\"}\n",
+    "pool xml as a string": POOL + "xml: \"<target><permissions><mode>0750</mode></permissions></target>\"\n",
+    "secret object in network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<x a='((secret-uuid:k:tls))'/>\"}\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
@@ -145,6 +148,8 @@ GOOD = {
     "encrypted qcow2 volume": POOL + "volumes: [{name: v.qcow2, size: 1GiB, encryptionSecret: k}]\n",
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
         "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
+    "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<mtu size='9000'/>\"}\n",
+    "pool xml": POOL + "xml: {pool: \"<target><permissions><mode>0750</mode></permissions></target>\"}\n",
     "secret objects in xml": VM + "xml:\n  devices: |\n    " + TPM % "((secret-uuid:tpm.state-1:vtpm))" + "\n"
         "    <hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2026-01.example:t/1'>"
         "<host name='10.0.0.5'/><auth username='u'><secret type='iscsi' uuid='((secret-uuid:k:iscsi))'/></auth>"

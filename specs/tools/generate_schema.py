@@ -106,6 +106,15 @@ lease = obj({
     "name": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "Host name for the lease."},
 }, required=["mac", "ip"], desc="A static DHCP lease.")
 
+def hatch(parent, key, owned, examples, disruption):
+    """The escape hatch of a network or pool: `xml: {<key>: fragment}`."""
+    return obj({key: {"type": "string",
+                      "description": f"Raw XML placed inside {parent} at each element's path, for what the model has no field "
+                                     f"for (e.g. {examples}). Elements the model owns ({owned}) are refused naming their field. "
+                                     f"Compared with the definition in canonical form; {disruption}",
+                      "not": {"pattern": r"\(\(secret"}}},
+               desc=f"Escape hatch: raw libvirt XML for the {key}.")
+
 defs["Network"] = obj({
     **envelope("Network"),
     "name": ref("name", "The libvirt network name."),
@@ -124,6 +133,9 @@ defs["Network"] = obj({
         }, desc="Serve DHCP on the network.", dependentRequired={"start": ["end"], "end": ["start"]}),
     }, required=["address"], desc="The IPv4 subnet served by the network; not allowed in bridge mode."),
     "adopt": adopt("network"),
+    "xml": hatch("<network>", "network", "<name>, <uuid>, <forward>, <bridge>, an IPv4 <ip>",
+                 "<mtu size='9000'/>, <dns><txt name='x' value='y'/></dns>, <ip family='ipv6'>",
+                 "a change to an active network restarts it."),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt virtual network.",
     allOf=[
         {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
@@ -182,6 +194,9 @@ defs["StoragePool"] = obj({
                "description": "Every host of the pool sees the same storage at the same path: disks in it are not copied when their VM migrates, and its volumes are created (and pruned) only by its first host in name order."},
     "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool (in a shared pool: once, by its first host)."},
     "adopt": adopt("pool"),
+    "xml": hatch("<pool>", "pool", "<name>, <uuid>, <target><path>, the source's <name>, <device>, <host> and <dir>",
+                 "<target><permissions><mode>0750</mode></permissions></target>, <source><format type='nfs'/></source>",
+                 "a change to an active pool restarts it."),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt storage pool and its managed volumes.",
     allOf=[
         {"if": {"properties": {"type": {"const": "logical"}}, "required": ["type"]},
@@ -258,7 +273,8 @@ local_name = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,63}"
 
 def xml_fragment(parent):
     return {"type": "string",
-            "description": f"Raw XML inserted verbatim inside {parent}, but for ((secret-uuid:NAME:TYPE)) placeholders "
+            "description": f"Raw XML placed inside {parent} at each element's path (<os>, <cpu> and <devices> are descended "
+                           "into; elements the model owns are refused naming their field), with ((secret-uuid:NAME:TYPE)) placeholders "
                            f"(TYPE one of {', '.join(object_types)}): each is replaced by the UUID of a private libvirt secret "
                            "object virtsync creates for the VM with the Secret's value. A value never goes into XML: "
                            "((secret:NAME)) is an error here.",

@@ -48,10 +48,12 @@ private enum AssumedHost {
     static func build(_ host: DesiredHost, specDigest: String, commit: String?, owner: String?) -> ObservedHost {
         var out = ObservedHost(name: host.name)
         for net in host.networks {
-            out.networks[net.name] = ObservedNetwork(model: net, uuid: uuid(host.name, "network", net.name), active: true, managed: true, owner: owner)
+            out.networks[net.name] = ObservedNetwork(model: net, uuid: uuid(host.name, "network", net.name), active: true, managed: true, owner: owner,
+                                                     hatch: .written(Hatch.leaves(net.extraXML, in: .network), complete: true))
         }
         for pool in host.pools {
-            out.pools[pool.name] = ObservedPool(model: pool, uuid: uuid(host.name, "pool", pool.name), active: true, managed: true, owner: owner)
+            out.pools[pool.name] = ObservedPool(model: pool, uuid: uuid(host.name, "pool", pool.name), active: true, managed: true, owner: owner,
+                                                hatch: .written(Hatch.leaves(pool.extraXML, in: .pool), complete: true))
         }
         for object in host.secretObjects {
             var usageVolume: String?
@@ -105,7 +107,8 @@ private enum AssumedHost {
             : nil
         let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner,
                                      graphicsPassword: vm.graphicsPassword?.markerValue)
-        return ObservedDomain(model: model, uuid: uuid, state: vm.power == .paused ? .paused : running ? .running : .shutoff, live: live, marker: marker)
+        return ObservedDomain(model: model, uuid: uuid, state: vm.power == .paused ? .paused : running ? .running : .shutoff, live: live, marker: marker,
+                              hatch: .written(Hatch.leaves(vm.extraXML)))
     }
 
     /// A placeholder UUID, the same for the same resource, plainly not one libvirt generated.

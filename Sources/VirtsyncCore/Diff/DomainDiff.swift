@@ -41,7 +41,7 @@ enum DomainDiff {
         if vm.graphics != .none { out.append(FieldChange(field: "graphics", before: nil, after: vm.graphics.rawValue, disruption: .none)) }
         if let p = vm.graphicsPassword { out.append(FieldChange(field: "graphics.password", before: nil, after: p.description, disruption: .none)) }
         if vm.autostart { out.append(FieldChange(field: "autostart", before: nil, after: "true", disruption: .none)) }
-        if !vm.extraXML.isEmpty { out.append(FieldChange(field: "xml", before: nil, after: "digest \(vm.extraXML.digest)", disruption: .none)) }
+        out += HatchDiff.creation(Hatch.leaves(vm.extraXML), document: .domain)
         out += platformCreationFields(vm.platform)
         for (i, d) in vm.disks.enumerated() {
             out.append(FieldChange(field: "disks[\(i)]", before: nil, after: describe(d), disruption: .none))
@@ -54,7 +54,9 @@ enum DomainDiff {
         return out
     }
 
-    static func compare(desired vm: DomainModel, observed seen: ObservedDomain, observedExtraDigest: String) -> Result {
+    /// - Parameter compareHatch: compare the raw XML (`false` for a domain virtsync does not
+    ///   manage: nothing records which of its elements would be the spec's).
+    static func compare(desired vm: DomainModel, observed seen: ObservedDomain, compareHatch: Bool = true) -> Result {
         let old = seen.model
         let running = seen.state.isActive
         var r = Result()
@@ -163,9 +165,11 @@ enum DomainDiff {
 
         comparePlatform(vm.platform, old.platform, boot: boot, add: add)
 
-        if vm.extraXML.digest != observedExtraDigest {
-            add("xml", observedExtraDigest.isEmpty ? nil : "digest \(observedExtraDigest)",
-                vm.extraXML.isEmpty ? nil : "digest \(vm.extraXML.digest)", boot)
+        if compareHatch {
+            // Raw XML is written to the persistent definition only: it takes effect at the next boot.
+            for change in HatchDiff.changes(desired: Hatch.leaves(vm.extraXML), observed: seen.hatch ?? ObservedHatch(), document: .domain) {
+                add(change.field, change.before, change.after, boot)
+            }
         }
         return r
     }

@@ -28,7 +28,7 @@ extension PlanBuilder {
             let claim = seen.claim(by: owner)
             guard claim.isOurs, let seenMarker = seen.marker else {
                 let differences = claim == .unmanaged || claim == .unowned
-                    ? DomainDiff.compare(desired: vm, observed: seen, observedExtraDigest: vm.extraXML.digest).changes.map(\.field) : []
+                    ? DomainDiff.compare(desired: vm, observed: seen, compareHatch: false).changes.map(\.field) : []
                 _ = ownedOrAdopted(claim, ref: ref, noun: "domain \(vm.name)", differences: differences,
                                    payload: .domain(vm, live: [], marker: marker),
                                    unmanaged: "domain \(vm.name) exists and is not managed by virtsync; it is never changed, started or stopped")
@@ -58,7 +58,7 @@ extension PlanBuilder {
 
     mutating func planUpdate(vm: DomainModel, seen: ObservedDomain, seenMarker: OwnershipMarker, ref: ResourceRef, marker: OwnershipMarker) {
         let running = seen.state.isActive
-        let diff = DomainDiff.compare(desired: vm, observed: seen, observedExtraDigest: seenMarker.extraDigest)
+        let diff = DomainDiff.compare(desired: vm, observed: seen)
         if !diff.changes.isEmpty {
             let needsBoot = diff.changes.contains { $0.disruption == .nextBoot }
             let restart = running && needsBoot && vm.restartForUpdates && vm.power == .running

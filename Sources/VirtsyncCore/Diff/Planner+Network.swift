@@ -7,11 +7,15 @@ extension PlanBuilder {
                 for clash in Conflicts.network(net, among: live.networks.values) {
                     note(.error, ref, "network \(net.name) cannot be created: \(clash) (renaming a network that keeps its bridge or subnet takes two applies: remove the old one first)")
                 }
-                add(PlanStep(action: .create, resource: ref, changes: networkFields(nil, net), disruption: .none,
+                add(PlanStep(action: .create, resource: ref,
+                             changes: networkFields(nil, net) + HatchDiff.creation(Hatch.leaves(net.extraXML, in: .network), document: .network),
+                             disruption: .none,
                              reason: "in the spec, not on the host", payload: .network(net)))
                 continue
             }
-            let changes = networkFields(seen.model, net)
+            var changes = networkFields(seen.model, net)
+            // libvirt applies a network's definition when it starts: raw XML changes restart it.
+            changes += hatchFields(net.extraXML, seen.hatch, document: .network, disruption: seen.active ? .restart : .none)
             let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
             guard ownedOrAdopted(seen.claim(by: owner), ref: ref, noun: "network \(net.name)", differences: changes.map(\.field),
                                  payload: .adopted(uuid: seen.uuid),
@@ -24,8 +28,10 @@ extension PlanBuilder {
                              reason: "forwarding, bridge or addressing changed: the network is restarted and guests on it lose connectivity until re-plugged",
                              payload: .network(net)))
             } else if !changes.isEmpty {
+                let restarts = worst == .restart
                 add(PlanStep(action: .update, resource: ref, changes: changes, disruption: worst,
-                             reason: "settings changed", payload: .network(net)))
+                             reason: restarts ? "raw XML changed: the network is stopped and started again with the new definition (libvirt applies it at start; guests on it lose connectivity until re-plugged)" : "settings changed",
+                             payload: .network(net)))
             }
             if !seen.active && worst != .replace {
                 add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "network is inactive"))

@@ -7,11 +7,15 @@ extension PlanBuilder {
                 if let other = live.pools.values.first(where: { normalizePath($0.model.path) == normalizePath(pool.path) }) {
                     note(.error, ref, "pool \(pool.name) cannot be created: its path \(pool.path) is the path of pool \(other.model.name) (libvirt refuses two pools on one directory)")
                 }
-                add(PlanStep(action: .create, resource: ref, changes: poolFields(nil, pool), disruption: .none,
+                add(PlanStep(action: .create, resource: ref,
+                             changes: poolFields(nil, pool) + HatchDiff.creation(Hatch.leaves(pool.extraXML, in: .pool), document: .pool),
+                             disruption: .none,
                              reason: "in the spec, not on the host", payload: .pool(pool)))
                 continue
             }
-            let changes = poolFields(seen.model, pool)
+            var changes = poolFields(seen.model, pool)
+            // libvirt applies a pool's definition when it starts: raw XML changes restart it.
+            changes += hatchFields(pool.extraXML, seen.hatch, document: .pool, disruption: seen.active ? .restart : .none)
             let drift = changes.isEmpty ? "" : " (differs in: \(changes.map(\.field).joined(separator: ", ")))"
             guard ownedOrAdopted(seen.claim(by: owner), ref: ref, noun: "pool \(pool.name)", differences: changes.map(\.field),
                                  payload: .adopted(uuid: seen.uuid),
@@ -22,8 +26,10 @@ extension PlanBuilder {
                 add(PlanStep(action: .replace, resource: ref, changes: changes, disruption: .replace,
                              reason: "type, path or source changed: the pool is redefined (its data is kept)", payload: .pool(pool)))
             } else if !changes.isEmpty {
-                add(PlanStep(action: .update, resource: ref, changes: changes, disruption: .none,
-                             reason: "settings changed", payload: .pool(pool)))
+                let worst = changes.map(\.disruption).max() ?? .none
+                add(PlanStep(action: .update, resource: ref, changes: changes, disruption: worst,
+                             reason: worst == .restart ? "raw XML changed: the pool is stopped and started again with the new definition (libvirt applies it at start; a dir pool's files stay open for running guests)" : "settings changed",
+                             payload: .pool(pool)))
             }
             if !seen.active, !changes.contains(where: { $0.disruption == .replace }) {
                 add(PlanStep(action: .start, resource: ref, disruption: .none, reason: "pool is inactive"))

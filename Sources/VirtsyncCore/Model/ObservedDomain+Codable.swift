@@ -1,6 +1,6 @@
 extension ObservedDomain {
     private enum CodingKeys: String, CodingKey {
-        case model, uuid, state, live, marker, persistent, stopReason, stoppedByVirtsync
+        case model, uuid, state, live, marker, persistent, stopReason, stoppedByVirtsync, hatch
     }
 
     /// Decodes an observed domain; `stopReason` and `stoppedByVirtsync` may be absent.
@@ -14,6 +14,7 @@ extension ObservedDomain {
         persistent = try c.decode(Bool.self, forKey: .persistent)
         stopReason = try c.decodeIfPresent(StopReason.self, forKey: .stopReason)
         stoppedByVirtsync = try c.decodeIfPresent(Bool.self, forKey: .stoppedByVirtsync) ?? false
+        hatch = try c.decodeIfPresent(ObservedHatch.self, forKey: .hatch)
     }
 
     /// Encodes an observed domain; `stoppedByVirtsync` only when set, so that the canonical
@@ -28,5 +29,6 @@ extension ObservedDomain {
         try c.encode(persistent, forKey: .persistent)
         try c.encodeIfPresent(stopReason, forKey: .stopReason)
         if stoppedByVirtsync { try c.encode(true, forKey: .stoppedByVirtsync) }
+        try c.encodeIfPresent(hatch, forKey: .hatch)
     }
 }

@@ -77,10 +77,13 @@ public struct ObservedDomain: Hashable, Codable, Sendable {
     /// virtsync stopped this domain on purpose (a `stop` step) and has not started it since.
     /// Only ever `true` for a domain that is not active.
     public var stoppedByVirtsync: Bool
+    /// The raw XML at the paths the marker records (`nil`: none recorded).
+    public var hatch: ObservedHatch?
 
     public init(model: DomainModel, uuid: String, state: RunState, live: LiveDomainValues? = nil,
                 marker: OwnershipMarker? = nil, persistent: Bool = true, stopReason: StopReason? = nil,
-                stoppedByVirtsync: Bool = false) {
+                stoppedByVirtsync: Bool = false, hatch: ObservedHatch? = nil) {
+        self.hatch = hatch
         self.model = model
         self.uuid = uuid
         self.state = state
@@ -101,8 +104,11 @@ public struct ObservedNetwork: Hashable, Codable, Sendable {
     public var managed: Bool
     /// The owner the inventory records for it (`nil`: recorded before owners existed).
     public var owner: String?
+    /// The unowned elements of its definition, and the raw XML paths the inventory records.
+    public var hatch: ObservedHatch?
 
-    public init(model: NetworkModel, uuid: String, active: Bool, managed: Bool = false, owner: String? = nil) {
+    public init(model: NetworkModel, uuid: String, active: Bool, managed: Bool = false, owner: String? = nil, hatch: ObservedHatch? = nil) {
+        self.hatch = hatch
         self.model = model
         self.uuid = uuid
         self.active = active
@@ -119,8 +125,11 @@ public struct ObservedPool: Hashable, Codable, Sendable {
     public var managed: Bool
     /// The owner the inventory records for it.
     public var owner: String?
+    /// The unowned elements of its definition, and the raw XML paths the inventory records.
+    public var hatch: ObservedHatch?
 
-    public init(model: PoolModel, uuid: String, active: Bool, managed: Bool = false, owner: String? = nil) {
+    public init(model: PoolModel, uuid: String, active: Bool, managed: Bool = false, owner: String? = nil, hatch: ObservedHatch? = nil) {
+        self.hatch = hatch
         self.model = model
         self.uuid = uuid
         self.active = active

@@ -98,8 +98,14 @@ public struct NetworkModel: Hashable, Codable, Sendable {
     public var ipv4: IPv4Config?
     /// Start the network when the host boots.
     public var autostart: Bool
+    /// Raw XML for what the model does not cover (`xml.network`): children of `<network>`.
+    /// Compared with the definition's unowned elements (`ObservedNetwork.hatch`), never read back
+    /// into this field.
+    public var extraXML: String?
 
-    public init(name: String, mode: NetworkMode, bridge: String? = nil, ipv4: IPv4Config? = nil, autostart: Bool = true) {
+    public init(name: String, mode: NetworkMode, bridge: String? = nil, ipv4: IPv4Config? = nil, autostart: Bool = true,
+                extraXML: String? = nil) {
+        self.extraXML = extraXML
         self.name = name
         self.mode = mode
         self.bridge = bridge
@@ -131,9 +137,13 @@ public struct PoolModel: Hashable, Codable, Sendable {
     public var sourceHost: String?
     public var sourceDir: String?
     public var autostart: Bool
+    /// Raw XML for what the model does not cover (`xml.pool`): children of `<pool>`. Compared
+    /// with the definition's unowned elements (`ObservedPool.hatch`), never read back into it.
+    public var extraXML: String?
 
     public init(name: String, type: PoolType, path: String, volumeGroup: String? = nil, devices: [String] = [],
-                sourceHost: String? = nil, sourceDir: String? = nil, autostart: Bool = true) {
+                sourceHost: String? = nil, sourceDir: String? = nil, autostart: Bool = true, extraXML: String? = nil) {
+        self.extraXML = extraXML
         self.name = name
         self.type = type
         self.path = path

@@ -3,16 +3,11 @@ import VirtsyncCore
 
 /// libvirt XML out of the model and back: builders, parsers and the update merge.
 ///
-/// Everything from the model is escaped; only the user's `ExtraXML` fragments are written
-/// verbatim (that is their purpose).
+/// Everything is built as a tree and escaped; the user's raw XML fragments (`ExtraXML`) are
+/// parsed and placed at their paths (`applyHatch`).
 public enum LibvirtXML {}
 
 extension LibvirtXML {
-    /// Attribute of the ownership marker listing the top-level element names of the domain
-    /// fragment, so an update can remove what an earlier fragment inserted.
-    static let extraDomainElementsAttribute = "extra-domain-elements"
-    /// Same for the devices fragment.
-    static let extraDeviceElementsAttribute = "extra-device-elements"
     /// Attribute of the ownership marker holding the machine type as the spec wrote it.
     static let requestedMachineAttribute = "requested-machine"
     /// The name of the domain the marker was written for; a copy under another name is not managed.
@@ -43,13 +38,13 @@ extension LibvirtXML {
         for element in tuningElements(model) { domain.append(element) }
         domain.append(osElement(model, existing: nil))
         if let cpu = cpuElement(model) { domain.append(cpu) }
-        if !fragmentElementNames(model.extraXML.domain).contains("features") { domain.append(defaultFeatures()) }
+        domain.append(defaultFeatures())
         applySecureBootFeatures(model, to: &domain)
         var devices = XElement("devices")
         for element in deviceElements(model, volumeFormats: volumeFormats) { devices.append(element) }
-        if let fragment = model.extraXML.devices, !fragment.isEmpty { devices.children.append(.raw(fragment)) }
         domain.append(devices)
-        if let fragment = model.extraXML.domain, !fragment.isEmpty { domain.children.append(.raw(fragment)) }
+        // Raw XML at its paths; a fragment's `<features>` replaces the default one.
+        applyHatch(Hatch.leaves(model.extraXML), recorded: [], document: .domain, keepMatching: false, to: &domain)
         return domain
     }
 
@@ -57,7 +52,7 @@ extension LibvirtXML {
     ///
     /// Besides the `OwnershipMarker` fields it records what the parser and the next update need
     /// and libvirt does not keep: the machine type as the spec wrote it (the QEMU driver stores
-    /// `q35` as `pc-q35-7.2`) and the top-level element names of the extra fragments.
+    /// `q35` as `pc-q35-7.2`) and the paths the raw XML fragments were written to.
     /// Attribute of the ownership marker naming the host a VM left for maintenance.
     public static let evacuatedFromAttribute = "evacuated-from"
     /// Attribute of the ownership marker naming the spec source that owns the domain.
@@ -68,7 +63,6 @@ extension LibvirtXML {
     public static let haEpochAttribute = "ha-epoch"
 
     static func markerElement(_ marker: OwnershipMarker, model: DomainModel) -> XElement {
-        let extra = model.extraXML
         let tag = "\(OwnershipMarker.prefix):\(OwnershipMarker.element)"
         var attributes: [(String, String)] = [
             ("xmlns:\(OwnershipMarker.prefix)", OwnershipMarker.namespace),
@@ -82,10 +76,8 @@ extension LibvirtXML {
         if let epoch = marker.haEpoch { attributes.append((haEpochAttribute, String(epoch))) }
         if let password = marker.graphicsPassword { attributes.append((graphicsPasswordAttribute, password)) }
         if let machine = model.machine { attributes.append((requestedMachineAttribute, machine)) }
-        let domainNames = fragmentElementNames(extra.domain)
-        let deviceNames = fragmentElementNames(extra.devices)
-        if !domainNames.isEmpty { attributes.append((extraDomainElementsAttribute, domainNames.joined(separator: " "))) }
-        if !deviceNames.isEmpty { attributes.append((extraDeviceElementsAttribute, deviceNames.joined(separator: " "))) }
+        let hatchPaths = Hatch.paths(of: Hatch.leaves(model.extraXML))
+        if !hatchPaths.isEmpty { attributes.append((hatchPathsAttribute, hatchPaths.joined(separator: " "))) }
         return XElement(tag, attributes)
     }
 
@@ -104,15 +96,6 @@ extension LibvirtXML {
     /// stopped the domain (ISO 8601), for people reading the XML.
     static func stopMarker(at timestamp: String) -> String {
         XElement(stopMarkerName, [("at", timestamp)]).serialized()
-    }
-
-    /// Distinct top-level element names of a fragment, in order; empty when there is none or
-    /// it is not well-formed (libvirt then refuses the definition anyway).
-    static func fragmentElementNames(_ fragment: String?) -> [String] {
-        guard let fragment, !fragment.isEmpty, let elements = try? XMLParser.parseFragment(fragment) else { return [] }
-        var names: [String] = []
-        for element in elements where !names.contains(element.name) { names.append(element.name) }
-        return names
     }
 
     /// `<memory>`, `<currentMemory>` and `<vcpu>`.

@@ -2,11 +2,6 @@ import VirtsyncXML
 import VirtsyncCore
 
 extension LibvirtXML {
-    /// Top-level domain elements an extra fragment may never remove.
-    private static let protectedDomainElements: Set<String> = [
-        "name", "uuid", "metadata", "memory", "currentMemory", "vcpu", "os", "devices",
-    ]
-
     /// The new persistent definition of an existing domain: its current definition with only
     /// the owned elements replaced.
     ///
@@ -15,8 +10,9 @@ extension LibvirtXML {
     /// when the model sets a mode, the ownership marker, the disks of type `volume`/`file`, the
     /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, the
     /// platform fields the model manages (`applyPlatform`, `mergePlatformDevices`), and the
-    /// elements named at the top level of the old (recorded in the marker) and new extra
-    /// fragments. Everything else is kept: controllers, other metadata (the stop marker of a
+    /// raw XML at the paths the old marker records and the new fragments write to (see
+    /// `applyHatch`: an element there that already satisfies the fragment stays as libvirt has
+    /// it). Everything else is kept: controllers, other metadata (the stop marker of a
     /// domain virtsync stopped included, so a stopped domain stays marked), libvirt's defaults, and
     /// `<features>` (added with ACPI and APIC when missing and no fragment brings it).
     /// A device that corresponds to one of the model (a disk by target, an interface by MAC, or
@@ -31,11 +27,7 @@ extension LibvirtXML {
         var root = try XMLParser.parse(current)
         guard root.name == "domain" else { throw LibvirtXMLError(message: "expected <domain>, found <\(root.name)>") }
         let oldMarker = markerElement(in: root)
-        let oldDomainNames = oldMarker?[attribute: extraDomainElementsAttribute]?.split(separator: " ").map(String.init) ?? []
-        let oldDeviceNames = oldMarker?[attribute: extraDeviceElementsAttribute]?.split(separator: " ").map(String.init) ?? []
-        let domainNames = Set(oldDomainNames + fragmentElementNames(model.extraXML.domain))
-            .subtracting(protectedDomainElements)
-        let deviceNames = Set(oldDeviceNames + fragmentElementNames(model.extraXML.devices))
+        let recordedHatch = recordedHatchPaths(oldMarker)
 
         // Metadata: replace our marker, keep other applications' elements.
         let newMarker = markerElement(marker, model: model)
@@ -65,8 +57,7 @@ extension LibvirtXML {
         // A password virtsync never set (an adopted VM's, read with VIR_DOMAIN_XML_SECURE) is the
         // spec's to leave alone; one it set and the spec dropped goes.
         let passwordManaged = oldMarker?[attribute: graphicsPasswordAttribute] != nil
-        var merged = mergedDevices(devices, model: model, volumeFormats: volumeFormats, keepUnmanagedPassword: !passwordManaged,
-                                   extraNames: deviceNames)
+        var merged = mergedDevices(devices, model: model, volumeFormats: volumeFormats, keepUnmanagedPassword: !passwordManaged)
         if let wanted = model.machine, let existingMachine, machineFamily(wanted) != machineFamily(existingMachine) {
             // Another chipset (i440fx ↔ q35) has other controllers and buses: let libvirt lay
             // the devices out again instead of keeping addresses that cannot exist there.
@@ -80,18 +71,16 @@ extension LibvirtXML {
         mergePlatformDevices(&merged, model.platform)
         root.setChild("devices", merged)
 
-        // The domain-level extra fragment: drop what the old and new fragments name, add the new.
-        root.removeElements { domainNames.contains($0.name) }
-        if root.child("features") == nil && !fragmentElementNames(model.extraXML.domain).contains("features") {
-            root.append(defaultFeatures())
-        }
+        // Raw XML: what the old marker records and the spec no longer has goes, the spec's is put
+        // at its paths (after the owned parts, so a `<cpu>` replaced for its mode gets its raw
+        // children back).
+        applyHatch(Hatch.leaves(model.extraXML), recorded: recordedHatch, document: .domain, keepMatching: true, to: &root)
+        if root.child("features") == nil { root.append(defaultFeatures()) }
         applySecureBootFeatures(model, to: &root)
-        if let fragment = model.extraXML.domain, !fragment.isEmpty { root.children.append(.raw(fragment)) }
         return root.serialized()
     }
 
-    private static func mergedDevices(_ devices: XElement, model: DomainModel, volumeFormats: [String: VolumeFormat], keepUnmanagedPassword: Bool,
-                                      extraNames: Set<String>) -> XElement {
+    private static func mergedDevices(_ devices: XElement, model: DomainModel, volumeFormats: [String: VolumeFormat], keepUnmanagedPassword: Bool) -> XElement {
         let existingDisks = devices.children(named: "disk").compactMap { e in parseDisk(e).map { (element: e, model: $0) } }
         let existingInterfaces = devices.children(named: "interface").compactMap { e in
             parseInterface(e).map { (element: e, model: $0) }
@@ -159,16 +148,15 @@ extension LibvirtXML {
             }
         }
 
-        // Everything that is neither owned by the model nor named by an extra fragment stays.
+        // Everything the model does not own stays (raw XML is placed by `applyHatch`).
         let ownedExisting: [XElement] = existingDisks.map(\.element) + existingInterfaces.map(\.element)
             + existingSerial + existingGraphics
         var result = devices
         result.children = devices.children.filter { node in
             guard case .element(let e) = node else { return false }
-            return !extraNames.contains(e.name) && !ownedExisting.contains(e)
+            return !ownedExisting.contains(e)
         }
         for element in owned { result.append(element) }
-        if let fragment = model.extraXML.devices, !fragment.isEmpty { result.children.append(.raw(fragment)) }
         return result
     }
 

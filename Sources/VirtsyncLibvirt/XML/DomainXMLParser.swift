@@ -4,8 +4,7 @@ import VirtsyncCore
 /// A domain's persistent definition parsed into the model.
 public struct ParsedDomain: Hashable, Sendable {
     /// The definition in model terms. `autostart`, `power` and `restartForUpdates` are not in
-    /// the XML and are left at their defaults; `extraXML` is never parsed back (compare
-    /// `marker.extraDigest` instead).
+    /// the XML and are left at their defaults; `extraXML` is never parsed back (see `hatch`).
     public var model: DomainModel
     /// libvirt's UUID for the domain.
     public var uuid: String
@@ -14,6 +13,8 @@ public struct ParsedDomain: Hashable, Sendable {
     /// The definition holds the stop marker (`LibvirtXML.stopMarkerNamespace`): virtsync
     /// stopped the domain on purpose and has not started it since.
     public var stoppedByVirtsync: Bool = false
+    /// The raw XML at the paths virtsync's marker records (`nil` without a marker or paths).
+    public var hatch: ObservedHatch?
 }
 
 extension LibvirtXML {
@@ -106,8 +107,12 @@ extension LibvirtXML {
         let ownMarker = markerElement.flatMap { element in
             element[attribute: domainNameAttribute].map { $0 == name } ?? true ? marker(from: element) : nil
         }
+        let recorded = ownMarker == nil ? [] : recordedHatchPaths(markerElement)
+        let hatch = recorded.isEmpty ? nil
+            : ObservedHatch(recorded: recorded, live: Hatch.unowned(in: root, document: .domain, covering: Hatch.recordedLeafPaths(recorded, document: .domain)))
         return ParsedDomain(model: model, uuid: uuid, marker: ownMarker,
-                            stoppedByVirtsync: metadataElement(in: root, named: stopMarkerName, namespace: stopMarkerNamespace) != nil)
+                            stoppedByVirtsync: metadataElement(in: root, named: stopMarkerName, namespace: stopMarkerNamespace) != nil,
+                            hatch: hatch)
     }
 
     /// Parses a running domain's live XML into the values that can differ from its definition.

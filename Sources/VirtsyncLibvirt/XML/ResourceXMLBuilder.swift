@@ -33,6 +33,7 @@ extension LibvirtXML {
             }
             network.append(element)
         }
+        applyHatch(Hatch.leaves(model.extraXML, in: .network), recorded: [], document: .network, keepMatching: false, to: &network)
         return network.serialized()
     }
 
@@ -58,6 +59,7 @@ extension LibvirtXML {
             pool.append(source)
         }
         pool.append(XElement("target", children: [.element(XElement("path", text: model.path))]))
+        applyHatch(Hatch.leaves(model.extraXML, in: .pool), recorded: [], document: .pool, keepMatching: false, to: &pool)
         return pool.serialized()
     }
 

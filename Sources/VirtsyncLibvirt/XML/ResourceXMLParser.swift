@@ -7,6 +7,8 @@ public struct ParsedNetwork: Hashable, Sendable {
     public var model: NetworkModel
     /// libvirt's UUID for the network.
     public var uuid: String
+    /// Every unowned element of the definition (the paths virtsync wrote are in the inventory).
+    public var hatch: ObservedHatch?
 }
 
 /// A storage pool definition parsed into the model.
@@ -15,6 +17,8 @@ public struct ParsedPool: Hashable, Sendable {
     public var model: PoolModel
     /// libvirt's UUID for the pool.
     public var uuid: String
+    /// Every unowned element of the definition (the paths virtsync wrote are in the inventory).
+    public var hatch: ObservedHatch?
 }
 
 /// A volume's XML parsed into the model.
@@ -65,7 +69,8 @@ extension LibvirtXML {
         }
         let model = NetworkModel(name: name, mode: mode, bridge: root.child("bridge")?[attribute: "name"],
                                  ipv4: ipv4, autostart: false)
-        return ParsedNetwork(model: model, uuid: root.child("uuid")?.text ?? "")
+        return ParsedNetwork(model: model, uuid: root.child("uuid")?.text ?? "",
+                             hatch: ObservedHatch(live: Hatch.unowned(in: root, document: .network), complete: true))
     }
 
     /// The prefix length of a dotted netmask (`255.255.255.0` → 24).
@@ -98,7 +103,8 @@ extension LibvirtXML {
             model.sourceHost = source?.child("host")?[attribute: "name"]
             model.sourceDir = source?.child("dir")?[attribute: "path"]
         }
-        return ParsedPool(model: model, uuid: root.child("uuid")?.text ?? "")
+        return ParsedPool(model: model, uuid: root.child("uuid")?.text ?? "",
+                          hatch: ObservedHatch(live: Hatch.unowned(in: root, document: .pool), complete: true))
     }
 
     /// Parses a volume's XML (in pool `pool`). Formats other than `qcow2` and `iso` read as `raw`

@@ -1,7 +1,7 @@
 import VirtsyncCore
 
 extension DocumentDecoder {
-    static let networkKeys = KeySet(["apiVersion", "kind", "name", "hosts", "mode", "bridge", "autostart", "ipv4", "adopt"])
+    static let networkKeys = KeySet(["apiVersion", "kind", "name", "hosts", "mode", "bridge", "autostart", "ipv4", "adopt", "xml"])
     static let ipv4Keys = KeySet(["address", "dhcp"])
     static let dhcpKeys = KeySet(["start", "end", "hosts"])
     static let leaseKeys = KeySet(["mac", "ip", "name"])
@@ -13,6 +13,7 @@ extension DocumentDecoder {
         network.mode = map.choice("mode", NetworkMode.allCases)?.value
         network.autostart = map.bool("autostart")
         network.adopt = map.bool("adopt") ?? false
+        network.xml = decodeHatch(map, key: "network", as: .network)
         if let bridge = map.string("bridge") {
             if let problem = Formats.bridgeProblem(bridge.value) {
                 reporter.error(bridge.location, map.keyPath("bridge"), problem)

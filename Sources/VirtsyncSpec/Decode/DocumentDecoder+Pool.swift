@@ -2,7 +2,7 @@ import VirtsyncCore
 
 extension DocumentDecoder {
     static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices", "adopt",
-                                  "source", "autostart", "shared", "volumes"])
+                                  "source", "autostart", "shared", "volumes", "xml"])
     static let poolSourceKeys = KeySet(["host", "dir"])
     static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt", "encryptionSecret", "image"])
     /// The formats a spec may ask for (`iso` is only for generated seed images).
@@ -18,6 +18,7 @@ extension DocumentDecoder {
         pool.autostart = map.bool("autostart")
         pool.shared = map.bool("shared")
         pool.adopt = map.bool("adopt") ?? false
+        pool.xml = decodeHatch(map, key: "pool", as: .pool)
         pool.path = readAbsolutePath(map, "path", required: effectiveType != .logical)
 
         if let group = map.string("volumeGroup") {

@@ -215,6 +215,11 @@ public enum SpecWriter {
                 }
             }
         }
+        // Last in the document: a block scalar kept with `|+` takes the empty lines after it.
+        if let fragment = model.extraXML {
+            doc.append("xml:")
+            doc.lines += text("network", fragment, indent: 2)
+        }
         return doc.lines
     }
 
@@ -300,6 +305,10 @@ public enum SpecWriter {
         if !volumeLines.isEmpty {
             doc.append("volumes:")
             doc.lines += volumeLines
+        }
+        if let fragment = model.extraXML {
+            doc.append("xml:")
+            doc.lines += text("pool", fragment, indent: 2)
         }
         return doc.lines
     }

@@ -76,6 +76,8 @@ struct NetworkSpec: Sendable {
     var ipv4: IPv4Spec?
     /// `adopt: true`: take over the existing network of this name.
     var adopt = false
+    /// `xml.network`: raw XML for what the model does not cover.
+    var xml: Located<String>?
 }
 
 /// A volume declared in a pool.
@@ -112,6 +114,8 @@ struct PoolSpec: Sendable {
     var adopt = false
     /// Every host of the pool sees the same storage (`shared: true`).
     var shared: Bool?
+    /// `xml.pool`: raw XML for what the model does not cover.
+    var xml: Located<String>?
 }
 
 /// A disk of a VM.

@@ -26,11 +26,13 @@ struct Normalizer {
             poolSteward[name] = index.poolHosts[position].first
         }
         for (position, network) in spec.networks.enumerated() {
-            guard let model = networkModel(network) else { continue }
+            guard var model = networkModel(network) else { continue }
+            model.extraXML = network.xml?.value
             for host in index.networkHosts[position] { hosts[host]?.networks.append(model) }
         }
         for (position, pool) in spec.pools.enumerated() {
-            guard let model = poolModel(pool) else { continue }
+            guard var model = poolModel(pool) else { continue }
+            model.extraXML = pool.xml?.value
             for host in index.poolHosts[position] { hosts[host]?.pools.append(model) }
         }
         // Encrypted pool volumes: a secret object on every host of the pool (the volume's own host

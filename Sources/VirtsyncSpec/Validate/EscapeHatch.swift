@@ -1,18 +1,19 @@
 import VirtsyncXML
+import VirtsyncCore
 
-/// The rules of a VM's escape hatch (`xml.domain`, `xml.devices`): raw libvirt XML for what the
-/// model has no field for. Validation applies them, and so does `virtsync import` to what it
-/// would write, so a fragment that reaches libvirt is one this check passed.
+/// The rules of the escape hatch (`xml.domain` and `xml.devices` of a VM, `xml.network` of a
+/// network, `xml.pool` of a storage pool): raw libvirt XML for what the model has no field for.
+/// Validation applies them, and so does `virtsync import` to what it would write, so a fragment
+/// that reaches libvirt is one this check passed.
 ///
 /// A fragment is parsed strictly (`XMLParser.parseStrictFragment`): well-formed content with no
 /// declarations, entities or processing instructions, which cannot close the element it is put
-/// in. On the parsed tree, at every depth, no element may be one the model owns: the domain's
-/// `name`, `uuid`, `memory`, `currentMemory`, `vcpu`, `os`, `cpu`, `devices` and `metadata`,
-/// and the devices `disk`, `interface`, `graphics`, `serial` and `console`. Those would be
-/// compared as the model's and fought over on every pass (or, nested, are a way to smuggle
-/// them in). Two nestings libvirt defines as something else are allowed: `<numatune><memory>`
-/// and the memory device `<devices><memory>`. Text outside any element is refused (libvirt ignores it, so it is a
-/// mistake).
+/// in. Each element is then placed at its path (`HatchOwnership`): an element the model owns is
+/// refused with the field that owns it named (`<memory>`: `memory/maxMemory`; `<os><loader>`:
+/// `firmware/loader`), an element the model partly owns (`<os>`, `<cpu>`, `<devices>`,
+/// a pool's `<target>`) is descended into, and anything else is raw XML, at any depth:
+/// `<numatune><memory mode='strict' nodeset='0'/></numatune>` is `numatune`, not `memory`. Text
+/// outside any element is refused (libvirt ignores it, so it is a mistake).
 public enum EscapeHatch {
     /// Which field a fragment is for.
     public enum Field: String, Sendable {
@@ -20,6 +21,20 @@ public enum EscapeHatch {
         case domain
         /// `xml.devices`: children of `<devices>`.
         case devices
+        /// `xml.network`: children of `<network>`.
+        case network
+        /// `xml.pool`: children of `<pool>`.
+        case pool
+
+        /// The document the fragment goes into, and the path its elements are put under.
+        var placement: (document: HatchOwnership.Document, base: String) {
+            switch self {
+            case .domain: return (.domain, "")
+            case .devices: return (.domain, "devices")
+            case .network: return (.network, "")
+            case .pool: return (.pool, "")
+            }
+        }
     }
 
     /// What is wrong with a fragment.
@@ -30,13 +45,6 @@ public enum EscapeHatch {
         public var description: String { line > 1 ? "line \(line) of the XML: \(message)" : message }
     }
 
-    static let ownedDomainElements: Set<String> = ["name", "uuid", "memory", "currentMemory", "vcpu", "os", "cpu", "devices", "metadata"]
-    static let ownedDeviceElements: Set<String> = ["disk", "interface", "graphics", "serial", "console"]
-    /// Elements named like owned ones that libvirt reads as something else under this parent
-    /// (`devices` is the parent of a `xml.devices` fragment's elements, `domain` of a
-    /// `xml.domain` fragment's): NUMA memory placement and a memory (DIMM) device.
-    static let allowedNestings: Set<String> = ["numatune/memory", "devices/memory"]
-
     /// The problems of `fragment` as the given field; empty when it may be used.
     public static func check(_ fragment: String, as field: Field) -> [Problem] {
         let nodes: [XNode]
@@ -46,11 +54,11 @@ public enum EscapeHatch {
             return [Problem(line: line(ofByte: error.offset, in: fragment), message: error.message)]
         }
         var problems: [Problem] = []
-        var refused: [String] = []
+        var elements: [XElement] = []
         for node in nodes {
             switch node {
             case .element(let element):
-                collectOwned(element, parent: field.rawValue, into: &refused)
+                elements.append(element)
             case .text(let text):
                 let shown = text.trimmingSpace.prefix(30)
                 problems.append(Problem(line: 1, message: "text outside any element ('\(shown)'): a fragment holds elements only"))
@@ -58,22 +66,12 @@ public enum EscapeHatch {
                 break
             }
         }
-        if !refused.isEmpty {
-            problems.append(Problem(line: 1, message: "raw XML may not hold <\(refused.joined(separator: ">, <"))>: the spec has fields for that (use them instead)"))
+        let placement = field.placement
+        var seen: Set<String> = []
+        for problem in Hatch.leaves(elements, under: placement.base, in: placement.document).problems where seen.insert(problem.message).inserted {
+            problems.append(Problem(line: 1, message: problem.message))
         }
         return problems
-    }
-
-    /// Owned element names in `element`'s subtree, in document order, each once.
-    private static func collectOwned(_ element: XElement, parent: String, into names: inout [String]) {
-        var stack: [(XElement, String)] = [(element, parent)]
-        while let (node, parentName) = stack.popLast() {
-            let owned = ownedDomainElements.contains(node.name) || ownedDeviceElements.contains(node.name)
-            if owned, !allowedNestings.contains("\(parentName)/\(node.name)"), !names.contains(node.name) {
-                names.append(node.name)
-            }
-            for child in node.elements.reversed() { stack.append((child, node.name)) }
-        }
     }
 
     /// 1-based line of the byte at `offset`.

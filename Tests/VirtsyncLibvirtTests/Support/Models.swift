@@ -80,11 +80,20 @@ enum Models {
     /// and an rng.
     static let qemuDomainPlatform = DomainPlatform(bootOrder: [.disk], rng: .present(RNGDevice(source: .urandom)),
                                                    video: VideoDevice(model: .vga, vram: .mib(16)))
+    /// Raw XML at every kind of path: inside containers (`os`, `cpu`, `devices`), at the top
+    /// level, a disk of a type the model has no field for, and text that needs escaping.
+    static let hatchDomain = DomainModel(
+        name: "hatch", memory: .mib(64), cpuMode: .hostPassthrough, serialConsole: false,
+        extraXML: ExtraXML(
+            devices: "<panic model='isa'/><disk type='block' device='disk'><source dev='/dev/vg/a&amp;b'/><target dev='vdz' bus='virtio'/></disk>",
+            domain: "<os><bios rebootTimeout='3000'/></os><cpu><cache mode='passthrough'/></cpu>"
+                + "<clock offset='localtime'/><on_crash>restart</on_crash><devices><memballoon model='none'/></devices>"))
 
     static let domains: [(String, DomainModel)] = [
         ("domain-minimal", minimalDomain), ("domain-full", fullDomain), ("domain-uefi-auto", uefiAutoDomain),
         ("domain-uefi-loader", uefiLoaderDomain), ("domain-hostile", hostileDomain), ("domain-extra-xml", extraXMLDomain),
         ("domain-platform", platformDomain), ("domain-platform-loader", platformLoaderDomain),
+        ("domain-hatch", hatchDomain),
     ]
 
     static let natNetwork = NetworkModel(
@@ -102,9 +111,13 @@ enum Models {
         ipv4: IPv4Config(address: "192.168.5.1", prefix: 24,
                          hosts: [DHCPHost(mac: "52:54:00:00:00:09", ip: "192.168.5.9", name: "a&b")]))
 
+    static let hatchNetwork = NetworkModel(
+        name: "hatch", mode: .nat, ipv4: IPv4Config(address: "10.8.0.1", prefix: 24),
+        extraXML: "<mtu size='9000'/><dns><txt name='x' value='a&amp;b'/></dns><ip family='ipv6' address='fd00::1' prefix='64'/>")
+
     static let networks: [(String, NetworkModel)] = [
         ("network-nat", natNetwork), ("network-routed", routedNetwork), ("network-isolated", isolatedNetwork),
-        ("network-bridge", bridgeNetwork), ("network-hostile", hostileNetwork),
+        ("network-bridge", bridgeNetwork), ("network-hostile", hostileNetwork), ("network-hatch", hatchNetwork),
     ]
 
     static let dirPool = PoolModel(name: "images", type: .dir, path: "/var/lib/virtsync/images")
@@ -114,8 +127,15 @@ enum Models {
                                      sourceDir: "/export/vms")
     static let hostilePool = PoolModel(name: "p&<'\">", type: .dir, path: "/srv/a&b <c> 'd' \"e\"")
 
+    static let hatchPool = PoolModel(name: "hatch", type: .dir, path: "/srv/hatch",
+                                     extraXML: "<target><permissions><mode>0750</mode></permissions></target>")
+    /// A netfs pool whose raw XML replaces the builder's `<format type='auto'/>`.
+    static let hatchNetfsPool = PoolModel(name: "hatch-nfs", type: .netfs, path: "/mnt/nfs", sourceHost: "nas.example",
+                                          sourceDir: "/export", extraXML: "<source><format type='nfs'/><protocol ver='4'/></source>")
+
     static let pools: [(String, PoolModel)] = [
         ("pool-dir", dirPool), ("pool-logical", logicalPool), ("pool-netfs", netfsPool), ("pool-hostile", hostilePool),
+        ("pool-hatch", hatchPool), ("pool-hatch-netfs", hatchNetfsPool),
     ]
 
     static let baseVolume = VolumeModel(pool: "images", name: "debian-12.qcow2", capacity: .gib(2), format: .qcow2)
