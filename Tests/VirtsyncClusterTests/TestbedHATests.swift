@@ -316,8 +316,17 @@ struct DoubleRunRuleTests {
         #expect(mkfifo(fifo, 0o600) == 0)
         let guest = "standin-" + UUID().uuidString.prefix(8)
         func spawn(_ extra: [String]) throws -> ChildProcess {
-            try ChildProcess(executable: qemu, arguments: ["-c", "read line < \(fifo)", "-name", "guest=\(guest),debug-threads=on"] + extra,
-                             environment: ["PATH": "/usr/bin:/bin"], outputPath: scratch.path("output"))
+            // The copy was just written: a child another test forks meanwhile may still hold its
+            // write descriptor for a moment, and exec then fails with ETXTBSY ("Text file busy").
+            for attempt in 1... {
+                do {
+                    return try ChildProcess(executable: qemu, arguments: ["-c", "read line < \(fifo)", "-name", "guest=\(guest),debug-threads=on"] + extra,
+                                            environment: ["PATH": "/usr/bin:/bin"], outputPath: scratch.path("output"))
+                } catch where attempt < 40 && "\(error)".contains("Text file busy") {
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+            }
+            fatalError("unreachable")
         }
         let source = try spawn([])
         defer { source.terminate() }
