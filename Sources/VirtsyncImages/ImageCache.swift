@@ -80,7 +80,8 @@ public actor ImageCache: ImageStore {
             throw ImageError(.refused, "the image \(image.location) is \(probed.format), the spec says \(declared.rawValue)"
                                  + (image.format == nil ? " (set image.format: \(probed.format) to convert it)" : ""))
         }
-        let info = try await qemuImg.info(verified, format: declared.rawValue)
+        // The probe read the header as that format: its backing and data file are the image's.
+        let info = probed
         if let backing = info.backingFile {
             throw ImageError(.refused, "the image \(image.location) names a backing file (\(backing)); virtsync uses self-contained images only")
         }
