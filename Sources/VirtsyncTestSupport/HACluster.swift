@@ -29,6 +29,8 @@ public final class HACluster {
     public var incoming: DoubleRunChecker.Incoming = .counted
 
     public static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
+    /// How long libvirt may be silent while an owned HA VM is down before a host fences itself.
+    public static let hypervisorHang = 2.0
     /// The watchdog fires this long after the last pet: at most leaseTTL - margin.
     public static let watchdogTimeout = 3.0
 
@@ -125,6 +127,7 @@ public final class HACluster {
           leaseTTL: \(Int(Self.leaseTTL * 1000))ms
           margin: \(Int(Self.margin * 1000))ms
           guard: \(Int(Self.guardTime * 1000))ms
+          hypervisorHang: \(Int(Self.hypervisorHang * 1000))ms
           \(failbackSettle.map { "failbackSettle: \(Int($0 * 1000))ms" } ?? "")
           watchdog:
             device: \(device)

@@ -271,9 +271,38 @@ enum HABench {
         guard (try? files.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil else { return nil }
         for host in cluster.testbed.hosts {
             try? files.copyItem(atPath: cluster.agentLog(host), toPath: "\(directory)/\(host.name)-agent.log")
-            try? files.copyItem(atPath: cluster.testbed.logDirectory(host) + "/etcd.log", toPath: "\(directory)/\(host.name)-etcd.log")
+            for log in ["etcd", "libvirtd", "virtlockd", "virtlogd", "watchdog"] {
+                try? files.copyItem(atPath: cluster.testbed.logDirectory(host) + "/\(log).log", toPath: "\(directory)/\(host.name)-\(log).log")
+            }
+            try? daemonStacks(cluster.testbed, host).write(toFile: "\(directory)/\(host.name)-daemons.txt", atomically: true, encoding: .utf8)
         }
         return directory
+    }
+
+    /// Where each thread of the host's libvirt daemons waits (state, kernel function, kernel
+    /// stack): what a hung libvirtd leaves to read once the campaign is over.
+    static func daemonStacks(_ testbed: Testbed, _ host: Testbed.Host) -> String {
+        var out = ""
+        for daemon in ["libvirtd", "virtlockd", "virtlogd"] {
+            let pidFile = "\(testbed.directory)/hosts/\(host.name)/run/\(daemon).pid"
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                out += "\(daemon): no pid file\n"
+                continue
+            }
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            out += "\(daemon) pid \(pid), \(tasks.count) threads\n"
+            for task in tasks.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
+                let base = "/proc/\(pid)/task/\(task)"
+                let comm = (try? String(contentsOfFile: "\(base)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+                let wchan = (try? String(contentsOfFile: "\(base)/wchan", encoding: .utf8)) ?? "?"
+                let state = (try? String(contentsOfFile: "\(base)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first.map(String.init) ?? "?"
+                out += "  \(task) \(comm) \(state) \(wchan)\n"
+                if let stack = try? String(contentsOfFile: "\(base)/stack", encoding: .utf8), !stack.isEmpty {
+                    out += stack.split(separator: "\n").map { "    \($0)\n" }.joined()
+                }
+            }
+        }
+        return out
     }
 
     static func format(_ value: Double) -> String {

@@ -82,7 +82,8 @@ struct TestbedHATests {
         #expect(refused?.stderr.contains("deadline exceeded") == true, "\(String(describing: refused))")
         // Its member is alive and has the data; only a linearizable read needs the others.
         #expect(try testbed.etcdctl(via: second, ["get", "ha/key", "--consistency", "s", "--print-value-only"]).trimmed == "before")
-        try testbed.etcdctl(via: first, ["put", "ha/key", "during"])
+        // When the cut-off member led, the other two elect a leader first (seconds on a busy machine).
+        try eventually(seconds: 20) { try testbed.etcdctl(via: first, ["put", "ha/key", "during"], timeout: 3) }
         #expect(try testbed.etcdctl(via: third, ["get", "ha/key", "--print-value-only"]).trimmed == "during")
 
         try testbed.heal(second)

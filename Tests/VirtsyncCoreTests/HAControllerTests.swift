@@ -17,14 +17,16 @@ struct HAControllerTests {
     /// A controller for `host` holding lease `lease` granted at 0 s, with members, owners and
     /// local domains already seen.
     static func holding(_ host: String, lease: Int64, spec: HASpec, members: [String: Int64], owners: [String: OwnerRecord],
-                        local: [String: HALocalDomain] = [:]) -> HAController {
-        holdingWithCommands(host, lease: lease, spec: spec, members: members, owners: owners, local: local).0
+                        local: [String: HALocalDomain] = [:], timings: HATimings = timings, watchdog: Bool = false) -> HAController {
+        holdingWithCommands(host, lease: lease, spec: spec, members: members, owners: owners, local: local, timings: timings, watchdog: watchdog).0
     }
 
     /// `holding`, with the commands the last of those events gave (the first decisions on a full view).
     static func holdingWithCommands(_ host: String, lease: Int64, spec: HASpec, members: [String: Int64], owners: [String: OwnerRecord],
-                                    local: [String: HALocalDomain] = [:]) -> (HAController, [HACommand]) {
-        var controller = HAController(host: host, timings: timings, spec: spec, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: lease - 1))
+                                    local: [String: HALocalDomain] = [:], timings: HATimings = timings,
+                                    watchdog: Bool = false) -> (HAController, [HACommand]) {
+        var controller = HAController(host: host, timings: timings, spec: spec, now: .zero, leaseIDs: HALeaseIDs(sequentialAfter: lease - 1),
+                                      watchdog: watchdog)
         _ = controller.handle(.tick, now: .zero)
         _ = controller.handle(.leaseGranted(id: lease, sentAt: .zero), now: .zero)
         _ = controller.handle(.members(members), now: .zero)
@@ -97,7 +99,12 @@ struct HAControllerTests {
         #expect(Self.stops(fenced) == ["vm-1": .leaseDeadline, "vm-2": .leaseDeadline])
         #expect(!fenced.contains(.petWatchdog))
         #expect(fenced.contains(.persist(nil)))
-        #expect(Self.grants(fenced) == [.grantLease(id: 2, retry: false)], "it asks for a new lease, with a new id, to rejoin")
+        #expect(Self.grants(fenced).isEmpty, "no new lease while its HA VMs may still run")
+        var stopped = controller.handle(.stopFinished(vm: "vm-1", succeeded: true), now: .milliseconds(7050))
+        #expect(Self.grants(stopped).isEmpty, "vm-2 is still stopping")
+        stopped = controller.handle(.stopFinished(vm: "vm-2", succeeded: true), now: .milliseconds(7080))
+        #expect(Self.grants(stopped) == [.grantLease(id: 2, retry: false, replacing: 1)],
+                "once both are stopped it asks for a new lease, with a new id, giving the old one back")
         // The deadline (7 s) comes before etcd can expire the lease for anyone else (9 s after it
         // received the grant, which was sent at 0 s).
         #expect(Duration.seconds(7) < Self.timings.leaseTTL)
@@ -291,7 +298,7 @@ extension HAControllerTests {
 }
 
 extension HAControllerTests {
-    @Test("after fencing by its deadline, a host gives its old lease back with the next join, once every HA VM here is stopped")
+    @Test("after fencing by its deadline, a host joins again only once every HA VM here is stopped, giving its old lease back")
     func fencedLeaseGivenBack() {
         let spec = Self.spec(hosts: ["a", "b"], machines: [Self.machine("vm-1")])
         var controller = Self.holding("a", lease: 1, spec: spec, members: ["a": 1, "b": 2],
@@ -299,10 +306,11 @@ extension HAControllerTests {
                                       local: ["vm-1": HALocalDomain(running: true, epoch: 5)])
         let fenced = controller.handle(.tick, now: .seconds(7))
         #expect(Self.stops(fenced) == ["vm-1": .leaseDeadline])
-        #expect(Self.grants(fenced) == [.grantLease(id: 2, retry: false, replacing: nil)], "vm-1 is still stopping: the old lease stays")
-        _ = controller.handle(.stopFinished(vm: "vm-1", succeeded: true), now: .milliseconds(7100))
+        #expect(Self.grants(fenced).isEmpty, "vm-1 is still stopping: no join yet")
+        let stopped = controller.handle(.stopFinished(vm: "vm-1", succeeded: true), now: .milliseconds(7100))
+        #expect(Self.grants(stopped) == [.grantLease(id: 2, retry: false, replacing: 1)])
         _ = controller.handle(.leaseGrantFailed, now: .milliseconds(7200))
-        let again = controller.handle(.tick, now: .seconds(10))
+        let again = controller.handle(.tick, now: .milliseconds(10_200))
         #expect(Self.grants(again) == [.grantLease(id: 2, retry: true, replacing: 1)])
         _ = controller.handle(.leaseGranted(id: 2, sentAt: .seconds(10)), now: .seconds(10))
         let later = controller.handle(.leaseGone(id: 2), now: .seconds(11))

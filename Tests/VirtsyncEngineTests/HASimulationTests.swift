@@ -25,7 +25,40 @@ struct HASimulationTests {
         // A crash is timed only while nothing else goes wrong until its VMs run again (about one
         // seed in seven: a second fault, or a cut during a takeover's start, spoils the rest).
         #expect(recoveries.count > Self.seeds.count / 10, "crashes timed: \(recoveries.count) of \(faults["crash"] ?? 0)")
-        #expect(Set(faults.keys).isSuperset(of: ["crash", "freeze", "cut", "deaf", "mute", "agentCrash"]), "\(faults)")
+        #expect(Set(faults.keys).isSuperset(of: ["crash", "freeze", "cut", "deaf", "mute", "agentCrash", "libvirtHang"]), "\(faults)")
+    }
+
+    /// Only libvirt hangs: a guest dies and the start that follows never returns until the hang
+    /// ends (3 to 60 s), longer than the start's deadline plus `hypervisorHang` in most runs.
+    static var hangs: HASimulation.Config {
+        var config = HASimulation.Config()
+        config.faults = [.libvirtHang]
+        config.overlap = 0
+        return config
+    }
+
+    @Test("a libvirtd that hangs in a start: the host fences, its watchdog resets it, the VM runs elsewhere within the bound, never twice")
+    func libvirtHangs() {
+        var resets = 0, hangs = 0
+        for seed in Self.seeds.prefix(100) {
+            let result = HASimulation(seed: seed, config: Self.hangs).run()
+            #expect(result.violations.isEmpty, "\(result.report)")
+            if !result.violations.isEmpty { return }
+            resets += result.faults["watchdogReset"] ?? 0
+            hangs += result.faults["libvirtHang"] ?? 0
+        }
+        // Most hangs outlast the start's deadline and hypervisorHang: those end in a reset.
+        #expect(hangs > 100 && resets > hangs / 3, "hangs \(hangs), watchdog resets \(resets)")
+    }
+
+    @Test("without rule 6 (hypervisorHang off) the simulation finds a VM left down past its bound behind a hung libvirtd")
+    func libvirtHangsWithoutRule() {
+        var config = Self.hangs
+        config.timings.hypervisorHang = nil
+        let found = Self.seeds.prefix(50).first { seed in
+            HASimulation(seed: seed, config: config).run().violations.contains { $0.what.contains("after libvirtHang") }
+        }
+        #expect(found != nil, "no VM left down found within 50 seeds")
     }
 
     @Test("a seed gives the same run every time")

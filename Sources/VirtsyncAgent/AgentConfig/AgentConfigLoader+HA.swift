@@ -3,7 +3,7 @@ import VirtsyncCore
 import VirtsyncSpec
 
 extension AgentConfigLoader.Reader {
-    static let haKeys = KeySet(["etcd", "leaseTTL", "margin", "guard", "watchdog", "failback", "failbackSettle"])
+    static let haKeys = KeySet(["etcd", "leaseTTL", "margin", "guard", "watchdog", "failback", "failbackSettle", "hypervisorHang"])
     static let etcdKeys = KeySet(["endpoints", "prefix", "caFile", "certificateFile", "keyFile"])
     static let watchdogKeys = KeySet(["device", "timeout"])
 
@@ -57,6 +57,10 @@ extension AgentConfigLoader.Reader {
         if let margin = ha.duration("margin", range: 0.1...300) { timings.margin = .milliseconds(Int64(margin.value * 1000)) }
         if let guardTime = ha.duration("guard", range: 0...60) { timings.guardTime = .milliseconds(Int64(guardTime.value * 1000)) }
         if let settle = ha.duration("failbackSettle", range: 0...86_400) { timings.failbackSettle = .milliseconds(Int64(settle.value * 1000)) }
+        // 0: never fence for a silent libvirt (the VM then stays down until libvirt answers).
+        if let hang = ha.duration("hypervisorHang", range: 0...3600) {
+            timings.hypervisorHang = hang.value == 0 ? nil : .milliseconds(Int64(hang.value * 1000))
+        }
         let watchdog = ha.map("watchdog", keys: Self.watchdogKeys)
         if let watchdog {
             record(watchdog, Self.watchdogKeys)

@@ -8,6 +8,19 @@ extension HAController {
         return !safety.selfFence ? .seconds(1_000_000) : max(.zero, validUntil - now)
     }
 
+    /// Whether the watchdog may be petted at `now`: while the lease is valid, and no later than
+    /// `validUntil + margin + guard - watchdogTimeout`, so that a host that stops petting resets
+    /// before any other host may start its VMs (the lease expires in etcd no sooner than
+    /// `validUntil + margin`, and the others wait `guard` after that). When the watchdog's
+    /// timeout is longer than the margin and the guard, the last pets come before the deadline:
+    /// a host alive whose stops hang (libvirt hung, QEMU stuck in I/O) is reset in time, where
+    /// petting up to the deadline left it running for `watchdogTimeout - margin - guard` after
+    /// the others took over (found by the simulation's libvirt hangs).
+    func mayPet(at now: Duration) -> Bool {
+        guard safety.selfFence, case .held(_, let validUntil) = lease else { return true }
+        return now <= validUntil + timings.margin + guardTime - timings.watchdogTimeout
+    }
+
     /// The lease id while it is valid at `now`.
     public func validLease(at now: Duration) -> Int64? {
         guard case .held(let id, let validUntil) = lease, now < validUntil || !safety.selfFence else { return nil }
@@ -26,6 +39,7 @@ extension HAController {
             joining = nil
             grantSentAt = nil
             fencedLease = nil
+            fencedSinceJoin = false
             // etcd counts the TTL from when it granted the lease: not before the first attempt
             // of this join was sent, whichever attempt's answer this is.
             let base = safety.deadlineFromSend ? min(sentAt, join.since) : now
@@ -78,8 +92,14 @@ extension HAController {
     }
 
     mutating func maintainLease(now: Duration, into commands: inout [HACommand]) {
+        // Fenced for a silent libvirt: no lease again until the watchdog has reset the host.
+        if hypervisorFenced { return }
         switch lease {
         case .none(let requested):
+            // After a fence, no new lease while a copy may still run here: a stop that hangs
+            // (libvirt hung, QEMU stuck in I/O) must not let this host pet its watchdog again
+            // while the others take the VM over (found by the simulation's libvirt hangs).
+            if fenceUnsettled { return }
             if let failed = grantFailedAt, now - failed < timings.renewInterval { return }
             if !requested || grantSentAt.map({ now - $0 >= timings.leaseTTL }) == true {
                 grantFailedAt = nil
@@ -98,20 +118,34 @@ extension HAController {
         }
     }
 
+    /// This host fenced and an HA VM may still run here: a stop, a start or a live migration is
+    /// in flight, a start went unanswered, or a copy is seen running.
+    var fenceUnsettled: Bool {
+        guard fencedSinceJoin else { return false }
+        return !pendingStops.isEmpty || !pendingStarts.isEmpty || !unresolvedStarts.isEmpty || !movesInFlight.isEmpty
+            || haNames.contains { local[$0]?.running == true }
+    }
+
     /// The lease fenced from, once every HA VM here is known stopped, and no start or live
     /// migration is in flight: safe to give back.
     var quietFencedLease: Int64? {
-        guard let fencedLease, localKnown, pendingStops.isEmpty, pendingStarts.isEmpty, movesInFlight.isEmpty,
+        guard let fencedLease, localKnown, pendingStops.isEmpty, pendingStarts.isEmpty, unresolvedStarts.isEmpty, movesInFlight.isEmpty,
               !haNames.contains(where: { local[$0]?.running == true }) else { return nil }
         return fencedLease
     }
 
     mutating func fence(now: Duration, cause: HAStopCause, into commands: inout [HACommand]) {
         if case .held(let id, _) = lease {
-            log(now, "fencing: lease \(id) \(cause == .leaseGone ? "is gone" : "not renewed by its deadline"); stopping every HA VM here")
+            let why = switch cause {
+            case .leaseGone: "is gone"
+            case .hypervisorHang: "given up: libvirt has not answered for \(silentSince.map { now - $0 } ?? .zero)"
+            default: "not renewed by its deadline"
+            }
+            log(now, "fencing: lease \(id) \(why); stopping every HA VM here")
             fencedLease = cause == .leaseGone ? nil : id
         }
         lease = .none(requested: false)
+        fencedSinceJoin = true
         grantSentAt = nil
         renewSentAt = nil
         pendingClaims = []

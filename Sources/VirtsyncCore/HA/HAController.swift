@@ -20,6 +20,10 @@
 /// 4. **A VM never owned yet** is claimed by the host the spec's own placement assigns it to, or
 ///    by the host where it already runs (the running copy is kept: the record carries its epoch,
 ///    and the new one is written into its marker).
+/// 6. **A host whose libvirt does not answer gives its VMs up** (`HAController+Hang.swift`): when
+///    an HA VM it owns is down (or of unknown power) and libvirt has given no answer for
+///    `hypervisorHang`, a host with a watchdog fences itself for good (no lease, no pets), so the
+///    watchdog resets it and the others take its VMs over; without a watchdog it only says so.
 /// 5. **A live migration hands the record over** (`HAController+Move.swift`): the owner marks
 ///    the record as moving to a live target before libvirt moves the VM, the target accepts the
 ///    arriving copy, and the owner then names the target as owner (or itself again, when the copy
@@ -43,6 +47,8 @@ public struct HAController: Sendable {
     public let timings: HATimings
     /// The safety measures in force: always `.full`, except in the simulator's broken variants.
     public let safety: HASafety
+    /// Whether a watchdog resets this host when it stops petting it (rule 6 fences only then).
+    public let watchdog: Bool
     public internal(set) var lease: LeaseState
     public private(set) var members: [String: Int64] = [:]
     public private(set) var owners: [String: OwnerRecord] = [:]
@@ -83,7 +89,17 @@ public struct HAController: Sendable {
     var movesInFlight: Set<String> = []
     /// Moves whose outcome was not recorded, whose copy here has been stopped: ready to hand over.
     var handoverStopped: Set<String> = []
-    private var failedStarts: [String: Duration] = [:]
+    var failedStarts: [String: Duration] = [:]
+    /// Since when libvirt has given HA no answer (nil: it answered the last call).
+    var silentSince: Duration?
+    /// Starts that got no answer and may still complete: the fenced lease is not given back while one may.
+    var unresolvedStarts: Set<String> = []
+    /// This host fenced since it last joined: no new lease until nothing may run here.
+    var fencedSinceJoin = false
+    /// Rule 6 fenced this host: it takes no lease again and leaves the rest to its watchdog.
+    public internal(set) var hypervisorFenced = false
+    /// Rule 6 said once, for this silence, that it cannot fence without a watchdog.
+    var silenceReported = false
     /// Takeovers claimed by this host and not yet running: the previous owner and when this host
     /// first saw its lease gone.
     var pendingTakeovers: [String: (from: String, goneSince: Duration)] = [:]
@@ -92,11 +108,12 @@ public struct HAController: Sendable {
     /// its deadline has not passed, the lease is taken as held (and renewed at once); after it,
     /// the host fences as soon as it sees its domains.
     public init(host: String, timings: HATimings = HATimings(), spec: HASpec = HASpec(), resumed: HAPersisted? = nil, now: Duration,
-                safety: HASafety = .full, leaseIDs: HALeaseIDs = HALeaseIDs()) {
+                safety: HASafety = .full, leaseIDs: HALeaseIDs = HALeaseIDs(), watchdog: Bool = false) {
         self.host = host
         self.leaseIDs = leaseIDs
         self.timings = timings
         self.safety = safety
+        self.watchdog = watchdog
         self.spec = spec
         if let resumed, now < resumed.validUntil {
             lease = .held(id: resumed.lease, validUntil: resumed.validUntil)
@@ -167,6 +184,8 @@ public struct HAController: Sendable {
         case .localDomains(let domains):
             local = domains
             localKnown = true
+            libvirtAnswered()
+            unresolvedStarts = []
             pendingStops = pendingStops.filter { domains[$0]?.running == true }
         case .spec(let spec):
             self.spec = spec
@@ -185,8 +204,12 @@ public struct HAController: Sendable {
             pendingTakeovers[vm] = nil
             lostClaims[vm] = (now, owners[vm]?.epoch)
             log(now, "claim of \(vm) lost")
+        case .libvirtUnanswered(let vm):
+            libvirtUnanswered(vm, now: now)
         case .startFinished(let vm, let epoch, let succeeded):
             pendingStarts.remove(vm)
+            unresolvedStarts.remove(vm)
+            libvirtAnswered()
             if succeeded {
                 local[vm] = HALocalDomain(running: true, epoch: epoch)
                 failedStarts[vm] = nil
@@ -201,6 +224,7 @@ public struct HAController: Sendable {
         case .stopFinished(let vm, let succeeded):
             pendingStops.remove(vm)
             if succeeded {
+                libvirtAnswered()
                 local[vm]?.running = false
                 if owners[vm]?.moving != nil, owners[vm]?.host == host, !movesInFlight.contains(vm) { handoverStopped.insert(vm) }
             }
@@ -223,10 +247,12 @@ public struct HAController: Sendable {
         if safety.selfFence, case .held(_, let validUntil) = lease, now >= validUntil {
             fence(now: now, cause: .leaseDeadline, into: &commands)
         }
+        // Rule 6: libvirt silent while an owned HA VM is down.
+        giveUpOnSilence(now: now, into: &commands)
         maintainLease(now: now, into: &commands)
         trackAbsences(now: now)
         let valid = validLease(at: now)
-        if valid != nil { commands.append(.petWatchdog) }
+        if valid != nil, mayPet(at: now) { commands.append(.petWatchdog) }
         guard localKnown else { return }
         // Rule 2: run only what this host owns now.
         for name in haNames.sorted() {

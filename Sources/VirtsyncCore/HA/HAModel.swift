@@ -22,16 +22,23 @@ public struct HATimings: Hashable, Sendable, Codable {
     public var failbackSettle: Duration
     /// How long to wait before trying a failed start of an owned VM again.
     public var startRetry: Duration
+    /// How long libvirt may give HA no answer (a hung or absent libvirtd) while an HA VM this
+    /// host owns is down or of unknown power, before a host with a watchdog fences itself so the
+    /// others take its VMs over (rule 6). nil: never; the VM then stays down until libvirt answers.
+    public var hypervisorHang: Duration?
 
-    /// The defaults: TTL 10 s, margin 2 s, guard 1 s, watchdog 6 s, failback after 60 s healthy.
+    /// The defaults: TTL 10 s, margin 2 s, guard 1 s, watchdog 6 s, failback after 60 s healthy,
+    /// a fence after libvirt has not answered for 60 s while an owned HA VM is down.
     public init(leaseTTL: Duration = .seconds(10), margin: Duration = .seconds(2), guardTime: Duration = .seconds(1),
-                watchdogTimeout: Duration = .seconds(6), failbackSettle: Duration = .seconds(60), startRetry: Duration = .seconds(5)) {
+                watchdogTimeout: Duration = .seconds(6), failbackSettle: Duration = .seconds(60), startRetry: Duration = .seconds(5),
+                hypervisorHang: Duration? = .seconds(60)) {
         self.leaseTTL = leaseTTL
         self.margin = margin
         self.guardTime = guardTime
         self.watchdogTimeout = watchdogTimeout
         self.failbackSettle = failbackSettle
         self.startRetry = startRetry
+        self.hypervisorHang = hypervisorHang
     }
 
     /// Renewals are sent every third of the TTL.
@@ -62,6 +69,7 @@ public struct HATimings: Hashable, Sendable, Codable {
             problems.append("watchdogTimeout must be above 0 and at most leaseTTL - margin, so a hung host is reset before others take over")
         }
         if guardTime < .zero { problems.append("guardTime must not be negative") }
+        if let hang = hypervisorHang, hang < .zero { problems.append("hypervisorHang must not be negative") }
         return problems
     }
 }
@@ -179,6 +187,9 @@ public enum HAStopCause: String, Hashable, Sendable, Codable {
     /// A live migration away from this host ended without its outcome recorded (the agent
     /// restarted, or etcd could not be written): this copy is stopped so the target may run the VM.
     case handover
+    /// libvirt gave no answer for `hypervisorHang` while an HA VM this host owns was down (or of
+    /// unknown power): the host fences itself and leaves the rest to its watchdog (rule 6).
+    case hypervisorHang
 }
 
 /// A conditional write of a VM's owner record: it succeeds only if the record is still what
@@ -262,8 +273,12 @@ public enum HAEvent: Hashable, Sendable {
     case claimed(vm: String, OwnerRecord)
     /// A claim lost (the record changed, or the previous owner's lease still exists).
     case claimLost(vm: String)
-    /// A start finished (or failed).
+    /// A start finished (or libvirt refused it).
     case startFinished(vm: String, epoch: Int64, succeeded: Bool)
+    /// A libvirt call of HA got no answer within its deadline, or libvirt could not be reached
+    /// (a hung or absent libvirtd): the read of this host's HA domains (`vm` nil) or the start of
+    /// `vm`, which may still complete.
+    case libvirtUnanswered(vm: String?)
     /// A stop finished (or failed).
     case stopFinished(vm: String, succeeded: Bool)
     /// Writing `epoch` into a running copy's marker finished (or failed).

@@ -44,7 +44,7 @@ public actor HARunner {
                 now: @escaping @Sendable () -> Duration = BootClock.now, persist: @escaping @Sendable (HAPersisted?) -> Void,
                 logger: Logger = Logger(label: "virtsync.ha"), observe: @escaping @Sendable (HAObservation) -> Void = { _ in }) {
         self.host = host
-        self.controller = HAController(host: host, timings: timings, spec: spec, resumed: resumed, now: now())
+        self.controller = HAController(host: host, timings: timings, spec: spec, resumed: resumed, now: now(), watchdog: watchdog != nil)
         self.coordinator = coordinator
         self.domains = domains
         self.watchdog = watchdog
@@ -167,11 +167,22 @@ public actor HARunner {
     private func domainLoop() async {
         while !Task.isCancelled {
             let names = Set(controller.spec.machines.map(\.name))
-            if let seen = try? await domains.domains(names) {
-                send(.localDomains(seen))
+            do {
+                send(.localDomains(try await domains.domains(names)))
+            } catch where Self.unanswered(error) {
+                send(.libvirtUnanswered(vm: nil))
+            } catch {
+                // libvirt answered (a refusal): the next read may do better.
             }
             try? await sleep(tick)
         }
+    }
+
+    /// Whether `error` means libvirt gave no answer (a deadline passed, or it cannot be reached),
+    /// as opposed to an answer that refused.
+    static func unanswered(_ error: any Error) -> Bool {
+        guard let error = error as? HypervisorError else { return false }
+        return error.code == .timeout || error.code == .unreachable
     }
 
     private func apply(_ view: HAClusterView) {
@@ -265,7 +276,7 @@ public actor HARunner {
                     send(.startFinished(vm: vm, epoch: epoch, succeeded: true))
                 } catch {
                     logger.error("cannot start an HA VM", metadata: ["vm": "\(vm)", "epoch": "\(epoch)", "error": "\(error)"])
-                    send(.startFinished(vm: vm, epoch: epoch, succeeded: false))
+                    send(Self.unanswered(error) ? .libvirtUnanswered(vm: vm) : .startFinished(vm: vm, epoch: epoch, succeeded: false))
                 }
             }
         case .mark(let vm, let epoch):

@@ -37,6 +37,14 @@ struct SimHost {
     var openGrant = false
     /// The revision of the newest view the agent took (an older one arriving later is dropped).
     var lastRevision: Int64 = 0
+    /// libvirtd is hung (since when): every operation waits until it is not.
+    var hungSince: Duration?
+    /// The next start hangs libvirtd (the fault `libvirtHang`).
+    var hangNextStart = false
+    /// Starts the runner still waits for, by VM: the token of the latest (answered once: by
+    /// libvirt or by the call deadline).
+    var openStarts: [String: Int] = [:]
+    var startTokens = 0
 
     init(index: Int, rate: Double) {
         self.index = index
@@ -88,6 +96,8 @@ extension HASimulation {
         case request(host: Int, generation: Int, Request)
         /// A libvirt operation finishes on a host.
         case libvirt(host: Int, generation: Int, boot: Int, Operation)
+        /// The runner's deadline for a start passed: reported unanswered unless libvirt answered.
+        case startDeadline(host: Int, generation: Int, vm: String, token: Int)
         case etcdExpiry
         case election
         case fault
@@ -108,13 +118,13 @@ extension HASimulation {
     }
 
     enum Operation {
-        case start(vm: String, epoch: Int64)
+        case start(vm: String, epoch: Int64, token: Int)
         case stop(vm: String)
         case mark(vm: String, epoch: Int64)
     }
 
     public enum Fault: String, CaseIterable, Sendable {
-        case crash, freeze, cut, deaf, mute, slow, agentCrash
+        case crash, freeze, cut, deaf, mute, slow, agentCrash, libvirtHang
     }
 
     // MARK: - Agents
@@ -128,7 +138,9 @@ extension HASimulation {
         let resumed = host.persisted.flatMap { $0.boot == host.boot ? $0.lease : nil }
         host.controller = HAController(host: host.name, timings: config.timings, spec: spec, resumed: resumed, now: clock,
                                        safety: config.safety,
-                                       leaseIDs: HALeaseIDs(sequentialAfter: Int64(index + 1) * 1_000_000 + Int64(host.agentGeneration) * 1_000))
+                                       leaseIDs: HALeaseIDs(sequentialAfter: Int64(index + 1) * 1_000_000 + Int64(host.agentGeneration) * 1_000),
+                                       watchdog: config.watchdog)
+        host.openStarts = [:]
         hosts[index] = host
         log("\(host.name): agent starts\(resumed.map { ", resuming lease \($0.lease)" } ?? "")")
         schedule(after: .milliseconds(Int64(rng.int(100))), .tick(host: index, generation: host.agentGeneration))
@@ -176,8 +188,12 @@ extension HASimulation {
         case .start(let vm, let epoch):
             if vm.hasPrefix("plain") { violate("\(host.name): HA started \(vm), which is not an HA VM") }
             let latency = rng.double(in: 0...1) < config.slowStart ? config.slowStartLatency : config.startLatency
+            hosts[index].startTokens += 1
+            let token = hosts[index].startTokens
+            hosts[index].openStarts[vm] = token
             schedule(after: seconds(rng.double(in: latency)),
-                     .libvirt(host: index, generation: generation, boot: host.boot, .start(vm: vm, epoch: epoch)))
+                     .libvirt(host: index, generation: generation, boot: host.boot, .start(vm: vm, epoch: epoch, token: token)))
+            schedule(after: host.trueDuration(config.callTimeout), .startDeadline(host: index, generation: generation, vm: vm, token: token))
             // Now and then the host is cut off while the start is under way (it fences with the
             // start in flight, and the copy comes up after the fence).
             if rng.double(in: 0...1) < config.cutDuringStart, host.fault == nil, hosts.filter({ $0.fault != nil }).count < 2 {

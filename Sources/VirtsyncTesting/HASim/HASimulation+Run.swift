@@ -7,7 +7,12 @@ extension HASimulation {
             guard hosts[index].agentUp, hosts[index].agentGeneration == generation, hosts[index].power != .down else { return }
             if hosts[index].power == .up {
                 send(index, .tick)
-                send(index, .localDomains(localDomains(index)))
+                // A hung libvirtd answers no read: the runner's reads time out, one per deadline.
+                if let hung = hosts[index].hungSince {
+                    if now - hung >= config.callTimeout { send(index, .libvirtUnanswered(vm: nil)) }
+                } else {
+                    send(index, .localDomains(localDomains(index)))
+                }
             }
             schedule(after: hosts[index].trueDuration(tickInterval), .tick(host: index, generation: generation))
         case .poll(let index, let generation):
@@ -22,6 +27,10 @@ extension HASimulation {
             serve(index, generation: generation, request)
         case .libvirt(let index, let generation, let boot, let operation):
             libvirt(index, generation: generation, boot: boot, operation)
+        case .startDeadline(let index, let generation, let vm, let token):
+            guard acting(index, generation: generation), hosts[index].openStarts[vm] == token else { return }
+            hosts[index].openStarts[vm] = nil
+            send(index, .libvirtUnanswered(vm: vm))
         case .etcdExpiry:
             expireLeases()
             let leaderRate = etcd.leader.map { hosts[$0].rate } ?? 1
@@ -203,20 +212,28 @@ extension HASimulation {
 
     func libvirt(_ index: Int, generation: Int, boot: Int, _ operation: Operation) {
         guard hosts[index].boot == boot, hosts[index].power != .down else { return }
-        if hosts[index].power == .frozen {
+        if case .start = operation, hosts[index].hangNextStart {
+            hosts[index].hangNextStart = false
+            hosts[index].hungSince = now
+            log("\(hosts[index].name): libvirtd hangs in a start")
+        }
+        if hosts[index].power == .frozen || hosts[index].hungSince != nil {
             schedule(after: .milliseconds(100), .libvirt(host: index, generation: generation, boot: boot, operation))
             return
         }
         let report = hosts[index].agentUp && hosts[index].agentGeneration == generation
         switch operation {
-        case .start(let vm, let epoch):
+        case .start(let vm, let epoch, let token):
             let fails = hosts[index].running[vm] != nil || rng.double(in: 0...1) < config.startFailure
             if !fails {
                 hosts[index].running[vm] = epoch
                 hosts[index].defined.insert(vm)
                 log("\(hosts[index].name): \(vm) runs with epoch \(epoch)")
             }
-            if report { send(index, .startFinished(vm: vm, epoch: epoch, succeeded: !fails)) }
+            // The runner reports it unless its deadline already did.
+            guard report, hosts[index].openStarts[vm] == token else { return }
+            hosts[index].openStarts[vm] = nil
+            send(index, .startFinished(vm: vm, epoch: epoch, succeeded: !fails))
         case .stop(let vm):
             if hosts[index].running.removeValue(forKey: vm) != nil { log("\(hosts[index].name): \(vm) stopped") }
             if report { send(index, .stopFinished(vm: vm, succeeded: true)) }
@@ -260,9 +277,21 @@ extension HASimulation {
         switch fault {
         case .crash:
             let vms = Set(vmNames.filter { hosts[index].running[$0] != nil })
-            timedCrash = vms.isEmpty ? nil : (index, now, vms, !healthy)
+            timedCrash = vms.isEmpty ? nil : (index, now, vms, !healthy, recoveryBound, .crash)
             crash(index)
             schedule(after: seconds(rng.double(in: 5...20)), .boot(host: index))
+            return
+        case .libvirtHang:
+            // One HA guest's QEMU dies; the start that brings it back hangs libvirtd.
+            if let vm = vmNames.filter({ hosts[index].running[$0] != nil }).first {
+                hosts[index].running[vm] = nil
+                log("\(hosts[index].name): QEMU of \(vm) dies")
+                timedCrash = (index, now, [vm], !healthy, hangBound, .libvirtHang)
+                hosts[index].hangNextStart = true
+            } else {
+                hosts[index].hungSince = now
+            }
+            schedule(after: seconds(rng.double(in: config.hangLength)), .heal(fault, host: index))
             return
         case .freeze:
             hosts[index].power = .frozen
@@ -294,6 +323,10 @@ extension HASimulation {
         case .deaf: hosts[index].deaf = false
         case .mute: hosts[index].mute = false
         case .slow: hosts[index].slow = false
+        case .libvirtHang:
+            guard hosts[index].power != .down, hosts[index].fault == .libvirtHang else { return }
+            hosts[index].hungSince = nil
+            hosts[index].hangNextStart = false
         case .crash, .agentCrash: return
         }
         log("HEALED \(fault.rawValue) \(hosts[index].name)")
@@ -322,6 +355,9 @@ extension HASimulation {
         hosts[index].mute = false
         hosts[index].slow = false
         hosts[index].lastPet = nil
+        hosts[index].hungSince = nil
+        hosts[index].hangNextStart = false
+        hosts[index].openStarts = [:]
         checkLeader()
     }
 
@@ -342,7 +378,8 @@ extension HASimulation {
         if let pet = hosts[index].lastPet, now - pet > config.timings.watchdogTimeout {
             log("\(hosts[index].name): WATCHDOG resets the host (last pet \(Self.format(now - pet)) s ago)")
             faultCounts["watchdogReset", default: 0] += 1
-            timedCrash?.spoiled = true
+            // The reset that ends a hung libvirtd is part of that fault's recovery.
+            if !(timedCrash?.host == index && timedCrash?.fault == .libvirtHang) { timedCrash?.spoiled = true }
             hosts[index].fault = hosts[index].fault ?? .crash
             crash(index)
             schedule(after: seconds(rng.double(in: 5...15)), .boot(host: index))
@@ -365,11 +402,17 @@ extension HASimulation {
         // Running once on a live host again (the crashed one too, once it is back).
         let recovered = crash.vms.allSatisfy { vm in hosts.filter { $0.power == .up && $0.running[vm] != nil }.count == 1 }
         if recovered {
-            if !crash.spoiled { recoveries.append(now - crash.at) }
+            if !crash.spoiled, crash.fault == .crash { recoveries.append(now - crash.at) }
             timedCrash = nil
-        } else if !crash.spoiled, now - crash.at > recoveryBound {
-            violate("the VMs of \(down) (\(crash.vms.sorted().joined(separator: ", "))) did not all run again within \(recoveryBound)")
+        } else if !crash.spoiled, now - crash.at > crash.bound {
+            violate("the VMs of \(down) (\(crash.vms.sorted().joined(separator: ", "))) did not all run again within \(crash.bound) after \(crash.fault.rawValue)")
         }
+    }
+
+    /// What the timings promise after a guest died and libvirtd hung in the start that follows:
+    /// the start's deadline, `hypervisorHang`, the watchdog, then a crash's bound.
+    public var hangBound: Duration {
+        config.callTimeout + (config.timings.hypervisorHang ?? .zero) + config.timings.watchdogTimeout + tickInterval * 2 + recoveryBound
     }
 
     /// What the timings promise after a crash, with a quorum and room: an election and the TTL

@@ -21,13 +21,15 @@ import VirtsyncCore
 ///   freeze and thaw (guests count as running all along), agent crash and restart (guests keep
 ///   running), monotonic clocks up to `clockSkew` fast or slow, a watchdog outside the host
 ///   that resets it when not petted for `watchdogTimeout`.
-/// - **libvirt**: start and destroy latencies, starts that fail.
+/// - **libvirt**: start and destroy latencies, starts that fail, and a libvirtd that hangs in a
+///   start (a guest's QEMU dies, the start that follows never returns, and every later call waits
+///   until the hang ends; the runner's call deadline reports each as unanswered).
 public final class HASimulation {
     public struct Config: Sendable {
         public var hosts = 3
         public var vms = 6
         public var timings = HATimings(leaseTTL: .seconds(5), margin: .milliseconds(1500), guardTime: .seconds(1),
-                                       watchdogTimeout: .seconds(3), startRetry: .seconds(2))
+                                       watchdogTimeout: .seconds(3), startRetry: .seconds(2), hypervisorHang: .seconds(4))
         public var safety = HASafety.full
         public var duration: Duration = .seconds(180)
         /// Time between the end of one fault and the start of the next, at least.
@@ -52,6 +54,10 @@ public final class HASimulation {
         /// How often a host is cut off just after it begins to start an HA VM.
         public var cutDuringStart = 0.05
         public var startFailure = 0.02
+        /// The runner's deadline for one libvirt call (the agent's `libvirt.callTimeout`, scaled).
+        public var callTimeout: Duration = .seconds(8)
+        /// How long a hung libvirtd stays hung, in seconds (the watchdog may reset the host first).
+        public var hangLength: ClosedRange<Double> = 3...60
         public var stopLatency: ClosedRange<Double> = 0.005...0.08
         /// How often a destroy is slow (QEMU stuck in I/O), and how slow: under margin + guard,
         /// the time HA gives a fenced host's stops before another host starts its VMs.
@@ -112,8 +118,9 @@ public final class HASimulation {
     var recoveries: [Duration] = []
     var faultCounts: [String: Int] = [:]
     var events = 0
-    /// The crash being timed: the host, when, the VMs it ran, and whether another fault spoiled it.
-    var timedCrash: (host: Int, at: Duration, vms: Set<String>, spoiled: Bool)?
+    /// The crash (or libvirt hang) being timed: the host, when, the VMs it took down, whether
+    /// another fault spoiled it, and the bound the timings promise for it.
+    var timedCrash: (host: Int, at: Duration, vms: Set<String>, spoiled: Bool, bound: Duration, fault: Fault)?
     /// The last epoch seen per VM (epochs only grow).
     var lastEpoch: [String: Int64] = [:]
     /// A `.fault` event is in the queue.
