@@ -118,6 +118,17 @@ public final class Testbed: Sendable {
     /// SIGKILL to `host`'s libvirtd alone: its guests keep running, unmanaged until `startLibvirtd`.
     public func killLibvirtd(_ host: Host) throws { try Self.script("libvirtd-kill", [host.name], name: name) }
 
+    /// Sends `signal` to one of `host`'s libvirt daemons (`libvirtd`, `virtlockd`, `virtlogd`),
+    /// found by its pid file. SIGSTOP to `virtlockd` hangs libvirtd in the next guest start (the
+    /// lock manager waits for it) and every call after it, as a hung libvirtd does; SIGCONT ends it.
+    public func signalDaemon(_ host: Host, _ daemon: String, _ signal: Int32) throws {
+        let pidFile = "\(directory)/hosts/\(host.name)/run/\(daemon).pid"
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              Glibc.kill(pid, signal) == 0 else {
+            throw TestbedError(code: .failed, message: "cannot signal \(daemon) of \(host.name) (pid file \(pidFile))", stderr: "")
+        }
+    }
+
     /// Starts `host`'s libvirtd again after `killLibvirtd`; returns once it answers.
     public func startLibvirtd(_ host: Host) throws { try Self.script("libvirtd-start", [host.name], name: name) }
 
