@@ -82,7 +82,9 @@ extension LibvirtSession {
             pool = LibvirtObject(pointer, .pool)
         }
         guard let pool else { return }
-        if try needsBuild && model.type == .dir && !call.isActive(pool: pool, operation) {
+        // An fs pool is built too: with no flags libvirt only makes the mount point, and never
+        // formats the device (that takes VIR_STORAGE_POOL_BUILD_OVERWRITE, which virtsync never passes).
+        if try needsBuild && (model.type == .dir || model.type == .fs) && !call.isActive(pool: pool, operation) {
             try build(pool, "build pool \(model.name)", call)
         }
         try call.check(virStoragePoolSetAutostart(pool.pointer, model.autostart ? 1 : 0), "set autostart of pool \(model.name)")
@@ -91,8 +93,8 @@ extension LibvirtSession {
         }
     }
 
-    /// Builds a directory pool: creates the directory (and its parents), never touching what is
-    /// in it. `VIR_STORAGE_POOL_BUILD_NO_OVERWRITE` is not passed: it is about formatting a
+    /// Builds a directory or fs pool: creates the directory (and its parents), never touching
+    /// what is in it, and never formatting a device. `VIR_STORAGE_POOL_BUILD_NO_OVERWRITE` is not passed: it is about formatting a
     /// source device, and the QEMU driver refuses it for a `dir` pool ("no source device").
     private static func build(_ pool: LibvirtObject, _ operation: String, _ call: LibvirtCall) throws {
         try call.check(virStoragePoolBuild(pool.pointer, 0), operation)

@@ -43,6 +43,21 @@ struct ObserveTests {
         #expect(!pool.managed)
     }
 
+    @Test("pools of the types a spec cannot declare (iscsi, rbd, zfs) are observed with their sources, not skipped")
+    func observedOnlyPoolTypes() async throws {
+        let session = try await Fixture.session()
+        for (_, model) in PoolTypesXMLTests.observed {
+            try await session.apply(Steps.pool(.create, model))
+        }
+        let host = try await session.observe(host: Steps.host)
+        for (_, expected) in PoolTypesXMLTests.observed {
+            let pool = try #require(host.pools[expected.name], "\(expected.type) pool observed")
+            #expect(pool.model.type == expected.type)
+            #expect(pool.model.sourceName == expected.sourceName && pool.model.devices == expected.devices
+                    && pool.model.sourceHosts == expected.sourceHosts)
+        }
+    }
+
     @Test("volumes are listed for active pools only")
     func volumesOfActivePools() async throws {
         let session = try await Fixture.session()

@@ -64,6 +64,10 @@ BAD = {
     "bridge mode without bridge": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\n",
     "relative pool path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: var/lib\n",
     "dir pool without path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\n",
+    "fs pool without source": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\n",
+    "fs pool with an NFS source": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, dir: /x}\n",
+    "fs pool with an unknown file system": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, format: ntfs}\n",
+    "observed-only pool type": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\npath: /srv/p\n",
     "disk with volume and file": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, file: /x}]\n",
     "multicast mac": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ninterfaces: [{bridge: br0, mac: '01:00:5e:00:00:01'}]\n",
     "wrong apiVersion": "apiVersion: virtsync/v2\nkind: Settings\n",
@@ -149,6 +153,7 @@ GOOD = {
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
         "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
     "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<mtu size='9000'/>\"}\n",
+    "fs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb1, format: ext4}\n",
     "pool xml": POOL + "xml: {pool: \"<target><permissions><mode>0750</mode></permissions></target>\"}\n",
     "secret objects in xml": VM + "xml:\n  devices: |\n    " + TPM % "((secret-uuid:tpm.state-1:vtpm))" + "\n"
         "    <hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2026-01.example:t/1'>"

@@ -68,6 +68,11 @@ extension PlanBuilder {
             fields.compare("source.host", before?.sourceHost, after.sourceHost, .replace)
             fields.compare("source.dir", before?.sourceDir, after.sourceDir, .replace)
         }
+        if after.type == .fs {
+            fields.compare("source.device", before?.devices.first, after.devices.first, .replace)
+            // Left out: whatever libvirt probes is as asked.
+            if let format = after.sourceFormat { fields.compare("source.format", before?.sourceFormat ?? "auto", format, .replace) }
+        }
         fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
         return fields.changes
     }
@@ -139,7 +144,7 @@ extension PlanBuilder {
             if !sized {
                 // nothing to grow or shrink
             } else if volume.capacity > seen.model.capacity, runningUsers.count == 1,
-                      let type = live.pools[volume.pool]?.model.type, type == .dir || type == .netfs {
+                      let type = live.pools[volume.pool]?.model.type, type.holdsFiles {
                 // QEMU grows an image it has open (virDomainBlockResize); the guest sees the
                 // larger disk at once and grows its file system when it is told to.
                 add(PlanStep(action: .update, resource: ref,

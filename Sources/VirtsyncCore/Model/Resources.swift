@@ -122,6 +122,22 @@ public enum PoolType: String, Codable, Sendable, CaseIterable {
     case logical
     /// An NFS export mounted by libvirt.
     case netfs
+    /// A block device holding a file system, mounted by libvirt at the pool's path (never
+    /// formatted by virtsync).
+    case fs
+    /// The LUNs of an iSCSI target (observed, not declarable yet).
+    case iscsi
+    /// A Ceph RBD pool (observed, not declarable yet).
+    case rbd
+    /// A ZFS pool (observed, not declarable yet).
+    case zfs
+
+    /// The types a spec may declare; pools of the others are observed (plans see them and
+    /// their volumes) but never defined or changed.
+    public static let declarable: [PoolType] = [.dir, .logical, .netfs, .fs]
+
+    /// Whether volumes are files in a directory (a dir pool, or a mounted file system).
+    public var holdsFiles: Bool { self == .dir || self == .netfs || self == .fs }
 }
 
 /// A libvirt storage pool, as desired or as observed.
@@ -132,18 +148,30 @@ public struct PoolModel: Hashable, Codable, Sendable {
     public var path: String
     /// `logical`: the volume group name (defaults to the pool name) and the physical devices.
     public var volumeGroup: String?
+    /// The source devices: a logical pool's physical volumes, the block device of an `fs` pool,
+    /// a ZFS pool's vdevs, an iSCSI target's IQN (libvirt's `<source><device path>`).
     public var devices: [String]
-    /// `netfs`: the server and the exported directory.
+    /// `netfs`: the server and the exported directory; `iscsi`: the portal's host.
     public var sourceHost: String?
     public var sourceDir: String?
+    /// `fs`: the file system's type (`ext4`, `xfs`; nil: libvirt probes it).
+    public var sourceFormat: String?
+    /// `rbd`, `zfs`: the Ceph or ZFS pool's name.
+    public var sourceName: String?
+    /// `rbd`: the Ceph monitors, `host` or `host:port`.
+    public var sourceHosts: [String]?
     public var autostart: Bool
     /// Raw XML for what the model does not cover (`xml.pool`): children of `<pool>`. Compared
     /// with the definition's unowned elements (`ObservedPool.hatch`), never read back into it.
     public var extraXML: String?
 
     public init(name: String, type: PoolType, path: String, volumeGroup: String? = nil, devices: [String] = [],
-                sourceHost: String? = nil, sourceDir: String? = nil, autostart: Bool = true, extraXML: String? = nil) {
+                sourceHost: String? = nil, sourceDir: String? = nil, sourceFormat: String? = nil, sourceName: String? = nil,
+                sourceHosts: [String]? = nil, autostart: Bool = true, extraXML: String? = nil) {
         self.extraXML = extraXML
+        self.sourceFormat = sourceFormat
+        self.sourceName = sourceName
+        self.sourceHosts = sourceHosts
         self.name = name
         self.type = type
         self.path = path

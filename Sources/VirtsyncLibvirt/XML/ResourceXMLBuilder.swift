@@ -57,8 +57,34 @@ extension LibvirtXML {
             if let dir = model.sourceDir { source.append(XElement("dir", [("path", dir)])) }
             source.append(XElement("format", [("type", "auto")]))
             pool.append(source)
+        case .fs:
+            var source = XElement("source")
+            for device in model.devices { source.append(XElement("device", [("path", device)])) }
+            source.append(XElement("format", [("type", model.sourceFormat ?? "auto")]))
+            pool.append(source)
+        case .iscsi:
+            var source = XElement("source")
+            if let host = model.sourceHost { source.append(XElement("host", [("name", host)])) }
+            for device in model.devices { source.append(XElement("device", [("path", device)])) }
+            pool.append(source)
+        case .rbd:
+            var source = XElement("source")
+            if let name = model.sourceName { source.append(XElement("name", text: name)) }
+            for host in model.sourceHosts ?? [] {
+                let parts = host.split(separator: ":", maxSplits: 1).map(String.init)
+                source.append(XElement("host", parts.count == 2 ? [("name", parts[0]), ("port", parts[1])] : [("name", host)]))
+            }
+            pool.append(source)
+        case .zfs:
+            var source = XElement("source")
+            if let name = model.sourceName { source.append(XElement("name", text: name)) }
+            for device in model.devices { source.append(XElement("device", [("path", device)])) }
+            pool.append(source)
         }
-        pool.append(XElement("target", children: [.element(XElement("path", text: model.path))]))
+        // RBD and ZFS pools have no target path in libvirt.
+        if !model.path.isEmpty || (model.type != .rbd && model.type != .zfs) {
+            pool.append(XElement("target", children: [.element(XElement("path", text: model.path))]))
+        }
         applyHatch(Hatch.leaves(model.extraXML, in: .pool), recorded: [], document: .pool, keepMatching: false, to: &pool)
         return pool.serialized()
     }

@@ -80,8 +80,8 @@ extension LibvirtXML {
         return parts.reduce(0) { $0 + $1.nonzeroBitCount }
     }
 
-    /// Parses a pool's persistent XML. Pools of a type the model lacks (`fs`, `iscsi`, `rbd`, ...)
-    /// throw; the session skips them.
+    /// Parses a pool's persistent XML. Pools of a type the model lacks (`disk`, `scsi`, `mpath`,
+    /// `gluster`, ...) throw; the session skips them.
     public static func parsePool(_ xml: String) throws(LibvirtXMLError) -> ParsedPool {
         let root = try XMLParser.parse(xml)
         guard root.name == "pool" else { throw LibvirtXMLError(message: "expected <pool>, found <\(root.name)>") }
@@ -102,6 +102,21 @@ extension LibvirtXML {
         case .netfs:
             model.sourceHost = source?.child("host")?[attribute: "name"]
             model.sourceDir = source?.child("dir")?[attribute: "path"]
+        case .fs:
+            model.devices = source?.children(named: "device").compactMap { $0[attribute: "path"] } ?? []
+            model.sourceFormat = source?.child("format")?[attribute: "type"].flatMap { $0 == "auto" ? nil : $0 }
+        case .iscsi:
+            model.sourceHost = source?.child("host")?[attribute: "name"]
+            model.devices = source?.children(named: "device").compactMap { $0[attribute: "path"] } ?? []
+        case .rbd:
+            model.sourceName = source?.child("name")?.text
+            let hosts = source?.children(named: "host").compactMap { host in
+                host[attribute: "name"].map { name in host[attribute: "port"].map { "\(name):\($0)" } ?? name }
+            } ?? []
+            model.sourceHosts = hosts.isEmpty ? nil : hosts
+        case .zfs:
+            model.sourceName = source?.child("name")?.text
+            model.devices = source?.children(named: "device").compactMap { $0[attribute: "path"] } ?? []
         }
         return ParsedPool(model: model, uuid: root.child("uuid")?.text ?? "",
                           hatch: ObservedHatch(live: Hatch.unowned(in: root, document: .pool), complete: true))

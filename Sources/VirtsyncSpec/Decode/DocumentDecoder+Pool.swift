@@ -3,7 +3,9 @@ import VirtsyncCore
 extension DocumentDecoder {
     static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices", "adopt",
                                   "source", "autostart", "shared", "volumes", "xml"])
-    static let poolSourceKeys = KeySet(["host", "dir"])
+    static let poolSourceKeys = KeySet(["host", "dir", "device", "format"])
+    /// The file systems an `fs` pool may name (`auto`: libvirt probes it).
+    static let fsFormats = ["auto", "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat"]
     static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt", "encryptionSecret", "image"])
     /// The formats a spec may ask for (`iso` is only for generated seed images).
     static let volumeFormats: [VolumeFormat] = [.qcow2, .raw]
@@ -11,7 +13,16 @@ extension DocumentDecoder {
     func decodePool(_ map: MapReader, header: DocumentHeader) -> PoolSpec {
         var header = header
         header.name = readName(map)
-        let type = map.choice("type", PoolType.allCases)?.value
+        var type: PoolType?
+        if let text = map.string("type") {
+            if let observed = PoolType(rawValue: text.value), !PoolType.declarable.contains(observed) {
+                reporter.error(text.location, map.keyPath("type"),
+                               "pools of type \(observed.rawValue) are observed (plans see them and their volumes) but cannot be declared yet; "
+                               + "expected one of \(PoolType.declarable.map(\.rawValue).joined(separator: ", "))")
+            } else {
+                type = map.choice("type", PoolType.declarable)?.value
+            }
+        }
         let effectiveType = type ?? .dir
         var pool = PoolSpec(header: header, hosts: readHostList(map), hostsLocation: map.valueLocation("hosts"),
                             type: type, devices: [], volumes: [])
@@ -43,8 +54,26 @@ extension DocumentDecoder {
                 }
             }
         }
-        if effectiveType == .netfs {
+        if effectiveType == .fs {
             if let source = map.map("source", keys: Self.poolSourceKeys, required: true) {
+                for key in ["host", "dir"] where source.has(key) {
+                    reporter.error(source.keyLocation(key), source.keyPath(key), "'\(key)' is only allowed in the source of a netfs pool")
+                }
+                if let device = readAbsolutePath(source, "device", required: true) { pool.devices = [device] }
+                if let format = source.string("format") {
+                    if Self.fsFormats.contains(format.value) {
+                        pool.sourceFormat = format
+                    } else {
+                        reporter.error(format.location, source.keyPath("format"),
+                                       "invalid value \(format.value.quotedForMessage); expected one of \(Self.fsFormats.joined(separator: ", "))")
+                    }
+                }
+            }
+        } else if effectiveType == .netfs {
+            if let source = map.map("source", keys: Self.poolSourceKeys, required: true) {
+                for key in ["device", "format"] where source.has(key) {
+                    reporter.error(source.keyLocation(key), source.keyPath(key), "'\(key)' is only allowed in the source of an fs pool")
+                }
                 if let host = source.string("host", required: true) {
                     if let problem = Formats.hostnameProblem(host.value) {
                         reporter.error(host.location, source.keyPath("host"), problem)
@@ -55,7 +84,7 @@ extension DocumentDecoder {
                 pool.sourceDir = readAbsolutePath(source, "dir", required: true)
             }
         } else if map.has("source") {
-            onlyFor(map, "source", type: "netfs")
+            onlyFor(map, "source", type: "netfs or fs")
         }
 
         var names: [String: SourceLocation] = [:]

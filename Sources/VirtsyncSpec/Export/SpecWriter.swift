@@ -118,7 +118,9 @@ public enum SpecWriter {
             out.append(("networks.yaml", file(header: header, documents: networks.map(networkDocument))))
         }
 
-        let pools = set.pools.sorted { $0.model.name < $1.model.name }
+        // Pools of types a spec cannot declare yet (iscsi, rbd, zfs) are not written: a disk on
+        // one of their volumes is written as `existing: true`.
+        let pools = set.pools.filter { PoolType.declarable.contains($0.model.type) }.sorted { $0.model.name < $1.model.name }
         let plans = pools.map(VolumePlan.init)
         // The volumes the spec declares: a disk on any other volume uses it as `existing: true`.
         var declared = Set<SpecWriterVolumeKey>()
@@ -298,7 +300,11 @@ public enum SpecWriter {
                 if let host = model.sourceHost { doc.append("  host: \(scalar(host))") }
                 if let dir = model.sourceDir { doc.append("  dir: \(scalar(dir))") }
             }
-        case .dir:
+        case .fs:
+            doc.append("source:")
+            if let device = model.devices.first { doc.append("  device: \(scalar(device))") }
+            if let format = model.sourceFormat { doc.append("  format: \(scalar(format))") }
+        case .dir, .iscsi, .rbd, .zfs:
             break
         }
         doc.append("autostart: \(model.autostart)")

@@ -108,6 +108,8 @@ struct PoolSpec: Sendable {
     var devices: [Located<String>]
     var sourceHost: Located<String>?
     var sourceDir: Located<String>?
+    /// `fs`: the file system's type.
+    var sourceFormat: Located<String>?
     var autostart: Bool?
     var volumes: [PoolVolumeSpec]
     /// `adopt: true`: take over the existing pool of this name.

@@ -166,6 +166,13 @@ struct Normalizer {
         case .dir:
             guard let path = pool.path?.value else { return nil }
             return PoolModel(name: name, type: type, path: path, autostart: pool.autostart ?? true)
+        case .fs:
+            guard let path = pool.path?.value else { return nil }
+            return PoolModel(name: name, type: type, path: path, devices: pool.devices.map(\.value),
+                             sourceFormat: pool.sourceFormat?.value, autostart: pool.autostart ?? true)
+        case .iscsi, .rbd, .zfs:
+            // Refused by the decoder: observed only.
+            return nil
         }
     }
 

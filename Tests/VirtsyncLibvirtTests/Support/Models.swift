@@ -135,8 +135,13 @@ enum Models {
 
     static let pools: [(String, PoolModel)] = [
         ("pool-dir", dirPool), ("pool-logical", logicalPool), ("pool-netfs", netfsPool), ("pool-hostile", hostilePool),
-        ("pool-hatch", hatchPool), ("pool-hatch-netfs", hatchNetfsPool),
+        ("pool-hatch", hatchPool), ("pool-hatch-netfs", hatchNetfsPool), ("pool-fs", fsPool), ("pool-fs-auto", fsAutoPool),
     ]
+
+    /// A block device with an ext4 file system, mounted at the path.
+    static let fsPool = PoolModel(name: "scratch", type: .fs, path: "/var/lib/virtsync/scratch", devices: ["/dev/vdb1"], sourceFormat: "ext4")
+    /// The same, with the file system left to libvirt's probe.
+    static let fsAutoPool = PoolModel(name: "scratch", type: .fs, path: "/var/lib/virtsync/scratch", devices: ["/dev/disk/by-label/scratch"])
 
     static let baseVolume = VolumeModel(pool: "images", name: "debian-12.qcow2", capacity: .gib(2), format: .qcow2)
     static let rawVolume = VolumeModel(pool: "images", name: "data.raw", capacity: .mib(100), format: .raw)
