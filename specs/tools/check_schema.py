@@ -64,6 +64,9 @@ BAD = {
     "bridge mode without bridge": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\n",
     "relative pool path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: var/lib\n",
     "dir pool without path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\n",
+    "rbd disk without a name": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - network: {protocol: rbd, hosts: [mon]}\n",
+    "nbd disk with auth": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - network: {protocol: nbd, hosts: [a], auth: {username: u, secret: s}}\n",
+    "block disk with a size": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - block: /dev/sdb\n    size: 1GiB\n",
     "fs pool without source": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\n",
     "fs pool with an NFS source": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, dir: /x}\n",
     "fs pool with an unknown file system": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, format: ntfs}\n",
@@ -153,6 +156,7 @@ GOOD = {
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
         "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
     "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<mtu size='9000'/>\"}\n",
+    "block and network disks": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - block: /dev/sdb\n  - network: {protocol: rbd, name: vms/v, hosts: [\"mon-1:6789\", \"[fd00::1]:6789\"], auth: {username: libvirt, secret: ceph}}\n  - network: {protocol: nbd, hosts: [\"127.0.0.1:10809\"]}\n",
     "fs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb1, format: ext4}\n",
     "pool xml": POOL + "xml: {pool: \"<target><permissions><mode>0750</mode></permissions></target>\"}\n",
     "secret objects in xml": VM + "xml:\n  devices: |\n    " + TPM % "((secret-uuid:tpm.state-1:vtpm))" + "\n"

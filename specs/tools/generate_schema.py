@@ -220,6 +220,21 @@ defs["StoragePool"] = obj({
 disk = obj({
     "volume": ref("volumeRef", "A volume of a pool of the spec (pool/volume)."),
     "file": ref("absolutePath", "An image on the host, outside any pool."),
+    "block": ref("absolutePath", "A block device on the host (a partition, an LV, a multipath device)."),
+    "network": obj({
+        "protocol": {"enum": ["rbd", "iscsi", "nbd"], "description": "rbd: a Ceph image; iscsi: a LUN; nbd: an NBD export."},
+        "name": {"type": "string", "pattern": r"^[^\s]{1,1024}$",
+                 "description": "rbd: pool/image (required); iscsi: the target's IQN and the LUN, IQN/LUN (required); nbd: the export (optional)."},
+        "hosts": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?$"},
+                  "description": "The servers, host or host:port ([IPv6]:port): rbd's monitors, iscsi's portal, nbd's one server."},
+        "auth": obj({
+            "username": {"type": "string", "pattern": r"^[^\s'\"]+$", "description": "The user (Ceph client or CHAP user)."},
+            "secret": ref("name", "The Secret holding the key; virtsync keeps it in a private libvirt secret object (ceph or iscsi) of this VM."),
+        }, required=["username", "secret"], desc="rbd and iscsi: authentication through a Secret."),
+    }, required=["protocol", "hosts"], desc="A disk served over the network; shared storage (never copied on migration).",
+        allOf=[{"if": {"properties": {"protocol": {"enum": ["rbd", "iscsi"]}}}, "then": {"required": ["name"]}},
+               {"if": {"properties": {"protocol": {"const": "nbd"}}},
+                "then": {"not": {"required": ["auth"]}, "properties": {"hosts": {"maxItems": 1}}}}]),
     **volume_common,
     "existing": {"type": "boolean", "default": False,
                  "description": "The volume exists already and is not managed by virtsync (never created or deleted)."},
@@ -246,12 +261,13 @@ disk = obj({
         minProperties=1,
         allOf=[{"if": {"required": [t]}, "then": {"allOf": [{"not": {"required": [p]}} for p in parts]}}
                for t, parts in [("totalBytesPerSecond", ["readBytesPerSecond", "writeBytesPerSecond"]), ("totalIops", ["readIops", "writeIops"])]]),
-}, desc="A disk: exactly one of volume or file.",
-    oneOf=[{"required": ["volume"]}, {"required": ["file"]}],
+}, desc="A disk: exactly one of volume, file, block or network.",
+    oneOf=[{"required": ["volume"]}, {"required": ["file"]}, {"required": ["block"]}, {"required": ["network"]}],
     allOf=[
         not_both, backing_qcow2,
-        {"if": {"required": ["file"]},
-         "then": {"allOf": [{"not": {"required": [k]}} for k in ["size", "format", "backing", "clone", "existing"]]}},
+        *[{"if": {"required": [source]},
+           "then": {"allOf": [{"not": {"required": [k]}} for k in ["size", "format", "backing", "clone", "existing"]]}}
+          for source in ["file", "block", "network"]],
         {"if": {"properties": {"existing": {"const": True}}, "required": ["existing"]},
          "then": {"allOf": [{"not": {"required": [k]}} for k in ["size", "format", "backing", "clone"]]}},
         {"if": {"not": {"required": ["size"]}},

@@ -194,6 +194,8 @@ func describe(_ d: DiskModel) -> String {
     switch d.source {
     case .volume(let p, let v): src = "volume \(p)/\(v)"
     case .file(let path): src = "file \(path)"
+    case .block(let path): src = "block \(path)"
+    case .network(let disk): src = "network \(disk.summary)"
     }
     return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)\(d.encryption == nil ? "" : " encrypted")\(d.options?.summary ?? "")"
 }

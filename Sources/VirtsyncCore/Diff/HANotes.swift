@@ -16,8 +16,10 @@ public enum HANotes {
                     guard !desired.sharedPools.contains(pool) else { continue }
                     let seed = machine.seed.map { $0.pool == pool && $0.name == volume } ?? false
                     what = "\(pool)/\(volume)" + (seed ? ", the cloud-init seed" : "")
-                case .file(let path):
+                case .file(let path), .block(let path):
                     what = path
+                case .network:
+                    continue
                 }
                 notes.append(PlanNote(severity: .warning, message:
                     "domain \(vm.name) (ha) cannot fail over: disk \(disk.target) (\(what)) is not on shared storage; "

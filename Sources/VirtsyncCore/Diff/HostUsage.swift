@@ -33,7 +33,8 @@ struct HostUsage {
         domain.disks.compactMap { disk in
             switch disk.source {
             case .volume(let p, let v): return "\(p)/\(v)"
-            case .file(let path): return keyByPath[path]
+            case .file(let path), .block(let path): return keyByPath[path]
+            case .network: return nil
             }
         }
     }

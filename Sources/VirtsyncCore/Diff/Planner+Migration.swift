@@ -123,8 +123,10 @@ enum Preflight {
             switch disk.source {
             case .volume(let pool, let volume):
                 if desired.sharedPools.contains(pool) { shared.append("\(pool)/\(volume)") } else { copied.append("\(pool)/\(volume)") }
-            case .file(let path):
+            case .file(let path), .block(let path):
                 if sharedPaths.contains(where: { path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) { shared.append(path) } else { copied.append(path) }
+            case .network(let disk):
+                shared.append(disk.summary)
             }
         }
         if !copied.isEmpty {

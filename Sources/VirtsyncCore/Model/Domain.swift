@@ -30,6 +30,10 @@ public enum DiskSource: Hashable, Codable, Sendable {
     case volume(pool: String, volume: String)
     /// A path on the host (for pre-existing images outside any pool).
     case file(path: String)
+    /// A block device on the host (`<disk type='block'>`): a partition, an LV, a multipath device.
+    case block(path: String)
+    /// A disk served over the network (RBD, iSCSI, NBD).
+    case network(NetworkDisk)
 }
 
 /// A disk or CD-ROM of a VM.

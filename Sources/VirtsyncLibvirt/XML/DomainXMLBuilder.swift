@@ -202,6 +202,14 @@ extension LibvirtXML {
         case .file(let path):
             element = XElement("disk", [("type", "file"), ("device", device)])
             source = XElement("source", [("file", path)])
+        case .block(let path):
+            element = XElement("disk", [("type", "block"), ("device", device)])
+            source = XElement("source", [("dev", path)])
+        case .network(let network):
+            element = XElement("disk", [("type", "network"), ("device", device)])
+            source = networkDiskSource(network)
+            // RBD images and iSCSI LUNs are raw to QEMU; an NBD export is whatever its server serves.
+            if network.protocol != .nbd { format = .raw }
         }
         // An ISO image is raw data to QEMU.
         let type = format.map { [("type", $0 == .qcow2 ? "qcow2" : "raw")] } ?? []
@@ -215,6 +223,20 @@ extension LibvirtXML {
         if disk.readonly || disk.cdrom { element.append(XElement("readonly")) }
         for option in optionElements(disk.options) where option.name != "iotune" { element.append(option) }
         return element
+    }
+
+    /// `<source protocol name>` with its hosts and, inside it, `<auth>` naming the secret object.
+    static func networkDiskSource(_ network: NetworkDisk) -> XElement {
+        var source = XElement("source", [("protocol", network.protocol.rawValue)] + (network.name.map { [("name", $0)] } ?? []))
+        for host in network.hosts {
+            let (name, port) = NetworkDiskHosts.split(host)
+            source.append(XElement("host", [("name", name)] + (port.map { [("port", $0)] } ?? [])))
+        }
+        if let auth = network.auth {
+            source.append(XElement("auth", [("username", auth.username)],
+                                   children: [.element(XElement("secret", [("type", auth.secretType), ("uuid", auth.secretUUID)]))]))
+        }
+        return source
     }
 
     static func interfaceElement(_ interface: InterfaceModel) -> XElement {

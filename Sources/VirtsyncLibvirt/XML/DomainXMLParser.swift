@@ -190,6 +190,12 @@ extension LibvirtXML {
         case "file":
             guard let path = sourceElement?[attribute: "file"] else { return nil }
             source = .file(path: path)
+        case "block":
+            guard let path = sourceElement?[attribute: "dev"] else { return nil }
+            source = .block(path: path)
+        case "network":
+            guard let sourceElement, let network = parseNetworkDisk(sourceElement, disk: element) else { return nil }
+            source = .network(network)
         default:
             return nil
         }
@@ -197,6 +203,21 @@ extension LibvirtXML {
                          readonly: element.child("readonly") != nil,
                          encryption: LibvirtXML.encryptionUUID(sourceElement?.child("encryption") ?? element.child("encryption")),
                          options: LibvirtXML.parseDiskOptions(element))
+    }
+
+    /// A network disk's source; `<auth>` is read inside `<source>` (where virtsync writes it) or
+    /// beside it (libvirt's older place).
+    static func parseNetworkDisk(_ source: XElement, disk: XElement) -> NetworkDisk? {
+        guard let proto = source[attribute: "protocol"].flatMap(NetworkDiskProtocol.init(rawValue:)) else { return nil }
+        let hosts = source.children(named: "host").compactMap { host in
+            host[attribute: "name"].map { NetworkDiskHosts.join($0, host[attribute: "port"]) }
+        }
+        var auth: DiskAuth?
+        if let element = source.child("auth") ?? disk.child("auth"), let username = element[attribute: "username"],
+           let secret = element.child("secret"), let type = secret[attribute: "type"], let uuid = secret[attribute: "uuid"] {
+            auth = DiskAuth(username: username, secretType: type, secretUUID: uuid)
+        }
+        return NetworkDisk(protocol: proto, name: source[attribute: "name"], hosts: hosts, auth: auth)
     }
 
     static func parseInterface(_ element: XElement) -> InterfaceModel? {

@@ -8,7 +8,7 @@ extension DocumentDecoder {
         "restartWindow", "graphics", "console", "numa", "memoryBacking",
         "disks", "interfaces", "cloudInit", "xml", "adopt",
     ] + platformKeys)
-    static let diskKeys = KeySet(["volume", "file", "size", "format", "backing", "clone", "existing", "bus", "target",
+    static let diskKeys = KeySet(["volume", "file", "block", "network", "size", "format", "backing", "clone", "existing", "bus", "target",
                                   "cdrom", "readonly"] + diskOptionKeys)
     static let interfaceKeys = KeySet(["network", "bridge", "mac", "model", "link"])
     static let xmlKeys = KeySet(["devices", "domain"])
@@ -157,6 +157,7 @@ extension DocumentDecoder {
                 }
             }
             let source = disk.volume.map { ("volume \($0.value)", $0.location) } ?? disk.file.map { ("file \($0.value)", $0.location) }
+                ?? disk.block.map { ("block device \($0.value)", $0.location) }
             if let (key, location) = source {
                 if let first = sources[key] {
                     reporter.error(location, path, "\(key) is attached twice to this VM (first at \(first))")
@@ -173,6 +174,8 @@ extension DocumentDecoder {
                             readonly: map.bool("readonly"), existing: map.bool("existing") ?? false)
         disk.volume = readVolumeRef(map, "volume")
         disk.file = readAbsolutePath(map, "file")
+        disk.block = readAbsolutePath(map, "block")
+        disk.network = readNetworkDisk(map)
         disk.size = map.size("size")
         disk.format = map.choice("format", Self.volumeFormats)
         disk.backing = readVolumeRef(map, "backing")
@@ -186,17 +189,18 @@ extension DocumentDecoder {
                 disk.target = target
             }
         }
-        switch (map.has("volume"), map.has("file")) {
-        case (true, true):
-            reporter.error(map.keyLocation("file"), map.path, "a disk has either 'volume' or 'file', not both")
-        case (false, false):
-            reporter.error(map.location, map.path, "a disk needs 'volume' (pool/volume) or 'file' (a host path)")
-        default:
+        let given = ["volume", "file", "block", "network"].filter { map.has($0) }
+        switch given.count {
+        case 0:
+            reporter.error(map.location, map.path, "a disk needs 'volume' (pool/volume), 'file' (a host path), 'block' (a host device) or 'network' (rbd, iscsi, nbd)")
+        case 1:
             break
+        default:
+            reporter.error(map.keyLocation(given[1]), map.path, "a disk has one of 'volume', 'file', 'block' and 'network', not '\(given[0])' and '\(given[1])'")
         }
-        if map.has("file") {
+        if let kind = given.first(where: { $0 != "volume" }) {
             for key in ["size", "format", "backing", "clone", "existing"] where map.has(key) {
-                reporter.error(map.keyLocation(key), map.keyPath(key), "'\(key)' applies to volume disks, not to 'file' disks")
+                reporter.error(map.keyLocation(key), map.keyPath(key), "'\(key)' applies to volume disks, not to '\(kind)' disks")
             }
         } else if disk.existing {
             for key in ["size", "format", "backing", "clone"] where map.has(key) {

@@ -356,6 +356,17 @@ public enum SpecWriter {
                     if !declared.contains(SpecWriterVolumeKey(pool: pool, volume: volume)) { doc.append("    existing: true") }
                 case .file(let path):
                     doc.append("  - file: \(scalar(path))")
+                case .block(let path):
+                    doc.append("  - block: \(scalar(path))")
+                case .network(let network):
+                    doc.append("  - network:")
+                    doc.append("      protocol: \(network.protocol.rawValue)")
+                    if let name = network.name { doc.append("      name: \(scalar(name))") }
+                    doc.append("      hosts: [\(network.hosts.map(scalar).joined(separator: ", "))]")
+                    if let auth = network.auth {
+                        // The key is in libvirt's secret object only: name the Secret that holds it.
+                        doc.append("      # auth: {username: \(scalar(auth.username)), secret: SECRET} (the key is in secret object \(auth.secretUUID))")
+                    }
                 }
                 doc.append("    bus: \(disk.bus.rawValue)")
                 doc.append("    target: \(scalar(disk.target))")

@@ -126,6 +126,10 @@ struct DiskSpec: Sendable {
     var location: SourceLocation
     var volume: Located<VolumeRef>?
     var file: Located<String>?
+    /// A block device on the host.
+    var block: Located<String>?
+    /// A disk over the network (rbd, iscsi, nbd).
+    var network: NetworkDiskSpec?
     var size: Located<ByteSize>?
     /// `size` is written (even if invalid): the disk creates its volume.
     var createsVolume: Bool
@@ -139,6 +143,17 @@ struct DiskSpec: Sendable {
     var existing: Bool
     /// Cache, I/O mode, discard, serial, shareable, I/O limits.
     var options: DiskOptions?
+}
+
+/// `network:` of a disk: the protocol, the image or LUN, the servers, and the Secret that holds
+/// the key (with the user it is for).
+struct NetworkDiskSpec: Sendable {
+    var `protocol`: NetworkDiskProtocol
+    var name: String?
+    var hosts: [String]
+    var username: String?
+    var secret: Located<String>?
+    var location: SourceLocation
 }
 
 /// An interface of a VM.

@@ -22,7 +22,9 @@ enum DiskTargets {
         return String(out)
     }
 
-    static func assign(_ disks: [DiskSpec]) -> [DiskModel] {
+    /// - Parameter domain: the VM's name: a network disk's key is in the secret object of this
+    ///   VM and its Secret (see `Normalizer.escapeHatchObjects`).
+    static func assign(_ disks: [DiskSpec], domain: String) -> [DiskModel] {
         var used = Set(disks.compactMap { $0.target?.value })
         var nextIndex: [String: Int] = [:]
         return disks.compactMap { disk in
@@ -32,6 +34,15 @@ enum DiskTargets {
                 source = .volume(pool: volume.pool, volume: volume.volume)
             } else if let file = disk.file?.value {
                 source = .file(path: file)
+            } else if let block = disk.block?.value {
+                source = .block(path: block)
+            } else if let network = disk.network {
+                var auth: DiskAuth?
+                if let username = network.username, let secret = network.secret?.value, let type = network.protocol.secretType {
+                    let consumer = SecretObjectModel.consumer(domain: domain, secret: secret, type: type)
+                    auth = DiskAuth(username: username, secretType: type, secretUUID: SecretObjectModel.uuid(consumer: consumer))
+                }
+                source = .network(NetworkDisk(protocol: network.protocol, name: network.name, hosts: network.hosts, auth: auth))
             } else {
                 return nil
             }

@@ -1,10 +1,22 @@
 import VirtsyncCore
 
 extension Normalizer {
-    /// The secret objects `((secret-uuid:NAME:TYPE))` of a VM's escape hatch names, each with
-    /// the use that reads its value.
+    /// The secret objects a VM names, each with the use that reads its value: its escape hatch's
+    /// `((secret-uuid:NAME:TYPE))` and its network disks' `auth.secret` (one object per VM,
+    /// Secret and usage type, whichever names it).
     func escapeHatchObjects(_ vm: MachineSpec, domain: String) -> [(SecretObjectModel, SecretUse)] {
         var out: [String: (SecretObjectModel, SecretUse)] = [:]
+        for (index, disk) in vm.disks.enumerated() {
+            guard let network = disk.network, let secret = network.secret, let type = network.protocol.secretType else { continue }
+            let consumer = SecretObjectModel.consumer(domain: domain, secret: secret.value, type: type)
+            guard out[consumer] == nil else { continue }
+            let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
+                                           usage: .named(type: type, id: "virtsync/\(domain)/\(secret.value)"),
+                                           secret: SecretMaterial(name: secret.value, digest: ""))
+            let use = SecretUse(name: secret.value, field: "\(vm.header.path).disks[\(index)].network.auth.secret",
+                                location: "\(secret.location.file):\(secret.location.line)", inline: true)
+            out[consumer] = (object, use)
+        }
         for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
             guard let fragment, fragment.contains(SecretObjectTemplate.open) else { continue }
             for placeholder in SecretObjectTemplate.scan(fragment).placeholders {

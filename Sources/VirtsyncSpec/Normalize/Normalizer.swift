@@ -181,7 +181,7 @@ struct Normalizer {
     /// disk names a placeholder volume until then).
     private func domainModel(_ vm: MachineSpec, encrypted: [String: SecretUse]) -> (DomainModel, VolumeModel?, PendingSecrets?)? {
         guard let name = vm.header.name?.value, let memory = vm.memory?.value else { return nil }
-        var disks = DiskTargets.assign(vm.disks)
+        var disks = DiskTargets.assign(vm.disks, domain: name)
         for i in disks.indices {
             if case .volume(let pool, let volume) = disks[i].source, encrypted["\(pool)/\(volume)"] != nil {
                 disks[i].encryption = SecretObjectModel.uuid(consumer: "\(pool)/\(volume)")

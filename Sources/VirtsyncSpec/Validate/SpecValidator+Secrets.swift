@@ -43,6 +43,9 @@ extension SpecValidator {
             if let password = vm.graphicsPassword {
                 reference(password.value, at: password.location, path: vm.header.path + ".graphics.passwordSecret")
             }
+            for disk in vm.disks {
+                if let secret = disk.network?.secret { reference(secret.value, at: secret.location, path: disk.path + ".network.auth.secret") }
+            }
             guard let cloudInit = vm.cloudInit else { continue }
             scan(cloudInit.userData, path: cloudInit.path + ".userData")
             scan(cloudInit.metaData, path: cloudInit.path + ".metaData")
