@@ -62,6 +62,15 @@ BAD = {
     "bad enum": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: natt\n",
     "ipv4 in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nipv4: {address: 10.0.0.1/24}\n",
     "bridge mode without bridge": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\n",
+    # Networks (issue 17)
+    "ipv6 in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nipv6: {address: 'fd00::1/64'}\n",
+    "ipv6 without prefix": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nipv6: {address: 'fd00::1'}\n",
+    "ipv6 host with a mac": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                            "ipv6: {address: 'fd00::1/64', dhcp: {hosts: [{mac: '52:54:00:00:00:01', ip: 'fd00::10'}]}}\n",
+    "ipv6 host without id or name": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                                    "ipv6: {address: 'fd00::1/64', dhcp: {hosts: [{ip: 'fd00::10'}]}}\n",
+    "ipv6 range without end": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                              "ipv6: {address: 'fd00::1/64', dhcp: {ranges: [{start: 'fd00::100'}]}}\n",
     "relative pool path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: var/lib\n",
     "dir pool without path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\n",
     "disk with volume and file": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, file: /x}]\n",
@@ -149,6 +158,10 @@ GOOD = {
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
         "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
     "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<mtu size='9000'/>\"}\n",
+    # Networks (issue 17)
+    "network ipv6 with dhcpv6": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: nat\nipv4: {address: 10.0.0.1/24}\n"
+                                "ipv6:\n  address: fd00:10:1::1/64\n  dhcp:\n    ranges: [{start: 'fd00:10:1::100', end: 'fd00:10:1::1ff'}]\n"
+                                "    hosts:\n      - {id: '0:3:0:1:52:54:0:12:34:56', name: web-1, ip: 'fd00:10:1::10'}\n      - {name: db-1, ip: 'fd00:10:1::11'}\n",
     "pool xml": POOL + "xml: {pool: \"<target><permissions><mode>0750</mode></permissions></target>\"}\n",
     "secret objects in xml": VM + "xml:\n  devices: |\n    " + TPM % "((secret-uuid:tpm.state-1:vtpm))" + "\n"
         "    <hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2026-01.example:t/1'>"

@@ -98,6 +98,8 @@ public enum HatchOwnership {
         .element("network/forward", "mode"),
         .element("network/bridge", "bridge"),
         .element("network/ip", "ipv4", when: "family", in: ["ipv4"], default: "ipv4"),
+        // Networks (issue 17): parts modelled since spec 1.1.
+        .element("network/ip", "ipv6", when: "family", in: ["ipv6"]),
     ]
 
     /// A storage pool (`xml.pool`).

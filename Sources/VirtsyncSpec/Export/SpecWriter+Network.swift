@@ -1,0 +1,25 @@
+import VirtsyncCore
+
+extension SpecWriter {
+    /// The `ipv6:` block of a network document.
+    static func ipv6Lines(_ ipv6: IPv6Config) -> [String] {
+        var lines = ["ipv6:", "  address: \(scalar("\(ipv6.address)/\(ipv6.prefix)"))"]
+        guard !ipv6.dhcpRanges.isEmpty || !ipv6.hosts.isEmpty else { return lines }
+        lines.append("  dhcp:")
+        if !ipv6.dhcpRanges.isEmpty {
+            lines.append("    ranges:")
+            for range in ipv6.dhcpRanges { lines.append("      - {start: \(scalar(range.start)), end: \(scalar(range.end))}") }
+        }
+        if !ipv6.hosts.isEmpty {
+            lines.append("    hosts:")
+            for host in ipv6.hosts {
+                var entry: [String] = []
+                if let id = host.id { entry.append("id: \(quoted(id))") }
+                if let name = host.name { entry.append("name: \(scalar(name))") }
+                entry.append("ip: \(scalar(host.ip))")
+                lines.append("      - {\(entry.joined(separator: ", "))}")
+            }
+        }
+        return lines
+    }
+}
