@@ -143,8 +143,12 @@ extension LibvirtXML {
         var ipv6Seen = false
         for element in root.elements {
             switch element.name {
-            case "name", "uuid", "bridge", "mac":
+            case "name", "uuid", "bridge", "mac", "domain":
                 continue
+            case "dns":
+                // Host records and forwarders are the model's (`dns`); the rest is raw XML, by path.
+                let raw = Set(element.elements.map(\.name)).subtracting(["host", "forwarder"])
+                out += raw.sorted().map { "<dns/\($0)>" }
             case "forward":
                 if !element.elements.isEmpty || element[attribute: "dev"] != nil {
                     out.append("<forward> details: \(Set(element.elements.map { "<\($0.name)>" }).sorted().joined(separator: ", "))\(element[attribute: "dev"].map { " dev='\($0)'" } ?? "")")

@@ -56,12 +56,14 @@ extension LibvirtSession {
             if wanted.bridge == nil { wanted.bridge = current.model.bridge }
             // Parts the spec leaves out are libvirt's: a redefinition keeps them.
             if wanted.ipv6 == nil { wanted.ipv6 = current.model.ipv6 }
+            wanted.dns = (wanted.dns.map { $0.filled(from: current.model.dns) } ?? current.model.dns)?.definitionForm
             let hatchHolds = !hatchChanged && (try? XMLParser.parse(xml)).map {
                 LibvirtXML.hatchHolds(Hatch.leaves(model.extraXML, in: .network), in: $0, document: .network)
             } ?? false
             // Raw XML is never parsed back into the model; `hatchHolds` compares it.
             var seen = current.model
             seen.extraXML = model.extraXML
+            seen.dns = seen.dns?.definitionForm
             if wanted != seen || !hatchHolds {
                 if hatchHolds, try updateStaticHosts(existing, xml: xml, from: seen, to: wanted, operation, call) {
                     // Only static DHCP entries changed: applied in place, guests stay plugged in.
@@ -100,6 +102,13 @@ extension LibvirtSession {
         b.ipv4?.hosts = []
         a.ipv6?.hosts = []
         b.ipv6?.hosts = []
+        func withoutHosts(_ dns: NetworkDNS?) -> NetworkDNS? {
+            var dns = dns
+            dns?.hosts = nil
+            return dns?.definitionForm
+        }
+        a.dns = withoutHosts(a.dns)
+        b.dns = withoutHosts(b.dns)
         guard a == b else { return false }
         let ipv6Changed = before.ipv6.map { old in after.ipv6.map { $0.hosts != old.hosts } ?? false } ?? false
         let ipv6Parent = LibvirtXML.ipv6Index(inNetwork: xml)
@@ -133,6 +142,16 @@ extension LibvirtSession {
             for h in Set(new.hosts).subtracting(old.hosts).sorted(by: { $0.ip < $1.ip }) {
                 try update(VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, parent, text(h), "add DHCPv6 host \(h.ip)")
             }
+        }
+        let oldRecords = Set(before.dns?.hosts ?? []), newRecords = Set(after.dns?.hosts ?? [])
+        // libvirt finds a record by its address or any of its names: removals first.
+        for h in oldRecords.subtracting(newRecords).sorted(by: { $0.ip < $1.ip }) {
+            try call.check(virNetworkUpdate(network.pointer, VIR_NETWORK_UPDATE_COMMAND_DELETE.rawValue, VIR_NETWORK_SECTION_DNS_HOST.rawValue,
+                                            -1, LibvirtXML.dnsHostElement(h).serialized(), flags), "remove DNS host \(h.ip) of network \(before.name)")
+        }
+        for h in newRecords.subtracting(oldRecords).sorted(by: { $0.ip < $1.ip }) {
+            try call.check(virNetworkUpdate(network.pointer, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST.rawValue, VIR_NETWORK_SECTION_DNS_HOST.rawValue,
+                                            -1, LibvirtXML.dnsHostElement(h).serialized(), flags), "add DNS host \(h.ip) to network \(before.name)")
         }
         return true
     }

@@ -126,6 +126,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             var n = n
             // Parts the spec leaves open are libvirt's: a redefinition keeps them, as the adapter does.
             if n.ipv6 == nil { n.ipv6 = state.networks[name]?.model.ipv6 }
+            n.dns = n.dns.map { $0.filled(from: state.networks[name]?.model.dns) } ?? state.networks[name]?.model.dns
             state.networks[name] = ObservedNetwork(model: n, uuid: state.networks[name]?.uuid ?? uuid(), active: true,
                                                    hatch: .written(Hatch.leaves(n.extraXML, in: .network), complete: true))
         case (.network, .start, _):

@@ -71,7 +71,7 @@ struct HatchXMLTests {
     func networkAndPool() throws {
         let network = try LibvirtXML.parseNetwork(LibvirtXML.network(Models.hatchNetwork))
         #expect(network.hatch?.complete == true)
-        #expect(network.hatch?.live.map(\.path) == ["mtu", "dns", "route"])
+        #expect(network.hatch?.live.map(\.path) == ["mtu", "dns/txt", "route"])
         #expect(network.model.ipv4?.address == "10.8.0.1", "the <route> is raw XML, not the model's")
         let pool = try LibvirtXML.parsePool(LibvirtXML.pool(Models.hatchPool))
         #expect(pool.hatch?.live.map(\.path) == ["target/permissions"])

@@ -88,4 +88,64 @@ struct NetworkSystemTests {
         (status, output) = try run("plan", dir, state, ["--detailed-exitcode"])
         #expect(status == 0, "the plan after the restart is not empty:\n\(output)")
     }
+
+    static func dnsSpec(records: String) -> String {
+        """
+        apiVersion: virtsync/v1
+        kind: Settings
+        owner: system-tests-\(tag)
+        ---
+        apiVersion: virtsync/v1
+        kind: Network
+        name: \(tag)-dns
+        mode: isolated
+        bridge: vsn241br
+        ipv4:
+          address: 10.219.241.1/24
+        dns:
+          domain: vsn241.test
+          localOnly: true
+          forwarders:
+            - {domain: corp.test}
+          hosts:
+            - {ip: 10.219.241.5, names: [db, db.vsn241.test]}\(records)
+        xml:
+          network: |
+            <dns>
+              <txt name="vsn" value="dns"/>
+            </dns>
+        """
+    }
+
+    @Test("DNS applies and reads back without drift beside raw <txt>; a host record is added live, in the running and the persistent definition")
+    func dnsRoundTrip() throws {
+        let state = try System.tempDir("netdns-state")
+        let dir = try System.tempDir("netdns-spec")
+        try System.write(dir, "spec.yaml", Self.dnsSpec(records: ""))
+        defer { try? System.cleanup(stateDir: state, tag: Self.tag) }
+        let name = "\(Self.tag)-dns"
+
+        var (status, output) = try run("apply", dir, state, ["--auto-approve"])
+        #expect(status == 0, "\(output)")
+        let live = try System.virsh(["net-dumpxml", name]).stdout
+        #expect(live.contains("<domain name='vsn241.test' localOnly='yes'/>") && live.contains("<forwarder domain='corp.test'/>")
+                && live.contains("<txt name='vsn' value='dns'/>") && live.contains("<hostname>db.vsn241.test</hostname>"), "\(live)")
+        (status, output) = try run("plan", dir, state, ["--detailed-exitcode"])
+        #expect(status == 0, "the plan after apply is not empty:\n\(output)")
+        let index = try? String(contentsOfFile: "/sys/class/net/vsn241br/ifindex", encoding: .utf8)
+
+        try System.write(dir, "spec.yaml", Self.dnsSpec(records: "\n    - {ip: 10.219.241.6, names: [cache]}"))
+        (status, output) = try run("plan", dir, state, ["--detailed-exitcode"])
+        #expect(status == 2 && output.contains("dns.hosts[10.219.241.6]") && output.contains("update network \(name)  [live]"), "\(output)")
+        (status, output) = try run("apply", dir, state, ["--auto-approve"])
+        #expect(status == 0, "\(output)")
+        for flags in [[String](), ["--inactive"]] {
+            let xml = try System.virsh(["net-dumpxml"] + flags + [name]).stdout
+            #expect(xml.contains("<host ip='10.219.241.6'>") && xml.contains("<hostname>cache</hostname>"), "\(flags): \(xml)")
+        }
+        #expect(index != nil && (try? String(contentsOfFile: "/sys/class/net/vsn241br/ifindex", encoding: .utf8)) == index,
+                "the network was not restarted")
+        (status, output) = try run("plan", dir, state, ["--detailed-exitcode"])
+        #expect(status == 0, "the plan after the live update is not empty:\n\(output)")
+    }
 }

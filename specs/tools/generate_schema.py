@@ -127,6 +127,24 @@ ipv6_config = obj({
         "hosts": {"type": "array", "items": ipv6_lease, "description": "Static DHCPv6 leases; a change is applied live."},
     }, desc="Serve DHCPv6 on the network."),
 }, required=["address"], desc="The IPv6 prefix served by the network; not allowed in bridge mode. Left out: libvirt's IPv6 is kept and never compared.")
+ip_any = {"type": "string", "pattern": rf"^({ipv4}|{ipv6_address})$"}
+dns_config = obj({
+    "domain": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "The network's DNS domain (<domain name>)."},
+    "localOnly": {"type": "boolean", "description": "Queries for the domain are answered from the network's records only, never forwarded; needs domain."},
+    "enable": {"type": "boolean", "description": "false: the network serves no DNS (then no hosts, forwarders, domain)."},
+    "forwardPlainNames": {"type": "boolean", "description": "Forward queries for names without a dot too."},
+    "hosts": {"type": "array", "description": "Host records; a change is applied live.",
+              "items": obj({"ip": {**ip_any, "description": "IPv4 or IPv6 address."},
+                            "names": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$"},
+                                      "description": "Its names; a name is in one record only."}},
+                           required=["ip", "names"], desc="A DNS host record.")},
+    "forwarders": {"type": "array", "description": "Upstream servers, tried in order.",
+                   "items": obj({"addr": {**ip_any, "description": "The server's address."},
+                                 "domain": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$",
+                                            "description": "Only queries for this domain; without addr, answered locally only."}},
+                                desc="A DNS forwarder: addr, domain or both.", anyOf=[{"required": ["addr"]}, {"required": ["domain"]}])},
+}, desc="The DNS the network serves; each part left out is libvirt's and never compared.",
+    dependentRequired={"localOnly": ["domain"]})
 # --- end of networks (issue 17) -------------------------------------------------------------
 
 def hatch(parent, key, owned, examples, disruption):
@@ -156,6 +174,7 @@ defs["Network"] = obj({
         }, desc="Serve DHCP on the network.", dependentRequired={"start": ["end"], "end": ["start"]}),
     }, required=["address"], desc="The IPv4 subnet served by the network; not allowed in bridge mode."),
     "ipv6": ipv6_config,
+    "dns": dns_config,
     "adopt": adopt("network"),
     "xml": hatch("<network>", "network", "<name>, <uuid>, <forward>, <bridge>, <ip>",
                  "<mtu size='9000'/>, <dns><txt name='x' value='y'/></dns>, <route>",
@@ -163,7 +182,7 @@ defs["Network"] = obj({
 }, required=["apiVersion", "kind", "name"], desc="A libvirt virtual network.",
     allOf=[
         {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
-         "then": {"required": ["bridge"], "not": {"anyOf": [{"required": ["ipv4"]}, {"required": ["ipv6"]}]}}},
+         "then": {"required": ["bridge"], "not": {"anyOf": [{"required": ["ipv4"]}, {"required": ["ipv6"]}, {"required": ["dns"]}]}}},
     ])
 
 volume_common = {

@@ -74,6 +74,7 @@ extension PlanBuilder {
         }
         fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
         fields.changes += NetworkDiff.ipv6(before, after)
+        fields.changes += NetworkDiff.dns(before, after)
         return fields.changes
     }
 

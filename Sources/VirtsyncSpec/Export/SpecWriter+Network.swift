@@ -22,4 +22,25 @@ extension SpecWriter {
         }
         return lines
     }
+
+    /// The `dns:` block of a network document.
+    static func dnsLines(_ dns: NetworkDNS) -> [String] {
+        var lines = ["dns:"]
+        if let domain = dns.domain { lines.append("  domain: \(scalar(domain))") }
+        if let local = dns.localOnly, dns.domain != nil { lines.append("  localOnly: \(local)") }
+        if let enable = dns.enable { lines.append("  enable: \(enable)") }
+        if let plain = dns.forwardPlainNames { lines.append("  forwardPlainNames: \(plain)") }
+        if let hosts = dns.hosts, !hosts.isEmpty {
+            lines.append("  hosts:")
+            for host in hosts { lines.append("    - {ip: \(scalar(host.ip)), names: [\(host.names.map(scalar).joined(separator: ", "))]}") }
+        }
+        if let forwarders = dns.forwarders, !forwarders.isEmpty {
+            lines.append("  forwarders:")
+            for forwarder in forwarders {
+                let parts = [forwarder.domain.map { "domain: \(scalar($0))" }, forwarder.addr.map { "addr: \(scalar($0))" }].compactMap { $0 }
+                lines.append("    - {\(parts.joined(separator: ", "))}")
+            }
+        }
+        return lines.count == 1 ? [] : lines
+    }
 }

@@ -100,6 +100,8 @@ struct NetworkSpec: Sendable {
     var ipv4: IPv4Spec?
     /// `ipv6`, when given and its address is valid.
     var ipv6: IPv6Spec?
+    /// `dns`, as far as it is valid.
+    var dns: NetworkDNS?
     /// `adopt: true`: take over the existing network of this name.
     var adopt = false
     /// `xml.network`: raw XML for what the model does not cover.

@@ -152,7 +152,7 @@ struct Normalizer {
                        dhcpRanges: spec.ranges.map { DHCPRange(start: $0.start.value, end: $0.end.value) },
                        hosts: spec.hosts.map { DHCPv6Host(id: $0.id?.value, name: $0.name?.value, ip: $0.ip.value) })
         }
-        return NetworkModel(name: name, mode: network.mode ?? .nat, bridge: network.bridge?.value, ipv4: ipv4, ipv6: ipv6,
+        return NetworkModel(name: name, mode: network.mode ?? .nat, bridge: network.bridge?.value, ipv4: ipv4, ipv6: ipv6, dns: network.dns,
                             autostart: network.autostart ?? true)
     }
 
