@@ -43,3 +43,20 @@ struct NetworkDNSPlanTests {
         #expect(plan(NetworkDNS(forwarders: []), observed: nil).steps.isEmpty, "no forwarders is what libvirt has without <dns>")
     }
 }
+
+/// A network defined by an earlier version with raw `<dns><txt>` (its inventory records the path
+/// `dns`, a container since `dns` is a field) plans nothing: no restart after an upgrade.
+@Suite("network DNS after an upgrade")
+struct NetworkDNSUpgradeTests {
+    @Test("a recorded path that became a container does not make the unchanged raw <dns><txt> drift")
+    func recordedContainer() {
+        let net = NetworkModel(name: "nd", mode: .isolated, ipv4: IPv4Config(address: "10.20.0.1", prefix: 24),
+                               extraXML: "<dns><txt name='x' value='y'/></dns>")
+        let txt = HatchLeaf(path: "dns/txt", node: HatchNode(name: "txt", attributes: ["name": "x", "value": "y"]))
+        let seen = ObservedNetwork(model: NetworkModel(name: "nd", mode: .isolated, ipv4: IPv4Config(address: "10.20.0.1", prefix: 24)),
+                                   uuid: "u", active: true, managed: true, hatch: ObservedHatch(recorded: ["dns"], live: [txt], complete: true))
+        let plan = Planner.plan(desired: DesiredState(hosts: [DesiredHost(name: "local", networks: [net])], specDigest: "d"),
+                                observed: ObservedState(hosts: ["local": ObservedHost(name: "local", networks: ["nd": seen])]))
+        #expect(plan.steps.isEmpty, "\(plan.steps.map { "\($0.id) \($0.changes)" })")
+    }
+}
