@@ -133,23 +133,32 @@ extension LibvirtXML {
         return leaves.isEmpty ? nil : leaves.map { $0.node.element.serialized() }.joined()
     }
 
-    /// The parts of a network definition the model does not cover, in words (IPv6, DNS, a
-    /// domain name, NAT port ranges, port groups, ...): an update by virtsync redefines the
+    /// The parts of a network definition the model does not cover, in words (a second IPv6
+    /// address, DNS, a domain name, NAT port ranges, port groups, ...): an update by virtsync redefines the
     /// network from the model, without them.
     public static func uncovered(networkXML xml: String) throws(LibvirtXMLError) -> [String] {
         let root = try XMLParser.parse(xml)
         guard root.name == "network" else { throw LibvirtXMLError(message: "expected <network>, found <\(root.name)>") }
         var out: [String] = []
+        var ipv6Seen = false
         for element in root.elements {
             switch element.name {
-            case "name", "uuid", "bridge", "mac":
+            case "name", "uuid", "bridge", "mac", "domain":
                 continue
+            case "dns":
+                // Host records and forwarders are the model's (`dns`); the rest is raw XML, by path.
+                let raw = Set(element.elements.map(\.name)).subtracting(["host", "forwarder"])
+                out += raw.sorted().map { "<dns/\($0)>" }
             case "forward":
                 if !element.elements.isEmpty || element[attribute: "dev"] != nil {
                     out.append("<forward> details: \(Set(element.elements.map { "<\($0.name)>" }).sorted().joined(separator: ", "))\(element[attribute: "dev"].map { " dev='\($0)'" } ?? "")")
                 }
             case "ip":
-                if element[attribute: "family"] == "ipv6" { out.append("an IPv6 address (<ip family='ipv6'>)"); continue }
+                // The first IPv6 <ip> is the model's (`ipv6`); libvirt serves DHCPv6 on one only.
+                if element[attribute: "family"] == "ipv6" {
+                    if ipv6Seen { out.append("another IPv6 address (<ip family='ipv6' address='\(element[attribute: "address"] ?? "")'>)"); continue }
+                    ipv6Seen = true
+                }
                 let extra = element.elements.flatMap { $0.name == "dhcp" ? $0.elements.filter { !["range", "host"].contains($0.name) } : [$0] }
                     .filter { $0.name != "dhcp" }
                 if !extra.isEmpty { out.append("<ip> details: \(Set(extra.map { "<\($0.name)>" }).sorted().joined(separator: ", "))") }

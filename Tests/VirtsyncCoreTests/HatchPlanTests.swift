@@ -77,7 +77,7 @@ struct HatchPlanTests {
                    HatchLeaf(path: "mac", node: HatchNode(name: "mac", attributes: ["address": "52:54:00:01:02:03"]))], complete: true)
         let step = try #require(Planner.plan(desired: d, observed: observed).steps.first { $0.resource.kind == .network })
         #expect(step.action == .update && step.disruption == .restart)
-        #expect(step.changes.map(\.field) == ["xml.network/mtu", "xml.network/dns"])
+        #expect(step.changes.map(\.field) == ["xml.network/mtu", "xml.network/dns/txt"])
         observed.hosts["local"]?.networks["labnet"]?.active = false
         let inactive = Planner.plan(desired: d, observed: observed).steps.filter { $0.resource.kind == .network }
         #expect(inactive.first?.disruption == Disruption.none)

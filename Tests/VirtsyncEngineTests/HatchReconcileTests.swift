@@ -35,7 +35,7 @@ struct HatchReconcileTests {
                              pool: "<target><permissions><mode>0711</mode></permissions></target>")
         let (_, report) = await h.apply(with)
         #expect(report.ok)
-        #expect(try recorded(h) == ["network labnet": ["mtu", "dns"], "pool lab": ["target/permissions"]])
+        #expect(try recorded(h) == ["network labnet": ["mtu", "dns/txt"], "pool lab": ["target/permissions"]])
         #expect(await h.plan(with).steps.isEmpty)
 
         let without = withHatch(network: "<dns><txt name='x' value='y'/></dns>", pool: nil)
@@ -45,7 +45,7 @@ struct HatchReconcileTests {
         #expect(plan.steps.flatMap(\.changes).allSatisfy { $0.after == nil && $0.disruption == .restart })
         let (_, second) = await h.apply(without)
         #expect(second.ok)
-        #expect(try recorded(h) == ["network labnet": ["dns"], "pool lab": nil].compactMapValues { $0 })
+        #expect(try recorded(h) == ["network labnet": ["dns/txt"], "pool lab": nil].compactMapValues { $0 })
         #expect(await h.plan(without).steps.isEmpty)
     }
 }

@@ -71,8 +71,8 @@ struct HatchXMLTests {
     func networkAndPool() throws {
         let network = try LibvirtXML.parseNetwork(LibvirtXML.network(Models.hatchNetwork))
         #expect(network.hatch?.complete == true)
-        #expect(network.hatch?.live.map(\.path) == ["mtu", "dns", "ip"])
-        #expect(network.model.ipv4?.address == "10.8.0.1", "the IPv6 <ip> is raw XML, not the model's")
+        #expect(network.hatch?.live.map(\.path) == ["mtu", "dns/txt", "route"])
+        #expect(network.model.ipv4?.address == "10.8.0.1", "the <route> is raw XML, not the model's")
         let pool = try LibvirtXML.parsePool(LibvirtXML.pool(Models.hatchPool))
         #expect(pool.hatch?.live.map(\.path) == ["target/permissions"])
         // The netfs pool's raw <format> replaces the one virtsync writes by default.
@@ -146,7 +146,7 @@ struct HatchConvergenceTests {
         dropped.hosts[0].networks[0].extraXML = "<dns><txt name='x' value='a&amp;b'/></dns>"
         dropped.hosts[0].domains[0].extraXML.domain = nil
         let removal = try await workflow.apply(dropped)
-        #expect(Set(removal.plan.steps.flatMap(\.changes).map(\.field)).isSuperset(of: ["xml.network/mtu", "xml.network/ip", "xml.domain/clock"]))
+        #expect(Set(removal.plan.steps.flatMap(\.changes).map(\.field)).isSuperset(of: ["xml.network/mtu", "xml.network/route", "xml.domain/clock"]))
         (plan, _) = await reconciler.plan(dropped, sessions: sessions, failed: failed, options: PlanOptions())
         #expect(plan.isEmpty, "\(plan.steps.map { "\($0.id) \($0.changes)" })")
         let netXML = try await session.definition(ofNetwork: "hatch")

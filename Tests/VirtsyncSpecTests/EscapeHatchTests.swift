@@ -48,7 +48,11 @@ struct EscapeHatchTests {
                 "a floppy is not a disk the model has a field for")
         #expect(messages("<disk device='cdrom'><source file='/srv/x.iso'/></disk>", .devices) == ["<devices><disk> is set by the field disks; raw XML may not set it"])
         #expect(messages("<dns><txt name='x' value='y'/></dns><mtu size='9000'/>", .network).isEmpty)
-        #expect(messages("<ip family='ipv6' address='fd00::1' prefix='64'/>", .network).isEmpty)
+        #expect(messages("<ip family='ipv6' address='fd00::1' prefix='64'/>", .network) == ["<ip> is set by the field ipv6; raw XML may not set it"])
+        #expect(messages("<route address='10.20.0.0' prefix='16' gateway='10.8.0.1'/>", .network).isEmpty)
+        #expect(messages("<dns><host ip='10.0.0.5'><hostname>a</hostname></host></dns>", .network) == ["<dns><host> is set by the field dns.hosts; raw XML may not set it"])
+        #expect(messages("<domain name='lab.example'/>", .network) == ["<domain> is set by the field dns.domain; raw XML may not set it"])
+        #expect(messages("<dns enable='no'/>", .network) == ["<dns> attribute 'enable' is set by the field dns.enable; raw XML may not set it"])
         #expect(messages("<source><format type='lvm2'/></source>", .pool).isEmpty)
         // An owned name inside a comment or CDATA is not an element.
         #expect(messages("<!-- <cpu/> --><description><![CDATA[<disk/>]]></description>", .domain).isEmpty)

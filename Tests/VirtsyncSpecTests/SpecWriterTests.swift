@@ -18,6 +18,11 @@ struct SpecWriterTests {
         ipv4: IPv4Config(address: "10.213.1.1", prefix: 24, dhcpStart: "10.213.1.100", dhcpEnd: "10.213.1.199",
                          hosts: [DHCPHost(mac: "52:54:00:d5:01:10", ip: "10.213.1.10", name: "web.example_1"),
                                  DHCPHost(mac: "52:54:00:d5:01:11", ip: "10.213.1.11")]),
+        ipv6: IPv6Config(address: "fd00:213:1::1", prefix: 64, dhcpRanges: [DHCPRange(start: "fd00:213:1::100", end: "fd00:213:1::1ff")],
+                         hosts: [DHCPv6Host(id: "0:3:0:1:52:54:0:d5:1:10", name: "web.example_1", ip: "fd00:213:1::10"),
+                                 DHCPv6Host(name: "db", ip: "fd00:213:1::11")]),
+        dns: NetworkDNS(domain: "lab.example", localOnly: true, hosts: [DNSHost(ip: "10.213.1.5", names: ["db", "db.lab.example"])],
+                        forwarders: [DNSForwarder(domain: "corp.example", addr: "192.0.2.54"), DNSForwarder(addr: "fd00::53")]),
         autostart: true)
     /// A name YAML reads as null unless quoted.
     static let isolated = NetworkModel(name: "null", mode: .isolated, bridge: nil,

@@ -62,6 +62,19 @@ BAD = {
     "bad enum": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: natt\n",
     "ipv4 in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nipv4: {address: 10.0.0.1/24}\n",
     "bridge mode without bridge": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\n",
+    # Networks (issue 17)
+    "ipv6 in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nipv6: {address: 'fd00::1/64'}\n",
+    "ipv6 without prefix": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nipv6: {address: 'fd00::1'}\n",
+    "ipv6 host with a mac": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                            "ipv6: {address: 'fd00::1/64', dhcp: {hosts: [{mac: '52:54:00:00:00:01', ip: 'fd00::10'}]}}\n",
+    "ipv6 host without id or name": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                                    "ipv6: {address: 'fd00::1/64', dhcp: {hosts: [{ip: 'fd00::10'}]}}\n",
+    "dns host without names": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\ndns: {hosts: [{ip: 10.0.0.5}]}\n",
+    "dns forwarder empty": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\ndns: {forwarders: [{}]}\n",
+    "dns localOnly without domain": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\ndns: {localOnly: true}\n",
+    "dns in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\ndns: {domain: x.example}\n",
+    "ipv6 range without end": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                              "ipv6: {address: 'fd00::1/64', dhcp: {ranges: [{start: 'fd00::100'}]}}\n",
     "relative pool path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: var/lib\n",
     "dir pool without path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\n",
     "rbd disk without a name": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - network: {protocol: rbd, hosts: [mon]}\n",
@@ -158,6 +171,14 @@ GOOD = {
     "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<mtu size='9000'/>\"}\n",
     "block and network disks": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - block: /dev/sdb\n  - network: {protocol: rbd, name: vms/v, hosts: [\"mon-1:6789\", \"[fd00::1]:6789\"], auth: {username: libvirt, secret: ceph}}\n  - network: {protocol: nbd, hosts: [\"127.0.0.1:10809\"]}\n",
     "fs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb1, format: ext4}\n",
+    # Networks (issue 17)
+    "network dns": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
+                   "dns:\n  domain: lab.example\n  localOnly: true\n  hosts:\n    - {ip: 10.0.0.5, names: [db, db.lab.example]}\n"
+                   "    - {ip: 'fd00::5', names: [db6]}\n  forwarders:\n    - {addr: 192.0.2.53}\n    - {domain: corp.example, addr: 192.0.2.54}\n"
+                   "    - {domain: local.test}\n",
+    "network ipv6 with dhcpv6": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: nat\nipv4: {address: 10.0.0.1/24}\n"
+                                "ipv6:\n  address: fd00:10:1::1/64\n  dhcp:\n    ranges: [{start: 'fd00:10:1::100', end: 'fd00:10:1::1ff'}]\n"
+                                "    hosts:\n      - {id: '0:3:0:1:52:54:0:12:34:56', name: web-1, ip: 'fd00:10:1::10'}\n      - {name: db-1, ip: 'fd00:10:1::11'}\n",
     "pool xml": POOL + "xml: {pool: \"<target><permissions><mode>0750</mode></permissions></target>\"}\n",
     "secret objects in xml": VM + "xml:\n  devices: |\n    " + TPM % "((secret-uuid:tpm.state-1:vtpm))" + "\n"
         "    <hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2026-01.example:t/1'>"

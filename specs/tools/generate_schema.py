@@ -106,6 +106,47 @@ lease = obj({
     "name": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "Host name for the lease."},
 }, required=["mac", "ip"], desc="A static DHCP lease.")
 
+# --- Networks (issue 17): IPv6 with DHCPv6 ---------------------------------------------
+ipv6_address = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*"
+ipv6_range = obj({
+    "start": {"type": "string", "pattern": rf"^{ipv6_address}$", "description": "First address of the range, inside the prefix."},
+    "end": {"type": "string", "pattern": rf"^{ipv6_address}$", "description": "Last address of the range, inside the prefix; not before start."},
+}, required=["start", "end"], desc="A DHCPv6 range; ranges of a network do not overlap.")
+ipv6_lease = obj({
+    "id": {"type": "string", "pattern": r"^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2})+$",
+           "description": "The client's DUID, colon-separated hex bytes, e.g. 0:3:0:1:52:54:0:12:34:56."},
+    "name": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "The host name the client sends."},
+    "ip": {"type": "string", "pattern": rf"^{ipv6_address}$", "description": "The address leased to it, inside the prefix."},
+}, required=["ip"], desc="A static DHCPv6 lease, matched by DUID (id) or host name (IPv6 hosts have no MAC).",
+    anyOf=[{"required": ["id"]}, {"required": ["name"]}])
+ipv6_config = obj({
+    "address": {"type": "string", "pattern": rf"^{ipv6_address}/([1-9]|[1-9][0-9]|1[01][0-9]|12[0-7])$",
+                "description": "The host's IPv6 address and the prefix length (1-127), e.g. fd00:10:1::1/64."},
+    "dhcp": obj({
+        "ranges": {"type": "array", "items": ipv6_range, "description": "Dynamic DHCPv6 ranges."},
+        "hosts": {"type": "array", "items": ipv6_lease, "description": "Static DHCPv6 leases; a change is applied live."},
+    }, desc="Serve DHCPv6 on the network."),
+}, required=["address"], desc="The IPv6 prefix served by the network; not allowed in bridge mode. Left out: libvirt's IPv6 is kept and never compared.")
+ip_any = {"type": "string", "pattern": rf"^({ipv4}|{ipv6_address})$"}
+dns_config = obj({
+    "domain": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "The network's DNS domain (<domain name>)."},
+    "localOnly": {"type": "boolean", "description": "Queries for the domain are answered from the network's records only, never forwarded; needs domain."},
+    "enable": {"type": "boolean", "description": "false: the network serves no DNS (then no hosts, forwarders, domain)."},
+    "forwardPlainNames": {"type": "boolean", "description": "Forward queries for names without a dot too."},
+    "hosts": {"type": "array", "description": "Host records; a change is applied live.",
+              "items": obj({"ip": {**ip_any, "description": "IPv4 or IPv6 address."},
+                            "names": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$"},
+                                      "description": "Its names; a name is in one record only."}},
+                           required=["ip", "names"], desc="A DNS host record.")},
+    "forwarders": {"type": "array", "description": "Upstream servers, tried in order.",
+                   "items": obj({"addr": {**ip_any, "description": "The server's address."},
+                                 "domain": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$",
+                                            "description": "Only queries for this domain; without addr, answered locally only."}},
+                                desc="A DNS forwarder: addr, domain or both.", anyOf=[{"required": ["addr"]}, {"required": ["domain"]}])},
+}, desc="The DNS the network serves; each part left out is libvirt's and never compared.",
+    dependentRequired={"localOnly": ["domain"]})
+# --- end of networks (issue 17) -------------------------------------------------------------
+
 def hatch(parent, key, owned, examples, disruption):
     """The escape hatch of a network or pool: `xml: {<key>: fragment}`."""
     return obj({key: {"type": "string",
@@ -132,14 +173,16 @@ defs["Network"] = obj({
             "hosts": {"type": "array", "items": lease, "description": "Static leases."},
         }, desc="Serve DHCP on the network.", dependentRequired={"start": ["end"], "end": ["start"]}),
     }, required=["address"], desc="The IPv4 subnet served by the network; not allowed in bridge mode."),
+    "ipv6": ipv6_config,
+    "dns": dns_config,
     "adopt": adopt("network"),
-    "xml": hatch("<network>", "network", "<name>, <uuid>, <forward>, <bridge>, an IPv4 <ip>",
-                 "<mtu size='9000'/>, <dns><txt name='x' value='y'/></dns>, <ip family='ipv6'>",
+    "xml": hatch("<network>", "network", "<name>, <uuid>, <forward>, <bridge>, <ip>",
+                 "<mtu size='9000'/>, <dns><txt name='x' value='y'/></dns>, <route>",
                  "a change to an active network restarts it."),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt virtual network.",
     allOf=[
         {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
-         "then": {"required": ["bridge"], "not": {"required": ["ipv4"]}}},
+         "then": {"required": ["bridge"], "not": {"anyOf": [{"required": ["ipv4"]}, {"required": ["ipv6"]}, {"required": ["dns"]}]}}},
     ])
 
 volume_common = {

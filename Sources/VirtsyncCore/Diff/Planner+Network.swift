@@ -73,6 +73,8 @@ extension PlanBuilder {
             fields.changes.append(FieldChange(field: "ipv4.dhcp.hosts[\(h.mac)]", before: "\(h.ip)\(h.name.map { " \($0)" } ?? "")", after: nil, disruption: .live))
         }
         fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
+        fields.changes += NetworkDiff.ipv6(before, after)
+        fields.changes += NetworkDiff.dns(before, after)
         return fields.changes
     }
 

@@ -98,6 +98,13 @@ public enum HatchOwnership {
         .element("network/forward", "mode"),
         .element("network/bridge", "bridge"),
         .element("network/ip", "ipv4", when: "family", in: ["ipv4"], default: "ipv4"),
+        // Networks (issue 17): parts modelled since spec 1.1.
+        .element("network/ip", "ipv6", when: "family", in: ["ipv6"]),
+        .element("network/domain", "dns.domain"),
+        .attribute("network/dns", "enable", "dns.enable"),
+        .attribute("network/dns", "forwardPlainNames", "dns.forwardPlainNames"),
+        .element("network/dns/host", "dns.hosts"),
+        .element("network/dns/forwarder", "dns.forwarders"),
     ]
 
     /// A storage pool (`xml.pool`).

@@ -96,6 +96,12 @@ public struct NetworkModel: Hashable, Codable, Sendable {
     /// (`nil` lets libvirt choose and is then not compared).
     public var bridge: String?
     public var ipv4: IPv4Config?
+    /// The IPv6 subnet and DHCPv6; `nil` when the spec leaves it out (then libvirt's is kept and
+    /// never compared).
+    public var ipv6: IPv6Config?
+    /// DNS: the domain, host records, forwarders; `nil` when the spec leaves it out. Each part
+    /// left out is libvirt's, never compared.
+    public var dns: NetworkDNS?
     /// Start the network when the host boots.
     public var autostart: Bool
     /// Raw XML for what the model does not cover (`xml.network`): children of `<network>`.
@@ -103,8 +109,10 @@ public struct NetworkModel: Hashable, Codable, Sendable {
     /// into this field.
     public var extraXML: String?
 
-    public init(name: String, mode: NetworkMode, bridge: String? = nil, ipv4: IPv4Config? = nil, autostart: Bool = true,
-                extraXML: String? = nil) {
+    public init(name: String, mode: NetworkMode, bridge: String? = nil, ipv4: IPv4Config? = nil, ipv6: IPv6Config? = nil,
+                dns: NetworkDNS? = nil, autostart: Bool = true, extraXML: String? = nil) {
+        self.ipv6 = ipv6
+        self.dns = dns
         self.extraXML = extraXML
         self.name = name
         self.mode = mode

@@ -33,6 +33,8 @@ extension LibvirtXML {
             }
             network.append(element)
         }
+        if let ipv6 = model.ipv6 { network.append(ipv6Element(ipv6)) }
+        for element in model.dns.map(dnsElements) ?? [] { network.append(element) }
         applyHatch(Hatch.leaves(model.extraXML, in: .network), recorded: [], document: .network, keepMatching: false, to: &network)
         return network.serialized()
     }

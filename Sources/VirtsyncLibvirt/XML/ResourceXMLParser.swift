@@ -68,7 +68,7 @@ extension LibvirtXML {
             break
         }
         let model = NetworkModel(name: name, mode: mode, bridge: root.child("bridge")?[attribute: "name"],
-                                 ipv4: ipv4, autostart: false)
+                                 ipv4: ipv4, ipv6: parseIPv6(root), dns: parseDNS(root), autostart: false)
         return ParsedNetwork(model: model, uuid: root.child("uuid")?.text ?? "",
                              hatch: ObservedHatch(live: Hatch.unowned(in: root, document: .network), complete: true))
     }

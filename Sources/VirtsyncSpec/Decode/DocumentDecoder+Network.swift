@@ -1,7 +1,8 @@
 import VirtsyncCore
 
 extension DocumentDecoder {
-    static let networkKeys = KeySet(["apiVersion", "kind", "name", "hosts", "mode", "bridge", "autostart", "ipv4", "adopt", "xml"])
+    static let networkKeys = KeySet(["apiVersion", "kind", "name", "hosts", "mode", "bridge", "autostart", "ipv4", "adopt", "xml",
+                                          "ipv6", "dns"])
     static let ipv4Keys = KeySet(["address", "dhcp"])
     static let dhcpKeys = KeySet(["start", "end", "hosts"])
     static let leaseKeys = KeySet(["mac", "ip", "name"])
@@ -38,6 +39,22 @@ extension DocumentDecoder {
                                "'ipv4' is not allowed in bridge mode: the bridge's own network assigns addresses")
             } else {
                 network.ipv4 = decodeIPv4(ipv4)
+            }
+        }
+        if let ipv6 = map.map("ipv6", keys: Self.ipv6Keys) {
+            if mode == .bridge {
+                reporter.error(map.keyLocation("ipv6"), map.keyPath("ipv6"),
+                               "'ipv6' is not allowed in bridge mode: the bridge's own network assigns addresses")
+            } else {
+                network.ipv6 = decodeIPv6(ipv6)
+            }
+        }
+        if let dns = map.map("dns", keys: Self.dnsKeys) {
+            if mode == .bridge {
+                reporter.error(map.keyLocation("dns"), map.keyPath("dns"),
+                               "'dns' is not allowed in bridge mode: libvirt serves no DNS on a host bridge")
+            } else {
+                network.dns = decodeDNS(dns)
             }
         }
         return network

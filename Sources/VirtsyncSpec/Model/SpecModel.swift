@@ -65,6 +65,30 @@ struct IPv4Spec: Sendable {
     var dhcpHosts: [DHCPHostSpec]
 }
 
+/// `ipv6.dhcp.ranges[]` of a network.
+struct DHCPv6RangeSpec: Sendable {
+    var start: Located<String>
+    var end: Located<String>
+}
+
+/// `ipv6.dhcp.hosts[]` of a network.
+struct DHCPv6HostSpec: Sendable {
+    var id: Located<String>?
+    var name: Located<String>?
+    var ip: Located<String>
+}
+
+/// `ipv6` of a network, with the address already split and checked.
+struct IPv6Spec: Sendable {
+    /// The key path of `ipv6.address` and where its value is.
+    var addressPath: String
+    var addressLocation: SourceLocation
+    var address: IPv6Address
+    var prefix: Int
+    var ranges: [DHCPv6RangeSpec]
+    var hosts: [DHCPv6HostSpec]
+}
+
 /// kind: Network.
 struct NetworkSpec: Sendable {
     var header: DocumentHeader
@@ -74,6 +98,10 @@ struct NetworkSpec: Sendable {
     var bridge: Located<String>?
     var autostart: Bool?
     var ipv4: IPv4Spec?
+    /// `ipv6`, when given and its address is valid.
+    var ipv6: IPv6Spec?
+    /// `dns`, as far as it is valid.
+    var dns: NetworkDNS?
     /// `adopt: true`: take over the existing network of this name.
     var adopt = false
     /// `xml.network`: raw XML for what the model does not cover.

@@ -147,7 +147,12 @@ struct Normalizer {
             ipv4 = IPv4Config(address: Formats.formatIPv4(host), prefix: prefix, dhcpStart: spec.dhcpStart?.value,
                               dhcpEnd: spec.dhcpEnd?.value, hosts: leases)
         }
-        return NetworkModel(name: name, mode: network.mode ?? .nat, bridge: network.bridge?.value, ipv4: ipv4,
+        let ipv6 = network.ipv6.map { spec in
+            IPv6Config(address: spec.address.description, prefix: spec.prefix,
+                       dhcpRanges: spec.ranges.map { DHCPRange(start: $0.start.value, end: $0.end.value) },
+                       hosts: spec.hosts.map { DHCPv6Host(id: $0.id?.value, name: $0.name?.value, ip: $0.ip.value) })
+        }
+        return NetworkModel(name: name, mode: network.mode ?? .nat, bridge: network.bridge?.value, ipv4: ipv4, ipv6: ipv6, dns: network.dns,
                             autostart: network.autostart ?? true)
     }
 

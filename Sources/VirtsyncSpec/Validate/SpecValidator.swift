@@ -22,6 +22,7 @@ struct SpecValidator {
         validator.index.poolHosts = spec.pools.map { validator.placement(hosts: $0.hosts, at: $0.hostsLocation, header: $0.header) }
         validator.checkBridgesAndPaths()
         validator.checkSubnets()
+        validator.checkIPv6Prefixes()
         validator.placeMachines()
         validator.checkMachineReferences()
         validator.checkFailoverStorage()

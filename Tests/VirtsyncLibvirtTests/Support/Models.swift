@@ -113,11 +113,30 @@ enum Models {
 
     static let hatchNetwork = NetworkModel(
         name: "hatch", mode: .nat, ipv4: IPv4Config(address: "10.8.0.1", prefix: 24),
-        extraXML: "<mtu size='9000'/><dns><txt name='x' value='a&amp;b'/></dns><ip family='ipv6' address='fd00::1' prefix='64'/>")
+        extraXML: "<mtu size='9000'/><dns><txt name='x' value='a&amp;b'/></dns><route address='10.20.0.0' prefix='16' gateway='10.8.0.254'/>")
+
+    /// IPv4 and IPv6 with DHCPv6 ranges and hosts (by DUID and by name).
+    static let dualStackNetwork = NetworkModel(
+        name: "dual", mode: .nat, ipv4: IPv4Config(address: "192.168.123.1", prefix: 24, hosts: [DHCPHost(mac: "52:54:00:00:00:07", ip: "192.168.123.7")]),
+        ipv6: IPv6Config(address: "fd00:10:1::1", prefix: 64,
+                         dhcpRanges: [DHCPRange(start: "fd00:10:1::100", end: "fd00:10:1::1ff"), DHCPRange(start: "fd00:10:1::300", end: "fd00:10:1::3ff")],
+                         hosts: [DHCPv6Host(id: "0:3:0:1:52:54:0:10:0:1", name: "web-1", ip: "fd00:10:1::10"),
+                                 DHCPv6Host(name: "db-1", ip: "fd00:10:1::11")]))
+
+    /// DNS: a local-only domain, host records (IPv4 and IPv6), forwarders, and raw XML in <dns>.
+    static let dnsNetwork = NetworkModel(
+        name: "dns", mode: .nat, ipv4: IPv4Config(address: "192.168.124.1", prefix: 24),
+        dns: NetworkDNS(domain: "lab.example", localOnly: true,
+                        hosts: [DNSHost(ip: "192.168.124.5", names: ["db", "db.lab.example"]), DNSHost(ip: "fd00:10:2::5", names: ["db6"])],
+                        forwarders: [DNSForwarder(addr: "192.0.2.53"), DNSForwarder(domain: "corp.example", addr: "192.0.2.54"),
+                                     DNSForwarder(domain: "local.test")],
+                        forwardPlainNames: false),
+        extraXML: "<dns><txt name='lab' value='managed'/></dns>")
 
     static let networks: [(String, NetworkModel)] = [
         ("network-nat", natNetwork), ("network-routed", routedNetwork), ("network-isolated", isolatedNetwork),
         ("network-bridge", bridgeNetwork), ("network-hostile", hostileNetwork), ("network-hatch", hatchNetwork),
+        ("network-ipv6", dualStackNetwork), ("network-dns", dnsNetwork),
     ]
 
     static let dirPool = PoolModel(name: "images", type: .dir, path: "/var/lib/virtsync/images")
