@@ -89,6 +89,8 @@ struct InterfaceOptionsSpecTests {
                 vlan: {tags: [10, 20]}
               - network: lab
                 bandwidth: {inbound: {average: 2MiB, peak: 1MiB}}
+              - direct: {device: eth0}
+                mtu: 9000
             """)
         let text = result.diagnostics.description
         #expect(result.desired == nil)
@@ -108,6 +110,7 @@ struct InterfaceOptionsSpecTests {
             "error: VirtualMachine[edge-1].interfaces[6].direct.device: device name",
             "error: VirtualMachine[edge-1].interfaces[7].vlan.tags: 'tags' make a trunk",
             "error: VirtualMachine[edge-1].interfaces[8].bandwidth.inbound.peak: peak (1MiB/s) is below average (2MiB/s)",
+            "vm.yaml:37:10: error: VirtualMachine[edge-1].interfaces[9].mtu: libvirt cannot set the MTU of a direct (macvtap) interface",
         ]
         for line in expected { #expect(text.contains(line), "\(line)\n\(text)") }
     }

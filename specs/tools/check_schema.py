@@ -151,6 +151,7 @@ BAD = {
     "queues zero": VM + "interfaces: [{network: n, queues: 0}]\n",
     "network and direct": VM + "interfaces: [{network: n, direct: {device: eth0}}]\n",
     "direct without device": VM + "interfaces: [{direct: {mode: bridge}}]\n",
+    "mtu on macvtap": VM + "interfaces: [{direct: {device: eth0}, mtu: 9000}]\n",
     "direct mode unknown": VM + "interfaces: [{direct: {device: eth0, mode: passthru}}]\n",
 }
 

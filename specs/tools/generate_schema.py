@@ -292,6 +292,7 @@ nic_rules = [
     {"if": {"properties": {"queues": {"minimum": 2}}, "required": ["queues", "model"]},
      "then": {"properties": {"model": {"pattern": "^virtio"}}}},
     {"if": {"required": ["virtualport"]}, "then": {"required": ["bridge"]}},
+    {"if": {"required": ["direct"]}, "then": {"not": {"required": ["mtu"]}}},
     {"if": {"required": ["vlan", "bridge"]}, "then": {"required": ["virtualport"]}},
     {"if": {"required": ["vlan", "direct"]},
      "then": {"properties": {"direct": {"properties": {"mode": {"const": "passthrough"}}, "required": ["mode"]}}}},

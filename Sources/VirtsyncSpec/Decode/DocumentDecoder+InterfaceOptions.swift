@@ -37,7 +37,14 @@ extension DocumentDecoder {
             options.bandwidth = InterfaceBandwidth(inbound: bandwidth.map("inbound", keys: Self.rateKeys).flatMap(readRate),
                                                    outbound: bandwidth.map("outbound", keys: Self.rateKeys).flatMap(readRate))
         }
-        options.mtu = map.int("mtu", range: Self.mtuRange)?.value
+        if let mtu = map.int("mtu", range: Self.mtuRange) {
+            if case .direct? = source {
+                // libvirt 9.0 refuses it when the domain is defined.
+                reporter.error(mtu.location, map.keyPath("mtu"), "libvirt cannot set the MTU of a direct (macvtap) interface; set it on the host's device")
+            } else {
+                options.mtu = mtu.value
+            }
+        }
         if let queues = map.int("queues", range: Self.queueRange) {
             // libvirt's virtio models: virtio, virtio-transitional, virtio-non-transitional.
             if queues.value > 1, !model.hasPrefix("virtio") {
