@@ -157,6 +157,7 @@ extension LibvirtSession {
         case .setIOTune(let target, _): operation = "set the I/O limits of disk \(target) of domain \(name)"
         case .pinVcpu(let vcpu, let cpuset): operation = "pin vCPU \(vcpu) of domain \(name) to host CPUs \(cpuset)"
         case .pinEmulator(let cpuset): operation = "pin the emulator of domain \(name) to host CPUs \(cpuset)"
+        case .setInterfaceBandwidth(let mac, _): operation = "set the bandwidth of interface \(mac) of domain \(name)"
         }
         try await run(operation) { call in
             let domain = try call.existingDomain(name, operation)
@@ -200,6 +201,8 @@ extension LibvirtSession {
             case .pinEmulator(let cpuset):
                 var map = LibvirtSession.cpuMap(cpuset)
                 try call.check(virDomainPinEmulator(domain.pointer, &map, Int32(map.count), 0), operation)
+            case .setInterfaceBandwidth(let mac, let bandwidth):
+                try LibvirtSession.setInterfaceBandwidth(domain, mac: mac, bandwidth, flags: flags, operation, call)
             }
         }
     }

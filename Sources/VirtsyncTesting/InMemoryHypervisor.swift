@@ -177,6 +177,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
                     case .setVcpus(let n): live.vcpus = n
                     case .setLink(let mac, let up): live.linkUp[mac] = up
                     case .setGraphicsPassword, .setIOTune: break
+                    case .setInterfaceBandwidth(let mac, let shaping): live.bandwidth[mac] = shaping.isEmpty ? nil : shaping
                     case .pinVcpu(let vcpu, let cpuset):
                         live.vcpuPins.removeAll { $0.vcpu == vcpu }
                         live.vcpuPins.append(VCPUPin(vcpu: vcpu, cpuset: cpuset))
@@ -256,7 +257,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
     private func liveValues(_ d: DomainModel) -> LiveDomainValues {
         LiveDomainValues(memory: d.memory, maxMemory: d.maxMemory ?? d.memory, vcpus: d.vcpus, maxVcpus: d.maxVcpus ?? d.vcpus,
                          linkUp: Dictionary(d.interfaces.compactMap { n in n.mac.map { ($0, n.linkUp) } }, uniquingKeysWith: { a, _ in a }),
-                         vcpuPins: d.cpu.vcpuPins ?? [], emulatorPin: d.cpu.emulatorPin)
+                         vcpuPins: d.cpu.vcpuPins ?? [], emulatorPin: d.cpu.emulatorPin, bandwidth: InterfaceBandwidth.byMAC(d.interfaces))
     }
 
     private func uuid() -> String {

@@ -70,5 +70,6 @@ struct PlanCase: Sendable, CustomTestStringConvertible {
     static let all: [PlanCase] = [
         emptyHost, noChanges, liveAndNextBoot, pruning, unreachableHost, volumeSizes, hostileValues,
         powerState, cpuTuning, networkAndPoolChanges, reviewPullRequest, reviewWithoutPrune, restartPolicies,
+        interfaceOptions,
     ]
 }

@@ -43,7 +43,12 @@ struct EscapeHatchTests {
         #expect(messages("<sysinfo type='smbios'><os/></sysinfo>", .domain).isEmpty, "<sysinfo><os> is not the domain's <os>")
         #expect(messages("<disk type='block' device='disk'><source dev='/dev/sdb'/><target dev='vdb' bus='virtio'/></disk>", .devices).isEmpty,
                 "a block disk is not one the model has a field for")
-        #expect(messages("<interface type='direct'><source dev='eth0' mode='bridge'/></interface>", .devices).isEmpty)
+        // A macvtap interface is the model's (interfaces[].direct), with its options.
+        #expect(messages("<interface type='direct'><source dev='eth0' mode='bridge'/></interface>", .devices)
+                == ["<devices><interface> is set by the field interfaces; raw XML may not set it"])
+        #expect(messages("<interface type='bridge'><source bridge='ovs0'/><vlan><tag id='42'/></vlan><virtualport type='openvswitch'/></interface>", .devices)
+                == ["<devices><interface> is set by the field interfaces; raw XML may not set it"])
+        #expect(messages("<interface type='ethernet'><target dev='tap7'/></interface>", .devices).isEmpty)
         #expect(messages("<disk type='file' device='floppy'><source file='/srv/f.img'/><target dev='fda'/></disk>", .devices).isEmpty,
                 "a floppy is not a disk the model has a field for")
         #expect(messages("<disk device='cdrom'><source file='/srv/x.iso'/></disk>", .devices) == ["<devices><disk> is set by the field disks; raw XML may not set it"])

@@ -155,10 +155,34 @@ BAD = {
     "network xml under the VM's key": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {domain: \"<mtu size='9000'/>\"}\n",
     "pool xml as a string": POOL + "xml: \"<target><permissions><mode>0750</mode></permissions></target>\"\n",
     "secret object in network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<x a='((secret-uuid:k:tls))'/>\"}\n",
+    # Interface options.
+    "vlan 4095": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch}, vlan: {tag: 4095}}]\n",
+    "vlan 0 in a trunk": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch}, vlan: {trunk: true, tags: [0, 10]}}]\n",
+    "vlan tags without trunk": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch}, vlan: {tags: [10, 20]}}]\n",
+    "vlan on a linux bridge": VM + "interfaces: [{bridge: br0, vlan: {tag: 10}}]\n",
+    "vlan on macvtap bridge mode": VM + "interfaces: [{direct: {device: eth0, mode: bridge}, vlan: {tag: 10}}]\n",
+    "native vlan without trunk": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch}, vlan: {tag: 10, native: 10}}]\n",
+    "virtualport on a network": VM + "interfaces: [{network: n, virtualport: {type: openvswitch}}]\n",
+    "virtualport midonet": VM + "interfaces: [{bridge: ovs0, virtualport: {type: midonet}}]\n",
+    "bandwidth without average": VM + "interfaces: [{network: n, bandwidth: {inbound: {peak: 2MiB}}}]\n",
+    "bandwidth as a number": VM + "interfaces: [{network: n, bandwidth: {inbound: {average: 1024}}}]\n",
+    "mtu too small": VM + "interfaces: [{network: n, mtu: 20}]\n",
+    "queues with e1000": VM + "interfaces: [{network: n, model: e1000, queues: 4}]\n",
+    "queues zero": VM + "interfaces: [{network: n, queues: 0}]\n",
+    "network and direct": VM + "interfaces: [{network: n, direct: {device: eth0}}]\n",
+    "direct without device": VM + "interfaces: [{direct: {mode: bridge}}]\n",
+    "mtu on macvtap": VM + "interfaces: [{direct: {device: eth0}, mtu: 9000}]\n",
+    "direct mode unknown": VM + "interfaces: [{direct: {device: eth0, mode: passthru}}]\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
 GOOD = {
+    # Interface options.
+    "interface options": VM + "interfaces: [{network: n, mtu: 9000, queues: 4, bandwidth: {inbound: {average: 10MiB, peak: 20MiB, burst: 1MiB}, outbound: {average: 5MiB}}}]\n",
+    "bandwidth removed": VM + "interfaces: [{network: n, bandwidth: {}}]\n",
+    "ovs access port": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch, interfaceId: 09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f, profileId: menial}, vlan: {tag: 42}}]\n",
+    "ovs trunk": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch}, vlan: {trunk: true, tags: [10, 20, 30], native: 10, nativeMode: tagged}}]\n",
+    "macvtap": VM + "interfaces: [{direct: {device: eth0, mode: bridge}}, {direct: {device: enp1s0f0v3, mode: passthrough}, vlan: {tag: 7}}, {direct: {device: eth1}}]\n",
     "disk options": VM + "disks: [{file: /srv/a.raw, cache: none, io: native, discard: unmap, detectZeroes: unmap, serial: db-1, shareable: true, iotune: {totalBytesPerSecond: 100MiB, readIops: 100, writeIops: 50}}]\n",
     "image volume without a size": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
     "image volume converted and sized": POOL + "volumes: [{name: v, size: 4GiB, format: raw, image: {file: /srv/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: qcow2}}]\n",

@@ -103,7 +103,8 @@ private enum AssumedHost {
             ? LiveDomainValues(memory: vm.memory, maxMemory: model.maxMemory ?? vm.memory, vcpus: vm.vcpus,
                                maxVcpus: model.maxVcpus ?? vm.vcpus,
                                linkUp: Dictionary(vm.interfaces.compactMap { nic in nic.mac.map { ($0, nic.linkUp) } },
-                                                  uniquingKeysWith: { a, _ in a }))
+                                                  uniquingKeysWith: { a, _ in a }),
+                               bandwidth: InterfaceBandwidth.byMAC(vm.interfaces))
             : nil
         let marker = OwnershipMarker(specDigest: specDigest, commit: commit, extraDigest: vm.extraXML.digest, owner: owner,
                                      graphicsPassword: vm.graphicsPassword?.markerValue)

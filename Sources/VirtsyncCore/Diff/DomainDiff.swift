@@ -137,31 +137,7 @@ enum DomainDiff {
             }
         }
 
-        let nicCount = max(vm.interfaces.count, old.interfaces.count)
-        for i in 0..<nicCount {
-            let a = i < old.interfaces.count ? old.interfaces[i] : nil
-            guard var b = i < vm.interfaces.count ? vm.interfaces[i] : nil else {
-                add("interfaces[\(i)]", a.map(describe), nil, boot)
-                continue
-            }
-            if b.mac == nil { b.mac = a?.mac }   // a MAC the spec leaves open keeps the generated one
-            guard let a else {
-                add("interfaces[\(i)]", nil, describe(b), boot)
-                continue
-            }
-            var aNoLink = a, bNoLink = b
-            aNoLink.linkUp = true
-            bNoLink.linkUp = true
-            if aNoLink != bNoLink {
-                add("interfaces[\(i)]", describe(a), describe(b), boot)
-            } else if a.linkUp != b.linkUp {
-                add("interfaces[\(i)].link", a.linkUp ? "up" : "down", b.linkUp ? "up" : "down", .live)
-                if running, let mac = a.mac { r.live.append(.setLink(mac: mac, up: b.linkUp)) }
-            } else if running, let mac = a.mac, let liveUp = seen.live?.linkUp[mac], liveUp != b.linkUp {
-                r.changes.append(FieldChange(field: "interfaces[\(i)].link.live", before: liveUp ? "up" : "down", after: b.linkUp ? "up" : "down", disruption: .live))
-                r.live.append(.setLink(mac: mac, up: b.linkUp))
-            }
-        }
+        compareInterfaces(desired: vm, observed: seen, into: &r)
 
         comparePlatform(vm.platform, old.platform, boot: boot, add: add)
 
@@ -198,14 +174,4 @@ func describe(_ d: DiskModel) -> String {
     case .network(let disk): src = "network \(disk.summary)"
     }
     return "\(d.target) \(d.bus.rawValue)\(d.cdrom ? " cdrom" : "")\(d.readonly ? " ro" : "") \(src)\(d.encryption == nil ? "" : " encrypted")\(d.options?.summary ?? "")"
-}
-
-/// One line per interface for plans.
-func describe(_ n: InterfaceModel) -> String {
-    let src: String
-    switch n.source {
-    case .network(let name): src = "network \(name)"
-    case .bridge(let name): src = "bridge \(name)"
-    }
-    return "\(src) \(n.model)\(n.mac.map { " \($0)" } ?? "")\(n.linkUp ? "" : " link down")"
 }

@@ -68,6 +68,8 @@ public enum InterfaceSource: Hashable, Codable, Sendable {
     case network(String)
     /// An existing host bridge by name.
     case bridge(String)
+    /// A host network device shared through macvtap (libvirt `type='direct'`).
+    case direct(device: String, mode: DirectMode)
 }
 
 /// A VM's network interface.
@@ -79,8 +81,12 @@ public struct InterfaceModel: Hashable, Codable, Sendable {
     public var model: String
     /// Link state; changed live.
     public var linkUp: Bool
+    /// Bandwidth, MTU, queues, VLANs and virtual port; `nil` leaves them to libvirt.
+    public var options: InterfaceOptions?
 
-    public init(source: InterfaceSource, mac: String? = nil, model: String = "virtio", linkUp: Bool = true) {
+    public init(source: InterfaceSource, mac: String? = nil, model: String = "virtio", linkUp: Bool = true,
+                options: InterfaceOptions? = nil) {
+        self.options = options?.isEmpty == true ? nil : options
         self.source = source
         self.mac = mac?.lowercased()
         self.model = model

@@ -85,7 +85,9 @@ public enum HatchOwnership {
         .element("domain/memoryBacking/locked", "memoryBacking.locked"),
         .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume"], default: "file",
                  and: [.init("device", in: ["disk", "cdrom"], default: "disk")]),
-        .element("domain/devices/interface", "interfaces", when: "type", in: ["network", "bridge"]),
+        // Interfaces: owned whole, with what is inside (<bandwidth>, <mtu>, <driver queues>,
+        // <vlan>, <virtualport>: the interface options); `direct` is the macvtap source.
+        .element("domain/devices/interface", "interfaces", when: "type", in: ["network", "bridge", "direct"]),
         .element("domain/devices/graphics", "graphics", when: "type", in: ["vnc", "spice"]),
         .element("domain/devices/serial", "console", when: "type", in: ["pty"]),
         .element("domain/devices/console", "console", when: "type", in: ["pty"]),

@@ -44,9 +44,13 @@ public struct LiveDomainValues: Hashable, Codable, Sendable {
     public var vcpuPins: [VCPUPin] = []
     /// The running guest's emulator pin, when it has one.
     public var emulatorPin: CPUSet?
+    /// Traffic shaping per interface MAC (lower-case); an interface of `linkUp` that is not
+    /// listed is not shaped.
+    public var bandwidth: [String: InterfaceBandwidth] = [:]
 
     public init(memory: ByteSize, maxMemory: ByteSize, vcpus: Int, maxVcpus: Int, linkUp: [String: Bool] = [:],
-                vcpuPins: [VCPUPin] = [], emulatorPin: CPUSet? = nil) {
+                vcpuPins: [VCPUPin] = [], emulatorPin: CPUSet? = nil, bandwidth: [String: InterfaceBandwidth] = [:]) {
+        self.bandwidth = bandwidth
         self.vcpuPins = vcpuPins
         self.emulatorPin = emulatorPin
         self.memory = memory

@@ -76,6 +76,10 @@ public enum LiveOperation: Hashable, Codable, Sendable {
     case pinVcpu(vcpu: Int, cpuset: CPUSet)
     /// Pin the running guest's emulator threads (`virDomainPinEmulator`).
     case pinEmulator(CPUSet)
+    // Interface options.
+    /// Shape the traffic of a running guest's interface, found by MAC (both directions; a
+    /// direction that is `nil` is no longer shaped), with `virDomainSetInterfaceParameters`.
+    case setInterfaceBandwidth(mac: String, InterfaceBandwidth)
 }
 
 /// What the executor needs to carry out a step: the desired value, never a flag.

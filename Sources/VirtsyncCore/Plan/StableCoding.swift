@@ -1,7 +1,7 @@
 /// Hand-written JSON shapes for the enums that appear in saved plans, so that the plan JSON
 /// (`format_version` 1) has readable, stable keys instead of the compiler's `_0`:
 ///
-/// - `InterfaceSource`: `{"network": "lab"}` or `{"bridge": "br0"}`
+/// - `InterfaceSource`: `{"network": "lab"}`, `{"bridge": "br0"}` or `{"direct": {"device": "eth0", "mode": "bridge"}}`
 /// - `LiveOperation`: `{"set_memory": {"bytes": N}}`, `{"set_vcpus": 2}`, `{"set_link": {"mac": …, "up": true}}`
 /// - `StepPayload`: `{"network": {…}}`, `{"pool": {…}}`, `{"volume": {…}}`,
 ///   `{"domain": {"model": {…}, "live": […], "marker": {…}}}`, `{"migration": {…}}`, or `{}` for none
@@ -23,11 +23,16 @@ private func onlyKey(_ c: KeyedDecodingContainer<Key>, _ type: String) throws ->
 }
 
 extension InterfaceSource {
+    private struct Direct: Codable { var device: String; var mode: DirectMode }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         switch try onlyKey(c, "interface source") {
         case "network": self = .network(try c.decode(String.self, forKey: Key("network")))
         case "bridge": self = .bridge(try c.decode(String.self, forKey: Key("bridge")))
+        case "direct":
+            let direct = try c.decode(Direct.self, forKey: Key("direct"))
+            self = .direct(device: direct.device, mode: direct.mode)
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown interface source \(other)")
         }
     }
@@ -37,6 +42,7 @@ extension InterfaceSource {
         switch self {
         case .network(let n): try c.encode(n, forKey: Key("network"))
         case .bridge(let b): try c.encode(b, forKey: Key("bridge"))
+        case .direct(let device, let mode): try c.encode(Direct(device: device, mode: mode), forKey: Key("direct"))
         }
     }
 }
@@ -45,6 +51,7 @@ extension LiveOperation {
     private struct Link: Codable { var mac: String; var up: Bool }
     private struct Limits: Codable { var target: String; var limits: IOTune }
     private struct Pin: Codable { var vcpu: Int; var cpuset: CPUSet }
+    private struct Shaping: Codable { var mac: String; var bandwidth: InterfaceBandwidth }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -62,6 +69,10 @@ extension LiveOperation {
             let pin = try c.decode(Pin.self, forKey: Key("pinVcpu"))
             self = .pinVcpu(vcpu: pin.vcpu, cpuset: pin.cpuset)
         case "pinEmulator": self = .pinEmulator(try c.decode(CPUSet.self, forKey: Key("pinEmulator")))
+        // Interface options (bandwidth changed live).
+        case "setInterfaceBandwidth":
+            let shaping = try c.decode(Shaping.self, forKey: Key("setInterfaceBandwidth"))
+            self = .setInterfaceBandwidth(mac: shaping.mac, shaping.bandwidth)
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
         }
     }
@@ -76,6 +87,9 @@ extension LiveOperation {
         case .setIOTune(let target, let limits): try c.encode(Limits(target: target, limits: limits), forKey: Key("setIOTune"))
         case .pinVcpu(let vcpu, let cpuset): try c.encode(Pin(vcpu: vcpu, cpuset: cpuset), forKey: Key("pinVcpu"))
         case .pinEmulator(let cpuset): try c.encode(cpuset, forKey: Key("pinEmulator"))
+        // Interface options (bandwidth changed live).
+        case .setInterfaceBandwidth(let mac, let bandwidth):
+            try c.encode(Shaping(mac: mac, bandwidth: bandwidth), forKey: Key("setInterfaceBandwidth"))
         }
     }
 }

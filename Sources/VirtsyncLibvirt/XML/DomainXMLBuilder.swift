@@ -249,11 +249,17 @@ extension LibvirtXML {
         case .bridge(let name):
             element = XElement("interface", [("type", "bridge")])
             source = XElement("source", [("bridge", name)])
+        case .direct(let device, let mode):
+            element = XElement("interface", [("type", "direct")])
+            source = XElement("source", [("dev", device), ("mode", mode.rawValue)])
         }
         if let mac = interface.mac { element.append(XElement("mac", [("address", mac)])) }
         element.append(source)
+        for option in interfaceSourceOptionElements(interface.options) { element.append(option) }
         element.append(XElement("model", [("type", interface.model)]))
+        if let queues = interface.options?.queues { element.append(XElement("driver", [("queues", String(queues))])) }
         if !interface.linkUp { element.append(XElement("link", [("state", "down")])) }
+        if let mtu = interface.options?.mtu { element.append(XElement("mtu", [("size", String(mtu))])) }
         return element
     }
 

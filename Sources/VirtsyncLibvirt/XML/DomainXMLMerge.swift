@@ -8,7 +8,7 @@ extension LibvirtXML {
     /// Owned: `<memory>`, `<currentMemory>`, `<vcpu>` (other attributes such as `placement`
     /// survive), firmware/machine/loader in `<os>` (boot order, arch and nvram survive), `<cpu>`
     /// when the model sets a mode, the ownership marker, the disks of type `volume`/`file`, the
-    /// interfaces of type `network`/`bridge`, the pty serial console, VNC/SPICE graphics, the
+    /// interfaces of type `network`/`bridge`/`direct`, the pty serial console, VNC/SPICE graphics, the
     /// platform fields the model manages (`applyPlatform`, `mergePlatformDevices`), and the
     /// raw XML at the paths the old marker records and the new fragments write to (see
     /// `applyHatch`: an element there that already satisfies the fragment stays as libvirt has
@@ -17,7 +17,8 @@ extension LibvirtXML {
     /// `<features>` (added with ACPI and APIC when missing and no fragment brings it).
     /// A device that corresponds to one of the model (a disk by target, an interface by MAC, or
     /// by source when the spec leaves the MAC open) keeps its `<address>` and `<boot>`, and an
-    /// interface without a MAC in the spec keeps libvirt's generated MAC. The name and UUID are
+    /// interface without a MAC in the spec keeps libvirt's generated MAC and the options the spec
+    /// leaves open (`keepOpenInterfaceOptions`). The name and UUID are
     /// the existing ones. `maxVcpus`/`maxMemory` left `nil` keep the existing ceiling (raised
     /// to the current value when needed). A change of chipset (`pc` ↔ `q35`) drops the
     /// controllers and device addresses, which libvirt then lays out for the new machine.
@@ -126,7 +127,11 @@ extension LibvirtXML {
                 if wanted.mac == nil { wanted.mac = existingInterfaces[match].model.mac }
             }
             var element = interfaceElement(wanted)
-            if let match { carry(["address", "boot"], from: existingInterfaces[match].element, to: &element) }
+            if let match {
+                carry(["address", "boot"], from: existingInterfaces[match].element, to: &element)
+                keepOpenInterfaceOptions(from: existingInterfaces[match].element, existingSource: existingInterfaces[match].model.source,
+                                         wanted: wanted, into: &element)
+            }
             owned.append(element)
         }
 

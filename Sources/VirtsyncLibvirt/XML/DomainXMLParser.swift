@@ -127,14 +127,17 @@ extension LibvirtXML {
         let maxVcpus = vcpu.flatMap { Int($0.text.trimmed) } ?? 1
         let vcpus = vcpu?[attribute: "current"].flatMap { Int($0) } ?? maxVcpus
         var links: [String: Bool] = [:]
+        var shaping: [String: InterfaceBandwidth] = [:]
         for interface in root.child("devices")?.children(named: "interface") ?? [] {
             guard let mac = interface.child("mac")?[attribute: "address"]?.lowercased() else { continue }
             links[mac] = interface.child("link")?[attribute: "state"] != "down"
+            if let bandwidth = parseInterfaceOptions(interface)?.bandwidth { shaping[mac] = bandwidth }
         }
         let tune = root.child("cputune")
         return LiveDomainValues(memory: memory, maxMemory: maxMemory, vcpus: vcpus, maxVcpus: maxVcpus, linkUp: links,
                                 vcpuPins: (tune?.children(named: "vcpupin").compactMap(parsePin) ?? []).sorted { $0.vcpu < $1.vcpu },
-                                emulatorPin: tune?.child("emulatorpin")?[attribute: "cpuset"].flatMap { CPUSet(parsing: $0) })
+                                emulatorPin: tune?.child("emulatorpin")?[attribute: "cpuset"].flatMap { CPUSet(parsing: $0) },
+                                bandwidth: shaping)
     }
 
     /// The ownership marker in a parsed `<domain>`.
@@ -230,12 +233,18 @@ extension LibvirtXML {
         case "bridge":
             guard let name = sourceElement?[attribute: "bridge"] else { return nil }
             source = .bridge(name)
+        case "direct":
+            guard let device = sourceElement?[attribute: "dev"] else { return nil }
+            // libvirt writes the mode it uses; vepa is its default.
+            guard let mode = DirectMode(rawValue: sourceElement?[attribute: "mode"] ?? "vepa") else { return nil }
+            source = .direct(device: device, mode: mode)
         default:
             return nil
         }
         return InterfaceModel(source: source, mac: element.child("mac")?[attribute: "address"],
                               model: element.child("model")?[attribute: "type"] ?? "",
-                              linkUp: element.child("link")?[attribute: "state"] != "down")
+                              linkUp: element.child("link")?[attribute: "state"] != "down",
+                              options: LibvirtXML.parseInterfaceOptions(element))
     }
 
     /// A size element (`<memory unit='KiB'>1024</memory>`, `<capacity unit='bytes'>`) in bytes.

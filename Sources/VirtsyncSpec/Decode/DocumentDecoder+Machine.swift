@@ -10,7 +10,7 @@ extension DocumentDecoder {
     ] + platformKeys)
     static let diskKeys = KeySet(["volume", "file", "block", "network", "size", "format", "backing", "clone", "existing", "bus", "target",
                                   "cdrom", "readonly"] + diskOptionKeys)
-    static let interfaceKeys = KeySet(["network", "bridge", "mac", "model", "link"])
+    static let interfaceKeys = KeySet(["network", "bridge", "direct", "mac", "model", "link"] + interfaceOptionKeys)
     static let xmlKeys = KeySet(["devices", "domain"])
     static let placementKeys = KeySet(["hosts", "labels", "affinity", "antiAffinity"])
     /// Most vCPUs a VM may have (libvirt/QEMU's own limits are lower on most machines).
@@ -230,13 +230,14 @@ extension DocumentDecoder {
                 nic.bridge = bridge
             }
         }
-        switch (map.has("network"), map.has("bridge")) {
-        case (true, true):
+        nic.direct = readDirect(map)
+        let sources = ["network", "bridge", "direct"].filter { map.has($0) }
+        if sources == ["network", "bridge"] {
             reporter.error(map.keyLocation("bridge"), map.path, "an interface has either 'network' or 'bridge', not both")
-        case (false, false):
-            reporter.error(map.location, map.path, "an interface needs 'network' (a Network of the spec) or 'bridge' (a host bridge)")
-        default:
-            break
+        } else if sources.count > 1 {
+            reporter.error(map.keyLocation(sources[1]), map.path, "an interface has one of 'network', 'bridge' or 'direct', not '\(sources[0])' and '\(sources[1])'")
+        } else if sources.isEmpty {
+            reporter.error(map.location, map.path, "an interface needs 'network' (a Network of the spec), 'bridge' (a host bridge) or 'direct' (a host device through macvtap)")
         }
         if let mac = map.string("mac") {
             if let normalized = Formats.normalizedMAC(mac.value) {
@@ -255,6 +256,13 @@ extension DocumentDecoder {
         if let link = map.choice("link", LinkState.allCases) {
             nic.linkUp = link.value == .up
         }
+        var source: InterfaceSource?
+        if sources.count == 1 {
+            if let network = nic.network { source = .network(network.value) }
+            if let bridge = nic.bridge { source = .bridge(bridge.value) }
+            if let direct = nic.direct { source = direct.value }
+        }
+        nic.options = readInterfaceOptions(map, source: source, model: nic.model?.value ?? "virtio")
         return nic
     }
 }

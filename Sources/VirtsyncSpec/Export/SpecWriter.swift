@@ -383,10 +383,12 @@ public enum SpecWriter {
                 switch nic.source {
                 case .network(let name): doc.append("  - network: \(scalar(name))")
                 case .bridge(let name): doc.append("  - bridge: \(scalar(name))")
+                case .direct(let device, let mode): doc.append("  - direct: {device: \(scalar(device)), mode: \(mode.rawValue)}")
                 }
                 if let mac = nic.mac { doc.append("    mac: \(quoted(mac))") }
                 doc.append("    model: \(scalar(nic.model))")
                 doc.append("    link: \(nic.linkUp ? "up" : "down")")
+                doc.lines += interfaceOptionLines(nic.options)
             }
         }
         doc.lines += platformLines(model.platform, loader: model.loader)

@@ -190,9 +190,13 @@ struct InterfaceSpec: Sendable {
     var location: SourceLocation
     var network: Located<String>?
     var bridge: Located<String>?
+    /// `direct: {device, mode}`: a host device through macvtap.
+    var direct: Located<InterfaceSource>?
     var mac: Located<String>?
     var model: Located<String>?
     var linkUp: Bool
+    /// Bandwidth, MTU, queues, VLANs, virtual port.
+    var options: InterfaceOptions?
 }
 
 /// Inline content, a file of the spec directory, or a secret, for one cloud-init file. Inline

@@ -219,10 +219,13 @@ struct Normalizer {
                 source = .network(network)
             } else if let bridge = nic.bridge?.value {
                 source = .bridge(bridge)
+            } else if let direct = nic.direct?.value {
+                source = direct
             } else {
                 return nil
             }
-            return InterfaceModel(source: source, mac: nic.mac?.value, model: nic.model?.value ?? "virtio", linkUp: nic.linkUp)
+            return InterfaceModel(source: source, mac: nic.mac?.value, model: nic.model?.value ?? "virtio", linkUp: nic.linkUp,
+                                  options: nic.options)
         }
         // A topology fixes the maximum vCPUs, and NUMA cells the maximum memory (validated to match).
         let numaMemory = vm.memoryTuning.numaCells.map { ByteSize(bytes: $0.reduce(0) { $0 + $1.memory.bytes }) }
