@@ -83,7 +83,7 @@ public enum HatchOwnership {
         .element("domain/numatune/memory", "numa.tune"),
         .element("domain/memoryBacking/hugepages", "memoryBacking.hugepages"),
         .element("domain/memoryBacking/locked", "memoryBacking.locked"),
-        .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume"], default: "file",
+        .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume", "block", "network"], default: "file",
                  and: [.init("device", in: ["disk", "cdrom"], default: "disk")]),
         // Interfaces: owned whole, with what is inside (<bandwidth>, <mtu>, <driver queues>,
         // <vlan>, <virtualport>: the interface options); `direct` is the macvtap source.

@@ -85,7 +85,7 @@ enum Models {
     static let hatchDomain = DomainModel(
         name: "hatch", memory: .mib(64), cpuMode: .hostPassthrough, serialConsole: false,
         extraXML: ExtraXML(
-            devices: "<panic model='isa'/><disk type='block' device='disk'><source dev='/dev/vg/a&amp;b'/><target dev='vdz' bus='virtio'/></disk>",
+            devices: "<panic model='isa'/><disk type='block' device='lun'><source dev='/dev/vg/a&amp;b'/><target dev='vdz' bus='virtio'/></disk>",
             domain: "<os><bios rebootTimeout='3000'/></os><cpu><cache mode='passthrough'/></cpu>"
                 + "<clock offset='localtime'/><on_crash>restart</on_crash><devices><memballoon model='none'/></devices>"))
 

@@ -48,7 +48,7 @@ enum Samples {
           <readonly/>
           <address type='drive' controller='0' bus='0' target='0' unit='1'/>
         </disk>
-        <disk type='block' device='disk'>
+        <disk type='block' device='lun'>
           <source dev='/dev/mapper/passthrough'/>
           <target dev='vdz' bus='virtio'/>
         </disk>
