@@ -233,9 +233,18 @@ extension LibvirtSession {
         }
     }
 
+    /// Creates a volume. A LUKS volume is tried up to three times when `qemu-img` refuses with
+    /// "Unable to get accurate CPU usage": QEMU times its key-derivation iterations by the thread's
+    /// CPU time, which a kernel counting in ticks can read as zero (seen once in CI on a LUKS raw
+    /// volume; libvirt removes the failed file, so trying again is safe).
     private static func createXML(_ xml: String, in pool: LibvirtObject, _ operation: String, _ call: LibvirtCall) throws -> LibvirtObject {
-        guard let pointer = virStorageVolCreateXML(pool.pointer, xml, 0) else { throw call.error(operation) }
-        return LibvirtObject(pointer, .volume)
+        var attempt = 1
+        while true {
+            if let pointer = virStorageVolCreateXML(pool.pointer, xml, 0) { return LibvirtObject(pointer, .volume) }
+            let error = call.error(operation)
+            guard attempt < 3, xml.contains("<encryption"), error.message.contains("Unable to get accurate CPU usage") else { throw error }
+            attempt += 1
+        }
     }
 
     /// Writes `content` into a volume from its start through a libvirt stream.
