@@ -6,28 +6,25 @@ extension Normalizer {
     /// Secret and usage type, whichever names it).
     func escapeHatchObjects(_ vm: MachineSpec, domain: String) -> [(SecretObjectModel, SecretUse)] {
         var out: [String: (SecretObjectModel, SecretUse)] = [:]
+        // The first use of a VM's Secret and type names the object; later ones share it.
+        func add(secret: String, type: String, field: String, location: String) {
+            let consumer = SecretObjectModel.consumer(domain: domain, secret: secret, type: type)
+            guard out[consumer] == nil else { return }
+            let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
+                                           usage: .named(type: type, id: "virtsync/\(domain)/\(secret)"),
+                                           secret: SecretMaterial(name: secret, digest: ""))
+            out[consumer] = (object, SecretUse(name: secret, field: field, location: location, inline: true))
+        }
         for (index, disk) in vm.disks.enumerated() {
             guard let network = disk.network, let secret = network.secret, let type = network.protocol.secretType else { continue }
-            let consumer = SecretObjectModel.consumer(domain: domain, secret: secret.value, type: type)
-            guard out[consumer] == nil else { continue }
-            let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
-                                           usage: .named(type: type, id: "virtsync/\(domain)/\(secret.value)"),
-                                           secret: SecretMaterial(name: secret.value, digest: ""))
-            let use = SecretUse(name: secret.value, field: "\(vm.header.path).disks[\(index)].network.auth.secret",
-                                location: "\(secret.location.file):\(secret.location.line)", inline: true)
-            out[consumer] = (object, use)
+            add(secret: secret.value, type: type, field: "\(vm.header.path).disks[\(index)].network.auth.secret",
+                location: "\(secret.location.file):\(secret.location.line)")
         }
         for (fragment, at, key) in [(vm.xmlDevices, vm.xmlDevicesAt, "devices"), (vm.xmlDomain, vm.xmlDomainAt, "domain")] {
             guard let fragment, fragment.contains(SecretObjectTemplate.open) else { continue }
             for placeholder in SecretObjectTemplate.scan(fragment).placeholders {
-                let consumer = SecretObjectModel.consumer(domain: domain, secret: placeholder.name, type: placeholder.type)
-                guard out[consumer] == nil else { continue }
-                let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
-                                               usage: .named(type: placeholder.type, id: "virtsync/\(domain)/\(placeholder.name)"),
-                                               secret: SecretMaterial(name: placeholder.name, digest: ""))
-                let use = SecretUse(name: placeholder.name, field: "\(vm.header.path).xml.\(key)",
-                                    location: "\(at?.file ?? vm.header.location.file):\(at?.line ?? vm.header.location.line)", inline: true)
-                out[consumer] = (object, use)
+                add(secret: placeholder.name, type: placeholder.type, field: "\(vm.header.path).xml.\(key)",
+                    location: "\(at?.file ?? vm.header.location.file):\(at?.line ?? vm.header.location.line)")
             }
         }
         return out.keys.sorted().compactMap { out[$0] }
