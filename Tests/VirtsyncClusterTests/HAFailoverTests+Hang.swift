@@ -18,6 +18,15 @@ extension HAFailoverTests {
         guard try await Self.started(cluster) else { return }
         let vm = try #require(cluster.vms.first)
         let owner = try #require(cluster.testbed.hosts.first { cluster.copies[vm] == [$0.name] })
+        // QEMU's process shows before libvirt's start returns: wait for the start to finish, so
+        // the hang comes from the start after the kill (a hang in the first start is a unit test).
+        var state = ""
+        for _ in 0..<100 {
+            state = (try? cluster.testbed.virsh(owner, ["domstate", vm], timeout: 10))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if state == "running" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(state == "running", "libvirt on \(owner.name) reports \(vm) \(state)")
         try cluster.testbed.signalDaemon(owner, "virtlockd", SIGSTOP)
         let pgrep = try cluster.testbed.exec(owner, ["/usr/bin/pgrep", "-f", "guest=\(vm),"])
         let qemu = try #require(pid_t(pgrep.stdout.split(separator: "\n").first.map(String.init) ?? ""), "QEMU of \(vm): \(pgrep)")

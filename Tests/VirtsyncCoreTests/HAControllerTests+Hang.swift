@@ -65,6 +65,26 @@ extension HAControllerTests {
         #expect(!after.contains { if case .start = $0 { true } else { false } })
     }
 
+    @Test("a read taken during a start saw the VM active, then the start got no answer: its power is unknown, and the silence fences")
+    func activeDuringHungStart() {
+        var (controller, first) = Self.owner(watchdog: true)
+        #expect(first.contains(.start(vm: "vm-1", epoch: 5)))
+        // libvirt marks a domain active before its QEMU is up; the start then hangs (CI, stop 28).
+        _ = controller.handle(.localDomains(["vm-1": HALocalDomain(running: true, epoch: 5)]), now: .seconds(1))
+        _ = controller.handle(.libvirtUnanswered(vm: "vm-1"), now: .seconds(3))
+        _ = Self.run(&controller, from: 3, to: 12, silent: true)
+        #expect(!controller.hypervisorFenced, "9 s of silence")
+        _ = controller.handle(.tick, now: .seconds(13))
+        #expect(controller.hypervisorFenced && controller.lease == .none(requested: false))
+
+        // A read that answers after the unanswered start settles it: a VM it sees running stays.
+        var (settled, _) = Self.owner(watchdog: true)
+        _ = settled.handle(.libvirtUnanswered(vm: "vm-1"), now: .seconds(1))
+        _ = settled.handle(.localDomains(["vm-1": HALocalDomain(running: true, epoch: 5)]), now: .seconds(2))
+        _ = Self.run(&settled, from: 3, to: 30, silent: true)
+        #expect(!settled.hypervisorFenced)
+    }
+
     @Test("without a watchdog the host does not fence for a silent libvirt: it says once that the VM stays down")
     func hangWithoutWatchdog() {
         var (controller, _) = Self.owner(watchdog: false)

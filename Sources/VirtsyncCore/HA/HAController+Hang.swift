@@ -24,12 +24,16 @@ extension HAController {
         silenceReported = false
     }
 
-    /// The HA VMs this host owns under its lease that are down here, or whose power is unknown.
+    /// The HA VMs this host owns under its lease that are down here, or whose power is unknown:
+    /// libvirt never answered, or a start of it got no answer. A read taken while that start was
+    /// under way may have seen the domain active (libvirt marks it so before QEMU is up), and no
+    /// read answered since, so what the last read said proves nothing (CI saw exactly this: the
+    /// guest's QEMU died in its hung start, and the host held on to a VM it believed running).
     func ownedAndDown() -> [String] {
         guard ownersKnown, case .held(let id, _) = lease else { return [] }
         return spec.machines.filter(\.shouldRun).map(\.name).filter { name in
             guard let record = owners[name], record.host == host, record.lease == id, record.moving == nil else { return false }
-            return !localKnown || local[name]?.running != true
+            return !localKnown || local[name]?.running != true || unresolvedStarts.contains(name)
         }.sorted()
     }
 
