@@ -173,6 +173,12 @@ BAD = {
     "direct without device": VM + "interfaces: [{direct: {mode: bridge}}]\n",
     "mtu on macvtap": VM + "interfaces: [{direct: {device: eth0}, mtu: 9000}]\n",
     "direct mode unknown": VM + "interfaces: [{direct: {device: eth0, mode: passthru}}]\n",
+    # I/O threads and virtio-scsi (issue 17)
+    "iothread on a sata disk": VM + "iothreads: 2\ndisks: [{file: /srv/a.raw, bus: sata, iothread: 1}]\n",
+    "iothread without iothreads": VM + "disks: [{file: /srv/a.raw, iothread: 1}]\n",
+    "iothreads above 64": VM + "iothreads: 65\n",
+    "iothread zero": VM + "iothreads: 2\ndisks: [{file: /srv/a.raw, iothread: 0}]\n",
+    "bus unknown": VM + "disks: [{file: /srv/a.raw, bus: virtio_scsi}]\n",
 }
 
 # Documents the schema must accept beside the examples of spec-v1.md and the good test spec.
@@ -183,6 +189,7 @@ GOOD = {
     "ovs access port": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch, interfaceId: 09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f, profileId: menial}, vlan: {tag: 42}}]\n",
     "ovs trunk": VM + "interfaces: [{bridge: ovs0, virtualport: {type: openvswitch}, vlan: {trunk: true, tags: [10, 20, 30], native: 10, nativeMode: tagged}}]\n",
     "macvtap": VM + "interfaces: [{direct: {device: eth0, mode: bridge}}, {direct: {device: enp1s0f0v3, mode: passthrough}, vlan: {tag: 7}}, {direct: {device: eth1}}]\n",
+    "iothreads and virtio-scsi": VM + "iothreads: 2\ndisks: [{file: /srv/os.qcow2, iothread: 1}, {file: /srv/a.raw, bus: virtio-scsi, iothread: 2, discard: unmap}, {file: /srv/b.raw, bus: virtio-scsi}]\n",
     "disk options": VM + "disks: [{file: /srv/a.raw, cache: none, io: native, discard: unmap, detectZeroes: unmap, serial: db-1, shareable: true, iotune: {totalBytesPerSecond: 100MiB, readIops: 100, writeIops: 50}}]\n",
     "image volume without a size": POOL + "volumes: [{name: v, image: {url: https://example.org/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}}]\n",
     "image volume converted and sized": POOL + "volumes: [{name: v, size: 4GiB, format: raw, image: {file: /srv/v.qcow2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, format: qcow2}}]\n",

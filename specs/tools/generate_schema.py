@@ -281,7 +281,8 @@ disk = obj({
     **volume_common,
     "existing": {"type": "boolean", "default": False,
                  "description": "The volume exists already and is not managed by virtsync (never created or deleted)."},
-    "bus": {"enum": ["virtio", "sata", "scsi", "ide"], "description": "Disk bus; default virtio (sata for a CD-ROM)."},
+    "bus": {"enum": ["virtio", "sata", "scsi", "virtio-scsi", "ide"],
+            "description": "Disk bus; default virtio (sata for a CD-ROM). virtio-scsi: SCSI on a virtio-scsi controller (index 0, shared by the VM's virtio-scsi disks); scsi leaves the controller model to libvirt. A VM's SCSI disks are all scsi or all virtio-scsi. Next boot."},
     "target": {"type": "string", "pattern": r"^(vd|sd|hd)[a-z]{1,6}$",
                "description": "Guest device name; default: the next free vd*/sd*/hd* name of the bus."},
     "cdrom": {"type": "boolean", "default": False, "description": "A CD-ROM drive."},
@@ -293,6 +294,8 @@ disk = obj({
     "detectZeroes": {"enum": ["off", "on", "unmap"], "description": "Detect writes of zeroes (unmap: and discard them). Next boot."},
     "serial": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,20}$", "description": "The disk's serial number in the guest (/dev/disk/by-id). Next boot."},
     "shareable": {"type": "boolean", "description": "Several VMs may attach the disk at once. Next boot."},
+    "iothread": {"type": "integer", "minimum": 1, "maximum": 64,
+                 "description": "The VM's I/O thread (1 to its iothreads) that runs this virtio or virtio-scsi disk's I/O; virtio-scsi disks share their controller's, so they name the same one. Next boot."},
     "iotune": obj({
         "totalBytesPerSecond": ref("size", "Limit of read and write bytes per second (a size per second, e.g. 100MiB)."),
         "readBytesPerSecond": ref("size", "Limit of read bytes per second."),
@@ -319,6 +322,7 @@ disk = obj({
          "then": {"not": {"properties": {"bus": {"const": "virtio"}}, "required": ["bus"]}}},
         {"if": {"properties": {"io": {"const": "native"}}, "required": ["io", "cache"]},
          "then": {"properties": {"cache": {"enum": ["none", "directsync"]}}}},
+        {"if": {"required": ["iothread", "bus"]}, "then": {"properties": {"bus": {"enum": ["virtio", "virtio-scsi"]}}}},
     ])
 
 # --- Interface options (bandwidth, mtu, queues, vlan, virtualport, direct) ---
@@ -556,6 +560,8 @@ defs["VirtualMachine"] = obj({
     "cpu": cpu,
     "numa": numa,
     "memoryBacking": memory_backing,
+    "iothreads": {"type": "integer", "minimum": 0, "maximum": 64,
+                  "description": "I/O threads (numbered from 1) that disks name in iothread; 0: none. Next boot (a disk moves to a thread only when the guest starts)."},
     "power": {"enum": ["running", "stopped", "paused"], "default": "running",
               "description": "Desired power state, reconciled on every pass: paused is started (when stopped) and suspended; running resumes a paused VM. Not paused with ha: true."},
     "autostart": {"type": "boolean", "default": False,
@@ -590,6 +596,8 @@ defs["VirtualMachine"] = obj({
          "then": {"required": ["firmware", "loader"], "properties": {"firmware": {"const": "uefi"}}}},
         {"if": {"properties": {"ha": {"const": True}}, "required": ["ha"]},
          "then": {"not": {"properties": {"hostDevices": {"minItems": 1}}, "required": ["hostDevices"]}}},
+        {"if": {"properties": {"disks": {"contains": {"required": ["iothread"]}}}, "required": ["disks"]},
+         "then": {"required": ["iothreads"]}},
     ])
 
 defs["Settings"] = obj({

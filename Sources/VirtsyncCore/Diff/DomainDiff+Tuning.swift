@@ -12,6 +12,7 @@ extension DomainDiff {
         field("cpu.topology", vm.cpu.topology?.description)
         field("cpu.pinning.vcpus", vm.cpu.vcpuPins.map(describePins))
         field("cpu.pinning.emulator", vm.cpu.emulatorPin?.description)
+        field("iothreads", vm.cpu.iothreads.map { String($0) })
         field("numa.cells", vm.memoryTuning.numaCells.map(describeCells))
         field("numa.tune", vm.memoryTuning.numaTune?.description)
         field("memoryBacking.hugepages", vm.memoryTuning.hugepages?.description)
@@ -37,6 +38,9 @@ extension DomainDiff {
         }
         if let features = vm.cpu.features { add("cpu.features", describeFeatures(old.cpu.features ?? []), describeFeatures(features), boot) }
         if let topology = vm.cpu.topology { add("cpu.topology", old.cpu.topology?.description, topology.description, boot) }
+        // libvirt can add an I/O thread to a running guest, but a disk moves to it only at the
+        // next boot: the count and the disks' threads change together, at the next boot.
+        if let iothreads = vm.cpu.iothreads { add("iothreads", String(old.cpu.iothreads ?? 0), String(iothreads), boot) }
 
         if let pins = vm.cpu.vcpuPins {
             let before = old.cpu.vcpuPins ?? []

@@ -74,9 +74,14 @@ public struct DiskOptions: Hashable, Codable, Sendable {
     /// Several VMs may attach the disk at once (a cluster file system's disk).
     public var shareable: Bool?
     public var iotune: IOTune?
+    /// The VM's I/O thread (1...`iothreads`) that runs this disk's I/O: a virtio disk's own
+    /// (`<driver iothread>`), a virtio-scsi disk's through its controller (which all of the VM's
+    /// virtio-scsi disks share).
+    public var iothread: Int?
 
     public init(cache: DiskCache? = nil, io: DiskIO? = nil, discard: DiskDiscard? = nil, detectZeroes: DetectZeroes? = nil,
-                serial: String? = nil, shareable: Bool? = nil, iotune: IOTune? = nil) {
+                serial: String? = nil, shareable: Bool? = nil, iotune: IOTune? = nil, iothread: Int? = nil) {
+        self.iothread = iothread
         self.cache = cache
         self.io = io
         self.discard = discard
@@ -99,7 +104,8 @@ public struct DiskOptions: Hashable, Codable, Sendable {
                               detectZeroes: wanted.detectZeroes == nil ? nil : detectZeroes,
                               serial: wanted.serial == nil ? nil : serial,
                               shareable: wanted.shareable == nil ? nil : (shareable ?? false),
-                              iotune: wanted.iotune == nil ? nil : iotune)
+                              iotune: wanted.iotune == nil ? nil : iotune,
+                              iothread: wanted.iothread == nil ? nil : iothread)
         return out.isEmpty ? nil : out
     }
 
@@ -113,6 +119,7 @@ public struct DiskOptions: Hashable, Codable, Sendable {
         if let serial { parts.append("serial=\(serial)") }
         if shareable == true { parts.append("shareable") }
         if let iotune, !iotune.summary.isEmpty { parts.append("iotune(\(iotune.summary))") }
+        if let iothread { parts.append("iothread=\(iothread)") }
         return parts.isEmpty ? "" : " " + parts.joined(separator: " ")
     }
 }

@@ -21,7 +21,19 @@ public enum PowerState: String, Codable, Sendable, CaseIterable {
 
 /// Disk bus types.
 public enum DiskBus: String, Codable, Sendable, CaseIterable {
-    case virtio, sata, scsi, ide
+    case virtio, sata, scsi
+    /// SCSI on a virtio-scsi controller (`<controller type='scsi' model='virtio-scsi'>`, index 0):
+    /// TRIM/discard, many LUNs and an I/O thread for the controller. `scsi` leaves the controller
+    /// model to libvirt (an emulated LSI one on x86).
+    case virtioScsi = "virtio-scsi"
+    case ide
+
+    /// libvirt's `<target bus>`.
+    public var libvirtBus: String { self == .virtioScsi ? "scsi" : rawValue }
+
+    /// Whether the disk's I/O can run in one of the VM's I/O threads (`iothread`): a virtio disk
+    /// by itself, a virtio-scsi disk through its controller.
+    public var takesIOThread: Bool { self == .virtio || self == .virtioScsi }
 }
 
 /// What a disk's data is.

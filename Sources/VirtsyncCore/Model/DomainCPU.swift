@@ -79,9 +79,13 @@ public struct DomainCPU: Hashable, Codable, Sendable {
     public var vcpuPins: [VCPUPin]?
     /// Host CPUs of the emulator threads (QEMU's own work besides the vCPUs).
     public var emulatorPin: CPUSet?
+    /// The number of I/O threads (`<iothreads>`), numbered from 1, that disks name in `iothread`;
+    /// 0 is none (libvirt then writes no element).
+    public var iothreads: Int?
 
     public init(model: CPUModelChoice? = nil, features: [CPUFeature]? = nil, topology: CPUTopology? = nil,
-                vcpuPins: [VCPUPin]? = nil, emulatorPin: CPUSet? = nil) {
+                vcpuPins: [VCPUPin]? = nil, emulatorPin: CPUSet? = nil, iothreads: Int? = nil) {
+        self.iothreads = iothreads
         self.model = model
         self.features = features?.sorted { $0.name < $1.name }
         self.topology = topology

@@ -83,6 +83,8 @@ public enum HatchOwnership {
         .element("domain/numatune/memory", "numa.tune"),
         .element("domain/memoryBacking/hugepages", "memoryBacking.hugepages"),
         .element("domain/memoryBacking/locked", "memoryBacking.locked"),
+        .element("domain/iothreads", "iothreads"),
+        .element("domain/devices/controller", "disks (bus: virtio-scsi)", when: "type", in: ["scsi"], and: [.init("model", in: ["virtio-scsi"])]),
         .element("domain/devices/disk", "disks", when: "type", in: ["file", "volume", "block", "network"], default: "file",
                  and: [.init("device", in: ["disk", "cdrom"], default: "disk")]),
         // Interfaces: owned whole, with what is inside (<bandwidth>, <mtu>, <driver queues>,

@@ -42,7 +42,8 @@ extension LibvirtXML {
                                   detectZeroes: driver?[attribute: "detect_zeroes"].flatMap(DetectZeroes.init(rawValue:)),
                                   serial: disk.child("serial").map(\.text),
                                   shareable: disk.child("shareable") != nil ? true : nil,
-                                  iotune: iotune)
+                                  iotune: iotune,
+                                  iothread: driver?[attribute: "iothread"].flatMap { Int($0) })
         return options.isEmpty ? nil : options
     }
 }

@@ -65,7 +65,7 @@ extension LibvirtXML {
         return root.elements
     }
 
-    /// Writes the owned parts of `<memoryBacking>`, `<cputune>` and `<numatune>` into a domain;
+    /// Writes the owned parts of `<memoryBacking>`, `<iothreads>`, `<cputune>` and `<numatune>` into a domain;
     /// an element left empty is removed.
     static func mergeTuning(_ model: DomainModel, into root: inout XElement) {
         let tuning = model.memoryTuning
@@ -93,6 +93,12 @@ extension LibvirtXML {
                 tune.setChild("emulatorpin", XElement("emulatorpin", [("cpuset", emulator.description)]))
             }
             root.setChild("cputune", tune.elements.isEmpty ? nil : tune)
+        }
+        if let iothreads = model.cpu.iothreads {
+            // Explicit ids (an adopted VM's, or the escape hatch's) stay while they fit the count;
+            // more ids than threads would make libvirt refuse the definition.
+            if let ids = root.child("iothreadids"), ids.children(named: "iothread").count > iothreads { root.setChild("iothreadids", nil) }
+            root.setChild("iothreads", iothreads == 0 ? nil : XElement("iothreads", text: String(iothreads)))
         }
         if let numaTune = tuning.numaTune {
             var tune = root.child("numatune") ?? XElement("numatune")

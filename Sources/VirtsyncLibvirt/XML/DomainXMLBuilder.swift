@@ -178,6 +178,7 @@ extension LibvirtXML {
     /// The devices the model owns: disks, interfaces, serial console, graphics.
     static func deviceElements(_ model: DomainModel, volumeFormats: [String: VolumeFormat]) -> [XElement] {
         var result = model.disks.map { diskElement($0, volumeFormats: volumeFormats) }
+        if let controller = scsiControllerElement(model) { result.append(controller) }
         result += model.interfaces.map { interfaceElement($0) }
         if model.serialConsole { result += serialConsoleElements() }
         if let graphics = graphicsElement(model.graphics, password: model.graphicsPassword, listen: model.graphicsListen) {
@@ -213,12 +214,12 @@ extension LibvirtXML {
         }
         // An ISO image is raw data to QEMU.
         let type = format.map { [("type", $0 == .qcow2 ? "qcow2" : "raw")] } ?? []
-        let tuning = driverAttributes(disk.options)
+        let tuning = driverAttributes(disk.options) + diskThreadAttribute(disk)
         if format != nil || !tuning.isEmpty {
             element.append(XElement("driver", [("name", "qemu")] + type + tuning))
         }
         element.append(source)
-        element.append(XElement("target", [("dev", disk.target), ("bus", disk.bus.rawValue)]))
+        element.append(XElement("target", [("dev", disk.target), ("bus", disk.bus.libvirtBus)]))
         for option in optionElements(disk.options) where option.name == "iotune" { element.append(option) }
         if disk.readonly || disk.cdrom { element.append(XElement("readonly")) }
         for option in optionElements(disk.options) where option.name != "iotune" { element.append(option) }

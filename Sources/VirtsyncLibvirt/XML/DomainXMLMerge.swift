@@ -69,6 +69,7 @@ extension LibvirtXML {
                 return .element(device)
             }
         }
+        mergeSCSIController(&merged, model)
         mergePlatformDevices(&merged, model.platform)
         root.setChild("devices", merged)
 
@@ -96,7 +97,7 @@ extension LibvirtXML {
             var element = diskElement(disk, volumeFormats: volumeFormats)
             if let match = existingDisks.first(where: { $0.model.target == disk.target }) {
                 carry(["boot"], from: match.element, to: &element)
-                if match.model.bus == disk.bus { carry(["address"], from: match.element, to: &element) }
+                if match.model.bus.libvirtBus == disk.bus.libvirtBus { carry(["address"], from: match.element, to: &element) }
                 // Encryption the spec does not manage (an adopted VM's LUKS disk) stays: without
                 // it the guest could not open the disk at its next boot.
                 if disk.encryption == nil, match.model.source == disk.source {

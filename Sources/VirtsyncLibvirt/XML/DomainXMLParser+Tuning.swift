@@ -24,6 +24,7 @@ extension LibvirtXML {
                 out.topology = CPUTopology(sockets: number("sockets"), dies: number("dies"), cores: number("cores"), threads: number("threads"))
             }
         }
+        out.iothreads = root.child("iothreads").flatMap { Int($0.text.trimmed) }
         if let tune = root.child("cputune") {
             let pins = tune.children(named: "vcpupin").compactMap(parsePin)
             if !pins.isEmpty { out.vcpuPins = pins.sorted { $0.vcpu < $1.vcpu } }

@@ -79,7 +79,7 @@ extension LibvirtXML {
         for case .element(let device) in devices.children {
             switch device.name {
             case "disk":
-                if let disk = parseDisk(device) { disks.append(disk) }
+                if let disk = parseDisk(device) { disks.append(resolvingController(disk, element: device, devices: devices)) }
             case "interface":
                 if let interface = parseInterface(device) { interfaces.append(interface) }
             case "graphics":
@@ -182,8 +182,9 @@ extension LibvirtXML {
     static func parseDisk(_ element: XElement) -> DiskModel? {
         let device = element[attribute: "device"] ?? "disk"
         guard device == "disk" || device == "cdrom" else { return nil }
+        // `virtio-scsi` is no bus name of libvirt's: `resolvingController` tells it from `scsi`.
         guard let targetElement = element.child("target"), let target = targetElement[attribute: "dev"],
-              let bus = targetElement[attribute: "bus"].flatMap(DiskBus.init(rawValue:)) else { return nil }
+              let bus = targetElement[attribute: "bus"].flatMap(DiskBus.init(rawValue:)), bus != .virtioScsi else { return nil }
         let sourceElement = element.child("source")
         let source: DiskSource
         switch element[attribute: "type"] ?? "file" {

@@ -1,7 +1,7 @@
 import VirtsyncCore
 
 extension DocumentDecoder {
-    static let diskOptionKeys = ["cache", "io", "discard", "detectZeroes", "serial", "shareable", "iotune"]
+    static let diskOptionKeys = ["cache", "io", "discard", "detectZeroes", "serial", "shareable", "iotune", "iothread"]
     static let iotuneKeys = KeySet(["totalBytesPerSecond", "readBytesPerSecond", "writeBytesPerSecond",
                                     "totalIops", "readIops", "writeIops"])
     /// Longest serial QEMU gives a virtio disk.
@@ -35,6 +35,8 @@ extension DocumentDecoder {
         if let tune = map.map("iotune", keys: Self.iotuneKeys) {
             options.iotune = readIOTune(tune)
         }
+        // Checked against the VM's `iothreads` and the disk's bus by `decodeIOThreads`.
+        options.iothread = map.int("iothread", range: 1...Self.maxIOThreads)?.value
         return options.isEmpty ? nil : options
     }
 

@@ -5,7 +5,7 @@ extension DocumentDecoder {
     static let machineKeys = KeySet([
         "apiVersion", "kind", "name", "host", "placement", "onMaintenance", "ha", "failback", "uuid", "vcpus", "maxVcpus", "memory",
         "maxMemory", "machine", "firmware", "loader", "cpu", "power", "autostart", "restartForUpdates", "restartPolicy", "maxRestarts",
-        "restartWindow", "graphics", "console", "numa", "memoryBacking",
+        "restartWindow", "graphics", "console", "numa", "memoryBacking", "iothreads",
         "disks", "interfaces", "cloudInit", "xml", "adopt",
     ] + platformKeys)
     static let diskKeys = KeySet(["volume", "file", "block", "network", "size", "format", "backing", "clone", "existing", "bus", "target",
@@ -101,6 +101,7 @@ extension DocumentDecoder {
         vm.console = map.bool("console")
         decodePlatform(map, into: &vm)
         decodeDisks(map, into: &vm)
+        decodeIOThreads(map, into: &vm)
         for (index, node) in (map.list("interfaces") ?? []).enumerated() {
             let path = "\(map.keyPath("interfaces"))[\(index)]"
             if let nic = MapReader(node, file: file, path: path, keys: Self.interfaceKeys, reporter: reporter) {
@@ -181,7 +182,9 @@ extension DocumentDecoder {
         disk.backing = readVolumeRef(map, "backing")
         disk.clone = readVolumeRef(map, "clone")
         disk.bus = map.choice("bus", DiskBus.allCases)?.value
+        disk.busAt = map.has("bus") ? map.valueLocation("bus") : nil
         disk.options = readDiskOptions(map)
+        disk.iothreadAt = map.has("iothread") ? map.valueLocation("iothread") : nil
         if let target = map.string("target") {
             if let problem = Formats.targetProblem(target.value) {
                 reporter.error(target.location, map.keyPath("target"), problem)
@@ -215,7 +218,7 @@ extension DocumentDecoder {
         }
         checkVolumeSource(map, format: disk.format, backing: disk.backing, clone: disk.clone, logical: false)
         if disk.cdrom, disk.bus == .virtio {
-            reporter.error(map.keyLocation("bus"), map.keyPath("bus"), "a CD-ROM cannot use the virtio bus; use sata, scsi or ide")
+            reporter.error(map.keyLocation("bus"), map.keyPath("bus"), "a CD-ROM cannot use the virtio bus; use sata, scsi, virtio-scsi or ide")
         }
         return disk
     }

@@ -11,6 +11,7 @@ extension SpecWriter {
         if let zeroes = options.detectZeroes { lines.append("    detectZeroes: \(zeroes.rawValue)") }
         if let serial = options.serial { lines.append("    serial: \(scalar(serial))") }
         if let shareable = options.shareable { lines.append("    shareable: \(shareable)") }
+        if let thread = options.iothread { lines.append("    iothread: \(thread)") }
         if let tune = options.iotune?.normalized {
             var parts: [String] = []
             func bytes(_ key: String, _ value: UInt64?) { if let value { parts.append("\(key): \(ByteSize(bytes: value))") } }

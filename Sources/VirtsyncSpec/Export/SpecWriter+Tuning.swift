@@ -4,7 +4,8 @@ extension SpecWriter {
     /// `cpu:` of an exported domain: the short form for a bare mode, the mapping when the
     /// definition has a model, features, a topology or pins; nothing when libvirt chooses.
     static func cpuLines(_ model: DomainModel) -> [String] {
-        let cpu = model.cpu
+        var cpu = model.cpu
+        cpu.iothreads = nil  // a key of its own, `iothreads:`
         guard !cpu.isEmpty else {
             guard let mode = model.cpuMode, mode != .custom else { return [] }
             return ["cpu: \(mode.rawValue)"]

@@ -338,6 +338,7 @@ public enum SpecWriter {
         doc.append("firmware: \(model.firmware.rawValue)")
         if let loader = model.loader { doc.append("loader: \(scalar(loader))") }
         doc.lines += cpuLines(model)
+        if let iothreads = model.cpu.iothreads, iothreads > 0 { doc.append("iothreads: \(iothreads)") }
         doc.append(powerLine(domain))
         doc.append("autostart: \(model.autostart)")
         if model.restartForUpdates { doc.append("restartForUpdates: true") }

@@ -169,8 +169,12 @@ struct DiskSpec: Sendable {
     var cdrom: Bool
     var readonly: Bool?
     var existing: Bool
-    /// Cache, I/O mode, discard, serial, shareable, I/O limits.
+    /// Cache, I/O mode, discard, serial, shareable, I/O limits, I/O thread.
     var options: DiskOptions?
+    /// Where `iothread` is written (its value is in `options`).
+    var iothreadAt: SourceLocation?
+    /// Where `bus` is written.
+    var busAt: SourceLocation?
 }
 
 /// `network:` of a disk: the protocol, the image or LUN, the servers, and the Secret that holds

@@ -6,7 +6,7 @@ enum DiskTargets {
     static func prefix(of bus: DiskBus) -> String {
         switch bus {
         case .virtio: return "vd"
-        case .sata, .scsi: return "sd"
+        case .sata, .scsi, .virtioScsi: return "sd"
         case .ide: return "hd"
         }
     }
