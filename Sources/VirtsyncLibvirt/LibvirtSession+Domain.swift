@@ -158,6 +158,8 @@ extension LibvirtSession {
         case .pinVcpu(let vcpu, let cpuset): operation = "pin vCPU \(vcpu) of domain \(name) to host CPUs \(cpuset)"
         case .pinEmulator(let cpuset): operation = "pin the emulator of domain \(name) to host CPUs \(cpuset)"
         case .setInterfaceBandwidth(let mac, _): operation = "set the bandwidth of interface \(mac) of domain \(name)"
+        case .attachDisk(let target): operation = "attach disk \(target) to the running domain \(name)"
+        case .attachInterface(let mac, let index): operation = "attach interface \(mac ?? "#\(index)") to the running domain \(name)"
         }
         try await run(operation) { call in
             let domain = try call.existingDomain(name, operation)
@@ -203,6 +205,8 @@ extension LibvirtSession {
                 try call.check(virDomainPinEmulator(domain.pointer, &map, Int32(map.count), 0), operation)
             case .setInterfaceBandwidth(let mac, let bandwidth):
                 try LibvirtSession.setInterfaceBandwidth(domain, mac: mac, bandwidth, flags: flags, operation, call)
+            case .attachDisk, .attachInterface:
+                try LibvirtSession.hotPlug(live, domain: domain, name: name, flags: flags, operation, call)
             }
         }
     }

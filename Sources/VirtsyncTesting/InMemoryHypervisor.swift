@@ -183,6 +183,11 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
                         live.vcpuPins.append(VCPUPin(vcpu: vcpu, cpuset: cpuset))
                         live.vcpuPins.sort { $0.vcpu < $1.vcpu }
                     case .pinEmulator(let cpuset): live.emulatorPin = cpuset
+                    case .attachDisk: break
+                    case .attachInterface(_, let index):
+                        if index < new.model.interfaces.count, let mac = new.model.interfaces[index].mac {
+                            live.linkUp[mac] = new.model.interfaces[index].linkUp
+                        }
                     }
                 }
                 new.live = live

@@ -52,8 +52,8 @@ extension PlanCase {
 
     /// Running VMs with changes of every disruption below a replace: web-1 gets more memory and
     /// a vCPU live, its link goes down live and its machine type changes at the next boot (left
-    /// pending, with a note); db-1 gets a new data disk and restartForUpdates, so it is updated
-    /// and restarted; cache-1's link was set down behind virtsync's back and is set up live.
+    /// pending, with a note); db-1 gets a new data disk on SATA (QEMU cannot plug one in while the
+    /// guest runs) and restartForUpdates, so it is updated and restarted; cache-1's link was set down behind virtsync's back and is set up live.
     static let liveAndNextBoot: PlanCase = {
         let dbData = VolumeModel(pool: "lab", name: "db-1-data.qcow2", capacity: .gib(50), format: .qcow2)
         let dbRoot = VolumeModel(pool: "lab", name: "db-1-root.qcow2", capacity: .gib(10), format: .qcow2)
@@ -69,7 +69,7 @@ extension PlanCase {
         let dbBefore = DomainModel(name: "db-1", vcpus: 2, memory: .gib(2), disks: [Lab.root("db-1-root.qcow2")],
                                    interfaces: [InterfaceModel(source: .network("labnet"), mac: "52:54:00:aa:00:02")])
         var db = dbBefore
-        db.disks.append(DiskModel(target: "vdb", source: .volume(pool: "lab", volume: "db-1-data.qcow2")))
+        db.disks.append(DiskModel(target: "sda", bus: .sata, source: .volume(pool: "lab", volume: "db-1-data.qcow2")))
         db.restartForUpdates = true
         let cache = DomainModel(name: "cache-1", memory: .mib(256), disks: [Lab.root("cache-1-root.qcow2")],
                                 interfaces: [InterfaceModel(source: .network("labnet"))])

@@ -1,5 +1,6 @@
 /// Interfaces: compared by position. Options the spec leaves open are not compared; a changed
-/// bandwidth alone and the link state are applied live, everything else at the next boot.
+/// bandwidth alone, the link state and a NIC added at the end are applied live (the last by
+/// hot-plug), everything else at the next boot.
 extension DomainDiff {
     static func compareInterfaces(desired vm: DomainModel, observed seen: ObservedDomain, into r: inout Result) {
         let old = seen.model
@@ -12,7 +13,11 @@ extension DomainDiff {
         let nicCount = max(vm.interfaces.count, old.interfaces.count)
         for i in 0..<nicCount {
             guard var a = i < old.interfaces.count ? old.interfaces[i] : nil else {
-                if i < vm.interfaces.count { add("interfaces[\(i)]", nil, describe(vm.interfaces[i]), boot) }
+                // A NIC added at the end is plugged into the running guest as well.
+                if i < vm.interfaces.count {
+                    add("interfaces[\(i)]", nil, describe(vm.interfaces[i]), .live)
+                    if running { r.live.append(.attachInterface(mac: vm.interfaces[i].mac, index: i)) }
+                }
                 continue
             }
             guard var b = i < vm.interfaces.count ? vm.interfaces[i] : nil else {

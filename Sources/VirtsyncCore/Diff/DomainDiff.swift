@@ -128,7 +128,11 @@ enum DomainDiff {
             // Options the spec leaves open are libvirt's to choose.
             if let wanted = b, let seenOptions = a?.options { a?.options = seenOptions.masked(by: wanted.options) }
             guard a != b else { continue }
-            if let a, let b, running, Self.onlyIOTuneDiffers(a, b) {
+            if a == nil, let b, running, Self.hotPluggable(b, existing: old.disks) {
+                // A disk added at the end goes into the running guest as well.
+                add("disks[\(i)]", nil, describe(b), .live)
+                r.live.append(.attachDisk(target: b.target))
+            } else if let a, let b, running, Self.onlyIOTuneDiffers(a, b) {
                 // QEMU takes new limits on a running disk.
                 add("disks[\(i)].iotune", a.options?.iotune?.summary ?? "none", b.options?.iotune?.summary ?? "none", .live)
                 r.live.append(.setIOTune(target: b.target, b.options?.iotune ?? IOTune()))
@@ -152,6 +156,18 @@ enum DomainDiff {
 }
 
 extension DomainDiff {
+    /// Whether a new disk can be attached to the running guest: a disk (not a CD-ROM, whose
+    /// medium changes instead) on a bus QEMU plugs in while running. A SCSI disk only on a
+    /// controller the guest has already (a first one would get libvirt's default model).
+    static func hotPluggable(_ disk: DiskModel, existing: [DiskModel]) -> Bool {
+        guard !disk.cdrom else { return false }
+        switch disk.bus {
+        case .virtio: return true
+        case .scsi, .virtioScsi: return existing.contains { $0.bus == disk.bus }
+        case .sata, .ide: return false
+        }
+    }
+
     /// Whether two disks differ in their I/O limits only.
     static func onlyIOTuneDiffers(_ a: DiskModel, _ b: DiskModel) -> Bool {
         func stripped(_ d: DiskModel) -> DiskModel {

@@ -80,6 +80,12 @@ public enum LiveOperation: Hashable, Codable, Sendable {
     /// Shape the traffic of a running guest's interface, found by MAC (both directions; a
     /// direction that is `nil` is no longer shaped), with `virDomainSetInterfaceParameters`.
     case setInterfaceBandwidth(mac: String, InterfaceBandwidth)
+    // Hot-plug.
+    /// Attach the definition's disk at `target` to the running guest (`virDomainAttachDeviceFlags`).
+    case attachDisk(target: String)
+    /// Attach the definition's interface to the running guest: the one with `mac`, or, when the
+    /// spec leaves the MAC to libvirt, the `index`-th of the model's interfaces.
+    case attachInterface(mac: String?, index: Int)
 }
 
 /// What the executor needs to carry out a step: the desired value, never a flag.

@@ -52,6 +52,7 @@ extension LiveOperation {
     private struct Limits: Codable { var target: String; var limits: IOTune }
     private struct Pin: Codable { var vcpu: Int; var cpuset: CPUSet }
     private struct Shaping: Codable { var mac: String; var bandwidth: InterfaceBandwidth }
+    private struct Attached: Codable { var mac: String?; var index: Int }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -73,6 +74,11 @@ extension LiveOperation {
         case "setInterfaceBandwidth":
             let shaping = try c.decode(Shaping.self, forKey: Key("setInterfaceBandwidth"))
             self = .setInterfaceBandwidth(mac: shaping.mac, shaping.bandwidth)
+        // Hot-plug.
+        case "attachDisk": self = .attachDisk(target: try c.decode(String.self, forKey: Key("attachDisk")))
+        case "attachInterface":
+            let nic = try c.decode(Attached.self, forKey: Key("attachInterface"))
+            self = .attachInterface(mac: nic.mac, index: nic.index)
         case let other: throw DecodingError.dataCorruptedError(forKey: Key(other), in: c, debugDescription: "unknown live operation \(other)")
         }
     }
@@ -90,6 +96,9 @@ extension LiveOperation {
         // Interface options (bandwidth changed live).
         case .setInterfaceBandwidth(let mac, let bandwidth):
             try c.encode(Shaping(mac: mac, bandwidth: bandwidth), forKey: Key("setInterfaceBandwidth"))
+        // Hot-plug.
+        case .attachDisk(let target): try c.encode(target, forKey: Key("attachDisk"))
+        case .attachInterface(let mac, let index): try c.encode(Attached(mac: mac, index: index), forKey: Key("attachInterface"))
         }
     }
 }
