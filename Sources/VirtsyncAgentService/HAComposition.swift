@@ -109,6 +109,7 @@ struct AgentHADomains: HADomainControl {
     func start(vm: String, epoch: Int64) async throws { try await run(Self.startRole()) { try await $0.start(vm: vm, epoch: epoch) } }
     func hardStop(vm: String) async throws { try await run("stop") { try await $0.hardStop(vm: vm) } }
     func mark(vm: String, epoch: Int64) async throws { try await run("observe") { try await $0.mark(vm: vm, epoch: epoch) } }
+    func processes(_ names: Set<String>) -> [String: Bool]? { QEMUProcesses(uri: uri)?.alive(names) }
 
     /// One session per key, opened on first use.
     final class SessionCache: @unchecked Sendable {

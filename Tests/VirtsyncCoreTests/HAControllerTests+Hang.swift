@@ -85,6 +85,29 @@ extension HAControllerTests {
         #expect(!settled.hypervisorFenced)
     }
 
+    @Test("libvirt silent, last seen running: a QEMU process gone in the silence makes the VM down; one still running keeps the host")
+    func processGoneInSilence() {
+        var (gone, _) = Self.owner(watchdog: true, running: true)
+        _ = gone.handle(.libvirtUnanswered(vm: nil), now: .seconds(1))
+        _ = gone.handle(.processesSeen(["vm-1": false]), now: .seconds(1))
+        _ = Self.run(&gone, from: 2, to: 10, silent: true)
+        #expect(!gone.hypervisorFenced, "9 s of silence")
+        _ = gone.handle(.tick, now: .seconds(11))
+        #expect(gone.hypervisorFenced)
+
+        var alive = Self.owner(watchdog: true, running: true).0
+        _ = alive.handle(.libvirtUnanswered(vm: nil), now: .seconds(1))
+        _ = alive.handle(.processesSeen(["vm-1": true]), now: .seconds(1))
+        _ = Self.run(&alive, from: 2, to: 30, silent: true)
+        #expect(!alive.hypervisorFenced, "its guest runs: libvirtd alone is not worth a reset")
+
+        // Read while libvirt answers, the table is no evidence (libvirt's answer is).
+        var answered = Self.owner(watchdog: true, running: true).0
+        _ = answered.handle(.processesSeen(["vm-1": false]), now: .seconds(1))
+        _ = Self.run(&answered, from: 2, to: 30, silent: true)
+        #expect(!answered.hypervisorFenced)
+    }
+
     @Test("without a watchdog the host does not fence for a silent libvirt: it says once that the VM stays down")
     func hangWithoutWatchdog() {
         var (controller, _) = Self.owner(watchdog: false)

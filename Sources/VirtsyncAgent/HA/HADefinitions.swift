@@ -88,4 +88,8 @@ package struct DefiningHADomains: HADomainControl {
     package func mark(vm: String, epoch: Int64) async throws {
         try await base.mark(vm: vm, epoch: epoch)
     }
+
+    package func processes(_ names: Set<String>) -> [String: Bool]? {
+        base.processes(names)
+    }
 }

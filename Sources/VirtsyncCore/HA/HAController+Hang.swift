@@ -22,6 +22,7 @@ extension HAController {
     mutating func libvirtAnswered() {
         silentSince = nil
         silenceReported = false
+        processes = [:]
     }
 
     /// The HA VMs this host owns under its lease that are down here, or whose power is unknown:
@@ -29,11 +30,12 @@ extension HAController {
     /// under way may have seen the domain active (libvirt marks it so before QEMU is up), and no
     /// read answered since, so what the last read said proves nothing (CI saw exactly this: the
     /// guest's QEMU died in its hung start, and the host held on to a VM it believed running).
+    /// Also down: a VM libvirt last saw running whose QEMU process has gone during the silence.
     func ownedAndDown() -> [String] {
         guard ownersKnown, case .held(let id, _) = lease else { return [] }
         return spec.machines.filter(\.shouldRun).map(\.name).filter { name in
             guard let record = owners[name], record.host == host, record.lease == id, record.moving == nil else { return false }
-            return !localKnown || local[name]?.running != true || unresolvedStarts.contains(name)
+            return !localKnown || local[name]?.running != true || unresolvedStarts.contains(name) || processes[name] == false
         }.sorted()
     }
 

@@ -92,6 +92,8 @@ public struct HAController: Sendable {
     var failedStarts: [String: Duration] = [:]
     /// Since when libvirt has given HA no answer (nil: it answered the last call).
     var silentSince: Duration?
+    /// Which HA VMs' QEMU processes run here, read while libvirt is silent; cleared when it answers.
+    var processes: [String: Bool] = [:]
     /// Starts that got no answer and may still complete: the fenced lease is not given back while one may.
     var unresolvedStarts: Set<String> = []
     /// This host fenced since it last joined: no new lease until nothing may run here.
@@ -206,6 +208,9 @@ public struct HAController: Sendable {
             log(now, "claim of \(vm) lost")
         case .libvirtUnanswered(let vm):
             libvirtUnanswered(vm, now: now)
+        case .processesSeen(let seen):
+            // Only what the silence leaves unknown: an answer from libvirt is the truth again.
+            if silentSince != nil { processes = seen }
         case .startFinished(let vm, let epoch, let succeeded):
             pendingStarts.remove(vm)
             unresolvedStarts.remove(vm)

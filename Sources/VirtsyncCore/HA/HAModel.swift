@@ -279,6 +279,10 @@ public enum HAEvent: Hashable, Sendable {
     /// (a hung or absent libvirtd): the read of this host's HA domains (`vm` nil) or the start of
     /// `vm`, which may still complete.
     case libvirtUnanswered(vm: String?)
+    /// While libvirt gives no answer: whether each HA VM's QEMU process still runs here, as the
+    /// host's process table shows it (`false`: its process is gone). What libvirt said last may
+    /// be stale: a guest that died in the silence still reads as running.
+    case processesSeen([String: Bool])
     /// A stop finished (or failed).
     case stopFinished(vm: String, succeeded: Bool)
     /// Writing `epoch` into a running copy's marker finished (or failed).

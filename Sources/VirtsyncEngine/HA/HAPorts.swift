@@ -70,6 +70,15 @@ public protocol HADomainControl: Sendable {
     /// Writes `epoch` into the marker of the running domain, live and persistent, without
     /// restarting it.
     func mark(vm: String, epoch: Int64) async throws
+    /// Whether the QEMU process of each of `names` runs on this host, read without libvirt (from
+    /// its pid files and the process table): asked when libvirt gives no answer. `nil` when this
+    /// host cannot tell (a session URI, a remote host).
+    func processes(_ names: Set<String>) -> [String: Bool]?
+}
+
+extension HADomainControl {
+    /// Cannot tell.
+    public func processes(_ names: Set<String>) -> [String: Bool]? { nil }
 }
 
 /// Why a join was refused.

@@ -171,6 +171,7 @@ public actor HARunner {
                 send(.localDomains(try await domains.domains(names)))
             } catch where Self.unanswered(error) {
                 send(.libvirtUnanswered(vm: nil))
+                if let processes = domains.processes(names) { send(.processesSeen(processes)) }
             } catch {
                 // libvirt answered (a refusal): the next read may do better.
             }
