@@ -27,7 +27,7 @@ struct SpecWriterTests {
     /// A name YAML reads as null unless quoted.
     static let isolated = NetworkModel(name: "null", mode: .isolated, bridge: nil,
                                        ipv4: IPv4Config(address: "10.213.2.1", prefix: 24), autostart: false,
-                                       extraXML: "<mtu size='9000'/>\n<dns>\n  <txt name='x' value='a&amp;b'/>\n</dns>\n")
+                                       extraXML: "<port isolated='yes'/>\n<dns>\n  <txt name='x' value='a&amp;b'/>\n</dns>\n")
     static let lan = NetworkModel(name: "lan", mode: .bridge, bridge: "br0", ipv4: nil, autostart: true)
 
     static let vms = PoolModel(name: "vms", type: .dir, path: "/var/lib/virtsync/pools/vms", autostart: true,

@@ -113,7 +113,7 @@ enum Models {
 
     static let hatchNetwork = NetworkModel(
         name: "hatch", mode: .nat, ipv4: IPv4Config(address: "10.8.0.1", prefix: 24),
-        extraXML: "<mtu size='9000'/><dns><txt name='x' value='a&amp;b'/></dns><route address='10.20.0.0' prefix='16' gateway='10.8.0.254'/>")
+        extraXML: "<port isolated='yes'/><dns><txt name='x' value='a&amp;b'/></dns><route address='10.20.0.0' prefix='16' gateway='10.8.0.254'/>")
 
     /// IPv4 and IPv6 with DHCPv6 ranges and hosts (by DUID and by name).
     static let dualStackNetwork = NetworkModel(
