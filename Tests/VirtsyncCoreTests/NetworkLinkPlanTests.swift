@@ -117,3 +117,33 @@ struct NetworkLinkPlanTests {
         #expect(kept.portgroups == [NetworkPortgroup(name: "db", isDefault: true)])
     }
 }
+
+/// A VM interface's port group in the planner, and a network whose inventory recorded raw
+/// `<mtu>` before `mtu` was a field.
+@Suite("port groups of VM interfaces and raw <mtu> after an upgrade")
+struct InterfacePortgroupPlanTests {
+    @Test("an interface's port group left out is not compared; a new one is next-boot on a running VM")
+    func interfacePortgroup() throws {
+        var desired = labDesired(web2: false)
+        desired.hosts[0].domains[0].interfaces[0].mac = "52:54:00:aa:00:01"
+        desired.hosts[0].domains[0].interfaces[0].options = InterfaceOptions(portgroup: "web")
+        var observed = ObservedState.assuming(desired)
+        #expect(Planner.plan(desired: desired, observed: observed).steps.isEmpty)
+        observed.hosts["local"]?.domains["web-1"]?.model.interfaces[0].options?.portgroup = "db"
+        let plan = Planner.plan(desired: desired, observed: observed)
+        let step = try #require(plan.steps.first { $0.resource.kind == .domain })
+        #expect(step.disruption == .nextBoot && step.changes.map(\.field) == ["interfaces[0]"])
+        #expect(step.changes.first?.before?.contains("portgroup=db") == true && step.changes.first?.after?.contains("portgroup=web") == true)
+        desired.hosts[0].domains[0].interfaces[0].options = nil
+        #expect(Planner.plan(desired: desired, observed: observed).steps.isEmpty, "a group the spec leaves out is libvirt's")
+    }
+
+    @Test("a network whose inventory recorded raw <mtu> plans nothing once the spec says mtu")
+    func recordedMTU() {
+        let net = NetworkModel(name: "nl", mode: .isolated, ipv4: IPv4Config(address: "10.21.0.1", prefix: 24), mtu: 9000)
+        let seen = ObservedNetwork(model: net, uuid: "u", active: true, managed: true, hatch: ObservedHatch(recorded: ["mtu"], live: [], complete: true))
+        let plan = Planner.plan(desired: DesiredState(hosts: [DesiredHost(name: "local", networks: [net])], specDigest: "d"),
+                                observed: ObservedState(hosts: ["local": ObservedHost(name: "local", networks: ["nl": seen])]))
+        #expect(plan.steps.isEmpty, "\(plan.steps.map { "\($0.id) \($0.changes)" })")
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VirtsyncCore
 import VirtsyncEngine
@@ -74,5 +75,46 @@ struct NetworkLinkTests {
         #expect(LibvirtXML.parseInterface(element)?.options?.portgroup == "web")
         let bridged = InterfaceModel(source: .bridge("br0"), options: InterfaceOptions(portgroup: "web"))
         #expect(LibvirtXML.interfaceElement(bridged).child("source")?[attribute: "portgroup"] == nil, "only a network has port groups")
+    }
+
+    @Test("an update keeps the port group of an interface whose spec leaves it open, on the same network only")
+    func mergeKeepsPortgroup() throws {
+        let current = """
+            <domain type='kvm'><name>n</name><memory unit='KiB'>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices>
+            <interface type='network'><mac address='52:54:00:aa:00:09'/><source network='link' portgroup='web'/><model type='virtio'/></interface>
+            </devices></domain>
+            """
+        func merged(_ nic: InterfaceModel) throws -> String? {
+            let model = DomainModel(name: "n", memory: .mib(64), interfaces: [nic], serialConsole: false)
+            let root = try XMLParser.parse(try LibvirtXML.updatedDomain(current: current, model: model, marker: OwnershipMarker(specDigest: "m")))
+            return root.child("devices")?.child("interface")?.child("source")?[attribute: "portgroup"]
+        }
+        #expect(try merged(InterfaceModel(source: .network("link"), mac: "52:54:00:aa:00:09")) == "web")
+        #expect(try merged(InterfaceModel(source: .network("link"), mac: "52:54:00:aa:00:09", options: InterfaceOptions(portgroup: "db"))) == "db")
+        #expect(try merged(InterfaceModel(source: .network("other"), mac: "52:54:00:aa:00:09")) == nil, "another network has other groups")
+    }
+
+    @Test("on the test driver a VM interface's port group converges: a second plan is empty, a new group is planned")
+    func interfacePortgroupConverges() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-libvirt-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let workflow = ApplyWorkflow(connector: OneSessionConnector(), inventory: try InventoryStore(stateDirectory: state.path),
+                                     defaultURI: Fixture.nodeURI)
+        let vm = DomainModel(name: "grouped", memory: .mib(64), interfaces: [
+            InterfaceModel(source: .network(Models.linkNetwork.name), mac: "52:54:00:aa:00:21", options: InterfaceOptions(portgroup: "web")),
+        ], power: .stopped)
+        let desired = DesiredState(hosts: [DesiredHost(name: Steps.host, uri: Fixture.nodeURI, networks: [Models.linkNetwork], domains: [vm])],
+                                   specDigest: "pg1")
+        let first = try await workflow.apply(desired)
+        #expect(first.report?.ok == true, "\(String(describing: first.report))")
+        let (sessions, failed) = await workflow.reader.connect(desired)
+        let (second, _) = await workflow.reader.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
+        #expect(second.isEmpty, "\(second.steps.map { "\($0.id) \($0.changes)" })")
+        var changed = desired
+        changed.hosts[0].domains[0].interfaces[0].options?.portgroup = "db"
+        let (third, _) = await workflow.reader.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
+        #expect(third.steps.map(\.id) == ["update:domain:local/grouped"], "\(third.steps)")
+        #expect(third.steps.first?.changes.map(\.field) == ["interfaces[0]"])
+        #expect(third.steps.first?.changes.first?.after?.contains("portgroup=db") == true)
     }
 }
