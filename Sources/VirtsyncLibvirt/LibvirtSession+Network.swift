@@ -8,9 +8,11 @@ extension LibvirtSession {
     ///
     /// - `create`, `update`, `replace`: a new network is defined, set to autostart as the model
     ///   says and started. An existing one whose definition differs from the model (autostart
-    ///   aside; a bridge name the model leaves open is libvirt's) is destroyed when active,
-    ///   redefined under its UUID and started again: libvirt applies a network's definition only
-    ///   at start, so any change restarts it. When only autostart differs, only autostart is set.
+    ///   aside; a bridge name and the parts the model leaves open are libvirt's) is changed in
+    ///   place with `virNetworkUpdate` when only static DHCP hosts, DNS host records and port
+    ///   groups differ (`updateInPlace`); otherwise it is destroyed when active, redefined under
+    ///   its UUID and started again: libvirt applies the rest of a network's definition only at
+    ///   start. When only autostart differs, only autostart is set.
     /// - `start`, `stop`, `restart`: start, destroy, both.
     /// - `delete`: destroy when active, undefine; a missing network is a success.
     func applyNetwork(_ step: PlanStep) async throws {
