@@ -134,7 +134,7 @@ extension LibvirtXML {
     }
 
     /// The parts of a network definition the model does not cover, in words (a second IPv6
-    /// address, DNS, a domain name, NAT port ranges, port groups, ...): an update by virtsync redefines the
+    /// address, raw DNS records, NAT port ranges, static routes, ...): an update by virtsync redefines the
     /// network from the model, without them.
     public static func uncovered(networkXML xml: String) throws(LibvirtXMLError) -> [String] {
         let root = try XMLParser.parse(xml)
@@ -149,9 +149,16 @@ extension LibvirtXML {
                 // Host records and forwarders are the model's (`dns`); the rest is raw XML, by path.
                 let raw = Set(element.elements.map(\.name)).subtracting(["host", "forwarder"])
                 out += raw.sorted().map { "<dns/\($0)>" }
+            case "mtu", "bandwidth", "portgroup":
+                continue
             case "forward":
-                if !element.elements.isEmpty || element[attribute: "dev"] != nil {
-                    out.append("<forward> details: \(Set(element.elements.map { "<\($0.name)>" }).sorted().joined(separator: ", "))\(element[attribute: "dev"].map { " dev='\($0)'" } ?? "")")
+                // The uplink of a NAT or routed network is the model's (`uplink`, with libvirt's
+                // <interface dev> echo of it); anything else in <forward> is not.
+                let modelled = NetworkModel.takesUplink(parseMode(element))
+                let details = element.elements.filter { !(modelled && $0.name == "interface") }
+                let dev = modelled ? nil : element[attribute: "dev"]
+                if !details.isEmpty || dev != nil {
+                    out.append("<forward> details: \(Set(details.map { "<\($0.name)>" }).sorted().joined(separator: ", "))\(dev.map { " dev='\($0)'" } ?? "")")
                 }
             case "ip":
                 // The first IPv6 <ip> is the model's (`ipv6`); libvirt serves DHCPv6 on one only.

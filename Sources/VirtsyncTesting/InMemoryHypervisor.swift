@@ -127,6 +127,7 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
             // Parts the spec leaves open are libvirt's: a redefinition keeps them, as the adapter does.
             if n.ipv6 == nil { n.ipv6 = state.networks[name]?.model.ipv6 }
             n.dns = n.dns.map { $0.filled(from: state.networks[name]?.model.dns) } ?? state.networks[name]?.model.dns
+            n = n.keepingOpenParts(of: state.networks[name]?.model)
             state.networks[name] = ObservedNetwork(model: n, uuid: state.networks[name]?.uuid ?? uuid(), active: true,
                                                    hatch: .written(Hatch.leaves(n.extraXML, in: .network), complete: true))
         case (.network, .start, _):

@@ -22,7 +22,7 @@ struct HatchPlanTests {
     @Test("a converged state plans nothing, raw XML included")
     func convergedIsEmpty() {
         let d = desired(ExtraXML(devices: Self.rng, domain: "<os><bios rebootTimeout='0'/></os><clock offset='utc'/>"),
-                        network: "<mtu size='9000'/>", pool: "<target><permissions><mode>0755</mode></permissions></target>")
+                        network: "<port isolated='yes'/>", pool: "<target><permissions><mode>0755</mode></permissions></target>")
         #expect(Planner.plan(desired: d, observed: .assuming(d)).steps.isEmpty)
     }
 
@@ -69,15 +69,15 @@ struct HatchPlanTests {
 
     @Test("a network's raw XML change restarts an active network and is plain for an inactive one")
     func networkDisruption() throws {
-        let d = desired(ExtraXML(), network: "<mtu size='9000'/><dns><txt name='x' value='y'/></dns>")
+        let d = desired(ExtraXML(), network: "<port isolated='yes'/><dns><txt name='x' value='y'/></dns>")
         var observed = ObservedState.assuming(d)
         observed.hosts["local"]?.networks["labnet"]?.hatch = ObservedHatch(
-            recorded: ["mtu", "dns"],
-            live: [HatchLeaf(path: "mtu", node: HatchNode(name: "mtu", attributes: ["size": "1500"])),
+            recorded: ["port", "dns"],
+            live: [HatchLeaf(path: "port", node: HatchNode(name: "port", attributes: ["isolated": "no"])),
                    HatchLeaf(path: "mac", node: HatchNode(name: "mac", attributes: ["address": "52:54:00:01:02:03"]))], complete: true)
         let step = try #require(Planner.plan(desired: d, observed: observed).steps.first { $0.resource.kind == .network })
         #expect(step.action == .update && step.disruption == .restart)
-        #expect(step.changes.map(\.field) == ["xml.network/mtu", "xml.network/dns/txt"])
+        #expect(step.changes.map(\.field) == ["xml.network/port", "xml.network/dns/txt"])
         observed.hosts["local"]?.networks["labnet"]?.active = false
         let inactive = Planner.plan(desired: d, observed: observed).steps.filter { $0.resource.kind == .network }
         #expect(inactive.first?.disruption == Disruption.none)

@@ -31,17 +31,17 @@ struct HatchReconcileTests {
     @Test("the inventory records raw XML paths; dropping them from the spec plans their removal, then nothing")
     func recordedAndRemoved() async throws {
         let h = try Harness()
-        let with = withHatch(network: "<mtu size='9000'/><dns><txt name='x' value='y'/></dns>",
+        let with = withHatch(network: "<port isolated='yes'/><dns><txt name='x' value='y'/></dns>",
                              pool: "<target><permissions><mode>0711</mode></permissions></target>")
         let (_, report) = await h.apply(with)
         #expect(report.ok)
-        #expect(try recorded(h) == ["network labnet": ["mtu", "dns/txt"], "pool lab": ["target/permissions"]])
+        #expect(try recorded(h) == ["network labnet": ["port", "dns/txt"], "pool lab": ["target/permissions"]])
         #expect(await h.plan(with).steps.isEmpty)
 
         let without = withHatch(network: "<dns><txt name='x' value='y'/></dns>", pool: nil)
         let plan = await h.plan(without)
         #expect(plan.steps.map(\.id) == ["update:pool:local/lab", "update:network:local/labnet"])
-        #expect(plan.steps.flatMap(\.changes).map(\.field) == ["xml.pool/target/permissions", "xml.network/mtu"])
+        #expect(plan.steps.flatMap(\.changes).map(\.field) == ["xml.pool/target/permissions", "xml.network/port"])
         #expect(plan.steps.flatMap(\.changes).allSatisfy { $0.after == nil && $0.disruption == .restart })
         let (_, second) = await h.apply(without)
         #expect(second.ok)

@@ -71,7 +71,7 @@ struct HatchXMLTests {
     func networkAndPool() throws {
         let network = try LibvirtXML.parseNetwork(LibvirtXML.network(Models.hatchNetwork))
         #expect(network.hatch?.complete == true)
-        #expect(network.hatch?.live.map(\.path) == ["mtu", "dns/txt", "route"])
+        #expect(network.hatch?.live.map(\.path) == ["port", "dns/txt", "route"])
         #expect(network.model.ipv4?.address == "10.8.0.1", "the <route> is raw XML, not the model's")
         let pool = try LibvirtXML.parsePool(LibvirtXML.pool(Models.hatchPool))
         #expect(pool.hatch?.live.map(\.path) == ["target/permissions"])
@@ -124,7 +124,7 @@ struct HatchConvergenceTests {
             let xml = try call.domainXML(domain, inactive: true, "edit").replacingOccurrences(of: "<on_crash>restart</on_crash>", with: "<on_crash>destroy</on_crash>")
             guard virDomainDefineXML(call.conn, xml) != nil else { throw call.error("define edited domain") }
             guard let network = try call.network("hatch") else { throw call.error("no network") }
-            let netXML = try call.networkXML(network, "edit").replacingOccurrences(of: "<mtu size='9000'/>", with: "<mtu size='1500'/>")
+            let netXML = try call.networkXML(network, "edit").replacingOccurrences(of: "<port isolated='yes'/>", with: "<port isolated='no'/>")
             // The test driver shows only a network's live definition: restart it with the edit.
             guard virNetworkDestroy(network.pointer) == 0, let edited = virNetworkDefineXML(call.conn, netXML),
                   virNetworkCreate(edited) == 0 else { throw call.error("define edited network") }
@@ -134,7 +134,7 @@ struct HatchConvergenceTests {
         let domainStep = try #require(plan.steps.first { $0.resource.kind == .domain })
         #expect(domainStep.changes.map(\.field) == ["xml.domain/on_crash"] && domainStep.disruption == .nextBoot)
         let networkStep = try #require(plan.steps.first { $0.resource.kind == .network })
-        #expect(networkStep.changes.map(\.field) == ["xml.network/mtu"] && networkStep.disruption == .restart)
+        #expect(networkStep.changes.map(\.field) == ["xml.network/port"] && networkStep.disruption == .restart)
 
         let repair = try await workflow.apply(desired)
         #expect(repair.report?.ok == true, "\(repair.report?.results.filter { $0.outcome != .succeeded } ?? [])")
@@ -146,10 +146,10 @@ struct HatchConvergenceTests {
         dropped.hosts[0].networks[0].extraXML = "<dns><txt name='x' value='a&amp;b'/></dns>"
         dropped.hosts[0].domains[0].extraXML.domain = nil
         let removal = try await workflow.apply(dropped)
-        #expect(Set(removal.plan.steps.flatMap(\.changes).map(\.field)).isSuperset(of: ["xml.network/mtu", "xml.network/route", "xml.domain/clock"]))
+        #expect(Set(removal.plan.steps.flatMap(\.changes).map(\.field)).isSuperset(of: ["xml.network/port", "xml.network/route", "xml.domain/clock"]))
         (plan, _) = await reconciler.plan(dropped, sessions: sessions, failed: failed, options: PlanOptions())
         #expect(plan.isEmpty, "\(plan.steps.map { "\($0.id) \($0.changes)" })")
         let netXML = try await session.definition(ofNetwork: "hatch")
-        #expect(!netXML.contains("<mtu") && netXML.contains("<txt"))
+        #expect(!netXML.contains("<port") && netXML.contains("<txt"))
     }
 }

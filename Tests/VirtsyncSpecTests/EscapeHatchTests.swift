@@ -55,7 +55,12 @@ struct EscapeHatchTests {
         #expect(messages("<disk type='file' device='floppy'><source file='/srv/f.img'/><target dev='fda'/></disk>", .devices).isEmpty,
                 "a floppy is not a disk the model has a field for")
         #expect(messages("<disk device='cdrom'><source file='/srv/x.iso'/></disk>", .devices) == ["<devices><disk> is set by the field disks; raw XML may not set it"])
-        #expect(messages("<dns><txt name='x' value='y'/></dns><mtu size='9000'/>", .network).isEmpty)
+        #expect(messages("<dns><txt name='x' value='y'/></dns><port isolated='yes'/>", .network).isEmpty)
+        // Spec 1.1: the MTU, the network's shaping and its port groups are the model's.
+        #expect(messages("<mtu size='9000'/>", .network) == ["<mtu> is set by the field mtu; raw XML may not set it"])
+        #expect(messages("<bandwidth><inbound average='1000'/></bandwidth>", .network) == ["<bandwidth> is set by the field bandwidth; raw XML may not set it"])
+        #expect(messages("<portgroup name='web'/>", .network) == ["<portgroup> is set by the field portgroups; raw XML may not set it"])
+        #expect(messages("<forward mode='nat' dev='eth0'/>", .network) == ["<forward> is set by the field mode; raw XML may not set it"])
         #expect(messages("<ip family='ipv6' address='fd00::1' prefix='64'/>", .network) == ["<ip> is set by the field ipv6; raw XML may not set it"])
         #expect(messages("<route address='10.20.0.0' prefix='16' gateway='10.8.0.1'/>", .network).isEmpty)
         #expect(messages("<dns><host ip='10.0.0.5'><hostname>a</hostname></host></dns>", .network) == ["<dns><host> is set by the field dns.hosts; raw XML may not set it"])

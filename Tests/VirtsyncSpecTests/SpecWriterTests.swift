@@ -23,11 +23,15 @@ struct SpecWriterTests {
                                  DHCPv6Host(name: "db", ip: "fd00:213:1::11")]),
         dns: NetworkDNS(domain: "lab.example", localOnly: true, hosts: [DNSHost(ip: "10.213.1.5", names: ["db", "db.lab.example"])],
                         forwarders: [DNSForwarder(domain: "corp.example", addr: "192.0.2.54"), DNSForwarder(addr: "fd00::53")]),
+        mtu: 9000, uplink: "eth0",
+        bandwidth: InterfaceBandwidth(inbound: BandwidthRate(average: .mib(10), peak: .mib(20), burst: .kib(512)), outbound: BandwidthRate(average: .kib(500))),
+        portgroups: [NetworkPortgroup(name: "web", isDefault: true, bandwidth: InterfaceBandwidth(outbound: BandwidthRate(average: .mib(1)))),
+                     NetworkPortgroup(name: "db")],
         autostart: true)
     /// A name YAML reads as null unless quoted.
     static let isolated = NetworkModel(name: "null", mode: .isolated, bridge: nil,
                                        ipv4: IPv4Config(address: "10.213.2.1", prefix: 24), autostart: false,
-                                       extraXML: "<mtu size='9000'/>\n<dns>\n  <txt name='x' value='a&amp;b'/>\n</dns>\n")
+                                       extraXML: "<port isolated='yes'/>\n<dns>\n  <txt name='x' value='a&amp;b'/>\n</dns>\n")
     static let lan = NetworkModel(name: "lan", mode: .bridge, bridge: "br0", ipv4: nil, autostart: true)
 
     static let vms = PoolModel(name: "vms", type: .dir, path: "/var/lib/virtsync/pools/vms", autostart: true,
@@ -53,7 +57,8 @@ struct SpecWriterTests {
         memory: .gib(2), maxMemory: .gib(4), machine: "q35", firmware: .uefi, loader: "/usr/share/OVMF/OVMF_CODE.fd",
         cpuMode: .hostPassthrough,
         disks: [DiskModel(target: "vda", bus: .virtio, source: .volume(pool: "vms", volume: "overlay_1.qcow2"))],
-        interfaces: [InterfaceModel(source: .network("lab-nat"), mac: "52:54:00:d5:01:10", model: "virtio", linkUp: true)],
+        interfaces: [InterfaceModel(source: .network("lab-nat"), mac: "52:54:00:d5:01:10", model: "virtio", linkUp: true,
+                                    options: InterfaceOptions(portgroup: "db"))],
         graphics: .spice, serialConsole: true, autostart: true, restartForUpdates: true,
         restart: RestartPolicy(mode: .onFailure, maxRestarts: 3, window: 1800),
         extraXML: ExtraXML(devices: "<sound model='ich9'/>\n\n   \n<input type='tablet' bus='usb'/>\n\n\n"))

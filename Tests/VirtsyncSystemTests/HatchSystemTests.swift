@@ -36,7 +36,7 @@ struct HatchSystemTests {
           address: 10.219.231.1/24
         xml:
           network: |
-            <mtu size="9000"/>
+            <port isolated="yes"/>
             <dns>
               <txt name="vsh" value="hatch"/>
             </dns>
@@ -112,7 +112,7 @@ struct HatchSystemTests {
         #expect(domainXML.contains("<pmu state='off'/>") && domainXML.contains("<panic model='isa'"))
         #expect(domainXML.contains("hatch-paths=\"os/bios features clock on_crash devices/memballoon devices/panic\""), "\(domainXML)")
         let netXML = try System.virsh(["net-dumpxml", "--inactive", "\(Self.tag)-net"]).stdout
-        #expect(netXML.contains("<mtu size='9000'/>") && netXML.contains("<txt name='vsh' value='hatch'/>"), "\(netXML)")
+        #expect(netXML.contains("<port isolated='yes'/>") && netXML.contains("<txt name='vsh' value='hatch'/>"), "\(netXML)")
         let poolXML = try System.virsh(["pool-dumpxml", "--inactive", "\(Self.tag)-pool"]).stdout
         #expect(poolXML.contains("<mode>0711</mode>"), "\(poolXML)")
 
@@ -120,30 +120,30 @@ struct HatchSystemTests {
         var (status, output) = try plan(dir, state)
         #expect(status == 0, "the plan after apply is not empty:\n\(output)")
 
-        // Behind virtsync's back: the VM's clock and the network's MTU change, the pool's mode too.
+        // Behind virtsync's back: the VM's clock and the network's port isolation change, the pool's mode too.
         try redefine("domain", vm) { $0.replacingOccurrences(of: "<clock offset='localtime'/>", with: "<clock offset='utc'/>") }
-        try redefine("net", "\(Self.tag)-net") { $0.replacingOccurrences(of: "<mtu size='9000'/>", with: "") }
+        try redefine("net", "\(Self.tag)-net") { $0.replacingOccurrences(of: "<port isolated='yes'/>", with: "") }
         try redefine("pool", "\(Self.tag)-pool") { $0.replacingOccurrences(of: "<mode>0711</mode>", with: "<mode>0755</mode>") }
         (status, output) = try plan(dir, state)
         #expect(status == 2, "\(output)")
-        #expect(output.contains("xml.domain/clock") && output.contains("xml.network/mtu") && output.contains("xml.pool/target/permissions"), "\(output)")
+        #expect(output.contains("xml.domain/clock") && output.contains("xml.network/port") && output.contains("xml.pool/target/permissions"), "\(output)")
         #expect(output.contains("update domain \(vm)  [next-boot]") && output.contains("update network \(Self.tag)-net  [restart]")
                 && output.contains("update pool \(Self.tag)-pool  [restart]"), "the disruption classes are shown:\n\(output)")
         try apply(dir, state)
         (status, output) = try plan(dir, state)
         #expect(status == 0, "the plan after repairing the drift is not empty:\n\(output)")
         #expect(try System.virsh(["dumpxml", "--inactive", vm]).stdout.contains("<clock offset='localtime'/>"))
-        #expect(try System.virsh(["net-dumpxml", "--inactive", "\(Self.tag)-net"]).stdout.contains("<mtu size='9000'/>"))
+        #expect(try System.virsh(["net-dumpxml", "--inactive", "\(Self.tag)-net"]).stdout.contains("<port isolated='yes'/>"))
 
         // Raw XML dropped from the spec is removed from libvirt, and the plan after that is empty.
         try System.write(dir, "spec.yaml", Self.spec(poolPath: poolPath)
             .replacingOccurrences(of: "    <clock offset=\"localtime\"/>\n", with: "")
-            .replacingOccurrences(of: "    <mtu size=\"9000\"/>\n", with: ""))
+            .replacingOccurrences(of: "    <port isolated=\"yes\"/>\n", with: ""))
         (status, output) = try plan(dir, state)
-        #expect(status == 2 && output.contains("xml.domain/clock") && output.contains("xml.network/mtu"), "\(output)")
+        #expect(status == 2 && output.contains("xml.domain/clock") && output.contains("xml.network/port"), "\(output)")
         try apply(dir, state)
         #expect(!(try System.virsh(["dumpxml", "--inactive", vm]).stdout.contains("localtime")))
-        #expect(!(try System.virsh(["net-dumpxml", "--inactive", "\(Self.tag)-net"]).stdout.contains("<mtu")))
+        #expect(!(try System.virsh(["net-dumpxml", "--inactive", "\(Self.tag)-net"]).stdout.contains("<port")))
         (status, output) = try plan(dir, state)
         #expect(status == 0, "the plan after removing raw XML is not empty:\n\(output)")
     }

@@ -73,6 +73,21 @@ BAD = {
     "dns forwarder empty": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\ndns: {forwarders: [{}]}\n",
     "dns localOnly without domain": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\ndns: {localOnly: true}\n",
     "dns in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\ndns: {domain: x.example}\n",
+    "network mtu below 68": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nmtu: 67\n",
+    "network mtu above 65535": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nmtu: 65536\n",
+    "network mtu in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nmtu: 9000\n",
+    "uplink in open mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: open\nipv4: {address: 10.0.0.1/24}\nuplink: eth0\n",
+    "uplink in isolated mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nuplink: eth0\n",
+    "uplink not a device name": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: nat\nipv4: {address: 10.0.0.1/24}\nuplink: eth/0\n",
+    "open without ipv4": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: open\n",
+    "network bandwidth with a floor": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nbandwidth: {inbound: {average: 1MiB, floor: 100KiB}}\n",
+    "network bandwidth without average": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nbandwidth: {outbound: {peak: 1MiB}}\n",
+    "network bandwidth in bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: br0\nbandwidth: {inbound: {average: 1MiB}}\n",
+    "portgroup without name": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nportgroups: [{default: true}]\n",
+    "two default portgroups": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nportgroups: [{name: a, default: true}, {name: b, default: true}]\n",
+    "portgroup vlan outside bridge mode": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nportgroups: [{name: a, vlan: {tag: 42}}]\n",
+    "portgroup vlan tag out of range": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: ovsbr0\nportgroups: [{name: a, vlan: {tag: 4095}}]\n",
+    "interface portgroup on a bridge": VM + "interfaces: [{bridge: br0, portgroup: web}]\n",
     "ipv6 range without end": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
                               "ipv6: {address: 'fd00::1/64', dhcp: {ranges: [{start: 'fd00::100'}]}}\n",
     "relative pool path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\npath: var/lib\n",
@@ -152,7 +167,7 @@ BAD = {
     "bad pci address": VM + "hostDevices: [{pci: '0000:03:00.9'}]\n",
     "pci and usb in one": VM + "hostDevices: [{pci: '03:00.0', usb: {vendor: '0x1234', product: '0x5678'}}]\n",
     "ha with host devices": VM + "ha: true\nhostDevices: [{pci: '03:00.0'}]\n",
-    "network xml under the VM's key": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {domain: \"<mtu size='9000'/>\"}\n",
+    "network xml under the VM's key": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {domain: \"<port isolated='yes'/>\"}\n",
     "pool xml as a string": POOL + "xml: \"<target><permissions><mode>0750</mode></permissions></target>\"\n",
     "secret object in network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<x a='((secret-uuid:k:tls))'/>\"}\n",
     # Interface options.
@@ -199,7 +214,7 @@ GOOD = {
     "encrypted qcow2 volume": POOL + "volumes: [{name: v.qcow2, size: 1GiB, encryptionSecret: k}]\n",
     "encrypted volume in a netfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: netfs\npath: /mnt/p\n"
         "source: {host: nfs-1, dir: /export}\nshared: true\nvolumes: [{name: v, size: 1GiB, encryptionSecret: k}]\n",
-    "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<mtu size='9000'/>\"}\n",
+    "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<port isolated='yes'/>\"}\n",
     "block and network disks": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - block: /dev/sdb\n  - network: {protocol: rbd, name: vms/v, hosts: [\"mon-1:6789\", \"[fd00::1]:6789\"], auth: {username: libvirt, secret: ceph}}\n  - network: {protocol: nbd, hosts: [\"127.0.0.1:10809\"]}\n",
     "fs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb1, format: ext4}\n",
     # Networks (issue 17)
@@ -207,6 +222,14 @@ GOOD = {
                    "dns:\n  domain: lab.example\n  localOnly: true\n  hosts:\n    - {ip: 10.0.0.5, names: [db, db.lab.example]}\n"
                    "    - {ip: 'fd00::5', names: [db6]}\n  forwarders:\n    - {addr: 192.0.2.53}\n    - {domain: corp.example, addr: 192.0.2.54}\n"
                    "    - {domain: local.test}\n",
+    "network mtu uplink bandwidth portgroups": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: nat\nipv4: {address: 10.0.0.1/24}\nmtu: 9000\nuplink: eth0\n"
+                                                "bandwidth: {inbound: {average: 1000KiB, peak: 2000KiB, burst: 512KiB}, outbound: {average: 500KiB}}\n"
+                                                "portgroups:\n  - {name: web, default: true, bandwidth: {inbound: {average: 100KiB}}}\n  - {name: db}\n",
+    "network open": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: open\nipv4: {address: 10.0.0.1/24}\n",
+    "network ovs portgroups with vlans": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: bridge\nbridge: ovsbr0\nportgroups:\n  - {name: v42, default: true, vlan: {tag: 42}}\n"
+                                         "  - {name: trunk, vlan: {trunk: true, tags: [10, 20], native: 10}}\n"
+                                         "xml: {network: \"<virtualport type='openvswitch'/>\"}\n",
+    "interface portgroup": VM + "interfaces: [{network: lab, portgroup: web}]\n",
     "network ipv6 with dhcpv6": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: nat\nipv4: {address: 10.0.0.1/24}\n"
                                 "ipv6:\n  address: fd00:10:1::1/64\n  dhcp:\n    ranges: [{start: 'fd00:10:1::100', end: 'fd00:10:1::1ff'}]\n"
                                 "    hosts:\n      - {id: '0:3:0:1:52:54:0:12:34:56', name: web-1, ip: 'fd00:10:1::10'}\n      - {name: db-1, ip: 'fd00:10:1::11'}\n",

@@ -156,12 +156,64 @@ def hatch(parent, key, owned, examples, disruption):
                       "not": {"pattern": r"\(\(secret"}}},
                desc=f"Escape hatch: raw libvirt XML for the {key}.")
 
+# --- Networks (spec 1.1): MTU, uplink, open forwarding, shaping, port groups ---------------
+vlan_id = {"type": "integer", "minimum": 1, "maximum": 4094}
+vlan_config = obj({
+    "tag": dict(vlan_id, description="The one VLAN of an access port."),
+    "trunk": {"type": "boolean", "description": "A trunk port carrying the VLANs in tags."},
+    "tags": {"type": "array", "items": vlan_id, "minItems": 1, "uniqueItems": True, "description": "The VLANs of the trunk."},
+    "native": dict(vlan_id, description="The trunk's native VLAN, one of tags."),
+    "nativeMode": {"enum": ["untagged", "tagged"], "default": "untagged", "description": "How the native VLAN is carried."},
+}, desc="VLAN tagging.",
+    oneOf=[{"required": ["tag"], "not": {"anyOf": [{"required": ["tags"]}, {"properties": {"trunk": {"const": True}}, "required": ["trunk"]}]}},
+           {"required": ["trunk", "tags"], "properties": {"trunk": {"const": True}}}],
+    allOf=[{"if": {"required": ["nativeMode"]}, "then": {"required": ["native"]}},
+           {"if": {"required": ["native"]}, "then": {"required": ["trunk"]}}])
+bandwidth_rate = obj({
+    "average": ref("size", "Average rate per second (e.g. 10MiB is 10 MiB/s); whole KiB."),
+    "peak": ref("size", "Highest rate per second during a burst; whole KiB, not below average."),
+    "burst": ref("size", "How much may be sent at the peak rate; whole KiB."),
+}, required=["average"], desc="Traffic shaping of one direction (libvirt counts KiB).")
+network_bandwidth = obj({
+    "inbound": dict(bandwidth_rate, description="What the network's guests receive, together (libvirt has no floor on a network)."),
+    "outbound": dict(bandwidth_rate, description="What the network's guests send, together."),
+}, desc="Traffic shaping of the whole network at its bridge (libvirt bandwidth, in KiB/s and KiB). Given, it is compared whole: "
+        "a direction left out is not shaped; {} removes all shaping. Left out: libvirt's, never compared. A change restarts the network. Not in bridge mode.")
+portgroup = obj({
+    "name": {"type": "string", "pattern": label_pattern, "description": "The group's name, unique in the network."},
+    "default": {"type": "boolean", "default": False, "description": "Interfaces that name no group get this one; at most one group is the default."},
+    "vlan": dict(vlan_config, description="The VLANs of the group's ports; only in bridge mode on Open vSwitch (<virtualport type='openvswitch'/> in xml.network)."),
+    "bandwidth": obj({
+        "inbound": dict(bandwidth_rate, description="What each guest receives."),
+        "outbound": dict(bandwidth_rate, description="What each guest sends."),
+    }, desc="Traffic shaping of each port of the group."),
+}, required=["name"], desc="A port group: VLAN and shaping under a name, picked by a VM interface's portgroup.")
+network_link = {
+    "mtu": {"type": "integer", "minimum": 68, "maximum": 65535,
+            "description": "The MTU of the network's bridge and its guests' tap devices. Left out: libvirt's, never compared. A change restarts the network. Not in bridge mode."},
+    "uplink": ref("bridgeName", "nat and routed: the host device the traffic leaves through (libvirt <forward dev>). Left out: any, never compared. A change restarts the network."),
+    "bandwidth": network_bandwidth,
+    "portgroups": {"type": "array", "items": portgroup, "contains": {"properties": {"default": {"const": True}}, "required": ["default"]},
+                   "minContains": 0, "maxContains": 1,
+                   "description": "Port groups, compared by name; changed live (virNetworkUpdate). Left out: libvirt's, never compared; given, the whole set."},
+}
+network_link_rules = [
+    {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
+     "then": {"not": {"anyOf": [{"required": ["mtu"]}, {"required": ["bandwidth"]}]}}},
+    {"if": {"properties": {"mode": {"enum": ["open", "isolated", "bridge"]}}, "required": ["mode"]},
+     "then": {"not": {"required": ["uplink"]}}},
+    {"if": {"properties": {"mode": {"const": "open"}}, "required": ["mode"]}, "then": {"required": ["ipv4"]}},
+    {"if": {"not": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]}},
+     "then": {"properties": {"portgroups": {"items": {"not": {"required": ["vlan"]}}}}}},
+]
+# --- end of networks (spec 1.1) ------------------------------------------------------------
+
 defs["Network"] = obj({
     **envelope("Network"),
     "name": ref("name", "The libvirt network name."),
     "hosts": ref("hostList", "Hosts to create the network on; default: every host."),
-    "mode": {"enum": ["nat", "routed", "isolated", "bridge"], "default": "nat",
-             "description": "nat: NAT to the uplink; routed: no NAT; isolated: guests and host only; bridge: an existing host bridge."},
+    "mode": {"enum": ["nat", "routed", "open", "isolated", "bridge"], "default": "nat",
+             "description": "nat: NAT to the uplink; routed: no NAT; open: routed without firewall rules from libvirt; isolated: guests and host only; bridge: an existing host bridge."},
     "bridge": ref("bridgeName", "bridge mode: the existing host bridge (required). Other modes: the bridge device name libvirt creates."),
     "autostart": {"type": "boolean", "default": True, "description": "Start the network when the host boots."},
     "ipv4": obj({
@@ -175,14 +227,16 @@ defs["Network"] = obj({
     }, required=["address"], desc="The IPv4 subnet served by the network; not allowed in bridge mode."),
     "ipv6": ipv6_config,
     "dns": dns_config,
+    **network_link,
     "adopt": adopt("network"),
-    "xml": hatch("<network>", "network", "<name>, <uuid>, <forward>, <bridge>, <ip>",
-                 "<mtu size='9000'/>, <dns><txt name='x' value='y'/></dns>, <route>",
+    "xml": hatch("<network>", "network", "<name>, <uuid>, <forward>, <bridge>, <ip>, <mtu>, <bandwidth>, <portgroup>",
+                 "<port isolated='yes'/>, <dns><txt name='x' value='y'/></dns>, <route>",
                  "a change to an active network restarts it."),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt virtual network.",
     allOf=[
         {"if": {"properties": {"mode": {"const": "bridge"}}, "required": ["mode"]},
          "then": {"required": ["bridge"], "not": {"anyOf": [{"required": ["ipv4"]}, {"required": ["ipv6"]}, {"required": ["dns"]}]}}},
+        *network_link_rules,
     ])
 
 volume_common = {
@@ -326,12 +380,6 @@ disk = obj({
     ])
 
 # --- Interface options (bandwidth, mtu, queues, vlan, virtualport, direct) ---
-vlan_id = {"type": "integer", "minimum": 1, "maximum": 4094}
-bandwidth_rate = obj({
-    "average": ref("size", "Average rate per second (e.g. 10MiB is 10 MiB/s); whole KiB."),
-    "peak": ref("size", "Highest rate per second during a burst; whole KiB, not below average."),
-    "burst": ref("size", "How much may be sent at the peak rate; whole KiB."),
-}, required=["average"], desc="Traffic shaping of one direction (libvirt counts KiB).")
 nic_options = {
     "bandwidth": obj({
         "inbound": dict(bandwidth_rate, description="What the guest receives."),
@@ -340,17 +388,9 @@ nic_options = {
     "mtu": {"type": "integer", "minimum": 68, "maximum": 65535, "description": "The MTU of the guest's NIC and the host's tap device. Next boot."},
     "queues": {"type": "integer", "minimum": 1, "maximum": 256,
                "description": "Queue pairs of a virtio NIC (multiqueue); more than 1 needs the virtio model. Next boot."},
-    "vlan": obj({
-        "tag": dict(vlan_id, description="The one VLAN of an access port."),
-        "trunk": {"type": "boolean", "description": "A trunk port carrying the VLANs in tags."},
-        "tags": {"type": "array", "items": vlan_id, "minItems": 1, "uniqueItems": True, "description": "The VLANs of the trunk."},
-        "native": dict(vlan_id, description="The trunk's native VLAN, one of tags."),
-        "nativeMode": {"enum": ["untagged", "tagged"], "default": "untagged", "description": "How the native VLAN is carried."},
-    }, desc="VLAN tagging (Open vSwitch bridges and SR-IOV passthrough only). Next boot.",
-        oneOf=[{"required": ["tag"], "not": {"anyOf": [{"required": ["tags"]}, {"properties": {"trunk": {"const": True}}, "required": ["trunk"]}]}},
-               {"required": ["trunk", "tags"], "properties": {"trunk": {"const": True}}}],
-        allOf=[{"if": {"required": ["nativeMode"]}, "then": {"required": ["native"]}},
-               {"if": {"required": ["native"]}, "then": {"required": ["trunk"]}}]),
+    "vlan": dict(vlan_config, description="VLAN tagging (Open vSwitch bridges and SR-IOV passthrough only). Next boot."),
+    "portgroup": {"type": "string", "pattern": label_pattern,
+                  "description": "A port group of the interface's network (network interfaces only); checked against the network's portgroups when the spec lists them. Next boot."},
     "virtualport": obj({
         "type": {"enum": ["openvswitch"], "description": "The kind of virtual switch."},
         "interfaceId": {"type": "string", "pattern": r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
@@ -362,6 +402,7 @@ nic_rules = [
     {"if": {"properties": {"queues": {"minimum": 2}}, "required": ["queues", "model"]},
      "then": {"properties": {"model": {"pattern": "^virtio"}}}},
     {"if": {"required": ["virtualport"]}, "then": {"required": ["bridge"]}},
+    {"if": {"required": ["portgroup"]}, "then": {"required": ["network"]}},
     {"if": {"required": ["direct"]}, "then": {"not": {"required": ["mtu"]}}},
     {"if": {"required": ["vlan", "bridge"]}, "then": {"required": ["virtualport"]}},
     {"if": {"required": ["vlan", "direct"]},

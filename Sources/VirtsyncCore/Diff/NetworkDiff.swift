@@ -20,6 +20,20 @@ enum NetworkDiff {
         return fields.changes
     }
 
+    /// `mtu`, `uplink` and `bandwidth`: libvirt applies them when the network starts, so a
+    /// change redefines and restarts it (`replace`). Each left out is not compared; a bandwidth
+    /// given is compared whole (a direction it leaves out is unshaped).
+    static func link(_ before: NetworkModel?, _ after: NetworkModel) -> [FieldChange] {
+        var fields = FieldList(creating: before == nil)
+        if let mtu = after.mtu { fields.compare("mtu", before?.mtu.map(String.init), String(mtu), .replace) }
+        if let uplink = after.uplink, NetworkModel.takesUplink(after.mode) { fields.compare("uplink", before?.uplink, uplink, .replace) }
+        if let shaping = after.bandwidth {
+            let old = before.map { ($0.bandwidth ?? InterfaceBandwidth()).summary }
+            fields.compare("bandwidth", old, shaping.isEmpty && before == nil ? nil : shaping.summary, .replace)
+        }
+        return fields.changes
+    }
+
     private static func ranges(_ list: [DHCPRange]) -> String {
         list.isEmpty ? "none" : list.map { "\($0.start)-\($0.end)" }.joined(separator: ", ")
     }

@@ -25,7 +25,7 @@ extension PlanBuilder {
             let worst = changes.map(\.disruption).max() ?? .none
             if worst == .replace {
                 add(PlanStep(action: .replace, resource: ref, changes: changes, disruption: .replace,
-                             reason: "forwarding, bridge or addressing changed: the network is restarted and guests on it lose connectivity until re-plugged",
+                             reason: "forwarding, bridge, addressing, MTU or shaping changed: the network is restarted and guests on it lose connectivity until re-plugged",
                              payload: .network(net)))
             } else if !changes.isEmpty {
                 let restarts = worst == .restart
@@ -75,6 +75,8 @@ extension PlanBuilder {
         fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
         fields.changes += NetworkDiff.ipv6(before, after)
         fields.changes += NetworkDiff.dns(before, after)
+        fields.changes += NetworkDiff.link(before, after)
+        fields.changes += NetworkDiff.portgroups(before, after)
         return fields.changes
     }
 

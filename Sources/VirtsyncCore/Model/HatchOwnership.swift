@@ -109,6 +109,9 @@ public enum HatchOwnership {
         .attribute("network/dns", "forwardPlainNames", "dns.forwardPlainNames"),
         .element("network/dns/host", "dns.hosts"),
         .element("network/dns/forwarder", "dns.forwarders"),
+        .element("network/mtu", "mtu"),
+        .element("network/bandwidth", "bandwidth"),
+        .element("network/portgroup", "portgroups"),
     ]
 
     /// A storage pool (`xml.pool`).

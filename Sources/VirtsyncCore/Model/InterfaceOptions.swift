@@ -139,9 +139,13 @@ public struct InterfaceOptions: Hashable, Codable, Sendable {
     public var queues: Int?
     public var vlan: InterfaceVLAN?
     public var virtualPort: VirtualPort?
+    /// The port group of the interface's libvirt network (`<source portgroup>`); network
+    /// interfaces only.
+    public var portgroup: String?
 
     public init(bandwidth: InterfaceBandwidth? = nil, mtu: Int? = nil, queues: Int? = nil, vlan: InterfaceVLAN? = nil,
-                virtualPort: VirtualPort? = nil) {
+                virtualPort: VirtualPort? = nil, portgroup: String? = nil) {
+        self.portgroup = portgroup
         self.bandwidth = bandwidth
         self.mtu = mtu
         self.queues = queues
@@ -165,13 +169,15 @@ public struct InterfaceOptions: Hashable, Codable, Sendable {
         let out = InterfaceOptions(bandwidth: wanted.bandwidth == nil ? nil : (bandwidth ?? InterfaceBandwidth()),
                                    // No queue count is one queue pair.
                                    mtu: wanted.mtu == nil ? nil : mtu, queues: wanted.queues == nil ? nil : (queues ?? 1),
-                                   vlan: wanted.vlan == nil ? nil : vlan, virtualPort: port)
+                                   vlan: wanted.vlan == nil ? nil : vlan, virtualPort: port,
+                                   portgroup: wanted.portgroup == nil ? nil : portgroup)
         return out.isEmpty ? nil : out
     }
 
-    /// ` mtu=9000 queues=4 vlan(tag 42) bandwidth(in 1MiB/s)` for plan lines.
+    /// ` portgroup=web mtu=9000 queues=4 vlan(tag 42) bandwidth(in 1MiB/s)` for plan lines.
     public var summary: String {
         var parts: [String] = []
+        if let portgroup { parts.append("portgroup=\(portgroup)") }
         if let mtu { parts.append("mtu=\(mtu)") }
         if let queues { parts.append("queues=\(queues)") }
         if let vlan { parts.append("vlan(\(vlan.summary))") }

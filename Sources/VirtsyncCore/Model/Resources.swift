@@ -49,6 +49,9 @@ public enum NetworkMode: String, Codable, Sendable, CaseIterable {
     case nat
     /// Routed without NAT (`forward mode='route'`).
     case routed
+    /// Routed without NAT and without any firewall rules from libvirt (`forward mode='open'`):
+    /// the host's own firewall decides.
+    case open
     /// No forwarding: guests reach each other and the host only.
     case isolated
     /// Attach to a bridge that already exists on the host (`forward mode='bridge'`).
@@ -102,6 +105,17 @@ public struct NetworkModel: Hashable, Codable, Sendable {
     /// DNS: the domain, host records, forwarders; `nil` when the spec leaves it out. Each part
     /// left out is libvirt's, never compared.
     public var dns: NetworkDNS?
+    /// The MTU of the network's bridge and of the guests' tap devices on it (`<mtu size>`);
+    /// `nil`: libvirt's, never compared.
+    public var mtu: Int?
+    /// The host device NAT or routed traffic leaves through (`<forward dev>`); `nil`: any
+    /// (libvirt's routing table decides), never compared.
+    public var uplink: String?
+    /// Traffic shaping of the whole network, as seen from the host's bridge (`<bandwidth>`);
+    /// `nil`: libvirt's, never compared.
+    public var bandwidth: InterfaceBandwidth?
+    /// Port groups, sorted by name; `nil`: libvirt's, never compared.
+    public var portgroups: [NetworkPortgroup]?
     /// Start the network when the host boots.
     public var autostart: Bool
     /// Raw XML for what the model does not cover (`xml.network`): children of `<network>`.
@@ -110,8 +124,13 @@ public struct NetworkModel: Hashable, Codable, Sendable {
     public var extraXML: String?
 
     public init(name: String, mode: NetworkMode, bridge: String? = nil, ipv4: IPv4Config? = nil, ipv6: IPv6Config? = nil,
-                dns: NetworkDNS? = nil, autostart: Bool = true, extraXML: String? = nil) {
+                dns: NetworkDNS? = nil, mtu: Int? = nil, uplink: String? = nil, bandwidth: InterfaceBandwidth? = nil,
+                portgroups: [NetworkPortgroup]? = nil, autostart: Bool = true, extraXML: String? = nil) {
         self.ipv6 = ipv6
+        self.mtu = mtu
+        self.uplink = uplink
+        self.bandwidth = bandwidth
+        self.portgroups = portgroups?.sorted { $0.name < $1.name }
         self.dns = dns
         self.extraXML = extraXML
         self.name = name

@@ -46,30 +46,11 @@ extension LibvirtXML {
     /// An interface's options as libvirt reports them; nil when it reports none of them.
     static func parseInterfaceOptions(_ element: XElement) -> InterfaceOptions? {
         var options = InterfaceOptions()
-        if let bandwidth = element.child("bandwidth") {
-            func rate(_ name: String) -> BandwidthRate? {
-                guard let e = bandwidth.child(name) else { return nil }
-                func kib(_ attribute: String) -> ByteSize? {
-                    e[attribute: attribute].flatMap { UInt64($0) }.flatMap { $0 == 0 ? nil : ByteSize.kib($0) }
-                }
-                // A floor alone (QoS of a libvirt network) has no average: not a rate the model has.
-                guard let average = kib("average") else { return nil }
-                return BandwidthRate(average: average, peak: kib("peak"), burst: kib("burst"))
-            }
-            let shaping = InterfaceBandwidth(inbound: rate("inbound"), outbound: rate("outbound"))
-            options.bandwidth = shaping.isEmpty ? nil : shaping
-        }
+        options.bandwidth = parseBandwidth(element.child("bandwidth"))
         options.mtu = element.child("mtu")?[attribute: "size"].flatMap { Int($0) }
         options.queues = element.child("driver")?[attribute: "queues"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-        if let vlan = element.child("vlan") {
-            let tags = vlan.children(named: "tag").compactMap { tag in tag[attribute: "id"].flatMap { Int($0) } }
-            let native = vlan.children(named: "tag").first { $0[attribute: "nativeMode"] != nil }
-            if !tags.isEmpty {
-                options.vlan = InterfaceVLAN(tags: tags, trunk: vlan[attribute: "trunk"] == "yes" || tags.count > 1,
-                                             native: native?[attribute: "id"].flatMap { Int($0) },
-                                             nativeMode: native?[attribute: "nativeMode"].flatMap(VLANNativeMode.init(rawValue:)))
-            }
-        }
+        options.vlan = parseVLAN(element.child("vlan"))
+        if element[attribute: "type"] == "network" { options.portgroup = element.child("source")?[attribute: "portgroup"] }
         if let port = element.child("virtualport"), let type = port[attribute: "type"].flatMap(VirtualPortType.init(rawValue:)) {
             let parameters = port.child("parameters")
             options.virtualPort = VirtualPort(type: type, interfaceId: parameters?[attribute: "interfaceid"],
@@ -78,9 +59,38 @@ extension LibvirtXML {
         return options.isEmpty ? nil : options
     }
 
+    /// A `<bandwidth>` (of an interface, a network or a port group); `nil` when it shapes nothing
+    /// the model has. A value of 0 is no value.
+    static func parseBandwidth(_ bandwidth: XElement?) -> InterfaceBandwidth? {
+        guard let bandwidth else { return nil }
+        func rate(_ name: String) -> BandwidthRate? {
+            guard let e = bandwidth.child(name) else { return nil }
+            func kib(_ attribute: String) -> ByteSize? {
+                e[attribute: attribute].flatMap { UInt64($0) }.flatMap { $0 == 0 ? nil : ByteSize.kib($0) }
+            }
+            // A floor alone (QoS of a libvirt network) has no average: not a rate the model has.
+            guard let average = kib("average") else { return nil }
+            return BandwidthRate(average: average, peak: kib("peak"), burst: kib("burst"))
+        }
+        let shaping = InterfaceBandwidth(inbound: rate("inbound"), outbound: rate("outbound"))
+        return shaping.isEmpty ? nil : shaping
+    }
+
+    /// A `<vlan>` (of an interface or a port group); `nil` when it has no tag.
+    static func parseVLAN(_ vlan: XElement?) -> InterfaceVLAN? {
+        guard let vlan else { return nil }
+        let tags = vlan.children(named: "tag").compactMap { tag in tag[attribute: "id"].flatMap { Int($0) } }
+        let native = vlan.children(named: "tag").first { $0[attribute: "nativeMode"] != nil }
+        guard !tags.isEmpty else { return nil }
+        return InterfaceVLAN(tags: tags, trunk: vlan[attribute: "trunk"] == "yes" || tags.count > 1,
+                             native: native?[attribute: "id"].flatMap { Int($0) },
+                             nativeMode: native?[attribute: "nativeMode"].flatMap(VLANNativeMode.init(rawValue:)))
+    }
+
     /// Keeps what an existing interface has and the spec leaves open: `<bandwidth>`, `<mtu>`,
     /// `<driver>` (with the spec's queues set in it), and on the same kind of source `<vlan>` and
-    /// `<virtualport>` (with the port ID libvirt generated when the spec gives none).
+    /// `<virtualport>` (with the port ID libvirt generated when the spec gives none), and on the same
+    /// network its port group.
     static func keepOpenInterfaceOptions(from existing: XElement, existingSource: InterfaceSource, wanted: InterfaceModel,
                                          into element: inout XElement) {
         let options = wanted.options ?? InterfaceOptions()
@@ -92,6 +102,9 @@ extension LibvirtXML {
         if var driver = existing.child("driver") {
             if let queues = options.queues { driver[attribute: "queues"] = String(queues) }
             element.setChild("driver", driver)
+        }
+        if options.portgroup == nil, existingSource == wanted.source, let group = existing.child("source")?[attribute: "portgroup"] {
+            element.modifyChild("source") { $0[attribute: "portgroup"] = group }
         }
         guard sameKind(existingSource, wanted.source) else { return }
         if options.vlan == nil { keep("vlan") }

@@ -246,7 +246,7 @@ extension LibvirtXML {
         switch interface.source {
         case .network(let name):
             element = XElement("interface", [("type", "network")])
-            source = XElement("source", [("network", name)])
+            source = XElement("source", [("network", name)] + (interface.options?.portgroup.map { [("portgroup", $0)] } ?? []))
         case .bridge(let name):
             element = XElement("interface", [("type", "bridge")])
             source = XElement("source", [("bridge", name)])

@@ -9,13 +9,10 @@ extension LibvirtXML {
         var network = XElement("network")
         network.append(XElement("name", text: model.name))
         if let uuid { network.append(XElement("uuid", text: uuid)) }
-        switch model.mode {
-        case .nat: network.append(XElement("forward", [("mode", "nat")]))
-        case .routed: network.append(XElement("forward", [("mode", "route")]))
-        case .bridge: network.append(XElement("forward", [("mode", "bridge")]))
-        case .isolated: break
-        }
+        if let forward = forwardElement(model) { network.append(forward) }
         if let bridge = model.bridge { network.append(XElement("bridge", [("name", bridge)])) }
+        if let mtu = model.mtu { network.append(XElement("mtu", [("size", String(mtu))])) }
+        if let bandwidth = model.bandwidth, !bandwidth.isEmpty { network.append(bandwidthElement(bandwidth)) }
         if let ip = model.ipv4 {
             var element = XElement("ip", [("address", ip.address), ("prefix", String(ip.prefix))])
             if ip.dhcpStart != nil || ip.dhcpEnd != nil || !ip.hosts.isEmpty {
@@ -35,6 +32,7 @@ extension LibvirtXML {
         }
         if let ipv6 = model.ipv6 { network.append(ipv6Element(ipv6)) }
         for element in model.dns.map(dnsElements) ?? [] { network.append(element) }
+        for group in model.portgroups ?? [] { network.append(portgroupElement(group)) }
         applyHatch(Hatch.leaves(model.extraXML, in: .network), recorded: [], document: .network, keepMatching: false, to: &network)
         return network.serialized()
     }

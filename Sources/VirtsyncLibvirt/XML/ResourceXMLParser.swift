@@ -34,25 +34,17 @@ public struct ParsedVolume: Hashable, Sendable {
 
 extension LibvirtXML {
     /// Parses a network's persistent XML. Forward modes the model lacks are mapped to the
-    /// nearest mode: `open` to `routed`; `passthrough`, `private`, `vepa` and `hostdev` to
-    /// `bridge`. The first IPv4 `<ip>` is read; a `netmask` is turned into a prefix. The bridge
-    /// name comes back filled (`virbrN`) when libvirt chose it.
+    /// nearest mode: `passthrough`, `private`, `vepa` and `hostdev` to `bridge`. The first IPv4
+    /// `<ip>` is read; a `netmask` is turned into a prefix. The bridge name comes back filled
+    /// (`virbrN`) when libvirt chose it.
     public static func parseNetwork(_ xml: String) throws(LibvirtXMLError) -> ParsedNetwork {
         let root = try XMLParser.parse(xml)
         guard root.name == "network" else { throw LibvirtXMLError(message: "expected <network>, found <\(root.name)>") }
         guard let name = root.child("name")?.text, !name.isEmpty else {
             throw LibvirtXMLError(message: "network without a name")
         }
-        let mode: NetworkMode
-        if let forward = root.child("forward") {
-            switch forward[attribute: "mode"] ?? "nat" {
-            case "nat": mode = .nat
-            case "route", "open": mode = .routed
-            default: mode = .bridge
-            }
-        } else {
-            mode = .isolated
-        }
+        let forward = root.child("forward")
+        let mode = parseMode(forward)
         var ipv4: IPv4Config?
         for ip in root.children(named: "ip") where (ip[attribute: "family"] ?? "ipv4") == "ipv4" {
             guard let address = ip[attribute: "address"] else { continue }
@@ -68,7 +60,10 @@ extension LibvirtXML {
             break
         }
         let model = NetworkModel(name: name, mode: mode, bridge: root.child("bridge")?[attribute: "name"],
-                                 ipv4: ipv4, ipv6: parseIPv6(root), dns: parseDNS(root), autostart: false)
+                                 ipv4: ipv4, ipv6: parseIPv6(root), dns: parseDNS(root),
+                                 mtu: root.child("mtu")?[attribute: "size"].flatMap { Int($0) },
+                                 uplink: NetworkModel.takesUplink(mode) ? forward?[attribute: "dev"] : nil,
+                                 bandwidth: parseBandwidth(root.child("bandwidth")), portgroups: parsePortgroups(root), autostart: false)
         return ParsedNetwork(model: model, uuid: root.child("uuid")?.text ?? "",
                              hatch: ObservedHatch(live: Hatch.unowned(in: root, document: .network), complete: true))
     }

@@ -1,7 +1,7 @@
 import VirtsyncCore
 
 extension DocumentDecoder {
-    static let interfaceOptionKeys = ["bandwidth", "mtu", "queues", "vlan", "virtualport"]
+    static let interfaceOptionKeys = ["bandwidth", "mtu", "queues", "vlan", "virtualport", "portgroup"]
     static let directKeys = KeySet(["device", "mode"])
     static let bandwidthKeys = KeySet(["inbound", "outbound"])
     static let rateKeys = KeySet(["average", "peak", "burst"])
@@ -28,7 +28,7 @@ extension DocumentDecoder {
         return Located(.direct(device: device.value, mode: mode), direct.location)
     }
 
-    /// An interface's options (`bandwidth`, `mtu`, `queues`, `vlan`, `virtualport`), with the
+    /// An interface's options (`bandwidth`, `mtu`, `queues`, `vlan`, `virtualport`, `portgroup`), with the
     /// combinations libvirt refuses reported at their keys. `source` is the interface's source
     /// (nil when it has none or a wrong one), `model` its NIC model.
     func readInterfaceOptions(_ map: MapReader, source: InterfaceSource?, model: String) -> InterfaceOptions? {
@@ -76,10 +76,20 @@ extension DocumentDecoder {
                 break
             }
         }
+        if let group = map.string("portgroup") {
+            if let problem = Formats.tokenProblem(group.value) {
+                reporter.error(group.location, map.keyPath("portgroup"), "port group name \(problem)")
+            } else if case .network? = source {
+                options.portgroup = group.value
+            } else if source != nil {
+                reporter.error(map.keyLocation("portgroup"), map.keyPath("portgroup"),
+                               "a port group belongs to a libvirt network: 'portgroup' needs 'network' (not 'bridge' or 'direct')")
+            }
+        }
         return options.isEmpty ? nil : options
     }
 
-    private func readRate(_ map: MapReader) -> BandwidthRate? {
+    func readRate(_ map: MapReader) -> BandwidthRate? {
         func kibibytes(_ key: String) -> ByteSize? {
             guard let size = map.size(key) else { return nil }
             if size.value.bytes % 1024 != 0 {
@@ -105,7 +115,7 @@ extension DocumentDecoder {
         return BandwidthRate(average: average, peak: peak, burst: burst)
     }
 
-    private func readVLAN(_ map: MapReader) -> InterfaceVLAN? {
+    func readVLAN(_ map: MapReader) -> InterfaceVLAN? {
         let trunk = map.bool("trunk") ?? false
         var tags: [Int] = []
         if let tag = map.int("tag", range: Self.vlanRange) {

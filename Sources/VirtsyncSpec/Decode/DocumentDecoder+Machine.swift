@@ -266,6 +266,7 @@ extension DocumentDecoder {
             if let direct = nic.direct { source = direct.value }
         }
         nic.options = readInterfaceOptions(map, source: source, model: nic.model?.value ?? "virtio")
+        if let group = nic.options?.portgroup { nic.portgroup = Located(group, map.valueLocation("portgroup")) }
         return nic
     }
 }

@@ -2,7 +2,7 @@ import VirtsyncCore
 
 extension DocumentDecoder {
     static let networkKeys = KeySet(["apiVersion", "kind", "name", "hosts", "mode", "bridge", "autostart", "ipv4", "adopt", "xml",
-                                          "ipv6", "dns"])
+                                          "ipv6", "dns", "mtu", "uplink", "bandwidth", "portgroups"])
     static let ipv4Keys = KeySet(["address", "dhcp"])
     static let dhcpKeys = KeySet(["start", "end", "hosts"])
     static let leaseKeys = KeySet(["mac", "ip", "name"])
@@ -27,11 +27,11 @@ extension DocumentDecoder {
             reporter.error(map.keyLocation("mode"), map.keyPath("bridge"),
                            "missing required key 'bridge': bridge mode attaches guests to an existing host bridge")
         }
-        if (mode == .nat || mode == .routed) && !map.has("ipv4") {
+        if (mode == .nat || mode == .routed || mode == .open) && !map.has("ipv4") {
             // libvirt refuses the definition ("nat forwarding requested, but no IP address
             // provided"): found by the validate-implies-apply property test.
             reporter.error(map.has("mode") ? map.keyLocation("mode") : map.location, map.keyPath("ipv4"),
-                           "missing required key 'ipv4': a \(mode.rawValue) network forwards for its subnet, so it needs one (or use mode: isolated)")
+                           "missing required key 'ipv4': \(mode == .open ? "an" : "a") \(mode.rawValue) network forwards for its subnet, so it needs one (or use mode: isolated)")
         }
         if let ipv4 = map.map("ipv4", keys: Self.ipv4Keys) {
             if mode == .bridge {
@@ -57,6 +57,7 @@ extension DocumentDecoder {
                 network.dns = decodeDNS(dns)
             }
         }
+        decodeNetworkLink(map, mode: mode, into: &network)
         return network
     }
 

@@ -44,3 +44,24 @@ extension SpecWriter {
         return lines.count == 1 ? [] : lines
     }
 }
+
+extension SpecWriter {
+    /// The `mtu`, `uplink`, `bandwidth` and `portgroups` lines of a network document.
+    static func networkLinkLines(_ model: NetworkModel) -> [String] {
+        var lines: [String] = []
+        if let mtu = model.mtu { lines.append("mtu: \(mtu)") }
+        if let uplink = model.uplink, NetworkModel.takesUplink(model.mode) { lines.append("uplink: \(scalar(uplink))") }
+        if let bandwidth = model.bandwidth, !bandwidth.isEmpty { lines.append("bandwidth: \(bandwidthFlow(bandwidth))") }
+        if let groups = model.portgroups, !groups.isEmpty {
+            lines.append("portgroups:")
+            for group in groups {
+                var parts = ["name: \(scalar(group.name))"]
+                if group.isDefault { parts.append("default: true") }
+                if let vlan = group.vlan, let flow = vlanFlow(vlan) { parts.append("vlan: \(flow)") }
+                if let bandwidth = group.bandwidth, !bandwidth.isEmpty { parts.append("bandwidth: \(bandwidthFlow(bandwidth))") }
+                lines.append("  - {\(parts.joined(separator: ", "))}")
+            }
+        }
+        return lines
+    }
+}

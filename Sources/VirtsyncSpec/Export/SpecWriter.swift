@@ -219,6 +219,7 @@ public enum SpecWriter {
         }
         if let ipv6 = model.ipv6 { doc.lines += ipv6Lines(ipv6) }
         if let dns = model.dns { doc.lines += dnsLines(dns) }
+        doc.lines += networkLinkLines(model)
         // Last in the document: a block scalar kept with `|+` takes the empty lines after it.
         if let fragment = model.extraXML {
             doc.append("xml:")

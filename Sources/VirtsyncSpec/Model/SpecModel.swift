@@ -102,6 +102,14 @@ struct NetworkSpec: Sendable {
     var ipv6: IPv6Spec?
     /// `dns`, as far as it is valid.
     var dns: NetworkDNS?
+    /// `mtu`, when valid.
+    var mtu: Int?
+    /// `uplink`, when valid for the mode.
+    var uplink: Located<String>?
+    /// `bandwidth`, as far as it is valid.
+    var bandwidth: InterfaceBandwidth?
+    /// `portgroups`, the valid ones (nil: the key is left out).
+    var portgroups: [Located<NetworkPortgroup>]?
     /// `adopt: true`: take over the existing network of this name.
     var adopt = false
     /// `xml.network`: raw XML for what the model does not cover.
@@ -199,8 +207,10 @@ struct InterfaceSpec: Sendable {
     var mac: Located<String>?
     var model: Located<String>?
     var linkUp: Bool
-    /// Bandwidth, MTU, queues, VLANs, virtual port.
+    /// Bandwidth, MTU, queues, VLANs, virtual port, port group.
     var options: InterfaceOptions?
+    /// `portgroup`, where it was written (checked against the network's groups).
+    var portgroup: Located<String>?
 }
 
 /// Inline content, a file of the spec directory, or a secret, for one cloud-init file. Inline

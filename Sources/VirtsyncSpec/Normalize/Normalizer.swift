@@ -153,7 +153,8 @@ struct Normalizer {
                        hosts: spec.hosts.map { DHCPv6Host(id: $0.id?.value, name: $0.name?.value, ip: $0.ip.value) })
         }
         return NetworkModel(name: name, mode: network.mode ?? .nat, bridge: network.bridge?.value, ipv4: ipv4, ipv6: ipv6, dns: network.dns,
-                            autostart: network.autostart ?? true)
+                            mtu: network.mtu, uplink: network.uplink?.value, bandwidth: network.bandwidth,
+                            portgroups: network.portgroups.map { $0.map(\.value) }, autostart: network.autostart ?? true)
     }
 
     private func poolModel(_ pool: PoolSpec) -> PoolModel? {

@@ -22,3 +22,25 @@ extension SpecValidator {
         }
     }
 }
+
+extension SpecValidator {
+    /// An interface's `portgroup` names a group of its network, when the network is in the spec
+    /// and lists its groups (a network that leaves `portgroups` out has libvirt's, unknown here).
+    func checkPortgroupReferences() {
+        for vm in spec.machines {
+            for nic in vm.interfaces {
+                guard let group = nic.portgroup, let network = nic.network, let position = index.networksByName[network.value],
+                      let groups = spec.networks[position].portgroups else { continue }
+                let names = groups.map(\.value.name)
+                guard !names.contains(group.value) else { continue }
+                var message = "network \(network.value) has no port group \(group.value.quotedForMessage)"
+                if let close = Suggest.closest(to: group.value, among: names) {
+                    message += "; did you mean '\(close)'?"
+                } else {
+                    message += names.isEmpty ? " (it declares none)" : " (it has \(names.sorted().joined(separator: ", ")))"
+                }
+                reporter.error(group.location, nic.path + ".portgroup", message)
+            }
+        }
+    }
+}

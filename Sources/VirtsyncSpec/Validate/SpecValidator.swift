@@ -25,6 +25,7 @@ struct SpecValidator {
         validator.checkIPv6Prefixes()
         validator.placeMachines()
         validator.checkMachineReferences()
+        validator.checkPortgroupReferences()
         validator.checkFailoverStorage()
         validator.checkFailback()
         validator.checkHostDevicePinning()

@@ -113,7 +113,7 @@ enum Models {
 
     static let hatchNetwork = NetworkModel(
         name: "hatch", mode: .nat, ipv4: IPv4Config(address: "10.8.0.1", prefix: 24),
-        extraXML: "<mtu size='9000'/><dns><txt name='x' value='a&amp;b'/></dns><route address='10.20.0.0' prefix='16' gateway='10.8.0.254'/>")
+        extraXML: "<port isolated='yes'/><dns><txt name='x' value='a&amp;b'/></dns><route address='10.20.0.0' prefix='16' gateway='10.8.0.254'/>")
 
     /// IPv4 and IPv6 with DHCPv6 ranges and hosts (by DUID and by name).
     static let dualStackNetwork = NetworkModel(
@@ -133,10 +133,29 @@ enum Models {
                         forwardPlainNames: false),
         extraXML: "<dns><txt name='lab' value='managed'/></dns>")
 
+    /// NAT out of one device, an MTU, shaping and port groups (the default one shaped).
+    static let linkNetwork = NetworkModel(
+        name: "link", mode: .nat, ipv4: IPv4Config(address: "192.168.125.1", prefix: 24), mtu: 9000, uplink: "eth0",
+        bandwidth: InterfaceBandwidth(inbound: BandwidthRate(average: .kib(1000), peak: .kib(2000), burst: .kib(512)),
+                                      outbound: BandwidthRate(average: .kib(500))),
+        portgroups: [NetworkPortgroup(name: "web", isDefault: true, bandwidth: InterfaceBandwidth(inbound: BandwidthRate(average: .kib(100)))),
+                     NetworkPortgroup(name: "db")])
+
+    /// Routed without firewall rules from libvirt.
+    static let openNetwork = NetworkModel(name: "open", mode: .open, ipv4: IPv4Config(address: "10.11.0.1", prefix: 24), mtu: 1400)
+
+    /// A host's Open vSwitch bridge with VLAN port groups (an access port and a trunk).
+    static let ovsNetwork = NetworkModel(
+        name: "ovs", mode: .bridge, bridge: "ovsbr0",
+        portgroups: [NetworkPortgroup(name: "v42", isDefault: true, vlan: InterfaceVLAN(tags: [42])),
+                     NetworkPortgroup(name: "trunk", vlan: InterfaceVLAN(tags: [10, 20], trunk: true, native: 10))],
+        extraXML: "<virtualport type='openvswitch'/>")
+
     static let networks: [(String, NetworkModel)] = [
         ("network-nat", natNetwork), ("network-routed", routedNetwork), ("network-isolated", isolatedNetwork),
         ("network-bridge", bridgeNetwork), ("network-hostile", hostileNetwork), ("network-hatch", hatchNetwork),
         ("network-ipv6", dualStackNetwork), ("network-dns", dnsNetwork),
+        ("network-link", linkNetwork), ("network-open", openNetwork), ("network-ovs-portgroups", ovsNetwork),
     ]
 
     static let dirPool = PoolModel(name: "images", type: .dir, path: "/var/lib/virtsync/images")
