@@ -141,9 +141,8 @@ public enum PoolType: String, Codable, Sendable, CaseIterable {
     /// A ZFS pool: volumes are zvols, there is no target path.
     case zfs
 
-    /// The types a spec may declare; pools of the others are observed (plans see them and
-    /// their volumes) but never defined or changed.
-    public static let declarable: [PoolType] = [.dir, .logical, .netfs, .fs]
+    /// The types a spec may declare (every type of the model since spec format 1.1).
+    public static let declarable: [PoolType] = [.dir, .logical, .netfs, .fs, .iscsi, .rbd, .zfs]
 
     /// Whether volumes are files in a directory (a dir pool, or a mounted file system).
     public var holdsFiles: Bool { self == .dir || self == .netfs || self == .fs }
