@@ -89,7 +89,15 @@ extension LibvirtSession {
         }
         try call.check(virStoragePoolSetAutostart(pool.pointer, model.autostart ? 1 : 0), "set autostart of pool \(model.name)")
         if try !call.isActive(pool: pool, operation) {
-            try call.check(virStoragePoolCreate(pool.pointer, 0), "start pool \(model.name)")
+            do {
+                try call.check(virStoragePoolCreate(pool.pointer, 0), "start pool \(model.name)")
+            } catch var error as HypervisorError where error.code == .rejected {
+                // Defined by virtsync but not started (an iSCSI target, a Ceph cluster, an NFS
+                // server out of reach): not a refused create, so the inventory keeps the pool as
+                // virtsync's and the next pass plans its start again.
+                error.code = .other
+                throw error
+            }
         }
     }
 
