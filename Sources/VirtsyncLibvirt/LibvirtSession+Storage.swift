@@ -64,6 +64,8 @@ extension LibvirtSession {
             wanted.autostart = current.model.autostart
             wanted.extraXML = current.model.extraXML
             if wanted.type == .logical && wanted.volumeGroup == nil { wanted.volumeGroup = model.name }
+            // libvirt gives a zfs pool the target /dev/zvol/NAME: not a difference to redefine for.
+            if !wanted.type.hasTargetPath { wanted.path = current.model.path }
             let hatchHolds = !hatchChanged && (try? XMLParser.parse(xml)).map {
                 LibvirtXML.hatchHolds(Hatch.leaves(model.extraXML, in: .pool), in: $0, document: .pool)
             } ?? false

@@ -128,7 +128,7 @@ struct PoolAuthReconcileTests {
         #expect(plan.steps.contains { $0.id == "create:domain:local/web-1" })
     }
 
-    @Test("an unmanaged rbd pool on the host is observed and never changed")
+    @Test("an unmanaged rbd pool on the host is observed and never changed, and gets no secret object")
     func unmanaged() async throws {
         let harness = try Harness()
         let desired = Self.withPool("key-1", volume: false)
@@ -142,6 +142,7 @@ struct PoolAuthReconcileTests {
         #expect(!plan.steps.contains { $0.resource.kind == .pool && $0.resource.name == "ceph" }, "\(plan.steps.map(\.id))")
         #expect(plan.notes.contains { $0.message.contains("pool ceph exists and is not managed by virtsync; used as it is, never changed (differs in: source.name, source.auth)") },
                 "\(plan.notes.map(\.message))")
+        #expect(!plan.steps.contains { $0.resource.kind == .secret }, "\(plan.steps.map(\.id))")
         #expect(await harness.plan(lab()).steps.allSatisfy { $0.resource.kind != .pool || $0.resource.name != "ceph" })
     }
 }

@@ -56,5 +56,16 @@ struct PoolTypesDriverTests {
         #expect(third.report?.ok == true, "\(third.report?.results.filter { $0.outcome != .succeeded } ?? [])")
         let (fourth, _) = await reconciler.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
         #expect(fourth.isEmpty, "\(fourth.steps.map { "\($0.id) \($0.changes)" })")
+
+        // autostart alone is an update in place: libvirt's /dev/zvol/tank is no reason to redefine.
+        var quiet = Models.zfsPool
+        quiet.autostart = false
+        let off = Self.desired([moved, Models.rbdPool, quiet], volumes: Self.volumes)
+        let fifth = try await workflow.apply(off)
+        #expect(fifth.plan.steps.map(\.id) == ["update:pool:local/tank"] && fifth.plan.steps.first?.disruption == Disruption.none)
+        #expect(fifth.report?.ok == true, "\(fifth.report?.results.filter { $0.outcome != .succeeded } ?? [])")
+        let (sixth, last) = await reconciler.plan(off, sessions: sessions, failed: failed, options: PlanOptions())
+        #expect(sixth.isEmpty, "\(sixth.steps.map { "\($0.id) \($0.changes)" })")
+        #expect(last.hosts[Steps.host]?.volumes["tank/vm-1"] != nil)
     }
 }

@@ -10,6 +10,11 @@ extension PlanBuilder {
             object.owner = owner
             let ref = ResourceRef(kind: .secret, host: host.name, name: object.consumer)
             let what = Self.purpose(object.consumer)
+            if let pool = SecretObjectModel.pool(ofConsumer: object.consumer), let seen = live.pools[pool],
+               !seen.claim(by: owner).isOurs, !adopt.contains(AdoptKey(.pool, pool)) {
+                // A pool of that name that is not this spec's is used as it is: it gets no object.
+                continue
+            }
             guard let seen = live.secretObjects[object.uuid] else {
                 if live.volumes[object.consumer] != nil {
                     // The volume exists without its secret object (removed by hand): made again
