@@ -60,7 +60,7 @@ extension DocumentDecoder {
             }
             if !effectiveType.createsVolumes {
                 reporter.error(volumeMap.location, volumeMap.path,
-                               "an iscsi pool's volumes are the target's LUNs: they cannot be created or declared (a VM uses a LUN as a disk with existing: true, or as a network disk)")
+                               "an iscsi pool's volumes are the target's LUNs: they cannot be created or declared (a VM uses a LUN as a network disk with protocol iscsi, or as a block disk under /dev/disk/by-path)")
                 continue
             }
             let volume = decodePoolVolume(volumeMap, poolType: effectiveType)

@@ -233,7 +233,7 @@ public enum SpecWriter {
         init(_ pool: ImportedPool) {
             guard pool.model.type.createsVolumes else {
                 // An iSCSI pool's volumes are the target's LUNs: a disk on one uses it as existing.
-                if !pool.volumes.isEmpty { skipped.append("its volumes are the target's LUNs and cannot be declared; a disk on one uses it as existing") }
+                if !pool.volumes.isEmpty { skipped.append("its volumes are the target's LUNs and cannot be declared") }
                 return
             }
             for volume in pool.volumes.sorted(by: { $0.model.name < $1.model.name }) {

@@ -48,7 +48,7 @@ extension SpecValidator {
                 let logical = type.holdsBlockVolumes
                 if !type.createsVolumes {
                     reporter.error(size.location, disk.path + ".size",
-                                   "pool \(ref.value.pool) is an iscsi pool: its volumes are the target's LUNs and cannot be created (leave out size, and set existing: true)")
+                                   "pool \(ref.value.pool) is an iscsi pool: its volumes are the target's LUNs and cannot be created (use the LUN as a network disk with protocol iscsi, or as a block disk under /dev/disk/by-path)")
                     continue
                 }
                 if logical, let format = disk.format, format.value != .raw {
