@@ -157,7 +157,10 @@ package final class SpecFollower: @unchecked Sendable {
                 switch $0.kind {
                 case .domain: return names.contains($0.name)
                 case .volume, .secret: return volumes.contains($0.name)
-                case .pool, .network: return true
+                case .pool:
+                    let held = $0.name
+                    return own.pools.contains { $0.name == held }
+                case .network: return true
                 }
             }
             return .valid(LoadedCommit(commit: read.commit, signer: read.signer, desired: mine))

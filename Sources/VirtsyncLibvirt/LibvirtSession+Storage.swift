@@ -64,6 +64,8 @@ extension LibvirtSession {
             wanted.autostart = current.model.autostart
             wanted.extraXML = current.model.extraXML
             if wanted.type == .logical && wanted.volumeGroup == nil { wanted.volumeGroup = model.name }
+            // libvirt gives a zfs pool the target /dev/zvol/NAME: not a difference to redefine for.
+            if !wanted.type.hasTargetPath { wanted.path = current.model.path }
             let hatchHolds = !hatchChanged && (try? XMLParser.parse(xml)).map {
                 LibvirtXML.hatchHolds(Hatch.leaves(model.extraXML, in: .pool), in: $0, document: .pool)
             } ?? false
@@ -89,7 +91,15 @@ extension LibvirtSession {
         }
         try call.check(virStoragePoolSetAutostart(pool.pointer, model.autostart ? 1 : 0), "set autostart of pool \(model.name)")
         if try !call.isActive(pool: pool, operation) {
-            try call.check(virStoragePoolCreate(pool.pointer, 0), "start pool \(model.name)")
+            do {
+                try call.check(virStoragePoolCreate(pool.pointer, 0), "start pool \(model.name)")
+            } catch var error as HypervisorError where error.code == .rejected {
+                // Defined by virtsync but not started (an iSCSI target, a Ceph cluster, an NFS
+                // server out of reach): not a refused create, so the inventory keeps the pool as
+                // virtsync's and the next pass plans its start again.
+                error.code = .other
+                throw error
+            }
         }
     }
 

@@ -42,6 +42,11 @@ public enum SecretBinder {
                     heldByObject[vm, default: []].append(problems.joined(separator: "; "))
                     continue
                 }
+                if let pool = SecretObjectModel.pool(ofConsumer: volume) {
+                    // The pool's definition names the object: neither is touched.
+                    held.append(HeldResource(kind: .pool, name: pool, reason: "its authentication cannot be set up: " + problems.joined(separator: "; ")))
+                    continue
+                }
                 heldVolumes[volume] = problems.joined(separator: "; ")
                 held.append(HeldResource(kind: .volume, name: volume, reason: heldVolumes[volume] ?? ""))
                 continue

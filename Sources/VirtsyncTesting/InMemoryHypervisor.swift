@@ -115,9 +115,16 @@ public final class InMemoryHypervisor: HypervisorSession, @unchecked Sendable {
         let name = step.resource.name
         switch (step.resource.kind, step.action, step.payload) {
         case (.pool, .create, .pool(let p)), (.pool, .replace, .pool(let p)), (.pool, .update, .pool(let p)):
+            // As libvirt: an rbd or iscsi pool reads its key from the secret object when it starts.
+            if let auth = p.auth, state.secretObjects[auth.secretUUID] == nil {
+                throw fail(step, "no secret object with UUID \(auth.secretUUID) (pool \(name) authenticates with it)", .notFound)
+            }
             state.pools[name] = ObservedPool(model: p, uuid: state.pools[name]?.uuid ?? uuid(), active: true,
                                              hatch: .written(Hatch.leaves(p.extraXML, in: .pool), complete: true))
         case (.pool, .start, _):
+            if let auth = state.pools[name]?.model.auth, state.secretObjects[auth.secretUUID] == nil {
+                throw fail(step, "no secret object with UUID \(auth.secretUUID) (pool \(name) authenticates with it)", .notFound)
+            }
             state.pools[name]?.active = true
         case (.pool, .delete, _):
             state.pools[name] = nil

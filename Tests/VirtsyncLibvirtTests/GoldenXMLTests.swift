@@ -36,6 +36,7 @@ struct GoldenXMLTests {
             Models.overlayVolume, backing: LibvirtXML.BackingStore(path: "/var/lib/virtsync/images/debian-12.qcow2", format: .qcow2)))
         Fixture.expectGolden("volume-iso", LibvirtXML.volume(Models.seedVolume))
         Fixture.expectGolden("volume-logical", LibvirtXML.volume(Models.rawVolume, poolType: .logical))
+        Fixture.expectGolden("volume-rbd", LibvirtXML.volume(Models.rawVolume, poolType: .rbd))
         Fixture.expectGolden("volume-hostile", LibvirtXML.volume(Models.hostileVolume))
     }
 

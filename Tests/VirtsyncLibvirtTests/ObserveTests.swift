@@ -43,11 +43,14 @@ struct ObserveTests {
         #expect(!pool.managed)
     }
 
-    @Test("pools of the types a spec cannot declare (iscsi, rbd, zfs) are observed with their sources, not skipped")
+    @Test("pools of type iscsi, rbd and zfs made by someone else are observed with their sources, not skipped")
     func observedOnlyPoolTypes() async throws {
         let session = try await Fixture.session()
         for (_, model) in PoolTypesXMLTests.observed {
-            try await session.apply(Steps.pool(.create, model))
+            // The test driver has no secrets: the pools are defined without their auth here.
+            var plain = model
+            plain.auth = nil
+            try await session.apply(Steps.pool(.create, plain))
         }
         let host = try await session.observe(host: Steps.host)
         for (_, expected) in PoolTypesXMLTests.observed {

@@ -55,6 +55,8 @@ struct RoundTripTests {
         let seen = try #require(try await session.observe(host: Steps.host).pools[model.name])
         var expected = model
         expected.extraXML = nil
+        // libvirt gives a zfs pool the target /dev/zvol/NAME; the planner does not compare it.
+        if model.type == .zfs { expected.path = "/dev/zvol/\(model.sourceName ?? model.name)" }
         #expect(seen.model == expected)
         #expect(seen.active)
         let leaves = Hatch.leaves(model.extraXML, in: .pool)

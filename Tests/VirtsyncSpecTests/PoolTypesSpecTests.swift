@@ -2,8 +2,8 @@ import Testing
 import VirtsyncCore
 import VirtsyncSpec
 
-/// Pool types in the spec: `fs` declared with its device and file system; `iscsi`, `rbd` and
-/// `zfs` refused with what virtsync does with them (it observes them).
+/// Pool types in the spec: `fs` declared with its device and file system (iscsi, rbd and zfs:
+/// `PoolSourceSpecTests`).
 @Suite("pool types in the spec")
 struct PoolTypesSpecTests {
     private func load(_ text: String) -> SpecLoadResult {
@@ -49,10 +49,9 @@ struct PoolTypesSpecTests {
         #expect(netfs.contains("StoragePool[c].source.device: 'device' is only allowed in the source of an fs pool"), "\(netfs)")
     }
 
-    @Test("iscsi, rbd and zfs are refused with what virtsync does with them", arguments: ["iscsi", "rbd", "zfs"])
-    func observedOnly(_ type: String) {
-        let text = load("name: d\ntype: \(type)\npath: /srv/d\n").diagnostics.description
-        #expect(text.contains("pools.yaml:4:7: error: StoragePool[d].type: pools of type \(type) are observed (plans see them and their volumes) "
-                              + "but cannot be declared yet; expected one of dir, logical, netfs, fs"), "\(text)")
+    @Test("an unknown pool type names every declarable one")
+    func unknownType() {
+        let text = load("name: d\ntype: gluster\npath: /srv/d\n").diagnostics.description
+        #expect(text.contains("pools.yaml:4:7: error: StoragePool[d].type: invalid value 'gluster'; expected one of dir, logical, netfs, fs, iscsi, rbd, zfs"), "\(text)")
     }
 }

@@ -98,7 +98,18 @@ BAD = {
     "fs pool without source": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\n",
     "fs pool with an NFS source": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, dir: /x}\n",
     "fs pool with an unknown file system": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, format: ntfs}\n",
-    "observed-only pool type": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\npath: /srv/p\n",
+    "unknown pool type": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: gluster\npath: /srv/p\n",
+    # iscsi, rbd and zfs pools (spec 1.1)
+    "rbd pool with a path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\npath: /srv/p\nsource: {name: vms, monitors: [mon-1]}\n",
+    "rbd pool without monitors": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\nsource: {name: vms}\n",
+    "rbd pool with a key in clear text": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\nsource: {name: vms, monitors: [mon-1], auth: {username: u, key: AQBabc==}}\n",
+    "rbd pool with a qcow2 volume": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\nsource: {name: vms, monitors: [mon-1]}\nvolumes: [{name: v, size: 1GiB, format: qcow2}]\n",
+    "zfs pool with a cloned volume": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: zfs\nsource: {name: tank}\nvolumes: [{name: v, size: 1GiB, clone: p/w}]\n",
+    "iscsi pool with a volume": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: iscsi\nsource: {host: san, target: iqn.2013-06.com.example:t}\nvolumes: [{name: v, size: 1GiB}]\n",
+    "iscsi pool without a target": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: iscsi\nsource: {host: san}\n",
+    "iscsi target that is no IQN": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: iscsi\nsource: {host: san, target: vms}\n",
+    "zfs pool with an iscsi key": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: zfs\nsource: {name: tank, target: iqn.2013-06.com.example:t}\n",
+    "fs pool with monitors": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb, monitors: [m]}\n",
     "disk with volume and file": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ndisks: [{volume: p/v, file: /x}]\n",
     "multicast mac": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: a\nmemory: 1GiB\ninterfaces: [{bridge: br0, mac: '01:00:5e:00:00:01'}]\n",
     "wrong apiVersion": "apiVersion: virtsync/v2\nkind: Settings\n",
@@ -217,6 +228,10 @@ GOOD = {
     "network xml": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\nxml: {network: \"<port isolated='yes'/>\"}\n",
     "block and network disks": "apiVersion: virtsync/v1\nkind: VirtualMachine\nname: v\nmemory: 1GiB\ndisks:\n  - block: /dev/sdb\n  - network: {protocol: rbd, name: vms/v, hosts: [\"mon-1:6789\", \"[fd00::1]:6789\"], auth: {username: libvirt, secret: ceph}}\n  - network: {protocol: nbd, hosts: [\"127.0.0.1:10809\"]}\n",
     "fs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: fs\npath: /srv/p\nsource: {device: /dev/vdb1, format: ext4}\n",
+    "iscsi pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: iscsi\nsource: {host: \"san:3260\", target: iqn.2013-06.com.example:t, initiator: iqn.2013-06.com.example:h, auth: {username: chap, secret: chap-key}}\n",
+    "iscsi pool with a path": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: iscsi\npath: /dev/disk/by-path\nsource: {host: \"[fd00::1]:3260\", target: iqn.2013-06.com.example:t}\n",
+    "rbd pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: rbd\nsource: {name: vms, monitors: [mon-1, \"mon-2:6789\"], auth: {username: libvirt, secret: ceph-key}}\nvolumes: [{name: v, size: 10GiB}]\n",
+    "zfs pool": "apiVersion: virtsync/v1\nkind: StoragePool\nname: p\ntype: zfs\nsource: {name: tank, devices: [/dev/sdb]}\nvolumes: [{name: v, size: 10GiB, format: raw}]\n",
     # Networks (issue 17)
     "network dns": "apiVersion: virtsync/v1\nkind: Network\nname: n\nmode: isolated\n"
                    "dns:\n  domain: lab.example\n  localOnly: true\n  hosts:\n    - {ip: 10.0.0.5, names: [db, db.lab.example]}\n"

@@ -241,7 +241,7 @@ defs["Network"] = obj({
 
 volume_common = {
     "size": ref("size", "Capacity of the new volume."),
-    "format": {"enum": ["qcow2", "raw"], "description": "Image format; default qcow2 (raw in logical pools)."},
+    "format": {"enum": ["qcow2", "raw"], "description": "Image format; default qcow2 (raw in logical, rbd and zfs pools, whose volumes are raw)."},
     "backing": ref("volumeRef", "Create a qcow2 overlay on this volume (pool/volume)."),
     "clone": ref("volumeRef", "Create the volume as a full copy of this one (pool/volume), once."),
 }
@@ -273,45 +273,75 @@ defs["PoolVolume"] = obj({
     "encryptionSecret": ref("name", "Create the volume LUKS-encrypted (raw: a LUKS image; qcow2: qcow2 with LUKS encryption), the value of this Secret (without one final line break) being its passphrase, kept in a private libvirt secret object on every host of the pool. Disks that attach the volume open it. Only for a blank volume: not with backing, clone or adopt; only in dir and netfs pools. The passphrase of an existing volume is never changed."),
 }, required=["name"], desc="A volume virtsync creates in the pool.", allOf=[not_both, backing_qcow2, encrypted_blank, image_only])
 
+pool_auth = obj({
+    "username": {"type": "string", "pattern": r"^[^\s'\"<&]{1,256}$", "description": "iscsi: the CHAP user; rbd: the Ceph client (without client.)."},
+    "secret": ref("name", "The Secret holding the key (CHAP password, Ceph key); virtsync keeps it in a private libvirt secret object of this pool, created before the pool and removed after it. Never the value itself."),
+}, required=["username", "secret"], desc="iscsi and rbd: authenticate with a user and a Secret.")
+
+server = {"type": "string", "pattern": r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?$"}
+iqn = {"type": "string", "pattern": r"^([iI][qQ][nN]|[eE][uU][iI]|[nN][aA][aA])\.[A-Za-z0-9.:_-]{1,219}$"}
+
+# The keys each pool type's source takes, and those it requires.
+pool_sources = {
+    "netfs": (["host", "dir"], ["host", "dir"]),
+    "fs": (["device", "format"], ["device"]),
+    "iscsi": (["host", "target", "initiator", "auth"], ["host", "target"]),
+    "rbd": (["name", "monitors", "auth"], ["name", "monitors"]),
+    "zfs": (["name", "devices"], ["name"]),
+}
+block_volume = {"properties": {"format": {"const": "raw"}},
+                "allOf": [{"not": {"required": [k]}} for k in ["backing", "clone", "image", "encryptionSecret"]]}
+
+def pool_type_is(*types):
+    return {"properties": {"type": {"enum": list(types)}}, "required": ["type"]}
+
 defs["StoragePool"] = obj({
     **envelope("StoragePool"),
     "name": ref("name", "The libvirt pool name."),
     "hosts": ref("hostList", "Hosts to define the pool on; default: every host."),
-    "type": {"enum": ["dir", "logical", "netfs", "fs"], "default": "dir",
-             "description": "dir: a directory; logical: an LVM volume group; netfs: an NFS export; fs: a block device with a file system, mounted by libvirt (never formatted by virtsync). Pools of type iscsi, rbd and zfs are observed but cannot be declared yet."},
-    "path": ref("absolutePath", "dir: the directory (required); netfs and fs: the mount point (required); logical: default /dev/<volumeGroup>."),
+    "type": {"enum": ["dir", "logical", "netfs", "fs", "iscsi", "rbd", "zfs"], "default": "dir",
+             "description": "dir: a directory; logical: an LVM volume group; netfs: an NFS export; fs: a block device with a file system, mounted by libvirt (never formatted by virtsync); iscsi: the LUNs of an iSCSI target (no volumes can be created); rbd: a Ceph RBD pool; zfs: a ZFS pool (never created by virtsync: the zpool must exist). Since spec format 1.1."},
+    "path": ref("absolutePath", "dir: the directory (required); netfs and fs: the mount point (required); logical: default /dev/<volumeGroup>; iscsi: default /dev/disk/by-path; not for rbd and zfs (they have none)."),
     "volumeGroup": ref("name", "logical only: the volume group; default: the pool name."),
     "devices": {"type": "array", "items": ref("absolutePath"), "description": "logical only: physical volumes."},
     "source": obj({
-        "host": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,253}$", "description": "netfs: the NFS server."},
+        "host": {**server, "description": "netfs: the NFS server; iscsi: the portal, host or host:port ([IPv6]:port; libvirt's default port 3260)."},
         "dir": ref("absolutePath", "netfs: the exported directory."),
         "device": ref("absolutePath", "fs: the block device that holds the file system."),
         "format": {"enum": ["auto", "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat"],
                    "description": "fs: the file system's type; default: libvirt probes it."},
-    }, desc="netfs: the NFS export (host and dir); fs: the device (and its file system)."),
+        "target": {**iqn, "description": "iscsi: the target's IQN (iqn.2013-06.com.example:vms)."},
+        "initiator": {**iqn, "description": "iscsi: the initiator IQN the host logs in with; default: the host's own."},
+        "name": ref("name", "rbd: the Ceph pool; zfs: the zpool (it must exist)."),
+        "monitors": {"type": "array", "minItems": 1, "items": server,
+                     "description": "rbd: the Ceph monitors, host or host:port ([IPv6]:port)."},
+        "devices": {"type": "array", "items": ref("absolutePath"), "description": "zfs: the zpool's devices, as libvirt records them (optional; never used to create the zpool)."},
+        "auth": pool_auth,
+    }, desc="Where the pool's storage is: netfs: host and dir; fs: device (and format); iscsi: host and target (initiator, auth); rbd: name and monitors (auth); zfs: name (devices)."),
     "autostart": {"type": "boolean", "default": True, "description": "Start the pool when the host boots."},
     "shared": {"type": "boolean", "default": False,
                "description": "Every host of the pool sees the same storage at the same path: disks in it are not copied when their VM migrates, and its volumes are created (and pruned) only by its first host in name order."},
-    "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool (in a shared pool: once, by its first host)."},
+    "volumes": {"type": "array", "items": ref("PoolVolume"), "description": "Volumes virtsync creates in this pool (in a shared pool: once, by its first host). Not in iscsi pools; in rbd and zfs pools: blank raw volumes of a size."},
     "adopt": adopt("pool"),
-    "xml": hatch("<pool>", "pool", "<name>, <uuid>, <target><path>, the source's <name>, <device>, <host> and <dir>",
+    "xml": hatch("<pool>", "pool", "<name>, <uuid>, <target><path>, the source's <name>, <device>, <host>, <dir>, <initiator> and <auth>",
                  "<target><permissions><mode>0750</mode></permissions></target>, <source><format type='nfs'/></source>",
                  "a change to an active pool restarts it."),
 }, required=["apiVersion", "kind", "name"], desc="A libvirt storage pool and its managed volumes.",
     allOf=[
-        {"if": {"properties": {"type": {"const": "logical"}}, "required": ["type"]},
-         "then": {"not": {"required": ["source"]},
-                  "properties": {"volumes": {"items": {"properties": {"format": {"const": "raw"}},
+        {"if": pool_type_is("logical"),
+         "then": {"properties": {"volumes": {"items": {"properties": {"format": {"const": "raw"}},
                                                        "allOf": [{"not": {"required": ["backing"]}},
                                                                  {"not": {"required": ["encryptionSecret"]}}]}}}},
-         "else": {"required": ["path"], "allOf": [{"not": {"required": ["volumeGroup"]}}, {"not": {"required": ["devices"]}}]}},
-        {"if": {"properties": {"type": {"const": "netfs"}}, "required": ["type"]},
-         "then": {"required": ["source"], "properties": {"source": {"required": ["host", "dir"],
-                  "allOf": [{"not": {"required": ["device"]}}, {"not": {"required": ["format"]}}]}}},
-         "else": {"if": {"properties": {"type": {"const": "fs"}}, "required": ["type"]},
-                  "then": {"required": ["source"], "properties": {"source": {"required": ["device"],
-                           "allOf": [{"not": {"required": ["host"]}}, {"not": {"required": ["dir"]}}]}}},
-                  "else": {"not": {"required": ["source"]}}}},
+         "else": {"allOf": [{"not": {"required": ["volumeGroup"]}}, {"not": {"required": ["devices"]}}]}},
+        {"if": pool_type_is("logical", "iscsi", "rbd", "zfs"), "else": {"required": ["path"]}},
+        {"if": pool_type_is("rbd", "zfs"), "then": {"not": {"required": ["path"]},
+                                                     "properties": {"volumes": {"items": block_volume}}}},
+        {"if": pool_type_is("iscsi"), "then": {"properties": {"volumes": {"maxItems": 0}}}},
+        {"if": pool_type_is(*pool_sources), "else": {"not": {"required": ["source"]}}},
+    ] + [
+        {"if": pool_type_is(kind),
+         "then": {"required": ["source"], "properties": {"source": {"required": required, "propertyNames": {"enum": keys}}}}}
+        for kind, (keys, required) in pool_sources.items()
     ])
 
 disk = obj({

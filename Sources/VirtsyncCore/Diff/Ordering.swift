@@ -33,6 +33,7 @@ enum Ordering {
         arrivalFollowsMigration,
         secretBeforeItsVolume,
         secretDeleteAfterItsVolume,
+        poolAfterItsSecret,
         suspendAfterStart,
     ]
 
@@ -52,11 +53,25 @@ enum Ordering {
         return volumes + idx.secretSteps(host: host, domain: step.resource.name).filter { [.create, .update].contains($0.action) }.map(\.id)
     }
 
-    /// A secret object goes after what used it: its volume, or its VM's new definition.
+    /// A pool that authenticates (iscsi, rbd) is defined and started after its secret object is
+    /// created or given its new value: libvirt reads the key when the pool starts.
+    static let poolAfterItsSecret: Rule = { step, idx, _, _ in
+        guard step.resource.kind == .pool, [.create, .replace, .update, .start].contains(step.action) else { return [] }
+        let model: PoolModel? = if case .pool(let m) = step.payload { m } else { nil }
+        guard let type = model?.auth?.secretType ?? idx.poolSecretType(host: step.resource.host, pool: step.resource.name) else { return [] }
+        return idx.ids(kind: .secret, host: step.resource.host, name: SecretObjectModel.consumer(pool: step.resource.name, type: type),
+                       actions: [.create, .update])
+    }
+
+    /// A secret object goes after what used it: its volume, its VM's new definition, or its
+    /// pool's new definition or removal.
     static let secretDeleteAfterItsVolume: Rule = { step, idx, _, _ in
         guard step.resource.kind == .secret, step.action == .delete else { return [] }
         if let vm = SecretObjectModel.domain(ofConsumer: step.resource.name) {
             return idx.ids(kind: .domain, host: step.resource.host, name: vm, actions: [.update, .replace, .delete])
+        }
+        if let pool = SecretObjectModel.pool(ofConsumer: step.resource.name) {
+            return idx.ids(kind: .pool, host: step.resource.host, name: pool, actions: [.replace, .delete])
         }
         return idx.ids(kind: .volume, host: step.resource.host, name: step.resource.name, actions: [.delete])
     }
@@ -244,6 +259,8 @@ struct StepIndex {
     private let migrations: [String: PlanStep]
     /// The steps of escape-hatch secret objects, by `host|vm`.
     private let secretsByDomain: [String: [PlanStep]]
+    /// The usage type of each desired pool's authentication, by `host|pool`.
+    private let poolSecretTypes: [String: String]
 
     init(_ steps: [PlanStep], desired: DesiredState, usages: [String: HostUsage]) {
         self.steps = steps
@@ -261,8 +278,16 @@ struct StepIndex {
             for d in host.domains { domains["\(host.name)|\(d.name)"] = d }
         }
         desiredDomains = domains
+        var types: [String: String] = [:]
+        for host in desired.hosts {
+            for pool in host.pools { if let auth = pool.auth { types["\(host.name)|\(pool.name)"] = auth.secretType } }
+        }
+        poolSecretTypes = types
         self.usages = usages
     }
+
+    /// The usage type of a desired pool's authentication on a host (nil: it has none).
+    func poolSecretType(host: String, pool: String) -> String? { poolSecretTypes["\(host)|\(pool)"] }
 
     /// Who uses what on a host (built once by the planner).
     func usage(_ host: String, _ live: ObservedHost) -> HostUsage { usages[host] ?? HostUsage(live) }

@@ -10,6 +10,11 @@ extension PlanBuilder {
             object.owner = owner
             let ref = ResourceRef(kind: .secret, host: host.name, name: object.consumer)
             let what = Self.purpose(object.consumer)
+            if let pool = SecretObjectModel.pool(ofConsumer: object.consumer), let seen = live.pools[pool],
+               !seen.claim(by: owner).isOurs, !adopt.contains(AdoptKey(.pool, pool)) {
+                // A pool of that name that is not this spec's is used as it is: it gets no object.
+                continue
+            }
             guard let seen = live.secretObjects[object.uuid] else {
                 if live.volumes[object.consumer] != nil {
                     // The volume exists without its secret object (removed by hand): made again
@@ -26,9 +31,11 @@ extension PlanBuilder {
                 guard let digest = seen.marker?.digest, digest != object.secret.digest else { continue }
                 let before = SecretMaterial(name: seen.marker?.secret ?? object.secret.name, digest: digest).description
                 if object.usage.canChangeValue {
+                    let when = SecretObjectModel.pool(ofConsumer: object.consumer) == nil
+                        ? "libvirt hands the new value over when the VM next starts" : "libvirt uses the new value when the pool next starts"
                     add(PlanStep(action: .update, resource: ref,
                                  changes: [FieldChange(field: "value", before: before, after: object.secret.description, disruption: .nextBoot)],
-                                 disruption: .nextBoot, reason: "the secret changed; libvirt hands the new value over when the VM next starts",
+                                 disruption: .nextBoot, reason: "the secret changed; \(when)",
                                  payload: .secretObject(object)))
                 } else {
                     let advice = SecretObjectModel.domain(ofConsumer: object.consumer) == nil
@@ -58,6 +65,19 @@ extension PlanBuilder {
                              reason: domainSteps ? "domain \(vm) no longer names it" : "domain \(vm) is gone"))
                 continue
             }
+            if let pool = SecretObjectModel.pool(ofConsumer: consumer) {
+                // A pool's object goes after the pool no longer names it: it is gone, or this
+                // plan redefines or removes it.
+                let poolSteps = steps.contains { $0.resource == ResourceRef(kind: .pool, host: host.name, name: pool)
+                    && [.replace, .delete].contains($0.action) }
+                if live.pools[pool] != nil && !poolSteps {
+                    note(.info, ref, "the secret object \(consumer) is kept while pool \(pool) may still name it")
+                    continue
+                }
+                add(PlanStep(action: .delete, resource: ref, disruption: .none,
+                             reason: poolSteps ? "pool \(pool) no longer names it" : "pool \(pool) is gone"))
+                continue
+            }
             let volumeGoes = steps.contains { $0.resource == ResourceRef(kind: .volume, host: host.name, name: consumer) && $0.action == .delete }
             if live.volumes.values.contains(where: { $0.model.encryption == uuid }) && !volumeGoes {
                 note(.info, ref, "the secret object of volume \(consumer) is kept while the volume exists: without it the volume cannot be opened")
@@ -69,7 +89,8 @@ extension PlanBuilder {
     }
 
     /// Takes out what a secret object that is not this spec's would be used by: the encrypted
-    /// volume's creation, and every step of a VM that opens that volume or names that object.
+    /// volume's creation, every step of a VM that opens that volume or names that object, and
+    /// the definition of a pool that authenticates with it.
     /// Runs once every host's domains are planned.
     mutating func dropBlocked(_ desired: DesiredState) {
         guard !blockedSecrets.isEmpty else { return }
@@ -91,6 +112,9 @@ extension PlanBuilder {
             switch step.resource.kind {
             case .volume: return step.action == .create && blocked.contains(step.resource.name)
             case .domain: return domains[step.resource.host]?.contains(step.resource.name) == true
+            case .pool:
+                // A pool would name an object that is not this spec's: it is not (re)defined.
+                return step.action != .delete && blocked.contains { SecretObjectModel.pool(ofConsumer: $0) == step.resource.name }
             default: return false
             }
         }.map(\.id))
@@ -100,6 +124,7 @@ extension PlanBuilder {
 
     /// What an object is for, for plans and notes.
     static func purpose(_ consumer: String) -> String {
+        if let pool = SecretObjectModel.pool(ofConsumer: consumer) { return "the key pool \(pool) authenticates with" }
         guard let vm = SecretObjectModel.domain(ofConsumer: consumer) else { return "the passphrase of encrypted volume \(consumer)" }
         let parts = consumer.split(separator: ":")
         return "secret \(parts.count > 1 ? String(parts[1]) : consumer) of domain \(vm)'s XML (\(parts.count > 2 ? String(parts[2]) : "?"))"

@@ -4,7 +4,9 @@ extension PlanBuilder {
         for pool in host.pools {
             let ref = ResourceRef(kind: .pool, host: host.name, name: pool.name)
             guard let seen = live.pools[pool.name] else {
-                if let other = live.pools.values.first(where: { normalizePath($0.model.path) == normalizePath(pool.path) }) {
+                // iSCSI pools share /dev/disk/by-path; rbd and zfs pools have no path.
+                if pool.type != .iscsi, pool.type.hasTargetPath,
+                   let other = live.pools.values.first(where: { normalizePath($0.model.path) == normalizePath(pool.path) }) {
                     note(.error, ref, "pool \(pool.name) cannot be created: its path \(pool.path) is the path of pool \(other.model.name) (libvirt refuses two pools on one directory)")
                 }
                 add(PlanStep(action: .create, resource: ref,
@@ -59,7 +61,9 @@ extension PlanBuilder {
     private func poolFields(_ before: PoolModel?, _ after: PoolModel) -> [FieldChange] {
         var fields = FieldList(creating: before == nil)
         fields.compare("type", before?.type.rawValue, after.type.rawValue, .replace)
-        fields.compare("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)
+        if after.type.hasTargetPath {
+            fields.compare("path", before.map { normalizePath($0.path) }, normalizePath(after.path), .replace)
+        }
         if after.type == .logical {
             fields.compare("volumeGroup", before?.volumeGroup ?? before?.name, after.volumeGroup ?? after.name, .replace)
             fields.compare("devices", before?.devices.joined(separator: ","), after.devices.joined(separator: ","), .replace)
@@ -73,6 +77,7 @@ extension PlanBuilder {
             // Left out: whatever libvirt probes is as asked.
             if let format = after.sourceFormat { fields.compare("source.format", before?.sourceFormat ?? "auto", format, .replace) }
         }
+        if after.type == .iscsi || after.type == .rbd || after.type == .zfs { networkSourceFields(before, after, into: &fields) }
         fields.compare("autostart", before.map { String($0.autostart) }, String(after.autostart), .none)
         return fields.changes
     }

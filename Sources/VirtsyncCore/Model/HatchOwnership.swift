@@ -123,6 +123,8 @@ public enum HatchOwnership {
         .element("pool/source/device", "devices"),
         .element("pool/source/host", "source.host"),
         .element("pool/source/dir", "source.dir"),
+        .element("pool/source/initiator", "source.initiator"),
+        .element("pool/source/auth", "source.auth"),
         // libvirt's figures, not settings.
         .element("pool/capacity", "(libvirt's figures)"),
         .element("pool/allocation", "(libvirt's figures)"),

@@ -152,33 +152,46 @@ public enum PoolType: String, Codable, Sendable, CaseIterable {
     /// A block device holding a file system, mounted by libvirt at the pool's path (never
     /// formatted by virtsync).
     case fs
-    /// The LUNs of an iSCSI target (observed, not declarable yet).
+    /// The LUNs of an iSCSI target, seen under `/dev/disk/by-path` once logged in; its volumes
+    /// are the target's LUNs and cannot be created.
     case iscsi
-    /// A Ceph RBD pool (observed, not declarable yet).
+    /// A Ceph RBD pool: volumes are RBD images, there is no target path.
     case rbd
-    /// A ZFS pool (observed, not declarable yet).
+    /// A ZFS pool: volumes are zvols, there is no target path.
     case zfs
 
-    /// The types a spec may declare; pools of the others are observed (plans see them and
-    /// their volumes) but never defined or changed.
-    public static let declarable: [PoolType] = [.dir, .logical, .netfs, .fs]
+    /// The types a spec may declare (every type of the model since spec format 1.1).
+    public static let declarable: [PoolType] = [.dir, .logical, .netfs, .fs, .iscsi, .rbd, .zfs]
 
     /// Whether volumes are files in a directory (a dir pool, or a mounted file system).
     public var holdsFiles: Bool { self == .dir || self == .netfs || self == .fs }
+
+    /// Whether libvirt gives the pool a target path (rbd and zfs pools have none).
+    public var hasTargetPath: Bool { self != .rbd && self != .zfs }
+
+    /// Whether volumes can be created in the pool (an iSCSI pool's volumes are the target's LUNs).
+    public var createsVolumes: Bool { self != .iscsi }
+
+    /// Whether volumes are block devices (raw only, no backing file, no LUKS).
+    public var holdsBlockVolumes: Bool { self == .logical || self == .rbd || self == .zfs || self == .iscsi }
+
+    /// The default target path of an iSCSI pool: its LUNs appear there once the host logs in.
+    public static let iscsiPath = "/dev/disk/by-path"
 }
 
 /// A libvirt storage pool, as desired or as observed.
 public struct PoolModel: Hashable, Codable, Sendable {
     public var name: String
     public var type: PoolType
-    /// Target path: the directory (`dir`, mount point for `netfs`) or `/dev/<vg>` (`logical`).
+    /// Target path: the directory (`dir`, mount point for `netfs`), `/dev/<vg>` (`logical`),
+    /// `/dev/disk/by-path` (`iscsi`); empty for `rbd` and `zfs`.
     public var path: String
     /// `logical`: the volume group name (defaults to the pool name) and the physical devices.
     public var volumeGroup: String?
     /// The source devices: a logical pool's physical volumes, the block device of an `fs` pool,
     /// a ZFS pool's vdevs, an iSCSI target's IQN (libvirt's `<source><device path>`).
     public var devices: [String]
-    /// `netfs`: the server and the exported directory; `iscsi`: the portal's host.
+    /// `netfs`: the server and the exported directory; `iscsi`: the portal, `host` or `host:port`.
     public var sourceHost: String?
     public var sourceDir: String?
     /// `fs`: the file system's type (`ext4`, `xfs`; nil: libvirt probes it).
@@ -187,6 +200,10 @@ public struct PoolModel: Hashable, Codable, Sendable {
     public var sourceName: String?
     /// `rbd`: the Ceph monitors, `host` or `host:port`.
     public var sourceHosts: [String]?
+    /// `iscsi`: the initiator's IQN (nil: the host's own).
+    public var initiator: String?
+    /// `iscsi` (CHAP), `rbd` (cephx): the user name and the secret object holding the key.
+    public var auth: DiskAuth?
     public var autostart: Bool
     /// Raw XML for what the model does not cover (`xml.pool`): children of `<pool>`. Compared
     /// with the definition's unowned elements (`ObservedPool.hatch`), never read back into it.
@@ -194,7 +211,10 @@ public struct PoolModel: Hashable, Codable, Sendable {
 
     public init(name: String, type: PoolType, path: String, volumeGroup: String? = nil, devices: [String] = [],
                 sourceHost: String? = nil, sourceDir: String? = nil, sourceFormat: String? = nil, sourceName: String? = nil,
-                sourceHosts: [String]? = nil, autostart: Bool = true, extraXML: String? = nil) {
+                sourceHosts: [String]? = nil, initiator: String? = nil, auth: DiskAuth? = nil, autostart: Bool = true,
+                extraXML: String? = nil) {
+        self.initiator = initiator
+        self.auth = auth
         self.extraXML = extraXML
         self.sourceFormat = sourceFormat
         self.sourceName = sourceName

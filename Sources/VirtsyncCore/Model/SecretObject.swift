@@ -21,10 +21,12 @@ public enum SecretUsage: Hashable, Codable, Sendable {
 
 /// A libvirt secret object virtsync keeps: private (libvirt never shows its value), persistent,
 /// with virtsync's marker in its description. One per consumer: an encrypted volume
-/// (`pool/volume`), or a VM's escape hatch (`vm:NAME:TYPE`).
+/// (`pool/volume`), a VM's escape hatch or network disk (`DOMAIN:SECRET:TYPE`), or a pool's
+/// authentication (`pool(NAME):TYPE`).
 public struct SecretObjectModel: Hashable, Codable, Sendable {
     public var uuid: String
-    /// What uses it: `pool/volume`, or `vm:NAME:TYPE`. The object's resource name in plans.
+    /// What uses it: `pool/volume`, `DOMAIN:SECRET:TYPE` or `pool(NAME):TYPE`. The object's
+    /// resource name in plans.
     public var consumer: String
     public var usage: SecretUsage
     /// The spec's secret: name, keyed digest, and the value once read.
@@ -51,9 +53,21 @@ public struct SecretObjectModel: Hashable, Codable, Sendable {
     /// The consumer of a VM's escape-hatch object.
     public static func consumer(domain: String, secret: String, type: String) -> String { "\(domain):\(secret):\(type)" }
 
-    /// The VM of an escape-hatch consumer (`vm:NAME:TYPE`); nil for a volume's.
+    /// The consumer of a pool's authentication object: `pool(NAME):TYPE`. The parentheses
+    /// cannot appear in a VM's or a pool's name, so it can be read neither as a VM's
+    /// `DOMAIN:SECRET:TYPE` (a VM may be called `pool`) nor as a volume's `pool/volume`.
+    public static func consumer(pool: String, type: String) -> String { "pool(\(pool)):\(type)" }
+
+    /// The pool of a pool's consumer (`pool(NAME):TYPE`); nil for any other.
+    public static func pool(ofConsumer consumer: String) -> String? {
+        guard consumer.hasPrefix("pool("), let close = consumer.firstIndex(of: ")"),
+              consumer[consumer.index(after: close)...].hasPrefix(":") else { return nil }
+        return String(consumer[consumer.index(consumer.startIndex, offsetBy: 5)..<close])
+    }
+
+    /// The VM of an escape-hatch consumer (`DOMAIN:SECRET:TYPE`); nil for a volume's and a pool's.
     public static func domain(ofConsumer consumer: String) -> String? {
-        guard let colon = consumer.firstIndex(of: ":") else { return nil }
+        guard pool(ofConsumer: consumer) == nil, let colon = consumer.firstIndex(of: ":") else { return nil }
         return String(consumer[..<colon])
     }
 
@@ -74,7 +88,7 @@ public struct ObservedSecretObject: Hashable, Codable, Sendable {
     public struct Marker: Hashable, Codable, Sendable {
         public var secret: String
         public var digest: String
-        /// `pool/volume` or `vm:NAME:TYPE`.
+        /// `pool/volume`, `DOMAIN:SECRET:TYPE` or `pool(NAME):TYPE`.
         public var consumer: String
         public var owner: String?
 

@@ -64,16 +64,18 @@ extension LibvirtXML {
             pool.append(source)
         case .iscsi:
             var source = XElement("source")
-            if let host = model.sourceHost { source.append(XElement("host", [("name", host)])) }
+            if let host = model.sourceHost { source.append(serverElement(host)) }
             for device in model.devices { source.append(XElement("device", [("path", device)])) }
+            if let auth = model.auth { source.append(authElement(auth)) }
+            if let initiator = model.initiator {
+                source.append(XElement("initiator", children: [.element(XElement("iqn", [("name", initiator)]))]))
+            }
             pool.append(source)
         case .rbd:
             var source = XElement("source")
             if let name = model.sourceName { source.append(XElement("name", text: name)) }
-            for host in model.sourceHosts ?? [] {
-                let parts = host.split(separator: ":", maxSplits: 1).map(String.init)
-                source.append(XElement("host", parts.count == 2 ? [("name", parts[0]), ("port", parts[1])] : [("name", host)]))
-            }
+            for host in model.sourceHosts ?? [] { source.append(serverElement(host)) }
+            if let auth = model.auth { source.append(authElement(auth)) }
             pool.append(source)
         case .zfs:
             var source = XElement("source")
@@ -82,7 +84,7 @@ extension LibvirtXML {
             pool.append(source)
         }
         // RBD and ZFS pools have no target path in libvirt.
-        if !model.path.isEmpty || (model.type != .rbd && model.type != .zfs) {
+        if !model.path.isEmpty || model.type.hasTargetPath {
             pool.append(XElement("target", children: [.element(XElement("path", text: model.path))]))
         }
         applyHatch(Hatch.leaves(model.extraXML, in: .pool), recorded: [], document: .pool, keepMatching: false, to: &pool)
@@ -103,6 +105,20 @@ extension LibvirtXML {
         }
     }
 
+    /// `<host name port>` of a pool's source, from `host`, `host:port` or `[IPv6]:port`.
+    static func serverElement(_ text: String) -> XElement {
+        let (name, port) = NetworkDiskHosts.split(text)
+        return XElement("host", port.map { [("name", name), ("port", $0)] } ?? [("name", name)])
+    }
+
+    /// A pool's `<auth>`: CHAP for iSCSI, cephx for RBD, naming the secret object by UUID (a
+    /// pool observed with a secret named by usage has no UUID, and renders none).
+    static func authElement(_ auth: DiskAuth) -> XElement {
+        var element = XElement("auth", [("type", auth.secretType == "iscsi" ? "chap" : "ceph"), ("username", auth.username)])
+        if !auth.secretUUID.isEmpty { element.append(XElement("secret", [("uuid", auth.secretUUID)])) }
+        return element
+    }
+
     /// The definition of a new volume.
     ///
     /// An `iso` volume is created as `raw`: QEMU cannot create an "iso" image, and libvirt
@@ -115,7 +131,8 @@ extension LibvirtXML {
         var volume = XElement("volume")
         volume.append(XElement("name", text: model.name))
         volume.append(XElement("capacity", [("unit", "bytes")], text: String(model.capacity.bytes)))
-        if poolType != .logical {
+        // Block volumes (LVM, RBD images, zvols) have no format of their own.
+        if !poolType.holdsBlockVolumes {
             let format = model.format == .iso ? VolumeFormat.raw : model.format
             var target = XElement("target", children: [.element(XElement("format", [("type", format.rawValue)]))])
             if let uuid = model.encryption { target.append(encryptionElement(uuid)) }

@@ -101,20 +101,34 @@ extension LibvirtXML {
             model.devices = source?.children(named: "device").compactMap { $0[attribute: "path"] } ?? []
             model.sourceFormat = source?.child("format")?[attribute: "type"].flatMap { $0 == "auto" ? nil : $0 }
         case .iscsi:
-            model.sourceHost = source?.child("host")?[attribute: "name"]
+            model.sourceHost = source?.children(named: "host").compactMap(server).first
             model.devices = source?.children(named: "device").compactMap { $0[attribute: "path"] } ?? []
+            model.initiator = source?.path("initiator/iqn")?[attribute: "name"]
+            model.auth = source?.child("auth").flatMap(poolAuth)
         case .rbd:
             model.sourceName = source?.child("name")?.text
-            let hosts = source?.children(named: "host").compactMap { host in
-                host[attribute: "name"].map { name in host[attribute: "port"].map { "\(name):\($0)" } ?? name }
-            } ?? []
+            let hosts = source?.children(named: "host").compactMap(server) ?? []
             model.sourceHosts = hosts.isEmpty ? nil : hosts
+            model.auth = source?.child("auth").flatMap(poolAuth)
         case .zfs:
             model.sourceName = source?.child("name")?.text
             model.devices = source?.children(named: "device").compactMap { $0[attribute: "path"] } ?? []
         }
         return ParsedPool(model: model, uuid: root.child("uuid")?.text ?? "",
                           hatch: ObservedHatch(live: Hatch.unowned(in: root, document: .pool), complete: true))
+    }
+
+    /// `host` or `host:port` (IPv6 in brackets) from a pool source's `<host name port>`.
+    private static func server(_ element: XElement) -> String? {
+        element[attribute: "name"].map { NetworkDiskHosts.join($0, element[attribute: "port"]) }
+    }
+
+    /// A pool's `<auth type username><secret uuid|usage/></auth>`; a secret named by usage
+    /// leaves the UUID empty.
+    private static func poolAuth(_ element: XElement) -> DiskAuth? {
+        guard let username = element[attribute: "username"] else { return nil }
+        return DiskAuth(username: username, secretType: element[attribute: "type"] == "chap" ? "iscsi" : "ceph",
+                        secretUUID: element.child("secret")?[attribute: "uuid"]?.lowercased() ?? "")
     }
 
     /// Parses a volume's XML (in pool `pool`). Formats other than `qcow2` and `iso` read as `raw`

@@ -216,7 +216,7 @@ extension DocumentDecoder {
                                "'\(key)' applies only when the disk creates its volume (give it a 'size')")
             }
         }
-        checkVolumeSource(map, format: disk.format, backing: disk.backing, clone: disk.clone, logical: false)
+        checkVolumeSource(map, format: disk.format, backing: disk.backing, clone: disk.clone, blockPool: nil)
         if disk.cdrom, disk.bus == .virtio {
             reporter.error(map.keyLocation("bus"), map.keyPath("bus"), "a CD-ROM cannot use the virtio bus; use sata, scsi, virtio-scsi or ide")
         }

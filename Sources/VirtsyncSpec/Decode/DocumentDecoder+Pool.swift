@@ -3,7 +3,6 @@ import VirtsyncCore
 extension DocumentDecoder {
     static let poolKeys = KeySet(["apiVersion", "kind", "name", "hosts", "type", "path", "volumeGroup", "devices", "adopt",
                                   "source", "autostart", "shared", "volumes", "xml"])
-    static let poolSourceKeys = KeySet(["host", "dir", "device", "format"])
     /// The file systems an `fs` pool may name (`auto`: libvirt probes it).
     static let fsFormats = ["auto", "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat"]
     static let poolVolumeKeys = KeySet(["name", "size", "format", "backing", "clone", "adopt", "encryptionSecret", "image"])
@@ -13,16 +12,7 @@ extension DocumentDecoder {
     func decodePool(_ map: MapReader, header: DocumentHeader) -> PoolSpec {
         var header = header
         header.name = readName(map)
-        var type: PoolType?
-        if let text = map.string("type") {
-            if let observed = PoolType(rawValue: text.value), !PoolType.declarable.contains(observed) {
-                reporter.error(text.location, map.keyPath("type"),
-                               "pools of type \(observed.rawValue) are observed (plans see them and their volumes) but cannot be declared yet; "
-                               + "expected one of \(PoolType.declarable.map(\.rawValue).joined(separator: ", "))")
-            } else {
-                type = map.choice("type", PoolType.declarable)?.value
-            }
-        }
+        let type = map.choice("type", PoolType.declarable)?.value
         let effectiveType = type ?? .dir
         var pool = PoolSpec(header: header, hosts: readHostList(map), hostsLocation: map.valueLocation("hosts"),
                             type: type, devices: [], volumes: [])
@@ -30,7 +20,13 @@ extension DocumentDecoder {
         pool.shared = map.bool("shared")
         pool.adopt = map.bool("adopt") ?? false
         pool.xml = decodeHatch(map, key: "pool", as: .pool)
-        pool.path = readAbsolutePath(map, "path", required: effectiveType != .logical)
+        if effectiveType.hasTargetPath {
+            // logical: /dev/VG; iscsi: /dev/disk/by-path, where the LUNs appear.
+            pool.path = readAbsolutePath(map, "path", required: effectiveType != .logical && effectiveType != .iscsi)
+        } else if map.has("path") {
+            reporter.error(map.keyLocation("path"), map.keyPath("path"),
+                           "\(Self.article(effectiveType)) \(effectiveType.rawValue) pool has no path in libvirt (its volumes are \(effectiveType == .rbd ? "RBD images" : "zvols under /dev/zvol"))")
+        }
 
         if let group = map.string("volumeGroup") {
             if effectiveType != .logical {
@@ -54,38 +50,7 @@ extension DocumentDecoder {
                 }
             }
         }
-        if effectiveType == .fs {
-            if let source = map.map("source", keys: Self.poolSourceKeys, required: true) {
-                for key in ["host", "dir"] where source.has(key) {
-                    reporter.error(source.keyLocation(key), source.keyPath(key), "'\(key)' is only allowed in the source of a netfs pool")
-                }
-                if let device = readAbsolutePath(source, "device", required: true) { pool.devices = [device] }
-                if let format = source.string("format") {
-                    if Self.fsFormats.contains(format.value) {
-                        pool.sourceFormat = format
-                    } else {
-                        reporter.error(format.location, source.keyPath("format"),
-                                       "invalid value \(format.value.quotedForMessage); expected one of \(Self.fsFormats.joined(separator: ", "))")
-                    }
-                }
-            }
-        } else if effectiveType == .netfs {
-            if let source = map.map("source", keys: Self.poolSourceKeys, required: true) {
-                for key in ["device", "format"] where source.has(key) {
-                    reporter.error(source.keyLocation(key), source.keyPath(key), "'\(key)' is only allowed in the source of an fs pool")
-                }
-                if let host = source.string("host", required: true) {
-                    if let problem = Formats.hostnameProblem(host.value) {
-                        reporter.error(host.location, source.keyPath("host"), problem)
-                    } else {
-                        pool.sourceHost = host
-                    }
-                }
-                pool.sourceDir = readAbsolutePath(source, "dir", required: true)
-            }
-        } else if map.has("source") {
-            onlyFor(map, "source", type: "netfs or fs")
-        }
+        readPoolSource(map, type: effectiveType, into: &pool)
 
         var names: [String: SourceLocation] = [:]
         for (index, node) in (map.list("volumes") ?? []).enumerated() {
@@ -93,7 +58,12 @@ extension DocumentDecoder {
             guard let volumeMap = MapReader(node, file: file, path: path, keys: Self.poolVolumeKeys, reporter: reporter) else {
                 continue
             }
-            let volume = decodePoolVolume(volumeMap, logical: effectiveType == .logical)
+            if !effectiveType.createsVolumes {
+                reporter.error(volumeMap.location, volumeMap.path,
+                               "an iscsi pool's volumes are the target's LUNs: they cannot be created or declared (a VM uses a LUN as a network disk with protocol iscsi, or as a block disk under /dev/disk/by-path)")
+                continue
+            }
+            let volume = decodePoolVolume(volumeMap, poolType: effectiveType)
             if let name = volume.name {
                 if let first = names[name.value] {
                     reporter.error(name.location, volumeMap.keyPath("name"),
@@ -111,7 +81,8 @@ extension DocumentDecoder {
         reporter.error(map.keyLocation(key), map.keyPath(key), "'\(key)' is only allowed in pools of type \(type)")
     }
 
-    private func decodePoolVolume(_ map: MapReader, logical: Bool) -> PoolVolumeSpec {
+    private func decodePoolVolume(_ map: MapReader, poolType: PoolType) -> PoolVolumeSpec {
+        let logical = poolType == .logical
         var volume = PoolVolumeSpec(path: map.path, location: map.location)
         volume.adopt = map.bool("adopt") ?? false
         if let name = map.string("name", required: true) {
@@ -133,7 +104,15 @@ extension DocumentDecoder {
             let image = readImage(map)
             if conflicts.isEmpty { volume.image = image }
         }
-        checkVolumeSource(map, format: volume.format, backing: volume.backing, clone: volume.clone, logical: logical)
+        checkVolumeSource(map, format: volume.format, backing: volume.backing, clone: volume.clone, blockPool: poolType.holdsBlockVolumes ? poolType : nil)
+        if poolType == .rbd || poolType == .zfs {
+            // Raw images of a size: what libvirt makes in Ceph and ZFS, tested on its test driver only.
+            for key in ["clone", "image", "encryptionSecret"] where map.has(key) {
+                reporter.error(map.keyLocation(key), map.keyPath(key), "a volume of \(Self.article(poolType)) \(poolType.rawValue) pool is a blank raw volume of a size: it cannot have '\(key)'")
+            }
+            volume.image = nil
+            volume.clone = nil
+        }
         if let secret = readNameRef(map, "encryptionSecret") {
             // LUKS over a blank volume only: an overlay or a copy would need the base's key too,
             // and an adopted volume is whatever it already is.
@@ -144,6 +123,8 @@ extension DocumentDecoder {
                 reporter.error(map.keyLocation(first), map.keyPath(first), "an encrypted volume (encryptionSecret) cannot have '\(first)'")
             } else if logical {
                 reporter.error(secret.location, map.keyPath("encryptionSecret"), "an encrypted volume is in a dir or netfs pool (libvirt makes logical volumes without LUKS)")
+            } else if poolType == .rbd || poolType == .zfs {
+                // reported above
             } else {
                 volume.encryptionSecret = secret
             }
@@ -152,9 +133,10 @@ extension DocumentDecoder {
     }
 
     /// Rules shared by pool volumes and disks that create a volume: one source at most, an
-    /// overlay is qcow2, a logical volume is raw.
+    /// overlay is qcow2, a volume of a block pool (logical, rbd, zfs) is raw without a backing
+    /// volume.
     func checkVolumeSource(_ map: MapReader, format: Located<VolumeFormat>?, backing: Located<VolumeRef>?,
-                           clone: Located<VolumeRef>?, logical: Bool) {
+                           clone: Located<VolumeRef>?, blockPool: PoolType?) {
         if backing != nil, clone != nil {
             reporter.error(map.keyLocation("clone"), map.keyPath("clone"), "'backing' and 'clone' are mutually exclusive")
         }
@@ -162,13 +144,13 @@ extension DocumentDecoder {
             reporter.error(format.location, map.keyPath("format"),
                            "a volume with a backing volume (\(backing.value)) must be qcow2")
         }
-        if logical {
+        if let blockPool {
             if let format, format.value != .raw {
-                reporter.error(format.location, map.keyPath("format"), "volumes of a logical pool are raw")
+                reporter.error(format.location, map.keyPath("format"), "volumes of \(Self.article(blockPool)) \(blockPool.rawValue) pool are raw")
             }
             if backing != nil {
                 reporter.error(map.keyLocation("backing"), map.keyPath("backing"),
-                               "volumes of a logical pool cannot have a backing volume")
+                               "volumes of \(Self.article(blockPool)) \(blockPool.rawValue) pool cannot have a backing volume")
             }
         }
     }

@@ -118,8 +118,6 @@ public enum SpecWriter {
             out.append(("networks.yaml", file(header: header, documents: networks.map(networkDocument))))
         }
 
-        // Pools of types a spec cannot declare yet (iscsi, rbd, zfs) are not written: a disk on
-        // one of their volumes is written as `existing: true`.
         let pools = set.pools.filter { PoolType.declarable.contains($0.model.type) }.sorted { $0.model.name < $1.model.name }
         let plans = pools.map(VolumePlan.init)
         // The volumes the spec declares: a disk on any other volume uses it as `existing: true`.
@@ -234,6 +232,11 @@ public enum SpecWriter {
         var skipped: [String] = []
 
         init(_ pool: ImportedPool) {
+            guard pool.model.type.createsVolumes else {
+                // An iSCSI pool's volumes are the target's LUNs: a disk on one uses it as existing.
+                if !pool.volumes.isEmpty { skipped.append("its volumes are the target's LUNs and cannot be declared") }
+                return
+            }
             for volume in pool.volumes.sorted(by: { $0.model.name < $1.model.name }) {
                 let model = volume.model
                 let problem: String?
@@ -289,7 +292,7 @@ public enum SpecWriter {
         doc.append("name: \(scalar(model.name))")
         if pool.adopt { doc.append("adopt: true") }
         doc.append("type: \(model.type.rawValue)")
-        doc.append("path: \(scalar(model.path))")
+        if model.type.hasTargetPath { doc.append("path: \(scalar(model.path))") }
         switch model.type {
         case .logical:
             if let group = model.volumeGroup { doc.append("volumeGroup: \(scalar(group))") }
@@ -307,7 +310,28 @@ public enum SpecWriter {
             doc.append("source:")
             if let device = model.devices.first { doc.append("  device: \(scalar(device))") }
             if let format = model.sourceFormat { doc.append("  format: \(scalar(format))") }
-        case .dir, .iscsi, .rbd, .zfs:
+        case .iscsi:
+            doc.append("source:")
+            if let host = model.sourceHost { doc.append("  host: \(scalar(host))") }
+            if let target = model.devices.first { doc.append("  target: \(scalar(target))") }
+            if let initiator = model.initiator { doc.append("  initiator: \(scalar(initiator))") }
+            doc.lines += authComment(model.auth)
+        case .rbd:
+            doc.append("source:")
+            if let name = model.sourceName { doc.append("  name: \(scalar(name))") }
+            if let monitors = model.sourceHosts, !monitors.isEmpty {
+                doc.append("  monitors:")
+                for monitor in monitors { doc.append("    - \(scalar(monitor))") }
+            }
+            doc.lines += authComment(model.auth)
+        case .zfs:
+            doc.append("source:")
+            if let name = model.sourceName { doc.append("  name: \(scalar(name))") }
+            if !model.devices.isEmpty {
+                doc.append("  devices:")
+                for device in model.devices { doc.append("    - \(scalar(device))") }
+            }
+        case .dir:
             break
         }
         doc.append("autostart: \(model.autostart)")
@@ -320,6 +344,14 @@ public enum SpecWriter {
             doc.lines += text("pool", fragment, indent: 2)
         }
         return doc.lines
+    }
+
+    /// A pool's authentication as a comment: the key is in a secret object, and a spec names a
+    /// Secret document, which the importer cannot know.
+    private static func authComment(_ auth: DiskAuth?) -> [String] {
+        guard let auth else { return [] }
+        let object = auth.secretUUID.isEmpty ? "a secret object named by usage" : "secret object \(auth.secretUUID)"
+        return ["  # auth: {username: \(scalar(auth.username)), secret: SECRET} (the key is in \(object))"]
     }
 
     private static func domainDocument(_ domain: ImportedDomain, declared: Set<SpecWriterVolumeKey>) -> [String] {

@@ -146,6 +146,16 @@ struct PoolSpec: Sendable {
     var sourceDir: Located<String>?
     /// `fs`: the file system's type.
     var sourceFormat: Located<String>?
+    /// `rbd`: the Ceph pool; `zfs`: the zpool.
+    var sourceName: Located<String>?
+    /// `rbd`: the monitors, `host` or `host:port`.
+    var monitors: [String] = []
+    /// `iscsi`: the initiator's IQN.
+    var initiator: Located<String>?
+    /// `iscsi`, `rbd`: `source.auth.username`.
+    var authUsername: Located<String>?
+    /// `iscsi`, `rbd`: `source.auth.secret`, the name of a Secret document.
+    var authSecret: Located<String>?
     var autostart: Bool?
     var volumes: [PoolVolumeSpec]
     /// `adopt: true`: take over the existing pool of this name.

@@ -52,6 +52,12 @@ struct Normalizer {
                 for host in index.poolHosts[position] { hosts[host]?.secretObjects.append(object) }
             }
         }
+        // A pool's authentication object, on every host of the pool; the pool waits for it.
+        for (position, pool) in spec.pools.enumerated() {
+            guard poolModel(pool) != nil, let (object, use) = poolSecretObject(pool) else { continue }
+            encrypted[object.consumer] = use
+            for host in index.poolHosts[position] { hosts[host]?.secretObjects.append(object) }
+        }
         for (key, entry) in index.volumes {
             if let steward = poolSteward[key.pool], steward != key.host { continue }
             hosts[key.host]?.volumes.append(entry.model)
@@ -108,14 +114,17 @@ struct Normalizer {
         desired.secrets = secretReferences()
         desired.pendingSecrets = pending
         desired.pendingVolumeSecrets = encrypted
-        // Until binding reads them: the encrypted volumes, and every VM that uses a secret or
+        // Until binding reads them: the encrypted volumes, the pools that authenticate, and every VM that uses a secret or
         // opens an encrypted volume, are held.
         var heldDomains = Set(pending.keys).union(objectUsers)
         for domain in sorted.flatMap(\.domains) + desired.machines.map(\.domain) where domain.disks.contains(where: { $0.encryption != nil }) {
             heldDomains.insert(domain.name)
         }
         desired.held = encrypted.keys.filter { SecretObjectModel.domain(ofConsumer: $0) == nil }.sorted()
-            .map { HeldResource(kind: .volume, name: $0, reason: HeldResource.pendingReason) }
+            .map { consumer in
+                SecretObjectModel.pool(ofConsumer: consumer).map { HeldResource(kind: .pool, name: $0, reason: HeldResource.pendingReason) }
+                    ?? HeldResource(kind: .volume, name: consumer, reason: HeldResource.pendingReason)
+            }
             + heldDomains.sorted().map { HeldResource(kind: .domain, name: $0, reason: HeldResource.pendingReason) }
         return desired
     }
@@ -176,10 +185,50 @@ struct Normalizer {
             guard let path = pool.path?.value else { return nil }
             return PoolModel(name: name, type: type, path: path, devices: pool.devices.map(\.value),
                              sourceFormat: pool.sourceFormat?.value, autostart: pool.autostart ?? true)
-        case .iscsi, .rbd, .zfs:
-            // Refused by the decoder: observed only.
-            return nil
+        case .iscsi:
+            guard let target = pool.devices.first?.value else { return nil }
+            return PoolModel(name: name, type: type, path: pool.path?.value ?? PoolType.iscsiPath, devices: [target],
+                             sourceHost: pool.sourceHost?.value, initiator: pool.initiator?.value,
+                             auth: poolAuth(pool, name: name, type: type), autostart: pool.autostart ?? true)
+        case .rbd:
+            guard let source = pool.sourceName?.value else { return nil }
+            return PoolModel(name: name, type: type, path: "", sourceName: source, sourceHosts: pool.monitors,
+                             auth: poolAuth(pool, name: name, type: type), autostart: pool.autostart ?? true)
+        case .zfs:
+            guard let source = pool.sourceName?.value else { return nil }
+            return PoolModel(name: name, type: type, path: "", devices: pool.devices.map(\.value), sourceName: source,
+                             autostart: pool.autostart ?? true)
         }
+    }
+
+    /// An iscsi or rbd pool's authentication: the user and the UUID of the pool's own secret
+    /// object (see `poolSecretObject`).
+    private func poolAuth(_ pool: PoolSpec, name: String, type: PoolType) -> DiskAuth? {
+        guard let username = pool.authUsername?.value, pool.authSecret != nil, let usage = Self.secretType(of: type) else { return nil }
+        return DiskAuth(username: username, secretType: usage,
+                        secretUUID: SecretObjectModel.uuid(consumer: SecretObjectModel.consumer(pool: name, type: usage)))
+    }
+
+    /// libvirt's secret usage type for a pool's authentication.
+    static func secretType(of type: PoolType) -> String? {
+        switch type {
+        case .iscsi: "iscsi"
+        case .rbd: "ceph"
+        default: nil
+        }
+    }
+
+    /// The secret object a pool authenticates with, and the use that reads its value; nil for a
+    /// pool without `source.auth`.
+    func poolSecretObject(_ pool: PoolSpec) -> (SecretObjectModel, SecretUse)? {
+        guard let name = pool.header.name?.value, let secret = pool.authSecret, pool.authUsername != nil, let type = pool.type,
+              let usage = Self.secretType(of: type) else { return nil }
+        let consumer = SecretObjectModel.consumer(pool: name, type: usage)
+        let object = SecretObjectModel(uuid: SecretObjectModel.uuid(consumer: consumer), consumer: consumer,
+                                       usage: .named(type: usage, id: "virtsync/pool:\(name)"),
+                                       secret: SecretMaterial(name: secret.value, digest: ""))
+        return (object, SecretUse(name: secret.value, field: pool.header.path + ".source.auth.secret",
+                                  location: "\(secret.location.file):\(secret.location.line)", inline: true))
     }
 
     /// The domain, its cloud-init seed volume when it has one, and the secrets it still needs:

@@ -72,13 +72,14 @@ extension SpecValidator {
             }
         }
         for pool in spec.pools {
+            if let secret = pool.authSecret { reference(secret.value, at: secret.location, path: pool.header.path + ".source.auth.secret") }
             for volume in pool.volumes {
                 if let secret = volume.encryptionSecret { reference(secret.value, at: secret.location, path: volume.path + ".encryptionSecret") }
             }
         }
         for (name, secret) in declared.sorted(by: { $0.key < $1.key }) where !used.contains(name) {
             reporter.warning(secret.header.name?.location ?? secret.header.location, secret.header.path,
-                             "Secret '\(name)' is not used by any VM")
+                             "Secret '\(name)' is not used by any VM or pool")
         }
     }
 

@@ -20,7 +20,7 @@ extension SpecValidator {
     private mutating func addPoolVolumes() {
         for (position, pool) in spec.pools.enumerated() {
             guard let poolName = pool.header.name?.value, index.poolsByName[poolName] == position else { continue }
-            let defaultFormat: VolumeFormat = pool.type == .logical ? .raw : .qcow2
+            let defaultFormat: VolumeFormat = (pool.type ?? .dir).holdsBlockVolumes ? .raw : .qcow2
             for volume in pool.volumes {
                 // Without a size, a volume made from an image is as large as the image (0 here).
                 guard let name = volume.name, let size = volume.size?.value ?? volume.image.map({ _ in ByteSize(bytes: 0) }) else { continue }
@@ -44,12 +44,21 @@ extension SpecValidator {
             for disk in vm.disks {
                 guard let ref = disk.volume, let size = disk.size, index.pool(ref.value.pool, isOn: host),
                       let poolIndex = index.poolsByName[ref.value.pool] else { continue }
-                let logical = spec.pools[poolIndex].type == .logical
+                let type = spec.pools[poolIndex].type ?? .dir
+                let logical = type.holdsBlockVolumes
+                if !type.createsVolumes {
+                    reporter.error(size.location, disk.path + ".size",
+                                   "pool \(ref.value.pool) is an iscsi pool: its volumes are the target's LUNs and cannot be created (use the LUN as a network disk with protocol iscsi, or as a block disk under /dev/disk/by-path)")
+                    continue
+                }
                 if logical, let format = disk.format, format.value != .raw {
-                    reporter.error(format.location, disk.path + ".format", "volumes of a logical pool are raw")
+                    reporter.error(format.location, disk.path + ".format", "volumes of \(DocumentDecoder.article(type)) \(type.rawValue) pool are raw")
                 }
                 if logical, let backing = disk.backing {
-                    reporter.error(backing.location, disk.path + ".backing", "volumes of a logical pool cannot have a backing volume")
+                    reporter.error(backing.location, disk.path + ".backing", "volumes of \(DocumentDecoder.article(type)) \(type.rawValue) pool cannot have a backing volume")
+                }
+                if type == .rbd || type == .zfs, let clone = disk.clone {
+                    reporter.error(clone.location, disk.path + ".clone", "a volume of \(DocumentDecoder.article(type)) \(type.rawValue) pool is a blank raw volume of a size: it cannot be a clone")
                 }
                 let key = VolumeKey(host: host, pool: ref.value.pool, volume: ref.value.volume)
                 if let other = index.volumes[key] {

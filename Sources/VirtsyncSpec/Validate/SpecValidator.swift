@@ -155,7 +155,8 @@ struct SpecValidator {
         }
         var targets: [String: [String: String]] = [:]
         for (position, pool) in spec.pools.enumerated() {
-            guard let name = pool.header.name?.value else { continue }
+            // iSCSI pools share /dev/disk/by-path; rbd and zfs pools have no path.
+            guard let name = pool.header.name?.value, pool.type != .iscsi, pool.type?.hasTargetPath ?? true else { continue }
             let target: Located<String>?
             if pool.type == .logical {
                 target = pool.volumeGroup.map { Located("volume group " + $0.value, $0.location) }

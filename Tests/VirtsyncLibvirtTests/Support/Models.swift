@@ -174,7 +174,31 @@ enum Models {
     static let pools: [(String, PoolModel)] = [
         ("pool-dir", dirPool), ("pool-logical", logicalPool), ("pool-netfs", netfsPool), ("pool-hostile", hostilePool),
         ("pool-hatch", hatchPool), ("pool-hatch-netfs", hatchNetfsPool), ("pool-fs", fsPool), ("pool-fs-auto", fsAutoPool),
+        ("pool-iscsi", iscsiPool), ("pool-iscsi-auth", iscsiAuthPool), ("pool-rbd", rbdPool), ("pool-rbd-auth", rbdAuthPool),
+        ("pool-zfs", zfsPool),
     ]
+
+    /// The UUID of a pool's secret object, as the normalizer derives it.
+    static func poolSecret(_ pool: String, _ type: String) -> String {
+        SecretObjectModel.uuid(consumer: SecretObjectModel.consumer(pool: pool, type: type))
+    }
+
+    /// An iSCSI target's LUNs, logged in with the host's own initiator name and no CHAP.
+    static let iscsiPool = PoolModel(name: "san", type: .iscsi, path: "/dev/disk/by-path", devices: ["iqn.2013-06.com.example:vms"],
+                                     sourceHost: "san.example.net")
+    /// The same with a portal port, an initiator and CHAP.
+    static let iscsiAuthPool = PoolModel(name: "san", type: .iscsi, path: "/dev/disk/by-path", devices: ["iqn.2013-06.com.example:vms"],
+                                         sourceHost: "[fd00::5]:3260", initiator: "iqn.2013-06.com.example:host-1",
+                                         auth: DiskAuth(username: "chap-user", secretType: "iscsi", secretUUID: poolSecret("san", "iscsi")))
+    /// A Ceph pool without cephx.
+    static let rbdPool = PoolModel(name: "ceph", type: .rbd, path: "", sourceName: "libvirt-pool",
+                                   sourceHosts: ["mon-1.example.net", "mon-2.example.net:6789"])
+    /// The same with cephx.
+    static let rbdAuthPool = PoolModel(name: "ceph", type: .rbd, path: "", sourceName: "libvirt-pool",
+                                       sourceHosts: ["mon-1.example.net", "mon-2.example.net:6789", "[fd00::3]:3300"],
+                                       auth: DiskAuth(username: "libvirt", secretType: "ceph", secretUUID: poolSecret("ceph", "ceph")))
+    /// An existing zpool with its vdevs.
+    static let zfsPool = PoolModel(name: "tank", type: .zfs, path: "", devices: ["/dev/sdb", "/dev/sdc"], sourceName: "tank")
 
     /// A block device with an ext4 file system, mounted at the path.
     static let fsPool = PoolModel(name: "scratch", type: .fs, path: "/var/lib/virtsync/scratch", devices: ["/dev/vdb1"], sourceFormat: "ext4")
