@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 
@@ -153,8 +154,14 @@ public final class HTTPEndpoint: Sendable {
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: nil, reuseAddress: true),
             onServerRunning: onServerRunning,
+            eventLoopGroupProvider: .shared(serverLoops),
             logger: logger)
     }
+
+    /// The endpoint's own event loop: the process's other NIO users (image downloads, the HTTP
+    /// and gRPC clients) share the singleton group, and work of theirs on a loop must never hold
+    /// up a health check or the idle timer that closes a stalled client.
+    static let serverLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Stops accepting connections, answers the requests in flight, and returns when the server is down.
     public func stop() async {
