@@ -25,19 +25,14 @@ struct DiskOptionsXMLTests {
 
     @Test("on the test driver the options converge: a second plan is empty; libvirt's own defaults are no drift")
     func converges() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-libvirt-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let workflow = ApplyWorkflow(connector: OneSessionConnector(), inventory: try InventoryStore(stateDirectory: state.path),
-                                     defaultURI: Fixture.nodeURI)
+        let run = try DriverRun()
         let desired = DesiredState(hosts: [DesiredHost(name: Steps.host, uri: Fixture.nodeURI, domains: [Self.vm])], specDigest: "d1sk")
-        let first = try await workflow.apply(desired)
-        #expect(first.report?.ok == true, "\(String(describing: first.report))")
-        let (sessions, failed) = await workflow.reader.connect(desired)
-        let (second, _) = await workflow.reader.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
+        try await run.apply(desired)
+        let second = await run.plan(desired)
         #expect(second.isEmpty, "\(second.steps.map { "\($0.id) \($0.changes)" })")
         var changed = desired
         changed.hosts[0].domains[0].disks[0].options?.iotune = IOTune(totalIopsSec: 800)
-        let (third, _) = await workflow.reader.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
+        let third = await run.plan(changed)
         #expect(third.steps.first?.changes.map(\.field) == ["disks[0]"], "\(third.steps)")
     }
 }

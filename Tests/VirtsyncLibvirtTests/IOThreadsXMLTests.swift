@@ -87,24 +87,18 @@ struct IOThreadsXMLTests {
 
     @Test("on the test driver iothreads and virtio-scsi converge: a second plan is empty; a changed thread is a next-boot change")
     func converges() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-libvirt-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let workflow = ApplyWorkflow(connector: OneSessionConnector(), inventory: try InventoryStore(stateDirectory: state.path),
-                                     defaultURI: Fixture.nodeURI)
+        let run = try DriverRun()
         let desired = DesiredState(hosts: [DesiredHost(name: Steps.host, uri: Fixture.nodeURI, domains: [Self.vm])], specDigest: "10th")
-        let first = try await workflow.apply(desired)
-        #expect(first.report?.ok == true, "\(String(describing: first.report))")
-        let (sessions, failed) = await workflow.reader.connect(desired)
-        let (second, _) = await workflow.reader.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
+        try await run.apply(desired)
+        let second = await run.plan(desired)
         #expect(second.isEmpty, "\(second.steps.map { "\($0.id) \($0.changes)" })")
         var changed = desired
         changed.hosts[0].domains[0].cpu.iothreads = 4
         changed.hosts[0].domains[0].disks[1].options?.iothread = 3
-        let (third, _) = await workflow.reader.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
+        let third = await run.plan(changed)
         #expect(Set(third.steps.first?.changes.map(\.field) ?? []) == ["iothreads", "disks[1]"], "\(third.steps)")
-        let applied = try await workflow.apply(changed)
-        #expect(applied.report?.ok == true, "\(String(describing: applied.report))")
-        let (fourth, _) = await workflow.reader.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
+        try await run.apply(changed)
+        let fourth = await run.plan(changed)
         #expect(fourth.isEmpty, "\(fourth.steps.map { "\($0.id) \($0.changes)" })")
     }
 }

@@ -79,23 +79,18 @@ struct InterfaceOptionsXMLTests {
 
     @Test("on the test driver the options converge: a second plan is empty; libvirt's own defaults are no drift")
     func converges() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-libvirt-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let workflow = ApplyWorkflow(connector: OneSessionConnector(), inventory: try InventoryStore(stateDirectory: state.path),
-                                     defaultURI: Fixture.nodeURI)
+        let run = try DriverRun()
         var vm = Self.vm
         // libvirt generates the Open vSwitch port ID when the spec gives none.
         vm.interfaces[1].options?.virtualPort?.interfaceId = nil
         let desired = DesiredState(hosts: [DesiredHost(name: Steps.host, uri: Fixture.nodeURI, domains: [vm])], specDigest: "n1c")
-        let first = try await workflow.apply(desired)
-        #expect(first.report?.ok == true, "\(String(describing: first.report))")
-        let (sessions, failed) = await workflow.reader.connect(desired)
-        let (second, _) = await workflow.reader.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
+        try await run.apply(desired)
+        let second = await run.plan(desired)
         #expect(second.isEmpty, "\(second.steps.map { "\($0.id) \($0.changes)" })")
         var changed = desired
         changed.hosts[0].domains[0].interfaces[0].options?.mtu = 1400
         changed.hosts[0].domains[0].interfaces[2].options?.vlan = InterfaceVLAN(tags: [8])
-        let (third, _) = await workflow.reader.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
+        let third = await run.plan(changed)
         #expect(third.steps.first?.changes.map(\.field) == ["interfaces[0]", "interfaces[2]"], "\(third.steps)")
     }
 }

@@ -52,21 +52,16 @@ struct NetworkDiskXMLTests {
 
     @Test("on the test driver block and nbd disks converge: a second plan is empty; a new server is a next-boot change")
     func converges() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("virtsync-libvirt-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let workflow = ApplyWorkflow(connector: OneSessionConnector(), inventory: try InventoryStore(stateDirectory: state.path),
-                                     defaultURI: Fixture.nodeURI)
+        let run = try DriverRun()
         var vm = Self.vm
         vm.disks = [vm.disks[0], vm.disks[3]]
         let desired = DesiredState(hosts: [DesiredHost(name: Steps.host, uri: Fixture.nodeURI, domains: [vm])], specDigest: "n3td")
-        let first = try await workflow.apply(desired)
-        #expect(first.report?.ok == true, "\(String(describing: first.report))")
-        let (sessions, failed) = await workflow.reader.connect(desired)
-        let (second, _) = await workflow.reader.plan(desired, sessions: sessions, failed: failed, options: PlanOptions())
+        try await run.apply(desired)
+        let second = await run.plan(desired)
         #expect(second.isEmpty, "\(second.steps.map { "\($0.id) \($0.changes)" })")
         var changed = desired
         changed.hosts[0].domains[0].disks[1].source = .network(NetworkDisk(protocol: .nbd, name: "export", hosts: ["127.0.0.1:10810"]))
-        let (third, _) = await workflow.reader.plan(changed, sessions: sessions, failed: failed, options: PlanOptions())
+        let third = await run.plan(changed)
         #expect(third.steps.first?.changes.map(\.field) == ["disks[1]"], "\(third.steps)")
     }
 }

@@ -1,6 +1,46 @@
 import VirtsyncCore
 
 extension SpecWriter {
+    static func networkDocument(_ network: ImportedNetwork) -> [String] {
+        let model = network.model
+        var doc = SpecWriterLines()
+        doc.lines = commentLines(network.comments)
+        doc.append("apiVersion: virtsync/v1")
+        doc.append("kind: Network")
+        doc.append("name: \(scalar(model.name))")
+        if network.adopt { doc.append("adopt: true") }
+        doc.append("mode: \(model.mode.rawValue)")
+        if let bridge = model.bridge { doc.append("bridge: \(scalar(bridge))") }
+        doc.append("autostart: \(model.autostart)")
+        if let ipv4 = model.ipv4 {
+            doc.append("ipv4:")
+            doc.append("  address: \(scalar("\(ipv4.address)/\(ipv4.prefix)"))")
+            let hasRange = ipv4.dhcpStart != nil || ipv4.dhcpEnd != nil
+            if hasRange || !ipv4.hosts.isEmpty {
+                doc.append("  dhcp:")
+                if let start = ipv4.dhcpStart { doc.append("    start: \(scalar(start))") }
+                if let end = ipv4.dhcpEnd { doc.append("    end: \(scalar(end))") }
+                if !ipv4.hosts.isEmpty {
+                    doc.append("    hosts:")
+                    for lease in ipv4.hosts {
+                        var entry = "mac: \(quoted(lease.mac)), ip: \(scalar(lease.ip))"
+                        if let name = lease.name { entry += ", name: \(scalar(name))" }
+                        doc.append("      - {\(entry)}")
+                    }
+                }
+            }
+        }
+        if let ipv6 = model.ipv6 { doc.lines += ipv6Lines(ipv6) }
+        if let dns = model.dns { doc.lines += dnsLines(dns) }
+        doc.lines += networkLinkLines(model)
+        // Last in the document: a block scalar kept with `|+` takes the empty lines after it.
+        if let fragment = model.extraXML {
+            doc.append("xml:")
+            doc.lines += text("network", fragment, indent: 2)
+        }
+        return doc.lines
+    }
+
     /// The `ipv6:` block of a network document.
     static func ipv6Lines(_ ipv6: IPv6Config) -> [String] {
         var lines = ["ipv6:", "  address: \(scalar("\(ipv6.address)/\(ipv6.prefix)"))"]
