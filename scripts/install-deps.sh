@@ -23,6 +23,9 @@
 #                 from starting) etcd-client (etcdctl, to look at its keys by hand). Regenerating
 #                 the etcd client code (scripts/generate-etcd.sh) also needs protobuf-compiler and
 #                 golang-etcd-server-dev, left out here: the generated code is committed
+#   secrets:      age (ageFile secrets)
+#   pools:        lvm2 (the logical pool test makes a volume group on a loop device),
+#                 e2fsprogs (mkfs.ext4: the fs pool test's file system on a loop device)
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
 # installed: it wants systemd, polkit, a default network): the groups kvm, libvirt and
@@ -42,6 +45,7 @@ readonly PACKAGES=(
     openssl wrk
     etcd-server etcd-client
     age
+    lvm2 e2fsprogs
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
