@@ -259,6 +259,12 @@ public struct ApplyWorkflow: Sendable {
         guard saved.basis.specDigest == fresh.basis.specDigest else {
             throw EngineError("the spec changed since the plan was made (spec \(saved.basis.specDigest.prefix(12)) → \(fresh.basis.specDigest.prefix(12))); run plan again")
         }
+        // Another host first: its state differs too, but "changed" would hide the real mistake.
+        for (name, uri) in (saved.basis.connections ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let now = fresh.basis.connections?[name], now != uri else { continue }
+            throw EngineError("the plan was made for host \(name) at \(uri), but this apply reaches it at \(now): give --connect \(uri) "
+                              + "(or the spec's Host uri it had), or plan again for \(now)")
+        }
         guard saved.basis.observedFingerprint == fresh.basis.observedFingerprint else {
             throw EngineError("the hosts changed since the plan was made; run plan again")
         }

@@ -77,6 +77,7 @@ public struct Reconciler: Sendable {
         // as the diff itself: compute the two side by side.
         let fingerprint = Task.detached { Fingerprint.of(observed) }
         var plan = Planner.plan(desired: desired, observed: observed, options: options, fingerprint: "")
+        plan.basis.connections = Dictionary(desired.hosts.map { ($0.name, uri(for: $0)) }, uniquingKeysWith: { first, _ in first })
         plan.basis.observedFingerprint = await fingerprint.value
         return plan
     }

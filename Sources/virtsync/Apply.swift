@@ -80,12 +80,23 @@ struct Apply: AsyncParsableCommand {
         let (saved, source, pinned) = try savedPlan()
         let stateDir = host.resolvedStateDir
         let records = try SourceRecordStore(stateDirectory: stateDir)
-        let workflow = try Frontend.workflow(host)
+        // A saved plan names the host it read: without --connect, apply goes there too.
+        let workflow = try Frontend.workflow(host, recordedURI: saved?.basis.options["connect"])
         let last = try Frontend.lastApplied(source, records: records)
         let loaded = try await Frontend.load(source, stateDir: stateDir, ref: pinned, lastApplied: last)
         guard var desired = loaded.desired else { throw loaded.diagnostics }
         desired = await secrets.reader.bind(desired)
         try Frontend.applyConnect(&desired, host)
+        if let recorded = saved?.basis.connections {
+            // Before connecting anywhere: a plan read one host and cannot be carried out on another.
+            for target in desired.hosts {
+                let uri = target.uri ?? workflow.defaultURI
+                if let planned = recorded[target.name], planned != uri {
+                    throw EngineError("the plan was made for host \(target.name) at \(planned), but this apply would reach it at \(uri): "
+                                      + "give --connect \(planned) (or the spec's Host uri it had), or plan again")
+                }
+            }
+        }
         var options = Frontend.planOptions(source, host, uri: workflow.defaultURI)
         if let saved { options.prune = saved.basis.options["prune"] == "true" }
 
@@ -149,7 +160,8 @@ struct Apply: AsyncParsableCommand {
         guard Environment.isTTY(0) else {
             throw EngineError("not a terminal: pass --auto-approve to apply without confirmation")
         }
-        print("\nApply these \(plan.steps.count) steps? Only 'yes' is accepted: ", terminator: "")
+        let steps = plan.steps.count == 1 ? "this step" : "these \(plan.steps.count) steps"
+        print("\nApply \(steps)? Only 'yes' is accepted: ", terminator: "")
         return readLine()?.trimmingCharacters(in: .whitespaces) == "yes"
     }
 }

@@ -35,10 +35,13 @@ enum Frontend {
     }
 
     /// The apply workflow over libvirt, with the machine-wide inventory.
-    static func workflow(_ host: HostOptions) throws -> ApplyWorkflow {
+    /// - Parameter recordedURI: the URI a saved plan was made with, used when neither
+    ///   `--connect` nor VIRTSYNC_CONNECT names one.
+    static func workflow(_ host: HostOptions, recordedURI: String? = nil) throws -> ApplyWorkflow {
         let inventory = try InventoryStore(directory: host.resolvedHostsDir, legacyStateDirectory: host.resolvedStateDir)
         return ApplyWorkflow(connector: LibvirtConnector(options: LibvirtSessionOptions(shutdownTimeout: host.resolvedShutdownTimeout)),
-                             inventory: inventory, defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? "qemu:///system")
+                             inventory: inventory,
+                             defaultURI: host.connect ?? Environment.value("VIRTSYNC_CONNECT") ?? recordedURI ?? "qemu:///system")
     }
 
     /// The libvirt URI when it is known before the spec is read (`--connect` or VIRTSYNC_CONNECT).
@@ -79,6 +82,41 @@ enum Frontend {
     }
 
     /// Renders in the requested format.
+    /// The plan of `source` against the live hosts (what `plan` shows and `diff` narrows down).
+    static func livePlan(_ source: SourceOptions, host: HostOptions, secrets: SecretOptions, ref head: String?) async throws -> Plan {
+        try await liveRead(source, host: host, secrets: secrets, ref: head).plan
+    }
+
+    /// The plan of `source` against the live hosts, with the desired and observed states it compares.
+    static func liveRead(_ source: SourceOptions, host: HostOptions, secrets: SecretOptions,
+                         ref head: String?) async throws -> (plan: Plan, desired: DesiredState, observed: ObservedState) {
+        let reconciler = try Frontend.reconciler(host)
+        // With the URI given, reading libvirt overlaps with loading the spec.
+        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
+        let loaded: LoadedSpec
+        do {
+            let last = try source.repo == nil ? nil : Frontend.lastApplied(source, stateDir: host.resolvedStateDir)
+            loaded = try await Frontend.load(source, stateDir: host.resolvedStateDir, ref: head, lastApplied: last)
+        } catch {
+            prefetch?.cancel()
+            throw error
+        }
+        guard var desired = loaded.desired else {
+            prefetch?.cancel()
+            throw loaded.diagnostics
+        }
+        desired = await secrets.reader.bind(desired)
+        if !loaded.diagnostics.items.isEmpty { Environment.printError(loaded.diagnostics.description) }
+        try Frontend.applyConnect(&desired, host)
+        let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)
+        var plan = await reconciler.plan(desired, observed: observed,
+                                         options: Frontend.planOptions(source, host, uri: reconciler.defaultURI))
+        Frontend.annotate(&plan, loaded.provenance)
+        try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: host.allowMassDelete,
+                                        owner: desired.owner)
+        return (plan, desired, observed)
+    }
+
     static func render(_ plan: Plan, format: PlanFormat, color: Bool) throws -> String {
         switch format {
         case .text: return TextRenderer(color: color).render(plan)

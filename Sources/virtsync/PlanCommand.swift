@@ -74,31 +74,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     /// Plans against the live hosts.
     private func livePlan() async throws -> Plan {
-        let reconciler = try Frontend.reconciler(host)
-        // With the URI given, reading libvirt overlaps with loading the spec.
-        let prefetch = Frontend.explicitURI(host).map { reconciler.prefetch(uri: $0) }
-        let loaded: LoadedSpec
-        do {
-            let last = try source.repo == nil ? nil : Frontend.lastApplied(source, stateDir: host.resolvedStateDir)
-            loaded = try await Frontend.load(source, stateDir: host.resolvedStateDir, ref: head, lastApplied: last)
-        } catch {
-            prefetch?.cancel()
-            throw error
-        }
-        guard var desired = loaded.desired else {
-            prefetch?.cancel()
-            throw loaded.diagnostics
-        }
-        desired = await secrets.reader.bind(desired)
-        if !loaded.diagnostics.items.isEmpty { Environment.printError(loaded.diagnostics.description) }
-        try Frontend.applyConnect(&desired, host)
-        let (_, _, observed) = await reconciler.read(desired, prefetch: prefetch)
-        var plan = await reconciler.plan(desired, observed: observed,
-                                         options: Frontend.planOptions(source, host, uri: reconciler.defaultURI))
-        Frontend.annotate(&plan, loaded.provenance)
-        try SafetyGuard.checkMassDelete(plan, observed: observed, maxFraction: desired.settings.maxDeleteFraction, allow: host.allowMassDelete,
-                                        owner: desired.owner)
-        return plan
+        try await Frontend.livePlan(source, host: host, secrets: secrets, ref: head)
     }
 
     /// Plans head against the state base would have produced, reading no host.

@@ -175,6 +175,10 @@ public struct PlanBasis: Hashable, Codable, Sendable {
     public var options: [String: String]
     /// The spec source's owner: written into every marker and inventory entry the plan makes.
     public var owner: String?
+    /// The libvirt URI each host was read through (host name → URI): `apply --plan` connects
+    /// there, and refuses by name a host that would be reached elsewhere. Absent in plans made
+    /// without reading hosts (review plans) and in plans saved before it existed.
+    public var connections: [String: String]?
 
     public init(specDigest: String, commit: String? = nil, observedFingerprint: String, source: String? = nil, options: [String: String] = [:],
                 baseCommit: String? = nil, signer: String? = nil, repository: String? = nil) {
