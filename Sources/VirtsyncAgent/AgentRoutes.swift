@@ -56,18 +56,26 @@ package struct AgentRoutes: Sendable {
     }
 
     /// A push from the forge: the body's HMAC-SHA256 must match (GitHub's `X-Hub-Signature-256`,
-    /// Gitea's and others' the same scheme, or `X-Virtsync-Signature`).
+    /// Gitea's and others' the same scheme, or `X-Virtsync-Signature`), or GitLab's
+    /// `X-Gitlab-Token` must equal the secret. A request with both a signature and a token is
+    /// judged by its signature.
     private func webhook(_ request: EndpointRequest) -> EndpointResponse {
         guard let secret = webhookSecret else {
             return .text("the webhook is not configured (http.webhookSecretFile)\n", status: 404)
         }
         let header = request.headers["x-hub-signature-256"] ?? request.headers["x-virtsync-signature"]
             ?? request.headers["x-gitea-signature"].map { "sha256=" + $0 }
-        guard WebhookSignature.verify(header: header, body: request.body, secret: secret) else {
+        if let token = request.headers["x-gitlab-token"], header == nil {
+            // GitLab signs nothing: its delivery carries the shared secret itself.
+            guard WebhookSignature.verifyToken(header: token, secret: secret) else {
+                return .text("token wrong\n", status: 401)
+            }
+        } else if !WebhookSignature.verify(header: header, body: request.body, secret: secret) {
             return .text("signature missing or wrong\n", status: 401)
         }
         if request.headers["x-github-event"] == "ping" { return .text("pong\n") }
-        let delivery = request.headers["x-github-delivery"] ?? request.headers["x-gitea-delivery"] ?? request.headers["x-request-id"]
+        let delivery = request.headers["x-github-delivery"] ?? request.headers["x-gitea-delivery"]
+            ?? request.headers["x-gitlab-event-uuid"] ?? request.headers["x-request-id"]
         let pass = loop.trigger(.webhook, detail: delivery.map { "delivery \($0)" })
         return .text("pass \(pass) triggered\n", status: 202)
     }
