@@ -2,8 +2,9 @@ import Foundation
 import VirtsyncEngine
 import VirtsyncHTTP
 
-/// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook and
-/// `POST /reconcile` (what `virtsync reconcile --now` calls).
+/// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook,
+/// `POST /reconcile` (what `virtsync reconcile --now` calls) and `POST /suspend` and
+/// `POST /resume` (`virtsync suspend` and `virtsync resume`).
 package struct AgentRoutes: Sendable {
     let state: AgentState
     let loop: AgentLoop
@@ -46,9 +47,11 @@ package struct AgentRoutes: Sendable {
             return webhook(request)
         case ("POST", "/reconcile"):
             return await reconcile(request)
-        case (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"), (_, "/webhook"), (_, "/reconcile"):
+        case ("POST", "/suspend"), ("POST", "/resume"):
+            return suspension(request)
+        case (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"), (_, "/webhook"), (_, "/reconcile"), (_, "/suspend"), (_, "/resume"):
             var response = EndpointResponse.text("method \(request.method) not allowed\n", status: 405)
-            response.headers["Allow"] = ["/webhook", "/reconcile"].contains(request.path) ? "POST" : "GET, HEAD"
+            response.headers["Allow"] = ["/webhook", "/reconcile", "/suspend", "/resume"].contains(request.path) ? "POST" : "GET, HEAD"
             return response
         default:
             return .text("not found; try /healthz, /readyz, /status, /metrics\n", status: 404)
@@ -78,6 +81,25 @@ package struct AgentRoutes: Sendable {
             ?? request.headers["x-gitlab-event-uuid"] ?? request.headers["x-request-id"]
         let pass = loop.trigger(.webhook, detail: delivery.map { "delivery \($0)" })
         return .text("pass \(pass) triggered\n", status: 202)
+    }
+
+    /// `virtsync suspend` and `virtsync resume`: local callers only, like `/reconcile`. The
+    /// reason is the `reason` query parameter; who asked is `X-Virtsync-By`. A resume asks for a
+    /// pass at once, so the host catches up with what changed meanwhile.
+    private func suspension(_ request: EndpointRequest) -> EndpointResponse {
+        guard request.peerIsLoopback else { return .text("\(request.path.dropFirst()) is accepted from this host only\n", status: 403) }
+        do {
+            if request.path == "/suspend" {
+                let reason = request.query["reason"].flatMap { $0.isEmpty ? nil : $0 }
+                let suspension = try state.suspend(reason: reason, by: request.headers["x-virtsync-by"])
+                return .text("suspended \(suspension.summary)\n")
+            }
+            guard let ended = try state.resume() else { return .text("not suspended\n") }
+            let pass = loop.trigger(.manual, detail: "resumed")
+            return .text("resumed (suspended \(ended.summary)); pass \(pass) triggered\n")
+        } catch {
+            return .text("cannot change the suspension: \(error)\n", status: 500)
+        }
     }
 
     /// `virtsync reconcile --now`: local callers only. With `?wait=1` the answer is the pass record.

@@ -41,7 +41,7 @@ struct Virtsync: AsyncParsableCommand {
         commandName: "virtsync",
         abstract: "Keep KVM/libvirt hosts equal to YAML specs: validate, plan, apply.",
         version: VirtsyncVersion.current,
-        subcommands: [Validate.self, PlanCommand.self, Apply.self, ImportCommand.self, AgentCommand.self, StatusCommand.self, ReconcileCommand.self]
+        subcommands: [Validate.self, PlanCommand.self, Apply.self, ImportCommand.self, AgentCommand.self, StatusCommand.self, ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self]
     )
 }
 
