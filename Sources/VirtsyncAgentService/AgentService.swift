@@ -119,6 +119,7 @@ public enum AgentService {
         }
 
         let notifier = SystemdNotifier()
+        SystemdStatusLine.report(loop, to: notifier)
         logger.info("agent started", metadata: ["host": "\(config.host)", "source": "\(sourceLabel)", "uri": "\(config.libvirtURI)",
                                                 "interval": "\(DurationFormat.format(config.interval))"])
         // The loop, systemd's notifications and SIGHUP as services of one group: SIGTERM or
