@@ -24,6 +24,7 @@ public final class AgentMetrics: Sendable {
     static let restartLimited = "virtsync_restart_limited_vms"
     static let stalled = "virtsync_stalled"
     static let ready = "virtsync_ready"
+    static let suspended = "virtsync_suspended"
     package static let connected = "virtsync_libvirt_connected"
     static let events = "virtsync_events_total"
     static let buildInfo = "virtsync_build_info"
@@ -35,7 +36,7 @@ public final class AgentMetrics: Sendable {
     static let haRecovery = "virtsync_ha_recovery_seconds"
 
     static let help: [String: String] = [
-        passes: "Reconcile passes by outcome (converged, applied, failed, stalled, waiting, interrupted).",
+        passes: "Reconcile passes by outcome (converged, applied, failed, stalled, waiting, interrupted, suspended).",
         passDuration: "Wall time of reconcile passes in seconds.",
         steps: "Plan steps carried out, by action and outcome (succeeded, failed, skipped).",
         managed: "Managed resources on this host as observed by the last pass, by kind and state.",
@@ -46,6 +47,7 @@ public final class AgentMetrics: Sendable {
         restartLimited: "VMs left stopped because they reached their restart limit.",
         stalled: "1 while the newest commit is refused (invalid, unsigned, mass delete, history rewrite).",
         ready: "1 when the host matches the newest commit.",
+        suspended: "1 while the agent is suspended (virtsync suspend): passes apply nothing; HA keeps running.",
         connected: "1 while the agent holds a libvirt connection.",
         events: "libvirt lifecycle events of managed resources that triggered a pass.",
         buildInfo: "The running virtsync: always 1, with the version as a label.",
@@ -67,7 +69,7 @@ public final class AgentMetrics: Sendable {
             buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map { .milliseconds(Int64($0 * 1000)) })
         gauge(Self.buildInfo, ["version": version]).set(to: 1)
         for name in [Self.restarts, Self.events] { _ = counter(name) }
-        for name in [Self.drift, Self.restartLimited, Self.stalled, Self.ready, Self.connected] { gauge(name).set(to: 0) }
+        for name in [Self.drift, Self.restartLimited, Self.stalled, Self.ready, Self.suspended, Self.connected] { gauge(name).set(to: 0) }
     }
 
     /// The Prometheus text exposition (format 0.0.4), process figures read afresh.

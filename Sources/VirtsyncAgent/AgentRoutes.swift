@@ -2,8 +2,9 @@ import Foundation
 import VirtsyncEngine
 import VirtsyncHTTP
 
-/// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook and
-/// `POST /reconcile` (what `virtsync reconcile --now` calls).
+/// The agent's HTTP endpoint: health, readiness, status, metrics, the push webhook,
+/// `POST /reconcile` (what `virtsync reconcile --now` calls) and `POST /suspend` and
+/// `POST /resume` (`virtsync suspend` and `virtsync resume`).
 package struct AgentRoutes: Sendable {
     let state: AgentState
     let loop: AgentLoop
@@ -46,9 +47,11 @@ package struct AgentRoutes: Sendable {
             return webhook(request)
         case ("POST", "/reconcile"):
             return await reconcile(request)
-        case (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"), (_, "/webhook"), (_, "/reconcile"):
+        case ("POST", "/suspend"), ("POST", "/resume"):
+            return suspension(request)
+        case (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"), (_, "/webhook"), (_, "/reconcile"), (_, "/suspend"), (_, "/resume"):
             var response = EndpointResponse.text("method \(request.method) not allowed\n", status: 405)
-            response.headers["Allow"] = ["/webhook", "/reconcile"].contains(request.path) ? "POST" : "GET, HEAD"
+            response.headers["Allow"] = ["/webhook", "/reconcile", "/suspend", "/resume"].contains(request.path) ? "POST" : "GET, HEAD"
             return response
         default:
             return .text("not found; try /healthz, /readyz, /status, /metrics\n", status: 404)
@@ -56,20 +59,47 @@ package struct AgentRoutes: Sendable {
     }
 
     /// A push from the forge: the body's HMAC-SHA256 must match (GitHub's `X-Hub-Signature-256`,
-    /// Gitea's and others' the same scheme, or `X-Virtsync-Signature`).
+    /// Gitea's and others' the same scheme, or `X-Virtsync-Signature`), or GitLab's
+    /// `X-Gitlab-Token` must equal the secret. A request with both a signature and a token is
+    /// judged by its signature.
     private func webhook(_ request: EndpointRequest) -> EndpointResponse {
         guard let secret = webhookSecret else {
             return .text("the webhook is not configured (http.webhookSecretFile)\n", status: 404)
         }
         let header = request.headers["x-hub-signature-256"] ?? request.headers["x-virtsync-signature"]
             ?? request.headers["x-gitea-signature"].map { "sha256=" + $0 }
-        guard WebhookSignature.verify(header: header, body: request.body, secret: secret) else {
+        if let token = request.headers["x-gitlab-token"], header == nil {
+            // GitLab signs nothing: its delivery carries the shared secret itself.
+            guard WebhookSignature.verifyToken(header: token, secret: secret) else {
+                return .text("token wrong\n", status: 401)
+            }
+        } else if !WebhookSignature.verify(header: header, body: request.body, secret: secret) {
             return .text("signature missing or wrong\n", status: 401)
         }
         if request.headers["x-github-event"] == "ping" { return .text("pong\n") }
-        let delivery = request.headers["x-github-delivery"] ?? request.headers["x-gitea-delivery"] ?? request.headers["x-request-id"]
+        let delivery = request.headers["x-github-delivery"] ?? request.headers["x-gitea-delivery"]
+            ?? request.headers["x-gitlab-event-uuid"] ?? request.headers["x-request-id"]
         let pass = loop.trigger(.webhook, detail: delivery.map { "delivery \($0)" })
         return .text("pass \(pass) triggered\n", status: 202)
+    }
+
+    /// `virtsync suspend` and `virtsync resume`: local callers only, like `/reconcile`. The
+    /// reason is the `reason` query parameter; who asked is `X-Virtsync-By`. A resume asks for a
+    /// pass at once, so the host catches up with what changed meanwhile.
+    private func suspension(_ request: EndpointRequest) -> EndpointResponse {
+        guard request.peerIsLoopback else { return .text("\(request.path.dropFirst()) is accepted from this host only\n", status: 403) }
+        do {
+            if request.path == "/suspend" {
+                let reason = request.query["reason"].flatMap { $0.isEmpty ? nil : $0 }
+                let suspension = try state.suspend(reason: reason, by: request.headers["x-virtsync-by"])
+                return .text("suspended \(suspension.summary)\n")
+            }
+            guard let ended = try state.resume() else { return .text("not suspended\n") }
+            let pass = loop.trigger(.manual, detail: "resumed")
+            return .text("resumed (suspended \(ended.summary)); pass \(pass) triggered\n")
+        } catch {
+            return .text("cannot change the suspension: \(error)\n", status: 500)
+        }
     }
 
     /// `virtsync reconcile --now`: local callers only. With `?wait=1` the answer is the pass record.

@@ -36,6 +36,43 @@ public final class AgentState: @unchecked Sendable {
         try snapshot.write(path: files.status)
     }
 
+    /// Reads the suspension file again (the CLI writes it itself when the agent's endpoint is
+    /// off) and publishes it in the status and the `virtsync_suspended` gauge. A damaged file
+    /// counts as suspended: it must not resume anything by accident.
+    @discardableResult
+    package func refreshSuspension() -> AgentSuspension? {
+        let suspension: AgentSuspension?
+        do {
+            suspension = try AgentSuspension.read(path: files.suspension)
+        } catch {
+            suspension = AgentSuspension(reason: "\(error)", since: clock.wallNow())
+        }
+        update { $0.suspended = suspension }
+        metrics.set(AgentMetrics.suspended, suspension == nil ? 0 : 1)
+        return suspension
+    }
+
+    /// Suspends the agent: writes the suspension file (atomically) and publishes it. Already
+    /// suspended, the first suspension stays and is returned (with a new reason when given).
+    package func suspend(reason: String?, by: String?) throws -> AgentSuspension {
+        var suspension = refreshSuspension() ?? AgentSuspension(reason: nil, since: clock.wallNow(), by: by)
+        if let reason { suspension.reason = reason }
+        try suspension.write(path: files.suspension)
+        refreshSuspension()
+        try? persist()
+        return suspension
+    }
+
+    /// Resumes the agent: removes the suspension file; returns the suspension it ended, nil
+    /// when the agent was not suspended.
+    package func resume() throws -> AgentSuspension? {
+        let ended = refreshSuspension()
+        try AgentSuspension.remove(path: files.suspension)
+        refreshSuspension()
+        try? persist()
+        return ended
+    }
+
     /// Whether libvirt events about `kind/name` concern virtsync (`domain/web-1`).
     func isManaged(_ key: String) -> Bool { lock.withLock { managedNames.contains(key) } }
 

@@ -59,7 +59,15 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         try? state.persist()
 
         var refusal: Refusal?
-        await execute(&record, refusal: &refusal, stop: stop)
+        if let suspension = state.refreshSuspension() {
+            // Suspended: nothing is fetched, planned or applied (HA is its own service and
+            // keeps fencing and taking over).
+            record.outcome = .suspended
+            record.reason = "Suspended"
+            record.message = "suspended " + suspension.summary
+        } else {
+            await execute(&record, refusal: &refusal, stop: stop)
+        }
 
         record.seconds = clock.now() - started
         finish(record, refusal: refusal)
@@ -294,6 +302,11 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
             if let commit = source?.lastAttempted {
                 s.lastAttempted = AgentStatus.Commit(commit: commit, at: source?.lastAttemptedAt, error: source?.lastError)
             }
+            guard record.outcome != .suspended else {
+                // Ready and Stalled keep the word of the last pass that ran.
+                s.conditions.set(.reconciling, false, reason: "Suspended", message: record.message ?? "suspended", at: now)
+                return
+            }
             s.conditions.set(.reconciling, false, reason: "Idle", message: "last pass \(record.id): \(record.outcome.rawValue)", at: now)
             switch record.outcome {
             case .converged, .applied:
@@ -338,6 +351,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         switch record.outcome {
         case .converged: level = same ? .debug : .info
         case .applied, .interrupted: level = .info
+        case .suspended: level = same ? .debug : .notice
         case .waiting, .stalled: level = same ? .debug : .warning
         case .failed: level = .warning
         }

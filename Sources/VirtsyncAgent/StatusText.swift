@@ -8,6 +8,10 @@ public enum StatusText {
         var out = "virtsync agent for host \(status.host), following \(status.source)\n"
         out += "Agent:      " + (running ? "running (pid \(status.pid)), started \(time(status.startedAt))"
                                          : "NOT RUNNING (pid \(status.pid) is gone); this is the status it left") + "\n"
+        if let suspended = status.suspended {
+            out += "Suspended:  \(suspended.summary)" + (suspended.by.map { " (by \($0))" } ?? "")
+                + "; passes apply nothing until virtsync resume (HA keeps running)\n"
+        }
         if let applied = status.lastApplied {
             out += "Applied:    \(applied.commit.prefix(12))" + (applied.signer.map { ", signed by \($0)" } ?? "")
                 + (applied.at.map { ", at \(time($0))" } ?? "") + "\n"

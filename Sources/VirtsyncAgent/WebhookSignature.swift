@@ -3,7 +3,7 @@ import VirtsyncCore
 
 /// The HMAC-SHA256 signature forges put on webhook deliveries: GitHub's `X-Hub-Signature-256`
 /// and Gitea's or Forgejo's equivalent, `sha256=` followed by the hex MAC of the raw body under
-/// the shared secret.
+/// the shared secret; and GitLab's `X-Gitlab-Token`, which carries the shared secret itself.
 public enum WebhookSignature {
     /// The header value for `body` under `secret`: `sha256=<64 lower-case hex digits>`.
     public static func sign(body: [UInt8], secret: [UInt8]) -> String {
@@ -17,6 +17,19 @@ public enum WebhookSignature {
         guard !secret.isEmpty, let header, let received = macBytes(header) else { return false }
         // swift-crypto compares in constant time.
         return HMAC<SHA256>.isValidAuthenticationCode(received, authenticating: body, using: SymmetricKey(data: secret))
+    }
+
+    /// Whether `header` (GitLab's `X-Gitlab-Token`, the shared secret itself sent in clear over
+    /// TLS) equals `secret`. Compared in constant time: both sides are hashed first, so neither
+    /// the position of the first wrong byte nor the length of the secret shows in the timing.
+    /// False for a missing or empty header, and always false with an empty secret.
+    public static func verifyToken(header: String?, secret: [UInt8]) -> Bool {
+        guard !secret.isEmpty, let header, !header.isEmpty else { return false }
+        let received = Array(SHA256.hash(data: Array(header.utf8)))
+        let expected = Array(SHA256.hash(data: secret))
+        var difference: UInt8 = 0
+        for index in 0..<expected.count { difference |= received[index] ^ expected[index] }
+        return difference == 0
     }
 
     /// The 32 bytes of `sha256=<64 hex digits>`, nil for anything else.

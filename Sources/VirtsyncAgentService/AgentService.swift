@@ -59,6 +59,9 @@ public enum AgentService {
             status.lastAttempted = previous.lastAttempted
         }
         let state = AgentState(status: status, files: files, clock: clock)
+        if let suspension = state.refreshSuspension() {
+            logger.notice("suspended: passes apply nothing until virtsync resume", metadata: ["since": "\(suspension.summary)"])
+        }
         // Anything instrumented with swift-metrics reports into the agent's registry.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: state.metrics.registry))
         let webhookSecret = try config.webhookSecretFile.map { try readSecret($0, what: "webhook secret") }
@@ -116,6 +119,7 @@ public enum AgentService {
         }
 
         let notifier = SystemdNotifier()
+        SystemdStatusLine.report(loop, to: notifier)
         logger.info("agent started", metadata: ["host": "\(config.host)", "source": "\(sourceLabel)", "uri": "\(config.libvirtURI)",
                                                 "interval": "\(DurationFormat.format(config.interval))"])
         // The loop, systemd's notifications and SIGHUP as services of one group: SIGTERM or

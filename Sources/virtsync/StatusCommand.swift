@@ -42,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let status: AgentStatus
         do {
-            status = try AgentStatus.read(path: AgentFiles(stateDirectory: directory).status)
+            status = try AgentFiles(stateDirectory: directory).readStatus()
         } catch {
             Environment.printError("error: \(error)")
             throw ExitCode(Exit.error)

@@ -167,27 +167,39 @@ struct AgentProcessTests {
         #expect(restarted?.lastApplied?.commit == first)
     }
 
-    @Test("as a service group: READY for systemd once running, SIGHUP runs a pass at once, SIGTERM sends STOPPING and stops cleanly")
+    @Test("as a service group: READY for systemd once running, STATUS= after each pass, SIGHUP runs a pass at once, SIGTERM sends STOPPING and stops cleanly")
     func serviceGroup() async throws {
         let h = try await AgentHarness(uri: "test:///default")
         defer { h.stop() }
         let receiver = try DatagramReceiver(address: h.scratch.path("notify.sock"))
+        // The STATUS= line after each pass comes whenever a pass ends: kept aside, in order.
+        var statuses: [String] = []
+        func next() throws -> String {
+            while true {
+                let message = try receiver.receive()
+                guard message.hasPrefix("STATUS=") else { return message }
+                statuses.append(message)
+            }
+        }
         let first = try await h.commit("first", ["vms/vm.yaml": TinySpec.vm("\(h.tag)-vm")])
         try h.start(extraEnvironment: ["NOTIFY_SOCKET": receiver.address])
-        #expect(try receiver.receive().hasPrefix("READY=1"))
+        #expect(try next().hasPrefix("READY=1"))
         await h.waitFor("applied") { $0.lastApplied?.commit == first }
 
         h.signal(SIGHUP)
-        #expect(try receiver.receive().hasPrefix("RELOADING=1"))
-        #expect(try receiver.receive() == "READY=1")
+        #expect(try next().hasPrefix("RELOADING=1"))
+        #expect(try next() == "READY=1")
         let reloaded = await h.waitFor("a pass triggered by SIGHUP") { $0.passes.contains { $0.trigger == .signal } }
         #expect(reloaded?.passes.first { $0.trigger == .signal }?.triggerDetail == "SIGHUP")
 
         let started = Date()
         h.stop()
         #expect(Date().timeIntervalSince(started) < 10)
-        #expect(try receiver.receive() == "STOPPING=1")
+        #expect(try next() == "STOPPING=1")
         #expect(h.log.contains("agent stopped"))
+        // The first pass applied the VM; the later ones (SIGHUP, the VM's own events) found nothing to do.
+        #expect(statuses.first?.hasPrefix("STATUS=applied \(first.prefix(7)) (1 step); next pass in ") == true, "\(statuses)")
+        #expect(statuses.dropFirst().contains { $0.hasPrefix("STATUS=converged \(first.prefix(7)); next pass in ") }, "\(statuses)")
     }
 
     @Test("a broken configuration file is refused with file, line and field, and the agent does not start")

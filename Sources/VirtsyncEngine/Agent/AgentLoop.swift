@@ -21,6 +21,7 @@ public final class AgentLoop: @unchecked Sendable {
     private var lastStarted = 0
     private var running = false
     private var waiters: [(target: Int, continuation: CheckedContinuation<PassRecord?, Never>)] = []
+    private var observers: [@Sendable (PassRecord, Double) -> Void] = []
 
     private let runner: any PassRunner
     private let clock: any AgentClock
@@ -62,6 +63,12 @@ public final class AgentLoop: @unchecked Sendable {
             waiters.append((target, continuation))
             lock.unlock()
         }
+    }
+
+    /// Calls `observer` after each pass with its record and the seconds until the next pass is
+    /// due (0 when one is due at once), on the loop's task: it must return quickly.
+    public func onPassFinished(_ observer: @escaping @Sendable (PassRecord, Double) -> Void) {
+        lock.withLock { observers.append(observer) }
     }
 
     /// Asks the loop to stop: the pass in flight finishes its running steps, and `run` returns.
@@ -144,6 +151,8 @@ public final class AgentLoop: @unchecked Sendable {
             case .pass(let id, let trigger, let detail):
                 let record = await runner.run(id: id, trigger: trigger, detail: detail, stop: stopFlag)
                 let ready = finished(record, id: id)
+                let (observers, next) = lock.withLock { (self.observers, max(0, schedule.next().at - clock.now())) }
+                for observer in observers { observer(record, next) }
                 for continuation in ready { continuation.resume(returning: record) }
             }
         }

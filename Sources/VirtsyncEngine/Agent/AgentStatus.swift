@@ -41,6 +41,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var passes: [PassRecord]
     /// HA on this host, when the agent's configuration has an `ha` section.
     public var ha: HAStatus?
+    /// Set while the agent is suspended (`virtsync suspend`): passes apply nothing.
+    public var suspended: AgentSuspension?
 
     public init(host: String, source: String, pid: Int32, startedAt: Date) {
         self.host = host

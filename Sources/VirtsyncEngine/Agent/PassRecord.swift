@@ -35,6 +35,8 @@ public enum PassOutcome: String, Codable, Sendable, CaseIterable {
     case waiting
     /// The agent was asked to stop during the pass; steps in flight finished, others did not run.
     case interrupted
+    /// The agent is suspended (`virtsync suspend`): nothing was read, planned or applied.
+    case suspended
 }
 
 /// Broad classes of failure, which decide whether the loop retries.
@@ -114,7 +116,7 @@ public struct PassRecord: Codable, Sendable, Equatable {
     /// How the loop treats this outcome.
     public var failureClass: FailureClass? {
         switch outcome {
-        case .converged, .applied, .interrupted: return nil
+        case .converged, .applied, .interrupted, .suspended: return nil
         case .failed: return .transient
         case .waiting: return .waiting
         case .stalled: return .stalled

@@ -22,6 +22,14 @@ struct CIExampleTests {
         #expect(github.root.value("permissions")?.texts == ["contents": "read", "pull-requests": "write"])
         let checkout = try #require(github.steps.first { $0.uses?.hasPrefix("actions/checkout@") == true })
         #expect(checkout.with["fetch-depth"] == "0")
+        // Every action is pinned to a full commit hash (the version is a comment beside it).
+        for step in github.steps {
+            guard let uses = step.uses, let at = uses.firstIndex(of: "@") else { continue }
+            let ref = uses[uses.index(after: at)...]
+            #expect(ref.count == 40 && ref.allSatisfy(\.isHexDigit), "not pinned to a commit: \(uses)")
+        }
+        let text = try String(contentsOf: CIExamples.url("github-actions.yml"), encoding: .utf8)
+        #expect(text.contains("@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1"))
         #expect(checkout.with["ref"] == "${{ github.event.pull_request.head.sha }}")
         #expect(github.step("install-virtsync")?.run != nil)
         let plan = try #require(github.step("plan"))
