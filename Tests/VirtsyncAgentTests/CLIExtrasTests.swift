@@ -13,10 +13,13 @@ struct CLIExtrasTests {
     /// The build directory that holds the `virtsync` under test.
     static var buildDirectory: URL { URL(fileURLWithPath: VirtsyncBinary.path).deletingLastPathComponent() }
 
-    /// swift-argument-parser's generate-manual, as its GenerateManual plugin built it (the plugin
-    /// cannot run from a test: SwiftPM holds its build lock), or `GENERATE_MANUAL`.
+    /// swift-argument-parser's generate-manual, as its GenerateManual plugin built it
+    /// (`generate-manual-tool` beside virtsync; the plugin cannot run from a test, SwiftPM holds
+    /// its build lock), or `GENERATE_MANUAL`.
     static var generateManual: String? {
         if let explicit = ProcessInfo.processInfo.environment["GENERATE_MANUAL"] { return explicit }
+        let beside = buildDirectory.appendingPathComponent("generate-manual-tool").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         let build = buildDirectory.resolvingSymlinksInPath()
         for scratch in [build.deletingLastPathComponent(), build.deletingLastPathComponent().deletingLastPathComponent()] {
             let tools = scratch.appendingPathComponent("plugins/tools")
