@@ -26,6 +26,8 @@
 #   secrets:      age (ageFile secrets)
 #   pools:        lvm2 (the logical pool test makes a volume group on a loop device),
 #                 e2fsprogs (mkfs.ext4: the fs pool test's file system on a loop device)
+#   cli:          man-db groff-base (the CLI tests render the man page with man -l),
+#                 util-linux (script: the colour test runs virtsync in a pseudo-terminal)
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
 # installed: it wants systemd, polkit, a default network): the groups kvm, libvirt and
@@ -46,6 +48,7 @@ readonly PACKAGES=(
     etcd-server etcd-client
     age
     lvm2 e2fsprogs
+    man-db groff-base util-linux
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -4,7 +4,8 @@
 #
 #   sudo scripts/setup.sh
 #
-# Steps: scripts/install-deps.sh; swift build -c release; scripts/libvirtd-up.sh; then, with
+# Steps: scripts/install-deps.sh; swift build -c release; scripts/install-cli-extras.sh (man page
+# and completions); scripts/libvirtd-up.sh; then, with
 # .build/release/virtsync: validate, plan, apply --auto-approve, and a second plan with
 # --detailed-exitcode that must report no changes (exit 0): the lab converged.
 # Without a usable libvirtd (libvirtd-up.sh exits 3) it runs against libvirt's in-process test
@@ -29,6 +30,9 @@ scripts/install-deps.sh
 
 say "building virtsync (release)"
 swift build -c release --scratch-path "$SCRATCH"
+
+say "installing the man page and the bash, zsh and fish completions"
+SWIFT_SCRATCH_PATH=$SCRATCH scripts/install-cli-extras.sh --configuration release
 
 say "starting libvirt"
 status=0

@@ -27,6 +27,7 @@ import VirtsyncSpec
 
 BrokenPipes.ignore()
 let args = CommandLine.arguments
+BenchArguments.check(Array(args.dropFirst()))
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
     handler.logLevel = .warning

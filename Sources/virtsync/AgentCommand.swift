@@ -10,7 +10,14 @@ import VirtsyncSpec
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run the reconcile agent: follow the spec repository and keep this host equal to it.")
+        abstract: "Run the reconcile agent: follow the spec repository and keep this host equal to it.",
+        discussion: """
+            Runs until SIGTERM; the systemd unit starts it with its configuration file.
+
+            Examples:
+              virtsync agent --check
+              virtsync agent --config /etc/virtsync/agent.yaml
+            """)
 
     @Option(name: .long, help: "The agent's configuration file (see specs/agent-config.md).")
     var config: String = "/etc/virtsync/agent.yaml"

@@ -10,7 +10,16 @@ import VirtsyncSpec
 
 /// `virtsync apply PATH`, `virtsync apply --repo URL` or `virtsync apply --plan FILE`.
 struct Apply: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Make the hosts match the spec (or carry out a saved plan).")
+    static let configuration = CommandConfiguration(
+        abstract: "Make the hosts match the spec (or carry out a saved plan).",
+        discussion: """
+            Shows the plan first and asks for 'yes' on a terminal (--auto-approve skips the question).
+
+            Examples:
+              virtsync apply examples/lab --connect qemu:///system
+              virtsync apply --plan plan.json --auto-approve
+              virtsync apply --repo git@git.example.com:infra/vms.git --prune
+            """)
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var host: HostOptions
@@ -31,8 +40,7 @@ struct Apply: AsyncParsableCommand {
     @Option(name: .long, help: "Where OS images (volumes with an image) are kept, named by SHA-256 (default: /var/cache/virtsync/images for root, else ~/.cache/virtsync/images).")
     var imageCache: String?
 
-    @Flag(name: .long, help: "No colour in text output.")
-    var noColor = false
+    @OptionGroup var colors: ColorOptions
 
     func validate() throws {
         if plan == nil { try source.requireSource() }
@@ -121,7 +129,7 @@ struct Apply: AsyncParsableCommand {
             Frontend.annotate(&annotated, provenance)
             return annotated
         }
-        let color = !noColor && Environment.isTTY(1)
+        let color = colors.enabled
         let autoApprove = autoApprove
         hooks.approve = { plan, _ in
             print(TextRenderer(color: color).render(plan), terminator: "")

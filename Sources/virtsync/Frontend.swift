@@ -20,8 +20,8 @@ enum Frontend {
     }
 
     /// Sets up logging on stderr at the given level.
-    static func bootstrapLogging(_ level: String) {
-        let parsed = Logger.Level(rawValue: level.lowercased()) ?? .warning
+    static func bootstrapLogging(_ level: LogLevel) {
+        let parsed = Logger.Level(rawValue: level.rawValue) ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = parsed

@@ -15,7 +15,12 @@ import VirtsyncSpec
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Write a spec (with adopt: true) for existing domains, networks, pools and volumes. Changes nothing on the host.")
+        abstract: "Write a spec (with adopt: true) for existing domains, networks, pools and volumes. Changes nothing on the host.",
+        discussion: """
+            Examples:
+              virtsync import --all --out imported --owner infra-vms
+              virtsync import web1 db1 --connect qemu+ssh://kvm2/system --out kvm2
+            """)
 
     @Option(name: .long, help: "libvirt URI of the host to read (default: qemu:///system, or VIRTSYNC_CONNECT).")
     var connect: String?

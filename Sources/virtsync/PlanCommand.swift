@@ -15,6 +15,11 @@ struct PlanCommand: AsyncParsableCommand {
         discussion: """
         With --repo and --base REV --head REV, plans the change from the base commit to the head commit \
         without reading any host, assuming the base is what runs: the plan for a pull request.
+
+        Examples:
+          virtsync plan examples/lab --connect qemu:///system
+          virtsync plan examples/lab --out plan.json --detailed-exitcode
+          virtsync plan --repo . --base main --head feature --format markdown
         """)
 
     @OptionGroup var source: SourceOptions
@@ -42,8 +47,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Exit 0 when there are no changes, 2 when there are, 1 on error.")
     var detailedExitcode = false
 
-    @Flag(name: .long, help: "No colour in text output.")
-    var noColor = false
+    @OptionGroup var colors: ColorOptions
 
     func validate() throws {
         try source.requireSource()
@@ -130,7 +134,7 @@ struct PlanCommand: AsyncParsableCommand {
                 }
             }
         } else {
-            print(try Frontend.render(plan, format: format, color: !noColor && Environment.isTTY(1)), terminator: "")
+            print(try Frontend.render(plan, format: format, color: colors.enabled), terminator: "")
         }
         if let out {
             try AtomicFile.write(path: out, data: Data(try Frontend.render(plan, format: .json, color: false).utf8))

@@ -8,7 +8,12 @@ import VirtsyncHTTP
 struct ReconcileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
-        abstract: "Ask the running agent for a pass now (through its HTTP endpoint on this host).")
+        abstract: "Ask the running agent for a pass now (through its HTTP endpoint on this host).",
+        discussion: """
+            Examples:
+              virtsync reconcile --now
+              virtsync reconcile --now --wait --timeout 120
+            """)
 
     @Flag(name: .long, help: "Run the pass now (required: the only mode).")
     var now = false

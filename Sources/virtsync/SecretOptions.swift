@@ -7,13 +7,13 @@ import VirtsyncSecrets
 /// Where this host keeps secrets, for `plan` and `apply` (the agent reads its configuration's
 /// `secrets` instead).
 struct SecretOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory of the host files that Secret documents name with hostFile (default: /etc/virtsync/secrets).")
+    @Option(name: .long, help: "Directory of the host files that Secret documents name with hostFile.")
     var secretsDir: String = SecretSettings.defaultDirectory
 
     @Option(name: .long, help: "age identity file that decrypts the spec's ageFile secrets (default: /etc/virtsync/age-identity.txt when it exists).")
     var ageIdentity: String?
 
-    @Option(name: .long, help: "Key of the digests plans show for secrets; the same file on every host (default: /etc/virtsync/secret-digest.key, made when missing).")
+    @Option(name: .long, help: "Key of the digests plans show for secrets; the same file on every host (made when missing).")
     var secretDigestKey: String = SecretSettings.defaultDigestKey
 
     /// The reader over this host's files.

@@ -16,7 +16,7 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "Branch, tag or commit of --repo (default: the remote's default branch).")
     var ref: String?
 
-    @Option(name: .long, help: "The spec directory inside --repo (default: its root).")
+    @Option(name: .long, help: "The spec directory inside --repo (. is its root).")
     var path: String = "."
 
     @Option(name: .long, help: "Verify SSH commit signatures against this OpenSSH allowed-signers file: the commit and every commit since the last applied one.")

@@ -15,6 +15,12 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             With --cluster, reads the HA records from etcd (the configuration's ha section): the \
             members and their leases, every HA VM's owner and epoch, and this host's last takeovers.
+            Exits 0 when the agent is ready, 2 when it is not, 1 on error.
+
+            Examples:
+              virtsync status
+              virtsync status --state-dir /var/lib/virtsync --json
+              virtsync status --cluster --config /etc/virtsync/agent.yaml
             """)
 
     @Option(name: .long, help: "The agent's configuration file (its stateDir is read).")

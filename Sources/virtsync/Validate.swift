@@ -5,7 +5,16 @@ import VirtsyncSpec
 /// `virtsync validate PATH` or `virtsync validate --repo URL`: every problem in one run, exit 1
 /// on any error. With `--allowed-signers`, the commit's signature is verified too.
 struct Validate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a spec: syntax, fields, references, capacity. Changes nothing.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check a spec: syntax, fields, references, capacity. Changes nothing.",
+        discussion: """
+            Every problem is reported at once, with file, line and column; exit 1 on any error.
+
+            Examples:
+              virtsync validate examples/lab
+              virtsync validate --repo git@git.example.com:infra/vms.git --path clusters/prod
+              virtsync validate --repo /srv/git/vms.git --allowed-signers signers
+            """)
 
     @OptionGroup var source: SourceOptions
 
