@@ -15,7 +15,7 @@ struct DiffCommand: AsyncParsableCommand {
 
         Examples:
           virtsync diff ./spec vm/web-1
-          virtsync diff --repo https://git.example.com/ops/cluster.git --path hosts vm/db-1 --host kvm-2
+          virtsync diff ./cluster vm/db-1 --host kvm-2
           virtsync diff ./spec volume/images/web-1-root.qcow2 --format json
         """)
 
@@ -32,8 +32,7 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output format: text, markdown or json.")
     var format: PlanFormat = .text
 
-    @Flag(name: .long, help: "No colour in text output.")
-    var noColor = false
+    @OptionGroup var colors: ColorOptions
 
     func validate() throws {
         try source.requireSource()
@@ -119,7 +118,7 @@ struct DiffCommand: AsyncParsableCommand {
                       + " (it is never changed; with prune, only what this owner made is deleted).")
                 return
             }
-            print(try Frontend.render(plan, format: format, color: !noColor && Environment.isTTY(1)), terminator: "")
+            print(try Frontend.render(plan, format: format, color: colors.enabled), terminator: "")
         } catch let e as ExitCode {
             throw e
         } catch let diagnostics as Diagnostics {

@@ -10,6 +10,10 @@ struct ResumeCommand: AsyncParsableCommand {
         discussion: """
             Asks the running agent through its HTTP endpoint; when no agent answers, removes the \
             suspension file from its state directory (the agent then applies at its next pass).
+
+            Examples:
+              virtsync resume
+              virtsync resume --config /etc/virtsync/agent.yaml
             """)
 
     @Option(name: .long, help: "The agent's configuration file (its http.listen and stateDir are used).")

@@ -25,8 +25,7 @@ struct ShowCommand: ParsableCommand {
     @Flag(name: .long, help: "Exit 0 when the plan has no changes, 2 when it has, 1 on error.")
     var detailedExitcode = false
 
-    @Flag(name: .long, help: "No colour in text output.")
-    var noColor = false
+    @OptionGroup var colors: ColorOptions
 
     func run() throws {
         let plan: Plan
@@ -41,7 +40,7 @@ struct ShowCommand: ParsableCommand {
             } catch {
                 throw EngineError("\(planFile) is not a plan file of virtsync: \(error)")
             }
-            print(try Frontend.render(plan, format: format, color: !noColor && Environment.isTTY(1)), terminator: "")
+            print(try Frontend.render(plan, format: format, color: colors.enabled), terminator: "")
         } catch {
             Environment.printError("error: \(error)")
             throw ExitCode(Exit.error)

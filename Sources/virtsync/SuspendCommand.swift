@@ -12,6 +12,11 @@ struct SuspendCommand: AsyncParsableCommand {
             Asks the running agent through its HTTP endpoint; when no agent answers, writes the \
             suspension file in its state directory, which the agent reads when it starts and \
             before every pass. The suspension survives restarts of the agent.
+
+            Examples:
+              virtsync suspend --reason "disk swap on kvm-3"
+              virtsync suspend --config /etc/virtsync/agent.yaml
+              virtsync status   # shows Suspended: since ..., and why
             """)
 
     @Option(name: .long, help: "The agent's configuration file (its http.listen and stateDir are used).")
