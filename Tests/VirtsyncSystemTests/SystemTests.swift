@@ -412,6 +412,7 @@ struct SystemTests {
         let no = try onTerminal(answer: "y")
         #expect(no.stdout.contains("Only 'yes' is accepted"), "\(no.stdout)")
         #expect(no.stdout.contains("Apply cancelled"))
+        #expect(no.status == 1, "a declined apply is a failure to scripts: \(no.status)")
         #expect(try System.names(["list", "--all", "--name"]).filter { $0.hasPrefix(tag) }.isEmpty)
         let noTTY = try System.virtsync(["apply", spec, "--connect", uri, "--state-dir", state])
         #expect(noTTY.status == 1)
