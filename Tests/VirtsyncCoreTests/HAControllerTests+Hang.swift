@@ -69,7 +69,7 @@ extension HAControllerTests {
     func activeDuringHungStart() {
         var (controller, first) = Self.owner(watchdog: true)
         #expect(first.contains(.start(vm: "vm-1", epoch: 5)))
-        // libvirt marks a domain active before its QEMU is up; the start then hangs (CI, stop 28).
+        // libvirt marks a domain active before its QEMU is up; the start then hangs (seen in CI).
         _ = controller.handle(.localDomains(["vm-1": HALocalDomain(running: true, epoch: 5)]), now: .seconds(1))
         _ = controller.handle(.libvirtUnanswered(vm: "vm-1"), now: .seconds(3))
         _ = Self.run(&controller, from: 3, to: 12, silent: true)
