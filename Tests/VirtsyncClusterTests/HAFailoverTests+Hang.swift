@@ -20,13 +20,7 @@ extension HAFailoverTests {
         let owner = try #require(cluster.testbed.hosts.first { cluster.copies[vm] == [$0.name] })
         // QEMU's process shows before libvirt's start returns: wait for the start to finish, so
         // the hang comes from the start after the kill (a hang in the first start is a unit test).
-        var state = ""
-        for _ in 0..<100 {
-            state = (try? cluster.testbed.virsh(owner, ["domstate", vm], timeout: 10))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if state == "running" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(state == "running", "libvirt on \(owner.name) reports \(vm) \(state)")
+        try await Self.waitRunning(vm, on: owner, cluster)
         try cluster.testbed.signalDaemon(owner, "virtlockd", SIGSTOP)
         let pgrep = try cluster.testbed.exec(owner, ["/usr/bin/pgrep", "-f", "guest=\(vm),"])
         let qemu = try #require(pid_t(pgrep.stdout.split(separator: "\n").first.map(String.init) ?? ""), "QEMU of \(vm): \(pgrep)")
@@ -55,13 +49,7 @@ extension HAFailoverTests {
         guard try await Self.started(cluster) else { return }
         let vm = try #require(cluster.vms.first)
         let owner = try #require(cluster.testbed.hosts.first { cluster.copies[vm] == [$0.name] })
-        var state = ""
-        for _ in 0..<100 {
-            state = (try? cluster.testbed.virsh(owner, ["domstate", vm], timeout: 10))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if state == "running" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(state == "running", "libvirt on \(owner.name) reports \(vm) \(state)")
+        try await Self.waitRunning(vm, on: owner, cluster)
         let pgrep = try cluster.testbed.exec(owner, ["/usr/bin/pgrep", "-f", "guest=\(vm),"])
         let qemu = try #require(pid_t(pgrep.stdout.split(separator: "\n").first.map(String.init) ?? ""), "QEMU of \(vm): \(pgrep)")
         try cluster.testbed.signalDaemon(owner, "libvirtd", SIGSTOP)
@@ -77,5 +65,16 @@ extension HAFailoverTests {
         print("guest died under a hung libvirtd: \(vm) ran elsewhere \(killed.duration(to: .now)) after its QEMU was killed on \(owner)")
         report = cluster.tearDown()
         #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")\n\(cluster.logs())")
+    }
+
+    /// Waits (up to 10 s) until libvirt on `host` reports `vm` running: its start has returned.
+    static func waitRunning(_ vm: String, on host: Testbed.Host, _ cluster: HACluster) async throws {
+        var state = ""
+        for _ in 0..<100 {
+            state = (try? cluster.testbed.virsh(host, ["domstate", vm], timeout: 10))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if state == "running" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(state == "running", "libvirt on \(host.name) reports \(vm) \(state)")
     }
 }
