@@ -6,7 +6,10 @@ import Glibc
 /// A testbed of three hosts with HA as operators run it: a 3-member etcd (one member inside each
 /// host), a git repository with the spec, and a real `virtsync agent` inside each host with an
 /// `ha` section (lease TTL 5 s, margin 1.5 s, guard 1 s), optionally with the testbed's emulated
-/// watchdog. A `DoubleRunChecker` reads every QEMU process from /proc the whole time. Used by
+/// watchdog. etcd's election timeout is 500 ms (heartbeat 50 ms), as a TTL of 5 s wants: with
+/// etcd's default of 1 s, an election after the leader's host died can outlast the 1.8 s that
+/// `leaseTTL - margin - leaseTTL/3` leaves a renewal, and a surviving host then stops its own HA
+/// VMs (`HATimings.warnings`). A `DoubleRunChecker` reads every QEMU process from /proc the whole time. Used by
 /// the cluster tests and by `virtsync-bench --ha-only`.
 public final class HACluster {
     public let testbed: Testbed
@@ -14,6 +17,8 @@ public final class HACluster {
     public let scratch: ScratchDirectory
     public let vms: [String]
     public let watchdog: Bool
+    /// etcd's election timeout in milliseconds (nil: etcd's default, 1000).
+    public let etcdElection: Int?
     public private(set) var agents: [String: ChildProcess] = [:]
     public private(set) var checker: DoubleRunChecker?
     /// More spec documents (non-HA VMs), written after the HA VMs.
@@ -29,13 +34,18 @@ public final class HACluster {
     public var incoming: DoubleRunChecker.Incoming = .counted
 
     public static let leaseTTL = 5.0, margin = 1.5, guardTime = 1.0
+    /// etcd's election timeout in milliseconds (heartbeat a tenth of it) unless told otherwise.
+    public static let etcdElection = 500
     /// How long libvirt may be silent while an owned HA VM is down before a host fences itself.
     public static let hypervisorHang = 2.0
     /// The watchdog fires this long after the last pet: at most leaseTTL - margin.
     public static let watchdogTimeout = 3.0
 
     /// Brings up the testbed, etcd and the repository; `start()` starts the agents.
-    public init(vms count: Int, watchdog: Bool, name: String = Testbed.uniqueName(prefix: "vha")) async throws {
+    /// - Parameter etcdElection: etcd's election timeout in milliseconds; nil: etcd's defaults
+    ///   (or `VIRTSYNC_TESTBED_ETCD_ELECTION_MS` from the environment).
+    public init(vms count: Int, watchdog: Bool, name: String = Testbed.uniqueName(prefix: "vha"),
+                etcdElection: Int? = HACluster.etcdElection) async throws {
         testbed = try Testbed.up(hosts: 3, name: name)
         do {
             git = try await GitFixture()
@@ -43,7 +53,8 @@ public final class HACluster {
             let tag = TinySpec.uniqueTag()
             vms = (1...count).map { "\(tag)-ha-\($0)" }
             self.watchdog = watchdog
-            _ = try testbed.startEtcd()
+            self.etcdElection = etcdElection
+            _ = try testbed.startEtcd(electionTimeout: etcdElection)
             try writeSpec()
             _ = try await git.commit("HA VMs")
         } catch {
@@ -124,6 +135,7 @@ public final class HACluster {
         ha:
           etcd:
             endpoints: [\(endpoints)]
+            \(etcdElection.map { "electionTimeout: \($0)ms" } ?? "")
           leaseTTL: \(Int(Self.leaseTTL * 1000))ms
           margin: \(Int(Self.margin * 1000))ms
           guard: \(Int(Self.guardTime * 1000))ms

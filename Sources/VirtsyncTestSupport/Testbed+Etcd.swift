@@ -20,12 +20,19 @@ extension Testbed {
     /// after the testbed; later: the members of killed or rebooted hosts, with their data) and
     /// returns once every member is healthy (a linearizable read answers through it).
     ///
+    /// - Parameters:
+    ///   - electionTimeout: etcd's election timeout in milliseconds (its heartbeat a tenth of it),
+    ///     kept for members started again later; nil: etcd's defaults (1000 ms, 100 ms), or what
+    ///     `VIRTSYNC_TESTBED_ETCD_ELECTION_MS` in the environment says.
     /// - Returns: the client URLs, `host-1` first.
     /// - Throws: `TestbedError` (`.unavailable` when etcd is not installed, `.failed` when a
     ///   member did not become healthy within the script's deadline: its etcd.log is quoted).
     @discardableResult
-    public func startEtcd(timeout: TimeInterval = 120) throws -> [String] {
-        Self.endpoints(try Self.script("etcd-up", name: name, timeout: timeout))
+    public func startEtcd(electionTimeout: Int? = nil, timeout: TimeInterval = 120) throws -> [String] {
+        let timings = electionTimeout.map {
+            ["VIRTSYNC_TESTBED_ETCD_ELECTION_MS": String($0), "VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS": String($0 / 10)]
+        } ?? [:]
+        return Self.endpoints(try Self.script("etcd-up", name: name, timeout: timeout, environment: timings))
     }
 
     /// Starts `host`'s member again after a `kill` or `reboot` (with its data directory: it rejoins

@@ -38,7 +38,7 @@ extension Testbed {
     /// starts daemons that outlive it and must not inherit the test runner's blocked signals, and
     /// stdout and stderr go to files, so no pipe stays open behind those daemons. On timeout the
     /// child gets SIGTERM (the script then tears down a half-done `up`), SIGKILL 10 s later.
-    static func run(_ argv: [String], timeout: TimeInterval) throws -> CommandResult {
+    static func run(_ argv: [String], timeout: TimeInterval, environment: [String: String] = [:]) throws -> CommandResult {
         let base = NSTemporaryDirectory() + "virtsync-testbed-\(getpid())-\(UUID().uuidString)"
         let (outPath, errPath) = (base + ".out", base + ".err")
         defer {
@@ -47,7 +47,8 @@ extension Testbed {
         }
         let split = #"out=$1 err=$2; shift 2; exec "$@" >"$out" 2>"$err""#
         let child = try ChildProcess(executable: "/bin/bash", arguments: ["-c", split, "testbed", outPath, errPath] + argv,
-                                     environment: ProcessInfo.processInfo.environment, outputPath: errPath)
+                                     environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                     outputPath: errPath)
         let deadline = Date().addingTimeInterval(timeout)
         while child.isRunning && Date() < deadline { usleep(5_000) }
         let timedOut = child.isRunning
@@ -66,10 +67,10 @@ extension Testbed {
     /// Runs `scripts/testbed.sh command arguments... --name NAME [-- trailing...]`; throws on failure.
     @discardableResult
     static func script(_ command: String, _ arguments: [String] = [], name: String, trailing: [String] = [],
-                       timeout: TimeInterval = 60) throws -> String {
+                       timeout: TimeInterval = 60, environment: [String: String] = [:]) throws -> String {
         var argv = ["/bin/bash", scriptPath, command] + arguments + ["--name", name]
         if !trailing.isEmpty { argv += ["--"] + trailing }
-        let result = try run(argv, timeout: timeout)
+        let result = try run(argv, timeout: timeout, environment: environment)
         switch result.status {
         case 0:
             return result.stdout

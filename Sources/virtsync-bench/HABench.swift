@@ -53,7 +53,7 @@ enum HABench {
         fflush(nil)
         let cluster: HACluster
         do {
-            cluster = try await HACluster(vms: vms, watchdog: false, name: Testbed.uniqueName(prefix: "vsha"))
+            cluster = try await HACluster(vms: vms, watchdog: false, name: Testbed.uniqueName(prefix: "vsha"), etcdElection: etcdElection)
         } catch let error as TestbedError where error.code == .unavailable {
             print("ha: no testbed can run here: \(error)")
             return 3

@@ -58,7 +58,7 @@ enum HACampaign {
         fflush(nil)
         let cluster: HACluster
         do {
-            cluster = try await HACluster(vms: vms, watchdog: true, name: Testbed.uniqueName(prefix: "vscp"))
+            cluster = try await HACluster(vms: vms, watchdog: true, name: Testbed.uniqueName(prefix: "vscp"), etcdElection: etcdElection)
         } catch let error as TestbedError where error.code == .unavailable {
             print("ha-campaign: no testbed can run here: \(error)")
             return 3

@@ -216,6 +216,7 @@ struct AgentConfigTests {
               etcd:
                 endpoints: [10.0.0.1:2379, "[fd00::2]:2379"]
                 prefix: /virtsync/prod
+                electionTimeout: 500ms
               leaseTTL: 5s
               margin: 1500ms
               guard: 1s
@@ -235,6 +236,31 @@ struct AgentConfigTests {
         #expect(ha.watchdogDevice == device)
         #expect(ha.failback == false)
         #expect(AgentConfigLoader.load(text: Self.minimal, file: "agent.yaml").0?.ha == nil)
+    }
+
+    @Test("ha: timings an etcd leader election can outlast are a warning at the leaseTTL line, unless etcd's election timeout is declared short enough",
+          arguments: [
+            ("  leaseTTL: 5s\n  margin: 1500ms\n", nil, "1.83s", "2s"),
+            ("  leaseTTL: 5s\n  margin: 1500ms\n", "2s", "1.83s", "4s"),
+            ("  leaseTTL: 9s\n  margin: 2500ms\n", "2s", "3.5s", "4s"),
+            ("  leaseTTL: 9s\n  margin: 2s\n", "2s", nil, nil),
+            ("  leaseTTL: 5s\n  margin: 1500ms\n", "900ms", nil, nil),
+            ("", nil, nil, nil),
+          ] as [(String, String?, String?, String?)])
+    func electionWarning(_ timings: String, election: String?, allowance: String?, twice: String?) throws {
+        let etcd = "ha:\n  etcd:\n    endpoints: [127.0.0.1:2379]\n" + (election.map { "    electionTimeout: \($0)\n" } ?? "")
+        let (loaded, diagnostics) = AgentConfigLoader.load(text: Self.minimal + etcd + timings + "  watchdog: {device: off}\n", file: "agent.yaml")
+        #expect(loaded?.ha != nil, "a warning still loads: \(diagnostics)")
+        #expect(diagnostics.errors.isEmpty, "\(diagnostics)")
+        guard let allowance, let twice else {
+            #expect(diagnostics.warnings.isEmpty, "\(diagnostics)")
+            return
+        }
+        let warning = try #require(diagnostics.warnings.first { $0.path == "ha" }, "\(diagnostics)")
+        #expect(warning.location.line == (election == nil ? 9 : 10), "the leaseTTL line: \(diagnostics)")
+        #expect(warning.message.contains("leaves \(allowance) for a renewal"), "\(warning.message)")
+        #expect(warning.message.contains("(\(twice))"), "\(warning.message)")
+        #expect(warning.message.contains("ha.etcd.electionTimeout"), "\(warning.message)")
     }
 
     @Test("ha: a missing device, an unsafe watchdog, a bad endpoint and half a client certificate are errors with their lines",
@@ -331,7 +357,7 @@ struct AgentConfigTests {
     func documentation() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
         let keys = AgentConfigLoader.keyPaths
-        #expect(keys.count == 63)
+        #expect(keys.count == 64)
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }

@@ -53,13 +53,23 @@ struct HAFailoverTests {
         #expect(!view.stdout.contains("\(victim.name)  "), "the dead host is no member:\n\(view.stdout)")
         for vm in lost { #expect(view.stdout.contains(vm) && view.stdout.contains("taken over from \(victim.name)"), "\(view.stdout)") }
         let taker = try #require(cluster.testbed.hosts.first { $0.name == owners[lost.first ?? ""] })
-        // The status file is written once the start has returned, a moment after QEMU runs.
-        var own = try cluster.testbed.exec(taker, [VirtsyncBinary.path, "status", "--config", cluster.scratch.path("\(taker.name)/agent.yaml")])
-        for _ in 0..<20 where !own.stdout.contains("last takeovers") {
-            try await Task.sleep(for: .milliseconds(250))
-            own = try cluster.testbed.exec(taker, [VirtsyncBinary.path, "status", "--config", cluster.scratch.path("\(taker.name)/agent.yaml")])
+        func status(_ host: Testbed.Host) throws -> CommandResult {
+            try cluster.testbed.exec(host, [VirtsyncBinary.path, "status", "--config", cluster.scratch.path("\(host.name)/agent.yaml")])
         }
-        #expect(own.stdout.contains("last takeovers") && own.stdout.contains("from \(victim.name)"), "\(own.stdout)\n\(own.stderr)\n\(cluster.logs())")
+        // The status file is written once the start has returned, a moment after QEMU runs.
+        var own = try status(taker)
+        for _ in 0..<20 where !own.stdout.contains("from \(victim.name), epoch") {
+            try await Task.sleep(for: .milliseconds(250))
+            own = try status(taker)
+        }
+        #expect(own.stdout.contains("last takeovers") && own.stdout.contains("from \(victim.name), epoch"), "\(own.stdout)\n\(own.stderr)\n\(cluster.logs())")
+        // The survivors kept their own HA VMs running: an etcd election after the dead host's
+        // member led renews no lease, and had it outlasted what the timings leave a renewal
+        // (HATimings.warnings), they would have stopped them at their lease deadline.
+        for host in cluster.testbed.hosts where host != victim {
+            let seen = try status(host)
+            #expect(!seen.stdout.contains("last HA stops"), "\(host) stopped none of its HA VMs:\n\(seen.stdout)\n\(cluster.logs())")
+        }
         report = cluster.tearDown()
         #expect(report?.doubleRuns.isEmpty == true, "\(report?.description ?? "")")
         #expect((report?.polls ?? 0) > 100)

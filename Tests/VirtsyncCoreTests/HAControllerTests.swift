@@ -238,6 +238,21 @@ struct HAControllerTests {
         #expect(slowWatchdog.problems.first?.hasPrefix("watchdogTimeout") == true)
         #expect(HATimings(leaseTTL: .seconds(1), margin: .milliseconds(100), watchdogTimeout: .milliseconds(500)).problems.count == 1)
     }
+
+    @Test("an etcd election longer than TTL - margin - TTL/3 would fence every host: the timings warn of it")
+    func electionAllowance() {
+        // Defaults: 10 - 2 - 3.33 = 4.67 s, over twice etcd's default election timeout.
+        #expect(HATimings().electionAllowance == .seconds(10) - .seconds(2) - .seconds(10) / 3)
+        #expect(HATimings().warnings(electionTimeout: .seconds(1)).isEmpty)
+        #expect(HATimings().warnings(electionTimeout: .seconds(3)).count == 1)
+        // The testbed's TTL 5 s, margin 1.5 s: 1.83 s, enough for an election timeout of 900 ms, not 1 s.
+        let testbed = HATimings(leaseTTL: .seconds(5), margin: .milliseconds(1500), watchdogTimeout: .seconds(3))
+        #expect(testbed.warnings(electionTimeout: .milliseconds(900)).isEmpty)
+        let warning = testbed.warnings(electionTimeout: .seconds(1))
+        #expect(warning.count == 1)
+        #expect(warning.first?.contains("leaves 1.83s for a renewal to be answered") == true, "\(warning)")
+        #expect(warning.first?.contains("(2s)") == true, "\(warning)")
+    }
 }
 
 extension HAControllerTests {

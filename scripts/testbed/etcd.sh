@@ -37,12 +37,14 @@ host_powered() { [[ -n $(ip netns pids "$(host_ns "$1")" 2>/dev/null) ]]; }
 # start_etcd I: host I's member, in its namespaces, detached. The same command line starts a new
 # member and restarts one: with a data directory present, etcd ignores the --initial-* flags and
 # rejoins with its write-ahead log. VIRTSYNC_TESTBED_ETCD_ELECTION_MS (with
-# VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS, default a tenth of it) replaces etcd's timings (1000 / 100).
+# VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS, default a tenth of it) replaces etcd's timings (1000 / 100);
+# `etcd-up` records them in the state file, so a member started again later gets the same ones.
 start_etcd() {
-    local i=$1 dir j cluster=() timings=()
-    if [[ -n ${VIRTSYNC_TESTBED_ETCD_ELECTION_MS:-} ]]; then
-        timings=(--election-timeout "$VIRTSYNC_TESTBED_ETCD_ELECTION_MS"
-                 --heartbeat-interval "${VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS:-$((VIRTSYNC_TESTBED_ETCD_ELECTION_MS / 10))}")
+    local i=$1 dir j cluster=() timings=() election heartbeat
+    election=${VIRTSYNC_TESTBED_ETCD_ELECTION_MS:-$(state_get ETCD_ELECTION_MS || true)}
+    if [[ -n $election ]]; then
+        heartbeat=${VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS:-$(state_get ETCD_HEARTBEAT_MS || echo $((election / 10)))}
+        timings=(--election-timeout "$election" --heartbeat-interval "$heartbeat")
     fi
     dir=$(host_dir "$i")
     for ((j = 1; j <= $(host_count); j++)); do cluster+=("host-$j=$(etcd_peer_url "$j")"); done
@@ -100,6 +102,10 @@ cmd_etcd_start() {
     command -v etcd >/dev/null && command -v etcdctl >/dev/null \
         || unavailable "etcd or etcdctl not found (apt-get install etcd-server etcd-client, or scripts/install-deps.sh)"
     if [[ $1 == all ]]; then
+        if [[ -n ${VIRTSYNC_TESTBED_ETCD_ELECTION_MS:-} ]]; then
+            state_set ETCD_ELECTION_MS "$VIRTSYNC_TESTBED_ETCD_ELECTION_MS"
+            state_set ETCD_HEARTBEAT_MS "${VIRTSYNC_TESTBED_ETCD_HEARTBEAT_MS:-$((VIRTSYNC_TESTBED_ETCD_ELECTION_MS / 10))}"
+        fi
         for ((i = 1; i <= $(host_count); i++)); do
             if host_powered "$i"; then hosts+=("$i"); else say "host-$i is killed: no etcd member there"; fi
         done

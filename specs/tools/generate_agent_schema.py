@@ -113,6 +113,7 @@ STRUCTURE = obj({
             "caFile": absolute_path,
             "certificateFile": absolute_path,
             "keyFile": absolute_path,
+            "electionTimeout": duration(0.01, 50, "10ms", "50s") | {"default": "1s"},
         }, required=["endpoints"]) | {"dependentRequired": {"certificateFile": ["keyFile"], "keyFile": ["certificateFile"]}},
         "leaseTTL": duration(2, 600, "2s", "10m") | {"default": "10s"},
         "margin": duration(0.1, 300, "100ms", "5m") | {"default": "2s"},

@@ -4,7 +4,7 @@ import VirtsyncSpec
 
 extension AgentConfigLoader.Reader {
     static let haKeys = KeySet(["etcd", "leaseTTL", "margin", "guard", "watchdog", "failback", "failbackSettle", "hypervisorHang"])
-    static let etcdKeys = KeySet(["endpoints", "prefix", "caFile", "certificateFile", "keyFile"])
+    static let etcdKeys = KeySet(["endpoints", "prefix", "caFile", "certificateFile", "keyFile", "electionTimeout"])
     static let watchdogKeys = KeySet(["device", "timeout"])
 
     /// The `ha` section, checked: endpoints as `host:port`, files that exist (the key a secret),
@@ -13,7 +13,13 @@ extension AgentConfigLoader.Reader {
         record(ha, Self.haKeys)
         var result = AgentConfig.HA(endpoints: [])
         var valid = true
-        if let etcd = ha.map("etcd", keys: Self.etcdKeys, required: true) {
+        // etcd's --election-timeout, as the cluster runs it: only for the check of the timings.
+        var election: Duration = .seconds(1)
+        let etcd = ha.map("etcd", keys: Self.etcdKeys, required: true)
+        if let etcd, let timeout = etcd.duration("electionTimeout", range: 0.01...50) {
+            election = .milliseconds(Int64(timeout.value * 1000))
+        }
+        if let etcd {
             record(etcd, Self.etcdKeys)
             if let endpoints = etcd.stringList("endpoints") {
                 if endpoints.isEmpty {
@@ -94,6 +100,11 @@ extension AgentConfigLoader.Reader {
         for problem in timings.problems {
             reporter.error(ha.has("leaseTTL") ? ha.valueLocation("leaseTTL") : ha.location, "ha", problem)
             valid = false
+        }
+        if timings.problems.isEmpty {
+            for warning in timings.warnings(electionTimeout: election) {
+                reporter.warning(ha.has("leaseTTL") ? ha.valueLocation("leaseTTL") : ha.location, "ha", warning)
+            }
         }
         result.timings = timings
         return valid ? result : nil

@@ -56,6 +56,24 @@ public struct HATimings: Hashable, Sendable, Codable {
     /// guests that start slower.
     public var safeStartLatency: Duration { startWindow + margin + guardTime }
 
+    /// The time a renewal has to be answered when etcd's leader dies just before it is due:
+    /// `leaseTTL - margin - renewInterval` (a renewal is sent every `renewInterval`, and the
+    /// host stops its HA VMs `leaseTTL - margin` after the last answered one was sent).
+    public var electionAllowance: Duration { leaseTTL - margin - renewInterval }
+
+    /// What may go wrong with these timings on an etcd whose election timeout is
+    /// `electionTimeout` (etcd's `--election-timeout`, 1 s by default), in words: when its
+    /// leader's host dies, the others elect a new leader within about twice that, and no lease
+    /// is renewed meanwhile. An election longer than `electionAllowance` makes every other host
+    /// stop its HA VMs too.
+    public func warnings(electionTimeout: Duration) -> [String] {
+        guard electionAllowance < electionTimeout * 2 else { return [] }
+        return ["leaseTTL - margin - leaseTTL/3 leaves \(electionAllowance.secondsText) for a renewal to be answered, "
+                + "and an etcd election after its leader's host died takes up to twice the election timeout "
+                + "(\((electionTimeout * 2).secondsText)): every host would stop its HA VMs; "
+                + "raise leaseTTL, lower margin, or lower etcd's --election-timeout (and set ha.etcd.electionTimeout to it)"]
+    }
+
     /// What is wrong with these timings, in words (empty when they are safe): the margin must
     /// leave room to renew, the watchdog must fire before the lease can expire for others, and
     /// the TTL must be at least etcd's minimum at default settings (2 s).
@@ -371,4 +389,14 @@ public struct HASafety: Hashable, Sendable {
 
     /// Every measure on.
     public static let full = HASafety()
+}
+
+extension Duration {
+    /// Seconds with at most two decimals and an `s`: `1.83s`, `2s`.
+    var secondsText: String {
+        let (seconds, attoseconds) = components
+        let hundredths = (Double(seconds) * 100 + Double(attoseconds) / 1e16).rounded()
+        let whole = Int64(hundredths) / 100, rest = abs(Int64(hundredths) % 100)
+        return rest == 0 ? "\(whole)s" : rest % 10 == 0 ? "\(whole).\(rest / 10)s" : "\(whole).\(rest < 10 ? "0" : "")\(rest)s"
+    }
 }
