@@ -28,6 +28,10 @@
 #                 e2fsprogs (mkfs.ext4: the fs pool test's file system on a loop device)
 #   cli:          man-db groff-base (the CLI tests render the man page with man -l),
 #                 util-linux (script: the colour test runs virtsync in a pseudo-terminal)
+#   schemas:      python3-jsonschema python3-yaml (specs/tools check the JSON Schemas with a
+#                 real validator), python3-venv: /opt/virtsync-tools, a virtual environment
+#                 with regopy (rego-cpp's Rego engine, pinned, from PyPI), for
+#                 scripts/rego-eval.py, which runs examples/policy in the tests
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
 # installed: it wants systemd, polkit, a default network): the groups kvm, libvirt and
@@ -49,7 +53,9 @@ readonly PACKAGES=(
     age
     lvm2 e2fsprogs
     man-db groff-base util-linux
+    python3-jsonschema python3-yaml python3-venv
 )
+readonly TOOLS_VENV=/opt/virtsync-tools REGOPY_VERSION=1.5.2
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 
@@ -100,6 +106,13 @@ if ! getent passwd libvirt-qemu >/dev/null; then
 elif ! id -nG libvirt-qemu | tr ' ' '\n' | grep -qx kvm; then
     usermod -a -G kvm libvirt-qemu
     say "added user libvirt-qemu to group kvm"
+fi
+
+# The Rego engine of the policy tests, apart from Debian's Python (PEP 668), with Debian's own.
+if ! "$TOOLS_VENV/bin/python3" -c "import regopy, sys; sys.exit(regopy.__version__ != '$REGOPY_VERSION')" 2>/dev/null; then
+    say "installing regopy $REGOPY_VERSION into $TOOLS_VENV"
+    /usr/bin/python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "regopy==$REGOPY_VERSION"
 fi
 
 command -v swift >/dev/null || say "warning: swift is not in PATH (needed to build virtsync)"

@@ -23,7 +23,8 @@ struct ReviewPlanTests {
         #expect(plan.steps.map(\.id) == ["update:domain:local/web-1"])
         let step = try #require(plan.steps.first)
         #expect(step.disruption == .live)
-        #expect(step.changes == [FieldChange(field: "memory", before: "512MiB", after: "768MiB", disruption: .live)])
+        #expect(step.changes == [FieldChange(field: "memory", before: ByteSize.mib(512), after: .mib(768), disruption: .live)])
+        #expect(step.changes.first?.afterValue == .integer(768 << 20) && step.changes.first?.unit == .bytes)
         guard case .domain(_, let live, let marker) = step.payload else { Issue.record("no domain payload"); return }
         #expect(live == [.setMemory(.mib(768))])
         #expect(marker.commit == PlanCase.commit)

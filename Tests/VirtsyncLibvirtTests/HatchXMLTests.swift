@@ -82,7 +82,7 @@ struct HatchXMLTests {
 
     /// The `xml.` changes the planner finds between `model` and a definition libvirt reports.
     private func xmlChanges(_ model: DomainModel, observedXML: String) -> [FieldChange] {
-        guard let parsed = try? LibvirtXML.parseDomain(observedXML) else { return [FieldChange(field: "unparsable", before: nil, after: nil, disruption: .none)] }
+        guard let parsed = try? LibvirtXML.parseDomain(observedXML) else { return [FieldChange(field: "unparsable", before: String?.none, after: nil, disruption: .none)] }
         var desired = model
         desired.power = .running
         let observed = ObservedDomain(model: parsed.model, uuid: parsed.uuid, state: .running, marker: parsed.marker, hatch: parsed.hatch)

@@ -32,8 +32,8 @@ enum DomainDiff {
     static func creationFields(_ vm: DomainModel) -> [FieldChange] {
         var out = [FieldChange(field: "vcpus", before: nil, after: String(vm.vcpus), disruption: .none)]
         if let m = vm.maxVcpus { out.append(FieldChange(field: "maxVcpus", before: nil, after: String(m), disruption: .none)) }
-        out.append(FieldChange(field: "memory", before: nil, after: vm.memory.description, disruption: .none))
-        if let m = vm.maxMemory { out.append(FieldChange(field: "maxMemory", before: nil, after: m.description, disruption: .none)) }
+        out.append(FieldChange(field: "memory", before: nil, after: vm.memory, disruption: .none))
+        if let m = vm.maxMemory { out.append(FieldChange(field: "maxMemory", before: nil, after: m, disruption: .none)) }
         if let m = vm.machine { out.append(FieldChange(field: "machine", before: nil, after: m, disruption: .none)) }
         out.append(FieldChange(field: "firmware", before: nil, after: vm.firmware.rawValue, disruption: .none))
         if let l = vm.loader { out.append(FieldChange(field: "loader", before: nil, after: l, disruption: .none)) }
@@ -65,17 +65,20 @@ enum DomainDiff {
         func add(_ field: String, _ a: String?, _ b: String?, _ d: Disruption) {
             if a != b { r.changes.append(FieldChange(field: field, before: a, after: b, disruption: running ? d : .none)) }
         }
+        func add(_ field: String, _ a: ByteSize, _ b: ByteSize, _ d: Disruption) {
+            if a != b { r.changes.append(FieldChange(field: field, before: a, after: b, disruption: running ? d : .none)) }
+        }
 
         let wantMaxMem = effectiveMaxMemory(vm, old)
         let oldMaxMem = old.maxMemory ?? old.memory
-        add("maxMemory", oldMaxMem.description, wantMaxMem.description, boot)
+        add("maxMemory", oldMaxMem, wantMaxMem, boot)
         if vm.memory != old.memory {
             let ceiling = seen.live?.maxMemory ?? oldMaxMem
             if running && vm.memory <= ceiling {
-                add("memory", old.memory.description, vm.memory.description, .live)
+                add("memory", old.memory, vm.memory, .live)
                 r.live.append(.setMemory(vm.memory))
             } else {
-                add("memory", old.memory.description, vm.memory.description, boot)
+                add("memory", old.memory, vm.memory, boot)
             }
         }
         // The running guest's balloon is not compared: without a guest driver the balloon never

@@ -91,7 +91,7 @@ extension PlanBuilder {
                 continue
             }
             guard let seen = live.volumes[volume.key] else {
-                var fields = [FieldChange(field: "size", before: nil, after: volume.capacity.description, disruption: .none),
+                var fields = [FieldChange(field: "size", before: nil, after: volume.capacity, disruption: .none),
                               FieldChange(field: "format", before: nil, after: volume.format.rawValue, disruption: .none)]
                 switch volume.source {
                 case .backing(let p, let v): fields.append(FieldChange(field: "backing", before: nil, after: "\(p)/\(v)", disruption: .none))
@@ -153,7 +153,7 @@ extension PlanBuilder {
                 // QEMU grows an image it has open (virDomainBlockResize); the guest sees the
                 // larger disk at once and grows its file system when it is told to.
                 add(PlanStep(action: .update, resource: ref,
-                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .live)],
+                             changes: [FieldChange(field: "size", before: seen.model.capacity, after: volume.capacity, disruption: .live)],
                              disruption: .live, reason: "grown in the spec; grown live through running domain \(runningUsers[0])",
                              payload: .volume(volume)))
             } else if volume.capacity > seen.model.capacity, !runningUsers.isEmpty {
@@ -161,7 +161,7 @@ extension PlanBuilder {
                 note(.info, ref, "volume \(volume.key) grows from \(seen.model.capacity) to \(volume.capacity) once domain \(runningUsers.joined(separator: ", ")) is stopped (\(why))")
             } else if volume.capacity > seen.model.capacity {
                 add(PlanStep(action: .update, resource: ref,
-                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: volume.capacity.description, disruption: .none)],
+                             changes: [FieldChange(field: "size", before: seen.model.capacity, after: volume.capacity, disruption: .none)],
                              disruption: .none, reason: "grown in the spec (no running domain uses it)", payload: .volume(volume)))
             } else if seen.model.capacity.bytes > volume.capacity.bytes + slack.bytes {
                 note(.error, ref, "volume \(volume.key) would shrink from \(seen.model.capacity) to \(volume.capacity): refused, shrinking loses data (the volume is kept at its size)")
@@ -189,7 +189,7 @@ extension PlanBuilder {
                              reason: users.isEmpty ? "cloud-init seed no longer used" : "cloud-init seed replaced by a new one"))
             } else if prune && settings.deleteVolumesWithVM {
                 add(PlanStep(action: .delete, resource: ref,
-                             changes: [FieldChange(field: "size", before: seen.model.capacity.description, after: nil, disruption: .dataLoss)],
+                             changes: [FieldChange(field: "size", before: seen.model.capacity, after: nil, disruption: .dataLoss)],
                              disruption: .dataLoss, reason: "no longer in the spec (pruning on, deleteVolumesWithVM on)"))
             } else {
                 note(.info, ref, "volume \(key) is no longer in the spec; kept (volumes are deleted only with pruning and deleteVolumesWithVM)")
@@ -216,8 +216,8 @@ extension PlanBuilder {
         } else {
             fields.append(FieldChange(field: "format", before: nil, after: volume.format.rawValue, disruption: .none))
         }
-        fields.append(FieldChange(field: "size", before: nil, after: volume.capacity.bytes > 0 ? volume.capacity.description : "as the image",
-                                  disruption: .none))
+        fields.append(volume.capacity.bytes > 0 ? FieldChange(field: "size", before: nil, after: volume.capacity, disruption: .none)
+                                                : FieldChange(field: "size", before: nil, after: "as the image", disruption: .none))
         return fields
     }
 }

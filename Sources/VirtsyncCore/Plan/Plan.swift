@@ -47,22 +47,6 @@ public enum Disruption: String, Codable, Sendable, CaseIterable, Comparable {
     public static func < (a: Disruption, b: Disruption) -> Bool { a.rank < b.rank }
 }
 
-/// One changed field, for humans and review bots.
-public struct FieldChange: Hashable, Codable, Sendable {
-    /// A key path in spec terms, e.g. `memory`, `interfaces[0].link`.
-    public var field: String
-    public var before: String?
-    public var after: String?
-    public var disruption: Disruption
-
-    public init(field: String, before: String?, after: String?, disruption: Disruption) {
-        self.field = field
-        self.before = before
-        self.after = after
-        self.disruption = disruption
-    }
-}
-
 /// Live operations an `update` of a running domain performs after (re)defining it.
 public enum LiveOperation: Hashable, Codable, Sendable {
     case setMemory(ByteSize)

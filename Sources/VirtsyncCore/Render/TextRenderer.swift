@@ -95,20 +95,16 @@ public struct TextRenderer: Sendable {
     }
 }
 
-/// Counts of a plan, shared by the renderers.
-public struct PlanSummary: Sendable {
-    public let plan: Plan
-    public init(_ plan: Plan) { self.plan = plan }
-
+extension PlanSummary {
     /// `Plan: 2 to create, 1 to update. Disruption: 1 live, 1 next-boot. 1 error (see Notes).`
     public var line: String {
-        let counts = plan.countsByAction
-        let actions = StepAction.allCases.compactMap { a in counts[a].map { "\($0) to \(a.rawValue)" } }
+        let actions = StepAction.allCases.compactMap { a in byAction[a.rawValue].flatMap { $0 > 0 ? "\($0) to \(a.rawValue)" : nil } }
         var s = "Plan: " + (actions.isEmpty ? "no changes" : actions.joined(separator: ", ")) + "."
-        let disruptive = Disruption.allCases.filter { $0 != .none }.compactMap { d in plan.countsByDisruption[d].map { "\($0) \(d.rawValue)" } }
+        let disruptive = Disruption.allCases.filter { $0 != .none }.compactMap { d in
+            byDisruption[d.rawValue].flatMap { $0 > 0 ? "\($0) \(d.rawValue)" : nil }
+        }
         if !disruptive.isEmpty { s += " Disruption: " + disruptive.joined(separator: ", ") + "." }
-        let errors = plan.notes.filter { $0.severity == .error }.count
-        let warnings = plan.notes.filter { $0.severity == .warning }.count
+        let errors = notes["error"] ?? 0, warnings = notes["warning"] ?? 0
         var flagged: [String] = []
         if errors > 0 { flagged.append("\(errors) error\(errors == 1 ? "" : "s")") }
         if warnings > 0 { flagged.append("\(warnings) warning\(warnings == 1 ? "" : "s")") }
