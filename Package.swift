@@ -210,7 +210,7 @@ let package = Package(
         // The agent: its loop with an injected clock, HTTP endpoint, and the service run as a
         // process against real git repositories and (with VIRTSYNC_SYSTEM_URI) a real libvirtd.
         .testTarget(name: "VirtsyncAgentTests",
-                    dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting",
+                    dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting", "VirtsyncLibvirt",
                                    "VirtsyncTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The host's secret reader: real files with real permissions, real age encryption.
         .testTarget(name: "VirtsyncSecretsTests",

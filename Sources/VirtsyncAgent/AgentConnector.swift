@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VirtsyncCore
 import VirtsyncEngine
 
@@ -17,11 +18,23 @@ package final class AgentConnector: HypervisorConnector, @unchecked Sendable {
     private let host: String
     private let uri: String
     private let onSession: @Sendable (any HypervisorSession) -> Void
+    private let resync: Duration
+    private let onRead: @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void
+    private let logger = Logger(label: "virtsync.agent")
 
-    package init(base: any HypervisorConnector, host: String, uri: String, onSession: @escaping @Sendable (any HypervisorSession) -> Void) {
+    /// - Parameters:
+    ///   - resync: how often the own host is read whole whatever its events said; between, a
+    ///     pass reads only the domains events named (`CachedSession`). Zero: every pass reads
+    ///     everything.
+    ///   - onRead: told how each read of the own host went (full or not, domains read, why full).
+    package init(base: any HypervisorConnector, host: String, uri: String, resync: Duration = .zero,
+                 onRead: @escaping @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void = { _, _, _ in },
+                 onSession: @escaping @Sendable (any HypervisorSession) -> Void) {
         self.base = base
         self.host = host
         self.uri = uri
+        self.resync = resync
+        self.onRead = onRead
         self.onSession = onSession
     }
 
@@ -29,7 +42,9 @@ package final class AgentConnector: HypervisorConnector, @unchecked Sendable {
         guard host == self.host else { return try await base.connect(host: host, uri: uri) }
         if let existing = lock.withLock({ session }) { return existing }
         let opened = try await base.connect(host: host, uri: self.uri)
-        let gated = GatedSession(base: opened, gate: migrations)
+        let viewed: any HypervisorSession = resync > .zero
+            ? CachedSession(base: opened, resync: resync, logger: logger, onRead: onRead) : opened
+        let gated = GatedSession(base: viewed, gate: migrations)
         lock.withLock { session = gated }
         onSession(opened)
         return gated

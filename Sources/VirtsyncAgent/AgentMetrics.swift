@@ -27,6 +27,8 @@ public final class AgentMetrics: Sendable {
     static let suspended = "virtsync_suspended"
     package static let connected = "virtsync_libvirt_connected"
     static let events = "virtsync_events_total"
+    static let hostReads = "virtsync_host_reads_total"
+    static let domainsRead = "virtsync_domains_read_total"
     static let buildInfo = "virtsync_build_info"
     static let haLeaseValid = "virtsync_ha_lease_valid"
     static let haLeaseAge = "virtsync_ha_lease_age_seconds"
@@ -50,6 +52,8 @@ public final class AgentMetrics: Sendable {
         suspended: "1 while the agent is suspended (virtsync suspend): passes apply nothing; HA keeps running.",
         connected: "1 while the agent holds a libvirt connection.",
         events: "libvirt lifecycle events of managed resources that triggered a pass.",
+        hostReads: "Reads of this host's libvirt state by passes, by kind: full (every domain; first, after lost events, a reconnect or the resync interval) or events (only the domains events named).",
+        domainsRead: "Domains whose XML passes read from libvirt (a full read counts every domain).",
         buildInfo: "The running virtsync: always 1, with the version as a label.",
         haLeaseValid: "1 while this host holds an HA lease it knows valid (by its own deadline).",
         haLeaseAge: "Seconds since the last acknowledged renewal of the HA lease was sent.",
@@ -108,6 +112,12 @@ public final class AgentMetrics: Sendable {
 
     /// Counts a libvirt event that triggered a pass.
     func event() { counter(Self.events).increment() }
+
+    /// Counts a read of the own host by a pass.
+    package func observedRead(full: Bool, domains: Int) {
+        counter(Self.hostReads, ["kind": full ? "full" : "events"]).increment()
+        counter(Self.domainsRead).increment(by: Int64(domains))
+    }
 
     /// Sets a plain gauge.
     package func set(_ name: String, _ value: Double) { gauge(name).set(to: value) }

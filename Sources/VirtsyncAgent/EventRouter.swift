@@ -51,6 +51,10 @@ package final class EventRouter: @unchecked Sendable {
         let key: String
         let detail: String
         switch event {
+        case .domain(_, .changed):
+            // Devices, metadata, balloon and tunables: the observed-state cache takes note; a
+            // guest's balloon can report often, so these never trigger a pass of their own.
+            return
         case .domain(let name, let kind):
             key = "domain/\(name)"
             detail = "domain \(name) \(kind.rawValue)"
@@ -60,6 +64,10 @@ package final class EventRouter: @unchecked Sendable {
         case .pool(let name, let started):
             key = "pool/\(name)"
             detail = "pool \(name) \(started ? "started" : "stopped")"
+        case .eventsLost:
+            // The observed-state cache reads everything again on its own; a pass catches up.
+            loop?.trigger(.event, detail: "libvirt events lost")
+            return
         case .connectionClosed(let reason):
             logger.warning("libvirt connection closed; reconnecting", metadata: ["reason": "\(reason)"])
             pass?.dropSession()

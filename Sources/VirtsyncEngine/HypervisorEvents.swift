@@ -15,6 +15,9 @@ public enum HypervisorEvent: Hashable, Sendable {
     /// always the last event of a stream. `reason` is for humans and logs: `eof`, `error`,
     /// `keepalive`, `client` or `unknown-<n>`.
     case connectionClosed(reason: String)
+    /// The subscriber fell behind and older events were dropped: whatever it keeps from events
+    /// must be read again in full.
+    case eventsLost
 }
 
 /// The kind of a domain lifecycle event.
@@ -37,6 +40,9 @@ public enum DomainEventKind: String, Sendable {
     case pmsuspended
     /// The guest crashed (panicked), or the domain stopped because it crashed.
     case crashed
+    /// A device was added or removed, the metadata, the balloon or a tunable (pinning, I/O
+    /// limits) changed: the definition or the running guest differs, its run state does not.
+    case changed
     /// A kind this version does not know.
     case other
 

@@ -40,8 +40,20 @@ extension LibvirtSession {
     /// - Throws: `HypervisorError` (`.unreachable`, `.timeout`, or `.other` for XML that cannot
     ///   be parsed).
     public func observe(host: String) async throws -> ObservedHost {
-        var observed = ObservedHost(name: host)
+        try await observe(host: host, domains: true)
+    }
 
+    /// `observe`, with or without the domains.
+    func observe(host: String, domains readDomains: Bool) async throws -> ObservedHost {
+        var observed = ObservedHost(name: host)
+        if readDomains { observed.domains = try await observeEveryDomain() }
+        try await observeAllButDomains(into: &observed)
+        return observed
+    }
+
+    /// Every domain, read in parallel batches.
+    private func observeEveryDomain() async throws -> [String: ObservedDomain] {
+        var observed: [String: ObservedDomain] = [:]
         // Run state, persistence and autostart come from a few filtered listings rather than
         // three calls per domain: per domain, only its XML crosses the wire.
         let listing = try await run("list domains") { call in try LibvirtSession.listDomains(call) }
@@ -58,10 +70,14 @@ extension LibvirtSession {
         }
         for read in reads {
             for domain in try await read.value {
-                observed.domains[domain.model.name] = domain
+                observed[domain.model.name] = domain
             }
         }
+        return observed
+    }
 
+    /// Networks, pools with their volumes, secret objects and the facts.
+    private func observeAllButDomains(into observed: inout ObservedHost) async throws {
         let networks = try await run("read networks") { call in try LibvirtSession.readNetworks(call) }
         for raw in networks {
             var parsed = try parsing("network \(raw.name)") { () throws(LibvirtXMLError) in try LibvirtXML.parseNetwork(raw.xml) }
@@ -95,7 +111,6 @@ extension LibvirtSession {
             observed.secretObjects[secret.uuid] = secret
         }
         observed.facts = facts
-        return observed
     }
 
     /// Parses a raw domain into its observed value.
@@ -148,8 +163,10 @@ extension LibvirtSession {
         return all.compactMap { domain in
             guard let namePointer = virDomainGetName(domain.pointer),
                   let uuid = try? call.uuid("read a domain's UUID", { virDomainGetUUIDString(domain.pointer, $0) }) else { return nil }
+            // The state filters know only running, paused and shut off; the rest (blocked,
+            // shutting down, suspended by the guest, crashed) is asked one by one, as rare.
             let state: RunState = running.contains(uuid) ? .running : paused.contains(uuid) ? .paused
-                : shutoff.contains(uuid) ? .shutoff : .crashed
+                : shutoff.contains(uuid) ? .shutoff : LibvirtSession.currentState(domain) ?? .crashed
             return ListedDomain(object: domain, name: String(cString: namePointer), uuid: uuid, state: state,
                                 persistent: !transient.contains(uuid), autostart: autostart.contains(uuid))
         }
@@ -202,6 +219,17 @@ extension LibvirtSession {
         default:
             return nil
         }
+    }
+
+    /// A domain's run state from `virDomainGetState`; nil when libvirt cannot say (it is gone).
+    static func currentState(_ domain: LibvirtObject) -> RunState? {
+        var state: Int32 = 0
+        var reason: Int32 = 0
+        guard virDomainGetState(domain.pointer, &state, &reason, 0) == 0 else {
+            virResetLastError()
+            return nil
+        }
+        return runState(state)
     }
 
     /// libvirt's `virDomainState` in model terms. Blocked and shutting-down guests still run;

@@ -357,7 +357,7 @@ struct AgentConfigTests {
     func documentation() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
         let keys = AgentConfigLoader.keyPaths
-        #expect(keys.count == 64)
+        #expect(keys.count == 65)
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }

@@ -82,6 +82,7 @@ STRUCTURE = obj({
         "interval": duration(5, 86400, "5s", "1d") | {"default": "60s"},
         "jitter": {"type": "string", "pattern": r"^ *([0-9]|[1-4][0-9]|50)(\.[0-9]+)?% *$", "default": "10%"},
         "debounce": duration(0, 60, "0s", "1m") | {"default": "2s"},
+        "resync": duration(0, 86400, "0s", "1d") | {"default": "5m"},
         "backoff": obj({
             "initial": duration(1, 3600, "1s", "1h") | {"default": "5s"},
             "max": duration(1, 86400, "1s", "1d") | {"default": "5m"},

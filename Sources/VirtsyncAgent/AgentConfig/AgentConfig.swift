@@ -24,6 +24,10 @@ public struct AgentConfig: Sendable, Equatable {
     public var jitter: Double
     /// How long triggers (webhook, SIGHUP) are collected into one pass, in seconds.
     public var debounce: Double
+    /// How often the agent reads its whole host again whatever libvirt's events said, in
+    /// seconds (`reconcile.resync`); between, a pass reads again only the domains an event named.
+    /// 0: every pass reads everything.
+    public var resync: Double = 300
     /// First wait after a failed pass, in seconds; it doubles per failure up to `backoffMax`.
     public var backoffInitial: Double
     /// Longest wait between failed passes, in seconds.

@@ -89,7 +89,7 @@ extension AgentConfigLoader {
         static let sourceKeys = KeySet(["repo", "ref", "path", "allowedSigners", "sshKey", "knownHosts", "httpsUser",
                                         "tokenFile", "tokenEnv", "caFile", "fetchTimeout"])
         static let libvirtKeys = KeySet(["uri", "callTimeout", "shutdownTimeout"])
-        static let reconcileKeys = KeySet(["interval", "jitter", "debounce", "backoff", "prune", "allowMassDelete",
+        static let reconcileKeys = KeySet(["interval", "jitter", "debounce", "resync", "backoff", "prune", "allowMassDelete",
                                            "allowHistoryRewrite", "parallel"])
         static let backoffKeys = KeySet(["initial", "max"])
         static let httpKeys = KeySet(["listen", "webhookSecretFile", "tokenFile", "tls"])
@@ -263,6 +263,7 @@ extension AgentConfigLoader {
             config.interval = reconcile.duration("interval", range: 5...86_400)?.value ?? config.interval
             config.jitter = percentage(reconcile, "jitter", max: 50) ?? config.jitter
             config.debounce = reconcile.duration("debounce", range: 0...60)?.value ?? config.debounce
+            config.resync = reconcile.duration("resync", range: 0...86_400)?.value ?? config.resync
             if let backoff = reconcile.map("backoff", keys: Self.backoffKeys) {
                 record(backoff, Self.backoffKeys)
                 let initial = backoff.duration("initial", range: 1...3600)

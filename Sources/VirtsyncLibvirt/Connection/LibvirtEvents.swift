@@ -32,6 +32,8 @@ final class LibvirtEventHub: @unchecked Sendable {
 
     private struct Registration {
         var domain: Int32 = -1
+        /// Device added and removed, metadata, balloon and tunable changes.
+        var domainChanges: [Int32] = []
         var network: Int32 = -1
         var pool: Int32 = -1
         var close = false
@@ -96,11 +98,16 @@ final class LibvirtEventHub: @unchecked Sendable {
     var isRegistered: Bool { registration != nil }
 
     /// Hands an event to every subscriber. Called on libvirt's event thread.
+    ///
+    /// A subscriber whose buffer was full lost its oldest event: it gets `.eventsLost` next,
+    /// which, being the newest, stays in the buffer until it is read.
     func deliver(_ event: HypervisorEvent) {
         lock.lock()
         let targets = subscribers.values
         lock.unlock()
-        for continuation in targets { continuation.yield(event) }
+        for continuation in targets {
+            if case .dropped = continuation.yield(event) { continuation.yield(.eventsLost) }
+        }
     }
 
     /// Ends every subscription with `.connectionClosed`; later subscriptions fail. Called on
@@ -125,6 +132,13 @@ final class LibvirtEventHub: @unchecked Sendable {
             done.domain = try registerEvents(call, "domain") { opaque in
                 virConnectDomainEventRegisterAny(call.conn, nil, Int32(VIR_DOMAIN_EVENT_ID_LIFECYCLE.rawValue),
                                                  domainLifecycleCallback, opaque, releaseHub)
+            }
+            for (id, callback) in [(VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, domainDeviceCallback), (VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, domainDeviceCallback),
+                                   (VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, domainMetadataCallback),
+                                   (VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, domainBalloonCallback), (VIR_DOMAIN_EVENT_ID_TUNABLE, domainTunableCallback)] {
+                done.domainChanges.append(try registerEvents(call, "domain") { opaque in
+                    virConnectDomainEventRegisterAny(call.conn, nil, Int32(id.rawValue), callback, opaque, releaseHub)
+                })
             }
             done.network = try registerEvents(call, "network") { opaque in
                 virConnectNetworkEventRegisterAny(call.conn, nil, Int32(VIR_NETWORK_EVENT_ID_LIFECYCLE.rawValue),
@@ -155,6 +169,7 @@ final class LibvirtEventHub: @unchecked Sendable {
     /// when libvirt already dropped it after calling it.
     private func deregister(_ registration: Registration, call: LibvirtCall) {
         if registration.domain >= 0 { _ = virConnectDomainEventDeregisterAny(call.conn, registration.domain) }
+        for id in registration.domainChanges { _ = virConnectDomainEventDeregisterAny(call.conn, id) }
         if registration.network >= 0 { _ = virConnectNetworkEventDeregisterAny(call.conn, registration.network) }
         if registration.pool >= 0 { _ = virConnectStoragePoolEventDeregisterAny(call.conn, registration.pool) }
         if registration.close { _ = virConnectUnregisterCloseCallback(call.conn, closeCallback) }
@@ -254,6 +269,17 @@ private let domainLifecycle: virConnectDomainEventCallback = { _, domain, event,
     return 0
 }
 
+/// A domain changed without a lifecycle event: a device, its metadata, the balloon, a tunable.
+private func domainChanged(_ opaque: UnsafeMutableRawPointer?, _ domain: OpaquePointer?) {
+    guard let hub = hub(opaque), let domain, let name = virDomainGetName(domain) else { return }
+    hub.deliver(.domain(name: String(cString: name), kind: .changed))
+}
+
+private let domainDevice: virConnectDomainEventDeviceAddedCallback = { _, domain, _, opaque in domainChanged(opaque, domain) }
+private let domainMetadata: virConnectDomainEventMetadataChangeCallback = { _, domain, _, _, opaque in domainChanged(opaque, domain) }
+private let domainBalloon: virConnectDomainEventBalloonChangeCallback = { _, domain, _, opaque in domainChanged(opaque, domain) }
+private let domainTunable: virConnectDomainEventTunableCallback = { _, domain, _, _, opaque in domainChanged(opaque, domain) }
+
 private let networkLifecycle: virConnectNetworkEventLifecycleCallback = { _, network, event, _, opaque in
     guard let hub = hub(opaque), let network, let name = virNetworkGetName(network),
           let started = LibvirtEventHub.networkStarted(event: event) else { return }
@@ -269,6 +295,10 @@ private let poolLifecycle: virConnectStoragePoolEventLifecycleCallback = { _, po
 /// The callbacks as the generic types the `...RegisterAny` functions take (libvirt's
 /// `VIR_*_EVENT_CALLBACK` casting macros do not import).
 private let domainLifecycleCallback = unsafeBitCast(domainLifecycle, to: virConnectDomainEventGenericCallback.self)
+private let domainDeviceCallback = unsafeBitCast(domainDevice, to: virConnectDomainEventGenericCallback.self)
+private let domainMetadataCallback = unsafeBitCast(domainMetadata, to: virConnectDomainEventGenericCallback.self)
+private let domainBalloonCallback = unsafeBitCast(domainBalloon, to: virConnectDomainEventGenericCallback.self)
+private let domainTunableCallback = unsafeBitCast(domainTunable, to: virConnectDomainEventGenericCallback.self)
 private let networkLifecycleCallback = unsafeBitCast(networkLifecycle, to: virConnectNetworkEventGenericCallback.self)
 private let poolLifecycleCallback = unsafeBitCast(poolLifecycle, to: virConnectStoragePoolEventGenericCallback.self)
 
