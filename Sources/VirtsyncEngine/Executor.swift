@@ -204,7 +204,7 @@ public struct Executor: Sendable {
             // Adopting a network, pool or volume checks that it is still the one planned, then
             // only records it.
             let planned = step
-            try await TransferProgressContext.$sink.withValue(transferProgress) { try await session.apply(planned) }
+            try await TransferProgressContext.with(transferProgress) { try await session.apply(planned) }
             if tracked {
                 // What raw XML a network or pool was written with: its entry is the record.
                 var hatchPaths: [String]?

@@ -68,6 +68,24 @@ public struct ImageError: Error, Sendable, CustomStringConvertible, Equatable {
 
 /// The progress sink of the step being carried out, for adapters that stream (the executor
 /// sets it around each step; a task local, so no port needs another parameter).
+///
+/// The task local holds a class reference, not the closure: Swift 6.3.1's optimized builds
+/// crashed in `swift_task_localValuePush` binding an optional closure (two words) to a task
+/// local (every release `apply` crashed at its first step); a reference-sized value binds fine.
 public enum TransferProgressContext {
-    @TaskLocal public static var sink: TransferProgressSink?
+    /// The sink, boxed.
+    public final class Box: Sendable {
+        public let sink: TransferProgressSink
+        public init(_ sink: @escaping TransferProgressSink) { self.sink = sink }
+    }
+
+    @TaskLocal static var box: Box?
+
+    /// The sink of the step being carried out, if any.
+    public static var sink: TransferProgressSink? { box?.sink }
+
+    /// Runs `operation` with `sink` as the current sink.
+    public static func with<T: Sendable>(_ sink: TransferProgressSink?, _ operation: () async throws -> T) async rethrows -> T {
+        try await $box.withValue(sink.map(Box.init)) { try await operation() }
+    }
 }
