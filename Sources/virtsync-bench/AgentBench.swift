@@ -33,13 +33,17 @@ enum AgentBench {
         }
     }
 
+    /// The owner the bench's spec declares: what its teardown prunes.
+    static let owner = "virtsync-bench-agent"
+
     static func run(domains: Int, uri: String, rounds: Int = 10) async throws {
         let root = NSTemporaryDirectory() + "virtsync-agentbench-\(getpid())"
         try? FileManager.default.removeItem(atPath: root)
         let remote = root + "/remote"
         let state = root + "/state"
         try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
-        let files = SpecGenerator.files(vms: domains, prefix: prefix, poolPath: poolPath, withVolumes: false)
+        // An owner of its own, so that the teardown (same owner, same hosts directory) may prune it all.
+        let files = SpecGenerator.files(vms: domains, prefix: prefix, poolPath: poolPath, withVolumes: false, owner: owner)
         for file in files {
             let path = remote + "/" + file.path
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -71,6 +75,7 @@ enum AgentBench {
                   resync: \(resync)
                   parallel: 8
                 stateDir: \(state)
+                hostsDir: \(state)/hosts
                 http:
                   listen: 127.0.0.1:\(port)
                   webhookSecretFile: \(root)/secret
@@ -101,7 +106,10 @@ enum AgentBench {
         var agent = try start(resync: "5m")
         defer {
             agent.stop()
-            _ = try? child(["--child", "teardown", "--n", "1", "--uri", uri, "--state", state])
+            let removed = (try? child(["--child", "teardown", "--n", "1", "--uri", uri, "--state", state, "--owner", owner])) ?? [:]
+            if (removed["teardown_steps"] ?? 0) < Double(domains) || removed["error"] != nil {
+                print("  teardown removed \(Int(removed["teardown_steps"] ?? 0)) resources for \(domains) domains; remove the bench- domains by hand")
+            }
             try? FileManager.default.removeItem(atPath: root)
         }
 
@@ -161,6 +169,9 @@ enum AgentBench {
     /// Idle passes back to back: CPU of the agent process per pass, wall time per pass, then
     /// what the process costs between passes (keepalive, event loop) and its memory.
     static func idle(_ agent: Agent, port: Int, rounds: Int) async -> Idle? {
+        // One pass first, not counted: the domains the last apply changed are read once more
+        // (their events, and the apply itself, mark them) before the view is idle.
+        guard await reconcile(port: port) != nil else { print("  reconcile failed"); return nil }
         var walls: [Double] = []
         let cpuBefore = cpuSeconds(agent.pid)
         for _ in 0..<rounds {

@@ -9,8 +9,8 @@ import Glibc
 enum BenchArguments {
     /// Options followed by a value.
     static let options: Set<String> = [
-        "--uri", "--sizes", "--git-files", "--state", "--child", "--n",
-        "--agent-domains",
+        "--uri", "--sizes", "--git-files", "--state", "--child", "--n", "--owner",
+        "--agent-domains", "--agent-rounds",
         "--migration-vms", "--migration-per-host", "--migration-per-cluster",
         "--ha-kills", "--ha-vms", "--etcd-election", "--faults", "--campaign-seed",
         "--seeds", "--from", "--jobs", "--variant-budget", "--show", "--variant",
@@ -25,7 +25,7 @@ enum BenchArguments {
     static let usage = """
         USAGE: virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
                virtsync-bench --git-only [--git-files 1000]
-               virtsync-bench --agent-only [--uri URI] [--agent-domains 1000]
+               virtsync-bench --agent-only [--uri URI] [--agent-domains 1000] [--agent-rounds 10]
                virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
                virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]
                virtsync-bench --ha-campaign [--faults 200] [--ha-vms 6] [--campaign-seed S] [--etcd-election 500]

@@ -4,7 +4,8 @@ import VirtsyncSpec
 /// Generates a realistic spec of N VMs spread over files of 50 documents: one dir pool with a
 /// root volume per VM, two networks, VMs with two NICs, alternating running/stopped.
 enum SpecGenerator {
-    static func files(vms: Int, prefix: String, poolPath: String, withVolumes: Bool) -> [SpecFile] {
+    /// - Parameter owner: the Settings document's `owner` (none: derived from where the spec is read).
+    static func files(vms: Int, prefix: String, poolPath: String, withVolumes: Bool, owner: String? = nil) -> [SpecFile] {
         var out: [SpecFile] = []
         out.append(SpecFile(path: "infra.yaml", bytes: Array("""
         apiVersion: virtsync/v1
@@ -26,6 +27,7 @@ enum SpecGenerator {
         apiVersion: virtsync/v1
         kind: Settings
         maxDeletePercent: 10
+        \(owner.map { "owner: \($0)" } ?? "")
 
         """.utf8)))
         var i = 0

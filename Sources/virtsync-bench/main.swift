@@ -13,6 +13,7 @@ import VirtsyncSpec
 // next to the time libvirt itself takes to list the same domains and return their XML.
 //
 //   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
+//   virtsync-bench --agent-only [--uri URI] [--agent-domains 1000] [--agent-rounds 10]
 //   virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
 //   virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]   (root and the testbed;
 //       exits 3 without them, 1 when a kill never recovered or a double run was seen)
@@ -126,8 +127,9 @@ func childPlan(_ n: Int, uri: String, state: String) async throws {
 }
 
 /// Child: remove what setup made.
-func childTeardown(_ n: Int, uri: String, state: String) async throws {
+func childTeardown(_ n: Int, uri: String, state: String, owner: String?) async throws {
     guard var desired = load(1) else { exit(1) }
+    desired.owner = owner ?? desired.owner
     desired.hosts[0].domains = []
     desired.settings = SpecSettings(prune: true, maxDeleteFraction: 1, deleteVolumesWithVM: true)
     desired.hosts[0].networks = []
@@ -165,7 +167,7 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
     case "setup": try await childSetup(n, uri: uri, state: state)
     case "listing": childListing(uri: uri)
     case "plan": try await childPlan(n, uri: uri, state: state)
-    case "teardown": try await childTeardown(n, uri: uri, state: state)
+    case "teardown": try await childTeardown(n, uri: uri, state: state, owner: option("--owner"))
     default: exit(2)
     }
     exit(0)
@@ -173,7 +175,8 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
 
 if args.contains("--agent-only") {
     let uri = option("--uri") ?? "qemu:///system"
-    try await AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri)
+    try await AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri,
+                             rounds: max(1, Int(option("--agent-rounds") ?? "10") ?? 10))
     exit(0)
 }
 if args.contains("--migration-only") {
