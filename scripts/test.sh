@@ -47,14 +47,17 @@ scripts/compile-fail.sh "${SWIFT_SCRATCH_PATH:-.build}/debug" || status=$?
 if (($# > 0)); then
     swift test "${scratch[@]}" "$@" || status=$?
 else
-    # Six runs: the git, agent and system tests block their threads on child processes (git,
+    # Seven runs: the git, agent and system tests block their threads on child processes (git,
     # ssh-keygen, sshd, virtsync) and, run beside the libvirt tests, starve the deadline tests
     # of threads (a 500 ms connect deadline was seen resuming after 28 s); so does the HA
     # simulation, which keeps the cooperative threads busy for minutes (a 30 s deadline test took
     # 99 s beside it); one agent test restarts libvirtd, which the system tests must not see; the
     # cluster tests bring up testbeds of three libvirt hosts (scripts/testbed.sh) and run guests.
+    # The etcd tests start an etcd per test and count real seconds of leases and deadlines: beside
+    # the 600 others, a lease grant right after etcd started missed its 2 s deadline (1 run in 3).
     swift test "${scratch[@]}" --skip VirtsyncGitTests --skip VirtsyncAgentTests --skip VirtsyncClusterTests --skip VirtsyncSystemTests \
-        --skip HASimulationTests || status=$?
+        --skip HASimulationTests --skip VirtsyncEtcdTests || status=$?
+    swift test "${scratch[@]}" --filter VirtsyncEtcdTests || status=$?
     swift test "${scratch[@]}" --filter HASimulationTests || status=$?
     swift test "${scratch[@]}" --filter VirtsyncSystemTests || status=$?
     swift test "${scratch[@]}" --filter VirtsyncGitTests || status=$?
