@@ -20,6 +20,9 @@ final class CachedSession: HypervisorSession, @unchecked Sendable {
     private var following = false
     /// The subscription failed once: not tried again on this session.
     private var unfollowable = false
+    /// The domains the last partial read asked for (tests look at it).
+    private var asked: Set<String> = []
+    var lastAsked: Set<String> { lock.withLock { asked } }
     private var consumer: Task<Void, Never>?
     /// Reported to metrics and logs: how the last read went.
     private let onRead: @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void
@@ -55,6 +58,7 @@ final class CachedSession: HypervisorSession, @unchecked Sendable {
                 throw error
             }
         case .domains(let names):
+            lock.withLock { asked = names }
             do {
                 async let domains = reader.observeDomains(names)
                 let rest = try await reader.observeAllButDomains(host: host)
