@@ -19,16 +19,16 @@ package final class AgentConnector: HypervisorConnector, @unchecked Sendable {
     private let uri: String
     private let onSession: @Sendable (any HypervisorSession) -> Void
     private let resync: Duration
-    private let onRead: @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void
+    private let onRead: ReadReport
     private let logger = Logger(label: "virtsync.agent")
 
     /// - Parameters:
     ///   - resync: how often the own host is read whole whatever its events said; between, a
     ///     pass reads only the domains events named (`CachedSession`). Zero: every pass reads
     ///     everything.
-    ///   - onRead: told how each read of the own host went (full or not, domains read, why full).
+    ///   - onRead: told how each read of the own host went (full or not, domains read).
     package init(base: any HypervisorConnector, host: String, uri: String, resync: Duration = .zero,
-                 onRead: @escaping @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void = { _, _, _ in },
+                 onRead: @escaping ReadReport = { _, _ in },
                  onSession: @escaping @Sendable (any HypervisorSession) -> Void) {
         self.base = base
         self.host = host

@@ -11,6 +11,9 @@ import VirtsyncEngine
 /// The cache subscribes to the events before its first full read, so no change between that
 /// read and the subscription can be missed. Without events (a driver that has none, a failed
 /// subscription) every read is a full one.
+/// Told after each read of the own host: whether it was full, and how many domains it read.
+package typealias ReadReport = @Sendable (_ full: Bool, _ domains: Int) -> Void
+
 final class CachedSession: HypervisorSession, @unchecked Sendable {
     let base: any HypervisorSession
     private let cache: ObservedCache
@@ -24,11 +27,10 @@ final class CachedSession: HypervisorSession, @unchecked Sendable {
     private var asked: Set<String> = []
     var lastAsked: Set<String> { lock.withLock { asked } }
     private var consumer: Task<Void, Never>?
-    /// Reported to metrics and logs: how the last read went.
-    private let onRead: @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void
+    private let onRead: ReadReport
 
     init(base: any HypervisorSession, resync: Duration, logger: Logger,
-         onRead: @escaping @Sendable (_ full: Bool, _ domains: Int, _ reason: String?) -> Void = { _, _, _ in }) {
+         onRead: @escaping ReadReport = { _, _ in }) {
         self.base = base
         self.cache = ObservedCache(resync: resync)
         self.logger = logger
@@ -50,7 +52,7 @@ final class CachedSession: HypervisorSession, @unchecked Sendable {
             do {
                 let observed = try await base.observe(host: host)
                 cache.storeFull(observed, at: started)
-                onRead(true, observed.domains.count, reason)
+                onRead(true, observed.domains.count)
                 logger.debug("read the whole host", metadata: ["reason": "\(reason)", "domains": "\(observed.domains.count)"])
                 return observed
             } catch {
@@ -63,7 +65,7 @@ final class CachedSession: HypervisorSession, @unchecked Sendable {
                 async let domains = reader.observeDomains(names)
                 let rest = try await reader.observeAllButDomains(host: host)
                 let observed = cache.merge(try await domains, asked: names, rest: rest)
-                onRead(false, names.count, nil)
+                onRead(false, names.count)
                 return observed
             } catch {
                 cache.invalidate("the last read failed")

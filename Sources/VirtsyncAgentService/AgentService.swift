@@ -68,9 +68,8 @@ public enum AgentService {
 
         let router = EventRouter(state: state)
         let connector = AgentConnector(base: LibvirtConnector(options: options), host: config.host, uri: config.libvirtURI,
-                                       resync: .milliseconds(Int64(config.resync * 1000)), onRead: { full, domains, reason in
+                                       resync: .milliseconds(Int64(config.resync * 1000)), onRead: { full, domains in
             state.metrics.observedRead(full: full, domains: domains)
-            if let reason, full { logger.debug("reading the whole host", metadata: ["reason": "\(reason)"]) }
         }) { session in
             state.metrics.set(AgentMetrics.connected, 1)
             logger.info("connected to libvirt", metadata: ["uri": "\(session.uri)"])

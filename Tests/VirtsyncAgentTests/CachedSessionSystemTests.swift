@@ -110,7 +110,7 @@ extension AgentSystemTests {
 
         let base = try await LibvirtConnector().connect(host: "local", uri: Self.uri)
         let reads = Reads()
-        let view = CachedSession(base: base, resync: .seconds(3600), logger: Logger(label: "test")) { full, domains, _ in reads.add(full, domains) }
+        let view = CachedSession(base: base, resync: .seconds(3600), logger: Logger(label: "test")) { full, domains in reads.add(full, domains) }
         let first = try await view.observe(host: "local")
         #expect(reads.last?.0 == true && first.domains[vm]?.state == .running && first.volumes["\(pool)/data.raw"] != nil)
         _ = try await view.observe(host: "local")
@@ -158,7 +158,7 @@ extension AgentSystemTests {
         let base = try await LibvirtConnector().connect(host: "local", uri: Self.uri)
         let reads = Reads()
         let resync = Duration.seconds(4)
-        let view = CachedSession(base: Lossy(base: base, dropped: vm), resync: resync, logger: Logger(label: "test")) { full, domains, _ in
+        let view = CachedSession(base: Lossy(base: base, dropped: vm), resync: resync, logger: Logger(label: "test")) { full, domains in
             reads.add(full, domains)
         }
         let started = ContinuousClock.now

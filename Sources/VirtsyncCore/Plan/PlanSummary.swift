@@ -18,12 +18,9 @@ public struct PlanSummary: Hashable, Sendable, Codable {
 
     public init(_ plan: Plan) {
         steps = plan.steps.count
-        byAction = Dictionary(uniqueKeysWithValues: StepAction.allCases.map { action in
-            (action.rawValue, plan.steps.count { $0.action == action })
-        })
-        byDisruption = Dictionary(uniqueKeysWithValues: Disruption.allCases.map { class_ in
-            (class_.rawValue, plan.steps.count { $0.disruption == class_ })
-        })
+        let actions = plan.countsByAction, disruptions = plan.countsByDisruption
+        byAction = Dictionary(uniqueKeysWithValues: StepAction.allCases.map { ($0.rawValue, actions[$0] ?? 0) })
+        byDisruption = Dictionary(uniqueKeysWithValues: Disruption.allCases.map { ($0.rawValue, disruptions[$0] ?? 0) })
         maxDisruption = plan.steps.map(\.disruption).max()
         notes = Dictionary(uniqueKeysWithValues: [PlanNote.Severity.info, .warning, .error].map { severity in
             (severity.rawValue, plan.notes.count { $0.severity == severity })
