@@ -62,7 +62,7 @@ extension LibvirtSession {
         case .delete:
             // A running guest is shut down the way `stop` does it (ACPI first, when allowed).
             if options.shutdownTimeout > .zero { try await stopIfManaged(name) }
-            try await run("delete domain \(name)") { call in
+            try await runSideBySide("delete domain \(name)") { call in
                 let operation = "delete domain \(name)"
                 guard let domain = try call.domain(name) else { return }
                 try LibvirtSession.requireMarker(domain, name, action: "delete", call)
@@ -75,7 +75,7 @@ extension LibvirtSession {
     }
 
     private func start(_ name: String) async throws {
-        try await run("start domain \(name)") { call in
+        try await runSideBySide("start domain \(name)") { call in
             let operation = "start domain \(name)"
             let domain = try call.existingDomain(name, operation)
             let definition = try LibvirtSession.managedDefinition(domain, name, action: "start", call)
@@ -138,7 +138,7 @@ extension LibvirtSession {
                 }
             }
         }
-        try await run(operation) { call in
+        try await runSideBySide(operation) { call in
             let domain = try call.existingDomain(name, operation)
             try LibvirtSession.requireMarker(domain, name, action: "stop", call)
             try LibvirtSession.destroyIfActive(domain, operation, call)

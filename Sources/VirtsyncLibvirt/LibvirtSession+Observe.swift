@@ -130,7 +130,7 @@ extension LibvirtSession {
                               hatch: parsed.hatch)
     }
 
-    /// A domain with what the filtered listings said about it.
+    /// A domain with what the listings said about it.
     struct ListedDomain: @unchecked Sendable {
         let object: LibvirtObject
         let name: String
@@ -138,10 +138,18 @@ extension LibvirtSession {
         let state: RunState
         let persistent: Bool
         let autostart: Bool
+        /// The stop reason that came with the listing; `nil` when it did not (it is then asked
+        /// per domain).
+        var stopReason: StopReason?
+        /// Whether `stopReason` is known from the listing (an active domain's is `nil` and known).
+        var reasonKnown = false
     }
 
-    /// Every domain, with its run state, persistence and autostart from filtered listings
-    /// (a handful of calls however many domains there are).
+    /// Every domain, with its run state, stop reason, persistence and autostart, in three calls
+    /// however many domains there are: the state statistics of every domain
+    /// (`virConnectGetAllDomainStats`), and the transient and autostart listings. A driver
+    /// without domain statistics is listed with state filters instead, and each stopped
+    /// domain's reason is then asked on its own.
     static func listDomains(_ call: LibvirtCall) throws -> [ListedDomain] {
         func uuids(_ flags: virConnectListAllDomainsFlags) throws -> Set<String> {
             var list: UnsafeMutablePointer<OpaquePointer?>?
@@ -151,6 +159,56 @@ extension LibvirtSession {
                 try? call.uuid("read a domain's UUID") { virDomainGetUUIDString(domain.pointer, $0) }
             })
         }
+        guard let states = try domainStates(call) else { return try listDomainsByFilters(call, uuids: uuids) }
+        let transient = try uuids(VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
+        let autostart = try uuids(VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        return states.compactMap { entry in
+            guard let namePointer = virDomainGetName(entry.domain.pointer),
+                  let uuid = try? call.uuid("read a domain's UUID", { virDomainGetUUIDString(entry.domain.pointer, $0) }) else { return nil }
+            let state = runState(entry.state)
+            return ListedDomain(object: entry.domain, name: String(cString: namePointer), uuid: uuid, state: state,
+                                persistent: !transient.contains(uuid), autostart: autostart.contains(uuid),
+                                stopReason: state.isActive ? nil : stopReason(state: entry.state, reason: entry.reason),
+                                reasonKnown: true)
+        }
+    }
+
+    /// Every domain's `virDomainState` and reason from one `virConnectGetAllDomainStats` call
+    /// (state group only, which needs no guest monitor; `NOWAIT` so a domain in a long job
+    /// does not hold the listing); `nil` when the driver has no domain statistics.
+    static func domainStates(_ call: LibvirtCall) throws -> [(domain: LibvirtObject, state: Int32, reason: Int32)]? {
+        var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
+        var count = virConnectGetAllDomainStats(call.conn, VIR_DOMAIN_STATS_STATE.rawValue, &records,
+                                                VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT.rawValue)
+        if count < 0, LibvirtErrors.isUnsupported(call.error("read domain states")) {
+            // A driver that does not know NOWAIT (the test driver) never waits anyway.
+            count = virConnectGetAllDomainStats(call.conn, VIR_DOMAIN_STATS_STATE.rawValue, &records, 0)
+        }
+        if count < 0 {
+            let error = call.error("read domain states")
+            if LibvirtErrors.isUnsupported(error) { return nil }
+            throw error
+        }
+        guard let records else { return [] }
+        defer { virDomainStatsRecordListFree(records) }
+        var result: [(domain: LibvirtObject, state: Int32, reason: Int32)] = []
+        result.reserveCapacity(Int(count))
+        for i in 0..<Int(count) {
+            guard let record = records[i]?.pointee, let dom = record.dom, virDomainRef(dom) == 0 else { continue }
+            var state: Int32 = 0
+            var reason: Int32 = 0
+            // A record without the state fields (a domain that vanished meanwhile) reads as
+            // libvirt's "no state".
+            if virTypedParamsGetInt(record.params, record.nparams, "state.state", &state) != 1 { state = 0 }
+            if virTypedParamsGetInt(record.params, record.nparams, "state.reason", &reason) != 1 { reason = 0 }
+            result.append((LibvirtObject(dom, .domain), state, reason))
+        }
+        return result
+    }
+
+    /// The listing for a driver without domain statistics: state filters, and the rare other
+    /// states one by one.
+    static func listDomainsByFilters(_ call: LibvirtCall, uuids: (virConnectListAllDomainsFlags) throws -> Set<String>) throws -> [ListedDomain] {
         var list: UnsafeMutablePointer<OpaquePointer?>?
         let count = virConnectListAllDomains(call.conn, &list, 0)
         try call.check(count, "list domains")
@@ -178,7 +236,8 @@ extension LibvirtSession {
             let operation = "read domain \(listed.name)"
             let xml = try call.domainXML(listed.object, inactive: true, operation)
             let liveXML = listed.state.isActive ? try call.domainXML(listed.object, inactive: false, operation) : nil
-            let stopReason = listed.state.isActive ? nil : try LibvirtSession.stopReason(listed.object, operation, call)
+            let stopReason = listed.state.isActive ? nil
+                : listed.reasonKnown ? listed.stopReason : try LibvirtSession.stopReason(listed.object, operation, call)
             return RawDomain(name: listed.name, uuid: listed.uuid, state: listed.state, persistent: listed.persistent,
                              autostart: listed.autostart, xml: xml, liveXML: liveXML, stopReason: stopReason)
         } catch let error as HypervisorError where error.code == .notFound {

@@ -20,6 +20,9 @@ enum AgentBench {
         var idlePerSecond: Double
         var rss: Double
         var peak: Double
+        /// Of `rss`: the process's own memory (heap, stacks) and mapped files (code, libraries).
+        var anon: Double = 0
+        var file: Double = 0
         var share: Double { (cpuPerPass + idlePerSecond * 10) / 10 * 100 }
     }
 
@@ -158,6 +161,7 @@ enum AgentBench {
         row("CPU between passes", { "\(ms($0.idlePerSecond)) ms/s" }, target: "")
         row("CPU share at a 10 s interval", { String(format: "%.2f%%", $0.share) }, target: "< 5%")
         row("resident memory now / peak", { String(format: "%.1f / %.1f MiB", $0.rss, $0.peak) }, target: "< 40 MiB")
+        row("of it: anonymous (heap, stacks) / mapped files (code)", { String(format: "%.1f / %.1f MiB", $0.anon, $0.file) }, target: "")
         print("")
         print("  idle CPU ratio (view / full): \(String(format: "%.3f", cached.cpuPerPass / max(full.cpuPerPass, 1e-9)))")
         print("  commit visible → apply start (webhook): best \(ms(latencies[0])) ms, median \(ms(latencies[latencies.count / 2])) ms (target < 300 ms)")
@@ -185,7 +189,9 @@ enum AgentBench {
         let idlePerSecond = (cpuSeconds(agent.pid) - idleBefore) / 5
         walls.sort()
         let (rss, peak) = memory(agent.pid)
-        return Idle(wallMedian: walls[walls.count / 2], wallBest: walls[0], cpuPerPass: cpuPerPass, idlePerSecond: idlePerSecond, rss: rss, peak: peak)
+        let (anon, file) = memory(agent.pid, fields: "RssAnon:", "RssFile:")
+        return Idle(wallMedian: walls[walls.count / 2], wallBest: walls[0], cpuPerPass: cpuPerPass, idlePerSecond: idlePerSecond, rss: rss, peak: peak,
+                    anon: anon, file: file)
     }
 
     static func commit(_ directory: String, _ message: String) throws {
@@ -205,14 +211,14 @@ enum AgentBench {
         return (user + system) / ticks
     }
 
-    /// VmRSS and VmHWM in MiB.
-    static func memory(_ pid: Int32) -> (Double, Double) {
+    /// VmRSS and VmHWM (or two other fields of `/proc/PID/status`) in MiB.
+    static func memory(_ pid: Int32, fields first: String = "VmRSS:", _ second: String = "VmHWM:") -> (Double, Double) {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         func field(_ name: String) -> Double {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
             return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
         }
-        return (field("VmRSS:"), field("VmHWM:"))
+        return (field(first), field(second))
     }
 
     static func status(port: Int) async -> AgentStatus? {

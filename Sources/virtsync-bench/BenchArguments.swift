@@ -10,7 +10,7 @@ enum BenchArguments {
     /// Options followed by a value.
     static let options: Set<String> = [
         "--uri", "--sizes", "--git-files", "--state", "--child", "--n", "--owner",
-        "--agent-domains", "--agent-rounds",
+        "--agent-domains", "--agent-rounds", "--small-vms", "--small-rounds", "--rounds",
         "--migration-vms", "--migration-per-host", "--migration-per-cluster",
         "--ha-kills", "--ha-vms", "--etcd-election", "--faults", "--campaign-seed",
         "--seeds", "--from", "--jobs", "--variant-budget", "--show", "--variant",
@@ -18,14 +18,15 @@ enum BenchArguments {
 
     /// Options on their own.
     static let flags: Set<String> = [
-        "--no-libvirt", "--no-git", "--git-only", "--agent-only", "--migration-only",
+        "--no-libvirt", "--no-git", "--git-only", "--agent-only", "--small-only", "--migration-only",
         "--ha-only", "--ha-campaign", "--ha-sim", "--variants",
     ]
 
     static let usage = """
-        USAGE: virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
+        USAGE: virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--rounds 5] [--no-libvirt] [--git-files 1000 | --no-git]
                virtsync-bench --git-only [--git-files 1000]
                virtsync-bench --agent-only [--uri URI] [--agent-domains 1000] [--agent-rounds 10]
+               virtsync-bench --small-only [--uri URI] [--small-vms 20] [--small-rounds 3]
                virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
                virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]
                virtsync-bench --ha-campaign [--faults 200] [--ha-vms 6] [--campaign-seed S] [--etcd-election 500]

@@ -14,6 +14,8 @@ import VirtsyncSpec
 //
 //   virtsync-bench [--uri URI] [--sizes 100,1000,5000] [--no-libvirt] [--git-files 1000 | --no-git]
 //   virtsync-bench --agent-only [--uri URI] [--agent-domains 1000] [--agent-rounds 10]
+//   virtsync-bench --small-only [--uri URI] [--small-vms 20] [--small-rounds 3]   (needs .build/release/virtsync beside it;
+//       create + start and a no-op apply of tiny guests, each beside its floor, and Ansible's run of the same guests)
 //   virtsync-bench --migration-only [--migration-vms 20] [--migration-per-host 4] [--migration-per-cluster 4]
 //   virtsync-bench --ha-only [--ha-kills 20] [--ha-vms 10] [--etcd-election MS]   (root and the testbed;
 //       exits 3 without them, 1 when a kill never recovered or a double run was seen)
@@ -114,6 +116,7 @@ func childPlan(_ n: Int, uri: String, state: String) async throws {
     guard let desired = SpecLoader.load(files: files).desired else { exit(1) }
     let loaded = clock.now
     let (sessions, failed, observed) = await reconciler.read(desired, prefetch: prefetch)
+    let read = clock.now
     let plan = await reconciler.plan(desired, observed: observed, options: PlanOptions())
     let end = clock.now
     // The parts again, one by one, for the breakdown (not part of the total).
@@ -122,8 +125,20 @@ func childPlan(_ n: Int, uri: String, state: String) async throws {
     let observeOnly = await clock.measure { observeAgain = await reconciler.observe(desired, sessions: sessions, failed: failed) }
     let diffOnly = clock.measure { _ = Planner.plan(desired: desired, observed: observeAgain, fingerprint: "") }
     emit(["plan_total_s": seconds(end - start), "validate_s": seconds(loaded - start), "after_validate_s": seconds(end - loaded),
+          "read_done_s": seconds(read - start), "plan_after_read_s": seconds(end - read),
           "observe_s": seconds(observeOnly), "diff_s": seconds(diffOnly), "fingerprint_s": seconds(fingerprint),
           "plan_steps": Double(plan.steps.count), "peak_mib": peakMiB()])
+}
+
+/// Child: connect and observe the host once (no spec), for profiles of the read alone.
+func childObserve(uri: String) async throws {
+    let clock = ContinuousClock()
+    var count = 0
+    let t = try await clock.measure {
+        let session = try await ReadOnlyConnector(LibvirtConnector()).connectReader(host: "local", uri: uri)
+        count = try await session.observe(host: "local").domains.count
+    }
+    emit(["observe_s": seconds(t), "domains": Double(count), "peak_mib": peakMiB()])
 }
 
 /// Child: remove what setup made.
@@ -166,6 +181,7 @@ if let phase = option("--child"), let n = Int(option("--n") ?? "0") {
     case "validate": childValidate(n)
     case "setup": try await childSetup(n, uri: uri, state: state)
     case "listing": childListing(uri: uri)
+    case "observe": try await childObserve(uri: uri)
     case "plan": try await childPlan(n, uri: uri, state: state)
     case "teardown": try await childTeardown(n, uri: uri, state: state, owner: option("--owner"))
     default: exit(2)
@@ -178,6 +194,10 @@ if args.contains("--agent-only") {
     try await AgentBench.run(domains: Int(option("--agent-domains") ?? "1000") ?? 1000, uri: uri,
                              rounds: max(1, Int(option("--agent-rounds") ?? "10") ?? 10))
     exit(0)
+}
+if args.contains("--small-only") {
+    exit(try SmallBench.run(vms: Int(option("--small-vms") ?? "20") ?? 20, uri: option("--uri") ?? "qemu:///system",
+                            rounds: max(1, Int(option("--small-rounds") ?? "3") ?? 3)))
 }
 if args.contains("--migration-only") {
     try await MigrationBench.run(vms: Int(option("--migration-vms") ?? "20") ?? 20,
@@ -209,30 +229,63 @@ if args.contains("--git-only") {
 
 let sizes = (option("--sizes") ?? "100,1000,5000").split(separator: ",").compactMap { Int($0) }
 let withLibvirt = !args.contains("--no-libvirt")
-print("virtsync-bench: \(sizes.map(String.init).joined(separator: ", ")) VMs; libvirt: \(withLibvirt ? uri : "skipped")")
+let rounds = max(1, Int(option("--rounds") ?? "5") ?? 5)
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+print("virtsync-bench: \(sizes.map(String.init).joined(separator: ", ")) VMs; libvirt: \(withLibvirt ? uri : "skipped")\(withLibvirt ? "; \(rounds) rounds, libvirt's listing and the plan alternating, medians (best)" : "")")
 print("")
-print("   VMs | validate s | validate MiB | libvirt list s | plan total s | plan - libvirt s | plan/libvirt | plan MiB")
-print("-------+------------+--------------+----------------+--------------+------------------+--------------+---------")
+print("   VMs | validate s | validate MiB | libvirt list s        | plan total s          | plan/libvirt median (best) | plan MiB")
+print("-------+------------+--------------+-----------------------+-----------------------+----------------------------+---------")
+struct Row { var n: Int; var validate: Double; var list: Double; var plan: Double; var planPeak: Double; var validatePeak: Double }
+var rows: [Row] = []
 for n in sizes {
     let v = try child(["--child", "validate", "--n", String(n)])
     var row = String(format: "%6d | %10.3f | %12.1f", n, v["validate_s"] ?? -1, v["peak_mib"] ?? -1)
+    var record = Row(n: n, validate: v["validate_s"] ?? -1, list: .nan, plan: .nan, planPeak: .nan, validatePeak: v["peak_mib"] ?? -1)
     if withLibvirt {
         let runState = state + "-\(n)"
         try? FileManager.default.removeItem(atPath: runState)
         let s = try child(["--child", "setup", "--n", String(n), "--uri", uri, "--state", runState])
         if s["setup_failed"] ?? 1 > 0 { print("setup failed for \(n) VMs: \(s)") }
-        // Warm up libvirt once, then take the best of three for both sides.
+        // Warm up libvirt once, then alternate the two sides, each run in its own process: the
+        // machine's speed drifts (a shared 2-core VM), so a pair is measured under the same drift.
         _ = try child(["--child", "listing", "--uri", uri])
-        let lists = try (0..<3).map { _ in try child(["--child", "listing", "--uri", uri]) }
-        let plans = try (0..<3).map { _ in try child(["--child", "plan", "--n", String(n), "--uri", uri, "--state", runState]) }
-        let list = lists.map { $0["listing_s"] ?? .infinity }.min() ?? -1
-        let best = plans.min { ($0["plan_total_s"] ?? .infinity) < ($1["plan_total_s"] ?? .infinity) } ?? [:]
-        let total = best["plan_total_s"] ?? -1
-        row += String(format: " | %14.3f | %12.3f | %16.3f | %11.2fx | %7.1f", list, total, total - list, total / list, best["peak_mib"] ?? -1)
-        if (best["plan_steps"] ?? 1) != 0 { row += "  (plan not empty: \(Int(best["plan_steps"] ?? -1)) steps)" }
+        var lists: [Double] = []
+        var plans: [[String: Double]] = []
+        for r in 0..<rounds {
+            let listing = { lists.append(try child(["--child", "listing", "--uri", uri])["listing_s"] ?? .infinity) }
+            let planning = { plans.append(try child(["--child", "plan", "--n", String(n), "--uri", uri, "--state", runState])) }
+            if r % 2 == 0 { try listing(); try planning() } else { try planning(); try listing() }
+        }
+        let totals = plans.map { $0["plan_total_s"] ?? .infinity }
+        let list = median(lists)
+        let total = median(totals)
+        let bestList = lists.min() ?? .nan
+        let bestPlan = totals.min() ?? .nan
+        let peak = median(plans.map { $0["peak_mib"] ?? .nan })
+        record.list = list
+        record.plan = total
+        record.planPeak = peak
+        row += String(format: " | %8.3f s (%.3f s) | %8.3f s (%.3f s) | %12.2fx (%.2fx)     | %7.1f",
+                      list, bestList, total, bestPlan, total / list, bestPlan / bestList, peak)
+        if let steps = plans.first?["plan_steps"], steps != 0 { row += "  (plan not empty: \(Int(steps)) steps)" }
         _ = try child(["--child", "teardown", "--n", String(n), "--uri", uri, "--state", runState])
     }
+    rows.append(record)
     print(row)
+}
+if rows.count > 1, let first = rows.first {
+    print("")
+    for row in rows.dropFirst() {
+        var line = String(format: "growth %d -> %d VMs (x%.0f): validate x%.1f", first.n, row.n, Double(row.n) / Double(first.n), row.validate / first.validate)
+        if withLibvirt {
+            line += String(format: ", libvirt's listing x%.1f, plan x%.1f, plan memory %.0f -> %.0f MiB", row.list / first.list, row.plan / first.plan, first.planPeak, row.planPeak)
+        }
+        print(line)
+    }
 }
 if !args.contains("--no-git") {
     try GitBench.run(files: Int(option("--git-files") ?? "1000") ?? 1000)

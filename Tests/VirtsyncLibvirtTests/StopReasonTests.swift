@@ -180,4 +180,54 @@ struct StopReasonTests {
         // A new definition never carries it.
         #expect(!LibvirtXML.domain(Self.vm, marker: Steps.marker, domainType: "test").contains(LibvirtXML.stopMarkerNamespace))
     }
+
+    @Test("the listing's state statistics (one call) give each domain the state and stop reason the per-domain calls give")
+    func statisticsAgreeWithStateCalls() async throws {
+        let session = try await Fixture.session()
+        func vm(_ name: String) -> DomainModel {
+            var model = Self.vm
+            model.name = name
+            return model
+        }
+        for name in ["runs", "paused", "destroyed", "never"] {
+            try await session.apply(Steps.domain(.create, vm(name)))
+        }
+        for name in ["runs", "paused", "destroyed"] { try await session.apply(Steps.domain(.start, named: name)) }
+        try await session.run("by hand") { call in
+            let paused = try call.existingDomain("paused", "by hand")
+            let destroyed = try call.existingDomain("destroyed", "by hand")
+            try withExtendedLifetime((paused, destroyed)) {
+                try call.check(virDomainSuspend(paused.pointer), "by hand")
+                try call.check(virDomainDestroy(destroyed.pointer), "by hand")
+            }
+        }
+        let (byStatistics, byFilters, perDomain) = try await session.run("list") { call in
+            let statistics = try #require(try LibvirtSession.domainStates(call), "the test driver has domain statistics")
+            let listed = try LibvirtSession.listDomains(call)
+            #expect(statistics.count == listed.count)
+            // The fallback for drivers without statistics lists the same domains.
+            let filtered = try LibvirtSession.listDomainsByFilters(call, uuids: { _ in [] })
+            var asked: [String: StopReason?] = [:]
+            for domain in listed where !domain.state.isActive {
+                asked[domain.name] = try LibvirtSession.stopReason(domain.object, "read", call)
+            }
+            return (listed.map { ($0.name, $0.state, $0.stopReason, $0.reasonKnown) }, filtered.count, asked)
+        }
+        #expect(byFilters == byStatistics.count)
+        let byName = Dictionary(uniqueKeysWithValues: byStatistics.map { ($0.0, ($0.1, $0.2, $0.3)) })
+        #expect(byName["runs"]?.0 == .running)
+        #expect(byName["paused"]?.0 == .paused)
+        #expect(byName["destroyed"]?.0 == .shutoff)
+        #expect(byName["destroyed"]?.1 == .destroyed)
+        #expect(byName["never"]?.1 == .unknown)
+        for (name, entry) in byName {
+            #expect(entry.2, "\(name): the reason came with the listing")
+            if !entry.0.isActive { #expect(perDomain[name] == entry.1, "\(name): statistics and virDomainGetState agree") }
+            else { #expect(entry.1 == nil) }
+        }
+        // And the observed domains carry the same.
+        let observed = try await session.observe(host: Steps.host).domains
+        #expect(observed["destroyed"]?.stopReason == .destroyed)
+        #expect(observed["paused"]?.state == .paused)
+    }
 }
