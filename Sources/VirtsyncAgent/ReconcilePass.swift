@@ -12,6 +12,8 @@ import VirtsyncSpec
 package final class ReconcilePass: PassRunner, @unchecked Sendable {
     // One pass at a time uses `ledger`, `decision` and `lastOutcome`.
     private var ledger: RestartLedger
+    /// The ledger as last written (or read at start): it is written only when it changed.
+    private var writtenLedger: RestartLedger
     private var decision: RestartLedger.Decision?
 
     let config: AgentConfig
@@ -41,6 +43,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         self.state = state
         self.clock = clock
         self.ledger = ledger
+        self.writtenLedger = ledger
         self.ha = ha
     }
 
@@ -164,7 +167,10 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         // internal error): reconnecting costs milliseconds, so the next pass starts afresh.
         if report.failed > 0 { dropSession() }
         do {
-            try ledger.write(path: state.files.restarts)
+            if ledger != writtenLedger {
+                try ledger.write(path: state.files.restarts)
+                writtenLedger = ledger
+            }
         } catch {
             logger.warning("cannot write the restart ledger", metadata: ["error": "\(error)"])
         }
@@ -282,7 +288,10 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         var names: Set<String> = []
         if let seen = observed.hosts[config.host] {
             state.metrics.managed(seen)
-            names.formUnion(seen.domains.values.filter { $0.marker != nil }.map { "domain/\($0.model.name)" })
+            // By key, without copying each observed domain into a filtered array first.
+            for (name, index) in zip(seen.domains.keys, seen.domains.values.indices) where seen.domains.values[index].marker != nil {
+                names.insert("domain/\(name)")
+            }
             names.formUnion(seen.networks.values.filter(\.managed).map { "network/\($0.model.name)" })
             names.formUnion(seen.pools.values.filter(\.managed).map { "pool/\($0.model.name)" })
         }

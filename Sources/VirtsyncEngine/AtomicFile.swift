@@ -6,8 +6,10 @@ import Glibc
 /// Writes files so that readers see the old or the new content, never a torn one.
 public enum AtomicFile {
     /// Writes `data` to a temporary file beside `path`, fsyncs it, renames it over `path` and
-    /// fsyncs the directory.
-    public static func write(path: String, data: Data) throws {
+    /// fsyncs the directory. With `durable: false` the two fsyncs are left out: readers still
+    /// never see a torn file, but a power cut may leave the old content (for files rewritten
+    /// often whose loss costs nothing, like the agent's status after every pass).
+    public static func write(path: String, data: Data, durable: Bool = true) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let tmp = "\(path).tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -21,7 +23,7 @@ public enum AtomicFile {
                 offset += n
             }
         }
-        if fsync(fd) != 0 { ok = false }
+        if durable, fsync(fd) != 0 { ok = false }
         close(fd)
         guard ok else {
             unlink(tmp)
@@ -31,6 +33,7 @@ public enum AtomicFile {
             unlink(tmp)
             throw EngineError("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))")
         }
+        guard durable else { return }
         let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }

@@ -5,6 +5,8 @@ import HeapModule
 enum Ordering {
     /// The steps with `dependsOn` filled in, dependencies first.
     static func order(_ input: [PlanStep], desired: DesiredState, observed: ObservedState, usages: [String: HostUsage]) -> [PlanStep] {
+        // Nothing to order (every idle pass): the index of every desired domain is not built.
+        guard !input.isEmpty else { return [] }
         var steps = input
         let index = StepIndex(steps, desired: desired, usages: usages)
         for i in steps.indices {

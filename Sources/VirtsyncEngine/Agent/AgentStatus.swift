@@ -87,8 +87,10 @@ public struct AgentStatus: Codable, Sendable, Equatable {
         try JSONDecoder.records.decode(AgentStatus.self, from: Data(bytes))
     }
 
-    /// Writes the status atomically.
+    /// Writes the status atomically, without fsync: it is rewritten after every pass, and after
+    /// a power cut the next pass writes it again (an fsync per pass was 5% of an idle pass's CPU
+    /// at 1,000 domains).
     public func write(path: String) throws {
-        try AtomicFile.write(path: path, data: try json())
+        try AtomicFile.write(path: path, data: try json(), durable: false)
     }
 }

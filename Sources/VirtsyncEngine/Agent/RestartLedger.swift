@@ -47,7 +47,8 @@ public struct RestartLedger: Codable, Sendable, Equatable {
         var restarting: Set<String> = []
         var notes: [PlanNote] = []
 
-        for host in desired.hosts {
+        // Nothing recorded (the usual case): nothing to age or forget, and no key to build per VM.
+        for host in desired.hosts where !domains.isEmpty {
             for vm in host.domains {
                 let key = "\(host.name)/\(vm.name)"
                 guard var entry = domains[key] else { continue }
@@ -63,8 +64,10 @@ public struct RestartLedger: Codable, Sendable, Equatable {
             }
         }
         // Forget VMs that left the spec.
-        let inSpec = Set(desired.hosts.flatMap { h in h.domains.map { "\(h.name)/\($0.name)" } })
-        domains = domains.filter { inSpec.contains($0.key) }
+        if !domains.isEmpty {
+            let inSpec = Set(desired.hosts.flatMap { h in h.domains.map { "\(h.name)/\($0.name)" } })
+            domains = domains.filter { inSpec.contains($0.key) }
+        }
 
         for step in plan.steps where step.action == .start && step.resource.kind == .domain {
             let key = "\(step.resource.host)/\(step.resource.name)"
