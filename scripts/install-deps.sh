@@ -32,6 +32,8 @@
 #                 real validator), python3-venv: /opt/virtsync-tools, a virtual environment
 #                 with regopy (rego-cpp's Rego engine, pinned, from PyPI), for
 #                 scripts/rego-eval.py, which runs examples/policy in the tests
+#   bench:        ansible python3-libvirt (virtsync-bench --small-only runs Ansible's
+#                 community.libvirt modules on the same guests, beside virtsync)
 #
 # It also creates what Debian's libvirt-daemon-system package would (that package is not
 # installed: it wants systemd, polkit, a default network): the groups kvm, libvirt and
@@ -54,6 +56,7 @@ readonly PACKAGES=(
     lvm2 e2fsprogs
     man-db groff-base util-linux
     python3-jsonschema python3-yaml python3-venv
+    ansible python3-libvirt
 )
 readonly TOOLS_VENV=/opt/virtsync-tools REGOPY_VERSION=1.5.2
 
