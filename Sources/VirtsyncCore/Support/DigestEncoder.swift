@@ -174,6 +174,8 @@ private struct KeyedDigestContainer<Key: CodingKey>: KeyedEncodingContainerProto
     private func key(_ key: Key) {
         sink.willWrite(frame)
         if case .keyed(let start, var entries?) = frame.open {
+            // Released from the frame first, so the append does not copy the list.
+            frame.open = .none
             entries.append((key.stringValue, sink.bytes.count))
             frame.open = .keyed(start: start, entries: entries)
         }
