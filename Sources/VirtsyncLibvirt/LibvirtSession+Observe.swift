@@ -138,11 +138,16 @@ extension LibvirtSession {
         let state: RunState
         let persistent: Bool
         let autostart: Bool
-        /// The stop reason that came with the listing; `nil` when it did not (it is then asked
-        /// per domain).
-        var stopReason: StopReason?
-        /// Whether `stopReason` is known from the listing (an active domain's is `nil` and known).
-        var reasonKnown = false
+        /// Why an inactive domain stopped, when the listing said; asked per domain otherwise.
+        var reason: ListedReason = .ask
+    }
+
+    /// What a listing knows about a domain's stop reason.
+    enum ListedReason {
+        /// Known (`nil` for an active domain).
+        case known(StopReason?)
+        /// Not known: `readDomain` asks libvirt.
+        case ask
     }
 
     /// Every domain, with its run state, stop reason, persistence and autostart, in three calls
@@ -151,26 +156,27 @@ extension LibvirtSession {
     /// without domain statistics is listed with state filters instead, and each stopped
     /// domain's reason is then asked on its own.
     static func listDomains(_ call: LibvirtCall) throws -> [ListedDomain] {
-        func uuids(_ flags: virConnectListAllDomainsFlags) throws -> Set<String> {
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let count = virConnectListAllDomains(call.conn, &list, flags.rawValue)
-            try call.check(count, "list domains")
-            return Set(takeList(list, count: count, kind: .domain).compactMap { domain in
-                try? call.uuid("read a domain's UUID") { virDomainGetUUIDString(domain.pointer, $0) }
-            })
-        }
-        guard let states = try domainStates(call) else { return try listDomainsByFilters(call, uuids: uuids) }
-        let transient = try uuids(VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
-        let autostart = try uuids(VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        guard let states = try domainStates(call) else { return try listDomainsByFilters(call) }
+        let transient = try uuids(VIR_CONNECT_LIST_DOMAINS_TRANSIENT, call)
+        let autostart = try uuids(VIR_CONNECT_LIST_DOMAINS_AUTOSTART, call)
         return states.compactMap { entry in
             guard let namePointer = virDomainGetName(entry.domain.pointer),
                   let uuid = try? call.uuid("read a domain's UUID", { virDomainGetUUIDString(entry.domain.pointer, $0) }) else { return nil }
             let state = runState(entry.state)
             return ListedDomain(object: entry.domain, name: String(cString: namePointer), uuid: uuid, state: state,
                                 persistent: !transient.contains(uuid), autostart: autostart.contains(uuid),
-                                stopReason: state.isActive ? nil : stopReason(state: entry.state, reason: entry.reason),
-                                reasonKnown: true)
+                                reason: .known(stopReason(state: entry.state, reason: entry.reason)))
         }
+    }
+
+    /// The UUIDs of the domains a filtered listing gives.
+    private static func uuids(_ flags: virConnectListAllDomainsFlags, _ call: LibvirtCall) throws -> Set<String> {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let count = virConnectListAllDomains(call.conn, &list, flags.rawValue)
+        try call.check(count, "list domains")
+        return Set(takeList(list, count: count, kind: .domain).compactMap { domain in
+            try? call.uuid("read a domain's UUID") { virDomainGetUUIDString(domain.pointer, $0) }
+        })
     }
 
     /// Every domain's `virDomainState` and reason from one `virConnectGetAllDomainStats` call
@@ -208,23 +214,23 @@ extension LibvirtSession {
 
     /// The listing for a driver without domain statistics: state filters, and the rare other
     /// states one by one.
-    static func listDomainsByFilters(_ call: LibvirtCall, uuids: (virConnectListAllDomainsFlags) throws -> Set<String>) throws -> [ListedDomain] {
+    static func listDomainsByFilters(_ call: LibvirtCall) throws -> [ListedDomain] {
         var list: UnsafeMutablePointer<OpaquePointer?>?
         let count = virConnectListAllDomains(call.conn, &list, 0)
         try call.check(count, "list domains")
         let all = takeList(list, count: count, kind: .domain)
-        let running = try uuids(VIR_CONNECT_LIST_DOMAINS_RUNNING)
-        let paused = try uuids(VIR_CONNECT_LIST_DOMAINS_PAUSED)
-        let shutoff = try uuids(VIR_CONNECT_LIST_DOMAINS_SHUTOFF)
-        let transient = try uuids(VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
-        let autostart = try uuids(VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        let running = try uuids(VIR_CONNECT_LIST_DOMAINS_RUNNING, call)
+        let paused = try uuids(VIR_CONNECT_LIST_DOMAINS_PAUSED, call)
+        let shutoff = try uuids(VIR_CONNECT_LIST_DOMAINS_SHUTOFF, call)
+        let transient = try uuids(VIR_CONNECT_LIST_DOMAINS_TRANSIENT, call)
+        let autostart = try uuids(VIR_CONNECT_LIST_DOMAINS_AUTOSTART, call)
         return all.compactMap { domain in
             guard let namePointer = virDomainGetName(domain.pointer),
                   let uuid = try? call.uuid("read a domain's UUID", { virDomainGetUUIDString(domain.pointer, $0) }) else { return nil }
             // The state filters know only running, paused and shut off; the rest (blocked,
             // shutting down, suspended by the guest, crashed) is asked one by one, as rare.
             let state: RunState = running.contains(uuid) ? .running : paused.contains(uuid) ? .paused
-                : shutoff.contains(uuid) ? .shutoff : LibvirtSession.currentState(domain) ?? .crashed
+                : shutoff.contains(uuid) ? .shutoff : LibvirtSession.currentState(domain)?.state ?? .crashed
             return ListedDomain(object: domain, name: String(cString: namePointer), uuid: uuid, state: state,
                                 persistent: !transient.contains(uuid), autostart: autostart.contains(uuid))
         }
@@ -236,8 +242,11 @@ extension LibvirtSession {
             let operation = "read domain \(listed.name)"
             let xml = try call.domainXML(listed.object, inactive: true, operation)
             let liveXML = listed.state.isActive ? try call.domainXML(listed.object, inactive: false, operation) : nil
-            let stopReason = listed.state.isActive ? nil
-                : listed.reasonKnown ? listed.stopReason : try LibvirtSession.stopReason(listed.object, operation, call)
+            let stopReason: StopReason?
+            switch listed.reason {
+            case .known(let reason): stopReason = reason
+            case .ask: stopReason = listed.state.isActive ? nil : try LibvirtSession.stopReason(listed.object, operation, call)
+            }
             return RawDomain(name: listed.name, uuid: listed.uuid, state: listed.state, persistent: listed.persistent,
                              autostart: listed.autostart, xml: xml, liveXML: liveXML, stopReason: stopReason)
         } catch let error as HypervisorError where error.code == .notFound {
@@ -280,15 +289,16 @@ extension LibvirtSession {
         }
     }
 
-    /// A domain's run state from `virDomainGetState`; nil when libvirt cannot say (it is gone).
-    static func currentState(_ domain: LibvirtObject) -> RunState? {
+    /// A domain's run state and stop reason from one `virDomainGetState`; nil when libvirt
+    /// cannot say (it is gone).
+    static func currentState(_ domain: LibvirtObject) -> (state: RunState, reason: StopReason?)? {
         var state: Int32 = 0
         var reason: Int32 = 0
         guard virDomainGetState(domain.pointer, &state, &reason, 0) == 0 else {
             virResetLastError()
             return nil
         }
-        return runState(state)
+        return (runState(state), stopReason(state: state, reason: reason))
     }
 
     /// libvirt's `virDomainState` in model terms. Blocked and shutting-down guests still run;

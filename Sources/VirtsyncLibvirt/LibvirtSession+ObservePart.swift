@@ -16,11 +16,13 @@ extension LibvirtSession: HypervisorDomainReader {
                 do {
                     let operation = "read domain \(name)"
                     let uuid = try call.uuid(operation) { virDomainGetUUIDString(domain.pointer, $0) }
-                    guard let state = LibvirtSession.currentState(domain) else { return nil }
+                    // State and stop reason from one call (`readDomain` would ask for the reason again).
+                    guard let current = LibvirtSession.currentState(domain) else { return nil }
                     let persistent = virDomainIsPersistent(domain.pointer)
                     try call.check(persistent, operation)
                     let autostart = try call.autostart(operation) { virDomainGetAutostart(domain.pointer, $0) }
-                    let listed = ListedDomain(object: domain, name: name, uuid: uuid, state: state, persistent: persistent == 1, autostart: autostart)
+                    let listed = ListedDomain(object: domain, name: name, uuid: uuid, state: current.state, persistent: persistent == 1,
+                                              autostart: autostart, reason: .known(current.reason))
                     return try LibvirtSession.readDomain(listed, call)
                 } catch let error as HypervisorError where error.code == .notFound {
                     return nil

@@ -206,12 +206,15 @@ struct StopReasonTests {
             let listed = try LibvirtSession.listDomains(call)
             #expect(statistics.count == listed.count)
             // The fallback for drivers without statistics lists the same domains.
-            let filtered = try LibvirtSession.listDomainsByFilters(call, uuids: { _ in [] })
+            let filtered = try LibvirtSession.listDomainsByFilters(call)
             var asked: [String: StopReason?] = [:]
             for domain in listed where !domain.state.isActive {
                 asked[domain.name] = try LibvirtSession.stopReason(domain.object, "read", call)
             }
-            return (listed.map { ($0.name, $0.state, $0.stopReason, $0.reasonKnown) }, filtered.count, asked)
+            return (listed.map { listed -> (String, RunState, StopReason?, Bool) in
+                if case .known(let reason) = listed.reason { return (listed.name, listed.state, reason, true) }
+                return (listed.name, listed.state, nil, false)
+            }, filtered.count, asked)
         }
         #expect(byFilters == byStatistics.count)
         let byName = Dictionary(uniqueKeysWithValues: byStatistics.map { ($0.0, ($0.1, $0.2, $0.3)) })

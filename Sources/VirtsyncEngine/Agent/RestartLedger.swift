@@ -48,23 +48,23 @@ public struct RestartLedger: Codable, Sendable, Equatable {
         var notes: [PlanNote] = []
 
         // Nothing recorded (the usual case): nothing to age or forget, and no key to build per VM.
-        for host in desired.hosts where !domains.isEmpty {
-            for vm in host.domains {
-                let key = "\(host.name)/\(vm.name)"
-                guard var entry = domains[key] else { continue }
-                let seen = observed.hosts[host.name]?.domains[vm.name]
-                entry.restarts.removeAll { now.timeIntervalSince($0) > vm.restart.window }
-                if entry.limitedAt != nil {
-                    // Someone started it by hand, or the spec changed: try again from zero.
-                    if seen?.state.isActive == true || entry.limitedSpec != Fingerprint.of(vm) {
-                        entry = Entry()
-                    }
-                }
-                domains[key] = entry.restarts.isEmpty && entry.limitedAt == nil ? nil : entry
-            }
-        }
-        // Forget VMs that left the spec.
         if !domains.isEmpty {
+            for host in desired.hosts {
+                for vm in host.domains {
+                    let key = "\(host.name)/\(vm.name)"
+                    guard var entry = domains[key] else { continue }
+                    let seen = observed.hosts[host.name]?.domains[vm.name]
+                    entry.restarts.removeAll { now.timeIntervalSince($0) > vm.restart.window }
+                    if entry.limitedAt != nil {
+                        // Someone started it by hand, or the spec changed: try again from zero.
+                        if seen?.state.isActive == true || entry.limitedSpec != Fingerprint.of(vm) {
+                            entry = Entry()
+                        }
+                    }
+                    domains[key] = entry.restarts.isEmpty && entry.limitedAt == nil ? nil : entry
+                }
+            }
+            // Forget VMs that left the spec.
             let inSpec = Set(desired.hosts.flatMap { h in h.domains.map { "\(h.name)/\($0.name)" } })
             domains = domains.filter { inSpec.contains($0.key) }
         }
