@@ -147,6 +147,15 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
+        // The REST API (`/api/v1`, described by Resources/openapi.yaml, which specs/api/openapi.yaml
+        // links to) and the dashboard page, over a cluster view an agent or `virtsync serve`
+        // provides; the page, its script and style sheet and the document are compiled in.
+        .target(
+            name: "VirtsyncDashboard",
+            dependencies: ["VirtsyncCore", "VirtsyncHTTP"],
+            resources: [.embedInCode("Assets/dashboard.html"), .embedInCode("Assets/dashboard.js"),
+                        .embedInCode("Assets/dashboard.css"), .embedInCode("Resources/openapi.yaml")]
+        ),
         // etcd v3 over its own gRPC API (leases, keys, compare-and-put transactions, watches) for
         // HA; the messages and client stubs in Generated/ come from etcd's .proto files
         // (scripts/generate-etcd.sh). `EtcdHACoordinator` is HA's coordination port over it.
@@ -163,7 +172,7 @@ let package = Package(
         // systemd notification and the services of its group. Imports no adapter.
         .target(
             name: "VirtsyncAgent",
-            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncHTTP",
+            dependencies: ["VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncHTTP", "VirtsyncDashboard",
                            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -175,7 +184,7 @@ let package = Package(
         // imports adapters.
         .target(
             name: "VirtsyncAgentService",
-            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages",
+            dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncDashboard", "VirtsyncEngine", "VirtsyncCore", "VirtsyncSpec", "VirtsyncGit", "VirtsyncLibvirt", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
@@ -184,7 +193,7 @@ let package = Package(
         .executableTarget(
             name: "virtsync",
             dependencies: [
-                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages",
+                "VirtsyncCore", "VirtsyncSpec", "VirtsyncEngine", "VirtsyncLibvirt", "VirtsyncGit", "VirtsyncAgent", "VirtsyncAgentService", "VirtsyncHTTP", "VirtsyncEtcd", "VirtsyncSecrets", "VirtsyncImages", "VirtsyncDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -210,7 +219,7 @@ let package = Package(
         // The agent: its loop with an injected clock, HTTP endpoint, and the service run as a
         // process against real git repositories and (with VIRTSYNC_SYSTEM_URI) a real libvirtd.
         .testTarget(name: "VirtsyncAgentTests",
-                    dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting", "VirtsyncLibvirt",
+                    dependencies: ["VirtsyncAgent", "VirtsyncHTTP", "VirtsyncDashboard", "VirtsyncEngine", "VirtsyncSpec", "VirtsyncCore", "VirtsyncTesting", "VirtsyncLibvirt",
                                    "VirtsyncTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The host's secret reader: real files with real permissions, real age encryption.
         .testTarget(name: "VirtsyncSecretsTests",

@@ -31,7 +31,10 @@
 #   schemas:      python3-jsonschema python3-yaml (specs/tools check the JSON Schemas with a
 #                 real validator), python3-venv: /opt/virtsync-tools, a virtual environment
 #                 with regopy (rego-cpp's Rego engine, pinned, from PyPI), for
-#                 scripts/rego-eval.py, which runs examples/policy in the tests
+#                 scripts/rego-eval.py, which runs examples/policy in the tests, and schemathesis
+#                 (pinned, from PyPI), for scripts/api-check.sh, which tests a running server's
+#                 REST API against its OpenAPI document (specs/api/openapi.yaml)
+#   dashboard:    chromium (headless: the dashboard tests open the page in a real browser)
 #   bench:        ansible python3-libvirt (virtsync-bench --small-only runs Ansible's
 #                 community.libvirt modules on the same guests, beside virtsync)
 #
@@ -57,8 +60,9 @@ readonly PACKAGES=(
     man-db groff-base util-linux
     python3-jsonschema python3-yaml python3-venv
     ansible python3-libvirt
+    chromium
 )
-readonly TOOLS_VENV=/opt/virtsync-tools REGOPY_VERSION=1.5.2
+readonly TOOLS_VENV=/opt/virtsync-tools REGOPY_VERSION=1.5.2 SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 
@@ -116,6 +120,12 @@ if ! "$TOOLS_VENV/bin/python3" -c "import regopy, sys; sys.exit(regopy.__version
     say "installing regopy $REGOPY_VERSION into $TOOLS_VENV"
     /usr/bin/python3 -m venv "$TOOLS_VENV"
     "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "regopy==$REGOPY_VERSION"
+fi
+# The REST API's contract test (scripts/api-check.sh), in the same environment.
+if ! "$TOOLS_VENV/bin/python3" -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION into $TOOLS_VENV"
+    [[ -x $TOOLS_VENV/bin/pip ]] || /usr/bin/python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 command -v swift >/dev/null || say "warning: swift is not in PATH (needed to build virtsync)"

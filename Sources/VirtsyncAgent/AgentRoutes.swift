@@ -1,4 +1,5 @@
 import Foundation
+import VirtsyncDashboard
 import VirtsyncEngine
 import VirtsyncHTTP
 
@@ -12,19 +13,26 @@ package struct AgentRoutes: Sendable {
     let webhookSecret: [UInt8]?
     /// A pass silent for this long means the agent is stuck.
     let stallLimit: Double
+    /// The REST API and the dashboard.
+    let api: ClusterAPI
 
     /// The paths a peer on another machine may use without the bearer token: health probes,
     /// and the webhook (which checks a signature of its own).
-    package static let openPaths: Set<String> = ["/healthz", "/readyz", "/webhook"]
+    /// The dashboard's page and assets and the API's document are open too: they carry no
+    /// cluster data (the page asks for a token before it reads any).
+    package static let openPaths: Set<String> = Set(["/healthz", "/readyz", "/webhook"]).union(ClusterAPI.openPaths)
 
-    package init(state: AgentState, loop: AgentLoop, webhookSecret: [UInt8]?, stallLimit: Double) {
+    package init(state: AgentState, loop: AgentLoop, webhookSecret: [UInt8]?, stallLimit: Double, board: (any ClusterBoard)? = nil,
+                 clock: any AgentClock = SystemAgentClock()) {
         self.state = state
         self.loop = loop
         self.webhookSecret = webhookSecret
         self.stallLimit = stallLimit
+        self.api = ClusterAPI(provider: AgentClusterView(state: state, board: board, clock: clock), control: AgentControl(state: state, loop: loop))
     }
 
     package func handle(_ request: EndpointRequest) async -> EndpointResponse {
+        if let answer = await api.handle(request) { return answer }
         switch (request.method, request.path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             return state.isHealthy(stallLimit: stallLimit)
@@ -54,7 +62,7 @@ package struct AgentRoutes: Sendable {
             response.headers["Allow"] = ["/webhook", "/reconcile", "/suspend", "/resume"].contains(request.path) ? "POST" : "GET, HEAD"
             return response
         default:
-            return .text("not found; try /healthz, /readyz, /status, /metrics\n", status: 404)
+            return .text("not found; try / (the dashboard), /api/v1/cluster, /openapi.yaml, /healthz, /readyz, /status, /metrics\n", status: 404)
         }
     }
 

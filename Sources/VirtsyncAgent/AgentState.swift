@@ -13,6 +13,8 @@ public final class AgentState: @unchecked Sendable {
     private var lastProgress: Double
     private var passRunning = false
     public let metrics = AgentMetrics()
+    /// The last read, steps and refusal, for the cluster view.
+    package let activity = HostActivity()
     let files: AgentFiles
     private let clock: any AgentClock
 

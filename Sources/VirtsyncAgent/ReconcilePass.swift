@@ -30,6 +30,8 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     let images: (any ImageStore)?
     private let logger = Logger(label: "virtsync.agent")
     private var lastOutcome: (PassOutcome, String)?
+    /// The number of the pass running (for the steps it records).
+    private var currentPass: Int?
 
     package init(config: AgentConfig, follower: SpecFollower, workflow: ApplyWorkflow, connector: AgentConnector, state: AgentState,
          clock: any AgentClock, ledger: RestartLedger, ha: AgentHA? = nil,
@@ -54,6 +56,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
 
     package func run(id: Int, trigger: PassTrigger, detail: String?, stop: StopFlag) async -> PassRecord {
         let started = clock.now()
+        currentPass = id
         var record = PassRecord(id: id, trigger: trigger, triggerDetail: detail, startedAt: clock.wallNow(), outcome: .converged, reason: "Converged")
         state.progress(running: true)
         state.update { s in
@@ -155,6 +158,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
 
         let plan = outcome.plan
         let report = outcome.report ?? ApplyReport(results: [])
+        state.activity.recordApplied(report, after: outcome.after?.hosts[config.host])
         let now = clock.wallNow()
         for result in report.results where result.outcome == .succeeded && result.step.action == .start {
             let key = "\(result.step.resource.host)/\(result.step.resource.name)"
@@ -228,6 +232,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         request.maxParallel = config.parallel
         request.stop = stop
         request.fingerprint = false
+        request.observeAfterApply = true
         request.images = images
 
         var hooks = ApplyWorkflow.Hooks()
@@ -244,6 +249,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         hooks.approve = { [self] plan, observed in
             state.progress()
             observeManaged(observed, desired: desired)
+            state.activity.recordRead(desired: desired, observed: observed, plan: plan)
             // Steps planned while enforcing a commit that was already applied are drift repairs.
             let drift = lastApplied == loaded.commit.id.hex
                 ? plan.steps.map { DriftItem(resource: "\($0.resource.kind.rawValue) \($0.resource.name)", action: $0.action.rawValue, reason: $0.reason) }
@@ -267,8 +273,11 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
         let metrics = state.metrics
         let progress = state
         let log = logger
+        let passID = currentPass
+        let wallClock = clock
         hooks.onStep = { r in
             progress.progress()
+            progress.activity.recordStep(r, pass: passID, at: wallClock.wallNow())
             let outcome: String
             switch r.outcome {
             case .succeeded: outcome = "succeeded"
@@ -302,6 +311,7 @@ package final class ReconcilePass: PassRunner, @unchecked Sendable {
     /// Publishes the pass: conditions, history, records, metrics, logs.
     private func finish(_ record: PassRecord, refusal: Refusal?) {
         let now = clock.wallNow()
+        state.activity.setRefused(refusal.map { HostActivity.Refused(reason: $0.reason, message: $0.message, location: $0.location, commit: $0.commit) })
         let source = follower.records.record(follower.recordKey)
         state.update { s in
             s.record(record)

@@ -19,6 +19,8 @@ struct Refusal: Sendable, Equatable {
     var reason: String
     var message: String
     var failureClass: FailureClass
+    /// Where in the spec the first error is, for an invalid spec.
+    var location: SourceLocation? = nil
 }
 
 /// What the follower found at the head of the ref.
@@ -133,7 +135,7 @@ package final class SpecFollower: @unchecked Sendable {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
             return .refused(Refusal(commit: commit.hex, reason: "InvalidSpec",
                                     message: "commit \(commit.short): \(errors.first.map { "\($0)" } ?? "invalid spec")\(more)",
-                                    failureClass: .stalled))
+                                    failureClass: .stalled, location: errors.first?.location))
         }
         SpecOwner.assign(&desired, derived: SpecOwner.repository(identity: repositoryIdentity, path: config.source.path))
         guard var own = desired.host(named: config.host) else {

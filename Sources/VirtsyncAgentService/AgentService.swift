@@ -104,12 +104,13 @@ public enum AgentService {
         let stallLimit = max(300, config.shutdownTimeout + 4 * config.callTimeout)
         var endpoint: HTTPEndpoint?
         if let listen = config.listen {
-            let routes = AgentRoutes(state: state, loop: loop, webhookSecret: webhookSecret, stallLimit: stallLimit)
+            let routes = AgentRoutes(state: state, loop: loop, webhookSecret: webhookSecret, stallLimit: stallLimit, board: ha?.board, clock: clock)
             let token = try config.httpTokenFile.map { try readSecret($0, what: "HTTP token") }
+            let writeToken = try config.httpWriteTokenFile.map { try readSecret($0, what: "HTTP write token") }
             let settings = HTTPEndpointConfiguration(
                 host: listen.host, port: listen.port,
                 tls: config.httpTLS.map { .init(certificateFile: $0.certificateFile, keyFile: $0.keyFile) },
-                bearerToken: token, openPaths: AgentRoutes.openPaths)
+                bearerToken: token, openPaths: AgentRoutes.openPaths, writeToken: writeToken)
             do {
                 endpoint = try await HTTPEndpoint.start(settings, logger: Logger(label: "virtsync.http")) { request in
                     await routes.handle(request)
@@ -140,6 +141,9 @@ public enum AgentService {
               + (ha.map { [.init(service: $0.service, successTerminationBehavior: .ignore)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "virtsync.service")))
+        let publisher = ha.map { parts in
+            Task { await ReportPublisher(state: state, board: parts.board, clock: clock).run() }
+        }
         let etcd = ha.map { parts in
             Task {
                 do {
@@ -158,6 +162,8 @@ public enum AgentService {
         } catch {
             logger.error("service group ended with an error", metadata: ["error": "\(error)"])
         }
+        publisher?.cancel()
+        _ = await publisher?.value
         ha?.client.shutdown()
         _ = await etcd?.value
 

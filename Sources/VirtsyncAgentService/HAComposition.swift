@@ -14,6 +14,8 @@ enum HAComposition {
         let ha: AgentHA
         let service: HAService
         let client: EtcdClient
+        /// Where the agents' host reports meet (beside the HA keys in etcd).
+        let board: EtcdReportBoard
     }
 
     static func make(config: AgentConfig, settings: AgentConfig.HA, state: AgentState, options: LibvirtSessionOptions,
@@ -48,8 +50,9 @@ enum HAComposition {
                 try await AgentHADomains.session(uri: config.libvirtURI, role: AgentHADomains.startRole(), options: options).apply(step)
             })
         let holder = Locked<AgentHA?>(nil)
+        let coordinator = EtcdHACoordinator(client: client, prefix: settings.prefix)
         let runner = HARunner(host: config.host, timings: timings, spec: HASpec(), resumed: resumed,
-                              coordinator: EtcdHACoordinator(client: client, prefix: settings.prefix),
+                              coordinator: coordinator,
                               domains: domains, watchdog: watchdog, clock: SystemAgentClock(),
                               persist: { persisted in leaseFile.write(persisted, logger: logger) },
                               observe: { observation in holder.withLock { $0 }?.observe(observation) })
@@ -58,7 +61,8 @@ enum HAComposition {
         if let resumed {
             logger.notice("HA resumes lease \(resumed.lease) persisted by the previous run")
         }
-        return Parts(ha: ha, service: HAService(ha: ha, hasWatchdog: watchdog != nil), client: client)
+        return Parts(ha: ha, service: HAService(ha: ha, hasWatchdog: watchdog != nil), client: client,
+                     board: EtcdReportBoard(coordinator: coordinator))
     }
 }
 
@@ -128,4 +132,25 @@ struct AgentHADomains: HADomainControl {
 
         func drop(key: String) { _ = lock.withLock { sessions.removeValue(forKey: key) } }
     }
+}
+
+/// The cluster view's board over etcd: host reports beside the HA keys, and the HA records.
+struct EtcdReportBoard: ClusterBoard {
+    let coordinator: EtcdHACoordinator
+
+    func publish(_ report: HostReport) async throws {
+        try await coordinator.publishReport(host: report.host, bytes: Array(try report.json()))
+    }
+
+    func reports() async throws -> [String: HostReport] {
+        var out: [String: HostReport] = [:]
+        for (host, bytes) in try await coordinator.reportBytes() {
+            // A report this version cannot read (damaged, or from a newer agent) is left out:
+            // its host shows as not reported.
+            if let report = try? HostReport.decode(Data(bytes)) { out[host] = report }
+        }
+        return out
+    }
+
+    func details() async throws -> HAClusterDetails { try await coordinator.details() }
 }

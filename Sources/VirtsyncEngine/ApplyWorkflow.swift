@@ -75,6 +75,10 @@ public struct ApplyWorkflow: Sendable {
         /// against). The agent applies its plans at once and skips it: it was a third of an
         /// idle pass's CPU time.
         public var fingerprint = true
+        /// Read the written hosts again once steps ran (`Outcome.after`): the agent's cluster view
+        /// shows what its pass left, not what it found. Through a cached session that reads only
+        /// the domains the steps touched.
+        public var observeAfterApply = false
         /// Where volumes made from images get their verified local copy.
         public var images: (any ImageStore)?
         /// Progress of image downloads and uploads (a terminal's progress line).
@@ -132,6 +136,8 @@ public struct ApplyWorkflow: Sendable {
         public var report: ApplyReport?
         public var refusal: Refusal?
         public var cancelled = false
+        /// The written hosts as read after the steps ran (`Request.observeAfterApply`); nil when none ran.
+        public var after: ObservedState?
 
         /// Plan notes of severity error (conflicts the plan could not resolve).
         public var planErrors: [PlanNote] { plan.notes.filter { $0.severity == .error } }
@@ -231,6 +237,9 @@ public struct ApplyWorkflow: Sendable {
                                 images: request.images, transferProgress: request.transferProgress)
         let report = await executor.run(plan, sessions: all, inventory: inventory, stop: request.stop, progress: hooks.onStep)
         outcome.report = report
+        if request.observeAfterApply && !report.results.isEmpty {
+            outcome.after = await reader.observe(own, sessions: sessions, failed: unreachable)
+        }
         let interrupted = (request.stop?.isSet ?? false) && report.skipped > 0
         if !report.ok && !interrupted {
             try record(request.record, error: "\(report.failed) step(s) failed, \(report.skipped) skipped")

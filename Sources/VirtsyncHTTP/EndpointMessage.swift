@@ -17,10 +17,12 @@ public struct EndpointRequest: Sendable {
     public var peerAddress: String
     /// Whether the peer connected from a loopback address (127.0.0.0/8 or ::1).
     public var peerIsLoopback: Bool
+    /// What the caller may do, as the endpoint judged it: from this host, or by which token.
+    public var access: EndpointAccess
 
     /// A request with every part given (the server builds these; tests may too).
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
-                body: [UInt8] = [], peerAddress: String = "127.0.0.1", peerIsLoopback: Bool = true) {
+                body: [UInt8] = [], peerAddress: String = "127.0.0.1", peerIsLoopback: Bool = true, access: EndpointAccess? = nil) {
         self.method = method
         self.path = path
         self.query = query
@@ -28,7 +30,20 @@ public struct EndpointRequest: Sendable {
         self.body = body
         self.peerAddress = peerAddress
         self.peerIsLoopback = peerIsLoopback
+        self.access = access ?? (peerIsLoopback ? .local : .none)
     }
+}
+
+/// What a request may do, by where it comes from and the token it carries.
+public enum EndpointAccess: Sendable, Equatable {
+    /// From this host (loopback), with no token or a wrong one.
+    case local
+    /// With the read token (`http.tokenFile`).
+    case read
+    /// With the write token (`http.writeTokenFile`): reads and the write endpoints.
+    case write
+    /// From another machine without a valid token (only open paths get this far).
+    case none
 }
 
 /// One HTTP response: what a handler returns to `HTTPEndpoint`, and what `EndpointClient` receives.

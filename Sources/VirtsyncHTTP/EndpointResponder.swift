@@ -27,20 +27,36 @@ public struct EndpointResponder: HTTPResponder {
     /// SHA-256 of the token, compared with SHA-256 of what a peer sends: digests compare in
     /// constant time, so the comparison does not leak how much of a guess was right.
     let tokenDigest: SHA256.Digest?
+    /// SHA-256 of the write token.
+    let writeDigest: SHA256.Digest?
 
     init(configuration: HTTPEndpointConfiguration, handler: @escaping @Sendable (EndpointRequest) async -> EndpointResponse) {
         self.configuration = configuration
         self.handler = handler
         self.tokenDigest = configuration.bearerToken.map { SHA256.hash(data: $0) }
+        self.writeDigest = configuration.writeToken.map { SHA256.hash(data: $0) }
     }
 
     public func respond(to request: Request, context: EndpointContext) async throws -> Response {
         let peer = Self.peer(context.remoteAddress)
         let path = request.uri.path
         let method = request.method.rawValue
-        if let tokenDigest, !peer.isLoopback, !configuration.openPaths.contains(path),
-           !Self.bearerMatches(request.headers[.authorization], digest: tokenDigest) {
-            var response = EndpointResponse.text("a bearer token is required from other machines (Authorization: Bearer ...)\n", status: 401)
+        let authorization = request.headers[.authorization]
+        let access: EndpointAccess
+        if let writeDigest, Self.bearerMatches(authorization, digest: writeDigest) {
+            access = .write
+        } else if let tokenDigest, Self.bearerMatches(authorization, digest: tokenDigest) {
+            access = .read
+        } else {
+            access = peer.isLoopback ? .local : .none
+        }
+        if tokenDigest != nil || writeDigest != nil, access == .none, !configuration.openPaths.contains(path) {
+            let message = "a bearer token is required from other machines (Authorization: Bearer ...)"
+            // The REST API speaks problem details (RFC 9457); the older paths plain text.
+            var response = path.hasPrefix("/api/")
+                ? EndpointResponse(status: 401, headers: ["Content-Type": "application/problem+json"],
+                                   body: Array(#"{"detail":"\#(message)","status":401,"title":"Unauthorized","type":"about:blank"}"#.utf8))
+                : EndpointResponse.text(message + "\n", status: 401)
             response.headers["WWW-Authenticate"] = "Bearer realm=\"virtsync\""
             return Self.response(response, head: method == "HEAD")
         }
@@ -62,7 +78,7 @@ public struct EndpointResponder: HTTPResponder {
             headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
         }
         let endpointRequest = EndpointRequest(method: method, path: path, query: query, headers: headers, body: body,
-                                              peerAddress: peer.address, peerIsLoopback: peer.isLoopback)
+                                              peerAddress: peer.address, peerIsLoopback: peer.isLoopback, access: access)
         return Self.response(await handler(endpointRequest), head: method == "HEAD")
     }
 

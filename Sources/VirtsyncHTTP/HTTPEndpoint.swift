@@ -41,13 +41,16 @@ public struct HTTPEndpointConfiguration: Sendable {
     /// The token a peer that is not on this host must send (`Authorization: Bearer TOKEN`) for
     /// every path outside `openPaths`; nil: none is asked for.
     public var bearerToken: [UInt8]?
+    /// The token that also grants the write endpoints (`Authorization: Bearer TOKEN`); it is
+    /// accepted for reads too. nil: writes only from this host.
+    public var writeToken: [UInt8]?
     /// The paths that need no token: health probes, and a webhook that checks a signature of its own.
     public var openPaths: Set<String>
 
     /// An endpoint on `host:port` with the defaults: 1 MiB bodies, 16 KiB heads, 5 s idle timeout, no TLS, no token.
     public init(host: String, port: Int, maxBody: Int = 1024 * 1024, maxHeaderBytes: Int = 16 * 1024,
                 idleTimeout: Duration = .seconds(5), tls: TLSFiles? = nil, bearerToken: [UInt8]? = nil,
-                openPaths: Set<String> = []) {
+                openPaths: Set<String> = [], writeToken: [UInt8]? = nil) {
         self.host = host
         self.port = port
         self.maxBody = maxBody
@@ -56,6 +59,7 @@ public struct HTTPEndpointConfiguration: Sendable {
         self.tls = tls
         self.bearerToken = bearerToken
         self.openPaths = openPaths
+        self.writeToken = writeToken
     }
 
     /// `host:port`, with brackets around an IPv6 host.

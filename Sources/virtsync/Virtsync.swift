@@ -74,7 +74,7 @@ struct Virtsync: AsyncParsableCommand {
         abstract: "Keep KVM/libvirt hosts equal to YAML specs: validate, plan, apply.",
         version: VirtsyncVersion.current,
         subcommands: [Validate.self, PlanCommand.self, Apply.self, ShowCommand.self, DiffCommand.self, ImportCommand.self, AgentCommand.self, StatusCommand.self,
-                      ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self]
+                      ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, ServeCommand.self]
     )
 }
 

@@ -186,6 +186,13 @@ struct AgentConfigTests {
         #expect(quiet.items.isEmpty, "\(quiet)")
         #expect(secured?.httpTokenFile == token)
         #expect(secured?.httpTLS == AgentConfig.TLS(certificateFile: certificate, keyFile: key))
+        #expect(secured?.httpWriteTokenFile == nil)
+
+        // The write token of the REST API: read like the read token (an existing file only its owner reads).
+        let writer = try Self.file("http.write-token", in: directory)
+        let (writing, writeQuiet) = try Self.load(Self.minimal + "http:\n  listen: 0.0.0.0:9479\n  writeTokenFile: \(writer)\n" + tls, in: directory)
+        #expect(writeQuiet.items.isEmpty, "a write token also guards the endpoint: \(writeQuiet)")
+        #expect(writing?.httpWriteTokenFile == writer && writing?.httpTokenFile == nil)
 
         let (_, clear) = try Self.load(Self.minimal + "http:\n  listen: 0.0.0.0:9479\n  tokenFile: \(token)\n", in: directory)
         #expect(clear.errors.isEmpty)
@@ -357,7 +364,7 @@ struct AgentConfigTests {
     func documentation() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("specs/agent-config.md"), encoding: .utf8)
         let keys = AgentConfigLoader.keyPaths
-        #expect(keys.count == 65)
+        #expect(keys.count == 66)
         for key in keys {
             #expect(text.contains("| `\(key)` |"), "specs/agent-config.md has no row for \(key)")
         }

@@ -103,6 +103,7 @@ STRUCTURE = obj({
         ], "default": "127.0.0.1:9479"},
         "webhookSecretFile": absolute_path,
         "tokenFile": absolute_path,
+        "writeTokenFile": absolute_path,
         "tls": obj({"certificateFile": absolute_path, "keyFile": absolute_path},
                    required=["certificateFile", "keyFile"]),
     }),
@@ -150,6 +151,10 @@ def describe(node, prefix, table, missing):
         text = meaning
         if default and default not in ("required",):
             text += f" Default: {default}."
+        # A copy: the structure shares nodes (every path is one `absolute_path`), and the same
+        # node must not carry the last description written to it everywhere.
+        child = dict(child)
+        node["properties"][key] = child
         child["description"] = text
         describe(child, path, table, missing)
 

@@ -55,6 +55,9 @@ public struct AgentConfig: Sendable, Equatable {
     /// The file holding the bearer token peers on other machines must send (`http.tokenFile`);
     /// nil: none is asked for.
     public var httpTokenFile: String?
+    /// The file holding the token that also grants the API's write endpoints to peers on other
+    /// machines (`http.writeTokenFile`); nil: writes from this host only.
+    public var httpWriteTokenFile: String?
     /// The endpoint's certificate and key (`http.tls`); nil: plain HTTP.
     public var httpTLS: TLS?
     /// High availability (`ha`): etcd, the lease and the watchdog; nil: no HA (a single host,

@@ -92,7 +92,7 @@ extension AgentConfigLoader {
         static let reconcileKeys = KeySet(["interval", "jitter", "debounce", "resync", "backoff", "prune", "allowMassDelete",
                                            "allowHistoryRewrite", "parallel"])
         static let backoffKeys = KeySet(["initial", "max"])
-        static let httpKeys = KeySet(["listen", "webhookSecretFile", "tokenFile", "tls"])
+        static let httpKeys = KeySet(["listen", "webhookSecretFile", "tokenFile", "writeTokenFile", "tls"])
         static let tlsKeys = KeySet(["certificateFile", "keyFile"])
         static let logKeys = KeySet(["level", "format"])
         static let secretsKeys = KeySet(["directory", "ageIdentity", "digestKey"])
@@ -156,6 +156,7 @@ extension AgentConfigLoader {
                 record(http, Self.httpKeys)
                 config.webhookSecretFile = secretFile(http, "webhookSecretFile")
                 config.httpTokenFile = secretFile(http, "tokenFile")
+                config.httpWriteTokenFile = secretFile(http, "writeTokenFile")
                 if let tls = http.map("tls", keys: Self.tlsKeys) {
                     record(tls, Self.tlsKeys)
                     let certificate = existingFile(tls, "certificateFile", required: true)
@@ -164,7 +165,7 @@ extension AgentConfigLoader {
                 }
                 if let listen = http.string("listen") {
                     config.listen = readListen(listen, path: http.keyPath("listen"),
-                                               token: http.has("tokenFile"), tls: http.has("tls"))
+                                               token: http.has("tokenFile") || http.has("writeTokenFile"), tls: http.has("tls"))
                 }
             }
             if let ha = map.map("ha", keys: Self.haKeys) {
