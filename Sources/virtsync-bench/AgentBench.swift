@@ -144,6 +144,9 @@ enum AgentBench {
         }
         latencies.sort()
 
+        // What a dashboard costs the agent: GET /api/v1/cluster (the page polls it every 2 s).
+        let api = await clusterAPI(agent, port: port, requests: 20)
+
         // The same domains, every pass reading all of them (as before the event-maintained view).
         agent.stop()
         agent = try start(resync: "0s")
@@ -165,9 +168,33 @@ enum AgentBench {
         print("")
         print("  idle CPU ratio (view / full): \(String(format: "%.3f", cached.cpuPerPass / max(full.cpuPerPass, 1e-9)))")
         print("  commit visible → apply start (webhook): best \(ms(latencies[0])) ms, median \(ms(latencies[latencies.count / 2])) ms (target < 300 ms)")
+        if let api {
+            print("  dashboard: GET /api/v1/cluster \(api.bytes / 1024) KiB, median \(ms(api.wallMedian)) ms, agent CPU \(ms(api.cpuPerRequest)) ms a request"
+                  + String(format: " (%.2f%% of a core at one poll every 2 s)", api.cpuPerRequest / 2 * 100))
+        }
         emit(["agent_idle_cpu_ms_view": cached.cpuPerPass * 1000, "agent_idle_cpu_ms_full": full.cpuPerPass * 1000,
               "agent_rss_mib_view": cached.rss, "agent_rss_mib_full": full.rss,
               "agent_commit_to_apply_ms_median": latencies[latencies.count / 2] * 1000])
+    }
+
+    /// `requests` GETs of the cluster view, one after another: the median wall time, the agent's
+    /// CPU per request, and the size of the answer.
+    static func clusterAPI(_ agent: Agent, port: Int, requests: Int) async -> (wallMedian: Double, cpuPerRequest: Double, bytes: Int)? {
+        var walls: [Double] = []
+        var bytes = 0
+        let cpuBefore = cpuSeconds(agent.pid)
+        for _ in 0..<requests {
+            let started = Date()
+            guard let response = try? await EndpointClient.send(.init(host: "127.0.0.1", port: port), method: "GET", path: "/api/v1/cluster",
+                                                                timeout: .seconds(30)), response.status == 200 else {
+                print("  GET /api/v1/cluster failed")
+                return nil
+            }
+            walls.append(Date().timeIntervalSince(started))
+            bytes = response.body.count
+        }
+        walls.sort()
+        return (walls[walls.count / 2], (cpuSeconds(agent.pid) - cpuBefore) / Double(requests), bytes)
     }
 
     /// Idle passes back to back: CPU of the agent process per pass, wall time per pass, then

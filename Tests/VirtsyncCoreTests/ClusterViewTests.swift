@@ -59,6 +59,19 @@ struct ClusterViewTests {
         #expect(new.host == nil && new.desiredHost == "h2" && new.power == "absent", "its host was read: it is not there")
     }
 
+    @Test("hosts nobody here reads are shown unread, without a banner; a host tried and failed gets one")
+    func unreadHostsAreQuiet() throws {
+        let observed = ObservedState(hosts: ["h1": ObservedHost(name: "h1")])
+        let view = ClusterViewBuilder(server: Self.server, source: "spec", desired: Self.cluster(), observed: observed,
+                                      unread: "an agent reads only its own host").build(at: Self.now)
+        #expect(view.hosts.filter { !$0.reachable }.map(\.unreachableReason) == ["an agent reads only its own host", "an agent reads only its own host"])
+        #expect(view.banners.isEmpty, "\(view.banners)")
+        var tried = observed
+        tried.unreachable["h3"] = "connection refused"
+        let failed = ClusterViewBuilder(server: Self.server, source: "spec", desired: Self.cluster(), observed: tried).build(at: Self.now)
+        #expect(failed.banners.map(\.host) == ["h3"])
+    }
+
     @Test("a VM on a host that could not be read is unknown, not absent")
     func unknownPower() throws {
         var desired = Self.cluster()

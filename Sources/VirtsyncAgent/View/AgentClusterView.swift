@@ -48,14 +48,14 @@ package struct AgentClusterView: ClusterViewProvider {
                                       message: "the agent on \(host) cannot read its peers' reports from etcd: \(error)"))
             }
         }
-        let read = state.activity.lastRead
+        let read = state.activity.placedRead()
         var observed = ObservedState()
         if let seen = read?.observed.hosts[host] { observed.hosts[host] = seen }
         observed.dead = read?.observed.dead ?? [:]
         if read == nil { observed.unreachable[host] = "no pass has read libvirt yet" }
         let builder = ClusterViewBuilder(
             server: .init(kind: "agent", host: host, version: VirtsyncVersion.current), source: status.source, commit: own.commit,
-            desired: read.map { ClusterViewBuilder.placed($0.desired, observed: $0.observed) }, observed: observed, plan: read.map { PeerView.ownSteps($0.plan, host: host) },
+            desired: read?.placed, observed: observed, plan: read.map { PeerView.ownSteps($0.plan, host: host) },
             reports: reports, owners: owners, leases: leases, banners: banners,
             unread: board == nil ? "an agent reads only its own host: run HA (peers publish through etcd) or virtsync serve for the cluster"
                                  : "its agent has published no report")

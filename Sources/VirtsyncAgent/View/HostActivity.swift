@@ -11,6 +11,9 @@ package final class HostActivity: @unchecked Sendable {
         var desired: DesiredState
         var observed: ObservedState
         var plan: Plan
+        /// `desired` as placed on `observed`, made at the first view after the read (placement
+        /// runs once per read, not per request, and never in the pass).
+        var placed: DesiredState?
     }
 
     /// Why the head commit is refused, for the banner.
@@ -27,11 +30,16 @@ package final class HostActivity: @unchecked Sendable {
     private var migrations: [MigrationView] = []
     private var events: [EventView] = []
     private var refused: Refused?
+    /// Counts the changes of `read`, so a placement made outside the lock is kept only for the read it was made from.
+    private var generation = 0
 
     package init() {}
 
     func recordRead(desired: DesiredState, observed: ObservedState, plan: Plan) {
-        lock.withLock { read = Read(desired: desired, observed: observed, plan: plan) }
+        lock.withLock {
+            read = Read(desired: desired, observed: observed, plan: plan)
+            generation += 1
+        }
     }
 
     /// What the pass's steps did: the plan keeps only the steps that did not succeed (what
@@ -41,10 +49,26 @@ package final class HostActivity: @unchecked Sendable {
         lock.withLock {
             read?.plan.steps.removeAll { done.contains($0.id) }
             if let host { read?.observed.hosts[host.name] = host }
+            read?.placed = nil
+            generation += 1
         }
     }
 
     var lastRead: Read? { lock.withLock { read } }
+
+    /// The last read with its placed spec, placing it on first use.
+    func placedRead() -> Read? {
+        guard let (found, seen) = lock.withLock({ read.map { ($0, generation) } }) else { return nil }
+        var current = found
+        if current.placed != nil { return current }
+        current.placed = ClusterViewBuilder.placed(current.desired, observed: current.observed)
+        let placed = current.placed
+        lock.withLock {
+            // Kept unless a newer read came meanwhile.
+            if generation == seen { read?.placed = placed }
+        }
+        return current
+    }
 
     func setRefused(_ value: Refused?) { lock.withLock { refused = value } }
 

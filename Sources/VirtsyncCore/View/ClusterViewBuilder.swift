@@ -260,7 +260,10 @@ public struct ClusterViewBuilder: Sendable {
     private func allBanners(hosts: [HostView]) -> [Banner] {
         var out = banners
         for report in reports.values.sorted(by: { $0.host < $1.host }) { out += report.banners }
-        for host in hosts where !host.reachable && !host.dead && (desired == nil || !(host.unreachableReason ?? "").isEmpty) {
+        // A host is called out when it was tried and failed, or its agent lost its lease; a host
+        // nobody here reads (an agent without HA sees only its own) is not a problem to flag.
+        let failed = Set(observed.unreachable.keys).union(reports.keys.filter { observed.hosts[$0] == nil && !leases.isEmpty && leases[$0] == nil })
+        for host in hosts where !host.reachable && !host.dead && failed.contains(host.name) {
             out.append(Banner(kind: "unreachable", severity: "warning", host: host.name,
                               message: "\(host.name) cannot be read: \(host.unreachableReason ?? "unknown")"))
         }
