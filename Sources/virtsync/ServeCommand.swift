@@ -76,10 +76,16 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(Exit.error)
         }
         if let tlsCert, let tlsKey { endpoint.tls = .init(certificateFile: tlsCert, keyFile: tlsKey) }
-        let source = source, host = host, secrets = secrets
+        // Its own state directory (the repository cache): never the one an agent on this host holds.
+        var host = host
+        if host.stateDir == nil && Environment.value("VIRTSYNC_STATE_DIR") == nil {
+            host.stateDir = host.resolvedStateDir + "/serve"
+        }
+        let source = source, secrets = secrets
         let settings = ServeService.Settings(endpoint: endpoint, interval: .milliseconds(Int64(interval * 1000)), source: source.label)
+        let options = host
         do {
-            try await ServeService.run(settings, read: { await Self.read(source, host: host, secrets: secrets) }) { port in
+            try await ServeService.run(settings, read: { await Self.read(source, host: options, secrets: secrets) }) { port in
                 // Written at once (not buffered): a script waiting for the port reads this line.
                 FileHandle.standardOutput.write(Data("listening on \(HTTPEndpointConfiguration.display(host: address.host, port: port))\n".utf8))
             }

@@ -37,7 +37,8 @@ struct DashboardSystemTests {
             #expect(view.server.kind == "agent" && view.server.host == "local")
             #expect(view.vms.first { $0.name == on }?.power == "running" && view.vms.first { $0.name == off }?.power == "shutoff")
             #expect(view.vms.first { $0.name == on }?.lastStep?.action == "start", "\(view.vms)")
-            #expect(view.hosts.first?.reachable == true && view.hosts.first?.used.memoryMiB == 32)
+            // Other tests' guests may run on the same libvirtd: they use the host too.
+            #expect(view.hosts.first?.reachable == true && (view.hosts.first?.used.memoryMiB ?? 0) >= 32)
             #expect(view.plan.steps.isEmpty, "the steps that ran are no longer the plan: \(view.plan.steps)")
             #expect(view.passes.first?.outcome == "applied" || view.passes.first?.outcome == "converged")
 

@@ -10,8 +10,8 @@ struct ClusterViewTests {
     static let server = ClusterView.Server(kind: "serve", version: "test")
 
     static func domain(_ name: String, memory: UInt64 = 64, vcpus: Int = 1, state: RunState = .running, managed: Bool = true,
-                       epoch: Int64? = nil) -> ObservedDomain {
-        var marker = OwnershipMarker(specDigest: "d", owner: "team")
+                       epoch: Int64? = nil, owner: String = "team") -> ObservedDomain {
+        var marker = OwnershipMarker(specDigest: "d", owner: owner)
         marker.haEpoch = epoch
         return ObservedDomain(model: DomainModel(name: name, vcpus: vcpus, memory: .mib(memory)), uuid: "u-\(name)", state: state,
                               marker: managed ? marker : nil)
@@ -37,21 +37,25 @@ struct ClusterViewTests {
         var observed = ObservedState()
         observed.hosts["h1"] = ObservedHost(name: "h1", domains: ["web-1": Self.domain("web-1", memory: 512, vcpus: 2),
                                                                   "db-1": Self.domain("db-1", memory: 1024, state: .shutoff),
-                                                                  "stray": Self.domain("stray", managed: false)])
+                                                                  "stray": Self.domain("stray", managed: false),
+                                                                  "theirs": Self.domain("theirs", memory: 128, owner: "other-team"),
+                                                                  "old": Self.domain("old", state: .shutoff, owner: "team")])
         observed.hosts["h2"] = ObservedHost(name: "h2")
         observed.unreachable["h3"] = "connection refused"
         let view = ClusterViewBuilder(server: Self.server, source: "spec", desired: Self.cluster(), observed: observed).build(at: Self.now)
 
         #expect(view.hosts.map(\.name) == ["h1", "h2", "h3"], "in the spec's order")
         let h1 = try #require(view.hosts.first)
-        #expect(h1.reachable && h1.vmCount == 2 && h1.runningCount == 1)
+        #expect(h1.reachable && h1.vmCount == 3 && h1.runningCount == 1)
         #expect(h1.capacity == CapacityView(memoryMiB: 4096, vcpus: 8))
-        #expect(h1.used == CapacityView(memoryMiB: 512, vcpus: 2), "only active VMs use capacity")
+        #expect(h1.used == CapacityView(memoryMiB: 512 + 64 + 128, vcpus: 4), "every active domain uses the host, managed or not; stopped ones do not")
         #expect(view.hosts[1].maintenance)
         #expect(!view.hosts[2].reachable && view.hosts[2].unreachableReason == "connection refused")
         #expect(view.banners.contains { $0.kind == "unreachable" && $0.host == "h3" })
 
-        #expect(view.vms.map(\.name) == ["db-1", "new-1", "web-1"], "an unmanaged domain is not shown")
+        #expect(view.vms.map(\.name) == ["db-1", "new-1", "old", "web-1"],
+                "neither an unmanaged domain nor another owner's; the owner's own VM the spec dropped is")
+        #expect(view.vms.first { $0.name == "old" }?.desiredHost == nil)
         let web = try #require(view.vms.first { $0.name == "web-1" })
         #expect(web.host == "h1" && web.desiredHost == "h1" && web.power == "running" && web.desiredPower == "running")
         #expect(web.memoryMiB == 512 && web.vcpus == 2)

@@ -86,6 +86,23 @@ package struct AgentControl: ClusterControl {
     }
 }
 
+extension ReportPublisher {
+    /// The largest report published: etcd refuses a request over 1.5 MiB by default.
+    static let maxBytes = 1_000_000
+
+    /// The report, or, when its JSON is over `maxBytes` (thousands of VMs on one host), the
+    /// report without its VM list, with a banner that says so.
+    static func bounded(_ report: HostReport) -> HostReport {
+        guard let size = try? report.json().count, size > maxBytes else { return report }
+        var trimmed = report
+        trimmed.banners.append(Banner(kind: "unreachable", severity: "warning", host: report.host,
+                                      message: "\(report.host)'s report is \(size / 1024) KiB, over what etcd takes: its \(report.vms.count) VMs are not listed to its peers; its own dashboard shows them"))
+        trimmed.vms = []
+        trimmed.lastSteps = [:]
+        return trimmed
+    }
+}
+
 /// Publishes the agent's report about its host to the board while the agent runs: every
 /// `interval`, when it changed (the time it was made aside), so peers see passes, steps and
 /// takeovers within seconds.
@@ -115,7 +132,7 @@ package struct ReportPublisher: Sendable {
             comparable.agent.reportedAt = last?.agent.reportedAt ?? comparable.agent.reportedAt
             if comparable != last {
                 do {
-                    try await board.publish(report)
+                    try await board.publish(Self.bounded(report))
                     last = report
                     if failing { logger.info("report published again") }
                     failing = false

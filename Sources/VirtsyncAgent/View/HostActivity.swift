@@ -120,8 +120,9 @@ package final class HostActivity: @unchecked Sendable {
                                    ready: status.conditions[.ready]?.status, stalled: status.conditions[.stalled]?.status == true,
                                    suspended: status.suspended != nil)
         var report = HostReport(host: host, reportedAt: now, commit: last?.enforcedCommit ?? status.lastApplied?.commit, agent: agent)
-        if let seen = read?.observed.hosts[host] {
-            report.vms = ClusterViewBuilder.vms(of: seen)
+        if let read, let seen = read.observed.hosts[host] {
+            report.vms = ClusterViewBuilder.vms(of: seen, owner: read.desired.owner,
+                                                names: Set(read.desired.hosts.flatMap { $0.domains.map(\.name) } + read.desired.machines.map(\.domain.name)))
             report.used = ClusterViewBuilder.used(seen)
             report.machine = seen.facts.map { CapacityView(memoryMiB: Int($0.memory.bytes / (1024 * 1024)), vcpus: $0.cpus) }
         }

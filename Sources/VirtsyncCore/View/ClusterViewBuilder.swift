@@ -155,14 +155,20 @@ public struct ClusterViewBuilder: Sendable {
                haEpoch: domain.marker?.haEpoch)
     }
 
-    /// The managed VMs of an observed host, by name.
-    public static func vms(of host: ObservedHost) -> [VMView] {
-        host.domains.values.filter { $0.marker != nil }.map { vm($0, host: host.name) }.sorted { $0.name < $1.name }
+    /// The managed VMs of an observed host that belong to the view: with an owner given, the
+    /// owner's own (and those written before owners existed) and the spec's names; another
+    /// team's VMs on a shared host are theirs to show.
+    public static func vms(of host: ObservedHost, owner: String? = nil, names: Set<String> = []) -> [VMView] {
+        host.domains.values.filter { domain in
+            guard let marker = domain.marker else { return false }
+            return owner == nil || marker.owner == nil || marker.owner == owner || names.contains(domain.model.name)
+        }.map { vm($0, host: host.name) }.sorted { $0.name < $1.name }
     }
 
-    /// What the active domains of a host take.
+    /// What the active domains of a host take: every domain, managed or not, since all of them
+    /// use the host's memory and CPUs.
     public static func used(_ host: ObservedHost) -> CapacityView {
-        let active = host.domains.values.filter { $0.marker != nil && $0.state.isActive }
+        let active = host.domains.values.filter { $0.state.isActive }
         return CapacityView(memoryMiB: active.reduce(0) { $0 + mib($1.live?.memory ?? $1.model.memory) },
                             vcpus: active.reduce(0) { $0 + ($1.live?.vcpus ?? $1.model.vcpus) })
     }
@@ -170,7 +176,10 @@ public struct ClusterViewBuilder: Sendable {
     /// The VMs seen, each with the rank of its source (lower is better).
     private func observedVMs() -> [(Int, VMView)] {
         var out: [(Int, VMView)] = []
-        for (name, host) in observed.hosts { out += Self.vms(of: host).map { var v = $0; v.host = name; return (0, v) } }
+        let names = Set(Self.desiredVMs(desired).keys)
+        for (name, host) in observed.hosts {
+            out += Self.vms(of: host, owner: desired?.owner, names: names).map { var v = $0; v.host = name; return (0, v) }
+        }
         for (name, report) in reports where observed.hosts[name] == nil {
             let live = !(observed.unreachable[name] != nil || observed.dead[name] != nil) && (leases.isEmpty || leases[name] != nil)
             out += report.vms.map { vm in
