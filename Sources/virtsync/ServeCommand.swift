@@ -76,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(Exit.error)
         }
         if let tlsCert, let tlsKey { endpoint.tls = .init(certificateFile: tlsCert, keyFile: tlsKey) }
+        if !Self.isLoopback(address.host) && tlsCert == nil {
+            Environment.printError("warning: --listen \(listen) is reachable from other machines without --tls-cert: the token and the cluster's data cross the network in clear")
+        }
         // Its own state directory (the repository cache): never the one an agent on this host holds.
         var host = host
         if host.stateDir == nil && Environment.value("VIRTSYNC_STATE_DIR") == nil {

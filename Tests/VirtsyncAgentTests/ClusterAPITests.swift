@@ -187,3 +187,36 @@ struct ClusterAPITests {
         }
     }
 }
+
+/// When an agent's report goes to etcd: a change peers must see, at once; the pass list and the
+/// lease's time left, at most once a quiet period; nothing new, never.
+@Suite("host report publication")
+struct ReportPublicationTests {
+    static func report(power: String = "running", passes: Int = 1, secondsLeft: Double = 4) -> HostReport {
+        var report = HostReport(host: "h1", reportedAt: Date(timeIntervalSince1970: Double(passes)),
+                                agent: HostView.Agent(reportedAt: Date(timeIntervalSince1970: Double(passes)), lastPass: passes, lastOutcome: "converged"),
+                                vms: [VMView(name: "web-1", host: "h1", power: power)], lease: HostView.Lease(id: 7, secondsLeft: secondsLeft))
+        report.passes = (1...passes).map { PassView(host: "h1", id: $0, trigger: "interval", startedAt: Date(timeIntervalSince1970: Double($0)), seconds: 0, outcome: "converged", reason: "Converged") }
+        return report
+    }
+
+    @Test("idle passes and a ticking lease go out once a quiet period; a VM's power at once; the same report never")
+    func due() {
+        let last = Self.report()
+        #expect(ReportPublisher.due(last, last: nil, lastAt: 0, now: 0, quiet: 60), "the first report")
+        #expect(!ReportPublisher.due(Self.report(), last: last, lastAt: 100, now: 1000, quiet: 60), "nothing new")
+        let idle = Self.report(passes: 2, secondsLeft: 3.1)
+        #expect(!ReportPublisher.due(idle, last: last, lastAt: 100, now: 130, quiet: 60), "an idle pass within the quiet period")
+        #expect(ReportPublisher.due(idle, last: last, lastAt: 100, now: 161, quiet: 60), "after it")
+        #expect(ReportPublisher.due(Self.report(power: "shutoff", passes: 2), last: last, lastAt: 100, now: 101, quiet: 60), "a VM stopped")
+    }
+
+    @Test("a report too large for etcd goes without its VM list, and says so")
+    func bounded() {
+        var big = Self.report()
+        big.vms = (0..<10000).map { VMView(name: "vm-\($0)-with-a-long-name", host: "h1", power: "running", memoryMiB: 1024, vcpus: 2) }
+        let sent = ReportPublisher.bounded(big)
+        #expect(sent.vms.isEmpty && sent.banners.contains { $0.message.contains("10000 VMs are not listed") })
+        #expect(ReportPublisher.bounded(Self.report()) == Self.report())
+    }
+}

@@ -103,43 +103,66 @@ extension ReportPublisher {
     }
 }
 
-/// Publishes the agent's report about its host to the board while the agent runs: every
-/// `interval`, when it changed (the time it was made aside), so peers see passes, steps and
-/// takeovers within seconds.
+/// Publishes the agent's report about its host to the board while the agent runs. What peers
+/// must see soon (its VMs and their power, its plan, takeovers, migrations, steps, banners, a
+/// pass that did not converge) goes out within `interval` of the change; what changes with every
+/// pass (the pass list, the lease's time left) at most every `quiet`. Every put is a new etcd
+/// revision: an idle cluster writes one small report per host a minute, not one per pass.
 package struct ReportPublisher: Sendable {
     let state: AgentState
     let board: any ClusterBoard
     let clock: any AgentClock
     let interval: Duration
+    let quiet: Double
 
-    package init(state: AgentState, board: any ClusterBoard, clock: any AgentClock, interval: Duration = .seconds(2)) {
+    package init(state: AgentState, board: any ClusterBoard, clock: any AgentClock, interval: Duration = .seconds(2), quiet: Double = 60) {
         self.state = state
         self.board = board
         self.clock = clock
         self.interval = interval
+        self.quiet = quiet
+    }
+
+    /// The part of a report whose change is published at once.
+    static func significant(_ report: HostReport) -> HostReport {
+        var out = report
+        out.reportedAt = Date(timeIntervalSince1970: 0)
+        out.agent.reportedAt = out.reportedAt
+        out.agent.lastPass = nil
+        out.passes = []
+        out.lease?.secondsLeft = nil
+        return out
+    }
+
+    /// Whether to publish `report` now, given what was published last and when.
+    static func due(_ report: HostReport, last: HostReport?, lastAt: Double, now: Double, quiet: Double) -> Bool {
+        guard let last else { return true }
+        if significant(report) != significant(last) { return true }
+        var unchanged = report
+        unchanged.reportedAt = last.reportedAt
+        unchanged.agent.reportedAt = last.agent.reportedAt
+        return unchanged != last && now - lastAt >= quiet
     }
 
     package func run() async {
         let logger = Logger(label: "virtsync.report")
         var last: HostReport?
+        var lastAt = 0.0
         var failing = false
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { break }
             let report = state.activity.report(status: state.snapshot, at: clock.wallNow())
-            var comparable = report
-            comparable.reportedAt = last?.reportedAt ?? comparable.reportedAt
-            comparable.agent.reportedAt = last?.agent.reportedAt ?? comparable.agent.reportedAt
-            if comparable != last {
-                do {
-                    try await board.publish(Self.bounded(report))
-                    last = report
-                    if failing { logger.info("report published again") }
-                    failing = false
-                } catch {
-                    if !failing { logger.warning("cannot publish the host report", metadata: ["error": "\(error)"]) }
-                    failing = true
-                }
+            guard Self.due(report, last: last, lastAt: lastAt, now: clock.now(), quiet: quiet) else { continue }
+            do {
+                try await board.publish(Self.bounded(report))
+                last = report
+                lastAt = clock.now()
+                if failing { logger.info("report published again") }
+                failing = false
+            } catch {
+                if !failing { logger.warning("cannot publish the host report", metadata: ["error": "\(error)"]) }
+                failing = true
             }
         }
     }

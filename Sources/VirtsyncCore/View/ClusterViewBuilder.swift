@@ -72,7 +72,7 @@ public struct ClusterViewBuilder: Sendable {
         for report in reports.values {
             for (vm, step) in report.lastSteps where (lastSteps[vm]?.at ?? .distantPast) < step.at { lastSteps[vm] = step }
         }
-        var vms = byName.values.map { entry in
+        let vms = byName.values.map { entry in
             var vm = entry.vm
             if let wanted = desiredVMs[vm.name] {
                 vm.desiredHost = wanted.host
