@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds virtsync as operators run it (release: optimized, whole-module) and smoke-tests it on
 # libvirt's test driver: an apply of 60 VMs with 8 steps at once, then a plan that must find
-# nothing to do, and the JSON plan. The test suites run a debug build; an optimized build can
+# nothing to do, the JSON plan, and `virtsync serve` of the same spec (its cluster view and page).
+# The test suites run a debug build; an optimized build can
 # break where a debug one does not (Swift 6.3.1 miscompiled a task-local binding: every release
 # `apply` crashed at its first step while every test passed). Exits 1 on any failure.
 #
@@ -35,4 +36,26 @@ json=$("$binary" plan "$work/spec" --format json "${common[@]}") || { say "plan 
 jq -e '.format_version == 1 and .summary.by_action.create == 60 and .summary.by_action.start == 30' <<<"$json" >/dev/null \
     || { say "the JSON plan is not what was expected"; exit 1; }
 "$binary" validate "$work/spec" --format json | jq -e '.valid' >/dev/null || { say "validate --format json failed"; exit 1; }
-say "release build: apply of 60 VMs (90 steps), plan and validate as JSON passed in $((SECONDS - started)) s"
+# The dashboard's server: `serve` of the same spec answers the cluster view (every VM, the plan
+# of the test driver's fresh state) and the page, on a port the kernel picks.
+"$binary" serve "$work/spec" --listen 127.0.0.1:0 --interval 60 "${common[@]}" >"$work/serve.out" 2>&1 &
+serve=$!
+trap 'kill "$serve" 2>/dev/null; rm -rf "$work"' EXIT
+port=
+for _ in $(seq 1 100); do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+    [[ -n $port ]] && break
+    sleep 0.1
+done
+[[ -n $port ]] || { say "serve did not listen:"; tail -20 "$work/serve.out" >&2; exit 1; }
+view=
+for _ in $(seq 1 100); do
+    view=$(curl -sf "http://127.0.0.1:$port/api/v1/cluster") && jq -e '.vms | length == 60' <<<"$view" >/dev/null && break
+    sleep 0.1
+done
+jq -e '.server.kind == "serve" and (.vms | length) == 60 and (.plan.steps | length) == 90' <<<"$view" >/dev/null \
+    || { say "serve's cluster view is not what was expected:"; head -c 600 <<<"$view" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$port/" | grep -q '<script src="/dashboard.js"' || { say "serve's page is missing"; exit 1; }
+kill "$serve"
+wait "$serve" 2>/dev/null || true
+say "release build: apply of 60 VMs (90 steps), plan and validate as JSON, and serve's cluster view passed in $((SECONDS - started)) s"
