@@ -40,7 +40,7 @@ jq -e '.format_version == 1 and .summary.by_action.create == 60 and .summary.by_
 # of the test driver's fresh state) and the page, on a port the kernel picks.
 "$binary" serve "$work/spec" --listen 127.0.0.1:0 --interval 60 "${common[@]}" >"$work/serve.out" 2>&1 &
 serve=$!
-trap 'kill "$serve" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$serve" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=
 for _ in $(seq 1 100); do
     port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.out")
@@ -55,7 +55,9 @@ for _ in $(seq 1 100); do
 done
 jq -e '.server.kind == "serve" and (.vms | length) == 60 and (.plan.steps | length) == 90' <<<"$view" >/dev/null \
     || { say "serve's cluster view is not what was expected:"; head -c 600 <<<"$view" >&2; exit 1; }
-curl -sf "http://127.0.0.1:$port/" | grep -q '<script src="/dashboard.js"' || { say "serve's page is missing"; exit 1; }
+page=$(curl -sf "http://127.0.0.1:$port/") || { say "serve's page did not load"; exit 1; }
+grep -q '<script src="/dashboard.js"' <<<"$page" || { say "serve's page is not the dashboard"; exit 1; }
 kill "$serve"
 wait "$serve" 2>/dev/null || true
+trap 'rm -rf "$work"' EXIT
 say "release build: apply of 60 VMs (90 steps), plan and validate as JSON, and serve's cluster view passed in $((SECONDS - started)) s"
